@@ -1,0 +1,132 @@
+import Foundation
+
+/// The result of reading a config directory: its declarations, the text of every
+/// file read (for diagnostics), and the diagnostics found while reading.
+public struct LoadedConfig: Sendable {
+    public var directory: URL
+    public var declarations: Declarations
+    public var standardFields: [StandardFieldDecl]
+    /// Relate tree files by the path written in the config, with their text (nil when unreadable).
+    public var treeFiles: [String: SourceFile?]
+    public var files: SourceFiles
+    public var diagnostics: [Diagnostic]
+}
+
+/// Finds, reads and parses every YAML file of a config directory, in path order,
+/// plus the built-in libraries that `extends` names.
+public struct ConfigLoader: Sendable {
+    /// How file names are shown in messages: `prefix + relative path`.
+    public var displayPrefix: String
+
+    public init(displayPrefix: String = "") {
+        self.displayPrefix = displayPrefix
+    }
+
+    /// The nearest directory at or above `start` that holds `clientele.yaml`.
+    public static func findConfigDirectory(from start: URL) -> URL? {
+        var dir = start.standardizedFileURL
+        while true {
+            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("clientele.yaml").path) { return dir }
+            let parent = dir.deletingLastPathComponent()
+            if parent.path == dir.path { return nil }
+            dir = parent
+        }
+    }
+
+    public func load(directory: URL) -> LoadedConfig {
+        let diagnostics = DiagnosticCollector()
+        var files = SourceFiles()
+        let reader = DeclarationReader(diagnostics: diagnostics)
+        let projectPath = displayPrefix + "clientele.yaml"
+
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            diagnostics.error("config directory '\(directory.path)' does not exist", at: nil)
+            return LoadedConfig(directory: directory, declarations: Declarations(), standardFields: [], treeFiles: [:],
+                                files: files, diagnostics: diagnostics.diagnostics)
+        }
+        let relativePaths = Self.yamlFiles(in: directory)
+        if !relativePaths.contains("clientele.yaml") {
+            diagnostics.error("no clientele.yaml in '\(directory.path)': every config directory needs one (run 'clientele init')", at: nil)
+        }
+        // clientele.yaml first, so that `extends` is known; then the rest in path order.
+        let ordered = relativePaths.filter { $0 == "clientele.yaml" } + relativePaths.filter { $0 != "clientele.yaml" }
+        for relative in ordered {
+            let display = displayPrefix + relative
+            guard let text = Self.readText(directory.appendingPathComponent(relative), display: display, diagnostics) else { continue }
+            files.add(SourceFile(displayPath: display, text: text))
+            let (node, parseDiagnostics) = YAMLParser.parse(text, displayPath: display)
+            diagnostics.append(contentsOf: parseDiagnostics)
+            if parseDiagnostics.hasErrors { continue }
+            reader.read(file: node, displayPath: display, isProject: relative == "clientele.yaml")
+        }
+
+        var standardFields: [StandardFieldDecl] = []
+        for name in reader.declarations.project?.extends ?? [] {
+            guard let library = BuiltinLibrary.named(name.value) else {
+                diagnostics.error("unknown library '\(name.value)' in 'extends'\(Suggestion.didYouMean(name.value, in: BuiltinLibrary.all.map(\.name))); the built-in libraries are \(BuiltinLibrary.all.map(\.name).joined(separator: ", "))", at: name.location)
+                continue
+            }
+            files.add(SourceFile(displayPath: library.displayPath, text: library.text))
+            let (node, parseDiagnostics) = YAMLParser.parse(library.text, displayPath: library.displayPath)
+            diagnostics.append(contentsOf: parseDiagnostics)
+            switch library.kind {
+            case .standardFields: standardFields = reader.readStandardFields(node)
+            case .rules: reader.read(file: node, displayPath: library.displayPath, isProject: false)
+            }
+        }
+
+        var treeFiles: [String: SourceFile?] = [:]
+        for tree in Self.treeFileReferences(reader.declarations) where treeFiles[tree.value] == nil {
+            let display = displayPrefix + tree.value
+            let url = directory.appendingPathComponent(tree.value)
+            if tree.value.hasPrefix("/") || tree.value.split(separator: "/").contains("..") {
+                diagnostics.error("tree file '\(tree.value)' must be a path inside the config directory", at: tree.location)
+                treeFiles[tree.value] = .some(nil)
+            } else if let text = try? String(contentsOf: url, encoding: .utf8) {
+                let file = SourceFile(displayPath: display, text: text)
+                files.add(file)
+                treeFiles[tree.value] = file
+            } else {
+                diagnostics.error("cannot read tree file '\(tree.value)' (looked for \(display))", at: tree.location)
+                treeFiles[tree.value] = .some(nil)
+            }
+        }
+        return LoadedConfig(directory: directory, declarations: reader.declarations, standardFields: standardFields,
+                            treeFiles: treeFiles, files: files, diagnostics: diagnostics.diagnostics)
+    }
+
+    static func treeFileReferences(_ d: Declarations) -> [Located<String>] {
+        let all = d.fieldTypes.map(\.attributes.tree) + d.fields.map(\.attributes.tree)
+        return all.compactMap { if case .file(let path)? = $0 { return path } else { return nil } }
+    }
+
+    /// Every `*.yaml` / `*.yml` below `directory`, relative, sorted; hidden folders
+    /// (such as the default store `.clientele/`) are skipped.
+    static func yamlFiles(in directory: URL) -> [String] {
+        guard let enumerator = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey],
+                                                              options: [.skipsHiddenFiles]) else { return [] }
+        let base = directory.standardizedFileURL.path
+        var result: [String] = []
+        for case let url as URL in enumerator {
+            let ext = url.pathExtension
+            guard ext == "yaml" || ext == "yml" else { continue }
+            let path = url.standardizedFileURL.path
+            guard path.hasPrefix(base + "/") else { continue }
+            result.append(String(path.dropFirst(base.count + 1)))
+        }
+        return result.sorted()
+    }
+
+    static func readText(_ url: URL, display: String, _ diagnostics: DiagnosticCollector) -> String? {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            diagnostics.error("cannot read \(display)", at: nil)
+            return nil
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            diagnostics.error("\(display) is not UTF-8 text", at: SourceLocation(file: display, line: 1, column: 1))
+            return nil
+        }
+        return text
+    }
+}

@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A read-only memory map of a whole file, so that imports of a gigabyte of
+/// JSON Lines neither copy it nor hold it twice.
+public final class MappedFile {
+    public let path: String
+    public let bytes: UnsafeBufferPointer<UInt8>
+    private let length: Int
+
+    public struct OpenError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(path: String) throws(OpenError) {
+        self.path = path
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw OpenError(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw OpenError(description: "cannot read \(path): \(String(cString: strerror(errno)))") }
+        if (info.st_mode & S_IFMT) == S_IFDIR { throw OpenError(description: "\(path) is a directory, not a file") }
+        length = Int(info.st_size)
+        if length == 0 {
+            bytes = UnsafeBufferPointer(start: nil, count: 0)
+            return
+        }
+        guard let map = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else {
+            throw OpenError(description: "cannot map \(path): \(String(cString: strerror(errno)))")
+        }
+        madvise(map, length, MADV_SEQUENTIAL)
+        bytes = UnsafeBufferPointer(start: map.assumingMemoryBound(to: UInt8.self), count: length)
+    }
+
+    deinit {
+        if length > 0, let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), length) }
+    }
+}

@@ -1,0 +1,258 @@
+/// A strict JSON parser (RFC 8259) that records one token per value in a flat,
+/// reusable tape instead of building objects, so that validating a record
+/// allocates nothing. Tokens point into the caller's bytes.
+public struct JSONTape: Sendable {
+    public enum Kind: UInt8, Sendable { case object, array, string, number, `true`, `false`, null }
+
+    public struct Token: Sendable {
+        public var kind: Kind
+        /// A string token holding backslash escapes (its bytes need decoding).
+        public var escaped: Bool
+        /// Byte range of a string's contents (without quotes) or of a number's literal.
+        public var start: Int32
+        public var end: Int32
+        /// The index of the token that follows this value (and its children).
+        public var next: Int32
+        /// Members of an object, or items of an array.
+        public var count: Int32
+    }
+
+    public struct SyntaxError: Error, Sendable, Equatable {
+        public var message: String
+        /// Byte offset in the parsed text.
+        public var offset: Int
+    }
+
+    public private(set) var tokens: [Token] = []
+    public static let maximumDepth = 64
+
+    public init() {
+        tokens.reserveCapacity(256)
+    }
+
+    /// Parses one complete JSON text (surrounding white space allowed).
+    public mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(SyntaxError) {
+        tokens.removeAll(keepingCapacity: true)
+        var parser = Parser(bytes: bytes, tokens: tokens)
+        tokens = []
+        defer { tokens = parser.tokens }
+        parser.skipSpace()
+        try parser.value(depth: 0)
+        parser.skipSpace()
+        if parser.i < bytes.count {
+            throw SyntaxError(message: "unexpected \(Parser.describe(bytes[parser.i])) after the JSON value", offset: parser.i)
+        }
+    }
+
+    private struct Parser {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var tokens: [Token]
+        var i = 0
+
+        init(bytes: UnsafeBufferPointer<UInt8>, tokens: [Token]) {
+            self.bytes = bytes
+            self.tokens = tokens
+        }
+
+        static func describe(_ b: UInt8) -> String {
+            if b >= 0x21 && b < 0x7F { return "'\(Character(Unicode.Scalar(b)))'" }
+            return "byte 0x\(String(b, radix: 16))"
+        }
+
+        @inline(__always) mutating func skipSpace() {
+            while i < bytes.count {
+                let b = bytes[i]
+                if b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { i += 1 } else { return }
+            }
+        }
+
+        func fail(_ message: String) -> SyntaxError { SyntaxError(message: message, offset: i) }
+
+        mutating func value(depth: Int) throws(SyntaxError) {
+            guard i < bytes.count else { throw fail("the JSON text ends where a value was expected") }
+            switch bytes[i] {
+            case UInt8(ascii: "{"): try object(depth: depth + 1)
+            case UInt8(ascii: "["): try array(depth: depth + 1)
+            case UInt8(ascii: "\""): try string()
+            case UInt8(ascii: "t"): try literal("true", .true)
+            case UInt8(ascii: "f"): try literal("false", .false)
+            case UInt8(ascii: "n"): try literal("null", .null)
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
+            default: throw fail("unexpected \(Self.describe(bytes[i])) where a value was expected")
+            }
+        }
+
+        mutating func literal(_ word: StaticString, _ kind: Kind) throws(SyntaxError) {
+            let n = word.utf8CodeUnitCount
+            guard i + n <= bytes.count else { throw fail("unexpected end of the JSON text") }
+            let w = word.utf8Start
+            for k in 0..<n where bytes[i + k] != w[k] { throw fail("unexpected \(Self.describe(bytes[i])) where a value was expected") }
+            let index = Int32(tokens.count)
+            tokens.append(Token(kind: kind, escaped: false, start: Int32(i), end: Int32(i + n), next: index + 1, count: 0))
+            i += n
+        }
+
+        mutating func number() throws(SyntaxError) {
+            let start = i
+            if bytes[i] == UInt8(ascii: "-") { i += 1 }
+            guard i < bytes.count, isDigit(bytes[i]) else { throw fail("a number needs digits") }
+            if bytes[i] == UInt8(ascii: "0") {
+                i += 1
+                if i < bytes.count, isDigit(bytes[i]) { throw fail("a number may not start with 0") }
+            } else {
+                while i < bytes.count, isDigit(bytes[i]) { i += 1 }
+            }
+            if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+                i += 1
+                guard i < bytes.count, isDigit(bytes[i]) else { throw fail("a number needs digits after its decimal point") }
+                while i < bytes.count, isDigit(bytes[i]) { i += 1 }
+            }
+            if i < bytes.count, bytes[i] | 0x20 == UInt8(ascii: "e") {
+                i += 1
+                if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+                guard i < bytes.count, isDigit(bytes[i]) else { throw fail("a number needs digits in its exponent") }
+                while i < bytes.count, isDigit(bytes[i]) { i += 1 }
+            }
+            let index = Int32(tokens.count)
+            tokens.append(Token(kind: .number, escaped: false, start: Int32(start), end: Int32(i), next: index + 1, count: 0))
+        }
+
+        @inline(__always) func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
+
+        mutating func string() throws(SyntaxError) {
+            i += 1
+            let start = i
+            var escaped = false
+            while true {
+                // Skip eight plain ASCII bytes at a time (no quote, backslash, control or non-ASCII byte).
+                while i + 8 <= bytes.count {
+                    let v = UnsafeRawPointer(bytes.baseAddress! + i).loadUnaligned(as: UInt64.self)
+                    let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+                    let quote = v ^ (ones &* 0x22), backslash = v ^ (ones &* 0x5C)
+                    let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((v &- ones &* 0x20) & ~v) | v
+                    if special & highs != 0 { break }
+                    i += 8
+                }
+                guard i < bytes.count else { throw SyntaxError(message: "a string is not closed", offset: start - 1) }
+                let b = bytes[i]
+                if b == UInt8(ascii: "\"") { break }
+                if b == UInt8(ascii: "\\") {
+                    escaped = true
+                    i += 1
+                    guard i < bytes.count else { throw fail("a string is not closed") }
+                    switch bytes[i] {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                         UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                        i += 1
+                    case UInt8(ascii: "u"):
+                        guard i + 4 < bytes.count else { throw fail("a \\u escape needs four hex digits") }
+                        for k in 1...4 where !isHex(bytes[i + k]) { throw fail("a \\u escape needs four hex digits") }
+                        i += 5
+                    default:
+                        throw fail("unknown escape \\\(Character(Unicode.Scalar(bytes[i])))")
+                    }
+                } else if b < 0x20 {
+                    throw fail("a control character (byte 0x\(String(b, radix: 16))) must be escaped inside a string")
+                } else if b < 0x80 {
+                    i += 1
+                } else {
+                    try utf8Sequence()
+                }
+            }
+            let index = Int32(tokens.count)
+            tokens.append(Token(kind: .string, escaped: escaped, start: Int32(start), end: Int32(i), next: index + 1, count: 0))
+            i += 1
+        }
+
+        func isHex(_ b: UInt8) -> Bool { isDigit(b) || (b | 0x20 >= UInt8(ascii: "a") && b | 0x20 <= UInt8(ascii: "f")) }
+
+        /// Checks one multi-byte UTF-8 sequence (no overlongs, no surrogates, at most U+10FFFF).
+        mutating func utf8Sequence() throws(SyntaxError) {
+            let b = bytes[i]
+            let n: Int
+            var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
+            switch b {
+            case 0xC2...0xDF: n = 1
+            case 0xE0: n = 2; lo = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: n = 2
+            case 0xED: n = 2; hi = 0x9F
+            case 0xF0: n = 3; lo = 0x90
+            case 0xF1...0xF3: n = 3
+            case 0xF4: n = 3; hi = 0x8F
+            default: throw fail("invalid UTF-8 (byte 0x\(String(b, radix: 16)))")
+            }
+            guard i + n < bytes.count else { throw fail("invalid UTF-8 at the end of the text") }
+            let second = bytes[i + 1]
+            guard second >= lo && second <= hi else { throw fail("invalid UTF-8 (byte 0x\(String(second, radix: 16)))") }
+            if n > 1 {
+                for k in 2...n where bytes[i + k] & 0xC0 != 0x80 { throw fail("invalid UTF-8 (byte 0x\(String(bytes[i + k], radix: 16)))") }
+            }
+            i += n + 1
+        }
+
+        mutating func object(depth: Int) throws(SyntaxError) {
+            if depth > JSONTape.maximumDepth { throw fail("values are nested more than \(JSONTape.maximumDepth) levels deep") }
+            let index = tokens.count
+            tokens.append(Token(kind: .object, escaped: false, start: Int32(i), end: 0, next: 0, count: 0))
+            i += 1
+            skipSpace()
+            var count: Int32 = 0
+            if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
+                i += 1
+            } else {
+                while true {
+                    guard i < bytes.count else { throw fail("an object is not closed") }
+                    guard bytes[i] == UInt8(ascii: "\"") else { throw fail("unexpected \(Self.describe(bytes[i])) where a key in quotes was expected") }
+                    try string()
+                    skipSpace()
+                    guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("a ':' must follow each key") }
+                    i += 1
+                    skipSpace()
+                    try value(depth: depth)
+                    count += 1
+                    skipSpace()
+                    guard i < bytes.count else { throw fail("an object is not closed") }
+                    if bytes[i] == UInt8(ascii: ",") {
+                        i += 1
+                        skipSpace()
+                        continue
+                    }
+                    if bytes[i] == UInt8(ascii: "}") { i += 1; break }
+                    throw fail("unexpected \(Self.describe(bytes[i])) where ',' or '}' was expected")
+                }
+            }
+            tokens[index].end = Int32(i)
+            tokens[index].next = Int32(tokens.count)
+            tokens[index].count = count
+        }
+
+        mutating func array(depth: Int) throws(SyntaxError) {
+            if depth > JSONTape.maximumDepth { throw fail("values are nested more than \(JSONTape.maximumDepth) levels deep") }
+            let index = tokens.count
+            tokens.append(Token(kind: .array, escaped: false, start: Int32(i), end: 0, next: 0, count: 0))
+            i += 1
+            skipSpace()
+            var count: Int32 = 0
+            if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
+                i += 1
+            } else {
+                while true {
+                    try value(depth: depth)
+                    count += 1
+                    skipSpace()
+                    guard i < bytes.count else { throw fail("a list is not closed") }
+                    if bytes[i] == UInt8(ascii: ",") {
+                        i += 1
+                        skipSpace()
+                        continue
+                    }
+                    if bytes[i] == UInt8(ascii: "]") { i += 1; break }
+                    throw fail("unexpected \(Self.describe(bytes[i])) where ',' or ']' was expected")
+                }
+            }
+            tokens[index].end = Int32(i)
+            tokens[index].next = Int32(tokens.count)
+            tokens[index].count = count
+        }
+    }
+}

@@ -1,0 +1,141 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Read access to a parsed tape and the bytes it points into; valid only inside
+/// `JSONTape.withView`, which pins both.
+public struct JSONView {
+    public let tokens: UnsafeBufferPointer<JSONTape.Token>
+    public let bytes: UnsafeBufferPointer<UInt8>
+
+    @inline(__always) public func token(_ i: Int) -> JSONTape.Token { tokens[i] }
+    @inline(__always) public func kind(_ i: Int) -> JSONTape.Kind { tokens[i].kind }
+    @inline(__always) public func next(_ i: Int) -> Int { Int(tokens[i].next) }
+
+    /// The raw bytes of a string's contents or a number's literal.
+    @inline(__always) public func raw(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+        let t = tokens[i]
+        return UnsafeBufferPointer(start: bytes.baseAddress.map { $0 + Int(t.start) }, count: Int(t.end - t.start))
+    }
+
+    /// Calls `body` with the decoded UTF-8 bytes of a string token.
+    @inline(__always) public func withString<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        let t = tokens[i]
+        if !t.escaped { return body(raw(i)) }
+        let decoded = Array(string(i).utf8)
+        return decoded.withUnsafeBufferPointer(body)
+    }
+
+    /// A string token's text, escapes decoded; a number's or literal's text otherwise.
+    public func string(_ i: Int) -> String {
+        let t = tokens[i]
+        let r = raw(i)
+        guard t.escaped else { return String(decoding: r, as: UTF8.self) }
+        var scalars = String.UnicodeScalarView()
+        var k = 0
+        var pendingHigh: UInt32?
+        func hex4(_ at: Int) -> UInt32 {
+            var v: UInt32 = 0
+            for j in at..<at + 4 {
+                let b = r[j]
+                let d: UInt8 = b <= 0x39 ? b - 0x30 : (b | 0x20) - 0x61 + 10
+                v = v << 4 | UInt32(d)
+            }
+            return v
+        }
+        var plainStart = 0
+        func flushPlain(_ upTo: Int) {
+            if upTo > plainStart {
+                scalars.append(contentsOf: String(decoding: UnsafeBufferPointer(rebasing: r[plainStart..<upTo]), as: UTF8.self).unicodeScalars)
+            }
+        }
+        while k < r.count {
+            guard r[k] == UInt8(ascii: "\\") else { k += 1; continue }
+            flushPlain(k)
+            let e = r[k + 1]
+            k += 2
+            var scalar: UInt32
+            switch e {
+            case UInt8(ascii: "b"): scalar = 8
+            case UInt8(ascii: "f"): scalar = 12
+            case UInt8(ascii: "n"): scalar = 10
+            case UInt8(ascii: "r"): scalar = 13
+            case UInt8(ascii: "t"): scalar = 9
+            case UInt8(ascii: "u"):
+                scalar = hex4(k)
+                k += 4
+            default: scalar = UInt32(e)
+            }
+            if (0xD800...0xDBFF).contains(scalar) {
+                pendingHigh = scalar
+            } else if (0xDC00...0xDFFF).contains(scalar), let high = pendingHigh {
+                let combined = 0x10000 + ((high - 0xD800) << 10) + (scalar - 0xDC00)
+                scalars.append(Unicode.Scalar(combined) ?? "\u{FFFD}")
+                pendingHigh = nil
+            } else {
+                if pendingHigh != nil { scalars.append("\u{FFFD}"); pendingHigh = nil }
+                scalars.append(Unicode.Scalar(scalar) ?? "\u{FFFD}")
+            }
+            plainStart = k
+        }
+        if pendingHigh != nil { scalars.append("\u{FFFD}") }
+        flushPlain(r.count)
+        return String(scalars)
+    }
+
+    /// Compares a string token with `expected` without allocating (when unescaped).
+    public func stringEquals(_ i: Int, _ expected: StaticString) -> Bool {
+        withString(i) { b in
+            b.count == expected.utf8CodeUnitCount && memcmp(b.baseAddress!, expected.utf8Start, b.count) == 0
+        }
+    }
+
+    /// Converts the value at `i` (and its children) to a `JSONValue`.
+    public func value(_ i: Int) -> JSONValue {
+        switch kind(i) {
+        case .null: return .null
+        case .true: return .bool(true)
+        case .false: return .bool(false)
+        case .number: return .number(string(i))
+        case .string: return .string(string(i))
+        case .array:
+            var items: [JSONValue] = []
+            var j = i + 1
+            while j < next(i) {
+                items.append(value(j))
+                j = next(j)
+            }
+            return .array(items)
+        case .object:
+            var members: [(String, JSONValue)] = []
+            var j = i + 1
+            while j < next(i) {
+                members.append((string(j), value(j + 1)))
+                j = next(j + 1)
+            }
+            return .object(members)
+        }
+    }
+}
+
+extension JSONValue {
+    /// Parses JSON text strictly.
+    public static func parse(_ text: String) throws(JSONTape.SyntaxError) -> JSONValue {
+        var tape = JSONTape()
+        let bytes = Array(text.utf8)
+        return try bytes.withUnsafeBufferPointer { (buffer) throws(JSONTape.SyntaxError) -> JSONValue in
+            try tape.parse(buffer)
+            return tape.withView(bytes: buffer) { $0.value(0) }
+        }
+    }
+}
+
+extension JSONTape {
+    /// Reads the parsed tape; `bytes` must be the bytes it was parsed from.
+    @inline(__always)
+    public func withView<R>(bytes: UnsafeBufferPointer<UInt8>, _ body: (JSONView) throws -> R) rethrows -> R {
+        try tokens.withUnsafeBufferPointer { try body(JSONView(tokens: $0, bytes: bytes)) }
+    }
+}

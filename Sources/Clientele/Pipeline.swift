@@ -1,0 +1,27 @@
+import Foundation
+
+/// A config directory taken through every stage a command needs: loaded,
+/// resolved into a model and compiled into record validators.
+public struct CompiledConfig: Sendable {
+    public var loaded: LoadedConfig
+    public var model: Model
+    public var records: RecordValidator
+
+    public var directory: URL { loaded.directory }
+}
+
+/// The whole front of the pipeline in one call: YAML to Node to Declarations to Model to Compiled.
+public enum Pipeline {
+    /// All diagnostics of every stage, sorted; the compiled config when there are no errors.
+    public static func compile(directory: URL, displayPrefix: String = "",
+                               inheritance: PackageInheritance = .everything) -> (config: CompiledConfig?, diagnostics: [Diagnostic], files: SourceFiles) {
+        let loaded = ConfigLoader(displayPrefix: displayPrefix).load(directory: directory)
+        let (model, diagnostics) = ModelBuilder.build(loaded)
+        guard let model else { return (nil, diagnostics, loaded.files) }
+        let compileDiagnostics = DefaultValueCheck.diagnostics(model.schema)
+        let all = (diagnostics + compileDiagnostics).sortedByLocation()
+        if all.hasErrors { return (nil, all, loaded.files) }
+        let records = RecordValidator(model: model, inheritance: inheritance)
+        return (CompiledConfig(loaded: loaded, model: model, records: records), all, loaded.files)
+    }
+}

@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An immutable open-addressing hash table from UTF-8 keys to small integers,
+/// looked up straight from byte slices so that validation never builds a String.
+public struct ByteKeyTable: Sendable {
+    private var slots: [Int32]          // index into entries, or -1
+    private var hashes: [UInt64]
+    private var keyBytes: [UInt8]
+    private var keyRanges: [(Int32, Int32)]
+    private var values: [Int32]
+    private let mask: Int
+
+    public init(_ pairs: [(String, Int)]) {
+        var capacity = 8
+        while capacity < pairs.count * 2 { capacity <<= 1 }
+        mask = capacity - 1
+        slots = [Int32](repeating: -1, count: capacity)
+        hashes = []
+        keyBytes = []
+        keyRanges = []
+        values = []
+        for (key, value) in pairs {
+            let utf8 = Array(key.utf8)
+            let h = utf8.withUnsafeBufferPointer { Self.hash($0) }
+            var s = Int(truncatingIfNeeded: h) & mask
+            var duplicate = false
+            while slots[s] >= 0 {
+                let e = Int(slots[s])
+                let (a, b) = keyRanges[e]
+                if hashes[e] == h && Array(keyBytes[Int(a)..<Int(b)]) == utf8 { duplicate = true; break }
+                s = (s + 1) & mask
+            }
+            if duplicate { continue }
+            slots[s] = Int32(values.count)
+            hashes.append(h)
+            keyRanges.append((Int32(keyBytes.count), Int32(keyBytes.count + utf8.count)))
+            keyBytes.append(contentsOf: utf8)
+            values.append(Int32(value))
+        }
+    }
+
+    public var count: Int { values.count }
+
+    @inline(__always) static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf29ce484222325
+        for byte in b { h = (h ^ UInt64(byte)) &* 0x100000001b3 }
+        return h ^ (h >> 29)
+    }
+
+    @inline(__always) public func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
+        let h = Self.hash(key)
+        var s = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let e = Int(slots[s])
+            if e < 0 { return nil }
+            if hashes[e] == h {
+                let (a, b) = keyRanges[e]
+                if Int(b - a) == key.count {
+                    let equal = keyBytes.withUnsafeBufferPointer { kb in
+                        key.count == 0 || memcmp(kb.baseAddress! + Int(a), key.baseAddress!, key.count) == 0
+                    }
+                    if equal { return Int(values[e]) }
+                }
+            }
+            s = (s + 1) & mask
+        }
+    }
+
+    public func lookup(_ key: String) -> Int? {
+        var k = key
+        return k.withUTF8 { lookup($0) }
+    }
+}

@@ -1,0 +1,4 @@
+/// The version `clientele --version` prints.
+public enum ClienteleVersion {
+    public static let string = "0.1.0"
+}

@@ -1,0 +1,14 @@
+import ArgumentParser
+import Clientele
+
+@main
+struct ClienteleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clientele",
+        abstract: "Rules and schema for CRM customer data: validate, test, plan and apply a config, and run the customer operations.",
+        version: ClienteleVersion.string,
+        subcommands: [
+            ValidateCommand.self, InitCommand.self, TemplateCommand.self, ImportCommand.self,
+        ]
+    )
+}

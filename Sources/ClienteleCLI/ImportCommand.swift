@@ -1,0 +1,85 @@
+import ArgumentParser
+import Clientele
+import Foundation
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import customers from CSV or JSON Lines; with --dry-run, report row by row what would be refused.")
+
+    @OptionGroup var options: ConfigOptions
+    @Argument(help: "A .csv, .jsonl or .ndjson file.") var file: String
+    @Option(help: "The table rows go into when they do not say (required for CSV).") var table: String?
+    @Option(help: "The package rows go into when they do not say.") var package: String?
+    @Option(help: "The team rows belong to when they do not say (needed when the config has several teams).") var team: String?
+    @Option(name: .customLong("as"), help: "The user who imports.") var user: String?
+    @Flag(help: "Check every row and report; store nothing.") var dryRun = false
+    @Option(help: "Write the refused rows to this file instead of refusing the whole import.") var rejects: String?
+    @Option(help: "text or json") var format: OutputFormat = .text
+
+    func run() throws {
+        let config = try options.compile(format: format)
+        guard let fileFormat = ImportFormat.detect(path: file) else {
+            Terminal.error("cannot tell the format of '\(file)': name it .csv, .jsonl or .ndjson")
+            throw ExitCode(1)
+        }
+        let defaults: RecordValidator.Defaults
+        do {
+            defaults = try ImportTarget.resolve(config.model, team: team, table: table, package: package)
+        } catch {
+            Terminal.error(error.message)
+            throw ExitCode(1)
+        }
+        guard dryRun else {
+            Terminal.error("storing imported customers needs the store, which this version does not have yet; run with --dry-run to check the file")
+            throw ExitCode(1)
+        }
+        let mapped: MappedFile
+        do { mapped = try MappedFile(path: file) } catch {
+            Terminal.error(error.description)
+            throw ExitCode(1)
+        }
+        let progress = Progress(total: mapped.bytes.count, enabled: format == .text && Terminal.isTerminal(2))
+        let report: ImportReport
+        do {
+            report = try ImportChecker(records: config.records, defaults: defaults)
+                .check(mapped.bytes, format: fileFormat, progress: progress.update)
+        } catch {
+            progress.finish()
+            Terminal.error("\(file): \(error.description)")
+            throw ExitCode(1)
+        }
+        progress.finish()
+        switch format {
+        case .json: Terminal.out(ImportReportRenderer.json(report).jsonText + "\n")
+        case .text: Terminal.out(ImportReportRenderer.text(report))
+        }
+        if !report.rejected.isEmpty { throw ExitCode(1) }
+    }
+}
+
+/// A one-line progress bar on standard error, only on a terminal.
+final class Progress {
+    let total: Int
+    let enabled: Bool
+    private var shown = -1
+
+    init(total: Int, enabled: Bool) {
+        self.total = max(total, 1)
+        self.enabled = enabled
+    }
+
+    func update(_ done: Int) {
+        guard enabled else { return }
+        let percent = min(100, done * 100 / total)
+        guard percent != shown else { return }
+        shown = percent
+        let width = 30
+        let filled = width * percent / 100
+        Terminal.err("\r[" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled) + "] \(percent)%")
+    }
+
+    func finish() {
+        if enabled && shown >= 0 { Terminal.err("\r\u{1B}[K") }
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Clientele
+import Foundation
+
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Write a starter config into a directory (from the examples that ship with clientele).")
+
+    @Argument(help: "Where to write it (default: the current directory).") var directory: String = "."
+    @Option(help: ArgumentHelp("The example to start from: \(ExampleConfig.all.map(\.name).joined(separator: ", ")).", valueName: "name"))
+    var example: String = ExampleConfig.defaultName
+
+    func run() throws {
+        guard let chosen = ExampleConfig.named(example) else {
+            Terminal.error("there is no example '\(example)'\(Suggestion.didYouMean(example, in: ExampleConfig.all.map(\.name))); the examples are \(ExampleConfig.all.map(\.name).joined(separator: ", "))")
+            throw ExitCode(64)
+        }
+        do {
+            let written = try chosen.write(to: URL(fileURLWithPath: directory))
+            for path in written { Terminal.out("wrote \(directory == "." ? "" : directory.hasSuffix("/") ? directory : directory + "/")\(path)\n") }
+            Terminal.out("next: clientele validate\(directory == "." ? "" : " --config \(directory)")\n")
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}

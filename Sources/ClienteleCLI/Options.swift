@@ -1,0 +1,44 @@
+import ArgumentParser
+import Clientele
+import Foundation
+
+/// `--config DIR`: the config directory, or the nearest one at or above the current directory.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The config directory (default: the nearest directory at or above this one that holds clientele.yaml).", valueName: "dir"))
+    var config: String?
+
+    /// The directory and the prefix its files are shown with in messages.
+    func locate() throws -> (directory: URL, displayPrefix: String) {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        if let config {
+            let url = URL(fileURLWithPath: config, relativeTo: cwd).standardizedFileURL
+            var prefix = config
+            while prefix.hasSuffix("/") && prefix.count > 1 { prefix.removeLast() }
+            prefix = (prefix == "." || prefix.isEmpty) ? "" : prefix + "/"
+            if prefix.hasPrefix("./") { prefix.removeFirst(2) }
+            return (url, prefix)
+        }
+        guard let found = ConfigLoader.findConfigDirectory(from: cwd) else {
+            Terminal.error("no clientele.yaml here or in any parent directory; give --config DIR or run 'clientele init'")
+            throw ExitCode(1)
+        }
+        let relative = Terminal.relativePath(from: cwd, to: found)
+        return (found, relative.isEmpty ? "" : relative + "/")
+    }
+
+    /// Runs the front of the pipeline; prints the diagnostics and exits 1 on errors.
+    func compile(format: OutputFormat) throws -> CompiledConfig {
+        let (directory, prefix) = try locate()
+        let (config, diagnostics, files) = Pipeline.compile(directory: directory, displayPrefix: prefix)
+        if let config {
+            if !diagnostics.isEmpty { Terminal.printDiagnostics(diagnostics, files: files) }
+            return config
+        }
+        Terminal.printDiagnostics(diagnostics, files: files)
+        throw ExitCode(1)
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}

@@ -1,0 +1,40 @@
+import Clientele
+import Foundation
+
+/// Where output goes, and whether it may be coloured (a terminal, and no NO_COLOR).
+enum Terminal {
+    static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+
+    static func colors(_ fd: Int32) -> Bool {
+        let env = ProcessInfo.processInfo.environment
+        if let noColor = env["NO_COLOR"], !noColor.isEmpty { return false }
+        if env["TERM"] == "dumb" { return false }
+        return isTerminal(fd)
+    }
+
+    static func out(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    static func err(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    static func error(_ message: String) {
+        let label = colors(2) ? "\u{1B}[1;31merror:\u{1B}[0m" : "error:"
+        err("\(label) \(message)\n")
+    }
+
+    static func printDiagnostics(_ diagnostics: [Diagnostic], files: SourceFiles) {
+        err(DiagnosticRenderer(files: files, colors: colors(2)).render(diagnostics))
+    }
+
+    static func relativePath(from base: URL, to target: URL) -> String {
+        let b = base.standardizedFileURL.pathComponents
+        let t = target.standardizedFileURL.pathComponents
+        var common = 0
+        while common < b.count, common < t.count, b[common] == t[common] { common += 1 }
+        let ups = Array(repeating: "..", count: b.count - common)
+        return (ups + t[common...]).joined(separator: "/")
+    }
+}

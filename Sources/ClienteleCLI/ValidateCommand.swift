@@ -1,0 +1,31 @@
+import ArgumentParser
+import Clientele
+
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Load, resolve and check the whole config; print every problem with its file, line and column.")
+
+    @OptionGroup var options: ConfigOptions
+    @Option(help: "text or json") var format: OutputFormat = .text
+
+    func run() throws {
+        let (directory, prefix) = try options.locate()
+        let (config, diagnostics, files) = Pipeline.compile(directory: directory, displayPrefix: prefix)
+        switch format {
+        case .json:
+            Terminal.out(DiagnosticJSON.document(diagnostics).jsonText + "\n")
+        case .text:
+            Terminal.printDiagnostics(diagnostics, files: files)
+            if let config {
+                let m = config.model
+                let fields = m.schema.customizations.count
+                Terminal.out("\(prefix.isEmpty ? "config" : String(prefix.dropLast())) is valid: \(m.organization.teams.count) teams, \(m.organization.users.count) users, \(m.schema.packages.count) packages, \(fields) custom fields, \(m.rules.count) rules, \(m.pools.count) pools\n")
+            } else {
+                let errors = diagnostics.filter { $0.severity == .error }.count
+                Terminal.err("\(errors) \(errors == 1 ? "error" : "errors")\n")
+            }
+        }
+        if config == nil { throw ExitCode(1) }
+    }
+}
