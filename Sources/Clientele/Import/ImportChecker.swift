@@ -1,8 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Dispatch
+import Foundation
 
 /// Validates every row of a CSV or JSON Lines file against a compiled config,
 /// as `import --dry-run` does: nothing is stored, every refusal is reported
@@ -25,46 +22,88 @@ public struct ImportChecker: Sendable {
         }
     }
 
-    /// Tracks ids and unique values across the file.
-    private struct Uniqueness {
-        var ids: [String: Int] = [:]
-        var values: [String: Int] = [:]
-
-        mutating func claimId(_ id: String, line: Int) -> RecordProblem? {
-            if let first = ids[id] { return RecordProblem(column: "id", message: "id '\(id)' is already used on row \(first)") }
-            ids[id] = line
-            return nil
-        }
-
-        mutating func claim(_ view: JSONView, fields object: Int, validator: CustomerValidator, line: Int, problems: inout [RecordProblem]) {
-            for field in validator.fields where field.unique {
-                var j = object + 1
-                while j < view.next(object) {
-                    if view.kind(j + 1) == .string, view.string(j) == field.identity {
-                        let value = Normalizer.normalize(view.string(j + 1), field.spec.normalize)
-                        let key = validator.place + "\u{0}" + field.identity + "\u{0}" + value
-                        if let first = values[key] {
-                            problems.append(RecordProblem(column: field.identity, message: "\(field.label) must be unique in \(validator.place), but \(Shown.text(value)) is already used on row \(first)"))
-                        } else {
-                            values[key] = line
-                        }
-                    }
-                    j = view.next(j + 1)
-                }
-            }
-        }
+    /// A value that must not repeat across the file: a record id, or a unique field's value.
+    struct Claim {
+        var key: String
+        var line: Int
+        var column: String
+        /// The message when the key was already claimed; `%LINE%` becomes the first row.
+        var message: String
     }
 
+    /// What one chunk of a JSON Lines file produced.
+    struct ChunkResult {
+        var rows = 0
+        var lines = 0
+        var rejected: [RejectedRow] = []
+        var claims: [Claim] = []
+    }
+
+    /// Rows are independent, so large files are checked in chunks on every core;
+    /// ids and unique values are then settled in file order.
     private func checkJSONLines(_ bytes: UnsafeBufferPointer<UInt8>, progress: ((Int) -> Void)?) -> ImportReport {
+        let workers = bytes.count < 4 << 20 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 16))
+        var cuts = [0]
+        for k in 1..<workers {
+            var cut = bytes.count * k / workers
+            while cut < bytes.count, bytes[cut - 1] != 0x0A { cut += 1 }
+            cuts.append(max(cut, cuts.last!))
+        }
+        cuts.append(bytes.count)
+        let bounds = cuts
+        let results = UnsafeMutableBufferPointer<ChunkResult>.allocate(capacity: workers)
+        results.initialize(repeating: ChunkResult())
+        defer { results.deinitialize(); results.deallocate() }
+        let doneBytes = ManagedAtomicCounter()
+        // Each worker reads its own slice of `bytes` and writes only its own result slot.
+        let shared = UncheckedSendable((bytes: bytes, results: results, progress: progress))
+        DispatchQueue.concurrentPerform(iterations: workers) { k in
+            let (bytes, results, progress) = shared.value
+            let chunk = UnsafeBufferPointer(rebasing: bytes[bounds[k]..<bounds[k + 1]])
+            let records = k == 0 ? records : records.copyForAnotherThread()
+            results[k] = checkChunk(chunk, records: records) { done in
+                let total = doneBytes.add(done)
+                if k == 0 { progress?(total) }
+            }
+        }
         var report = ImportReport()
+        var byLine: [Int: RejectedRow] = [:]
+        var claims: [Claim] = []
+        var lineOffset = 0
+        for k in 0..<workers {
+            report.rows += results[k].rows
+            for var row in results[k].rejected {
+                row.line += lineOffset
+                byLine[row.line] = row
+            }
+            claims.append(contentsOf: results[k].claims.map { var c = $0; c.line += lineOffset; return c })
+            lineOffset += results[k].lines
+        }
+        var first: [String: Int] = [:]
+        first.reserveCapacity(claims.count)
+        for claim in claims {
+            if let earlier = first[claim.key] {
+                let problem = RecordProblem(column: claim.column, message: claim.message.replacingOccurrences(of: "%LINE%", with: String(earlier)))
+                byLine[claim.line, default: RejectedRow(line: claim.line, id: nil, problems: [])].problems.append(problem)
+            } else {
+                first[claim.key] = claim.line
+            }
+        }
+        report.rejected = byLine.values.sorted { $0.line < $1.line }
+        progress?(bytes.count)
+        return report
+    }
+
+    private func checkChunk(_ bytes: UnsafeBufferPointer<UInt8>, records: RecordValidator, progress: (Int) -> Void) -> ChunkResult {
+        var result = ChunkResult()
         var tape = JSONTape()
         var scratch = [Int32](repeating: -1, count: records.maximumSlotCount)
         var problems: [RecordProblem] = []
-        var unique = Uniqueness()
-        unique.ids.reserveCapacity(bytes.count / 256)
         let hasUnique = records.validators.contains { $0.fields.contains(where: \.unique) }
+        result.claims.reserveCapacity(bytes.count / 512)
         var lineNumber = 0
         var start = 0
+        var reported = 0
         let base = bytes.baseAddress
         while start < bytes.count {
             lineNumber += 1
@@ -77,13 +116,16 @@ public struct ImportChecker: Sendable {
             if lineEnd > start, bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
             let line = UnsafeBufferPointer(rebasing: bytes[start..<lineEnd])
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            report.rows += 1
-            if report.rows % 65_536 == 0 { progress?(start) }
+            result.rows += 1
+            if result.rows % 16_384 == 0 {
+                progress(start - reported)
+                reported = start
+            }
             do {
                 try tape.parse(line)
             } catch {
                 let column = String(decoding: UnsafeBufferPointer(rebasing: line[..<min(error.offset, line.count)]), as: UTF8.self).unicodeScalars.count + 1
-                report.rejected.append(RejectedRow(line: lineNumber, id: nil, problems: [RecordProblem(column: "\(column)", message: "invalid JSON: \(error.message)")]))
+                result.rejected.append(RejectedRow(line: lineNumber, id: nil, problems: [RecordProblem(column: "\(column)", message: "invalid JSON: \(error.message)")]))
                 continue
             }
             problems.removeAll(keepingCapacity: true)
@@ -92,18 +134,35 @@ public struct ImportChecker: Sendable {
                 var id: String?
                 if let token = outcome.idToken {
                     id = view.string(token)
-                    if let p = unique.claimId(id!, line: lineNumber) { problems.append(p) }
+                    result.claims.append(Claim(key: id!, line: lineNumber, column: "id", message: "id '\(id!)' is already used on row %LINE%"))
                 }
                 if hasUnique, let v = outcome.validator, let fields = Self.fieldsObject(view) {
-                    unique.claim(view, fields: fields, validator: records.validators[v], line: lineNumber, problems: &problems)
+                    Self.uniqueClaims(view, fields: fields, validator: records.validators[v], line: lineNumber, into: &result.claims)
                 }
                 if !problems.isEmpty {
-                    report.rejected.append(RejectedRow(line: lineNumber, id: id, problems: problems))
+                    result.rejected.append(RejectedRow(line: lineNumber, id: id, problems: problems))
                 }
             }
         }
-        progress?(bytes.count)
-        return report
+        progress(bytes.count - reported)
+        result.lines = lineNumber
+        if bytes.last == 0x0A { /* the line count already ends at the last newline */ }
+        return result
+    }
+
+    /// Claims for each unique field's normalised value, scoped to the table or package.
+    static func uniqueClaims(_ view: JSONView, fields object: Int, validator: CustomerValidator, line: Int, into claims: inout [Claim]) {
+        for field in validator.fields where field.unique {
+            var j = object + 1
+            while j < view.next(object) {
+                if view.kind(j + 1) == .string, view.string(j) == field.identity {
+                    let value = Normalizer.normalize(view.string(j + 1), field.spec.normalize)
+                    claims.append(Claim(key: "\u{1}" + validator.place + "\u{0}" + field.identity + "\u{0}" + value, line: line, column: field.identity,
+                                        message: "\(field.label) must be unique in \(validator.place), but \(Shown.text(value)) is already used on row %LINE%"))
+                }
+                j = view.next(j + 1)
+            }
+        }
     }
 
     static func fieldsObject(_ view: JSONView) -> Int? {
@@ -138,7 +197,8 @@ public struct ImportChecker: Sendable {
         var tape = JSONTape()
         var scratch = [Int32](repeating: -1, count: records.maximumSlotCount)
         var problems: [RecordProblem] = []
-        var unique = Uniqueness()
+        var firstClaims: [String: Int] = [:]
+        var claims: [Claim] = []
         while true {
             let row: CSVReader.Record?
             do { row = try reader.next() } catch {
@@ -159,12 +219,20 @@ public struct ImportChecker: Sendable {
                 guard (try? tape.parse(buffer)) != nil else { return }
                 tape.withView(bytes: buffer) { view in
                 let outcome = records.validate(view, defaults: rowDefaults, scratch: &scratch, problems: &problems)
+                claims.removeAll(keepingCapacity: true)
                 if let token = outcome.idToken {
                     id = view.string(token)
-                    if let p = unique.claimId(id!, line: row.line) { problems.append(p) }
+                    claims.append(Claim(key: id!, line: row.line, column: "id", message: "id '\(id!)' is already used on row %LINE%"))
                 }
                 if let fields = Self.fieldsObject(view) {
-                    unique.claim(view, fields: fields, validator: validator, line: row.line, problems: &problems)
+                    Self.uniqueClaims(view, fields: fields, validator: validator, line: row.line, into: &claims)
+                }
+                for claim in claims {
+                    if let earlier = firstClaims[claim.key] {
+                        problems.append(RecordProblem(column: claim.column, message: claim.message.replacingOccurrences(of: "%LINE%", with: String(earlier))))
+                    } else {
+                        firstClaims[claim.key] = claim.line
+                    }
                 }
                 }
             }
@@ -176,4 +244,24 @@ public struct ImportChecker: Sendable {
         progress?(bytes.count)
         return report
     }
+}
+
+/// A counter shared by the workers of one check, for the progress bar.
+final class ManagedAtomicCounter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+
+    func add(_ n: Int) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value += n
+        return value
+    }
+}
+
+/// Hands values that are safe by construction (disjoint writes, read-only memory)
+/// to concurrent workers.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -45,12 +45,15 @@ public struct JSONTape: Sendable {
     }
 
     private struct Parser {
-        let bytes: UnsafeBufferPointer<UInt8>
+        /// The input, read through a pointer: every index is checked against `count` by the grammar.
+        let bytes: UnsafePointer<UInt8>
+        let count: Int
         var tokens: [Token]
         var i = 0
 
         init(bytes: UnsafeBufferPointer<UInt8>, tokens: [Token]) {
-            self.bytes = bytes
+            self.bytes = bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!
+            self.count = bytes.count
             self.tokens = tokens
         }
 
@@ -60,7 +63,7 @@ public struct JSONTape: Sendable {
         }
 
         @inline(__always) mutating func skipSpace() {
-            while i < bytes.count {
+            while i < count {
                 let b = bytes[i]
                 if b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { i += 1 } else { return }
             }
@@ -69,7 +72,7 @@ public struct JSONTape: Sendable {
         func fail(_ message: String) -> SyntaxError { SyntaxError(message: message, offset: i) }
 
         mutating func value(depth: Int) throws(SyntaxError) {
-            guard i < bytes.count else { throw fail("the JSON text ends where a value was expected") }
+            guard i < count else { throw fail("the JSON text ends where a value was expected") }
             switch bytes[i] {
             case UInt8(ascii: "{"): try object(depth: depth + 1)
             case UInt8(ascii: "["): try array(depth: depth + 1)
@@ -84,7 +87,7 @@ public struct JSONTape: Sendable {
 
         mutating func literal(_ word: StaticString, _ kind: Kind) throws(SyntaxError) {
             let n = word.utf8CodeUnitCount
-            guard i + n <= bytes.count else { throw fail("unexpected end of the JSON text") }
+            guard i + n <= count else { throw fail("unexpected end of the JSON text") }
             let w = word.utf8Start
             for k in 0..<n where bytes[i + k] != w[k] { throw fail("unexpected \(Self.describe(bytes[i])) where a value was expected") }
             let index = Int32(tokens.count)
@@ -95,23 +98,23 @@ public struct JSONTape: Sendable {
         mutating func number() throws(SyntaxError) {
             let start = i
             if bytes[i] == UInt8(ascii: "-") { i += 1 }
-            guard i < bytes.count, isDigit(bytes[i]) else { throw fail("a number needs digits") }
+            guard i < count, isDigit(bytes[i]) else { throw fail("a number needs digits") }
             if bytes[i] == UInt8(ascii: "0") {
                 i += 1
-                if i < bytes.count, isDigit(bytes[i]) { throw fail("a number may not start with 0") }
+                if i < count, isDigit(bytes[i]) { throw fail("a number may not start with 0") }
             } else {
-                while i < bytes.count, isDigit(bytes[i]) { i += 1 }
+                while i < count, isDigit(bytes[i]) { i += 1 }
             }
-            if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+            if i < count, bytes[i] == UInt8(ascii: ".") {
                 i += 1
-                guard i < bytes.count, isDigit(bytes[i]) else { throw fail("a number needs digits after its decimal point") }
-                while i < bytes.count, isDigit(bytes[i]) { i += 1 }
+                guard i < count, isDigit(bytes[i]) else { throw fail("a number needs digits after its decimal point") }
+                while i < count, isDigit(bytes[i]) { i += 1 }
             }
-            if i < bytes.count, bytes[i] | 0x20 == UInt8(ascii: "e") {
+            if i < count, bytes[i] | 0x20 == UInt8(ascii: "e") {
                 i += 1
-                if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
-                guard i < bytes.count, isDigit(bytes[i]) else { throw fail("a number needs digits in its exponent") }
-                while i < bytes.count, isDigit(bytes[i]) { i += 1 }
+                if i < count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+                guard i < count, isDigit(bytes[i]) else { throw fail("a number needs digits in its exponent") }
+                while i < count, isDigit(bytes[i]) { i += 1 }
             }
             let index = Int32(tokens.count)
             tokens.append(Token(kind: .number, escaped: false, start: Int32(start), end: Int32(i), next: index + 1, count: 0))
@@ -125,27 +128,27 @@ public struct JSONTape: Sendable {
             var escaped = false
             while true {
                 // Skip eight plain ASCII bytes at a time (no quote, backslash, control or non-ASCII byte).
-                while i + 8 <= bytes.count {
-                    let v = UnsafeRawPointer(bytes.baseAddress! + i).loadUnaligned(as: UInt64.self)
+                while i + 8 <= count {
+                    let v = UnsafeRawPointer(bytes + i).loadUnaligned(as: UInt64.self)
                     let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
                     let quote = v ^ (ones &* 0x22), backslash = v ^ (ones &* 0x5C)
                     let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((v &- ones &* 0x20) & ~v) | v
                     if special & highs != 0 { break }
                     i += 8
                 }
-                guard i < bytes.count else { throw SyntaxError(message: "a string is not closed", offset: start - 1) }
+                guard i < count else { throw SyntaxError(message: "a string is not closed", offset: start - 1) }
                 let b = bytes[i]
                 if b == UInt8(ascii: "\"") { break }
                 if b == UInt8(ascii: "\\") {
                     escaped = true
                     i += 1
-                    guard i < bytes.count else { throw fail("a string is not closed") }
+                    guard i < count else { throw fail("a string is not closed") }
                     switch bytes[i] {
                     case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
                          UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                         i += 1
                     case UInt8(ascii: "u"):
-                        guard i + 4 < bytes.count else { throw fail("a \\u escape needs four hex digits") }
+                        guard i + 4 < count else { throw fail("a \\u escape needs four hex digits") }
                         for k in 1...4 where !isHex(bytes[i + k]) { throw fail("a \\u escape needs four hex digits") }
                         i += 5
                     default:
@@ -181,7 +184,7 @@ public struct JSONTape: Sendable {
             case 0xF4: n = 3; hi = 0x8F
             default: throw fail("invalid UTF-8 (byte 0x\(String(b, radix: 16)))")
             }
-            guard i + n < bytes.count else { throw fail("invalid UTF-8 at the end of the text") }
+            guard i + n < count else { throw fail("invalid UTF-8 at the end of the text") }
             let second = bytes[i + 1]
             guard second >= lo && second <= hi else { throw fail("invalid UTF-8 (byte 0x\(String(second, radix: 16)))") }
             if n > 1 {
@@ -196,22 +199,22 @@ public struct JSONTape: Sendable {
             tokens.append(Token(kind: .object, escaped: false, start: Int32(i), end: 0, next: 0, count: 0))
             i += 1
             skipSpace()
-            var count: Int32 = 0
-            if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
+            var members: Int32 = 0
+            if i < count, bytes[i] == UInt8(ascii: "}") {
                 i += 1
             } else {
                 while true {
-                    guard i < bytes.count else { throw fail("an object is not closed") }
+                    guard i < count else { throw fail("an object is not closed") }
                     guard bytes[i] == UInt8(ascii: "\"") else { throw fail("unexpected \(Self.describe(bytes[i])) where a key in quotes was expected") }
                     try string()
                     skipSpace()
-                    guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("a ':' must follow each key") }
+                    guard i < count, bytes[i] == UInt8(ascii: ":") else { throw fail("a ':' must follow each key") }
                     i += 1
                     skipSpace()
                     try value(depth: depth)
-                    count += 1
+                    members += 1
                     skipSpace()
-                    guard i < bytes.count else { throw fail("an object is not closed") }
+                    guard i < count else { throw fail("an object is not closed") }
                     if bytes[i] == UInt8(ascii: ",") {
                         i += 1
                         skipSpace()
@@ -223,7 +226,7 @@ public struct JSONTape: Sendable {
             }
             tokens[index].end = Int32(i)
             tokens[index].next = Int32(tokens.count)
-            tokens[index].count = count
+            tokens[index].count = members
         }
 
         mutating func array(depth: Int) throws(SyntaxError) {
@@ -232,15 +235,15 @@ public struct JSONTape: Sendable {
             tokens.append(Token(kind: .array, escaped: false, start: Int32(i), end: 0, next: 0, count: 0))
             i += 1
             skipSpace()
-            var count: Int32 = 0
-            if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
+            var members: Int32 = 0
+            if i < count, bytes[i] == UInt8(ascii: "]") {
                 i += 1
             } else {
                 while true {
                     try value(depth: depth)
-                    count += 1
+                    members += 1
                     skipSpace()
-                    guard i < bytes.count else { throw fail("a list is not closed") }
+                    guard i < count else { throw fail("a list is not closed") }
                     if bytes[i] == UInt8(ascii: ",") {
                         i += 1
                         skipSpace()
@@ -252,7 +255,7 @@ public struct JSONTape: Sendable {
             }
             tokens[index].end = Int32(i)
             tokens[index].next = Int32(tokens.count)
-            tokens[index].count = count
+            tokens[index].count = members
         }
     }
 }

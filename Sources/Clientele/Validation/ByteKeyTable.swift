@@ -61,13 +61,28 @@ public struct ByteKeyTable: Sendable {
                 let (a, b) = keyRanges[e]
                 if Int(b - a) == key.count {
                     let equal = keyBytes.withUnsafeBufferPointer { kb in
-                        key.count == 0 || memcmp(kb.baseAddress! + Int(a), key.baseAddress!, key.count) == 0
+                        Self.equal(kb.baseAddress! + Int(a), key.baseAddress, key.count)
                     }
                     if equal { return Int(values[e]) }
                 }
             }
             s = (s + 1) & mask
         }
+    }
+
+    /// Byte equality, eight bytes at a time (keys are short: no call to memcmp).
+    @inline(__always) static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>?, _ n: Int) -> Bool {
+        guard let b else { return n == 0 }
+        var k = 0
+        while k + 8 <= n {
+            if UnsafeRawPointer(a + k).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self) { return false }
+            k += 8
+        }
+        while k < n {
+            if a[k] != b[k] { return false }
+            k += 1
+        }
+        return true
     }
 
     public func lookup(_ key: String) -> Int? {

@@ -48,7 +48,18 @@ public struct RecordValidator: Sendable {
          "previous_account_executive", "claimed_at", "returned_at", "last_followup_at"].map { ($0, Key.storeKept) }
     static let keyTable = ByteKeyTable(keyNames.enumerated().map { ($1.0, $0) })
 
+    let model: Model
+    let inheritance: PackageInheritance
+
+    /// An independent copy for another thread: sharing the compiled checks would make
+    /// every thread retain the same objects, and their reference counts bounce between cores.
+    public func copyForAnotherThread() -> RecordValidator {
+        RecordValidator(model: model, inheritance: inheritance)
+    }
+
     public init(model: Model, inheritance: PackageInheritance = .everything) {
+        self.model = model
+        self.inheritance = inheritance
         let org = model.organization
         let schema = model.schema
         teamIds = org.teams.map(\.id)
