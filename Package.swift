@@ -35,7 +35,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ClienteleCLITests",
-            dependencies: ["Clientele"],
+            dependencies: ["Clientele", "ClienteleCLI"],
             exclude: ["Golden"]
         ),
     ]

@@ -13,7 +13,7 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         guard let chosen = ExampleConfig.named(example) else {
-            Terminal.error("there is no example '\(example)'\(Suggestion.didYouMean(example, in: ExampleConfig.all.map(\.name))); the examples are \(ExampleConfig.all.map(\.name).joined(separator: ", "))")
+            Terminal.error("there is no example '\(example)'\(Suggestion.hint(example, in: ExampleConfig.all.map(\.name), listing: "examples"))")
             throw ExitCode(64)
         }
         do {

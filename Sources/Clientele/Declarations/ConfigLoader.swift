@@ -41,13 +41,13 @@ public struct ConfigLoader: Sendable {
 
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            diagnostics.error("config directory '\(directory.path)' does not exist", at: nil)
+            diagnostics.error("config directory '\(displayPrefix.isEmpty ? directory.path : String(displayPrefix.dropLast()))' does not exist", at: nil)
             return LoadedConfig(directory: directory, declarations: Declarations(), standardFields: [], treeFiles: [:],
                                 files: files, diagnostics: diagnostics.diagnostics)
         }
         let relativePaths = Self.yamlFiles(in: directory)
         if !relativePaths.contains("clientele.yaml") {
-            diagnostics.error("no clientele.yaml in '\(directory.path)': every config directory needs one (run 'clientele init')", at: nil)
+            diagnostics.error("no clientele.yaml in \(displayPrefix.isEmpty ? "this directory" : "'\(displayPrefix.dropLast())'"): every config directory needs one (run 'clientele init')", at: nil)
         }
         // clientele.yaml first, so that `extends` is known; then the rest in path order.
         let ordered = relativePaths.filter { $0 == "clientele.yaml" } + relativePaths.filter { $0 != "clientele.yaml" }
@@ -64,7 +64,7 @@ public struct ConfigLoader: Sendable {
         var standardFields: [StandardFieldDecl] = []
         for name in reader.declarations.project?.extends ?? [] {
             guard let library = BuiltinLibrary.named(name.value) else {
-                diagnostics.error("unknown library '\(name.value)' in 'extends'\(Suggestion.didYouMean(name.value, in: BuiltinLibrary.all.map(\.name))); the built-in libraries are \(BuiltinLibrary.all.map(\.name).joined(separator: ", "))", at: name.location)
+                diagnostics.error("unknown library '\(name.value)' in 'extends'\(Suggestion.hint(name.value, in: BuiltinLibrary.all.map(\.name), listing: "built-in libraries"))", at: name.location)
                 continue
             }
             files.add(SourceFile(displayPath: library.displayPath, text: library.text))

@@ -40,9 +40,18 @@ public struct DiagnosticRenderer: Sendable {
     }
 
     private func snippet(at location: SourceLocation?) -> String {
-        guard let location, let file = files[location.file], let line = file.line(location.line) else { return "" }
+        guard let location, let file = files[location.file], var line = file.line(location.line) else { return "" }
+        var column = location.column
+        // Show a window of a very long line around the caret.
+        let width = 100
+        if line.count > width + 20 {
+            let start = max(0, min(column - 1 - width / 2, line.count - width))
+            let window = line.dropFirst(start).prefix(width)
+            line = (start > 0 ? "..." : "") + window + (start + width < line.count ? "..." : "")
+            column = column - start + (start > 0 ? 3 : 0)
+        }
         // Keep tabs so the caret lines up under the same character in a terminal.
-        let lead = String(line.prefix(max(0, location.column - 1)).map { $0 == "\t" ? "\t" : " " })
+        let lead = String(line.prefix(max(0, column - 1)).map { $0 == "\t" ? "\t" : " " })
         let caret = colors ? "\u{1B}[1;32m^\u{1B}[0m" : "^"
         return "  \(line)\n  \(lead)\(caret)\n"
     }

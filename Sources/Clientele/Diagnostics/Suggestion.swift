@@ -16,6 +16,12 @@ public enum Suggestion {
         closest(to: word, in: candidates).map { "; did you mean '\($0)'?" } ?? ""
     }
 
+    /// "; did you mean 'x'?" when a candidate is close, otherwise "; the <things> are a, b, c".
+    public static func hint(_ word: String, in candidates: [String], listing things: String) -> String {
+        if let close = closest(to: word, in: candidates) { return "; did you mean '\(close)'?" }
+        return "; the \(things) are \(candidates.joined(separator: ", "))"
+    }
+
     /// Damerau-Levenshtein distance (adjacent swaps count once).
     static func distance(_ a: String, _ b: String) -> Int {
         let x = Array(a), y = Array(b)

@@ -8,7 +8,7 @@ public enum ImportTarget {
         if let table {
             guard let kind = TableKind(rawValue: table) else {
                 let names = TableKind.allCases.map(\.rawValue)
-                throw ImportFileError("there is no table '\(table)'\(Suggestion.didYouMean(table, in: names)); the tables are \(names.joined(separator: ", "))")
+                throw ImportFileError("there is no table '\(table)'\(Suggestion.hint(table, in: names, listing: "tables"))")
             }
             defaults.table = kind
         }

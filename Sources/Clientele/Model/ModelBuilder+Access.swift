@@ -6,7 +6,7 @@ extension ModelBuilder {
             guard let moduleName = v.module else { return nil }
             guard let module = View.Module(rawValue: moduleName.value) else {
                 let names = View.Module.allCases.map(\.rawValue)
-                diagnostics.error("\(subject) has module '\(moduleName.value)'; the view modules are \(names.joined(separator: ", "))\(Suggestion.didYouMean(moduleName.value, in: names))", at: moduleName.location)
+                diagnostics.error("\(subject) has module '\(moduleName.value)'\(Suggestion.hint(moduleName.value, in: names, listing: "view modules"))", at: moduleName.location)
                 return nil
             }
             var team: String
@@ -154,7 +154,7 @@ extension ModelBuilder {
                 guard fields([field], "mask") == [field.value] else { continue }
                 guard let mask = FieldRule.Mask(rawValue: kind.value) else {
                     let names = FieldRule.Mask.allCases.map(\.rawValue)
-                    diagnostics.error("mask '\(kind.value)' of field '\(field.value)' in \(subject) does not exist; the masks are \(names.joined(separator: ", "))\(Suggestion.didYouMean(kind.value, in: names))", at: kind.location)
+                    diagnostics.error("mask '\(kind.value)' of field '\(field.value)' in \(subject) does not exist\(Suggestion.hint(kind.value, in: names, listing: "masks"))", at: kind.location)
                     continue
                 }
                 masks.append((field.value, mask))

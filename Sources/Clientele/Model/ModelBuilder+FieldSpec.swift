@@ -24,13 +24,13 @@ extension ModelBuilder {
         if let v = a.format, applies("format", at: v.location) {
             if let f = TextFormat(rawValue: v.value) { spec.format = f } else {
                 let names = TextFormat.allCases.map(\.rawValue)
-                diagnostics.error("'format' of \(subject) is '\(v.value)'; the formats are \(names.joined(separator: ", "))\(Suggestion.didYouMean(v.value, in: names))", at: v.location)
+                diagnostics.error("'format' of \(subject) is '\(v.value)'\(Suggestion.hint(v.value, in: names, listing: "formats"))", at: v.location)
             }
         }
         if let v = a.normalize, applies("normalize", at: v.location) {
             if let n = Normalization(rawValue: v.value) { spec.normalize = n } else {
                 let names = Normalization.allCases.map(\.rawValue)
-                diagnostics.error("'normalize' of \(subject) is '\(v.value)'; the normalizations are \(names.joined(separator: ", "))\(Suggestion.didYouMean(v.value, in: names))", at: v.location)
+                diagnostics.error("'normalize' of \(subject) is '\(v.value)'\(Suggestion.hint(v.value, in: names, listing: "normalizations"))", at: v.location)
             }
         }
         if let v = a.options, applies("options", at: v.location) {

@@ -15,7 +15,7 @@ extension ModelBuilder {
                     module = parsed
                 } else {
                     let names = Package.Module.allCases.map(\.rawValue)
-                    diagnostics.error("\(subject) has module '\(m.value)'; the modules are \(names.joined(separator: ", "))\(Suggestion.didYouMean(m.value, in: names))", at: m.location)
+                    diagnostics.error("\(subject) has module '\(m.value)'\(Suggestion.hint(m.value, in: names, listing: "modules"))", at: m.location)
                 }
             }
             schema.packages.append(Package(id: p.id.value, name: p.name?.value, team: team.value, table: table, module: module, location: p.location))
@@ -35,7 +35,7 @@ extension ModelBuilder {
             guard let baseName = t.base else { continue }
             guard let base = BaseType(rawValue: baseName.value) else {
                 let names = BaseType.allCases.map(\.rawValue)
-                diagnostics.error("\(subject) has base '\(baseName.value)', which is not a base type\(Suggestion.didYouMean(baseName.value, in: names)); the base types are \(names.joined(separator: ", "))", at: baseName.location)
+                diagnostics.error("\(subject) has base '\(baseName.value)', which is not a base type\(Suggestion.hint(baseName.value, in: names, listing: "base types"))", at: baseName.location)
                 continue
             }
             var spec = FieldSpec(base: base)
@@ -216,7 +216,7 @@ extension ModelBuilder {
         for field in schema.customizations {
             guard let was = field.was else { continue }
             let clash = schema.customizations.first { other in
-                other.team == field.team && other.table == field.table && other.identities.contains(was)
+                other.location != field.location && other.team == field.team && other.table == field.table && other.identities.contains(was)
             }
             if let clash {
                 diagnostics.error("field \(field.label) is renamed from '\(was)', but '\(was)' is still a field of the same table", at: field.location,

@@ -92,14 +92,14 @@ public struct ModelBuilder {
         let allowed = TableKind.allCases.filter { !customersOnly || $0.isCustomerTable }
         if let kind = TableKind(rawValue: name.value), allowed.contains(kind) { return kind }
         let names = allowed.map(\.rawValue)
-        diagnostics.error("\(subject) names table '\(name.value)'; the tables are \(names.joined(separator: ", "))\(Suggestion.didYouMean(name.value, in: names))", at: name.location)
+        diagnostics.error("\(subject) names table '\(name.value)'\(Suggestion.hint(name.value, in: names, listing: "tables"))", at: name.location)
         return nil
     }
 
     func actions(_ names: [Located<String>], from subject: String) -> [Action] {
         names.compactMap { name in
             if let action = Action(rawValue: name.value) { return action }
-            diagnostics.error("\(subject) names action '\(name.value)', which does not exist\(Suggestion.didYouMean(name.value, in: Action.names)); the actions are \(Action.names.joined(separator: ", "))", at: name.location)
+            diagnostics.error("\(subject) names action '\(name.value)', which does not exist\(Suggestion.hint(name.value, in: Action.names, listing: "actions"))", at: name.location)
             return nil
         }
     }
