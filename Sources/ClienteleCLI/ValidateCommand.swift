@@ -19,8 +19,12 @@ struct ValidateCommand: ParsableCommand {
             Terminal.printDiagnostics(diagnostics, files: files)
             if let config {
                 let m = config.model
-                let fields = m.schema.customizations.count
-                Terminal.out("\(prefix.isEmpty ? "config" : String(prefix.dropLast())) is valid: \(m.organization.teams.count) teams, \(m.organization.users.count) users, \(m.schema.packages.count) packages, \(fields) custom fields, \(m.rules.count) rules, \(m.pools.count) pools\n")
+                let counts = [
+                    count(m.organization.teams.count, "team"), count(m.organization.users.count, "user"),
+                    count(m.schema.packages.count, "package"), count(m.schema.customizations.count, "custom field"),
+                    count(m.rules.count, "rule"), count(m.pools.count, "pool"),
+                ]
+                Terminal.out("\(prefix.isEmpty ? "config" : String(prefix.dropLast())) is valid: \(counts.joined(separator: ", "))\n")
             } else {
                 let errors = diagnostics.filter { $0.severity == .error }.count
                 Terminal.err("\(errors) \(errors == 1 ? "error" : "errors")\n")
@@ -28,4 +32,6 @@ struct ValidateCommand: ParsableCommand {
         }
         if config == nil { throw ExitCode(1) }
     }
+
+    private func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 }

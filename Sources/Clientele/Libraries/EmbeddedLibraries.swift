@@ -1750,6 +1750,632 @@ rules:
 """#
 
     static let examples: [ExampleConfig] = [
+        ExampleConfig(name: "call-centre", files: [
+            ("access.yaml", #"""
+permission_groups:
+  - id: supervisors
+    name: Floor supervisors
+    team: service
+    roles: [supervisor]
+    customers:
+      departments: [centre]
+    grants: [view, edit, share, export]
+  - id: campaign-agents
+    name: Agents on the spring campaign
+    team: service
+    roles: [agent]
+    customers:
+      packages: [spring-2026]
+    grants: [view, edit]
+
+rules:
+  - id: inbound-callers
+    description: every agent may look up an inbound caller
+    allow: [view]
+    when: customer.package == "inbound" and "agent" in user.roles
+  - id: do-not-call
+    description: nobody but admins exports customers who asked not to be called
+    deny: [export]
+    when: '"do-not-call" in customer.tags and not ("admin" in user.roles)'
+
+field_rules:
+  - id: agents-fill-call-fields
+    roles: [agent]
+    table: individual
+    packages: [spring-2026, renewals-2026]
+    write: [callResult, callBackAt, notes, interests]
+  - id: mask-phones-in-pool
+    roles: [agent]
+    table: individual
+    mask: { phone1: last4, phone2: last4 }
+    when: customer.pool != null
+"""#),
+            ("clientele.yaml", #"""
+# A customer-service call centre: outbound campaign lists, the inbound callers
+# of the virtual call center, and work orders raised from calls.
+version: 1
+name: call-centre
+store: .clientele/store
+extends: [standard-fields, default-rules]
+"""#),
+            ("org.yaml", #"""
+teams:
+  - id: service
+    name: Customer service
+
+departments:
+  - id: centre
+    name: Call centre
+  - id: floor-a
+    name: Floor A
+    parent: centre
+  - id: floor-b
+    name: Floor B
+    parent: centre
+
+roles:
+  - id: admin
+    name: Administrator
+  - id: supervisor
+    name: Floor supervisor
+  - id: agent
+    name: Call agent
+  - id: pool-admin
+    name: Pool administrator
+
+users:
+  - id: grace
+    name: Grace Hopper
+    teams: [service]
+    department: centre
+    roles: [admin]
+  - id: sam
+    name: Sam Supervisor
+    teams: [service]
+    department: floor-a
+    roles: [supervisor, pool-admin]
+    manager: grace
+  - id: ann
+    name: Ann Agent
+    teams: [service]
+    department: floor-a
+    roles: [agent]
+    manager: sam
+  - id: raj
+    name: Raj Agent
+    teams: [service]
+    department: floor-b
+    roles: [agent]
+    manager: sam
+  - id: old-timer
+    name: Former agent
+    teams: [service]
+    department: floor-b
+    roles: [agent]
+    active: false
+"""#),
+            ("pools.yaml", #"""
+pools:
+  - id: service-pool
+    name: Unassigned callers
+    team: service
+    admins: { roles: [pool-admin] }
+    members: { departments: [centre], roles: [agent] }
+    receives: { departments: [centre] }
+    claim:
+      max_held: 500
+      max_per_day: 50
+      cooldown_days: 7
+    return:
+      reasons: [unreachable, duplicate, wrong-number, other]
+      require_reason: true
+    auto_return:
+      no_followup_days: 14
+      warn_days_before: 2
+      exempt_tags: [vip]
+    hide_in_pool: [phone1, phone2, email]
+"""#),
+            ("regions.txt", #"""
+# country/province/city, one path per line
+China/Zhejiang/Hangzhou
+China/Zhejiang/Ningbo
+China/Guangdong/Shenzhen
+China/Guangdong/Guangzhou
+China/Beijing/Beijing
+Germany/Bavaria/Munich
+Germany/Berlin/Berlin
+"""#),
+            ("schema.yaml", #"""
+tables:
+  individual:
+    number: { prefix: P, digits: 6 }
+    standard:
+      name: { required: true, max_length: 200 }
+      phone1: { required: true }
+      fax: { hidden: true }
+  organization:
+    number: { prefix: O, digits: 6 }
+  work_order:
+    number: { prefix: W, digits: 7 }
+
+packages:
+  - id: spring-2026
+    name: Spring campaign 2026
+    team: service
+    table: individual
+    module: campaign
+  - id: renewals-2026
+    name: Contract renewals 2026
+    team: service
+    table: individual
+  - id: inbound
+    name: Inbound callers
+    team: service
+    table: individual
+    module: call-center
+
+field_types:
+  phone: { base: input, format: phone, normalize: digits }
+  region: { base: relate, levels: [country, province, city], tree: regions.txt }
+  money: { base: decimal, min: 0, scale: 2 }
+
+fields:
+  # Main-table fields: every customer of the table, and every package created with them.
+  - identity: level
+    display: Level
+    team: service
+    table: individual
+    type: select
+    options: [A, B, C, {value: VIP, was: [vip, V]}]
+    can_enter: true
+    default: C
+  - identity: [country, province, city]
+    display: [Country, Province, City]
+    team: service
+    table: individual
+    type: region
+  - identity: birthday
+    display: Birthday
+    team: service
+    table: individual
+    type: date
+
+  # Campaign fields, filled in by the agents during a call.
+  - identity: callResult
+    display: Call result
+    team: service
+    table: individual
+    packages: [spring-2026, renewals-2026]
+    type: select
+    options: [reached, voicemail, wrong-number, call-back, not-interested]
+  - identity: callBackAt
+    display: Call back at
+    team: service
+    table: individual
+    packages: [spring-2026, renewals-2026]
+    type: datetime
+  - identity: notes
+    display: Call notes
+    team: service
+    table: individual
+    packages: [spring-2026, renewals-2026]
+    type: text
+    max_length: 2000
+  - identity: interests
+    display: Interests
+    team: service
+    table: individual
+    packages: [spring-2026]
+    type: multiselect
+    options: [insurance, savings, loans, cards]
+
+  # The virtual call center: only these fields (besides the standard ones).
+  - identity: callerId
+    display: Caller id
+    team: service
+    table: individual
+    packages: [inbound]
+    type: phone
+    required: true
+    unique: true
+  - identity: queue
+    display: Queue
+    team: service
+    table: individual
+    packages: [inbound]
+    type: select
+    options: [sales, support, complaints]
+  - identity: firstCallAt
+    display: First call
+    team: service
+    table: individual
+    packages: [inbound]
+    type: datetime
+
+  # Work orders raised from calls.
+  - identity: priority
+    display: Priority
+    team: service
+    table: work_order
+    type: select
+    options: [low, normal, urgent]
+    default: normal
+    required: true
+  - identity: dueOn
+    display: Due on
+    team: service
+    table: work_order
+    type: date
+  - identity: hours
+    display: Hours spent
+    team: service
+    table: work_order
+    type: decimal
+    min: 0
+    max: 1000
+    scale: 1
+  - identity: cost
+    display: Cost
+    team: service
+    table: work_order
+    type: money
+  - identity: attachments
+    display: Attachments
+    team: service
+    table: work_order
+    type: upload
+    extensions: [pdf, jpg, png]
+    max_size: 10485760
+    max_files: 5
+  - identity: resolved
+    display: Resolved
+    team: service
+    table: work_order
+    type: boolean
+    default: false
+"""#),
+            ("tests.yaml", #"""
+tests:
+  - name: an agent works their own customer
+    customers:
+      - { id: c1, team: service, table: individual, account_executive: ann, name: Li Wang, phone1: "13800000000" }
+    expect:
+      - { user: ann, customer: c1, can: [view, edit, follow] }
+      - { user: raj, customer: c1, cannot: [view, edit] }
+      - { user: grace, customer: c1, can: [view, edit, delete] }
+
+  - name: supervisors see the whole floor through their group
+    customers:
+      - { id: c2, team: service, table: individual, account_executive: raj, name: Max Muster, phone1: "0301234567" }
+    expect:
+      - { user: sam, customer: c2, can: [view, edit, export] }
+      - { user: ann, customer: c2, cannot: [view] }
+
+  - name: inactive users are denied everything
+    customers:
+      - { id: c3, team: service, table: individual, account_executive: old-timer, name: Ada, phone1: "0123456789" }
+    expect:
+      - { user: old-timer, customer: c3, cannot: [view, edit] }
+"""#),
+            ("views.yaml", #"""
+views:
+  - id: service-desk
+    name: Service desk
+    module: customer-service
+    team: service
+    table: individual
+    order: [name, phone1, level, country, province, city]
+    hidden: [fax, externalId2]
+  - id: spring-calls
+    name: Spring campaign calls
+    module: campaign
+    package: spring-2026
+    background_fields: [name, phone1, city, level]
+    agent_fields: [callResult, callBackAt, notes, interests]
+  - id: renewal-calls
+    module: campaign
+    package: renewals-2026
+    background_fields: [name, phone1, level]
+    agent_fields: [callResult, callBackAt, notes]
+"""#),
+        ]),
+        ExampleConfig(name: "sales", files: [
+            ("access.yaml", #"""
+permission_groups:
+  - id: east-managers
+    name: East managers
+    team: sales
+    roles: [sales-manager]
+    users: [dora]
+    customers:
+      departments: [east]
+      where: 'customer.level == "A"'
+    grants: [view, edit, share, export]
+  - id: finance-readers
+    name: Finance reads signed organizations
+    team: sales
+    roles: [finance]
+    customers:
+      packages: [trade-show]
+    grants: [view, export]
+
+rules:
+  - id: vip
+    description: only the VIP desk sees VIP customers
+    deny: [view, edit, export]
+    when: 'customer.level == "VIP" and not ("vip-desk" in user.roles)'
+  - id: vip-desk
+    allow: [view, edit]
+    when: '"vip-desk" in user.roles and customer.level == "VIP"'
+  - id: east-shares
+    description: customers shared with the east region are visible to its sub-offices too
+    allow: [view]
+    when: shared and in_department("east")
+
+field_rules:
+  - id: budget-for-managers
+    roles: [sales-rep]
+    table: organization
+    read: [name, level, country, province, city, seats]
+  - id: mask-email-for-finance
+    roles: [finance]
+    mask: { email: email, phone1: last4 }
+"""#),
+            ("clientele.yaml", #"""
+# A sales organisation: regions, permission groups, sharing, the high seas and a
+# VIP desk that alone may see VIP customers.
+version: 1
+name: sales
+store: .clientele/store
+extends: [standard-fields, default-rules]
+"""#),
+            ("org.yaml", #"""
+teams:
+  - id: sales
+    name: Sales
+
+departments:
+  - id: hq
+    name: Headquarters
+  - id: east
+    name: East region
+    parent: hq
+  - id: east-city
+    name: East city office
+    parent: east
+  - id: west
+    name: West region
+    parent: hq
+
+roles:
+  - id: admin
+  - id: sales-manager
+    name: Sales manager
+  - id: sales-rep
+    name: Sales representative
+  - id: pool-admin
+    name: Pool administrator
+  - id: vip-desk
+    name: VIP desk
+  - id: finance
+
+users:
+  - id: carol
+    name: Carol Director
+    teams: [sales]
+    department: hq
+    roles: [admin, pool-admin]
+  - id: alice
+    name: Alice Chen
+    teams: [sales]
+    department: east
+    roles: [sales-manager]
+    manager: carol
+  - id: bob
+    name: Bob Li
+    teams: [sales]
+    department: east-city
+    roles: [sales-rep]
+    manager: alice
+  - id: dora
+    name: Dora Park
+    teams: [sales]
+    department: east
+    roles: [sales-rep]
+    manager: alice
+  - id: erin
+    name: Erin West
+    teams: [sales]
+    department: west
+    roles: [sales-rep]
+    manager: frank
+  - id: frank
+    name: Frank Wu
+    teams: [sales]
+    department: west
+    roles: [sales-manager]
+    manager: carol
+  - id: vera
+    name: Vera VIP
+    teams: [sales]
+    department: hq
+    roles: [vip-desk]
+    manager: carol
+  - id: fin
+    name: Fin Ledger
+    teams: [sales]
+    department: hq
+    roles: [finance]
+"""#),
+            ("pools.yaml", #"""
+pools:
+  - id: east-sea
+    name: East high seas
+    team: sales
+    admins: { users: [carol], roles: [pool-admin] }
+    members: { departments: [east], roles: [sales-rep] }
+    receives: { departments: [east] }
+    claim:
+      max_held: 200
+      max_per_day: 20
+      cooldown_days: 30
+    return:
+      reasons: [no-budget, unreachable, duplicate, other]
+      require_reason: true
+    auto_return:
+      no_followup_days: 30
+      no_deal_days: 90
+      warn_days_before: 3
+      exempt_tags: [key-account]
+    hide_in_pool: [phone1, phone2, email]
+  - id: west-sea
+    name: West high seas
+    team: sales
+    admins: { roles: [pool-admin] }
+    members: { departments: [west] }
+    receives: { departments: [west] }
+    claim: { max_held: 100, max_per_day: 10, cooldown_days: 14 }
+    return: { reasons: [no-budget, other] }
+"""#),
+            ("schema.yaml", #"""
+tables:
+  individual:
+    number: { prefix: P, digits: 6 }
+    standard:
+      name: { required: true, max_length: 200 }
+      email: { unique: true }
+      industry: { options: [software, retail, finance, manufacturing, other] }
+  organization:
+    number: { prefix: O, digits: 6 }
+    standard:
+      name: { required: true }
+      website: { normalize: url }
+
+packages:
+  - id: spring-2026
+    name: Spring campaign 2026
+    team: sales
+    table: individual
+  - id: trade-show
+    name: Trade show leads
+    team: sales
+    table: organization
+
+field_types:
+  region:
+    base: relate
+    levels: [country, province, city]
+    tree:
+      China:
+        Zhejiang: [Hangzhou, Ningbo]
+        Guangdong: [Shenzhen, Guangzhou]
+      United States:
+        California: [San Francisco, Los Angeles]
+        New York: [New York City]
+
+fields:
+  - identity: level
+    display: Level
+    team: sales
+    table: individual
+    type: select
+    options: [A, B, C, VIP]
+  - identity: level
+    display: Organization level
+    team: sales
+    table: organization
+    type: select
+    options: [A, B, C, VIP]
+  - identity: [country, province, city]
+    display: [Country, Province, City]
+    team: sales
+    table: organization
+    type: region
+  - identity: budget
+    display: Budget
+    team: sales
+    table: organization
+    type: decimal
+    min: 0
+    scale: 2
+  - identity: seats
+    display: Seats
+    team: sales
+    table: organization
+    type: integer
+    min: 1
+    max: 100000
+  - identity: contractSigned
+    display: Contract signed
+    team: sales
+    table: organization
+    type: boolean
+  - identity: nextMeeting
+    display: Next meeting
+    team: sales
+    table: organization
+    type: datetime
+  - identity: leadSource
+    display: Lead source
+    team: sales
+    table: organization
+    packages: [trade-show]
+    type: select
+    options: [booth, talk, partner]
+    can_enter: true
+  - identity: boothNotes
+    display: Booth notes
+    team: sales
+    table: organization
+    packages: [trade-show]
+    type: text
+  - identity: contract
+    display: Contract
+    team: sales
+    table: organization
+    type: upload
+    extensions: [pdf]
+    max_files: 3
+"""#),
+            ("tests.yaml", #"""
+tests:
+  - name: a manager edits a subordinate's customer
+    customers:
+      - { id: c1, team: sales, table: individual, account_executive: erin, level: A, name: Li Wang }
+    expect:
+      - { user: frank, customer: c1, can: [view, edit] }
+      - { user: dora, customer: c1, cannot: [view] }
+
+  - name: nobody but the VIP desk sees a VIP customer
+    customers:
+      - { id: v1, team: sales, table: individual, account_executive: bob, level: VIP, name: Big Spender }
+    expect:
+      - { user: bob, customer: v1, cannot: [view, edit] }
+      - { user: vera, customer: v1, can: [view, edit] }
+      - { user: carol, customer: v1, cannot: [view] }
+
+  - name: sharing gives view only
+    customers:
+      - { id: s1, team: sales, table: organization, account_executive: erin, level: B, name: Acme,
+          shared: { users: [bob], departments: [], roles: [] } }
+    expect:
+      - { user: bob, customer: s1, can: [view], cannot: [edit, delete] }
+"""#),
+            ("views.yaml", #"""
+views:
+  - id: account-overview
+    module: customer-service
+    team: sales
+    table: organization
+    order: [name, level, budget, seats, country, city]
+    hidden: [fax]
+  - id: spring-calls
+    module: campaign
+    package: spring-2026
+    background_fields: [name, phone1, level]
+    agent_fields: [description]
+"""#),
+        ]),
         ExampleConfig(name: "starter", files: [
             ("clientele.yaml", #"""
 # A starter config: one team, a few users, the standard fields and the default

@@ -89,7 +89,7 @@ public enum ValueFormats {
         for c in UnsafeBufferPointer(rebasing: b[k...]) where c <= 0x20 || c == 0x7F { return false }
         if let colon = UnsafeBufferPointer(rebasing: b[hostStart..<hostEnd]).lastIndex(of: UInt8(ascii: ":")) {
             let port = UnsafeBufferPointer(rebasing: b[(hostStart + colon + 1)..<hostEnd])
-            guard (1...5).contains(port.count), port.allSatisfy(isDigit) else { return false }
+            guard (1...5).contains(port.count), port.allSatisfy(isDigit), let number = integer(port), number <= 65_535 else { return false }
             hostEnd = hostStart + colon
         }
         let host = UnsafeBufferPointer(rebasing: b[hostStart..<hostEnd])
