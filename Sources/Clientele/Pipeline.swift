@@ -15,7 +15,12 @@ public enum Pipeline {
     /// All diagnostics of every stage, sorted; the compiled config when there are no errors.
     public static func compile(directory: URL, displayPrefix: String = "",
                                inheritance: PackageInheritance = .everything) -> (config: CompiledConfig?, diagnostics: [Diagnostic], files: SourceFiles) {
-        let loaded = ConfigLoader(displayPrefix: displayPrefix).load(directory: directory)
+        compile(ConfigLoader(displayPrefix: displayPrefix).load(directory: directory), inheritance: inheritance)
+    }
+
+    /// The stages after loading, for a config already read (from disk or from memory).
+    public static func compile(_ loaded: LoadedConfig,
+                               inheritance: PackageInheritance = .everything) -> (config: CompiledConfig?, diagnostics: [Diagnostic], files: SourceFiles) {
         let (model, diagnostics) = ModelBuilder.build(loaded)
         guard let model else { return (nil, diagnostics, loaded.files) }
         let compileDiagnostics = DefaultValueCheck.diagnostics(model.schema)

@@ -34,31 +34,46 @@ public struct ConfigLoader: Sendable {
     }
 
     public func load(directory: URL) -> LoadedConfig {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            let shown = displayPrefix.isEmpty ? directory.path : String(displayPrefix.dropLast())
+            return LoadedConfig(directory: directory, declarations: Declarations(), standardFields: [], treeFiles: [:], files: SourceFiles(),
+                                diagnostics: [.error("config directory '\(shown)' does not exist", at: nil)])
+        }
+        let diagnostics = DiagnosticCollector()
+        var sources: [(path: String, text: String)] = []
+        for relative in Self.yamlFiles(in: directory) {
+            let display = displayPrefix + relative
+            if let text = Self.readText(directory.appendingPathComponent(relative), display: display, diagnostics) {
+                sources.append((relative, text))
+            }
+        }
+        var loaded = load(sources: sources, directory: directory) { path in
+            try? String(contentsOf: directory.appendingPathComponent(path), encoding: .utf8)
+        }
+        loaded.diagnostics = diagnostics.diagnostics + loaded.diagnostics
+        return loaded
+    }
+
+    /// Loads a config from texts in memory: `sources` are the YAML files by path
+    /// relative to the config directory; `readTree` reads a relate tree file.
+    public func load(sources: [(path: String, text: String)], directory: URL = URL(fileURLWithPath: "."),
+                     readTree: (String) -> String? = { _ in nil }) -> LoadedConfig {
         let diagnostics = DiagnosticCollector()
         var files = SourceFiles()
         let reader = DeclarationReader(diagnostics: diagnostics)
-        let projectPath = displayPrefix + "clientele.yaml"
-
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            diagnostics.error("config directory '\(displayPrefix.isEmpty ? directory.path : String(displayPrefix.dropLast()))' does not exist", at: nil)
-            return LoadedConfig(directory: directory, declarations: Declarations(), standardFields: [], treeFiles: [:],
-                                files: files, diagnostics: diagnostics.diagnostics)
-        }
-        let relativePaths = Self.yamlFiles(in: directory)
-        if !relativePaths.contains("clientele.yaml") {
+        if !sources.contains(where: { $0.path == "clientele.yaml" }) {
             diagnostics.error("no clientele.yaml in \(displayPrefix.isEmpty ? "this directory" : "'\(displayPrefix.dropLast())'"): every config directory needs one (run 'clientele init')", at: nil)
         }
         // clientele.yaml first, so that `extends` is known; then the rest in path order.
-        let ordered = relativePaths.filter { $0 == "clientele.yaml" } + relativePaths.filter { $0 != "clientele.yaml" }
-        for relative in ordered {
-            let display = displayPrefix + relative
-            guard let text = Self.readText(directory.appendingPathComponent(relative), display: display, diagnostics) else { continue }
-            files.add(SourceFile(displayPath: display, text: text))
-            let (node, parseDiagnostics) = YAMLParser.parse(text, displayPath: display)
+        let ordered = sources.filter { $0.path == "clientele.yaml" } + sources.filter { $0.path != "clientele.yaml" }.sorted { $0.path < $1.path }
+        for source in ordered {
+            let display = displayPrefix + source.path
+            files.add(SourceFile(displayPath: display, text: source.text))
+            let (node, parseDiagnostics) = YAMLParser.parse(source.text, displayPath: display)
             diagnostics.append(contentsOf: parseDiagnostics)
             if parseDiagnostics.hasErrors { continue }
-            reader.read(file: node, displayPath: display, isProject: relative == "clientele.yaml")
+            reader.read(file: node, displayPath: display, isProject: source.path == "clientele.yaml")
         }
 
         var standardFields: [StandardFieldDecl] = []
@@ -79,11 +94,10 @@ public struct ConfigLoader: Sendable {
         var treeFiles: [String: SourceFile?] = [:]
         for tree in Self.treeFileReferences(reader.declarations) where treeFiles[tree.value] == nil {
             let display = displayPrefix + tree.value
-            let url = directory.appendingPathComponent(tree.value)
             if tree.value.hasPrefix("/") || tree.value.split(separator: "/").contains("..") {
                 diagnostics.error("tree file '\(tree.value)' must be a path inside the config directory", at: tree.location)
                 treeFiles[tree.value] = .some(nil)
-            } else if let text = try? String(contentsOf: url, encoding: .utf8) {
+            } else if let text = readTree(tree.value) {
                 let file = SourceFile(displayPath: display, text: text)
                 files.add(file)
                 treeFiles[tree.value] = file

@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+@testable import Clientele
+
+/// The synthetic CRM workload of ../shared/bench at 2,000 customers: its config
+/// validates, and a dry run refuses exactly the rows it lists as invalid.
+enum BenchWorkload {
+    /// python3 from PATH.
+    static let python = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
+        .map { "\($0)/python3" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    static var available: Bool {
+        python != nil && FileManager.default.fileExists(atPath: TestPaths.sharedBench.appendingPathComponent("gen.py").path)
+    }
+
+    static func run(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python!)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(arguments)")
+    }
+
+    /// Generates the data once per run.
+    static let data: URL? = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clientele-bench-\(ProcessInfo.processInfo.processIdentifier)")
+        do {
+            try run([TestPaths.sharedBench.appendingPathComponent("gen.py").path, "--customers", "2000", "--requests", "1000", "--out", dir.path])
+            try run([TestPaths.sharedBench.appendingPathComponent("to_clientele.py").path, dir.path])
+            return dir
+        } catch {
+            return nil
+        }
+    }()
+}
+
+@Suite("The shared bench workload", .enabled(if: BenchWorkload.available, "needs ../shared/bench and python3"))
+struct BenchWorkloadTests {
+    @Test("the workload's config validates and the dry run refuses exactly the invalid ids")
+    func dryRunMatchesReference() throws {
+        let data = try #require(BenchWorkload.data)
+        let (config, rendered, diagnostics) = compileFixture(data.appendingPathComponent("clientele"))
+        let compiled = try #require(config, "\(rendered)")
+        #expect(diagnostics.isEmpty)
+        let mapped = try MappedFile(path: data.appendingPathComponent("clientele-customers.jsonl").path)
+        let report = try ImportChecker(records: compiled.records, defaults: .init()).check(mapped.bytes, format: .jsonLines)
+        let expected = try JSONValue.parse(String(contentsOf: data.appendingPathComponent("clientele-invalid.json"), encoding: .utf8))
+        guard case .array(let ids)? = expected["ids"] else {
+            Issue.record("clientele-invalid.json has no ids")
+            return
+        }
+        let expectedIds = Set(ids.compactMap(\.stringValue))
+        let refused = Set(report.rejected.compactMap(\.id))
+        #expect(report.rows == 2000)
+        #expect(report.rejected.count == refused.count, "every refused row has its id")
+        #expect(refused.subtracting(expectedIds).isEmpty, "refused but valid: \(refused.subtracting(expectedIds).sorted())")
+        #expect(expectedIds.subtracting(refused).isEmpty, "accepted but invalid: \(expectedIds.subtracting(refused).sorted())")
+    }
+}
