@@ -26,6 +26,8 @@ public struct ImportChecker: Sendable {
     struct Claim {
         var key: String
         var line: Int
+        /// The id of the row that makes the claim, for the report.
+        var id: String?
         var column: String
         /// The message when the key was already claimed; `%LINE%` becomes the first row.
         var message: String
@@ -84,7 +86,7 @@ public struct ImportChecker: Sendable {
         for claim in claims {
             if let earlier = first[claim.key] {
                 let problem = RecordProblem(column: claim.column, message: claim.message.replacingOccurrences(of: "%LINE%", with: String(earlier)))
-                byLine[claim.line, default: RejectedRow(line: claim.line, id: nil, problems: [])].problems.append(problem)
+                byLine[claim.line, default: RejectedRow(line: claim.line, id: claim.id, problems: [])].problems.append(problem)
             } else {
                 first[claim.key] = claim.line
             }
@@ -134,10 +136,10 @@ public struct ImportChecker: Sendable {
                 var id: String?
                 if let token = outcome.idToken {
                     id = view.string(token)
-                    result.claims.append(Claim(key: id!, line: lineNumber, column: "id", message: "id '\(id!)' is already used on row %LINE%"))
+                    result.claims.append(Claim(key: id!, line: lineNumber, id: id, column: "id", message: "id '\(id!)' is already used on row %LINE%"))
                 }
                 if hasUnique, let v = outcome.validator, let fields = Self.fieldsObject(view) {
-                    Self.uniqueClaims(view, fields: fields, validator: records.validators[v], line: lineNumber, into: &result.claims)
+                    Self.uniqueClaims(view, fields: fields, validator: records.validators[v], line: lineNumber, id: id, into: &result.claims)
                 }
                 if !problems.isEmpty {
                     result.rejected.append(RejectedRow(line: lineNumber, id: id, problems: problems))
@@ -151,13 +153,13 @@ public struct ImportChecker: Sendable {
     }
 
     /// Claims for each unique field's normalised value, scoped to the table or package.
-    static func uniqueClaims(_ view: JSONView, fields object: Int, validator: CustomerValidator, line: Int, into claims: inout [Claim]) {
+    static func uniqueClaims(_ view: JSONView, fields object: Int, validator: CustomerValidator, line: Int, id: String?, into claims: inout [Claim]) {
         for field in validator.fields where field.unique {
             var j = object + 1
             while j < view.next(object) {
                 if view.kind(j + 1) == .string, view.string(j) == field.identity {
                     let value = Normalizer.normalize(view.string(j + 1), field.spec.normalize)
-                    claims.append(Claim(key: "\u{1}" + validator.place + "\u{0}" + field.identity + "\u{0}" + value, line: line, column: field.identity,
+                    claims.append(Claim(key: "\u{1}" + validator.place + "\u{0}" + field.identity + "\u{0}" + value, line: line, id: id, column: field.identity,
                                         message: "\(field.label) must be unique in \(validator.place), but \(Shown.text(value)) is already used on row %LINE%"))
                 }
                 j = view.next(j + 1)
@@ -222,10 +224,10 @@ public struct ImportChecker: Sendable {
                 claims.removeAll(keepingCapacity: true)
                 if let token = outcome.idToken {
                     id = view.string(token)
-                    claims.append(Claim(key: id!, line: row.line, column: "id", message: "id '\(id!)' is already used on row %LINE%"))
+                    claims.append(Claim(key: id!, line: row.line, id: id, column: "id", message: "id '\(id!)' is already used on row %LINE%"))
                 }
                 if let fields = Self.fieldsObject(view) {
-                    Self.uniqueClaims(view, fields: fields, validator: validator, line: row.line, into: &claims)
+                    Self.uniqueClaims(view, fields: fields, validator: validator, line: row.line, id: id, into: &claims)
                 }
                 for claim in claims {
                     if let earlier = firstClaims[claim.key] {
