@@ -4,8 +4,9 @@ public enum Suggestion {
     public static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
         let limit = max(1, min(3, word.count / 3))
         var best: (String, Int)?
-        for candidate in candidates {
-            let d = distance(word.lowercased(), candidate.lowercased())
+        let lowered = word.lowercased()
+        for candidate in candidates where abs(candidate.count - word.count) <= limit {
+            let d = distance(lowered, candidate.lowercased())
             if d <= limit, best == nil || d < best!.1 { best = (candidate, d) }
         }
         return best?.0

@@ -7,10 +7,13 @@ import Foundation
 public struct ImportChecker: Sendable {
     public let records: RecordValidator
     public let defaults: RecordValidator.Defaults
+    /// At most this many threads check a large file (default: one per core).
+    public let workers: Int
 
-    public init(records: RecordValidator, defaults: RecordValidator.Defaults) {
+    public init(records: RecordValidator, defaults: RecordValidator.Defaults, workers: Int? = nil) {
         self.records = records
         self.defaults = defaults
+        self.workers = max(1, min(workers ?? ProcessInfo.processInfo.activeProcessorCount, 16))
     }
 
     /// Checks the whole of `bytes`; `progress` is called now and then with the bytes done.
@@ -29,8 +32,18 @@ public struct ImportChecker: Sendable {
         /// The id of the row that makes the claim, for the report.
         var id: String?
         var column: String
-        /// The message when the key was already claimed; `%LINE%` becomes the first row.
-        var message: String
+        /// Nil for a record id; for a unique value, the validator and the field's index in it.
+        var unique: (validator: Int, field: Int)? = nil
+
+        /// The problem when the key was already claimed on row `first` (built only then).
+        func problem(firstRow first: Int, _ records: RecordValidator) -> RecordProblem {
+            guard let unique else {
+                return RecordProblem(column: column, message: "id '\(key)' is already used on row \(first)")
+            }
+            let validator = records.validators[unique.validator]
+            let value = String(key.split(separator: "\u{0}", omittingEmptySubsequences: false).last ?? "")
+            return RecordProblem(column: column, message: "\(validator.fields[unique.field].label) must be unique in \(validator.place), but \(Shown.text(value)) is already used on row \(first)")
+        }
     }
 
     /// What one chunk of a JSON Lines file produced.
@@ -44,7 +57,7 @@ public struct ImportChecker: Sendable {
     /// Rows are independent, so large files are checked in chunks on every core;
     /// ids and unique values are then settled in file order.
     private func checkJSONLines(_ bytes: UnsafeBufferPointer<UInt8>, progress: ((Int) -> Void)?) -> ImportReport {
-        let workers = bytes.count < 4 << 20 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 16))
+        let workers = bytes.count < 4 << 20 ? 1 : self.workers
         var cuts = [0]
         for k in 1..<workers {
             var cut = bytes.count * k / workers
@@ -85,7 +98,7 @@ public struct ImportChecker: Sendable {
         first.reserveCapacity(claims.count)
         for claim in claims {
             if let earlier = first[claim.key] {
-                let problem = RecordProblem(column: claim.column, message: claim.message.replacingOccurrences(of: "%LINE%", with: String(earlier)))
+                let problem = claim.problem(firstRow: earlier, records)
                 byLine[claim.line, default: RejectedRow(line: claim.line, id: claim.id, problems: [])].problems.append(problem)
             } else {
                 first[claim.key] = claim.line
@@ -136,10 +149,10 @@ public struct ImportChecker: Sendable {
                 var id: String?
                 if let token = outcome.idToken {
                     id = view.string(token)
-                    result.claims.append(Claim(key: id!, line: lineNumber, id: id, column: "id", message: "id '\(id!)' is already used on row %LINE%"))
+                    result.claims.append(Claim(key: id!, line: lineNumber, id: id, column: "id"))
                 }
                 if hasUnique, let v = outcome.validator, let fields = Self.fieldsObject(view) {
-                    Self.uniqueClaims(view, fields: fields, validator: records.validators[v], line: lineNumber, id: id, into: &result.claims)
+                    Self.uniqueClaims(view, fields: fields, validator: v, records: records, line: lineNumber, id: id, into: &result.claims)
                 }
                 if !problems.isEmpty {
                     result.rejected.append(RejectedRow(line: lineNumber, id: id, problems: problems))
@@ -153,14 +166,15 @@ public struct ImportChecker: Sendable {
     }
 
     /// Claims for each unique field's normalised value, scoped to the table or package.
-    static func uniqueClaims(_ view: JSONView, fields object: Int, validator: CustomerValidator, line: Int, id: String?, into claims: inout [Claim]) {
-        for field in validator.fields where field.unique {
+    static func uniqueClaims(_ view: JSONView, fields object: Int, validator index: Int, records: RecordValidator, line: Int, id: String?, into claims: inout [Claim]) {
+        let validator = records.validators[index]
+        for (k, field) in validator.fields.enumerated() where field.unique {
             var j = object + 1
             while j < view.next(object) {
                 if view.kind(j + 1) == .string, view.string(j) == field.identity {
                     let value = Normalizer.normalize(view.string(j + 1), field.spec.normalize)
-                    claims.append(Claim(key: "\u{1}" + validator.place + "\u{0}" + field.identity + "\u{0}" + value, line: line, id: id, column: field.identity,
-                                        message: "\(field.label) must be unique in \(validator.place), but \(Shown.text(value)) is already used on row %LINE%"))
+                    claims.append(Claim(key: "\u{1}" + validator.place + "\u{0}" + field.identity + "\u{0}" + value, line: line, id: id,
+                                        column: field.identity, unique: (index, k)))
                 }
                 j = view.next(j + 1)
             }
@@ -224,14 +238,14 @@ public struct ImportChecker: Sendable {
                 claims.removeAll(keepingCapacity: true)
                 if let token = outcome.idToken {
                     id = view.string(token)
-                    claims.append(Claim(key: id!, line: row.line, id: id, column: "id", message: "id '\(id!)' is already used on row %LINE%"))
+                    claims.append(Claim(key: id!, line: row.line, id: id, column: "id"))
                 }
                 if let fields = Self.fieldsObject(view) {
-                    Self.uniqueClaims(view, fields: fields, validator: validator, line: row.line, id: id, into: &claims)
+                    Self.uniqueClaims(view, fields: fields, validator: index, records: records, line: row.line, id: id, into: &claims)
                 }
                 for claim in claims {
                     if let earlier = firstClaims[claim.key] {
-                        problems.append(RecordProblem(column: claim.column, message: claim.message.replacingOccurrences(of: "%LINE%", with: String(earlier))))
+                        problems.append(claim.problem(firstRow: earlier, records))
                     } else {
                         firstClaims[claim.key] = claim.line
                     }

@@ -127,14 +127,18 @@ public struct JSONTape: Sendable {
             let start = i
             var escaped = false
             while true {
-                // Skip eight plain ASCII bytes at a time (no quote, backslash, control or non-ASCII byte).
-                while i + 8 <= count {
+                // Eight bytes at a time: find the first quote, backslash, control or
+                // non-ASCII byte and jump to it (bytes are little-endian in the word).
+                if i + 8 <= count {
                     let v = UnsafeRawPointer(bytes + i).loadUnaligned(as: UInt64.self)
                     let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
                     let quote = v ^ (ones &* 0x22), backslash = v ^ (ones &* 0x5C)
-                    let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((v &- ones &* 0x20) & ~v) | v
-                    if special & highs != 0 { break }
-                    i += 8
+                    let special = (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((v &- ones &* 0x20) & ~v) | v) & highs
+                    if special == 0 {
+                        i += 8
+                        continue
+                    }
+                    i += special.trailingZeroBitCount >> 3
                 }
                 guard i < count else { throw SyntaxError(message: "a string is not closed", offset: start - 1) }
                 let b = bytes[i]

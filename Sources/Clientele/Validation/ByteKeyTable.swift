@@ -6,23 +6,26 @@ import Darwin
 
 /// An immutable open-addressing hash table from UTF-8 keys to small integers,
 /// looked up straight from byte slices so that validation never builds a String.
-public struct ByteKeyTable: Sendable {
-    private var slots: [Int32]          // index into entries, or -1
-    private var hashes: [UInt64]
-    private var keyBytes: [UInt8]
-    private var keyRanges: [(Int32, Int32)]
-    private var values: [Int32]
+///
+/// A final class, not a struct: a struct of five arrays would retain and release
+/// each of them on every lookup.
+public final class ByteKeyTable: Sendable {
+    private let slots: [Int32]          // index into entries, or -1
+    private let hashes: [UInt64]
+    private let keyBytes: [UInt8]
+    private let keyRanges: [(Int32, Int32)]
+    private let values: [Int32]
     private let mask: Int
 
     public init(_ pairs: [(String, Int)]) {
         var capacity = 8
         while capacity < pairs.count * 2 { capacity <<= 1 }
-        mask = capacity - 1
-        slots = [Int32](repeating: -1, count: capacity)
-        hashes = []
-        keyBytes = []
-        keyRanges = []
-        values = []
+        let mask = capacity - 1
+        var slots = [Int32](repeating: -1, count: capacity)
+        var hashes: [UInt64] = []
+        var keyBytes: [UInt8] = []
+        var keyRanges: [(Int32, Int32)] = []
+        var values: [Int32] = []
         for (key, value) in pairs {
             let utf8 = Array(key.utf8)
             let h = utf8.withUnsafeBufferPointer { Self.hash($0) }
@@ -41,6 +44,12 @@ public struct ByteKeyTable: Sendable {
             keyBytes.append(contentsOf: utf8)
             values.append(Int32(value))
         }
+        self.mask = mask
+        self.slots = slots
+        self.hashes = hashes
+        self.keyBytes = keyBytes
+        self.keyRanges = keyRanges
+        self.values = values
     }
 
     public var count: Int { values.count }
@@ -88,5 +97,10 @@ public struct ByteKeyTable: Sendable {
     public func lookup(_ key: String) -> Int? {
         var k = key
         return k.withUTF8 { lookup($0) }
+    }
+
+    /// The value of the string token `i`, looked up from its bytes.
+    @inline(__always) func lookup(_ view: JSONView, _ i: Int) -> Int? {
+        view.withString(i) { lookup($0) }
     }
 }

@@ -47,6 +47,9 @@ public struct RecordValidator: Sendable {
     ] + ["created_at", "created_by", "modified_at", "modified_by", "followers", "pool",
          "previous_account_executive", "claimed_at", "returned_at", "last_followup_at"].map { ($0, Key.storeKept) }
     static let keyTable = ByteKeyTable(keyNames.enumerated().map { ($1.0, $0) })
+    static let keyKinds = keyNames.map(\.1)
+    static let tableKinds = ByteKeyTable(TableKind.allCases.enumerated().map { ($1.rawValue, $0) })
+    static let sharedKeys = ByteKeyTable([("users", 0), ("departments", 1), ("roles", 2)])
 
     let model: Model
     let inheritance: PackageInheritance
@@ -125,14 +128,14 @@ public struct RecordValidator: Sendable {
         while j < end {
             let valueIndex = j + 1
             defer { j = view.next(valueIndex) }
-            guard let k = view.withString(j, { Self.keyTable.lookup($0) }) else {
+            guard let k = Self.keyTable.lookup(view, j) else {
                 let name = view.string(j)
                 let hint = TableKind.allCases.count > 0 && validators.contains(where: { $0.slots.lookup(name) != nil })
                     ? "; field values go under \"fields\"" : Suggestion.didYouMean(name, in: Self.keyNames.map(\.0))
                 problems.append(RecordProblem(column: name, message: "unknown key '\(name)'\(hint)"))
                 continue
             }
-            let key = Self.keyNames[k].1
+            let key = Self.keyKinds[k]
             if key == .storeKept {
                 let name = Self.keyNames[k].0
                 problems.append(RecordProblem(column: name, message: "'\(name)' is kept by the store and cannot be imported"))
@@ -169,8 +172,8 @@ public struct RecordValidator: Sendable {
         if found[Key.table.rawValue] >= 0 {
             let i = found[Key.table.rawValue]
             let names = TableKind.allCases.map(\.rawValue)
-            if view.kind(i) == .string, let kind = TableKind(rawValue: view.string(i)) {
-                table = kind
+            if view.kind(i) == .string, let kind = Self.tableKinds.lookup(view, i) {
+                table = TableKind.allCases[kind]
             } else {
                 problems.append(RecordProblem(column: "table", message: "table must be one of \(names.joined(separator: ", ")), got \(Shown.value(view, i))"))
                 return outcome
@@ -251,18 +254,19 @@ public struct RecordValidator: Sendable {
         }
         var j = i + 1
         while j < view.next(i) {
-            let key = view.string(j)
+            let keyIndex = j
             let list = j + 1
             j = view.next(list)
             let (table, ids, what): (ByteKeyTable, [String], String)
-            switch key {
-            case "users": (table, ids, what) = (users, userIds, "user")
-            case "departments": (table, ids, what) = (departments, departmentIds, "department")
-            case "roles": (table, ids, what) = (roles, roleIds, "role")
+            switch Self.sharedKeys.lookup(view, keyIndex) {
+            case 0: (table, ids, what) = (users, userIds, "user")
+            case 1: (table, ids, what) = (departments, departmentIds, "department")
+            case 2: (table, ids, what) = (roles, roleIds, "role")
             default:
-                problems.append(RecordProblem(column: "shared", message: "shared has the unknown key '\(key)'; it takes users, departments and roles"))
+                problems.append(RecordProblem(column: "shared", message: "shared has the unknown key '\(view.string(keyIndex))'; it takes users, departments and roles"))
                 continue
             }
+            let key = what + "s"
             guard view.kind(list) == .array else {
                 problems.append(RecordProblem(column: "shared", message: "shared.\(key) must be a list of \(what) ids, got \(Shown.value(view, list))"))
                 continue

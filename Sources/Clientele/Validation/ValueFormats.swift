@@ -170,6 +170,29 @@ public enum ValueFormats {
 
     /// The value of a JSON number literal.
     public static func double(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
+        // Fast path, exact: up to 15 digits and no exponent is a mantissa below 2^53
+        // divided by a power of ten up to 10^15, which IEEE division rounds correctly.
+        if b.count <= 17 {
+            var k = 0, negative = false, mantissa: Int64 = 0, digits = 0, fraction = -1
+            if b.first == UInt8(ascii: "-") { negative = true; k = 1 }
+            while k < b.count {
+                let c = b[k]
+                if isDigit(c) {
+                    mantissa = mantissa * 10 + Int64(c - 0x30)
+                    digits += 1
+                    if fraction >= 0 { fraction += 1 }
+                } else if c == UInt8(ascii: "."), fraction < 0 {
+                    fraction = 0
+                } else {
+                    break
+                }
+                k += 1
+            }
+            if k == b.count, digits > 0, digits <= 15 {
+                let value = Double(mantissa) / powersOfTen[max(0, fraction)]
+                return negative ? -value : value
+            }
+        }
         guard b.count < 64 else { return Double(String(decoding: b, as: UTF8.self)) }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: b.count + 1) { buffer -> Double? in
             for k in 0..<b.count { buffer[k] = CChar(bitPattern: b[k]) }
@@ -179,6 +202,8 @@ public enum ValueFormats {
             return end == buffer.baseAddress! + b.count ? value : nil
         }
     }
+
+    static let powersOfTen: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16]
 
     /// Digits after the decimal point of a JSON number literal, exponent included (`1.5e-3` has 4).
     public static func scale(_ b: UnsafeBufferPointer<UInt8>) -> Int {
