@@ -30,12 +30,23 @@ struct ExamplesTests {
     func embeddedExampleMatchesFolder(_ name: String) throws {
         let embedded = try #require(ExampleConfig.named(name), "run scripts/embed-libraries")
         let folder = TestPaths.examples.appendingPathComponent(name)
-        let onDisk = ConfigLoader.yamlFiles(in: folder) + ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".txt") }
+        let onDisk = ConfigLoader.yamlFiles(in: folder) + ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".txt") || $0.hasSuffix(".csv") }
         #expect(Set(embedded.files.map(\.path)) == Set(onDisk), "run scripts/embed-libraries")
         for file in embedded.files {
             let text = try String(contentsOf: folder.appendingPathComponent(file.path), encoding: .utf8)
             #expect(file.text + "\n" == text, "\(name)/\(file.path) differs from the embedded copy: run scripts/embed-libraries")
         }
+    }
+
+    @Test("the sales example's sample accounts import without a refusal")
+    func sampleAccountsAreValid() throws {
+        let (config, rendered, _) = compileFixture(TestPaths.examples.appendingPathComponent("sales"))
+        let compiled = try #require(config, "\(rendered)")
+        let defaults = try ImportTarget.resolve(compiled.model, team: nil, table: "organization", package: nil)
+        let mapped = try MappedFile(path: TestPaths.examples.appendingPathComponent("sales/accounts.csv").path)
+        let report = try ImportChecker(records: compiled.records, defaults: defaults).check(mapped.bytes, format: .csv)
+        #expect(report.rows == 5)
+        #expect(report.rejected.isEmpty, "\(ImportReportRenderer.text(report))")
     }
 
     @Test("the binary carries the same libraries as schemas/ and rules/")

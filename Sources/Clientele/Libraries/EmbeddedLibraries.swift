@@ -264,454 +264,13 @@ rules:
    "additionalProperties": false,
    "properties": {
     "individual": {
-     "type": "object",
-     "additionalProperties": false,
-     "properties": {
-      "number": {
-       "type": "object",
-       "additionalProperties": false,
-       "properties": {
-        "prefix": {
-         "type": "string"
-        },
-        "digits": {
-         "type": "integer",
-         "minimum": 1,
-         "maximum": 12
-        }
-       }
-      },
-      "standard": {
-       "type": "object",
-       "additionalProperties": {
-        "type": "object",
-        "additionalProperties": false,
-        "properties": {
-         "max_length": {
-          "type": "integer",
-          "minimum": 1
-         },
-         "pattern": {
-          "type": "string"
-         },
-         "format": {
-          "enum": [
-           "email",
-           "phone",
-           "url"
-          ]
-         },
-         "normalize": {
-          "enum": [
-           "trim",
-           "lowercase",
-           "digits",
-           "url"
-          ]
-         },
-         "options": {
-          "type": "array",
-          "items": {
-           "oneOf": [
-            {
-             "type": "string"
-            },
-            {
-             "type": "object",
-             "additionalProperties": false,
-             "properties": {
-              "value": {
-               "type": "string"
-              },
-              "was": {
-               "oneOf": [
-                {
-                 "type": "array",
-                 "items": {
-                  "type": "string"
-                 }
-                },
-                {
-                 "type": "string"
-                }
-               ]
-              }
-             },
-             "required": [
-              "value"
-             ]
-            }
-           ]
-          }
-         },
-         "can_enter": {
-          "type": "boolean"
-         },
-         "min": {
-          "type": "number"
-         },
-         "max": {
-          "type": "number"
-         },
-         "scale": {
-          "type": "integer",
-          "minimum": 0,
-          "maximum": 18
-         },
-         "extensions": {
-          "oneOf": [
-           {
-            "type": "array",
-            "items": {
-             "type": "string"
-            }
-           },
-           {
-            "type": "string"
-           }
-          ]
-         },
-         "max_size": {
-          "type": "integer",
-          "minimum": 1
-         },
-         "max_files": {
-          "type": "integer",
-          "minimum": 1
-         },
-         "levels": {
-          "type": "array",
-          "items": {
-           "type": "string"
-          }
-         },
-         "tree": {
-          "oneOf": [
-           {
-            "type": "string"
-           },
-           {
-            "type": "object"
-           }
-          ]
-         },
-         "required": {
-          "type": "boolean"
-         },
-         "unique": {
-          "type": "boolean"
-         },
-         "default": {},
-         "display": {
-          "type": "string"
-         },
-         "hidden": {
-          "type": "boolean"
-         }
-        }
-       }
-      }
-     }
+     "$ref": "#/$defs/table"
     },
     "organization": {
-     "type": "object",
-     "additionalProperties": false,
-     "properties": {
-      "number": {
-       "type": "object",
-       "additionalProperties": false,
-       "properties": {
-        "prefix": {
-         "type": "string"
-        },
-        "digits": {
-         "type": "integer",
-         "minimum": 1,
-         "maximum": 12
-        }
-       }
-      },
-      "standard": {
-       "type": "object",
-       "additionalProperties": {
-        "type": "object",
-        "additionalProperties": false,
-        "properties": {
-         "max_length": {
-          "type": "integer",
-          "minimum": 1
-         },
-         "pattern": {
-          "type": "string"
-         },
-         "format": {
-          "enum": [
-           "email",
-           "phone",
-           "url"
-          ]
-         },
-         "normalize": {
-          "enum": [
-           "trim",
-           "lowercase",
-           "digits",
-           "url"
-          ]
-         },
-         "options": {
-          "type": "array",
-          "items": {
-           "oneOf": [
-            {
-             "type": "string"
-            },
-            {
-             "type": "object",
-             "additionalProperties": false,
-             "properties": {
-              "value": {
-               "type": "string"
-              },
-              "was": {
-               "oneOf": [
-                {
-                 "type": "array",
-                 "items": {
-                  "type": "string"
-                 }
-                },
-                {
-                 "type": "string"
-                }
-               ]
-              }
-             },
-             "required": [
-              "value"
-             ]
-            }
-           ]
-          }
-         },
-         "can_enter": {
-          "type": "boolean"
-         },
-         "min": {
-          "type": "number"
-         },
-         "max": {
-          "type": "number"
-         },
-         "scale": {
-          "type": "integer",
-          "minimum": 0,
-          "maximum": 18
-         },
-         "extensions": {
-          "oneOf": [
-           {
-            "type": "array",
-            "items": {
-             "type": "string"
-            }
-           },
-           {
-            "type": "string"
-           }
-          ]
-         },
-         "max_size": {
-          "type": "integer",
-          "minimum": 1
-         },
-         "max_files": {
-          "type": "integer",
-          "minimum": 1
-         },
-         "levels": {
-          "type": "array",
-          "items": {
-           "type": "string"
-          }
-         },
-         "tree": {
-          "oneOf": [
-           {
-            "type": "string"
-           },
-           {
-            "type": "object"
-           }
-          ]
-         },
-         "required": {
-          "type": "boolean"
-         },
-         "unique": {
-          "type": "boolean"
-         },
-         "default": {},
-         "display": {
-          "type": "string"
-         },
-         "hidden": {
-          "type": "boolean"
-         }
-        }
-       }
-      }
-     }
+     "$ref": "#/$defs/table"
     },
     "work_order": {
-     "type": "object",
-     "additionalProperties": false,
-     "properties": {
-      "number": {
-       "type": "object",
-       "additionalProperties": false,
-       "properties": {
-        "prefix": {
-         "type": "string"
-        },
-        "digits": {
-         "type": "integer",
-         "minimum": 1,
-         "maximum": 12
-        }
-       }
-      },
-      "standard": {
-       "type": "object",
-       "additionalProperties": {
-        "type": "object",
-        "additionalProperties": false,
-        "properties": {
-         "max_length": {
-          "type": "integer",
-          "minimum": 1
-         },
-         "pattern": {
-          "type": "string"
-         },
-         "format": {
-          "enum": [
-           "email",
-           "phone",
-           "url"
-          ]
-         },
-         "normalize": {
-          "enum": [
-           "trim",
-           "lowercase",
-           "digits",
-           "url"
-          ]
-         },
-         "options": {
-          "type": "array",
-          "items": {
-           "oneOf": [
-            {
-             "type": "string"
-            },
-            {
-             "type": "object",
-             "additionalProperties": false,
-             "properties": {
-              "value": {
-               "type": "string"
-              },
-              "was": {
-               "oneOf": [
-                {
-                 "type": "array",
-                 "items": {
-                  "type": "string"
-                 }
-                },
-                {
-                 "type": "string"
-                }
-               ]
-              }
-             },
-             "required": [
-              "value"
-             ]
-            }
-           ]
-          }
-         },
-         "can_enter": {
-          "type": "boolean"
-         },
-         "min": {
-          "type": "number"
-         },
-         "max": {
-          "type": "number"
-         },
-         "scale": {
-          "type": "integer",
-          "minimum": 0,
-          "maximum": 18
-         },
-         "extensions": {
-          "oneOf": [
-           {
-            "type": "array",
-            "items": {
-             "type": "string"
-            }
-           },
-           {
-            "type": "string"
-           }
-          ]
-         },
-         "max_size": {
-          "type": "integer",
-          "minimum": 1
-         },
-         "max_files": {
-          "type": "integer",
-          "minimum": 1
-         },
-         "levels": {
-          "type": "array",
-          "items": {
-           "type": "string"
-          }
-         },
-         "tree": {
-          "oneOf": [
-           {
-            "type": "string"
-           },
-           {
-            "type": "object"
-           }
-          ]
-         },
-         "required": {
-          "type": "boolean"
-         },
-         "unique": {
-          "type": "boolean"
-         },
-         "default": {},
-         "display": {
-          "type": "string"
-         },
-         "hidden": {
-          "type": "boolean"
-         }
-        }
-       }
-      }
-     }
+     "$ref": "#/$defs/table"
     }
    }
   },
@@ -1745,6 +1304,158 @@ rules:
     ]
    }
   }
+ },
+ "$defs": {
+  "table": {
+   "type": "object",
+   "additionalProperties": false,
+   "properties": {
+    "number": {
+     "type": "object",
+     "additionalProperties": false,
+     "properties": {
+      "prefix": {
+       "type": "string"
+      },
+      "digits": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 12
+      }
+     }
+    },
+    "standard": {
+     "type": "object",
+     "additionalProperties": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+       "max_length": {
+        "type": "integer",
+        "minimum": 1
+       },
+       "pattern": {
+        "type": "string"
+       },
+       "format": {
+        "enum": [
+         "email",
+         "phone",
+         "url"
+        ]
+       },
+       "normalize": {
+        "enum": [
+         "trim",
+         "lowercase",
+         "digits",
+         "url"
+        ]
+       },
+       "options": {
+        "type": "array",
+        "items": {
+         "oneOf": [
+          {
+           "type": "string"
+          },
+          {
+           "type": "object",
+           "additionalProperties": false,
+           "properties": {
+            "value": {
+             "type": "string"
+            },
+            "was": {
+             "oneOf": [
+              {
+               "type": "array",
+               "items": {
+                "type": "string"
+               }
+              },
+              {
+               "type": "string"
+              }
+             ]
+            }
+           },
+           "required": [
+            "value"
+           ]
+          }
+         ]
+        }
+       },
+       "can_enter": {
+        "type": "boolean"
+       },
+       "min": {
+        "type": "number"
+       },
+       "max": {
+        "type": "number"
+       },
+       "scale": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 18
+       },
+       "extensions": {
+        "oneOf": [
+         {
+          "type": "array",
+          "items": {
+           "type": "string"
+          }
+         },
+         {
+          "type": "string"
+         }
+        ]
+       },
+       "max_size": {
+        "type": "integer",
+        "minimum": 1
+       },
+       "max_files": {
+        "type": "integer",
+        "minimum": 1
+       },
+       "levels": {
+        "type": "array",
+        "items": {
+         "type": "string"
+        }
+       },
+       "tree": {
+        "oneOf": [
+         {
+          "type": "string"
+         },
+         {
+          "type": "object"
+         }
+        ]
+       },
+       "required": {
+        "type": "boolean"
+       },
+       "unique": {
+        "type": "boolean"
+       },
+       "default": {},
+       "display": {
+        "type": "string"
+       },
+       "hidden": {
+        "type": "boolean"
+       }
+      }
+     }
+    }
+   }
+  }
  }
 }
 """#
@@ -2120,6 +1831,14 @@ field_rules:
   - id: mask-email-for-finance
     roles: [finance]
     mask: { email: email, phone1: last4 }
+"""#),
+            ("accounts.csv", #"""
+Id,Account executive,Tags,Name,Organization level,Country,Province,City,Budget,Seats,Contract signed,Next meeting,Website,E-mail
+O000101,bob,key-account,Acme Tools Co.,A,China,Zhejiang,Hangzhou,125000.00,250,true,2026-12-01T09:30:00+08:00,www.acme-tools.example.com,sales@acme-tools.example.com
+O000102,dora,,Blue Harbor Trading,B,China,Guangdong,Shenzhen,40000.50,40,false,,https://blueharbor.example.com,info@blueharbor.example.com
+O000103,erin,hot;renewal,Golden Gate Robotics,A,United States,California,San Francisco,900000,1200,true,2026-11-30T17:00:00-08:00,,
+O000104,,trade-show,North Star Foods,C,United States,New York,New York City,,,,,,
+O000105,frank,,"Summit Systems, Inc.",VIP,China,Zhejiang,Ningbo,2500000,5000,true,2027-01-15T10:00:00Z,summit.example.com,ceo@summit.example.com
 """#),
             ("clientele.yaml", #"""
 # A sales organisation: regions, permission groups, sharing, the high seas and a
