@@ -18,6 +18,8 @@ struct PackageInheritanceTests {
           - { identity: level, team: sales, table: individual, type: select, options: [A, B], display: Level }
           - { identity: level, team: sales, table: individual, packages: [inbound], type: input }
           - { identity: budget, team: sales, table: individual, packages: [old, new], type: integer }
+          - { identity: tier, team: sales, table: organization, type: select, options: [gold, silver], required: true, default: silver }
+          - { identity: code, team: sales, table: organization, type: input, required: true }
         """),
     ]
 
@@ -58,6 +60,14 @@ struct PackageInheritanceTests {
         #expect(try problems(#"{"team":"sales","table":"individual","package":"inbound","fields":{"level":"anything"}}"#, inheritance: .everything).isEmpty)
         let budget = try problems(#"{"team":"sales","table":"individual","package":"inbound","fields":{"budget":1}}"#, inheritance: .everything)
         #expect(budget.map(\.column) == ["budget"])
+    }
+
+    @Test("a required field with a default may be left out; without a default it may not")
+    func requiredWithDefault() throws {
+        let p = try problems(#"{"team":"sales","table":"organization","fields":{}}"#, inheritance: .everything)
+        #expect(p.map(\.column) == ["code"])
+        let given = try problems(#"{"team":"sales","table":"organization","fields":{"code":"X","tier":"bronze"}}"#, inheritance: .everything)
+        #expect(given.map(\.column) == ["tier"], "a given value is still checked")
     }
 
     @Test("the main table checks its own select")

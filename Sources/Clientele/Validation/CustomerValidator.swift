@@ -50,7 +50,8 @@ public final class CustomerValidator: Sendable {
         var fieldSlots = [[Int]](repeating: [], count: fields.count)
         for (slot, k) in slotCheck.enumerated() { fieldSlots[k].append(slot) }
         self.fieldSlots = fieldSlots
-        requiredChecks = fields.indices.filter { fields[$0].required }
+        // A required field with a default is filled in when a record leaves it out.
+        requiredChecks = fields.indices.filter { fields[$0].required && fields[$0].defaultValue == nil }
         relateChecks = fields.indices.filter { fields[$0].spec.base == .relate }
         var missing: [String: Field] = [:]
         if let package {
