@@ -6,6 +6,7 @@ public struct CompiledConfig: Sendable {
     public var loaded: LoadedConfig
     public var model: Model
     public var records: RecordValidator
+    public var access: AccessPolicy
 
     public var directory: URL { loaded.directory }
 }
@@ -23,10 +24,11 @@ public enum Pipeline {
                                inheritance: PackageInheritance = .everything) -> (config: CompiledConfig?, diagnostics: [Diagnostic], files: SourceFiles) {
         let (model, diagnostics) = ModelBuilder.build(loaded)
         guard let model else { return (nil, diagnostics, loaded.files) }
-        let compileDiagnostics = DefaultValueCheck.diagnostics(model.schema)
+        let (access, accessDiagnostics) = AccessPolicyBuilder.build(model, files: loaded.files)
+        let compileDiagnostics = DefaultValueCheck.diagnostics(model.schema) + accessDiagnostics
         let all = (diagnostics + compileDiagnostics).sortedByLocation()
-        if all.hasErrors { return (nil, all, loaded.files) }
+        guard let access, !all.hasErrors else { return (nil, all, loaded.files) }
         let records = RecordValidator(model: model, inheritance: inheritance)
-        return (CompiledConfig(loaded: loaded, model: model, records: records), all, loaded.files)
+        return (CompiledConfig(loaded: loaded, model: model, records: records, access: access), all, loaded.files)
     }
 }

@@ -1,0 +1,111 @@
+/// The compiled access rules: decides, explains, and lists who can and what is visible.
+public final class AccessPolicy: Sendable {
+    struct CompiledRule: Sendable {
+        let rule: Rule
+        let when: Condition
+        let unless: Condition?
+        let whenSyntax: Syntax?
+        let actions: Set<Action>
+        let isDeny: Bool
+        let granted: Bool
+        /// Where the customers this rule can allow are found.
+        let plan: CandidatePlan
+    }
+
+    let environment: AccessEnvironment
+    let rules: [CompiledRule]
+    /// Rule indexes per action, in declaration order.
+    let allowRules: [Action: [Int]]
+    let denyRules: [Action: [Int]]
+    /// The field identities rules read; a `CustomerTable` for this policy keeps these.
+    public let fieldIdentities: [String]
+
+    public var org: OrgIndex { environment.org }
+
+    init(environment: AccessEnvironment, rules: [CompiledRule], fieldIdentities: [String]) {
+        self.environment = environment
+        self.rules = rules
+        self.fieldIdentities = fieldIdentities
+        var allow: [Action: [Int]] = [:], deny: [Action: [Int]] = [:]
+        for (k, r) in rules.enumerated() {
+            for a in Action.allCases where r.granted ? environment.groups.contains(where: { $0.grants.contains(a) }) : r.actions.contains(a) {
+                if r.isDeny { deny[a, default: []].append(k) } else { allow[a, default: []].append(k) }
+            }
+        }
+        allowRules = allow
+        denyRules = deny
+    }
+
+    /// An empty customer table that keeps what these rules read.
+    public func makeCustomerTable() -> CustomerTable {
+        CustomerTable(org: environment.org, fieldIdentities: fieldIdentities)
+    }
+
+    /// The outcome of one decision.
+    public struct Decision: Sendable, Equatable {
+        public enum Reason: Sendable, Equatable {
+            case allowedBy(String)
+            case deniedBy(String)
+            case inactiveUser
+            case noRuleAllows
+        }
+        public var allowed: Bool
+        public var reason: Reason
+
+        public var ruleId: String? {
+            switch reason {
+            case .allowedBy(let id), .deniedBy(let id): return id
+            default: return nil
+            }
+        }
+    }
+
+    @inline(__always) func matches(_ k: Int, _ ctx: AccessContext, _ action: Action) -> Bool {
+        let r = rules[k]
+        guard r.when(ctx) else { return false }
+        if let unless = r.unless, unless(ctx) { return false }
+        if r.granted {
+            let org = environment.org
+            return environment.groups.contains { $0.grants.contains(action) && $0.isMember(ctx.user, org) && $0.covers(ctx) }
+        }
+        return true
+    }
+
+    /// Decides whether `user` may take `action` on `customer`. Deny by default; a
+    /// matching deny beats every allow; inactive users are denied everything.
+    public func decide(user: Int, action: Action, customer: Int, in customers: CustomerTable, now: Double = 0) -> Decision {
+        guard environment.org.userActive[user] else { return Decision(allowed: false, reason: .inactiveUser) }
+        let ctx = AccessContext(user: user, customer: customer, customers: customers, now: now)
+        if let denies = denyRules[action] {
+            for k in denies where matches(k, ctx, action) { return Decision(allowed: false, reason: .deniedBy(rules[k].rule.id)) }
+        }
+        if let allows = allowRules[action] {
+            for k in allows where matches(k, ctx, action) { return Decision(allowed: true, reason: .allowedBy(rules[k].rule.id)) }
+        }
+        return Decision(allowed: false, reason: .noRuleAllows)
+    }
+
+    /// Only whether it is allowed, for bulk checks.
+    @inline(__always)
+    public func isAllowed(user: Int, action: Action, customer: Int, in customers: CustomerTable, now: Double = 0) -> Bool {
+        guard environment.org.userActive[user] else { return false }
+        let ctx = AccessContext(user: user, customer: customer, customers: customers, now: now)
+        if let denies = denyRules[action] {
+            for k in denies where matches(k, ctx, action) { return false }
+        }
+        if let allows = allowRules[action] {
+            for k in allows where matches(k, ctx, action) { return true }
+        }
+        return false
+    }
+
+    public func rule(_ id: String) -> Rule? { rules.first { $0.rule.id == id }?.rule }
+
+    /// Every user who may take `action` on `customer`, each with the deciding rule.
+    public func whoCan(_ action: Action, customer: Int, in customers: CustomerTable, now: Double = 0) -> [(user: Int, rule: String)] {
+        (0..<environment.org.userIds.count).compactMap { u in
+            let d = decide(user: u, action: action, customer: customer, in: customers, now: now)
+            return d.allowed ? (u, d.ruleId ?? "") : nil
+        }
+    }
+}

@@ -1,0 +1,45 @@
+/// Compiles the model's rules, group scopes and field-rule conditions into an
+/// `AccessPolicy`, reporting every expression that does not parse or check.
+public enum AccessPolicyBuilder {
+    public static func build(_ model: Model, files: SourceFiles) -> (policy: AccessPolicy?, diagnostics: [Diagnostic]) {
+        let diagnostics = DiagnosticCollector()
+        let org = OrgIndex(model)
+        let environment = AccessEnvironment(model: model, org: org)
+        let compiler = ExpressionCompiler(environment: environment, model: model)
+
+        compiler.allowGroupPredicates = false
+        for (group, compiled) in zip(model.permissionGroups, environment.groups) {
+            guard let source = group.where_ else { continue }
+            compiled.where_ = compiler.compileCondition(source, what: "'where' of permission group '\(group.id)'", files: files, diagnostics: diagnostics)
+        }
+        compiler.allowGroupPredicates = true
+
+        var rules: [AccessPolicy.CompiledRule] = []
+        for rule in model.rules {
+            guard let whenSource = rule.when else { continue }
+            let when = compiler.compileCondition(whenSource, what: "'when' of rule '\(rule.id)'", files: files, diagnostics: diagnostics)
+            var unless: Condition?
+            if let source = rule.unless {
+                unless = compiler.compileCondition(source, what: "'unless' of rule '\(rule.id)'", files: files, diagnostics: diagnostics)
+                if unless == nil { continue }
+            }
+            guard let when else { continue }
+            let actions: Set<Action>, isDeny: Bool, granted: Bool
+            switch rule.effect {
+            case .allow(let a): (actions, isDeny, granted) = (Set(a), false, false)
+            case .deny(let a): (actions, isDeny, granted) = (Set(a), true, false)
+            case .allowGranted: (actions, isDeny, granted) = ([], false, true)
+            }
+            let syntax = try? ExpressionParser.parse(whenSource.text)
+            let plan = isDeny ? CandidatePlan.none : syntax.map(CandidatePlanner(compiler: compiler).plan) ?? .all
+            rules.append(.init(rule: rule, when: when, unless: unless, whenSyntax: syntax,
+                               actions: actions, isDeny: isDeny, granted: granted, plan: plan))
+        }
+        for fieldRule in model.fieldRules {
+            guard let source = fieldRule.when else { continue }
+            _ = compiler.compileCondition(source, what: "'when' of \(fieldRule.id.map { "field rule '\($0)'" } ?? "a field rule")", files: files, diagnostics: diagnostics)
+        }
+        if diagnostics.hasErrors { return (nil, diagnostics.diagnostics) }
+        return (AccessPolicy(environment: environment, rules: rules, fieldIdentities: compiler.fieldOrder), diagnostics.diagnostics)
+    }
+}

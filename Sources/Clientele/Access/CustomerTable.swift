@@ -1,0 +1,121 @@
+/// Customers held in memory for access checks, one column per attribute, ids
+/// interned to indexes. The store fills it; tests and `clientele test` build it
+/// from records. Only the fields that the access rules read are kept.
+public final class CustomerTable: @unchecked Sendable {
+    public private(set) var ids: [String] = []
+    var idIndex: [String: Int32] = [:]
+    public private(set) var team: [Int32] = []
+    public private(set) var table: [UInt8] = []
+    public private(set) var package: [Int32] = []
+    public private(set) var accountExecutive: [Int32] = []
+    public private(set) var serviceRep: [Int32] = []
+    public private(set) var pool: [Int32] = []
+    public private(set) var previousAccountExecutive: [Int32] = []
+    public private(set) var sharedUsers = ListColumn()
+    public private(set) var sharedDepartments = ListColumn()
+    public private(set) var sharedRoles = ListColumn()
+    public private(set) var followers = ListColumn()
+    public private(set) var tags = StringListColumn()
+    /// Times in seconds since 1970 (nan when not set): claimed_at, returned_at, last_followup_at, created_at, modified_at.
+    public private(set) var times: [[Double]] = Array(repeating: [], count: CustomerTable.timeKeys.count)
+    /// Field values the rules read, by field slot.
+    public private(set) var fields: [[FieldValue]]
+    public let fieldSlots: [String: Int]
+
+    public static let timeKeys = ["claimed_at", "returned_at", "last_followup_at", "created_at", "modified_at"]
+
+    /// A field value as the rules see it.
+    public enum FieldValue: Sendable, Equatable {
+        case null
+        case string(String)
+        case number(Double)
+        case bool(Bool)
+        case strings([String])
+    }
+
+    /// Lists of interned ids per customer, flattened (offsets into one array).
+    public struct ListColumn: Sendable {
+        var offsets: [Int32] = [0]
+        var values: [Int32] = []
+
+        @inline(__always) public func range(_ c: Int) -> Range<Int> { Int(offsets[c])..<Int(offsets[c + 1]) }
+        @inline(__always) public func contains(_ c: Int, _ value: Int32) -> Bool {
+            for k in range(c) where values[k] == value { return true }
+            return false
+        }
+        public func items(_ c: Int) -> ArraySlice<Int32> { values[range(c)] }
+        mutating func append(_ items: [Int32]) {
+            values.append(contentsOf: items)
+            offsets.append(Int32(values.count))
+        }
+    }
+
+    public struct StringListColumn: Sendable {
+        var offsets: [Int32] = [0]
+        var values: [String] = []
+        public func items(_ c: Int) -> ArraySlice<String> { values[Int(offsets[c])..<Int(offsets[c + 1])] }
+        mutating func append(_ items: [String]) {
+            values.append(contentsOf: items)
+            offsets.append(Int32(values.count))
+        }
+    }
+
+    public let org: OrgIndex
+
+    public init(org: OrgIndex, fieldIdentities: [String]) {
+        self.org = org
+        fieldSlots = Dictionary(uniqueKeysWithValues: fieldIdentities.enumerated().map { ($1, $0) })
+        fields = Array(repeating: [], count: fieldIdentities.count)
+    }
+
+    public var count: Int { ids.count }
+
+    public func index(of id: String) -> Int? { idIndex[id].map(Int.init) }
+
+    /// A customer as plain values, before interning.
+    public struct Record: Sendable {
+        public var id: String
+        public var team: String?
+        public var table: TableKind = .individual
+        public var package: String?
+        public var accountExecutive: String?
+        public var serviceRep: String?
+        public var pool: String?
+        public var previousAccountExecutive: String?
+        public var sharedUsers: [String] = []
+        public var sharedDepartments: [String] = []
+        public var sharedRoles: [String] = []
+        public var followers: [String] = []
+        public var tags: [String] = []
+        public var times: [String: Double] = [:]
+        public var fields: [String: FieldValue] = [:]
+
+        public init(id: String) { self.id = id }
+    }
+
+    /// Adds a customer; unknown ids of users, departments and roles are kept as "nobody".
+    @discardableResult
+    public func add(_ r: Record) -> Int {
+        let c = ids.count
+        ids.append(r.id)
+        idIndex[r.id] = Int32(c)
+        func idx(_ v: Int?) -> Int32 { v.map(Int32.init) ?? -1 }
+        team.append(idx(r.team.flatMap(org.team)))
+        table.append(UInt8(TableKind.allCases.firstIndex(of: r.table)!))
+        package.append(idx(r.package.flatMap(org.package)))
+        accountExecutive.append(idx(r.accountExecutive.flatMap(org.user)))
+        serviceRep.append(idx(r.serviceRep.flatMap(org.user)))
+        pool.append(idx(r.pool.flatMap(org.pool)))
+        previousAccountExecutive.append(idx(r.previousAccountExecutive.flatMap(org.user)))
+        sharedUsers.append(r.sharedUsers.compactMap { org.user($0).map(Int32.init) })
+        sharedDepartments.append(r.sharedDepartments.compactMap { org.department($0).map(Int32.init) })
+        sharedRoles.append(r.sharedRoles.compactMap { org.role($0).map(Int32.init) })
+        followers.append(r.followers.compactMap { org.user($0).map(Int32.init) })
+        tags.append(r.tags)
+        for (k, key) in Self.timeKeys.enumerated() { times[k].append(r.times[key] ?? .nan) }
+        for (identity, slot) in fieldSlots { fields[slot].append(r.fields[identity] ?? .null) }
+        return c
+    }
+
+    public func tableKind(_ c: Int) -> TableKind { TableKind.allCases[Int(table[c])] }
+}
