@@ -33,6 +33,9 @@ struct CommandLineTests {
         ("import-without-dry-run", ["import", "\(imports)/customers.jsonl", "--config", "examples/sales"]),
         ("import-invalid-config", ["import", "\(imports)/customers.jsonl", "--config", "\(invalid)/org-unknown-team", "--dry-run"]),
         ("init-unknown-example", ["init", "/tmp/never-written", "--example", "sale"]),
+        ("test-examples-sales", ["test", "--config", "examples/sales"]),
+        ("test-wrong-expectation", ["test", "--config", "Tests/ClienteleTests/Fixtures/rule-tests/wrong-expectation"]),
+        ("validate-bad-expression", ["validate", "--config", "\(invalid)/expr-block-scalar"]),
     ]
 
     @Test("output, errors and exit code match the golden transcript", arguments: cases.map(\.0))
@@ -40,6 +43,15 @@ struct CommandLineTests {
         let arguments = Self.cases.first { $0.0 == name }!.1
         let run = try CLI.run(arguments)
         expectGolden(run.transcript(arguments), named: name)
+    }
+
+    @Test("clientele test passes on every example")
+    func testPassesOnExamples() throws {
+        for example in ["starter", "call-centre", "sales"] {
+            let run = try CLI.run(["test", "--config", "examples/\(example)"])
+            #expect(run.exitCode == 0, "\(example): \(run.stderr)")
+            #expect(run.stdout.hasSuffix(" 0 failed\n"))
+        }
     }
 
     @Test("exit codes: 0 valid, 1 invalid, 64 usage")

@@ -13,6 +13,7 @@ struct ConfigDiagnosticsTests {
     @Test("there are at least 60 invalid-config fixtures")
     func enoughFixtures() {
         #expect(Self.cases.count >= 60)
+        #expect(Self.cases.filter { $0.hasPrefix("expr-") }.count >= 40, "bad expressions and bad rules")
     }
 
     @Test("each fixture's diagnostics match its golden file", arguments: cases)

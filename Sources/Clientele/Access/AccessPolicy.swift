@@ -10,6 +10,8 @@ public final class AccessPolicy: Sendable {
         let granted: Bool
         /// Where the customers this rule can allow are found.
         let plan: CandidatePlan
+        /// The top-level conjuncts of `when`, compiled one by one, for explanations.
+        let parts: [(syntax: Syntax, condition: Condition)]
     }
 
     let environment: AccessEnvironment

@@ -32,8 +32,11 @@ public enum AccessPolicyBuilder {
             }
             let syntax = try? ExpressionParser.parse(whenSource.text)
             let plan = isDeny ? CandidatePlan.none : syntax.map(CandidatePlanner(compiler: compiler).plan) ?? .all
+            let parts: [(syntax: Syntax, condition: Condition)] = (syntax.map(Self.conjuncts) ?? []).compactMap { part in
+                (try? compiler.compile(part).condition).map { (part, $0) }
+            }
             rules.append(.init(rule: rule, when: when, unless: unless, whenSyntax: syntax,
-                               actions: actions, isDeny: isDeny, granted: granted, plan: plan))
+                               actions: actions, isDeny: isDeny, granted: granted, plan: plan, parts: parts))
         }
         for fieldRule in model.fieldRules {
             guard let source = fieldRule.when else { continue }
@@ -41,5 +44,10 @@ public enum AccessPolicyBuilder {
         }
         if diagnostics.hasErrors { return (nil, diagnostics.diagnostics) }
         return (AccessPolicy(environment: environment, rules: rules, fieldIdentities: compiler.fieldOrder), diagnostics.diagnostics)
+    }
+
+    static func conjuncts(_ s: Syntax) -> [Syntax] {
+        if case .binary(.and, let l, let r, _) = s { return conjuncts(l) + conjuncts(r) }
+        return [s]
     }
 }

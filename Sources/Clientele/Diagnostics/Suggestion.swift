@@ -2,7 +2,8 @@
 public enum Suggestion {
     /// The candidate closest to `word`, if it is close enough to be a likely typo.
     public static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
-        let limit = max(1, min(3, word.count / 3))
+        // Words of one or two letters are only "misspelled" by case (d for D).
+        let limit = word.count < 3 ? 0 : max(1, min(3, word.count / 3))
         var best: (String, Int)?
         let lowered = word.lowercased()
         for candidate in candidates where abs(candidate.count - word.count) <= limit {

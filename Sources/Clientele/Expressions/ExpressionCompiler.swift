@@ -59,7 +59,7 @@ final class ExpressionCompiler {
             let syntax = try ExpressionParser.parse(source.text)
             let compiled = try compile(syntax)
             guard compiled.type == .bool else {
-                throw ExpressionError("\(what) must be true or false, but this expression is \(compiled.type)", at: syntax.offset)
+                throw ExpressionError("this must be true or false, but it is \(compiled.type)", at: syntax.offset)
             }
             return compiled.condition
         } catch {
@@ -262,7 +262,7 @@ final class ExpressionCompiler {
         case "all":
             throw ExpressionError("'all' is only a depth: manages(u, depth: all)", at: at)
         default:
-            let names = Self.predicates + Self.roots + Self.functions
+            let names = Self.predicates + Self.roots + Self.functions + ["true", "false", "null"]
             throw ExpressionError("unknown name '\(name)'\(Suggestion.hint(name, in: names, listing: "names"))", at: at)
         }
     }
@@ -291,7 +291,7 @@ final class ExpressionCompiler {
                 }
             }
             let depth = levels
-            let subject = try compile(args[0])
+            let subject = try resolve(try compile(args[0]), as: .user, at: args[0].offset)
             guard subject.type == .text(.user) else {
                 throw ExpressionError("manages needs a user, such as customer.account_executive, not \(subject.type)", at: args[0].offset)
             }

@@ -1796,8 +1796,7 @@ permission_groups:
   - id: east-managers
     name: East managers
     team: sales
-    roles: [sales-manager]
-    users: [dora]
+    users: [alice, dora]
     customers:
       departments: [east]
       where: 'customer.level == "A"'
@@ -1818,10 +1817,10 @@ rules:
   - id: vip-desk
     allow: [view, edit]
     when: '"vip-desk" in user.roles and customer.level == "VIP"'
-  - id: east-shares
-    description: customers shared with the east region are visible to its sub-offices too
-    allow: [view]
-    when: shared and in_department("east")
+  - id: east-reps-follow-shared
+    description: east sales reps may follow the customers shared with them
+    allow: [follow]
+    when: shared and in_department("east") and "sales-rep" in user.roles
 
 field_rules:
   - id: budget-for-managers
@@ -2064,6 +2063,23 @@ tests:
     expect:
       - { user: frank, customer: c1, can: [view, edit] }
       - { user: dora, customer: c1, cannot: [view] }
+
+  - name: a manager in a permission group sees the group's customers instead of their subordinates'
+    customers:
+      - { id: g1, team: sales, table: individual, account_executive: bob, level: A, name: Grade A }
+      - { id: g2, team: sales, table: individual, account_executive: bob, level: B, name: Grade B }
+    expect:
+      - { user: alice, customer: g1, can: [view, edit, share] }
+      - { user: alice, customer: g2, cannot: [view, edit] }
+
+  - name: sharing with a department reaches its sub-departments
+    customers:
+      - { id: d1, team: sales, table: individual, account_executive: erin, level: C, name: Shared East,
+          shared: { users: [], departments: [east], roles: [] } }
+    expect:
+      - { user: bob, customer: d1, can: [view, follow], cannot: [edit] }
+      - { user: frank, customer: d1, can: [view] }
+      - { user: fin, customer: d1, cannot: [view] }
 
   - name: nobody but the VIP desk sees a VIP customer
     customers:

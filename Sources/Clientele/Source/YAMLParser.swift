@@ -91,6 +91,9 @@ public final class YAMLParser {
                 notes.append(.init(context, at: contextLocation))
             }
         }
+        if problem == "mapping values are not allowed in this context" {
+            notes.append(.init("a value that contains ': ' (such as an expression with depth: 2) must be put in quotes"))
+        }
         diagnostics.append(.error(message, at: problemLocation, notes: notes))
     }
 
