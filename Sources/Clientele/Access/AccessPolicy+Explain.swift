@@ -22,7 +22,7 @@ extension AccessPolicy {
         case .noRuleAllows:
             let ctx = AccessContext(user: user, customer: customer, customers: customers, now: now)
             var candidates: [(missing: Int, text: String)] = []
-            for k in allowRules[action] ?? [] {
+            for k in allowRules[action.ordinal] {
                 let r = rules[k]
                 let failing = r.parts.filter { !$0.condition(ctx) }.map { Self.describe($0.syntax, org: org) }
                 var needs = failing

@@ -1,6 +1,7 @@
 /// The compiled access rules: decides, explains, and lists who can and what is visible.
 public final class AccessPolicy: Sendable {
-    struct CompiledRule: Sendable {
+    /// A final class: copying a struct of closures and arrays per decision costs more than the decision.
+    final class CompiledRule: Sendable {
         let rule: Rule
         let when: Condition
         let unless: Condition?
@@ -12,13 +13,31 @@ public final class AccessPolicy: Sendable {
         let plan: CandidatePlan
         /// The top-level conjuncts of `when`, compiled one by one, for explanations.
         let parts: [(syntax: Syntax, condition: Condition)]
+        /// `allow: granted` with `when: permission_group`: the grant check is the whole condition.
+        let onlyGroups: Bool
+
+        init(rule: Rule, when: @escaping Condition, unless: Condition?, whenSyntax: Syntax?, actions: Set<Action>, isDeny: Bool,
+             granted: Bool, plan: CandidatePlan, parts: [(syntax: Syntax, condition: Condition)]) {
+            self.rule = rule
+            self.when = when
+            self.unless = unless
+            self.whenSyntax = whenSyntax
+            self.actions = actions
+            self.isDeny = isDeny
+            self.granted = granted
+            self.plan = plan
+            self.parts = parts
+            if case .path(["permission_group"], _)? = whenSyntax { onlyGroups = granted } else { onlyGroups = false }
+        }
     }
 
     let environment: AccessEnvironment
     let rules: [CompiledRule]
-    /// Rule indexes per action, in declaration order.
-    let allowRules: [Action: [Int]]
-    let denyRules: [Action: [Int]]
+    /// Rule indexes per action (by `Action.ordinal`), in declaration order.
+    let allowRules: [[Int]]
+    let denyRules: [[Int]]
+    /// Groups that grant each action.
+    let groupsGranting: [[CompiledGroup]]
     /// The field identities rules read; a `CustomerTable` for this policy keeps these.
     public let fieldIdentities: [String]
 
@@ -28,14 +47,15 @@ public final class AccessPolicy: Sendable {
         self.environment = environment
         self.rules = rules
         self.fieldIdentities = fieldIdentities
-        var allow: [Action: [Int]] = [:], deny: [Action: [Int]] = [:]
+        var allow = [[Int]](repeating: [], count: Action.allCases.count), deny = allow
         for (k, r) in rules.enumerated() {
             for a in Action.allCases where r.granted ? environment.groups.contains(where: { $0.grants.contains(a) }) : r.actions.contains(a) {
-                if r.isDeny { deny[a, default: []].append(k) } else { allow[a, default: []].append(k) }
+                if r.isDeny { deny[a.ordinal].append(k) } else { allow[a.ordinal].append(k) }
             }
         }
         allowRules = allow
         denyRules = deny
+        groupsGranting = Action.allCases.map { a in environment.groups.filter { $0.grants.contains(a) } }
     }
 
     /// An empty customer table that keeps what these rules read.
@@ -64,11 +84,12 @@ public final class AccessPolicy: Sendable {
 
     @inline(__always) func matches(_ k: Int, _ ctx: AccessContext, _ action: Action) -> Bool {
         let r = rules[k]
-        guard r.when(ctx) else { return false }
+        if !r.onlyGroups, !r.when(ctx) { return false }
         if let unless = r.unless, unless(ctx) { return false }
         if r.granted {
             let org = environment.org
-            return environment.groups.contains { $0.grants.contains(action) && $0.isMember(ctx.user, org) && $0.covers(ctx) }
+            for g in groupsGranting[action.ordinal] where g.isMember(ctx.user, org) && g.covers(ctx) { return true }
+            return false
         }
         return true
     }
@@ -78,12 +99,8 @@ public final class AccessPolicy: Sendable {
     public func decide(user: Int, action: Action, customer: Int, in customers: CustomerTable, now: Double = 0) -> Decision {
         guard environment.org.userActive[user] else { return Decision(allowed: false, reason: .inactiveUser) }
         let ctx = AccessContext(user: user, customer: customer, customers: customers, now: now)
-        if let denies = denyRules[action] {
-            for k in denies where matches(k, ctx, action) { return Decision(allowed: false, reason: .deniedBy(rules[k].rule.id)) }
-        }
-        if let allows = allowRules[action] {
-            for k in allows where matches(k, ctx, action) { return Decision(allowed: true, reason: .allowedBy(rules[k].rule.id)) }
-        }
+        for k in denyRules[action.ordinal] where matches(k, ctx, action) { return Decision(allowed: false, reason: .deniedBy(rules[k].rule.id)) }
+        for k in allowRules[action.ordinal] where matches(k, ctx, action) { return Decision(allowed: true, reason: .allowedBy(rules[k].rule.id)) }
         return Decision(allowed: false, reason: .noRuleAllows)
     }
 
@@ -92,12 +109,16 @@ public final class AccessPolicy: Sendable {
     public func isAllowed(user: Int, action: Action, customer: Int, in customers: CustomerTable, now: Double = 0) -> Bool {
         guard environment.org.userActive[user] else { return false }
         let ctx = AccessContext(user: user, customer: customer, customers: customers, now: now)
-        if let denies = denyRules[action] {
-            for k in denies where matches(k, ctx, action) { return false }
-        }
-        if let allows = allowRules[action] {
-            for k in allows where matches(k, ctx, action) { return true }
-        }
+        for k in denyRules[action.ordinal] where matches(k, ctx, action) { return false }
+        for k in allowRules[action.ordinal] where matches(k, ctx, action) { return true }
+        return false
+    }
+
+    /// Whether a deny rule matches (for candidates an exact plan already allows).
+    @inline(__always)
+    func isDenied(user: Int, action: Action, customer: Int, in customers: CustomerTable, now: Double) -> Bool {
+        let ctx = AccessContext(user: user, customer: customer, customers: customers, now: now)
+        for k in denyRules[action.ordinal] where matches(k, ctx, action) { return true }
         return false
     }
 

@@ -7,7 +7,7 @@ struct CandidatePlanner {
     func plan(_ syntax: Syntax) -> CandidatePlan {
         if !Self.readsCustomer(syntax) {
             guard let condition = try? compiler.compile(syntax).condition else { return .all }
-            return .gate(condition, .all)
+            return .gate(condition, .every)
         }
         switch syntax {
         case .path(["account_executive"], _): return .accountExecutive

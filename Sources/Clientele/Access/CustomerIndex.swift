@@ -72,6 +72,8 @@ public final class CustomerIndex: Sendable {
 indirect enum CandidatePlan: Sendable {
     /// Any customer (decide on each).
     case all
+    /// Every customer matches (the condition was about the user alone).
+    case every
     case none
     /// A condition on the user alone, decided once; then the rest of the plan.
     case gate(Condition, CandidatePlan)

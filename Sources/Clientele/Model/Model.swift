@@ -24,6 +24,25 @@ public enum Action: String, Sendable, CaseIterable, Hashable, Codable {
     case `import`, export
 
     public static var names: [String] { allCases.map(\.rawValue) }
+
+    /// The action's position in `allCases`, for tables indexed by action.
+    public var ordinal: Int {
+        switch self {
+        case .create: 0
+        case .view: 1
+        case .edit: 2
+        case .delete: 3
+        case .share: 4
+        case .unshare: 5
+        case .tag: 6
+        case .follow: 7
+        case .returnToPool: 8
+        case .claim: 9
+        case .assign: 10
+        case .import: 11
+        case .export: 12
+        }
+    }
 }
 
 public struct View: Sendable {

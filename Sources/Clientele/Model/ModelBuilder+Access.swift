@@ -50,7 +50,7 @@ extension ModelBuilder {
             let identities = Set(schema.fields(team: team, table: table, package: package).flatMap(\.identities))
             let place = package.map { "package '\($0)'" } ?? "table '\(table.rawValue)' of team '\(team)'"
             func fields(_ list: [Located<String>], _ key: String) -> [String] {
-                checkDuplicates(list.map { ($0.value, $0.location) }, kind: "field in '\(key)' of \(subject)")
+                checkDuplicates(list.map { ($0.value, $0.location) }, kind: "field", listedIn: "'\(key)' of \(subject)")
                 return list.filter { f in
                     if identities.contains(f.value) { return true }
                     diagnostics.error("'\(key)' of \(subject) names field '\(f.value)', which \(place) does not have\(Suggestion.didYouMean(f.value, in: identities))", at: f.location)
@@ -89,7 +89,7 @@ extension ModelBuilder {
                 }.map(\.value)
             }
             let grants = actions(g.grants, from: subject)
-            checkDuplicates(g.grants.map { ($0.value, $0.location) }, kind: "action in 'grants' of \(subject)")
+            checkDuplicates(g.grants.map { ($0.value, $0.location) }, kind: "action", listedIn: "'grants' of \(subject)")
             return PermissionGroup(
                 id: g.id.value, name: g.name?.value, team: team,
                 roles: resolveAll(g.roles, in: org.roles.map(\.id), kind: "role", from: subject),
@@ -108,13 +108,13 @@ extension ModelBuilder {
             switch effect {
             case .allow(let names):
                 if names.isEmpty { diagnostics.error("\(subject) allows no action; list at least one", at: r.location) }
-                checkDuplicates(names.map { ($0.value, $0.location) }, kind: "action in \(subject)")
+                checkDuplicates(names.map { ($0.value, $0.location) }, kind: "action", listedIn: "\(subject)")
                 resolved = .allow(actions(names, from: subject))
             case .allowGranted:
                 resolved = .allowGranted
             case .deny(let names):
                 if names.isEmpty { diagnostics.error("\(subject) denies no action; list at least one", at: r.location) }
-                checkDuplicates(names.map { ($0.value, $0.location) }, kind: "action in \(subject)")
+                checkDuplicates(names.map { ($0.value, $0.location) }, kind: "action", listedIn: "\(subject)")
                 resolved = .deny(actions(names, from: subject))
             }
             return Rule(id: r.id.value, description: r.description?.value, effect: resolved, when: r.when, unless: r.unless, location: r.location)

@@ -58,7 +58,7 @@ extension ModelBuilder {
             if v.value < 1 { diagnostics.error("'max_files' of \(subject) must be at least 1 (it is \(v.value))", at: v.location) } else { spec.maxFiles = v.value }
         }
         if let v = a.levels, let first = v.first, applies("levels", at: first.location) {
-            checkDuplicates(v.map { ($0.value, $0.location) }, kind: "level of \(subject)")
+            checkDuplicates(v.map { ($0.value, $0.location) }, kind: "level", listedIn: "\(subject)")
             spec.levels = v.map(\.value)
         }
         if let tree = a.tree {

@@ -15,7 +15,7 @@ extension ModelBuilder {
                                 roles: resolveAll(s.roles, in: org.roles.map(\.id), kind: "role", from: what))
             }
             let reasons = p.reasons ?? []
-            checkDuplicates(reasons.map { ($0.value, $0.location) }, kind: "reason of \(subject)")
+            checkDuplicates(reasons.map { ($0.value, $0.location) }, kind: "reason", listedIn: "\(subject)")
             let requireReason = p.requireReason?.value ?? false
             if requireReason && reasons.isEmpty {
                 diagnostics.error("\(subject) requires a reason to return a customer but lists no 'reasons'", at: p.requireReason!.location)
@@ -63,7 +63,7 @@ extension ModelBuilder {
         let userIds = org.users.map(\.id)
         return d.tests.map { t in
             let subject = "test '\(t.name.value)'"
-            checkDuplicates(t.customers.map { ($0.id.value, $0.id.location) }, kind: "customer of \(subject)")
+            checkDuplicates(t.customers.map { ($0.id.value, $0.id.location) }, kind: "customer", listedIn: "\(subject)")
             for c in t.customers {
                 for entry in c.values {
                     let key = entry.key.value

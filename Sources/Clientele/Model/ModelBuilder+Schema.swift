@@ -157,7 +157,7 @@ extension ModelBuilder {
                 }
                 names.append(p.value)
             }
-            checkDuplicates(packages.map { ($0.value, $0.location) }, kind: "package in the list of \(subject)")
+            checkDuplicates(packages.map { ($0.value, $0.location) }, kind: "package", listedIn: "'packages' of \(subject)")
             origin = .packages(names)
         }
         apply(f.attributes, to: &spec, subject: subject)

@@ -55,19 +55,21 @@ public struct ModelBuilder {
         if let store = p.store, store.value.isEmpty {
             diagnostics.error("'store' must name a folder", at: store.location)
         }
-        checkDuplicates(p.extends.map { ($0.value, $0.location) }, kind: "library in 'extends'")
+        checkDuplicates(p.extends.map { ($0.value, $0.location) }, kind: "library", listedIn: "'extends'")
         return (p.name?.value, Self.supportedVersion, p.store?.value ?? Self.defaultStorePath, p.extends.map(\.value))
     }
 
     // MARK: - Helpers shared by every section
 
-    /// Reports every id given twice, naming both places.
-    func checkDuplicates(_ items: [(String, SourceLocation)], kind: String) {
+    /// Reports every id given twice, naming both places; `listedIn` phrases it as a
+    /// repeated entry of a list ("'view' is listed twice in rule 'owner'").
+    func checkDuplicates(_ items: [(String, SourceLocation)], kind: String, listedIn: String? = nil) {
         var first: [String: SourceLocation] = [:]
         for (id, location) in items {
             if let earlier = first[id] {
-                diagnostics.error("\(kind) '\(id)' is defined twice", at: location,
-                                  notes: [.init("'\(id)' is first defined here", at: earlier)])
+                let message = listedIn.map { "\(kind) '\(id)' is listed twice in \($0)" } ?? "\(kind) '\(id)' is defined twice"
+                diagnostics.error(message, at: location,
+                                  notes: [.init("'\(id)' is first \(listedIn == nil ? "defined" : "listed") here", at: earlier)])
             } else {
                 first[id] = location
             }
