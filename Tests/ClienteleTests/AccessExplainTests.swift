@@ -63,3 +63,53 @@ struct AccessExplainTests {
         }
     }
 }
+
+/// Field rules at run time, on the call-centre example.
+@Suite("Field rules")
+struct FieldRuleTests {
+    func setup() throws -> (AccessPolicy, CustomerTable) {
+        let (config, rendered, _) = compileFixture(TestPaths.examples.appendingPathComponent("call-centre"))
+        let policy = try #require(config?.access, "\(rendered)")
+        let customers = policy.makeCustomerTable()
+        var campaign = CustomerTable.Record(id: "c1")
+        campaign.team = "service"; campaign.package = "spring-2026"; campaign.accountExecutive = "ann"
+        customers.add(campaign)
+        var pooled = CustomerTable.Record(id: "c2")
+        pooled.team = "service"; pooled.pool = "service-pool"
+        customers.add(pooled)
+        var plain = CustomerTable.Record(id: "c3")
+        plain.team = "service"; plain.accountExecutive = "ann"
+        customers.add(plain)
+        return (policy, customers)
+    }
+
+    @Test("an agent writes only the agent fields of a campaign package; others stay read-only")
+    func agentWrites() throws {
+        let (policy, customers) = try setup()
+        let access = policy.fieldAccess(user: policy.org.user("ann")!, customer: 0, in: customers)
+        #expect(access.writable == ["callResult", "callBackAt", "notes", "interests"])
+        #expect(access.canWrite("callResult") && !access.canWrite("name"))
+        #expect(access.canRead("name"), "no rule restricts reading")
+        let admin = policy.fieldAccess(user: policy.org.user("grace")!, customer: 0, in: customers)
+        #expect(admin == .unrestricted)
+    }
+
+    @Test("masks depend on the record's state: phones are masked while the customer sits in a pool")
+    func masksInPool() throws {
+        let (policy, customers) = try setup()
+        let ann = policy.org.user("ann")!
+        let pooled = policy.fieldAccess(user: ann, customer: 1, in: customers)
+        #expect(pooled.masks == ["phone1": .last4, "phone2": .last4])
+        #expect(pooled.shown("phone1", "13800138000") == "*******8000")
+        #expect(!pooled.canWrite("phone1"), "a masked field is read-only")
+        #expect(policy.fieldAccess(user: ann, customer: 2, in: customers).masks.isEmpty, "not in a pool")
+    }
+
+    @Test("masks", arguments: [
+        (FieldRule.Mask.all, "secret", "****"), (.last4, "13800138000", "*******8000"), (.last4, "123", "***"),
+        (.first4, "ABCDEFG", "ABCD***"), (.first4, "AB", "**"), (.email, "li.wang@example.com", "l***@example.com"), (.email, "nobody", "****"),
+    ])
+    func masks(mask: FieldRule.Mask, value: String, shown: String) {
+        #expect(FieldAccess.apply(mask, to: value) == shown)
+    }
+}

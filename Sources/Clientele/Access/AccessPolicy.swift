@@ -40,11 +40,13 @@ public final class AccessPolicy: Sendable {
     let groupsGranting: [[CompiledGroup]]
     /// The field identities rules read; a `CustomerTable` for this policy keeps these.
     public let fieldIdentities: [String]
+    let fieldRules: [CompiledFieldRule]
 
     public var org: OrgIndex { environment.org }
 
-    init(environment: AccessEnvironment, rules: [CompiledRule], fieldIdentities: [String]) {
+    init(environment: AccessEnvironment, rules: [CompiledRule], fieldRules: [CompiledFieldRule], fieldIdentities: [String]) {
         self.environment = environment
+        self.fieldRules = fieldRules
         self.rules = rules
         self.fieldIdentities = fieldIdentities
         var allow = [[Int]](repeating: [], count: Action.allCases.count), deny = allow

@@ -38,12 +38,17 @@ public enum AccessPolicyBuilder {
             rules.append(.init(rule: rule, when: when, unless: unless, whenSyntax: syntax,
                                actions: actions, isDeny: isDeny, granted: granted, plan: plan, parts: parts))
         }
+        var fieldRules: [CompiledFieldRule] = []
         for fieldRule in model.fieldRules {
-            guard let source = fieldRule.when else { continue }
-            _ = compiler.compileCondition(source, what: "'when' of \(fieldRule.id.map { "field rule '\($0)'" } ?? "a field rule")", files: files, diagnostics: diagnostics)
+            var when: Condition?
+            if let source = fieldRule.when {
+                when = compiler.compileCondition(source, what: "'when' of \(fieldRule.id.map { "field rule '\($0)'" } ?? "a field rule")", files: files, diagnostics: diagnostics)
+                if when == nil { continue }
+            }
+            fieldRules.append(CompiledFieldRule(fieldRule, org: org, when: when))
         }
         if diagnostics.hasErrors { return (nil, diagnostics.diagnostics) }
-        return (AccessPolicy(environment: environment, rules: rules, fieldIdentities: compiler.fieldOrder), diagnostics.diagnostics)
+        return (AccessPolicy(environment: environment, rules: rules, fieldRules: fieldRules, fieldIdentities: compiler.fieldOrder), diagnostics.diagnostics)
     }
 
     static func conjuncts(_ s: Syntax) -> [Syntax] {
