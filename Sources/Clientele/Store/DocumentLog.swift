@@ -1,0 +1,272 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// Documents kept as an append-only log of JSON Lines segments (`data/000001.jsonl`,
+/// readable with jq). A write is a batch: one line per operation, then a commit line,
+/// appended and fsynced before it is acknowledged. Opening replays the committed
+/// batches and cuts off whatever follows the last commit (a torn line or a batch
+/// killed half-way), so a batch is all there or not there at all.
+///
+///     {"batch":7,"op":"put","id":"P000001","doc":{...}}
+///     {"batch":7,"op":"delete","id":"P000002"}
+///     {"batch":7,"commit":2}
+public final class DocumentLog {
+    public enum Operation: Sendable, Equatable {
+        case put(id: String, document: JSONValue)
+        case delete(id: String)
+
+        var id: String {
+            switch self {
+            case .put(let id, _), .delete(let id): return id
+            }
+        }
+    }
+
+    struct Location {
+        var segment: Int32
+        var offset: Int
+        var length: Int32
+    }
+
+    public let directory: String
+    private(set) var index: [String: Location] = [:]
+    private var readers: [Int32: Int32] = [:]
+    private var writer: Int32 = -1
+    private var writerSegment: Int32 = 0
+    private var writerSize = 0
+    private var nextBatch = 1
+    /// Bytes cut off the end of the log when it was opened (an unfinished batch).
+    public private(set) var recoveredBytes = 0
+
+    /// A segment is closed and a new one started past this size.
+    public static let segmentLimit = 256 << 20
+
+    private init(directory: String) {
+        self.directory = directory
+    }
+
+    deinit {
+        for fd in readers.values { close(fd) }
+        if writer >= 0 { close(writer) }
+    }
+
+    public var count: Int { index.count }
+    /// Every stored id, in no particular order.
+    public var ids: [String] { Array(index.keys) }
+    public func contains(_ id: String) -> Bool { index[id] != nil }
+
+    /// Opens (creating if needed) the log in `directory`, replaying and recovering it.
+    /// The caller holds the store's lock when it means to write.
+    public static func open(directory: String) throws(StoreError) -> DocumentLog {
+        let log = DocumentLog(directory: directory)
+        try log.createDirectory(directory)
+        let segments = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let numbers = segments.compactMap { name -> Int32? in
+            guard name.hasSuffix(".jsonl"), name.count == 12 else { return nil }
+            return Int32(name.prefix(6))
+        }.sorted()
+        for (k, number) in numbers.enumerated() {
+            try log.replay(number, isLast: k == numbers.count - 1)
+        }
+        try log.openWriter(numbers.last ?? 1)
+        return log
+    }
+
+    func path(_ segment: Int32) -> String {
+        let s = String(segment)
+        return directory + "/" + String(repeating: "0", count: max(0, 6 - s.count)) + s + ".jsonl"
+    }
+
+    private func createDirectory(_ path: String) throws(StoreError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw StoreError("cannot create \(path): \(error.localizedDescription)")
+        }
+    }
+
+    private func reader(_ segment: Int32) throws(StoreError) -> Int32 {
+        if let fd = readers[segment] { return fd }
+        let fd = Glibc.open(path(segment), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system("cannot open", path(segment)) }
+        readers[segment] = fd
+        return fd
+    }
+
+    /// Replays one segment; in the last one, cuts off an unfinished batch.
+    private func replay(_ segment: Int32, isLast: Bool) throws(StoreError) {
+        let file: MappedFile
+        do { file = try MappedFile(path: path(segment)) } catch { throw StoreError(error.description) }
+        let bytes = file.bytes
+        var pending: [(op: UInt8, id: String, offset: Int, length: Int)] = []
+        var pendingBatch = -1
+        var committedEnd = 0
+        var start = 0
+        while start < bytes.count {
+            guard let newline = bytes[start...].firstIndex(of: 0x0A) else { break }   // a torn last line
+            let line = UnsafeBufferPointer(rebasing: bytes[start..<newline])
+            defer { start = newline + 1 }
+            guard let header = LineHeader(line) else { break }
+            if header.batch != pendingBatch {
+                pending.removeAll()
+                pendingBatch = header.batch
+            }
+            if let count = header.commit {
+                guard count == pending.count else { break }
+                for p in pending {
+                    if p.op == 0 {
+                        index[p.id] = Location(segment: segment, offset: p.offset, length: Int32(p.length))
+                    } else {
+                        index[p.id] = nil
+                    }
+                }
+                pending.removeAll()
+                pendingBatch = -1
+                committedEnd = newline + 1
+                nextBatch = max(nextBatch, header.batch + 1)
+            } else {
+                pending.append((header.isDelete ? 1 : 0, header.id, start, newline - start))
+            }
+        }
+        if committedEnd < bytes.count {
+            guard isLast else {
+                throw StoreError("\(path(segment)) ends in an unfinished batch, but it is not the last segment; the store was changed by something other than clientele")
+            }
+            recoveredBytes = bytes.count - committedEnd
+            guard truncate(path(segment), off_t(committedEnd)) == 0 else { throw .system("cannot recover", path(segment)) }
+        }
+    }
+
+    private func openWriter(_ segment: Int32) throws(StoreError) {
+        if writer >= 0 { close(writer) }
+        let fd = Glibc.open(path(segment), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .system("cannot open", path(segment)) }
+        writer = fd
+        writerSegment = segment
+        var info = stat()
+        fstat(fd, &info)
+        writerSize = Int(info.st_size)
+        syncDirectory()
+    }
+
+    private func syncDirectory() {
+        let fd = Glibc.open(directory, O_RDONLY | O_DIRECTORY)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
+        }
+    }
+
+    /// Appends the operations as one batch and makes it durable; when this returns,
+    /// the batch survives a crash. Nothing is applied if it throws.
+    public func commit(_ operations: [Operation]) throws(StoreError) {
+        guard !operations.isEmpty else { return }
+        for op in operations where !DocumentLog.isValidId(op.id) {
+            throw StoreError("'\(op.id)' is not a valid record id (1 to 64 letters, digits, '-' or '_')")
+        }
+        if writerSize > Self.segmentLimit { try openWriter(writerSegment + 1) }
+        let batch = nextBatch
+        var text = ""
+        var lines: [(op: Operation, offset: Int, length: Int)] = []
+        for op in operations {
+            let before = text.utf8.count
+            switch op {
+            case .put(let id, let document):
+                text += "{\"batch\":\(batch),\"op\":\"put\",\"id\":"
+                JSONValue.writeString(id, to: &text)
+                text += ",\"doc\":"
+                document.write(to: &text)
+                text += "}"
+            case .delete(let id):
+                text += "{\"batch\":\(batch),\"op\":\"delete\",\"id\":"
+                JSONValue.writeString(id, to: &text)
+                text += "}"
+            }
+            lines.append((op, writerSize + before, text.utf8.count - before))
+            text += "\n"
+        }
+        text += "{\"batch\":\(batch),\"commit\":\(operations.count)}\n"
+        let bytes = Array(text.utf8)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(writer, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let error = StoreError.system("cannot write", path(writerSegment))
+                // Cut off what part of the batch reached the file, so the log stays whole.
+                ftruncate(writer, off_t(writerSize))
+                throw error
+            }
+            written += n
+        }
+        guard fsync(writer) == 0 else {
+            let error = StoreError.system("cannot make durable", path(writerSegment))
+            ftruncate(writer, off_t(writerSize))
+            throw error
+        }
+        writerSize += bytes.count
+        nextBatch += 1
+        for line in lines {
+            switch line.op {
+            case .put(let id, _): index[id] = Location(segment: writerSegment, offset: line.offset, length: Int32(line.length))
+            case .delete(let id): index[id] = nil
+            }
+        }
+    }
+
+    /// The stored document with this id, or nil.
+    public func document(_ id: String) throws(StoreError) -> JSONValue? {
+        guard let location = index[id] else { return nil }
+        let fd = try reader(location.segment)
+        var buffer = [UInt8](repeating: 0, count: Int(location.length))
+        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, Int(location.length), off_t(location.offset)) }
+        guard n == Int(location.length) else { throw .system("cannot read", path(location.segment)) }
+        guard let line = try? JSONValue.parse(String(decoding: buffer, as: UTF8.self)), let document = line["doc"] else {
+            throw StoreError("the stored line of '\(id)' in \(path(location.segment)) is not valid JSON")
+        }
+        return document
+    }
+
+    /// Record ids are the only names the store derives from input; they never become file names.
+    public static func isValidId(_ id: String) -> Bool {
+        var s = id
+        return s.withUTF8 { RecordValidator.isRecordId($0) }
+    }
+}
+
+/// The fixed head of a log line, read without parsing the document.
+struct LineHeader {
+    var batch: Int
+    var commit: Int?
+    var isDelete = false
+    var id = ""
+
+    init?(_ line: UnsafeBufferPointer<UInt8>) {
+        // Commit lines are short; operation lines are parsed up to the id only.
+        let prefix = "{\"batch\":".utf8
+        guard line.count > prefix.count, zip(line, prefix).allSatisfy({ $0 == $1 }) else { return nil }
+        var k = prefix.count
+        var n = 0
+        while k < line.count, ValueFormats.isDigit(line[k]) { n = n * 10 + Int(line[k] - 0x30); k += 1 }
+        batch = n
+        if line.last != UInt8(ascii: "}") { return nil }
+        let rest = String(decoding: UnsafeBufferPointer(rebasing: line[k...]), as: UTF8.self)
+        if rest.hasPrefix(",\"commit\":") {
+            guard let count = Int(rest.dropFirst(10).dropLast()) else { return nil }
+            commit = count
+            return
+        }
+        let putPrefix = ",\"op\":\"put\",\"id\":", deletePrefix = ",\"op\":\"delete\",\"id\":"
+        let isPut = rest.hasPrefix(putPrefix)
+        guard isPut || rest.hasPrefix(deletePrefix) else { return nil }
+        isDelete = !isPut
+        // The id is a JSON string of safe characters: read up to its closing quote.
+        let afterId = rest.dropFirst(isPut ? putPrefix.count : deletePrefix.count)
+        guard afterId.first == "\"", let close = afterId.dropFirst().firstIndex(of: "\"") else { return nil }
+        id = String(afterId[afterId.index(after: afterId.startIndex)..<close])
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+@testable import Clientele
+
+@Suite("The document log and the store lock")
+struct DocumentLogTests {
+    func directory() throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("clientele-log-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url.path
+    }
+
+    func doc(_ name: String) -> JSONValue { .object([("fields", .object([("name", .string(name))]))]) }
+
+    @Test("committed batches are there after reopening; deletes too")
+    func reopen() throws {
+        let dir = try directory()
+        do {
+            let log = try DocumentLog.open(directory: dir)
+            try log.commit([.put(id: "P1", document: doc("Li")), .put(id: "P2", document: doc("Ana"))])
+            try log.commit([.put(id: "P1", document: doc("Li Wang")), .delete(id: "P2")])
+        }
+        let log = try DocumentLog.open(directory: dir)
+        #expect(log.count == 1)
+        #expect(try log.document("P1") == doc("Li Wang"))
+        #expect(try log.document("P2") == nil)
+        #expect(log.recoveredBytes == 0)
+    }
+
+    @Test("a torn last line or an unfinished batch is cut off when the log is opened", arguments: [
+        "{\"batch\":3,\"op\":\"put\",\"id\":\"P9\",\"doc\":{\"fields\":{\"na",
+        "{\"batch\":3,\"op\":\"put\",\"id\":\"P9\",\"doc\":{}}\n",
+        "{\"batch\":3,\"op\":\"delete\",\"id\":\"P1\"}\n{\"batch\":3,\"comm",
+    ])
+    func recovery(tail: String) throws {
+        let dir = try directory()
+        do {
+            let log = try DocumentLog.open(directory: dir)
+            try log.commit([.put(id: "P1", document: doc("Li"))])
+            try log.commit([.put(id: "P2", document: doc("Ana"))])
+        }
+        let segment = dir + "/000001.jsonl"
+        let before = try Data(contentsOf: URL(fileURLWithPath: segment))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: segment))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(tail.utf8))
+        try handle.close()
+        let log = try DocumentLog.open(directory: dir)
+        #expect(log.recoveredBytes == tail.utf8.count)
+        #expect(log.count == 2)
+        #expect(try log.document("P1") == doc("Li"))
+        let after = try Data(contentsOf: URL(fileURLWithPath: segment))
+        #expect(after == before, "the file is back to its last commit")
+        try log.commit([.put(id: "P3", document: doc("Bo"))])
+        let reopened = try DocumentLog.open(directory: dir)
+        #expect(reopened.count == 3, "writing goes on after recovery")
+    }
+
+    @Test("ids that could name a path are refused, and nothing is written", arguments: ["../etc/passwd", "a/b", "", "x y", String(repeating: "a", count: 65)])
+    func badIds(id: String) throws {
+        let dir = try directory()
+        let log = try DocumentLog.open(directory: dir)
+        #expect(throws: StoreError.self) { try log.commit([.put(id: "ok", document: doc("x")), .put(id: id, document: doc("x"))]) }
+        #expect(log.count == 0)
+        let reopened = try DocumentLog.open(directory: dir)
+        #expect(reopened.count == 0)
+    }
+
+    @Test("the log is JSON Lines an administrator can read")
+    func readable() throws {
+        let dir = try directory()
+        let log = try DocumentLog.open(directory: dir)
+        try log.commit([.put(id: "P1", document: doc("Li"))])
+        let text = try String(contentsOfFile: dir + "/000001.jsonl", encoding: .utf8)
+        let lines = text.split(separator: "\n").map { try? JSONValue.parse(String($0)) }
+        #expect(lines.count == 2 && lines.allSatisfy { $0 != nil })
+        #expect(lines[0]?["doc"] == doc("Li"))
+    }
+
+    @Test("a second writer waits, then fails naming who holds the lock")
+    func lock() throws {
+        let dir = try directory()
+        let first = try StoreLock.acquire(in: dir, holder: "clientele import big.csv", timeout: 1)
+        do {
+            _ = try StoreLock.acquire(in: dir, holder: "clientele customer edit", timeout: 0.2)
+            Issue.record("a second lock was granted")
+        } catch {
+            #expect(error.message.contains("pid \(getpid()), clientele import big.csv"))
+            #expect(error.message.contains("waited"))
+        }
+        _ = first
+    }
+
+    @Test("the lock is free again once its holder lets go")
+    func lockReleased() throws {
+        let dir = try directory()
+        do { _ = try StoreLock.acquire(in: dir, holder: "first", timeout: 1) }
+        _ = try StoreLock.acquire(in: dir, holder: "second", timeout: 0.2)
+    }
+}
