@@ -110,6 +110,15 @@ public struct ConfigLoader: Sendable {
                             treeFiles: treeFiles, files: files, diagnostics: diagnostics.diagnostics)
     }
 
+    /// The config's own files (YAML and relate trees) as they are now, for recording an applied version.
+    public static func configFiles(in directory: URL) -> [(path: String, text: String)] {
+        let loaded = ConfigLoader().load(directory: directory)
+        let trees = treeFileReferences(loaded.declarations).map(\.value)
+        return (yamlFiles(in: directory) + trees).compactMap { path in
+            (try? String(contentsOf: directory.appendingPathComponent(path), encoding: .utf8)).map { (path, $0) }
+        }
+    }
+
     static func treeFileReferences(_ d: Declarations) -> [Located<String>] {
         let all = d.fieldTypes.map(\.attributes.tree) + d.fields.map(\.attributes.tree)
         return all.compactMap { if case .file(let path)? = $0 { return path } else { return nil } }

@@ -18,10 +18,13 @@ public final class DocumentLog {
     public enum Operation: Sendable, Equatable {
         case put(id: String, document: JSONValue)
         case delete(id: String)
+        /// A customer log entry, committed with the changes it records.
+        case log(entry: JSONValue)
 
-        var id: String {
+        var id: String? {
             switch self {
             case .put(let id, _), .delete(let id): return id
+            case .log: return nil
             }
         }
     }
@@ -34,6 +37,8 @@ public final class DocumentLog {
 
     public let directory: String
     private(set) var index: [String: Location] = [:]
+    /// Where each log entry sits, oldest first.
+    private(set) var logLocations: [Location] = []
     private var readers: [Int32: Int32] = [:]
     private var writer: Int32 = -1
     private var writerSegment: Int32 = 0
@@ -59,9 +64,10 @@ public final class DocumentLog {
     public var ids: [String] { Array(index.keys) }
     public func contains(_ id: String) -> Bool { index[id] != nil }
 
-    /// Opens (creating if needed) the log in `directory`, replaying and recovering it.
-    /// The caller holds the store's lock when it means to write.
-    public static func open(directory: String) throws(StoreError) -> DocumentLog {
+    /// Opens (creating if needed) the log in `directory` and replays it. With
+    /// `recover` (only under the store's lock) an unfinished tail is cut off;
+    /// without it, it is ignored, since a writer may be appending it right now.
+    public static func open(directory: String, recover: Bool = true) throws(StoreError) -> DocumentLog {
         let log = DocumentLog(directory: directory)
         try log.createDirectory(directory)
         let segments = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
@@ -70,9 +76,9 @@ public final class DocumentLog {
             return Int32(name.prefix(6))
         }.sorted()
         for (k, number) in numbers.enumerated() {
-            try log.replay(number, isLast: k == numbers.count - 1)
+            try log.replay(number, isLast: k == numbers.count - 1, recover: recover)
         }
-        try log.openWriter(numbers.last ?? 1)
+        if recover { try log.openWriter(numbers.last ?? 1) }
         return log
     }
 
@@ -98,11 +104,11 @@ public final class DocumentLog {
     }
 
     /// Replays one segment; in the last one, cuts off an unfinished batch.
-    private func replay(_ segment: Int32, isLast: Bool) throws(StoreError) {
+    private func replay(_ segment: Int32, isLast: Bool, recover: Bool) throws(StoreError) {
         let file: MappedFile
         do { file = try MappedFile(path: path(segment)) } catch { throw StoreError(error.description) }
         let bytes = file.bytes
-        var pending: [(op: UInt8, id: String, offset: Int, length: Int)] = []
+        var pending: [(op: UInt8, id: String, offset: Int, length: Int)] = []   // op: 0 put, 1 delete, 2 log
         var pendingBatch = -1
         var committedEnd = 0
         var start = 0
@@ -118,10 +124,11 @@ public final class DocumentLog {
             if let count = header.commit {
                 guard count == pending.count else { break }
                 for p in pending {
-                    if p.op == 0 {
-                        index[p.id] = Location(segment: segment, offset: p.offset, length: Int32(p.length))
-                    } else {
-                        index[p.id] = nil
+                    let location = Location(segment: segment, offset: p.offset, length: Int32(p.length))
+                    switch p.op {
+                    case 0: index[p.id] = location
+                    case 1: index[p.id] = nil
+                    default: logLocations.append(location)
                     }
                 }
                 pending.removeAll()
@@ -129,13 +136,14 @@ public final class DocumentLog {
                 committedEnd = newline + 1
                 nextBatch = max(nextBatch, header.batch + 1)
             } else {
-                pending.append((header.isDelete ? 1 : 0, header.id, start, newline - start))
+                pending.append((header.isLog ? 2 : header.isDelete ? 1 : 0, header.id, start, newline - start))
             }
         }
         if committedEnd < bytes.count {
             guard isLast else {
                 throw StoreError("\(path(segment)) ends in an unfinished batch, but it is not the last segment; the store was changed by something other than clientele")
             }
+            guard recover else { return }
             recoveredBytes = bytes.count - committedEnd
             guard truncate(path(segment), off_t(committedEnd)) == 0 else { throw .system("cannot recover", path(segment)) }
         }
@@ -165,8 +173,11 @@ public final class DocumentLog {
     /// the batch survives a crash. Nothing is applied if it throws.
     public func commit(_ operations: [Operation]) throws(StoreError) {
         guard !operations.isEmpty else { return }
-        for op in operations where !DocumentLog.isValidId(op.id) {
-            throw StoreError("'\(op.id)' is not a valid record id (1 to 64 letters, digits, '-' or '_')")
+        guard writer >= 0 else { throw StoreError("the store was opened for reading only") }
+        for op in operations {
+            if let id = op.id, !DocumentLog.isValidId(id) {
+                throw StoreError("'\(id)' is not a valid record id (1 to 64 letters, digits, '-' or '_')")
+            }
         }
         if writerSize > Self.segmentLimit { try openWriter(writerSegment + 1) }
         let batch = nextBatch
@@ -184,6 +195,10 @@ public final class DocumentLog {
             case .delete(let id):
                 text += "{\"batch\":\(batch),\"op\":\"delete\",\"id\":"
                 JSONValue.writeString(id, to: &text)
+                text += "}"
+            case .log(let entry):
+                text += "{\"batch\":\(batch),\"op\":\"log\",\"entry\":"
+                entry.write(to: &text)
                 text += "}"
             }
             lines.append((op, writerSize + before, text.utf8.count - before))
@@ -214,6 +229,7 @@ public final class DocumentLog {
             switch line.op {
             case .put(let id, _): index[id] = Location(segment: writerSegment, offset: line.offset, length: Int32(line.length))
             case .delete(let id): index[id] = nil
+            case .log: logLocations.append(Location(segment: writerSegment, offset: line.offset, length: Int32(line.length)))
             }
         }
     }
@@ -221,14 +237,27 @@ public final class DocumentLog {
     /// The stored document with this id, or nil.
     public func document(_ id: String) throws(StoreError) -> JSONValue? {
         guard let location = index[id] else { return nil }
+        return try line(at: location)["doc"]
+    }
+
+    /// Every log entry, oldest first.
+    public func logEntries() throws(StoreError) -> [JSONValue] {
+        var entries: [JSONValue] = []
+        for location in logLocations {
+            if let entry = try line(at: location)["entry"] { entries.append(entry) }
+        }
+        return entries
+    }
+
+    private func line(at location: Location) throws(StoreError) -> JSONValue {
         let fd = try reader(location.segment)
         var buffer = [UInt8](repeating: 0, count: Int(location.length))
         let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, Int(location.length), off_t(location.offset)) }
         guard n == Int(location.length) else { throw .system("cannot read", path(location.segment)) }
-        guard let line = try? JSONValue.parse(String(decoding: buffer, as: UTF8.self)), let document = line["doc"] else {
-            throw StoreError("the stored line of '\(id)' in \(path(location.segment)) is not valid JSON")
+        guard let line = try? JSONValue.parse(String(decoding: buffer, as: UTF8.self)) else {
+            throw StoreError("a stored line in \(path(location.segment)) at byte \(location.offset) is not valid JSON")
         }
-        return document
+        return line
     }
 
     /// Record ids are the only names the store derives from input; they never become file names.
@@ -243,6 +272,7 @@ struct LineHeader {
     var batch: Int
     var commit: Int?
     var isDelete = false
+    var isLog = false
     var id = ""
 
     init?(_ line: UnsafeBufferPointer<UInt8>) {
@@ -258,6 +288,10 @@ struct LineHeader {
         if rest.hasPrefix(",\"commit\":") {
             guard let count = Int(rest.dropFirst(10).dropLast()) else { return nil }
             commit = count
+            return
+        }
+        if rest.hasPrefix(",\"op\":\"log\",\"entry\":") {
+            isLog = true
             return
         }
         let putPrefix = ",\"op\":\"put\",\"id\":", deletePrefix = ",\"op\":\"delete\",\"id\":"

@@ -1,0 +1,164 @@
+import Foundation
+
+/// The embedded document store: customer documents and the customer log in one
+/// `DocumentLog` under `<store>/data/`, and each applied config version in
+/// `<store>/versions/`. Writers hold the store's lock for as long as they are open.
+public final class JSONFileStore {
+    public let path: String
+    let log: DocumentLog
+    private let lock: StoreLock?
+    /// The highest number used per id prefix (P, O, W, ...).
+    private var numbers: [String: Int] = [:]
+
+    /// The config version applied last, and the record of it.
+    public private(set) var version: AppliedVersion?
+
+    /// An applied config: its number, when and by whom, its files, and which
+    /// main-table fields each package inherited when it was created.
+    public struct AppliedVersion: Sendable {
+        public var number: Int
+        public var appliedAt: String
+        public var appliedBy: String
+        public var files: [(path: String, text: String)]
+        public var inheritance: PackageInheritance
+    }
+
+    private init(path: String, log: DocumentLog, lock: StoreLock?) {
+        self.path = path
+        self.log = log
+        self.lock = lock
+    }
+
+    public var exists: Bool { version != nil }
+    public var count: Int { log.count }
+
+    /// Opens the store; `writer` names the command when it means to write (it then
+    /// waits up to `timeout` seconds for the lock and recovers an unfinished batch).
+    public static func open(path: String, writer: String?, timeout: Double = 10) throws(StoreError) -> JSONFileStore {
+        var lock: StoreLock?
+        if let writer {
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                throw StoreError("cannot create the store at \(path): \(error.localizedDescription)")
+            }
+            lock = try StoreLock.acquire(in: path, holder: writer, timeout: timeout)
+        } else if !FileManager.default.fileExists(atPath: path + "/data") {
+            throw StoreError("there is no store at \(path) yet; run 'clientele apply' to create it")
+        }
+        let log = try DocumentLog.open(directory: path + "/data", recover: writer != nil)
+        let store = JSONFileStore(path: path, log: log, lock: lock)
+        try store.loadVersion()
+        for id in log.ids {
+            let prefix = String(id.prefix { !$0.isNumber })
+            if let n = Int(id.dropFirst(prefix.count)) { store.numbers[prefix] = max(store.numbers[prefix] ?? 0, n) }
+        }
+        return store
+    }
+
+    private func loadVersion() throws(StoreError) {
+        var latest = 0
+        for entry in try log.logEntries() where entry["type"] == .string("apply") {
+            if case .number(let n)? = entry["config_version"], let v = Int(n) { latest = max(latest, v) }
+        }
+        guard latest > 0 else { return }
+        let file = versionPath(latest)
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8), let json = try? JSONValue.parse(text) else {
+            throw StoreError("the applied config version \(latest) is missing or unreadable at \(file)")
+        }
+        var files: [(path: String, text: String)] = []
+        if case .object(let members)? = json["files"] {
+            files = members.compactMap { key, value in value.stringValue.map { (key, $0) } }
+        }
+        var inherited: [String: Set<String>] = [:]
+        if case .object(let members)? = json["inherited"] {
+            for (package, list) in members {
+                if case .array(let items) = list { inherited[package] = Set(items.compactMap(\.stringValue)) }
+            }
+        }
+        version = AppliedVersion(number: latest, appliedAt: json["applied_at"]?.stringValue ?? "", appliedBy: json["applied_by"]?.stringValue ?? "",
+                                 files: files, inheritance: PackageInheritance(inherited: inherited))
+    }
+
+    func versionPath(_ n: Int) -> String {
+        let s = String(n)
+        return path + "/versions/" + String(repeating: "0", count: max(0, 6 - s.count)) + s + ".json"
+    }
+
+    /// Records the first applied version: the config's files and what each package
+    /// inherited (every main-table field of its team and table, those of this version
+    /// included). Later versions belong to plan and apply.
+    public func applyFirst(_ config: CompiledConfig, files: [(path: String, text: String)], by actor: String, at time: String) throws(StoreError) {
+        guard version == nil else {
+            throw StoreError("this store already holds config version \(version!.number); applying changes to an applied config needs 'clientele plan' and 'apply' of a later release")
+        }
+        var inherited: [(String, JSONValue)] = []
+        let schema = config.model.schema
+        for p in schema.packages where p.module == .campaign {
+            let fields = schema.customizations.filter { $0.team == p.team && $0.table == p.table && $0.origin == .mainTable }.flatMap(\.identities)
+            inherited.append((p.id, .array(fields.map(JSONValue.string))))
+        }
+        let record: JSONValue = .object([
+            ("version", .number("1")), ("applied_at", .string(time)), ("applied_by", .string(actor)),
+            ("files", .object(files.map { ($0.path, .string($0.text)) })), ("inherited", .object(inherited)),
+        ])
+        try writeAtomically(record.jsonText + "\n", to: versionPath(1))
+        try log.commit([.log(entry: .object([
+            ("time", .string(time)), ("actor", .string(actor)), ("type", .string("apply")), ("customers", .array([])),
+            ("changes", .array([])), ("reason", .null), ("config_version", .number("1")),
+        ]))])
+        try loadVersion()
+    }
+
+    /// Writes a whole file so that a crash leaves the old one or the new one.
+    func writeAtomically(_ text: String, to file: String) throws(StoreError) {
+        let directory = (file as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StoreError("cannot create \(directory): \(error.localizedDescription)")
+        }
+        let temporary = file + ".tmp"
+        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .system("cannot write", temporary) }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, bytes.count) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == bytes.count, synced, rename(temporary, file) == 0 else { throw .system("cannot write", file) }
+        let dfd = Glibc.open(directory, O_RDONLY | O_DIRECTORY)
+        if dfd >= 0 { fsync(dfd); close(dfd) }
+    }
+
+    /// The next free id of a table: its prefix and the next number, zero-padded.
+    public func nextId(_ numbering: Numbering) -> String {
+        var n = (numbers[numbering.prefix] ?? 0) + 1
+        while log.contains(numbering.format(n)) { n += 1 }
+        return numbering.format(n)
+    }
+
+    public func document(_ id: String) throws(StoreError) -> JSONValue? {
+        try log.document(id)
+    }
+
+    public func logEntries() throws(StoreError) -> [JSONValue] {
+        try log.logEntries()
+    }
+
+    public var ids: [String] { log.ids }
+
+    /// Commits documents and log entries as one batch; all or nothing.
+    public func commit(_ operations: [DocumentLog.Operation]) throws(StoreError) {
+        try log.commit(operations)
+        for case .put(let id, _) in operations {
+            let prefix = String(id.prefix { !$0.isNumber })
+            if let n = Int(id.dropFirst(prefix.count)) { numbers[prefix] = max(numbers[prefix] ?? 0, n) }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

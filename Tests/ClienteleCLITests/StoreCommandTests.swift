@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+
+/// Customer operations end to end, through the built binary: success, refusal by
+/// the rules (exit 3, store unchanged) and bad input (exit 1, store unchanged).
+@Suite("Customer operations on the store")
+struct StoreCommandTests {
+    struct Demo {
+        let dir: URL
+        var config: String { dir.path }
+        var data: URL { dir.appendingPathComponent(".clientele/store/data") }
+
+        /// Every byte of the store's data, to compare before and after.
+        func snapshot() throws -> [String: Data] {
+            var result: [String: Data] = [:]
+            for name in try FileManager.default.contentsOfDirectory(atPath: data.path) {
+                result[name] = try Data(contentsOf: data.appendingPathComponent(name))
+            }
+            return result
+        }
+
+        func run(_ arguments: [String]) throws -> CLIRun {
+            try CLI.run(arguments + ["--config", config, "--now", "2026-11-23T10:00:00Z"])
+        }
+    }
+
+    func demo() throws -> Demo {
+        let dir = try CLI.temporaryDirectory()
+        #expect(try CLI.run(["init", dir.path, "--example", "sales"]).exitCode == 0)
+        let demo = Demo(dir: dir)
+        let applied = try demo.run(["apply", "--as", "carol"])
+        #expect(applied.exitCode == 0, "\(applied.stderr)")
+        return demo
+    }
+
+    func expectUnchanged(_ demo: Demo, _ arguments: [String], exit code: Int32, mentions: String,
+                         sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let before = try demo.snapshot()
+        let run = try demo.run(arguments)
+        #expect(run.exitCode == code, "\(arguments): \(run.stderr)", sourceLocation: sourceLocation)
+        #expect(run.stderr.contains(mentions), "\(run.stderr)", sourceLocation: sourceLocation)
+        #expect(try demo.snapshot() == before, "the store changed", sourceLocation: sourceLocation)
+    }
+
+    @Test("add, show, edit and delete, each logged")
+    func lifecycle() throws {
+        let d = try demo()
+        let added = try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li Wang", "email=li@example.com", "level=A"])
+        #expect(added.exitCode == 0 && added.stdout == "P000001\n", "\(added.stderr)")
+        let shown = try d.run(["customer", "show", "--as", "bob", "P000001"])
+        #expect(shown.exitCode == 0)
+        #expect(shown.stdout.contains(#""name":"Li Wang""#) && shown.stdout.contains(#""created_by":"bob""#))
+        #expect(try d.run(["customer", "edit", "--as", "bob", "P000001", "level=B", "email="]).exitCode == 0)
+        let edited = try d.run(["customer", "show", "--as", "bob", "P000001"]).stdout
+        #expect(edited.contains(#""level":"B""#) && !edited.contains("li@example.com"))
+        #expect(try d.run(["customer", "delete", "--as", "carol", "P000001"]).exitCode == 0)
+        #expect(try d.run(["customer", "show", "--as", "carol", "P000001"]).exitCode == 1)
+        let log = try String(contentsOf: d.data.appendingPathComponent("000001.jsonl"), encoding: .utf8)
+        for type in ["apply", "create", "edit", "delete"] { #expect(log.contains(#""type":"\#(type)""#)) }
+        #expect(log.contains(#"{"field":"level","from":"A","to":"B"}"#), "edits record each change")
+    }
+
+    @Test("refusals by the rules exit 3 and change nothing")
+    func refusals() throws {
+        let d = try demo()
+        #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li Wang"]).exitCode == 0)
+        try expectUnchanged(d, ["customer", "edit", "--as", "erin", "P000001", "name=Someone"], exit: 3, mentions: "erin may not edit P000001")
+        try expectUnchanged(d, ["customer", "show", "--as", "erin", "P000001"], exit: 3, mentions: "may not view")
+        try expectUnchanged(d, ["customer", "delete", "--as", "bob", "P000001"], exit: 3, mentions: "may not delete")
+        try expectUnchanged(d, ["customer", "add", "--as", "bob", "--table", "individual", "name=X", "account_executive=dora"], exit: 3,
+                            mentions: "may not name another account executive")
+    }
+
+    @Test("bad input exits 1 and changes nothing")
+    func badInput() throws {
+        let d = try demo()
+        #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li Wang"]).exitCode == 0)
+        try expectUnchanged(d, ["customer", "add", "--as", "bob", "--table", "individual", "name=X", "email=bad@"], exit: 1, mentions: "column email")
+        try expectUnchanged(d, ["customer", "add", "--as", "bob", "--table", "individual", "nmae=X"], exit: 1, mentions: "did you mean 'name'")
+        try expectUnchanged(d, ["customer", "add", "--as", "bob", "--table", "individual", "level=Z"], exit: 1, mentions: "column name: 'name' (Name) is required")
+        try expectUnchanged(d, ["customer", "edit", "--as", "bob", "P000001", "level=Z"], exit: 1, mentions: "expects one of A, B, C, VIP")
+        try expectUnchanged(d, ["customer", "edit", "--as", "bob", "P000404", "level=A"], exit: 1, mentions: "there is no customer 'P000404'")
+        try expectUnchanged(d, ["customer", "add", "--as", "nobody", "--table", "individual", "name=X"], exit: 1, mentions: "there is no user 'nobody'")
+        try expectUnchanged(d, ["apply", "--as", "carol"], exit: 1, mentions: "already holds config version 1")
+    }
+
+    @Test("without a store, reading commands say how to create one")
+    func noStore() throws {
+        let dir = try CLI.temporaryDirectory()
+        #expect(try CLI.run(["init", dir.path, "--example", "sales"]).exitCode == 0)
+        let run = try CLI.run(["customer", "show", "--as", "bob", "P000001", "--config", dir.path])
+        #expect(run.exitCode == 1)
+        #expect(run.stderr.contains("run 'clientele apply' to create it"))
+    }
+}
