@@ -92,4 +92,34 @@ struct StoreCommandTests {
         #expect(run.exitCode == 1)
         #expect(run.stderr.contains("run 'clientele apply' to create it"))
     }
+
+    @Test("can, who-can, visible and log read the store")
+    func accessCommands() throws {
+        let d = try demo()
+        #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li Wang", "level=A"]).stdout == "P000001\n")
+        #expect(try d.run(["customer", "add", "--as", "erin", "--table", "individual", "name=West", "level=B"]).stdout == "P000002\n")
+
+        let allowed = try d.run(["can", "bob", "edit", "P000001"])
+        #expect(allowed.exitCode == 0 && allowed.stdout == "allowed (rule 'default.owner')\n")
+        let denied = try d.run(["can", "erin", "edit", "P000001", "--format", "json"])
+        #expect(denied.exitCode == 3)
+        let json = try JSONSerialization.jsonObject(with: Data(denied.stdout.utf8)) as? [String: Any]
+        #expect(json?["allowed"] as? Bool == false && json?["rule"] is NSNull && (json?["reasons"] as? [String])?.first == "no rule allows edit")
+        #expect(try d.run(["can", "erin", "fly", "P000001"]).exitCode == 64, "an unknown action is a usage error")
+        #expect(try d.run(["can", "erin", "edit", "P000404"]).exitCode == 1)
+
+        #expect(try d.run(["who-can", "view", "P000001"]).stdout == "carol  default.admin\nalice  default.group\nbob    default.owner\ndora   default.group\n")
+        #expect(try d.run(["visible", "frank"]).stdout == "P000002\n", "frank manages erin")
+        #expect(try d.run(["visible", "carol", "--count"]).stdout == "2\n")
+        #expect(try d.run(["visible", "bob", "--format", "json"]).stdout == #"{"user":"bob","action":"view","customers":["P000001"]}"# + "\n")
+
+        let requests = d.dir.appendingPathComponent("requests.jsonl")
+        try #"{"user":"bob","action":"edit","customer":"P000001"}"#.appending("\n" + #"{"user":"erin","action":"view","customer":"P000001"}"#).write(to: requests, atomically: true, encoding: .utf8)
+        #expect(try d.run(["can", "--batch", requests.path]).stdout == #"{"user":"bob","action":"edit","customer":"P000001","allowed":true,"rule":"default.owner"}"# + "\n"
+                + #"{"user":"erin","action":"view","customer":"P000001","allowed":false,"rule":null}"# + "\n")
+
+        let log = try d.run(["log", "P000001"])
+        #expect(log.stdout == "2026-11-23T10:00:00Z  bob  create  P000001  name: null -> \"Li Wang\"; level: null -> \"A\"\n")
+        #expect(try d.run(["log", "--type", "apply"]).stdout == "2026-11-23T10:00:00Z  carol  apply\n")
+    }
 }

@@ -23,6 +23,16 @@ extension CustomerTable {
         return added
     }
 
+    /// Adds one document given as JSON bytes; false when it is not a record with an id.
+    @discardableResult
+    public func addDocument(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var tape = JSONTape()
+        guard (try? tape.parse(bytes)) != nil else { return false }
+        guard let parsed: Record = tape.withView(bytes: bytes, { self.record(from: $0, root: 0) }) else { return false }
+        add(parsed)
+        return true
+    }
+
     /// The access-relevant part of one record.
     func record(from view: JSONView, root: Int) -> Record? {
         guard view.kind(root) == .object else { return nil }

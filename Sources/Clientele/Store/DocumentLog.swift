@@ -240,6 +240,25 @@ public final class DocumentLog {
         return try line(at: location)["doc"]
     }
 
+    /// Calls `body` with the bytes of every current document, in log order.
+    public func forEachDocument(_ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
+        let locations = index.values.sorted { ($0.segment, $0.offset) < ($1.segment, $1.offset) }
+        var mapped: [Int32: MappedFile] = [:]
+        let marker = Array(",\"doc\":".utf8)
+        for location in locations {
+            if mapped[location.segment] == nil {
+                do { mapped[location.segment] = try MappedFile(path: path(location.segment)) } catch { throw StoreError(error.description) }
+            }
+            let bytes = mapped[location.segment]!.bytes
+            let line = UnsafeBufferPointer(rebasing: bytes[location.offset..<(location.offset + Int(location.length))])
+            // The document follows the fixed head `{"batch":N,"op":"put","id":"X","doc":` and ends before the last `}`.
+            var k = 0
+            while k + marker.count <= line.count, !marker.indices.allSatisfy({ line[k + $0] == marker[$0] }) { k += 1 }
+            guard k + marker.count < line.count else { continue }
+            body(UnsafeBufferPointer(rebasing: line[(k + marker.count)..<(line.count - 1)]))
+        }
+    }
+
     /// Every log entry, oldest first.
     public func logEntries() throws(StoreError) -> [JSONValue] {
         var entries: [JSONValue] = []

@@ -147,6 +147,13 @@ public final class JSONFileStore {
 
     public var ids: [String] { log.ids }
 
+    /// Every customer, loaded into a table for the access engine.
+    public func customerTable(for policy: AccessPolicy) throws(StoreError) -> CustomerTable {
+        let table = policy.makeCustomerTable()
+        try log.forEachDocument { table.addDocument($0) }
+        return table
+    }
+
     /// Commits documents and log entries as one batch; all or nothing.
     public func commit(_ operations: [DocumentLog.Operation]) throws(StoreError) {
         try log.commit(operations)

@@ -1,0 +1,178 @@
+import ArgumentParser
+import Clientele
+import Foundation
+
+/// The config, the store's customers in an access table, and the policy.
+struct AccessSession {
+    let config: CompiledConfig
+    let customers: CustomerTable
+    var policy: AccessPolicy { config.access }
+
+    init(_ options: StoreOptions) throws {
+        let (config, store) = try options.open(writer: nil)
+        self.config = config
+        do { customers = try store.customerTable(for: config.access) } catch {
+            Terminal.error(error.message)
+            throw ExitCode(1)
+        }
+    }
+
+    func user(_ id: String) throws -> Int {
+        guard let u = policy.org.user(id) else {
+            Terminal.error("there is no user '\(id)'\(Suggestion.didYouMean(id, in: policy.org.userIds))")
+            throw ExitCode(1)
+        }
+        return u
+    }
+
+    func customer(_ id: String) throws -> Int {
+        guard let c = customers.index(of: id) else {
+            Terminal.error("there is no customer '\(id)'")
+            throw ExitCode(1)
+        }
+        return c
+    }
+
+    static func action(_ name: String) throws -> Action {
+        guard let a = Action(rawValue: name) else {
+            throw ValidationError("there is no action '\(name)'\(Suggestion.hint(name, in: Action.names, listing: "actions"))")
+        }
+        return a
+    }
+}
+
+struct CanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "can",
+        abstract: "Decide whether USER may take ACTION on CUSTOMER (exit 0 allowed, 3 denied); --batch FILE decides JSON Lines.")
+
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "USER ACTION CUSTOMER") var request: [String] = []
+    @Option(help: "JSON Lines of {\"user\",\"action\",\"customer\"}; each line is written back with \"allowed\" and \"rule\".") var batch: String?
+    @Flag(help: "Name the deciding rule and where it is written, or what would have allowed it.") var explain = false
+    @Option(help: "text or json") var format: OutputFormat = .text
+
+    func validate() throws {
+        if batch == nil && request.count != 3 { throw ValidationError("give USER ACTION CUSTOMER, or --batch FILE") }
+    }
+
+    func run() throws {
+        let session = try AccessSession(options)
+        if let batch { return try runBatch(session, batch) }
+        let (u, a, c) = (try session.user(request[0]), try AccessSession.action(request[1]), try session.customer(request[2]))
+        let e = session.policy.explain(user: u, action: a, customer: c, in: session.customers)
+        switch format {
+        case .json:
+            let value: JSONValue = .object([
+                ("allowed", .bool(e.decision.allowed)), ("user", .string(request[0])), ("action", .string(request[1])),
+                ("customer", .string(request[2])), ("rule", e.decision.ruleId.map(JSONValue.string) ?? .null),
+                ("location", e.location.map { .string($0.description) } ?? .null), ("reasons", .array(e.reasons.map(JSONValue.string))),
+            ])
+            Terminal.out(value.jsonText + "\n")
+        case .text:
+            Terminal.out(e.decision.allowed ? "allowed" : "denied")
+            Terminal.out(explain ? "\n" + e.reasons.map { "  " + $0 + "\n" }.joined() : (e.decision.ruleId.map { " (rule '\($0)')" } ?? "") + "\n")
+        }
+        if !e.decision.allowed { throw ExitCode(3) }
+    }
+
+    private func runBatch(_ session: AccessSession, _ path: String) throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            Terminal.error("cannot read \(path)")
+            throw ExitCode(1)
+        }
+        var out = ""
+        for (k, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.allSatisfy(\.isWhitespace) {
+            guard let r = try? JSONValue.parse(String(line)), case .object(var members) = r,
+                  let user = r["user"]?.stringValue.flatMap(session.policy.org.user), let action = r["action"]?.stringValue.flatMap(Action.init(rawValue:)),
+                  let customer = r["customer"]?.stringValue.flatMap(session.customers.index(of:)) else {
+                Terminal.error("\(path): row \(k + 1): expected {\"user\",\"action\",\"customer\"} naming a user, an action and a stored customer")
+                throw ExitCode(1)
+            }
+            let d = session.policy.decide(user: user, action: action, customer: customer, in: session.customers)
+            members.removeAll { $0.0 == "allowed" || $0.0 == "rule" }
+            members.append(("allowed", .bool(d.allowed)))
+            members.append(("rule", d.ruleId.map(JSONValue.string) ?? .null))
+            out += JSONValue.object(members).jsonText + "\n"
+        }
+        Terminal.out(out)
+    }
+}
+
+struct WhoCanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "who-can",
+        abstract: "Every user who may take ACTION on CUSTOMER, each with the deciding rule; exact, never truncated.")
+
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "The action.") var action: String
+    @Argument(help: "The customer's id.") var customer: String
+    @Option(help: "text or json") var format: OutputFormat = .text
+
+    func run() throws {
+        let session = try AccessSession(options)
+        let list = session.policy.whoCan(try AccessSession.action(action), customer: try session.customer(customer), in: session.customers)
+        let ids = session.policy.org.userIds
+        switch format {
+        case .json:
+            Terminal.out(JSONValue.object([("action", .string(action)), ("customer", .string(customer)),
+                                           ("users", .array(list.map { .object([("user", .string(ids[$0.user])), ("rule", .string($0.rule))]) }))]).jsonText + "\n")
+        case .text:
+            let width = list.map { ids[$0.user].count }.max() ?? 0
+            Terminal.out(list.map { ids[$0.user].padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.rule + "\n" }.joined())
+        }
+    }
+}
+
+struct VisibleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "visible",
+        abstract: "Every customer USER may take the action on (default view).")
+
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "The user.") var user: String
+    @Option(help: "The action (default view).") var action: String = "view"
+    @Flag(help: "Print only how many.") var count = false
+    @Option(help: "text or json") var format: OutputFormat = .text
+
+    func run() throws {
+        let session = try AccessSession(options)
+        let list = session.policy.visible(user: try session.user(user), action: try AccessSession.action(action),
+                                          in: session.customers, index: CustomerIndex(session.customers))
+        let ids = list.map { session.customers.ids[$0] }
+        switch (format, count) {
+        case (.json, true): Terminal.out(JSONValue.object([("count", .number(String(ids.count)))]).jsonText + "\n")
+        case (.json, false):
+            Terminal.out(JSONValue.object([("user", .string(user)), ("action", .string(action)), ("customers", .array(ids.map(JSONValue.string)))]).jsonText + "\n")
+        case (.text, true): Terminal.out("\(ids.count)\n")
+        case (.text, false): Terminal.out(ids.map { $0 + "\n" }.joined())
+        }
+    }
+}
+
+struct LogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "The customer log as a timeline: time, actor, type, customers, changes and reason.")
+
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "Only entries about this customer.") var id: String?
+    @Option(help: "Only entries of this type (create, edit, delete, apply, ...).") var type: String?
+    @Option(help: "Only entries at or after this time (ISO-8601).") var since: String?
+    @Option(help: "Only entries before this time (ISO-8601).") var until: String?
+    @Option(help: "text or json") var format: OutputFormat = .text
+
+    func run() throws {
+        let (_, store) = try options.open(writer: nil)
+        let entries: [JSONValue]
+        do { entries = try store.logEntries() } catch {
+            Terminal.error(error.message)
+            throw ExitCode(1)
+        }
+        let selected = CustomerLog.filter(entries, customer: id, type: type, since: since, until: until)
+        switch format {
+        case .json: Terminal.out(JSONValue.array(selected).jsonText + "\n")
+        case .text: Terminal.out(selected.map(CustomerLog.line).joined())
+        }
+    }
+}
