@@ -79,7 +79,7 @@ struct CustomerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "customer",
         abstract: "Add, show, edit and delete customers, as a named user checked against the rules.",
-        subcommands: [Add.self, Show.self, Edit.self, Delete.self])
+        subcommands: [Add.self, Show.self, Edit.self, Delete.self, Follow.self, Unfollow.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate and store a new customer; prints its id.")
@@ -145,6 +145,118 @@ struct CustomerCommand: ParsableCommand {
             do {
                 try CustomerOperations(config: config, store: store).delete(as: actor, id: id, time: options.time)
             } catch { throw StoreOptions.fail(error) }
+        }
+    }
+}
+
+extension CustomerCommand {
+    struct Follow: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add customers to the user's followed list.")
+        @OptionGroup var options: StoreOptions
+        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @Argument(help: "Customer ids.") var ids: [String]
+
+        func run() throws {
+            let (config, store) = try options.open(writer: "clientele customer follow")
+            do { try CustomerOperations(config: config, store: store).follow(as: actor, ids: ids, following: true, time: options.time) } catch { throw StoreOptions.fail(error) }
+        }
+    }
+
+    struct Unfollow: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove customers from the user's followed list.")
+        @OptionGroup var options: StoreOptions
+        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @Argument(help: "Customer ids.") var ids: [String]
+
+        func run() throws {
+            let (config, store) = try options.open(writer: "clientele customer unfollow")
+            do { try CustomerOperations(config: config, store: store).follow(as: actor, ids: ids, following: false, time: options.time) } catch { throw StoreOptions.fail(error) }
+        }
+    }
+}
+
+/// `--users a,b` style lists.
+func commaList(_ text: String?) -> [String] {
+    (text ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+}
+
+struct ShareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "share", abstract: "Share customers (additive; several ids make a batch share).")
+    @OptionGroup var options: StoreOptions
+    @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+    @Argument(help: "Customer ids.") var ids: [String]
+    @Option(help: "Users, comma-separated.") var users: String?
+    @Option(help: "Departments, comma-separated (their sub-departments share too).") var departments: String?
+    @Option(help: "Roles, comma-separated.") var roles: String?
+
+    func run() throws {
+        let (config, store) = try options.open(writer: "clientele share")
+        do {
+            try CustomerOperations(config: config, store: store).share(as: actor, ids: ids, users: commaList(users), departments: commaList(departments),
+                                                                       roles: commaList(roles), time: options.time)
+        } catch { throw StoreOptions.fail(error) }
+    }
+}
+
+struct UnshareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "unshare", abstract: "Cancel sharing of customers: --all, or the users, departments and roles named.")
+    @OptionGroup var options: StoreOptions
+    @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+    @Argument(help: "Customer ids.") var ids: [String]
+    @Flag(help: "Cancel all sharing.") var all = false
+    @Option(help: "Users, comma-separated.") var users: String?
+    @Option(help: "Departments, comma-separated.") var departments: String?
+    @Option(help: "Roles, comma-separated.") var roles: String?
+
+    func run() throws {
+        let (config, store) = try options.open(writer: "clientele unshare")
+        do {
+            try CustomerOperations(config: config, store: store).unshare(as: actor, ids: ids, all: all, users: commaList(users),
+                                                                         departments: commaList(departments), roles: commaList(roles), time: options.time)
+        } catch { throw StoreOptions.fail(error) }
+    }
+}
+
+struct TagCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tag", abstract: "Overwrite (set) or add tags.", subcommands: [Set.self, Add.self])
+
+    /// `ID... TAG...`: the leading arguments that name stored customers, or that are
+    /// shaped like a customer number of one of the config's tables, are ids; the rest tags.
+    static func split(_ arguments: [String], _ store: JSONFileStore, _ config: CompiledConfig) -> ([String], [String]) {
+        let numberings = TableKind.allCases.map { config.model.schema.numbering(for: $0) }
+        func looksLikeId(_ s: String) -> Bool {
+            numberings.contains { n in
+                s.hasPrefix(n.prefix) && s.count == n.prefix.count + n.digits && s.dropFirst(n.prefix.count).allSatisfy(\.isNumber)
+            }
+        }
+        let ids = Array(arguments.prefix { store.contains($0) || looksLikeId($0) })
+        return (ids, Array(arguments.dropFirst(ids.count)))
+    }
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Replace the tags of customers: tag set ID... TAG...")
+        @OptionGroup var options: StoreOptions
+        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @Argument(help: "Customer ids, then tags.") var arguments: [String]
+
+        func run() throws {
+            let (config, store) = try options.open(writer: "clientele tag set")
+            let (ids, tags) = TagCommand.split(arguments, store, config)
+            do { try CustomerOperations(config: config, store: store).tag(as: actor, ids: ids, tags: tags, overwrite: true, time: options.time) } catch { throw StoreOptions.fail(error) }
+        }
+    }
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add tags to customers: tag add ID... TAG...")
+        @OptionGroup var options: StoreOptions
+        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @Argument(help: "Customer ids, then tags.") var arguments: [String]
+
+        func run() throws {
+            let (config, store) = try options.open(writer: "clientele tag add")
+            let (ids, tags) = TagCommand.split(arguments, store, config)
+            guard !tags.isEmpty else { throw StoreOptions.fail(.invalid(["name at least one tag after the customer ids"])) }
+            do { try CustomerOperations(config: config, store: store).tag(as: actor, ids: ids, tags: tags, overwrite: false, time: options.time) } catch { throw StoreOptions.fail(error) }
         }
     }
 }

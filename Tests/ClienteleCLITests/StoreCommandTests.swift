@@ -122,4 +122,38 @@ struct StoreCommandTests {
         #expect(log.stdout == "2026-11-23T10:00:00Z  bob  create  P000001  name: null -> \"Li Wang\"; level: null -> \"A\"\n")
         #expect(try d.run(["log", "--type", "apply"]).stdout == "2026-11-23T10:00:00Z  carol  apply\n")
     }
+
+    @Test("follow, share, unshare and tags: checked, batched and logged")
+    func sharingAndTags() throws {
+        let d = try demo()
+        for name in ["One", "Two"] { #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=\(name)"]).exitCode == 0) }
+        #expect(try d.run(["share", "P000001", "P000002", "--as", "bob", "--users", "erin", "--roles", "finance"]).exitCode == 0)
+        #expect(try d.run(["can", "erin", "view", "P000002"]).exitCode == 0, "shared with erin")
+        #expect(try d.run(["can", "erin", "edit", "P000002"]).exitCode == 3, "sharing gives view only")
+        #expect(try d.run(["customer", "follow", "--as", "erin", "P000001"]).exitCode == 0, "shared customers may be followed")
+        #expect(try d.run(["customer", "show", "--as", "erin", "P000001"]).stdout.contains(#""followers":["erin"]"#))
+        #expect(try d.run(["unshare", "P000001", "P000002", "--as", "bob", "--all"]).exitCode == 0)
+        #expect(try d.run(["can", "erin", "view", "P000002"]).exitCode == 3)
+        #expect(try d.run(["tag", "add", "P000001", "P000002", "hot", "q4", "--as", "bob"]).exitCode == 0)
+        #expect(try d.run(["tag", "set", "P000001", "cold", "--as", "bob"]).exitCode == 0)
+        #expect(try d.run(["customer", "show", "--as", "bob", "P000001"]).stdout.contains(#""tags":["cold"]"#))
+        #expect(try d.run(["customer", "show", "--as", "bob", "P000002"]).stdout.contains(#""tags":["hot","q4"]"#))
+        let types = try d.run(["log", "--format", "json"]).stdout
+        for type in ["batch-share", "batch-unshare", "follow", "tag"] { #expect(types.contains(#""type":"\#(type)""#)) }
+
+        try expectUnchanged(d, ["share", "P000001", "P000002", "--as", "erin", "--users", "fin"], exit: 3, mentions: "erin may not share P000001")
+        try expectUnchanged(d, ["share", "P000001", "--as", "bob", "--users", "nobody"], exit: 1, mentions: "which is not a user")
+        try expectUnchanged(d, ["tag", "add", "P000001", "P000404", "x", "--as", "bob"], exit: 1, mentions: "there is no customer 'P000404'")
+    }
+
+    @Test("unique fields are enforced after normalisation, and a batch is all or nothing")
+    func uniqueAndAtomic() throws {
+        let d = try demo()
+        #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=A", "email=li@example.com"]).exitCode == 0)
+        try expectUnchanged(d, ["customer", "add", "--as", "bob", "--table", "individual", "name=B", "email=LI@Example.com"], exit: 1,
+                            mentions: "must be unique in the individual table of team 'sales'")
+        #expect(try d.run(["customer", "add", "--as", "erin", "--table", "individual", "name=C"]).exitCode == 0)
+        // bob may tag his own customer but not erin's: nothing at all is tagged.
+        try expectUnchanged(d, ["tag", "add", "P000001", "P000002", "x", "--as", "bob"], exit: 3, mentions: "bob may not tag P000002")
+    }
 }

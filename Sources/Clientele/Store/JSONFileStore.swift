@@ -146,6 +146,7 @@ public final class JSONFileStore {
     }
 
     public var ids: [String] { log.ids }
+    public func contains(_ id: String) -> Bool { log.contains(id) }
 
     /// Every customer, loaded into a table for the access engine.
     public func customerTable(for policy: AccessPolicy) throws(StoreError) -> CustomerTable {
