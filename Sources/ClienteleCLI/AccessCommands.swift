@@ -82,12 +82,25 @@ struct CanCommand: ParsableCommand {
             throw ExitCode(1)
         }
         var out = ""
+        var failed = 0
         for (k, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.allSatisfy(\.isWhitespace) {
-            guard let r = try? JSONValue.parse(String(line)), case .object(var members) = r,
-                  let user = r["user"]?.stringValue.flatMap(session.policy.org.user), let action = r["action"]?.stringValue.flatMap(Action.init(rawValue:)),
-                  let customer = r["customer"]?.stringValue.flatMap(session.customers.index(of:)) else {
-                Terminal.error("\(path): row \(k + 1): expected {\"user\",\"action\",\"customer\"} naming a user, an action and a stored customer")
+            guard let r = try? JSONValue.parse(String(line)), case .object(var members) = r else {
+                Terminal.error("\(path): row \(k + 1): expected a JSON object {\"user\",\"action\",\"customer\"}")
                 throw ExitCode(1)
+            }
+            // A request that names no user, action or stored customer is answered with
+            // an error on its own line; the others are still decided.
+            let user = r["user"]?.stringValue.flatMap(session.policy.org.user)
+            let action = r["action"]?.stringValue.flatMap(Action.init(rawValue:))
+            let customer = r["customer"]?.stringValue.flatMap(session.customers.index(of:))
+            guard let user, let action, let customer else {
+                let what = user == nil ? "no user \(r["user"]?.jsonText ?? "null")" : action == nil ? "no action \(r["action"]?.jsonText ?? "null")"
+                    : "no stored customer \(r["customer"]?.jsonText ?? "null")"
+                members.removeAll { ["allowed", "rule", "error"].contains($0.0) }
+                members += [("allowed", .bool(false)), ("rule", .null), ("error", .string("there is \(what)"))]
+                out += JSONValue.object(members).jsonText + "\n"
+                failed += 1
+                continue
             }
             let d = session.policy.decide(user: user, action: action, customer: customer, in: session.customers)
             members.removeAll { $0.0 == "allowed" || $0.0 == "rule" }
@@ -96,6 +109,10 @@ struct CanCommand: ParsableCommand {
             out += JSONValue.object(members).jsonText + "\n"
         }
         Terminal.out(out)
+        if failed > 0 {
+            Terminal.err("\(failed) \(failed == 1 ? "request names" : "requests name") no user, action or stored customer (see \"error\")\n")
+            throw ExitCode(1)
+        }
     }
 }
 

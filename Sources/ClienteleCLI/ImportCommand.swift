@@ -12,7 +12,8 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "The table rows go into when they do not say (required for CSV).") var table: String?
     @Option(help: "The package rows go into when they do not say.") var package: String?
     @Option(help: "The team rows belong to when they do not say (needed when the config has several teams).") var team: String?
-    @Option(name: .customLong("as"), help: "The user who imports.") var user: String?
+    @Option(name: .customLong("as"), help: "The user who imports (needed to store).") var actor: String?
+    @Option(help: ArgumentHelp("The time to record, ISO-8601 with an offset (default: now).", visibility: .hidden)) var now: String?
     @Flag(help: "Check every row and report; store nothing.") var dryRun = false
     @Option(help: "Write the refused rows to this file instead of refusing the whole import.") var rejects: String?
     @Option(help: "text or json") var format: OutputFormat = .text
@@ -30,31 +31,68 @@ struct ImportCommand: ParsableCommand {
             Terminal.error(error.message)
             throw ExitCode(1)
         }
-        guard dryRun else {
-            Terminal.error("storing imported customers needs the store, which this version does not have yet; run with --dry-run to check the file")
-            throw ExitCode(1)
-        }
         let mapped: MappedFile
         do { mapped = try MappedFile(path: file) } catch {
             Terminal.error(error.description)
             throw ExitCode(1)
         }
         let progress = Progress(total: mapped.bytes.count, enabled: format == .text && Terminal.isTerminal(2))
-        let report: ImportReport
+        if dryRun {
+            let report: ImportReport
+            do {
+                report = try ImportChecker(records: config.records, defaults: defaults)
+                    .check(mapped.bytes, format: fileFormat, progress: progress.update)
+            } catch {
+                progress.finish()
+                Terminal.error("\(file): \(error.description)")
+                throw ExitCode(1)
+            }
+            progress.finish()
+            print(report)
+            if !report.rejected.isEmpty { throw ExitCode(1) }
+            return
+        }
+        guard let actor else {
+            Terminal.error("importing into the store needs --as USER (the user who imports, checked against the rules)")
+            throw ExitCode(1)
+        }
+        let (storeConfig, store) = try StoreOptions.open(config: options, writer: "clientele import \(file)")
+        let outcome: CustomerImport.Outcome
         do {
-            report = try ImportChecker(records: config.records, defaults: defaults)
-                .check(mapped.bytes, format: fileFormat, progress: progress.update)
-        } catch {
+            outcome = try CustomerImport(config: storeConfig, store: store).run(
+                mapped.bytes, format: fileFormat, defaults: defaults, actor: actor, time: now ?? ISO8601DateFormatter().string(from: Date()),
+                source: (file as NSString).lastPathComponent, keepRejected: rejects != nil, progress: progress.update)
+        } catch let error as ImportFileError {
             progress.finish()
             Terminal.error("\(file): \(error.description)")
             throw ExitCode(1)
+        } catch {
+            progress.finish()
+            Terminal.error("\(error)")
+            throw ExitCode(1)
         }
         progress.finish()
+        print(outcome.report)
+        if let rejects, !outcome.report.rejected.isEmpty {
+            do {
+                try RejectsFile.write(outcome.report.rejected, of: mapped.bytes, format: fileFormat, to: rejects)
+            } catch {
+                Terminal.error("cannot write \(rejects): \(error.localizedDescription)")
+                throw ExitCode(1)
+            }
+        }
+        if rejects == nil, !outcome.report.rejected.isEmpty {
+            Terminal.err("nothing was imported: fix the rows above, or give --rejects FILE to import the others\n")
+            throw ExitCode(outcome.refusedByRules == outcome.report.rejected.count ? 3 : 1)
+        }
+        Terminal.err("imported \(outcome.stored.count) \(outcome.stored.count == 1 ? "customer" : "customers")\(rejects != nil && !outcome.report.rejected.isEmpty ? "; the \(outcome.report.rejected.count) refused rows are in \(rejects!)" : "")\n")
+    }
+
+    private func print(_ report: ImportReport) {
         switch format {
         case .json: Terminal.out(ImportReportRenderer.json(report).jsonText + "\n")
         case .text: Terminal.out(ImportReportRenderer.text(report))
         }
-        if !report.rejected.isEmpty { throw ExitCode(1) }
     }
 }
 

@@ -11,6 +11,10 @@ struct StoreOptions: ParsableArguments {
 
     /// The config compiled with what the store's packages inherited, and the store.
     func open(writer: String?) throws -> (CompiledConfig, JSONFileStore) {
+        try Self.open(config: config, writer: writer)
+    }
+
+    static func open(config: ConfigOptions, writer: String?) throws -> (CompiledConfig, JSONFileStore) {
         let (directory, prefix) = try config.locate()
         let storePath = try Self.storePath(directory: directory, prefix: prefix)
         let store: JSONFileStore

@@ -156,4 +156,32 @@ struct StoreCommandTests {
         // bob may tag his own customer but not erin's: nothing at all is tagged.
         try expectUnchanged(d, ["tag", "add", "P000001", "P000002", "x", "--as", "bob"], exit: 3, mentions: "bob may not tag P000002")
     }
+
+    @Test("import stores every row or none; --rejects keeps the refused rows, ready to fix")
+    func importForReal() throws {
+        let d = try demo()
+        let accounts = d.dir.appendingPathComponent("accounts.csv").path
+        let customers = CLI.repository.appendingPathComponent("Tests/ClienteleTests/Fixtures/imports/customers.jsonl").path
+        // Invalid rows refuse the whole file.
+        try expectUnchanged(d, ["import", customers, "--as", "carol"], exit: 1, mentions: "nothing was imported")
+        // Refused by the rules: bob may not import (only admins may, in the sales example).
+        try expectUnchanged(d, ["import", accounts, "--table", "organization", "--as", "bob"], exit: 3, mentions: "nothing was imported")
+        #expect(try d.run(["import", "--dry-run", customers]).exitCode == 1, "a dry run needs no --as")
+        try expectUnchanged(d, ["import", customers], exit: 1, mentions: "needs --as USER")
+
+        let imported = try d.run(["import", accounts, "--table", "organization", "--as", "carol"])
+        #expect(imported.exitCode == 0, "\(imported.stderr)")
+        #expect(imported.stdout == "5 rows: 5 valid, 0 refused\n" && imported.stderr == "imported 5 customers\n")
+        #expect(try d.run(["customer", "show", "--as", "bob", "O000101"]).stdout.contains(#""name":"Acme Tools Co.""#))
+
+        let rejects = d.dir.appendingPathComponent("rejects.jsonl").path
+        let partial = try d.run(["import", customers, "--as", "carol", "--rejects", rejects])
+        #expect(partial.exitCode == 0, "\(partial.stderr)")
+        #expect(partial.stderr.contains("imported 3 customers; the 10 refused rows are in"))
+        let kept = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n")
+        #expect(kept.count == 10 && kept[0].hasPrefix(#"{"id":"P3""#), "the refused rows, as they were")
+        #expect(try d.run(["log", "--type", "import"]).stdout.split(separator: "\n").count == 2)
+        // Importing the same ids again is refused: they exist.
+        try expectUnchanged(d, ["import", accounts, "--table", "organization", "--as", "carol"], exit: 1, mentions: "nothing was imported")
+    }
 }

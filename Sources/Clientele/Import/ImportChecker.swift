@@ -21,7 +21,36 @@ public struct ImportChecker: Sendable {
                       progress: ((Int) -> Void)? = nil) throws(ImportFileError) -> ImportReport {
         switch format {
         case .jsonLines: return checkJSONLines(bytes, progress: progress)
-        case .csv: return try checkCSV(bytes, progress: progress)
+        case .csv: return try checkCSV(bytes, progress: progress, rows: nil)
+        }
+    }
+
+    /// A row that passed its own checks (ids and unique values across the file are
+    /// settled in the report), as the JSON record it stands for.
+    public typealias RowSink = (_ line: Int, _ record: UnsafeBufferPointer<UInt8>) -> Void
+
+    /// Checks like `check`, in one thread and in file order, handing every row that
+    /// passed its own checks to `rows`.
+    public func check(_ bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat, progress: ((Int) -> Void)? = nil,
+                      rows: @escaping RowSink) throws(ImportFileError) -> ImportReport {
+        switch format {
+        case .jsonLines:
+            let result = checkChunk(bytes, records: records, progress: { progress?($0) }, rows: rows)
+            var report = ImportReport()
+            report.rows = result.rows
+            var byLine = Dictionary(uniqueKeysWithValues: result.rejected.map { ($0.line, $0) })
+            var first: [String: Int] = [:]
+            for claim in result.claims {
+                if let earlier = first[claim.key] {
+                    byLine[claim.line, default: RejectedRow(line: claim.line, id: claim.id, problems: [])].problems.append(claim.problem(firstRow: earlier, records))
+                } else {
+                    first[claim.key] = claim.line
+                }
+            }
+            report.rejected = byLine.values.sorted { $0.line < $1.line }
+            return report
+        case .csv:
+            return try checkCSV(bytes, progress: progress, rows: rows)
         }
     }
 
@@ -109,7 +138,7 @@ public struct ImportChecker: Sendable {
         return report
     }
 
-    private func checkChunk(_ bytes: UnsafeBufferPointer<UInt8>, records: RecordValidator, progress: (Int) -> Void) -> ChunkResult {
+    private func checkChunk(_ bytes: UnsafeBufferPointer<UInt8>, records: RecordValidator, progress: (Int) -> Void, rows: RowSink? = nil) -> ChunkResult {
         var result = ChunkResult()
         var tape = JSONTape()
         var scratch = [Int32](repeating: -1, count: records.maximumSlotCount)
@@ -156,6 +185,8 @@ public struct ImportChecker: Sendable {
                 }
                 if !problems.isEmpty {
                     result.rejected.append(RejectedRow(line: lineNumber, id: id, problems: problems))
+                } else {
+                    rows?(lineNumber, line)
                 }
             }
         }
@@ -191,7 +222,7 @@ public struct ImportChecker: Sendable {
         return nil
     }
 
-    private func checkCSV(_ bytes: UnsafeBufferPointer<UInt8>, progress: ((Int) -> Void)?) throws(ImportFileError) -> ImportReport {
+    private func checkCSV(_ bytes: UnsafeBufferPointer<UInt8>, progress: ((Int) -> Void)?, rows: RowSink?) throws(ImportFileError) -> ImportReport {
         var reader = CSVReader(bytes)
         var headerRecord: CSVReader.Record?
         do { headerRecord = try reader.next() } catch { throw ImportFileError(error.message, line: error.line, column: error.column) }
@@ -250,6 +281,7 @@ public struct ImportChecker: Sendable {
                         firstClaims[claim.key] = claim.line
                     }
                 }
+                if problems.isEmpty { rows?(row.line, buffer) }
                 }
             }
             if !problems.isEmpty {

@@ -234,6 +234,69 @@ public final class DocumentLog {
         }
     }
 
+    /// Writes one large batch as it is produced (an import), buffered, then commits
+    /// and fsyncs it; if `produce` throws or a write fails, the batch is cut off again.
+    public func commitStreaming(_ produce: (_ put: (String, UnsafeBufferPointer<UInt8>) throws -> Void, _ log: (JSONValue) throws -> Void) throws -> Void) throws {
+        guard writer >= 0 else { throw StoreError("the store was opened for reading only") }
+        if writerSize > Self.segmentLimit { try openWriter(writerSegment + 1) }
+        let batch = nextBatch
+        let start = writerSize
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 20)
+        var offset = writerSize
+        var count = 0
+        var puts: [(String, Location)] = []
+        var logs: [Location] = []
+        func flush() throws {
+            var written = 0
+            while written < buffer.count {
+                let n = buffer.withUnsafeBytes { write(writer, $0.baseAddress! + written, buffer.count - written) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw StoreError.system("cannot write", path(writerSegment))
+                }
+                written += n
+            }
+            buffer.removeAll(keepingCapacity: true)
+        }
+        func line(_ head: String, _ body: UnsafeBufferPointer<UInt8>) throws -> Location {
+            let lineStart = offset
+            buffer.append(contentsOf: head.utf8)
+            buffer.append(contentsOf: body)
+            buffer.append(UInt8(ascii: "}"))
+            let length = head.utf8.count + body.count + 1
+            buffer.append(0x0A)
+            offset += length + 1
+            count += 1
+            if buffer.count > 1 << 20 { try flush() }
+            return Location(segment: writerSegment, offset: lineStart, length: Int32(length))
+        }
+        do {
+            try produce({ id, document in
+                guard DocumentLog.isValidId(id) else { throw StoreError("'\(id)' is not a valid record id") }
+                var head = "{\"batch\":\(batch),\"op\":\"put\",\"id\":"
+                JSONValue.writeString(id, to: &head)
+                head += ",\"doc\":"
+                puts.append((id, try line(head, document)))
+            }, { entry in
+                let text = Array(entry.jsonText.utf8)
+                try text.withUnsafeBufferPointer { logs.append(try line("{\"batch\":\(batch),\"op\":\"log\",\"entry\":", $0)) }
+            })
+            guard count > 0 else { return }
+            buffer.append(contentsOf: "{\"batch\":\(batch),\"commit\":\(count)}\n".utf8)
+            offset += "{\"batch\":\(batch),\"commit\":\(count)}\n".utf8.count
+            try flush()
+            guard fsync(writer) == 0 else { throw StoreError.system("cannot make durable", path(writerSegment)) }
+        } catch {
+            ftruncate(writer, off_t(start))
+            throw error
+        }
+        writerSize = offset
+        nextBatch += 1
+        for (id, location) in puts { index[id] = location }
+        logLocations.append(contentsOf: logs)
+    }
+
     /// The stored document with this id, or nil.
     public func document(_ id: String) throws(StoreError) -> JSONValue? {
         guard let location = index[id] else { return nil }

@@ -1,0 +1,32 @@
+/// Writes the refused rows of an import, as they were, to a file of the same format
+/// (a CSV file keeps its header), so they can be fixed and imported again.
+public enum RejectsFile {
+    public static func write(_ rejected: [RejectedRow], of bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat, to path: String) throws {
+        let lines = Set(rejected.map(\.line))
+        var out: [UInt8] = []
+        switch format {
+        case .jsonLines:
+            var number = 1
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+                if lines.contains(number) { out += bytes[start..<end]; out.append(0x0A) }
+                number += 1
+                start = end + 1
+            }
+        case .csv:
+            var reader = CSVReader(bytes)
+            var first = true
+            while let record = try reader.next() {
+                if first || lines.contains(record.line) {
+                    out += Array(record.cells.map(ImportTemplate.csvCell).joined(separator: ",").utf8) + [0x0D, 0x0A]
+                }
+                first = false
+            }
+        }
+        try Data(out).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}
+
+import Foundation
