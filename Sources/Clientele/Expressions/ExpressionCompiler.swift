@@ -120,7 +120,6 @@ final class ExpressionCompiler {
 
     private func pathNode(_ path: [String], _ at: Int) throws(ExpressionError) -> Compiled {
         let org = self.org
-        let env = environment
         switch path[0] {
         case "user":
             guard path.count == 2 else {

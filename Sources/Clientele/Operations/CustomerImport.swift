@@ -32,40 +32,44 @@ public struct CustomerImport {
         let table = config.access.makeCustomerTable()
         var documents: [(line: Int, id: String, document: [UInt8])] = []
         var refusedByRules = 0
-        var usedIds = Set(rows.compactMap { Self.id(of: $0.record) })
+        var tape = JSONTape()
+        var usedIds: Set<String> = []
+        for row in rows {
+            if let id = row.record.withUnsafeBufferPointer({ b -> String? in
+                guard (try? tape.parse(b)) != nil else { return nil }
+                return tape.withView(bytes: b) { Self.topString($0, "id") }
+            }) { usedIds.insert(id) }
+        }
         var nextNumber: [TableKind: Int] = [:]
         for row in rows {
-            var tape = JSONTape()
-            let document: [UInt8]? = row.record.withUnsafeBufferPointer { b in
+            let built: Built? = row.record.withUnsafeBufferPointer { b in
                 guard (try? tape.parse(b)) != nil else { return nil }
                 return tape.withView(bytes: b) { view in Self.document(view, defaults: defaults, config: config, actor: actor, time: time) }
             }
-            guard var document else { continue }
-            var id = Self.id(of: document)
-            if let given = id, store.contains(given) {
+            guard var built else { continue }
+            if let given = built.id, store.contains(given) {
                 rejected[row.line] = RejectedRow(line: row.line, id: given, problems: [RecordProblem(column: "id", message: "id '\(given)' already exists in the store")])
                 continue
             }
-            if id == nil {
-                let kind = Self.string(document, "table").flatMap(TableKind.init(rawValue:)) ?? .individual
-                let n = config.model.schema.numbering(for: kind)
-                var number = nextNumber[kind] ?? (Int(store.nextId(n).dropFirst(n.prefix.count)) ?? 1)
+            if built.id == nil {
+                let n = config.model.schema.numbering(for: built.table)
+                var number = nextNumber[built.table] ?? (Int(store.nextId(n).dropFirst(n.prefix.count)) ?? 1)
                 while usedIds.contains(n.format(number)) || store.contains(n.format(number)) { number += 1 }
                 let next = n.format(number)
-                nextNumber[kind] = number + 1
+                nextNumber[built.table] = number + 1
                 usedIds.insert(next)
-                id = next
-                document = Array("{\"id\":".utf8) + Array(JSONValue.string(next).jsonText.utf8) + [UInt8(ascii: ",")] + document.dropFirst()
+                built.id = next
+                built.document = Array("{\"id\":".utf8) + Array(JSONValue.string(next).jsonText.utf8) + [UInt8(ascii: ",")] + built.document.dropFirst()
             }
-            let c = document.withUnsafeBufferPointer { b -> Int? in table.addDocument(b) ? table.count - 1 : nil }
-            guard let c else { continue }
-            let e = config.access.explain(user: u, action: .import, customer: c, in: table)
-            guard e.decision.allowed else {
+            guard built.document.withUnsafeBufferPointer({ table.addDocument($0) }) else { continue }
+            let c = table.count - 1
+            guard config.access.isAllowed(user: u, action: .import, customer: c, in: table) else {
                 refusedByRules += 1
-                rejected[row.line] = RejectedRow(line: row.line, id: id, problems: [RecordProblem(column: "", message: "\(actor) may not import this customer: \(e.reasons.joined(separator: "; "))")])
+                let e = config.access.explain(user: u, action: .import, customer: c, in: table)
+                rejected[row.line] = RejectedRow(line: row.line, id: built.id, problems: [RecordProblem(column: "", message: "\(actor) may not import this customer: \(e.reasons.joined(separator: "; "))")])
                 continue
             }
-            documents.append((row.line, id!, document))
+            documents.append((row.line, built.id!, built.document))
         }
         report.rejected = rejected.values.sorted { $0.line < $1.line }
         var outcome = Outcome(report: report, refusedByRules: refusedByRules, stored: [])
@@ -82,42 +86,89 @@ public struct CustomerImport {
         return outcome
     }
 
-    static func id(of record: [UInt8]) -> String? { string(record, "id") }
-
-    static func string(_ record: [UInt8], _ key: String) -> String? {
-        (try? JSONValue.parse(String(decoding: record, as: UTF8.self)))?[key]?.stringValue
+    struct Built {
+        var id: String?
+        var table: TableKind
+        var document: [UInt8]
     }
 
-    /// The stored document for an import row: the row's own keys, the team, table
+    static func topString(_ view: JSONView, _ key: String) -> String? {
+        var j = 1
+        while j < view.next(0) {
+            if view.kind(j + 1) == .string, view.string(j) == key { return view.string(j + 1) }
+            j = view.next(j + 1)
+        }
+        return nil
+    }
+
+    /// The stored document for an import row: the row's own bytes, the team, table
     /// and package the command gave when the row does not say, the defaults of
     /// fields it leaves out, and the keys the store keeps.
-    static func document(_ view: JSONView, defaults: RecordValidator.Defaults, config: CompiledConfig, actor: String, time: String) -> [UInt8] {
-        var value = view.value(0)
-        guard case .object(var members) = value else { return [] }
-        func has(_ key: String) -> Bool { members.contains { $0.0 == key } }
-        if !has("team"), let team = defaults.team ?? defaults.package.flatMap({ config.model.schema.package($0)?.team }) { members.append(("team", .string(team))) }
-        if !has("table"), let table = defaults.table { members.append(("table", .string(table.rawValue))) }
-        if !has("package") { members.append(("package", defaults.package.map(JSONValue.string) ?? .null)) }
-        if !has("account_executive") { members.append(("account_executive", .null)) }
-        if !has("customer_service_rep") { members.append(("customer_service_rep", .null)) }
-        if !has("shared") { members.append(("shared", .object([("users", .array([])), ("departments", .array([])), ("roles", .array([]))]))) }
-        if !has("tags") { members.append(("tags", .array([]))) }
-        if let team = members.first(where: { $0.0 == "team" })?.1.stringValue,
-           let table = members.first(where: { $0.0 == "table" })?.1.stringValue.flatMap(TableKind.init(rawValue:)) {
-            let package = members.first { $0.0 == "package" }?.1.stringValue
-            let withDefaults = config.model.schema.fields(team: team, table: table, package: package).filter { $0.defaultValue != nil }
-            if !withDefaults.isEmpty {
-                var fields: [(String, JSONValue)] = []
-                if let k = members.firstIndex(where: { $0.0 == "fields" }), case .object(let f) = members[k].1 { fields = f; members.remove(at: k) }
-                for field in withDefaults where field.identities.count == 1 {
-                    if !fields.contains(where: { $0.0 == field.identity && !$0.1.isNull }) { fields.append((field.identity, field.defaultValue!)) }
-                }
-                members.append(("fields", .object(fields)))
-            }
+    static func document(_ view: JSONView, defaults: RecordValidator.Defaults, config: CompiledConfig, actor: String, time: String) -> Built? {
+        guard view.kind(0) == .object else { return nil }
+        var present: [String: Int] = [:]
+        var j = 1
+        while j < view.next(0) {
+            present[view.string(j)] = j + 1
+            j = view.next(j + 1)
         }
-        members += [("followers", .array([])), ("pool", .null), ("created_at", .string(time)), ("created_by", .string(actor)),
-                    ("modified_at", .string(time)), ("modified_by", .string(actor))]
-        value = .object(members)
-        return Array(value.jsonText.utf8)
+        func text(_ key: String) -> String? { present[key].flatMap { view.kind($0) == .string ? view.string($0) : nil } }
+        let team = text("team") ?? defaults.team ?? defaults.package.flatMap { config.model.schema.package($0)?.team }
+        let table = text("table").flatMap(TableKind.init(rawValue:)) ?? defaults.table ?? .individual
+        let package = present["package"] != nil ? text("package") : defaults.package
+        var extra: [(String, JSONValue)] = []
+        if present["team"] == nil, let team { extra.append(("team", .string(team))) }
+        if present["table"] == nil { extra.append(("table", .string(table.rawValue))) }
+        if present["package"] == nil { extra.append(("package", package.map(JSONValue.string) ?? .null)) }
+        for key in ["account_executive", "customer_service_rep"] where present[key] == nil { extra.append((key, .null)) }
+        if present["shared"] == nil { extra.append(("shared", .object([("users", .array([])), ("departments", .array([])), ("roles", .array([]))]))) }
+        if present["tags"] == nil { extra.append(("tags", .array([]))) }
+        extra += [("followers", .array([])), ("pool", .null), ("created_at", .string(time)), ("created_by", .string(actor)),
+                  ("modified_at", .string(time)), ("modified_by", .string(actor))]
+
+        // Fields with a default that the row leaves out: rebuild the fields object.
+        let withDefaults = team.map { config.model.schema.fields(team: $0, table: table, package: package).filter { $0.defaultValue != nil && $0.identities.count == 1 } } ?? []
+        let fieldsIndex = present["fields"]
+        var missing: [Field] = []
+        if !withDefaults.isEmpty {
+            var given: Set<String> = []
+            if let f = fieldsIndex, view.kind(f) == .object {
+                var k = f + 1
+                while k < view.next(f) {
+                    if view.kind(k + 1) != .null { given.insert(view.string(k)) }
+                    k = view.next(k + 1)
+                }
+            }
+            missing = withDefaults.filter { !given.contains($0.identity) }
+        }
+        var out: [UInt8] = []
+        if missing.isEmpty {
+            // The row's own bytes, less its closing brace.
+            let raw = UnsafeBufferPointer(rebasing: view.bytes[Int(view.token(0).start)..<Int(view.token(0).end)])
+            out.append(contentsOf: raw.dropLast())
+            while let last = out.last, last == 0x20 || last == 0x09 || last == 0x0A || last == 0x0D { out.removeLast() }
+        } else {
+            guard case .object(var members) = view.value(0) else { return nil }
+            var fields: [(String, JSONValue)] = []
+            if let k = members.firstIndex(where: { $0.0 == "fields" }) {
+                if case .object(let f) = members[k].1 { fields = f.filter { !$0.1.isNull } }
+                members.remove(at: k)
+            }
+            for field in missing { fields.append((field.identity, field.defaultValue!)) }
+            members.append(("fields", .object(fields)))
+            out = Array(JSONValue.object(members).jsonText.utf8)
+            out.removeLast()
+        }
+        var tail = ""
+        for (key, value) in extra {
+            tail += ","
+            JSONValue.writeString(key, to: &tail)
+            tail += ":"
+            value.write(to: &tail)
+        }
+        tail += "}"
+        if out.count == 1 { tail.removeFirst() }   // an empty object: no comma before the first key
+        out.append(contentsOf: tail.utf8)
+        return Built(id: text("id"), table: table, document: out)
     }
 }
