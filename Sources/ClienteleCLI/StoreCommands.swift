@@ -83,7 +83,7 @@ struct CustomerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "customer",
         abstract: "Add, show, edit and delete customers, as a named user checked against the rules.",
-        subcommands: [Add.self, Show.self, Edit.self, Delete.self, Follow.self, Unfollow.self])
+        subcommands: [Add.self, Show.self, Edit.self, Delete.self, List.self, Follow.self, Unfollow.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate and store a new customer; prints its id.")
@@ -113,11 +113,14 @@ struct CustomerCommand: ParsableCommand {
         @OptionGroup var options: StoreOptions
         @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
         @Argument(help: "The customer's id.") var id: String
+        @Option(help: "A view: its field order, without its hidden fields.") var view: String?
 
         func run() throws {
             let (config, store) = try options.open(writer: nil)
             do {
-                Terminal.out(try CustomerOperations(config: config, store: store).show(as: actor, id: id).jsonText + "\n")
+                let listing = CustomerListing(config: config, store: store)
+                let document = try listing.operations.show(as: actor, id: id)
+                Terminal.out(CustomerListing.arranged(document, try listing.view(named: view)).jsonText + "\n")
             } catch { throw StoreOptions.fail(error) }
         }
     }
@@ -128,12 +131,14 @@ struct CustomerCommand: ParsableCommand {
         @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
         @Argument(help: "The customer's id.") var id: String
         @Argument(help: "FIELD=VALUE pairs.") var values: [String] = []
+        @Option(help: "A campaign view: only its agent fields may change.") var view: String?
 
         func run() throws {
             let pairs = try assignments(values)
             let (config, store) = try options.open(writer: "clientele customer edit")
             do {
-                try CustomerOperations(config: config, store: store).edit(as: actor, id: id, assignments: pairs, time: options.time)
+                let listing = CustomerListing(config: config, store: store)
+                try listing.operations.edit(as: actor, id: id, assignments: pairs, time: options.time, view: try listing.view(named: view))
             } catch { throw StoreOptions.fail(error) }
         }
     }
@@ -261,6 +266,92 @@ struct TagCommand: ParsableCommand {
             let (ids, tags) = TagCommand.split(arguments, store, config)
             guard !tags.isEmpty else { throw StoreOptions.fail(.invalid(["name at least one tag after the customer ids"])) }
             do { try CustomerOperations(config: config, store: store).tag(as: actor, ids: ids, tags: tags, overwrite: false, time: options.time) } catch { throw StoreOptions.fail(error) }
+        }
+    }
+}
+
+extension CustomerCommand {
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "What the user may see, filtered: one line per customer, or JSON.")
+        @OptionGroup var options: StoreOptions
+        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @Option(name: .customLong("where"), help: "An expression over the customer (as in rules).") var whereExpression: String?
+        @Option(help: "Text to find in the name, phones, e-mail or number.") var search: String?
+        @Option(help: "Only customers with this tag.") var tag: String?
+        @Flag(help: "Only customers the user follows.") var followed = false
+        @Option(help: "Only customers of this package.") var package: String?
+        @Option(help: "A view: its customers, its field order, without its hidden fields.") var view: String?
+        @Option(help: "text or json") var format: OutputFormat = .text
+
+        func run() throws {
+            let (config, store) = try options.open(writer: nil)
+            var query = CustomerListing.Query()
+            query.whereExpression = whereExpression
+            query.search = search
+            query.tag = tag
+            query.followed = followed
+            query.package = package
+            query.view = view
+            do {
+                let documents = try CustomerListing(config: config, store: store).run(as: actor, query)
+                switch format {
+                case .json: Terminal.out(JSONValue.array(documents).jsonText + "\n")
+                case .text:
+                    Terminal.out(documents.map { d in
+                        let fields: [(String, JSONValue)]
+                        if case .object(let f)? = d["fields"] { fields = f } else { fields = [] }
+                        let shown = fields.prefix(4).map { "\($0.0)=\($0.1.stringValue ?? $0.1.jsonText)" }.joined(separator: "  ")
+                        return (d["id"]?.stringValue ?? "") + "  " + shown + "\n"
+                    }.joined())
+                }
+            } catch { throw StoreOptions.fail(error) }
+        }
+    }
+}
+
+enum ExportFormat: String, ExpressibleByArgument, CaseIterable { case jsonl, csv }
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "export", abstract: "Export what the user may export, masked where the field rules mask (JSON Lines or CSV).")
+    @OptionGroup var options: StoreOptions
+    @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+    @Option(name: .customLong("where"), help: "An expression over the customer (as in rules).") var whereExpression: String?
+    @Option(help: "jsonl (default) or csv (needs --table).") var format: ExportFormat = .jsonl
+    @Option(help: "Only this table (required for CSV).") var table: String?
+    @Option(help: "Only this package.") var package: String?
+    @Option(help: "A view: its customers, its field order, without its hidden fields.") var view: String?
+    @Option(help: "Write to this file instead of standard output.") var out: String?
+
+    func run() throws {
+        let kind = try table.map { name -> TableKind in
+            guard let k = TableKind(rawValue: name) else { throw ValidationError("there is no table '\(name)'") }
+            return k
+        }
+        if format == .csv && kind == nil { throw ValidationError("a CSV export needs --table (one table's columns)") }
+        let (config, store) = try options.open(writer: nil)
+        var query = CustomerListing.Query()
+        query.action = .export
+        query.whereExpression = whereExpression
+        query.package = package
+        query.table = kind
+        query.view = view
+        let text: String
+        do throws(OperationError) {
+            let documents = try CustomerListing(config: config, store: store).run(as: actor, query)
+            switch format {
+            case .jsonl: text = documents.map { $0.jsonText + "\n" }.joined()
+            case .csv: text = try CustomerExport.csv(documents, config: config, table: kind!, package: package)
+            }
+        } catch {
+            throw StoreOptions.fail(error)
+        }
+        if let out {
+            do { try text.write(toFile: out, atomically: true, encoding: .utf8) } catch {
+                Terminal.error("cannot write \(out): \(error.localizedDescription)")
+                throw ExitCode(1)
+            }
+        } else {
+            Terminal.out(text)
         }
     }
 }

@@ -184,4 +184,49 @@ struct StoreCommandTests {
         // Importing the same ids again is refused: they exist.
         try expectUnchanged(d, ["import", accounts, "--table", "organization", "--as", "carol"], exit: 1, mentions: "nothing was imported")
     }
+
+    @Test("list and export show what the user may see, filtered, masked and arranged by views")
+    func listAndExport() throws {
+        let d = try demo()
+        #expect(try d.run(["import", d.dir.appendingPathComponent("accounts.csv").path, "--table", "organization", "--as", "carol"]).exitCode == 0)
+        #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li Wang", "phone1=13800138000", "email=LI@Example.COM", "level=A"]).exitCode == 0)
+
+        // Values are stored normalised: e-mail lower-cased (standard field), website with a scheme (sales example).
+        #expect(try d.run(["customer", "show", "--as", "bob", "P000001"]).stdout.contains(#""email":"li@example.com""#))
+        #expect(try d.run(["customer", "show", "--as", "carol", "O000101"]).stdout.contains(#""website":"https://www.acme-tools.example.com""#))
+        #expect(!(try d.run(["customer", "show", "--as", "bob", "O000101"]).stdout.contains("website")), "sales reps read only the fields their field rule lists")
+
+        #expect(try d.run(["customer", "list", "--as", "bob"]).stdout.split(separator: "\n").map { $0.prefix(7) } == ["O000101", "P000001"])
+        #expect(try d.run(["customer", "list", "--as", "carol", "--where", #"customer.level == "A""#]).stdout.split(separator: "\n").count == 3)
+        #expect(try d.run(["customer", "list", "--as", "carol", "--search", "HARBOR"]).stdout.hasPrefix("O000102"))
+        #expect(try d.run(["customer", "list", "--as", "carol", "--search", "0013 8000"]).stdout.hasPrefix("P000001"), "phones by digits")
+        #expect(try d.run(["customer", "list", "--as", "carol", "--tag", "trade-show"]).stdout.hasPrefix("O000104"))
+        let bad = try d.run(["customer", "list", "--as", "carol", "--where", #"customer.levle == "A""#])
+        #expect(bad.exitCode == 1 && bad.stderr.contains("did you mean 'level'"))
+
+        // fin (finance) has the phone and e-mail masks of the sales example.
+        #expect(try d.run(["share", "P000001", "--as", "bob", "--roles", "finance"]).exitCode == 0)
+        let masked = try d.run(["customer", "show", "--as", "fin", "P000001"]).stdout
+        #expect(masked.contains(#""phone1":"*******8000""#) && masked.contains(#""email":"l***@example.com""#))
+
+        let view = try d.run(["customer", "show", "--as", "carol", "O000101", "--view", "account-overview"]).stdout
+        let fields = (try JSONSerialization.jsonObject(with: Data(view.utf8)) as? [String: Any])?["fields"]
+        #expect(fields != nil)
+        #expect(view.range(of: #""name""#)!.lowerBound < view.range(of: #""budget""#)!.lowerBound, "the view's order")
+
+        let csv = try d.run(["export", "--as", "carol", "--table", "organization", "--format", "csv"])
+        #expect(csv.exitCode == 0)
+        #expect(csv.stdout.hasPrefix("Id,Account executive,Service representative,Tags,Name,"))
+        #expect(csv.stdout.split(separator: "\r\n").count == 5, "header and the four non-VIP accounts (carol is denied VIP export)")
+        #expect(try d.run(["export", "--as", "bob"]).stdout.split(separator: "\n").count == 0, "export needs the export action")
+    }
+
+    @Test("a campaign view lets the agent change only the agent fields")
+    func campaignView() throws {
+        let d = try demo()
+        #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "--package", "spring-2026", "name=Li"]).exitCode == 0)
+        try expectUnchanged(d, ["customer", "edit", "--as", "bob", "P000001", "name=Other", "--view", "spring-calls"], exit: 3,
+                            mentions: "lets agents change only description")
+        #expect(try d.run(["customer", "edit", "--as", "bob", "P000001", "description=called", "--view", "spring-calls"]).exitCode == 0)
+    }
 }

@@ -65,6 +65,21 @@ public final class AccessPolicy: Sendable {
         CustomerTable(org: environment.org, fieldIdentities: fieldIdentities)
     }
 
+    /// A `--where` expression over customers, compiled against the same model and
+    /// field slots; its table must keep `filter.fieldIdentities` (which begin with the rules').
+    public struct Filter: Sendable {
+        public let condition: Condition
+        public let fieldIdentities: [String]
+    }
+
+    public func filter(_ text: String, model: Model) throws(ExpressionError) -> Filter {
+        let compiler = ExpressionCompiler(environment: environment, model: model, fieldOrder: fieldIdentities)
+        let syntax = try ExpressionParser.parse(text)
+        let compiled = try compiler.compile(syntax)
+        guard compiled.type == .bool else { throw ExpressionError("--where must be true or false, but it is \(compiled.type)", at: syntax.offset) }
+        return Filter(condition: compiled.condition, fieldIdentities: compiler.fieldOrder)
+    }
+
     /// The outcome of one decision.
     public struct Decision: Sendable, Equatable {
         public enum Reason: Sendable, Equatable {

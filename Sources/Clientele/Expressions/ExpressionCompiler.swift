@@ -6,8 +6,8 @@ final class ExpressionCompiler {
     let environment: AccessEnvironment
     let model: Model
     /// Field identities the rules read, in slot order (the customer table keeps these).
-    private(set) var fieldOrder: [String] = []
-    private var fieldSlot: [String: Int] = [:]
+    private(set) var fieldOrder: [String]
+    private var fieldSlot: [String: Int]
     /// identity -> the specs of every field with that identity
     private let fieldsByIdentity: [String: [(spec: FieldSpec, relateLevel: Bool)]]
 
@@ -19,9 +19,13 @@ final class ExpressionCompiler {
     static let customerSystem = ["id", "team", "table", "package", "account_executive", "customer_service_rep", "shared",
                                  "followers", "tags", "pool", "previous_account_executive", "created_by"] + CustomerTable.timeKeys
 
-    init(environment: AccessEnvironment, model: Model) {
+    /// `fieldOrder`: slots already taken (by the policy), so that a filter compiled
+    /// later reads the same customer table as the rules.
+    init(environment: AccessEnvironment, model: Model, fieldOrder: [String] = []) {
         self.environment = environment
         self.model = model
+        self.fieldOrder = fieldOrder
+        self.fieldSlot = Dictionary(uniqueKeysWithValues: fieldOrder.enumerated().map { ($1, $0) })
         var byIdentity: [String: [(spec: FieldSpec, relateLevel: Bool)]] = [:]
         let all = model.schema.standardFields.values.flatMap { $0 } + model.schema.customizations
         for field in all {

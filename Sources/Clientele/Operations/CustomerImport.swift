@@ -126,23 +126,32 @@ public struct CustomerImport {
         extra += [("followers", .array([])), ("pool", .null), ("created_at", .string(time)), ("created_by", .string(actor)),
                   ("modified_at", .string(time)), ("modified_by", .string(actor))]
 
-        // Fields with a default that the row leaves out: rebuild the fields object.
-        let withDefaults = team.map { config.model.schema.fields(team: $0, table: table, package: package).filter { $0.defaultValue != nil && $0.identities.count == 1 } } ?? []
+        // Fields with a default that the row leaves out, and values that normalising
+        // changes, need the fields object rebuilt; other rows keep their own bytes.
+        let fields = team.map { config.model.schema.fields(team: $0, table: table, package: package) } ?? []
+        let withDefaults = fields.filter { $0.defaultValue != nil && $0.identities.count == 1 }
+        let normalized = Dictionary(fields.compactMap { f in f.spec.normalize.map { (f.identity, $0) } }, uniquingKeysWith: { a, _ in a })
         let fieldsIndex = present["fields"]
         var missing: [Field] = []
-        if !withDefaults.isEmpty {
+        var renormalize = false
+        if !withDefaults.isEmpty || !normalized.isEmpty, let f = fieldsIndex, view.kind(f) == .object {
             var given: Set<String> = []
-            if let f = fieldsIndex, view.kind(f) == .object {
-                var k = f + 1
-                while k < view.next(f) {
-                    if view.kind(k + 1) != .null { given.insert(view.string(k)) }
-                    k = view.next(k + 1)
+            var k = f + 1
+            while k < view.next(f) {
+                let name = view.string(k)
+                if view.kind(k + 1) != .null { given.insert(name) }
+                if let how = normalized[name], view.kind(k + 1) == .string {
+                    let value = view.string(k + 1)
+                    if Normalizer.normalize(value, how) != value { renormalize = true }
                 }
+                k = view.next(k + 1)
             }
             missing = withDefaults.filter { !given.contains($0.identity) }
+        } else {
+            missing = withDefaults
         }
         var out: [UInt8] = []
-        if missing.isEmpty {
+        if missing.isEmpty && !renormalize {
             // The row's own bytes, less its closing brace.
             let raw = UnsafeBufferPointer(rebasing: view.bytes[Int(view.token(0).start)..<Int(view.token(0).end)])
             out.append(contentsOf: raw.dropLast())
@@ -155,6 +164,10 @@ public struct CustomerImport {
                 members.remove(at: k)
             }
             for field in missing { fields.append((field.identity, field.defaultValue!)) }
+            fields = fields.map { name, value in
+                if let how = normalized[name], case .string(let s) = value { return (name, .string(Normalizer.normalize(s, how))) }
+                return (name, value)
+            }
             members.append(("fields", .object(fields)))
             out = Array(JSONValue.object(members).jsonText.utf8)
             out.removeLast()

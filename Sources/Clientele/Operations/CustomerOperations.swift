@@ -118,7 +118,10 @@ public struct CustomerOperations {
                 continue
             }
             let trimmed = text.trimmingWhitespace()
-            result.append((name, trimmed.isEmpty ? .null : CSVColumns.typed(text, trimmed, field.spec.base)))
+            var value = trimmed.isEmpty ? JSONValue.null : CSVColumns.typed(text, trimmed, field.spec.base)
+            // Values are stored normalised, as `normalize:` says.
+            if let how = field.spec.normalize, case .string(let s) = value { value = .string(Normalizer.normalize(s, how)) }
+            result.append((name, value))
         }
         if !problems.isEmpty { throw .invalid(problems) }
         return result
@@ -191,19 +194,18 @@ public struct CustomerOperations {
         let document = try existing(id)
         let table = accessTable(document)
         try refuseUnless(u, .view, table, what: "view \(id)")
-        let access = policy.fieldAccess(user: u, customer: 0, in: table)
-        guard case .object(var members) = document, let k = members.firstIndex(where: { $0.0 == "fields" }), case .object(let fields) = members[k].1 else { return document }
-        members[k].1 = .object(fields.compactMap { name, value in
-            guard access.canRead(name) else { return nil }
-            if let mask = access.masks[name], case .string(let s) = value { return (name, .string(FieldAccess.apply(mask, to: s))) }
-            return (name, value)
-        })
-        return .object(members)
+        return masked(document, policy.fieldAccess(user: u, customer: 0, in: table))
     }
 
     /// Changes fields (FIELD=VALUE; an empty value clears), logged with each change.
-    public func edit(as actor: String, id: String, assignments: [(String, String)], time: String) throws(OperationError) {
+    public func edit(as actor: String, id: String, assignments: [(String, String)], time: String, view: View? = nil) throws(OperationError) {
         let u = try user(actor)
+        if let view, view.module == .campaign {
+            let others = assignments.map(\.0).filter { !view.agentFields.contains($0) }
+            if !others.isEmpty {
+                throw .refused("the campaign view '\(view.id)' lets agents change only \(view.agentFields.joined(separator: ", ")); \(others.joined(separator: ", ")) \(others.count == 1 ? "is" : "are") shown read-only")
+            }
+        }
         let document = try existing(id)
         guard case .object(var members) = document, let team = document["team"]?.stringValue,
               let table = document["table"]?.stringValue.flatMap(TableKind.init(rawValue:)) else { throw .invalid(["customer '\(id)' is not a valid document"]) }

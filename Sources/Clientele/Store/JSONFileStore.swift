@@ -149,8 +149,8 @@ public final class JSONFileStore {
     public func contains(_ id: String) -> Bool { log.contains(id) }
 
     /// Every customer, loaded into a table for the access engine.
-    public func customerTable(for policy: AccessPolicy) throws(StoreError) -> CustomerTable {
-        let table = policy.makeCustomerTable()
+    public func customerTable(for policy: AccessPolicy, fieldIdentities: [String]? = nil) throws(StoreError) -> CustomerTable {
+        let table = CustomerTable(org: policy.org, fieldIdentities: fieldIdentities ?? policy.fieldIdentities)
         try log.forEachDocument { table.addDocument($0) }
         return table
     }
