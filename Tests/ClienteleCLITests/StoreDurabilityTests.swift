@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+
+/// kill -9 at random instants during writes, and writers racing each other,
+/// through the built binary. CLIENTELE_KILLS sets how many kills (default 200).
+@Suite("The store survives kill -9 and concurrent writers", .serialized)
+struct StoreDurabilityTests {
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// Starts the binary; returns the process and the file its stdout goes to.
+    static func start(_ arguments: [String]) throws -> (Process, URL) {
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { _, b in b }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("clientele-out-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return (process, out)
+    }
+
+    func demo() throws -> URL {
+        let dir = try CLI.temporaryDirectory()
+        #expect(try CLI.run(["init", dir.path, "--example", "sales"]).exitCode == 0)
+        #expect(try CLI.run(["apply", "--config", dir.path, "--as", "carol"]).exitCode == 0)
+        return dir
+    }
+
+    @Test("every acknowledged write survives kill -9, and every import is all or nothing")
+    func crashes() throws {
+        let kills = ProcessInfo.processInfo.environment["CLIENTELE_KILLS"].flatMap(Int.init) ?? 200
+        var rng = SplitMix(state: 20_261_123)
+        let dir = try demo()
+        // A file of 300 customers without ids, each with a marker naming its import.
+        func importFile(_ k: Int) throws -> String {
+            let path = dir.appendingPathComponent("batch-\(k).jsonl").path
+            let lines = (0..<300).map { i in #"{"team":"sales","table":"individual","account_executive":"bob","tags":["import-\#(k)"],"fields":{"name":"Row \#(i)"}}"# }
+            try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        var acknowledgedAdds: [String] = []
+        /// Every edit issued, in order: customer, value, acknowledged.
+        var edits: [(id: String, value: String, acknowledged: Bool)] = []
+        var imports: [(tag: String, acknowledged: Bool)] = []
+        var killed = 0
+        var k = 0
+        while killed < kills {
+            k += 1
+            let kind = Int.random(in: 0..<3, using: &rng)
+            var arguments: [String]
+            var editValue = ""
+            switch kind {
+            case 0:
+                arguments = ["customer", "add", "--as", "bob", "--table", "individual", "name=Add \(k)"]
+            case 1 where !acknowledgedAdds.isEmpty:
+                editValue = "Edit \(k)"
+                arguments = ["customer", "edit", "--as", "bob", acknowledgedAdds.randomElement(using: &rng)!, "name=\(editValue)"]
+            default:
+                arguments = ["import", try importFile(k), "--as", "carol"]
+            }
+            let (process, out) = try Self.start(arguments + ["--config", dir.path])
+            usleep(UInt32.random(in: 0..<250_000, using: &rng))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                killed += 1
+            }
+            process.waitUntilExit()
+            let acknowledged = process.terminationReason == .exit && process.terminationStatus == 0
+            let output = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+            try? FileManager.default.removeItem(at: out)
+            switch arguments[0] {
+            case "customer" where arguments[1] == "add":
+                if acknowledged { acknowledgedAdds.append(output.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            case "customer":
+                edits.append((arguments[4], editValue, acknowledged))
+            default:
+                imports.append(("import-\(k)", acknowledged))
+            }
+        }
+        // Reopen as a writer once (recovering a torn tail), then read everything back.
+        let follow = try CLI.run(["customer", "follow", "--as", "carol", "--config", dir.path] + (acknowledgedAdds.first.map { [$0] } ?? []))
+        #expect(follow.exitCode == 0 || acknowledgedAdds.isEmpty, "\(follow.stderr)")
+        let all = try CLI.run(["customer", "list", "--as", "carol", "--format", "json", "--config", dir.path])
+        #expect(all.exitCode == 0, "the store is readable: \(all.stderr)")
+        let documents = (try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [[String: Any]]) ?? []
+        let byId = Dictionary(documents.map { ($0["id"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        for id in acknowledgedAdds { #expect(byId[id] != nil, "acknowledged add \(id) is missing") }
+        // The name of a customer comes from its last acknowledged edit or a later one
+        // (a later edit may be stored although its process was killed before saying so).
+        for id in Set(edits.map(\.id)) {
+            let mine = edits.filter { $0.id == id }
+            guard let last = mine.lastIndex(where: \.acknowledged) else { continue }
+            let name = (byId[id]?["fields"] as? [String: Any])?["name"] as? String ?? ""
+            #expect(mine[last...].contains { $0.value == name }, "the acknowledged edit of \(id) to \(mine[last].value) is lost: \(name)")
+        }
+        print("crash test: \(killed) kills; \(acknowledgedAdds.count) adds, \(edits.filter(\.acknowledged).count) of \(edits.count) edits and \(imports.filter(\.acknowledged).count) of \(imports.count) imports acknowledged")
+        for (tag, acknowledged) in imports {
+            let rows = documents.filter { ($0["tags"] as? [String])?.contains(tag) == true }.count
+            #expect(rows == 0 || rows == 300, "import \(tag) is half-applied: \(rows) rows")
+            if acknowledged { #expect(rows == 300, "acknowledged import \(tag) is missing") }
+        }
+        #expect(killed >= kills)
+        #expect(!acknowledgedAdds.isEmpty && imports.contains { $0.acknowledged } && imports.contains { !$0.acknowledged },
+                "the kills landed both before and after acknowledgements")
+    }
+
+    @Test("8 processes tagging the same customers at once lose no update")
+    func concurrentWriters() throws {
+        let dir = try demo()
+        #expect(try CLI.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Shared", "--config", dir.path]).exitCode == 0)
+        #expect(try CLI.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Other", "--config", dir.path]).exitCode == 0)
+        var processes: [Process] = []
+        var expected: [String] = []
+        for round in 0..<5 {
+            for writer in 0..<8 {
+                let tag = "w\(writer)-r\(round)"
+                expected.append(tag)
+                processes.append(try Self.start(["tag", "add", "P000001", "P000002", tag, "--as", "bob", "--config", dir.path]).0)
+            }
+            for p in processes { p.waitUntilExit() }
+            for p in processes { #expect(p.terminationStatus == 0) }
+            processes.removeAll()
+        }
+        let shown = try CLI.run(["customer", "show", "--as", "bob", "P000001", "--config", dir.path]).stdout
+        let tags = ((try JSONSerialization.jsonObject(with: Data(shown.utf8)) as? [String: Any])?["tags"] as? [String]) ?? []
+        #expect(Set(tags) == Set(expected), "lost: \(Set(expected).subtracting(tags).sorted())")
+        let log = try CLI.run(["log", "P000002", "--type", "tag", "--config", dir.path]).stdout
+        #expect(log.split(separator: "\n").count == 40, "the log accounts for every write")
+    }
+}
