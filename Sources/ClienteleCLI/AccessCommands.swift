@@ -179,6 +179,14 @@ struct LogCommand: ParsableCommand {
     @Option(help: "Only entries before this time (ISO-8601).") var until: String?
     @Option(help: "text or json") var format: OutputFormat = .text
 
+    func validate() throws {
+        for (name, value) in [("--since", since), ("--until", until)] {
+            if let value, !CustomerLog.isTime(value) {
+                throw ValidationError("\(name) must be a date (2026-11-23) or a date and time with an offset (2026-11-23T09:00:00Z), not '\(value)'")
+            }
+        }
+    }
+
     func run() throws {
         let (_, store) = try options.open(writer: nil)
         let entries: [JSONValue]

@@ -229,4 +229,23 @@ struct StoreCommandTests {
                             mentions: "lets agents change only description")
         #expect(try d.run(["customer", "edit", "--as", "bob", "P000001", "description=called", "--view", "spring-calls"]).exitCode == 0)
     }
+
+    @Test("every other operation refuses without changing anything")
+    func moreRefusalsAndBadInput() throws {
+        let d = try demo()
+        #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li"]).exitCode == 0)
+        try expectUnchanged(d, ["customer", "follow", "--as", "erin", "P000001"], exit: 3, mentions: "erin may not follow P000001")
+        try expectUnchanged(d, ["customer", "unfollow", "--as", "erin", "P000001"], exit: 3, mentions: "erin may not unfollow P000001")
+        try expectUnchanged(d, ["customer", "follow", "--as", "bob", "P000404"], exit: 1, mentions: "there is no customer 'P000404'")
+        try expectUnchanged(d, ["unshare", "P000001", "--as", "erin", "--all"], exit: 3, mentions: "erin may not unshare P000001")
+        try expectUnchanged(d, ["unshare", "P000001", "--as", "bob"], exit: 1, mentions: "unshare --all, or name")
+        try expectUnchanged(d, ["share", "P000001", "--as", "bob"], exit: 1, mentions: "share with --users")
+        try expectUnchanged(d, ["customer", "delete", "--as", "carol", "P000404"], exit: 1, mentions: "there is no customer 'P000404'")
+        try expectUnchanged(d, ["customer", "edit", "--as", "bob", "P000001", "notfieldvalue"], exit: 64, mentions: "is not FIELD=VALUE")
+        try expectUnchanged(d, ["export", "--as", "carol", "--format", "csv"], exit: 64, mentions: "needs --table")
+        try expectUnchanged(d, ["log", "--since", "yesterday"], exit: 64, mentions: "--since must be a date")
+        try expectUnchanged(d, ["can", "nobody", "view", "P000001"], exit: 1, mentions: "there is no user 'nobody'")
+        try expectUnchanged(d, ["visible", "nobody"], exit: 1, mentions: "there is no user 'nobody'")
+        try expectUnchanged(d, ["customer", "list", "--as", "carol", "--view", "no-such-view"], exit: 1, mentions: "there is no view 'no-such-view'")
+    }
 }

@@ -1,5 +1,8 @@
 /// Reading the customer log: filters and the one-line timeline form.
 public enum CustomerLog {
+    /// Whether `text` is a date or a date and time the log filters understand.
+    public static func isTime(_ text: String) -> Bool { Timestamp.parse(text) != nil }
+
     public static func filter(_ entries: [JSONValue], customer: String?, type: String?, since: String?, until: String?) -> [JSONValue] {
         let from = since.flatMap(Timestamp.parse), to = until.flatMap(Timestamp.parse)
         return entries.filter { e in
