@@ -113,7 +113,9 @@ public final class DocumentLog {
         var committedEnd = 0
         var start = 0
         while start < bytes.count {
-            guard let newline = bytes[start...].firstIndex(of: 0x0A) else { break }   // a torn last line
+            // A torn last line has no newline.
+            guard let found = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) else { break }
+            let newline = bytes.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
             let line = UnsafeBufferPointer(rebasing: bytes[start..<newline])
             defer { start = newline + 1 }
             guard let header = LineHeader(line) else { break }
@@ -322,13 +324,33 @@ public final class DocumentLog {
         }
     }
 
-    /// Every log entry, oldest first.
-    public func logEntries() throws(StoreError) -> [JSONValue] {
+    /// Every log entry, oldest first; with `containing`, only the entries whose
+    /// text holds those bytes are parsed (finding the applied versions among imports
+    /// that name a million customers).
+    public func logEntries(containing needle: String? = nil) throws(StoreError) -> [JSONValue] {
         var entries: [JSONValue] = []
+        let pattern = needle.map { Array($0.utf8) }
         for location in logLocations {
+            if let pattern {
+                let fd = try reader(location.segment)
+                var buffer = [UInt8](repeating: 0, count: Int(location.length))
+                let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, Int(location.length), off_t(location.offset)) }
+                guard n == Int(location.length) else { throw .system("cannot read", path(location.segment)) }
+                if !Self.contains(buffer, pattern) { continue }
+            }
             if let entry = try line(at: location)["entry"] { entries.append(entry) }
         }
         return entries
+    }
+
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, needle.count <= haystack.count else { return needle.isEmpty }
+        var k = 0
+        while k + needle.count <= haystack.count {
+            if haystack[k] == first, haystack[k..<(k + needle.count)].elementsEqual(needle) { return true }
+            k += 1
+        }
+        return false
     }
 
     private func line(at location: Location) throws(StoreError) -> JSONValue {
@@ -349,7 +371,7 @@ public final class DocumentLog {
     }
 }
 
-/// The fixed head of a log line, read without parsing the document.
+/// The fixed head of a log line, read from its bytes without parsing (or copying) the document.
 struct LineHeader {
     var batch: Int
     var commit: Int?
@@ -357,32 +379,48 @@ struct LineHeader {
     var isLog = false
     var id = ""
 
+    static let batchPrefix = Array("{\"batch\":".utf8)
+    static let commitPrefix = Array(",\"commit\":".utf8)
+    static let logPrefix = Array(",\"op\":\"log\",\"entry\":".utf8)
+    static let putPrefix = Array(",\"op\":\"put\",\"id\":\"".utf8)
+    static let deletePrefix = Array(",\"op\":\"delete\",\"id\":\"".utf8)
+
+    static func starts(_ line: UnsafeBufferPointer<UInt8>, at k: Int, with prefix: [UInt8]) -> Bool {
+        guard k + prefix.count <= line.count else { return false }
+        for j in 0..<prefix.count where line[k + j] != prefix[j] { return false }
+        return true
+    }
+
     init?(_ line: UnsafeBufferPointer<UInt8>) {
-        // Commit lines are short; operation lines are parsed up to the id only.
-        let prefix = "{\"batch\":".utf8
-        guard line.count > prefix.count, zip(line, prefix).allSatisfy({ $0 == $1 }) else { return nil }
-        var k = prefix.count
+        guard Self.starts(line, at: 0, with: Self.batchPrefix), line.last == UInt8(ascii: "}") else { return nil }
+        var k = Self.batchPrefix.count
         var n = 0
         while k < line.count, ValueFormats.isDigit(line[k]) { n = n * 10 + Int(line[k] - 0x30); k += 1 }
         batch = n
-        if line.last != UInt8(ascii: "}") { return nil }
-        let rest = String(decoding: UnsafeBufferPointer(rebasing: line[k...]), as: UTF8.self)
-        if rest.hasPrefix(",\"commit\":") {
-            guard let count = Int(rest.dropFirst(10).dropLast()) else { return nil }
+        if Self.starts(line, at: k, with: Self.commitPrefix) {
+            var count = 0
+            var j = k + Self.commitPrefix.count
+            guard j < line.count - 1 else { return nil }
+            while j < line.count - 1 {
+                guard ValueFormats.isDigit(line[j]) else { return nil }
+                count = count * 10 + Int(line[j] - 0x30)
+                j += 1
+            }
             commit = count
             return
         }
-        if rest.hasPrefix(",\"op\":\"log\",\"entry\":") {
+        if Self.starts(line, at: k, with: Self.logPrefix) {
             isLog = true
             return
         }
-        let putPrefix = ",\"op\":\"put\",\"id\":", deletePrefix = ",\"op\":\"delete\",\"id\":"
-        let isPut = rest.hasPrefix(putPrefix)
-        guard isPut || rest.hasPrefix(deletePrefix) else { return nil }
+        let isPut = Self.starts(line, at: k, with: Self.putPrefix)
+        guard isPut || Self.starts(line, at: k, with: Self.deletePrefix) else { return nil }
         isDelete = !isPut
         // The id is a JSON string of safe characters: read up to its closing quote.
-        let afterId = rest.dropFirst(isPut ? putPrefix.count : deletePrefix.count)
-        guard afterId.first == "\"", let close = afterId.dropFirst().firstIndex(of: "\"") else { return nil }
-        id = String(afterId[afterId.index(after: afterId.startIndex)..<close])
+        let idStart = k + (isPut ? Self.putPrefix.count : Self.deletePrefix.count)
+        var idEnd = idStart
+        while idEnd < line.count, line[idEnd] != UInt8(ascii: "\"") { idEnd += 1 }
+        guard idEnd < line.count else { return nil }
+        id = String(decoding: UnsafeBufferPointer(rebasing: line[idStart..<idEnd]), as: UTF8.self)
     }
 }

@@ -58,7 +58,7 @@ public final class JSONFileStore {
 
     private func loadVersion() throws(StoreError) {
         var latest = 0
-        for entry in try log.logEntries() where entry["type"] == .string("apply") {
+        for entry in try log.logEntries(containing: "\"type\":\"apply\"") where entry["type"] == .string("apply") {
             if case .number(let n)? = entry["config_version"], let v = Int(n) { latest = max(latest, v) }
         }
         guard latest > 0 else { return }
