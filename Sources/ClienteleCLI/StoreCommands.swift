@@ -29,8 +29,7 @@ struct StoreOptions: ParsableArguments {
     }
 
     static func storePath(directory: URL, prefix: String) throws -> String {
-        let loaded = ConfigLoader(displayPrefix: prefix).load(directory: directory)
-        let written = loaded.declarations.project?.store?.value ?? ModelBuilder.defaultStorePath
+        let written = ConfigLoader.storePath(in: directory) ?? ModelBuilder.defaultStorePath
         return written.hasPrefix("/") ? written : directory.appendingPathComponent(written).path
     }
 

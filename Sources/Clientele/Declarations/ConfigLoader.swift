@@ -110,6 +110,15 @@ public struct ConfigLoader: Sendable {
                             treeFiles: treeFiles, files: files, diagnostics: diagnostics.diagnostics)
     }
 
+    /// The `store` that clientele.yaml names (nil when it names none), read from that file alone:
+    /// the store must be opened before the config is compiled with what it recorded.
+    public static func storePath(in directory: URL) -> String? {
+        guard let text = try? String(contentsOf: directory.appendingPathComponent("clientele.yaml"), encoding: .utf8),
+              let root = YAMLParser.parse(text, displayPath: "clientele.yaml").node?.mapping,
+              let store = root.first(where: { $0.key.value == "store" })?.value.scalar, !store.isNull else { return nil }
+        return store.text
+    }
+
     /// The config's own files (YAML and relate trees) as they are now, for recording an applied version.
     public static func configFiles(in directory: URL) -> [(path: String, text: String)] {
         let loaded = ConfigLoader().load(directory: directory)
