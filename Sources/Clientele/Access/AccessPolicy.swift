@@ -5,7 +5,6 @@ public final class AccessPolicy: Sendable {
         let rule: Rule
         let when: Condition
         let unless: Condition?
-        let whenSyntax: Syntax?
         let actions: Set<Action>
         let isDeny: Bool
         let granted: Bool
@@ -21,7 +20,6 @@ public final class AccessPolicy: Sendable {
             self.rule = rule
             self.when = when
             self.unless = unless
-            self.whenSyntax = whenSyntax
             self.actions = actions
             self.isDeny = isDeny
             self.granted = granted

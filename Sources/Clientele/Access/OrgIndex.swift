@@ -21,10 +21,8 @@ public final class OrgIndex: Sendable {
     public let userManagerChain: [[Int32]]
     /// Direct reports of each user.
     public let userReports: [[Int32]]
-    public let departmentParent: [Int32]
     /// For each department, the set of it and its sub-departments.
     public let departmentSubtree: [BitSet]
-    public let packageTeam: [Int32]
 
     public init(_ model: Model) {
         let org = model.organization
@@ -41,7 +39,6 @@ public final class OrgIndex: Sendable {
         let u = Dictionary(uniqueKeysWithValues: userIds.enumerated().map { ($1, Int32($0)) })
         let r = Dictionary(uniqueKeysWithValues: roleIds.enumerated().map { ($1, $0) })
         let t = Dictionary(uniqueKeysWithValues: teamIds.enumerated().map { ($1, $0) })
-        departmentParent = org.departments.map { $0.parent.flatMap { d[$0] } ?? -1 }
         userActive = org.users.map(\.active)
         userDepartment = org.users.map { $0.department.flatMap { d[$0] } ?? -1 }
         userTeams = org.users.map { BitSet(capacity: t.count, $0.teams.compactMap { t[$0] }) }
@@ -58,7 +55,6 @@ public final class OrgIndex: Sendable {
             for ancestor in org.departmentAndAncestors(dept.id) { if let a = d[ancestor] { subtree[Int(a)].insert(k) } }
         }
         departmentSubtree = subtree
-        packageTeam = model.schema.packages.map { t[$0.team].map(Int32.init) ?? -1 }
     }
 
     public func user(_ id: String) -> Int? { users.lookup(id) }
