@@ -46,8 +46,8 @@ public struct CustomerOperations {
     /// The customer as the access engine sees it, alone in a table.
     func accessTable(_ document: JSONValue) -> CustomerTable {
         let table = policy.makeCustomerTable()
-        let text = Array((document.jsonText + "\n").utf8)
-        text.withUnsafeBufferPointer { table.addJSONLines($0) }
+        let bytes = Array(document.jsonText.utf8)
+        _ = bytes.withUnsafeBufferPointer { table.addDocument($0) }
         return table
     }
 

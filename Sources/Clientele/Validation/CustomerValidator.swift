@@ -54,7 +54,7 @@ public final class CustomerValidator: Sendable {
         requiredChecks = fields.indices.filter { fields[$0].required && fields[$0].defaultValue == nil }
         relateChecks = fields.indices.filter { fields[$0].spec.base == .relate }
         var missing: [String: Field] = [:]
-        if let package {
+        if package != nil {
             let present = Set(slotIdentity)
             for field in schema.customizations where field.team == team && field.table == table && field.origin == .mainTable {
                 for identity in field.identities where !present.contains(identity) { missing[identity] = field }
