@@ -21,6 +21,7 @@ public final class CustomerTable: @unchecked Sendable {
     /// Field values the rules read, by field slot.
     public private(set) var fields: [[FieldValue]]
     public let fieldSlots: [String: Int]
+    let fieldSlotTable: ByteKeyTable
 
     public static let timeKeys = ["claimed_at", "returned_at", "last_followup_at", "created_at", "modified_at"]
 
@@ -65,6 +66,7 @@ public final class CustomerTable: @unchecked Sendable {
     public init(org: OrgIndex, fieldIdentities: [String]) {
         self.org = org
         fieldSlots = Dictionary(uniqueKeysWithValues: fieldIdentities.enumerated().map { ($1, $0) })
+        fieldSlotTable = ByteKeyTable(fieldIdentities.enumerated().map { ($1, $0) })
         fields = Array(repeating: [], count: fieldIdentities.count)
     }
 
@@ -96,24 +98,42 @@ public final class CustomerTable: @unchecked Sendable {
     /// Adds a customer; unknown ids of users, departments and roles are kept as "nobody".
     @discardableResult
     public func add(_ r: Record) -> Int {
-        let c = ids.count
-        ids.append(r.id)
-        idIndex[r.id] = Int32(c)
         func idx(_ v: Int?) -> Int32 { v.map(Int32.init) ?? -1 }
-        team.append(idx(r.team.flatMap(org.team)))
-        table.append(UInt8(TableKind.allCases.firstIndex(of: r.table)!))
-        package.append(idx(r.package.flatMap(org.package)))
-        accountExecutive.append(idx(r.accountExecutive.flatMap(org.user)))
-        serviceRep.append(idx(r.serviceRep.flatMap(org.user)))
-        pool.append(idx(r.pool.flatMap(org.pool)))
-        previousAccountExecutive.append(idx(r.previousAccountExecutive.flatMap(org.user)))
-        sharedUsers.append(r.sharedUsers.compactMap { org.user($0).map(Int32.init) })
-        sharedDepartments.append(r.sharedDepartments.compactMap { org.department($0).map(Int32.init) })
-        sharedRoles.append(r.sharedRoles.compactMap { org.role($0).map(Int32.init) })
-        followers.append(r.followers.compactMap { org.user($0).map(Int32.init) })
-        tags.append(r.tags)
-        for (k, key) in Self.timeKeys.enumerated() { times[k].append(r.times[key] ?? .nan) }
-        for (identity, slot) in fieldSlots { fields[slot].append(r.fields[identity] ?? .null) }
+        var values = [FieldValue](repeating: .null, count: fieldSlots.count)
+        for (identity, slot) in fieldSlots { values[slot] = r.fields[identity] ?? .null }
+        return append(id: r.id, team: idx(r.team.flatMap(org.team)), table: UInt8(TableKind.allCases.firstIndex(of: r.table)!),
+                      package: idx(r.package.flatMap(org.package)), accountExecutive: idx(r.accountExecutive.flatMap(org.user)),
+                      serviceRep: idx(r.serviceRep.flatMap(org.user)), pool: idx(r.pool.flatMap(org.pool)),
+                      previousAccountExecutive: idx(r.previousAccountExecutive.flatMap(org.user)),
+                      sharedUsers: r.sharedUsers.compactMap { org.user($0).map(Int32.init) },
+                      sharedDepartments: r.sharedDepartments.compactMap { org.department($0).map(Int32.init) },
+                      sharedRoles: r.sharedRoles.compactMap { org.role($0).map(Int32.init) },
+                      followers: r.followers.compactMap { org.user($0).map(Int32.init) }, tags: r.tags,
+                      times: Self.timeKeys.map { r.times[$0] ?? .nan }, fields: values)
+    }
+
+    /// Appends one customer's interned values to every column.
+    @discardableResult
+    func append(id: String, team t: Int32, table tb: UInt8, package p: Int32, accountExecutive ae: Int32, serviceRep csr: Int32,
+                pool pl: Int32, previousAccountExecutive prev: Int32, sharedUsers su: [Int32], sharedDepartments sd: [Int32],
+                sharedRoles sr: [Int32], followers f: [Int32], tags tg: [String], times tm: [Double], fields fv: [FieldValue]) -> Int {
+        let c = ids.count
+        ids.append(id)
+        idIndex[id] = Int32(c)
+        team.append(t)
+        table.append(tb)
+        package.append(p)
+        accountExecutive.append(ae)
+        serviceRep.append(csr)
+        pool.append(pl)
+        previousAccountExecutive.append(prev)
+        sharedUsers.append(su)
+        sharedDepartments.append(sd)
+        sharedRoles.append(sr)
+        followers.append(f)
+        tags.append(tg)
+        for k in 0..<tm.count { times[k].append(tm[k]) }
+        for k in 0..<fv.count { fields[k].append(fv[k]) }
         return c
     }
 
