@@ -33,9 +33,8 @@ public struct JSONView {
         let t = tokens[i]
         let r = raw(i)
         guard t.escaped else { return String(decoding: r, as: UTF8.self) }
-        var scalars = String.UnicodeScalarView()
-        var k = 0
-        var pendingHigh: UInt32?
+        var out: [UInt8] = []
+        out.reserveCapacity(r.count)
         func hex4(_ at: Int) -> UInt32 {
             var v: UInt32 = 0
             for j in at..<at + 4 {
@@ -45,18 +44,20 @@ public struct JSONView {
             }
             return v
         }
-        var plainStart = 0
-        func flushPlain(_ upTo: Int) {
-            if upTo > plainStart {
-                scalars.append(contentsOf: String(decoding: UnsafeBufferPointer(rebasing: r[plainStart..<upTo]), as: UTF8.self).unicodeScalars)
-            }
-        }
+        func append(_ scalar: Unicode.Scalar) { out.append(contentsOf: UTF8.encode(scalar)!) }
+        var pendingHigh: UInt32?
+        var k = 0
         while k < r.count {
-            guard r[k] == UInt8(ascii: "\\") else { k += 1; continue }
-            flushPlain(k)
+            let b = r[k]
+            guard b == UInt8(ascii: "\\") else {
+                if pendingHigh != nil { append("\u{FFFD}"); pendingHigh = nil }
+                out.append(b)
+                k += 1
+                continue
+            }
             let e = r[k + 1]
             k += 2
-            var scalar: UInt32
+            let scalar: UInt32
             switch e {
             case UInt8(ascii: "b"): scalar = 8
             case UInt8(ascii: "f"): scalar = 12
@@ -69,20 +70,18 @@ public struct JSONView {
             default: scalar = UInt32(e)
             }
             if (0xD800...0xDBFF).contains(scalar) {
+                if pendingHigh != nil { append("\u{FFFD}") }
                 pendingHigh = scalar
             } else if (0xDC00...0xDFFF).contains(scalar), let high = pendingHigh {
-                let combined = 0x10000 + ((high - 0xD800) << 10) + (scalar - 0xDC00)
-                scalars.append(Unicode.Scalar(combined) ?? "\u{FFFD}")
+                append(Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (scalar - 0xDC00)) ?? "\u{FFFD}")
                 pendingHigh = nil
             } else {
-                if pendingHigh != nil { scalars.append("\u{FFFD}"); pendingHigh = nil }
-                scalars.append(Unicode.Scalar(scalar) ?? "\u{FFFD}")
+                if pendingHigh != nil { append("\u{FFFD}"); pendingHigh = nil }
+                append(Unicode.Scalar(scalar) ?? "\u{FFFD}")
             }
-            plainStart = k
         }
-        if pendingHigh != nil { scalars.append("\u{FFFD}") }
-        flushPlain(r.count)
-        return String(scalars)
+        if pendingHigh != nil { append("\u{FFFD}") }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Compares a string token with `expected` without allocating (when unescaped).
