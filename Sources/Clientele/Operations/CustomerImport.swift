@@ -23,29 +23,47 @@ public struct CustomerImport {
         let store = operations.store
         let u = try operations.user(actor)
         let checker = ImportChecker(records: config.records, defaults: defaults, workers: 1)
-        var rows: [(line: Int, record: [UInt8])] = []
-        var report = try checker.check(bytes, format: format, progress: progress) { line, record in rows.append((line, Array(record))) }
+        // A JSON Lines row stays where it is in the mapped file; a CSV row (converted to JSON) is copied.
+        var rows: [(line: Int, row: Row)] = []
+        let base = bytes.baseAddress
+        var report = try checker.check(bytes, format: format, progress: progress) { line, record in
+            if let base, let start = record.baseAddress, start >= base, start + record.count <= base + bytes.count {
+                rows.append((line, .inFile(offset: base.distance(to: start), length: record.count)))
+            } else {
+                rows.append((line, .copied(Array(record))))
+            }
+        }
         var rejected = Dictionary(uniqueKeysWithValues: report.rejected.map { ($0.line, $0) })
         rows.removeAll { rejected[$0.line] != nil }
+        func withRecord<R>(_ row: Row, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+            switch row {
+            case .inFile(let offset, let length): return try body(UnsafeBufferPointer(rebasing: bytes[offset..<(offset + length)]))
+            case .copied(let record): return try record.withUnsafeBufferPointer(body)
+            }
+        }
 
         // The rules, on every accepted row's customer at once.
         let table = config.access.makeCustomerTable()
-        var documents: [(line: Int, id: String, document: [UInt8])] = []
+        /// The rows to store: which row, its id, and whether the id was assigned here.
+        var accepted: [(row: Int, id: String, assigned: Bool)] = []
         var refusedByRules = 0
         var tape = JSONTape()
         var usedIds: Set<String> = []
         for row in rows {
-            if let id = row.record.withUnsafeBufferPointer({ b -> String? in
+            if let id = withRecord(row.row, { b -> String? in
                 guard (try? tape.parse(b)) != nil else { return nil }
                 return tape.withView(bytes: b) { Self.topString($0, "id") }
             }) { usedIds.insert(id) }
         }
-        var nextNumber: [TableKind: Int] = [:]
-        for row in rows {
-            let built: Built? = row.record.withUnsafeBufferPointer { b in
+        func build(_ row: Row) -> Built? {
+            withRecord(row) { b in
                 guard (try? tape.parse(b)) != nil else { return nil }
                 return tape.withView(bytes: b) { view in Self.document(view, defaults: defaults, config: config, actor: actor, time: time) }
             }
+        }
+        var nextNumber: [TableKind: Int] = [:]
+        for (index, row) in rows.enumerated() {
+            let built = build(row.row)
             guard var built else { continue }
             if let given = built.id, store.contains(given) {
                 rejected[row.line] = RejectedRow(line: row.line, id: given, problems: [RecordProblem(column: "id", message: "id '\(given)' already exists in the store")])
@@ -59,7 +77,8 @@ public struct CustomerImport {
                 nextNumber[built.table] = number + 1
                 usedIds.insert(next)
                 built.id = next
-                built.document = Array("{\"id\":".utf8) + Array(JSONValue.string(next).jsonText.utf8) + [UInt8(ascii: ",")] + built.document.dropFirst()
+                built.assigned = true
+                built.document = Self.withId(next, built.document)
             }
             guard built.document.withUnsafeBufferPointer({ table.addDocument($0) }) else { continue }
             let c = table.count - 1
@@ -69,27 +88,44 @@ public struct CustomerImport {
                 rejected[row.line] = RejectedRow(line: row.line, id: built.id, problems: [RecordProblem(column: "", message: "\(actor) may not import this customer: \(e.reasons.joined(separator: "; "))")])
                 continue
             }
-            documents.append((row.line, built.id!, built.document))
+            accepted.append((index, built.id!, built.assigned))
         }
         report.rejected = rejected.values.sorted { $0.line < $1.line }
         var outcome = Outcome(report: report, refusedByRules: refusedByRules, stored: [])
-        guard keepRejected || report.rejected.isEmpty, !documents.isEmpty else { return outcome }
+        guard keepRejected || report.rejected.isEmpty, !accepted.isEmpty else { return outcome }
+        // Documents are built again while the batch streams out, so they are never all held at once.
         try store.log.commitStreaming { put, log in
-            for d in documents { try d.document.withUnsafeBufferPointer { try put(d.id, UnsafeBufferPointer(rebasing: $0[...])) } }
+            for a in accepted {
+                guard let built = build(rows[a.row].row) else { continue }
+                let document = a.assigned ? Self.withId(a.id, built.document) : built.document
+                try document.withUnsafeBufferPointer { try put(a.id, $0) }
+            }
             try log(.object([
                 ("time", .string(time)), ("actor", .string(actor)), ("type", .string("import")),
-                ("customers", .array(documents.map { .string($0.id) })), ("changes", .array([])),
+                ("customers", .array(accepted.map { .string($0.id) })), ("changes", .array([])),
                 ("reason", .string(source)), ("config_version", .number(String(operations.configVersion))),
             ]))
         }
-        outcome.stored = documents.map(\.id)
+        outcome.stored = accepted.map(\.id)
         return outcome
+    }
+
+    /// Where an accepted row's JSON is.
+    enum Row {
+        case inFile(offset: Int, length: Int)
+        case copied([UInt8])
     }
 
     struct Built {
         var id: String?
+        var assigned = false
         var table: TableKind
         var document: [UInt8]
+    }
+
+    /// The document with an `id` key put first.
+    static func withId(_ id: String, _ document: [UInt8]) -> [UInt8] {
+        Array("{\"id\":".utf8) + Array(JSONValue.string(id).jsonText.utf8) + [UInt8(ascii: ",")] + document.dropFirst()
     }
 
     static func topString(_ view: JSONView, _ key: String) -> String? {
