@@ -38,12 +38,10 @@ public final class CustomerIndex: Sendable {
     let byTeam: Postings
     let byPool: Postings
     let byAccountExecutiveDepartment: Postings
-    public let count: Int
 
     public init(_ t: CustomerTable) {
         let org = t.org
         let n = t.count
-        count = n
         let users = org.userIds.count, departments = org.departmentIds.count
         func single(_ keys: Int, _ column: [Int32]) -> Postings {
             Postings(keys: keys) { emit in for c in 0..<n { emit(Int(column[c]), Int32(c)) } }

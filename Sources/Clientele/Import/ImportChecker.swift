@@ -98,7 +98,7 @@ public struct ImportChecker: Sendable {
         let results = UnsafeMutableBufferPointer<ChunkResult>.allocate(capacity: workers)
         results.initialize(repeating: ChunkResult())
         defer { results.deinitialize(); results.deallocate() }
-        let doneBytes = ManagedAtomicCounter()
+        let doneBytes = ProgressCounter()
         // Each worker reads its own slice of `bytes` and writes only its own result slot.
         let shared = UncheckedSendable((bytes: bytes, results: results, progress: progress))
         DispatchQueue.concurrentPerform(iterations: workers) { k in
@@ -295,7 +295,7 @@ public struct ImportChecker: Sendable {
 }
 
 /// A counter shared by the workers of one check, for the progress bar.
-final class ManagedAtomicCounter: @unchecked Sendable {
+final class ProgressCounter: @unchecked Sendable {
     private var value = 0
     private let lock = NSLock()
 

@@ -42,14 +42,6 @@ public struct RelateTree: Sendable, Equatable {
         self.order = order
     }
 
-    /// The child named by `name`'s UTF-8 bytes.
-    @inline(__always) public func child(_ name: UnsafeBufferPointer<UInt8>) -> RelateTree? {
-        for key in order where key.utf8.count == name.count && key.utf8.elementsEqual(name) { return children[key] }
-        return nil
-    }
-
-    public var depth: Int { children.values.map { $0.depth + 1 }.max() ?? 0 }
-
     /// The subtree at `path`, if every step exists.
     public func subtree(_ path: [String]) -> RelateTree? {
         var node = self
@@ -59,8 +51,6 @@ public struct RelateTree: Sendable, Equatable {
         }
         return node
     }
-
-    public var pathCount: Int { children.isEmpty ? 1 : children.values.reduce(0) { $0 + $1.pathCount } }
 }
 
 /// A base type with its refinements: what a value of a field must be.

@@ -29,8 +29,6 @@ public final class JSONFileStore {
         self.lock = lock
     }
 
-    public var exists: Bool { version != nil }
-    public var count: Int { log.count }
 
     /// Opens the store; `writer` names the command when it means to write (it then
     /// waits up to `timeout` seconds for the lock and recovers an unfinished batch).
