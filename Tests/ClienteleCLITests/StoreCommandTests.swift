@@ -185,6 +185,28 @@ struct StoreCommandTests {
         try expectUnchanged(d, ["import", accounts, "--table", "organization", "--as", "carol"], exit: 1, mentions: "nothing was imported")
     }
 
+    @Test("rows without an id are numbered after the highest number in the store and in the file")
+    func importNumbering() throws {
+        let d = try demo()
+        #expect(try d.run(["customer", "add", "--as", "carol", "--table", "individual", "name=First"]).stdout.contains("P000001"))
+        let file = d.dir.appendingPathComponent("new.jsonl")
+        try """
+        {"team":"sales","table":"individual","fields":{"name":"No id","email":"Mixed@Example.COM"}}
+        {"id":"P000205","team":"sales","table":"individual","fields":{"name":"Given"}}
+        {"id":null,"team":"sales","table":"individual","fields":{"name":"Null id"}}
+        {"team":"sales","table":"organization","fields":{"name":"An organization"}}
+
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let imported = try d.run(["import", file.path, "--as", "carol"])
+        #expect(imported.exitCode == 0, "\(imported.stderr)")
+        for (id, name) in [("P000206", "No id"), ("P000205", "Given"), ("P000207", "Null id"), ("O000001", "An organization")] {
+            let shown = try d.run(["customer", "show", "--as", "carol", id])
+            #expect(shown.exitCode == 0 && shown.stdout.contains(#""name":"\#(name)""#), "\(id): \(shown.stdout)\(shown.stderr)")
+        }
+        #expect(try d.run(["customer", "show", "--as", "carol", "P000206"]).stdout.contains(#""email":"mixed@example.com""#), "stored normalised")
+        #expect(try d.run(["customer", "add", "--as", "carol", "--table", "individual", "name=Next"]).stdout.contains("P000208"))
+    }
+
     @Test("list and export show what the user may see, filtered, masked and arranged by views")
     func listAndExport() throws {
         let d = try demo()

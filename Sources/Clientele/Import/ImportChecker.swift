@@ -20,38 +20,52 @@ public struct ImportChecker: Sendable {
     public func check(_ bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat,
                       progress: ((Int) -> Void)? = nil) throws(ImportFileError) -> ImportReport {
         switch format {
-        case .jsonLines: return checkJSONLines(bytes, progress: progress)
+        case .jsonLines:
+            return checkJSONLines(bytes, progress: progress, keepRows: false).report
         case .csv: return try checkCSV(bytes, progress: progress, rows: nil)
         }
     }
 
-    /// A row that passed its own checks (ids and unique values across the file are
-    /// settled in the report), as the JSON record it stands for.
-    public typealias RowSink = (_ line: Int, _ record: UnsafeBufferPointer<UInt8>) -> Void
+    /// A row that passed its own checks, and where its JSON is: in the checked bytes
+    /// (JSON Lines) or in `CheckedFile.converted` (CSV rows, turned into JSON).
+    public struct CheckedRow: Sendable {
+        public var line: Int
+        public var offset: Int
+        public var length: Int
+        /// The validator the row was checked against (its team, table and package).
+        public var validator: Int
+        /// The id the row gives, if any.
+        public var id: String?
+    }
 
-    /// Checks like `check`, in one thread and in file order, handing every row that
-    /// passed its own checks to `rows`.
-    public func check(_ bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat, progress: ((Int) -> Void)? = nil,
-                      rows: @escaping RowSink) throws(ImportFileError) -> ImportReport {
+    /// What storing a file needs from the check: the report, and every row that
+    /// passed all checks (ids and unique values across the file included), in file order.
+    public struct CheckedFile: Sendable {
+        public var report: ImportReport
+        public var rows: [CheckedRow]
+        public var converted: [UInt8] = []
+    }
+
+    /// Checks like `check`, and keeps where every accepted row is, for storing them.
+    public func checkForStoring(_ bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat,
+                                progress: ((Int) -> Void)? = nil) throws(ImportFileError) -> CheckedFile {
+        var file: CheckedFile
         switch format {
         case .jsonLines:
-            let result = checkChunk(bytes, records: records, progress: { progress?($0) }, rows: rows)
-            var report = ImportReport()
-            report.rows = result.rows
-            var byLine = Dictionary(uniqueKeysWithValues: result.rejected.map { ($0.line, $0) })
-            var first: [String: Int] = [:]
-            for claim in result.claims {
-                if let earlier = first[claim.key] {
-                    byLine[claim.line, default: RejectedRow(line: claim.line, id: claim.id, problems: [])].problems.append(claim.problem(firstRow: earlier, records))
-                } else {
-                    first[claim.key] = claim.line
-                }
-            }
-            report.rejected = byLine.values.sorted { $0.line < $1.line }
-            return report
+            let (report, rows) = checkJSONLines(bytes, progress: progress, keepRows: true)
+            file = CheckedFile(report: report, rows: rows)
         case .csv:
-            return try checkCSV(bytes, progress: progress, rows: rows)
+            var converted: [UInt8] = []
+            var rows: [CheckedRow] = []
+            let report = try checkCSV(bytes, progress: progress) { line, record, validator, id in
+                rows.append(CheckedRow(line: line, offset: converted.count, length: record.count, validator: validator, id: id))
+                converted.append(contentsOf: record)
+            }
+            file = CheckedFile(report: report, rows: rows, converted: converted)
         }
+        let rejected = Set(file.report.rejected.map(\.line))
+        if !rejected.isEmpty { file.rows.removeAll { rejected.contains($0.line) } }
+        return file
     }
 
     /// A value that must not repeat across the file: a record id, or a unique field's value.
@@ -81,11 +95,13 @@ public struct ImportChecker: Sendable {
         var lines = 0
         var rejected: [RejectedRow] = []
         var claims: [Claim] = []
+        /// Rows that passed their own checks (lines and offsets within the chunk), when kept.
+        var accepted: [CheckedRow] = []
     }
 
     /// Rows are independent, so large files are checked in chunks on every core;
     /// ids and unique values are then settled in file order.
-    private func checkJSONLines(_ bytes: UnsafeBufferPointer<UInt8>, progress: ((Int) -> Void)?) -> ImportReport {
+    private func checkJSONLines(_ bytes: UnsafeBufferPointer<UInt8>, progress: ((Int) -> Void)?, keepRows: Bool) -> (report: ImportReport, rows: [CheckedRow]) {
         let workers = bytes.count < 4 << 20 ? 1 : self.workers
         var cuts = [0]
         for k in 1..<workers {
@@ -105,7 +121,7 @@ public struct ImportChecker: Sendable {
             let (bytes, results, progress) = shared.value
             let chunk = UnsafeBufferPointer(rebasing: bytes[bounds[k]..<bounds[k + 1]])
             let records = k == 0 ? records : records.copyForAnotherThread()
-            results[k] = checkChunk(chunk, records: records) { done in
+            results[k] = checkChunk(chunk, records: records, keepRows: keepRows) { done in
                 let total = doneBytes.add(done)
                 if k == 0 { progress?(total) }
             }
@@ -113,9 +129,19 @@ public struct ImportChecker: Sendable {
         var report = ImportReport()
         var byLine: [Int: RejectedRow] = [:]
         var claims: [Claim] = []
+        var rows: [CheckedRow] = []
         var lineOffset = 0
         for k in 0..<workers {
             report.rows += results[k].rows
+            if keepRows {
+                rows.reserveCapacity(rows.count + results[k].accepted.count)
+                for var row in results[k].accepted {
+                    row.line += lineOffset
+                    row.offset += bounds[k]
+                    rows.append(row)
+                }
+                results[k].accepted = []
+            }
             for var row in results[k].rejected {
                 row.line += lineOffset
                 byLine[row.line] = row
@@ -135,10 +161,10 @@ public struct ImportChecker: Sendable {
         }
         report.rejected = byLine.values.sorted { $0.line < $1.line }
         progress?(bytes.count)
-        return report
+        return (report, rows)
     }
 
-    private func checkChunk(_ bytes: UnsafeBufferPointer<UInt8>, records: RecordValidator, progress: (Int) -> Void, rows: RowSink? = nil) -> ChunkResult {
+    private func checkChunk(_ bytes: UnsafeBufferPointer<UInt8>, records: RecordValidator, keepRows: Bool, progress: (Int) -> Void) -> ChunkResult {
         var result = ChunkResult()
         var tape = JSONTape()
         var scratch = [Int32](repeating: -1, count: records.maximumSlotCount)
@@ -185,8 +211,9 @@ public struct ImportChecker: Sendable {
                 }
                 if !problems.isEmpty {
                     result.rejected.append(RejectedRow(line: lineNumber, id: id, problems: problems))
-                } else {
-                    rows?(lineNumber, line)
+                } else if keepRows {
+                    // A record without problems always has its validator.
+                    result.accepted.append(CheckedRow(line: lineNumber, offset: start, length: line.count, validator: outcome.validator!, id: id))
                 }
             }
         }
@@ -222,7 +249,10 @@ public struct ImportChecker: Sendable {
         return nil
     }
 
-    private func checkCSV(_ bytes: UnsafeBufferPointer<UInt8>, progress: ((Int) -> Void)?, rows: RowSink?) throws(ImportFileError) -> ImportReport {
+    /// A CSV row that passed its checks: its line, its JSON, its validator and its id.
+    typealias CSVRowSink = (_ line: Int, _ record: UnsafeBufferPointer<UInt8>, _ validator: Int, _ id: String?) -> Void
+
+    private func checkCSV(_ bytes: UnsafeBufferPointer<UInt8>, progress: ((Int) -> Void)?, rows: CSVRowSink?) throws(ImportFileError) -> ImportReport {
         var reader = CSVReader(bytes)
         var headerRecord: CSVReader.Record?
         do { headerRecord = try reader.next() } catch { throw ImportFileError(error.message, line: error.line, column: error.column) }
@@ -281,7 +311,7 @@ public struct ImportChecker: Sendable {
                         firstClaims[claim.key] = claim.line
                     }
                 }
-                if problems.isEmpty { rows?(row.line, buffer) }
+                if problems.isEmpty { rows?(row.line, buffer, index, id) }
                 }
             }
             if !problems.isEmpty {

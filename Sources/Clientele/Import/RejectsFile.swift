@@ -6,11 +6,12 @@ public enum RejectsFile {
         var out: [UInt8] = []
         switch format {
         case .jsonLines:
+            // Lines are found with memchr, and the scan stops after the last refused one.
+            guard let base = bytes.baseAddress, let last = lines.max() else { break }
             var number = 1
             var start = 0
-            while start < bytes.count {
-                var end = start
-                while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+            while start < bytes.count, number <= last {
+                let end = memchr(base + start, 0x0A, bytes.count - start).map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? bytes.count
                 if lines.contains(number) { out += bytes[start..<end]; out.append(0x0A) }
                 number += 1
                 start = end + 1

@@ -273,13 +273,25 @@ public final class DocumentLog {
             if buffer.count > 1 << 20 { try flush() }
             return Location(segment: writerSegment, offset: lineStart, length: Int32(length))
         }
+        // Ids are checked before they are written, so they need no escaping.
+        let putHead = Array("{\"batch\":\(batch),\"op\":\"put\",\"id\":\"".utf8)
+        let docHead = Array("\",\"doc\":".utf8)
         do {
             try produce({ id, document in
                 guard DocumentLog.isValidId(id) else { throw StoreError("'\(id)' is not a valid record id") }
-                var head = "{\"batch\":\(batch),\"op\":\"put\",\"id\":"
-                JSONValue.writeString(id, to: &head)
-                head += ",\"doc\":"
-                puts.append((id, try line(head, document)))
+                let lineStart = offset
+                buffer.append(contentsOf: putHead)
+                var id = id
+                id.withUTF8 { buffer.append(contentsOf: $0) }
+                buffer.append(contentsOf: docHead)
+                buffer.append(contentsOf: document)
+                buffer.append(UInt8(ascii: "}"))
+                buffer.append(0x0A)
+                let length = putHead.count + id.utf8.count + docHead.count + document.count + 1
+                offset += length + 1
+                count += 1
+                if buffer.count > 1 << 20 { try flush() }
+                puts.append((id, Location(segment: writerSegment, offset: lineStart, length: Int32(length))))
             }, { entry in
                 let text = Array(entry.jsonText.utf8)
                 try text.withUnsafeBufferPointer { logs.append(try line("{\"batch\":\(batch),\"op\":\"log\",\"entry\":", $0)) }
@@ -295,6 +307,7 @@ public final class DocumentLog {
         }
         writerSize = offset
         nextBatch += 1
+        index.reserveCapacity(index.count + puts.count)
         for (id, location) in puts { index[id] = location }
         logLocations.append(contentsOf: logs)
     }

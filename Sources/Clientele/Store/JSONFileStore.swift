@@ -135,6 +135,9 @@ public final class JSONFileStore {
         return numbering.format(n)
     }
 
+    /// The highest number in use after `prefix` (0 when none is).
+    public func highestNumber(prefix: String) -> Int { numbers[prefix] ?? 0 }
+
     public func document(_ id: String) throws(StoreError) -> JSONValue? {
         try log.document(id)
     }
