@@ -2,19 +2,42 @@ import ArgumentParser
 import Clientele
 import Foundation
 
-/// The config, the store's customers in an access table, and the policy.
+/// The config, the customers in an access table (the store's, or a file's), and the policy.
 struct AccessSession {
     let config: CompiledConfig
     let customers: CustomerTable
+    /// What a customer id that is not found is missing from, for messages.
+    let source: String
     var policy: AccessPolicy { config.access }
 
-    init(_ options: StoreOptions) throws {
-        let (config, store) = try options.open(writer: nil)
-        self.config = config
-        do { customers = try store.customerTable(for: config.access) } catch {
-            Terminal.error(error.message)
+    init(_ options: StoreOptions, customers file: CustomerFileOption) throws {
+        guard let path = file.customers else {
+            let (config, store) = try options.open(writer: nil)
+            self.config = config
+            source = "stored customer"
+            do { customers = try store.customerTable(for: config.access) } catch {
+                Terminal.error(error.message)
+                throw ExitCode(1)
+            }
+            return
+        }
+        // Customers from a file: the rules decide over data that is not stored (yet).
+        config = try options.config.compile(format: .text)
+        let mapped: MappedFile
+        do { mapped = try MappedFile(path: path) } catch {
+            Terminal.error(error.description)
             throw ExitCode(1)
         }
+        let table = config.access.makeCustomerTable()
+        var skipped: [Int] = []
+        table.addJSONLines(mapped.bytes) { skipped.append($0) }
+        if let first = skipped.first {
+            let more = skipped.count > 1 ? " (and \(skipped.count - 1) more \(skipped.count == 2 ? "row" : "rows"))" : ""
+            Terminal.error("\(path): row \(first): expected a customer, a JSON object with a text \"id\"\(more)")
+            throw ExitCode(1)
+        }
+        customers = table
+        source = "customer in \(path)"
     }
 
     func user(_ id: String) throws -> Int {
@@ -41,12 +64,20 @@ struct AccessSession {
     }
 }
 
+/// `--customers FILE`: decide over the customers of a JSON Lines file instead of the store's.
+struct CustomerFileOption: ParsableArguments {
+    @Option(help: ArgumentHelp("Decide over the customers of this JSON Lines file (stored documents or import rows) instead of the store's.",
+                               valueName: "file"))
+    var customers: String?
+}
+
 struct CanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "can",
         abstract: "Decide whether USER may take ACTION on CUSTOMER (exit 0 allowed, 3 denied); --batch FILE decides JSON Lines.")
 
     @OptionGroup var options: StoreOptions
+    @OptionGroup var customerFile: CustomerFileOption
     @Argument(help: "USER ACTION CUSTOMER") var request: [String] = []
     @Option(help: "JSON Lines of {\"user\",\"action\",\"customer\"}; each line is written back with \"allowed\" and \"rule\".") var batch: String?
     @Flag(help: "Name the deciding rule and where it is written, or what would have allowed it.") var explain = false
@@ -57,7 +88,7 @@ struct CanCommand: ParsableCommand {
     }
 
     func run() throws {
-        let session = try AccessSession(options)
+        let session = try AccessSession(options, customers: customerFile)
         if let batch { return try runBatch(session, batch) }
         let (u, a, c) = (try session.user(request[0]), try AccessSession.action(request[1]), try session.customer(request[2]))
         let e = session.policy.explain(user: u, action: a, customer: c, in: session.customers)
@@ -95,7 +126,7 @@ struct CanCommand: ParsableCommand {
             let customer = r["customer"]?.stringValue.flatMap(session.customers.index(of:))
             guard let user, let action, let customer else {
                 let what = user == nil ? "no user \(r["user"]?.jsonText ?? "null")" : action == nil ? "no action \(r["action"]?.jsonText ?? "null")"
-                    : "no stored customer \(r["customer"]?.jsonText ?? "null")"
+                    : "no \(session.source) \(r["customer"]?.jsonText ?? "null")"
                 members.removeAll { ["allowed", "rule", "error"].contains($0.0) }
                 members += [("allowed", .bool(false)), ("rule", .null), ("error", .string("there is \(what)"))]
                 out += JSONValue.object(members).jsonText + "\n"
@@ -110,7 +141,7 @@ struct CanCommand: ParsableCommand {
         }
         Terminal.out(out)
         if failed > 0 {
-            Terminal.err("\(failed) \(failed == 1 ? "request names" : "requests name") no user, action or stored customer (see \"error\")\n")
+            Terminal.err("\(failed) \(failed == 1 ? "request names" : "requests name") no user, action or \(session.source) (see \"error\")\n")
             throw ExitCode(1)
         }
     }
@@ -122,12 +153,13 @@ struct WhoCanCommand: ParsableCommand {
         abstract: "Every user who may take ACTION on CUSTOMER, each with the deciding rule; exact, never truncated.")
 
     @OptionGroup var options: StoreOptions
+    @OptionGroup var customerFile: CustomerFileOption
     @Argument(help: "The action.") var action: String
     @Argument(help: "The customer's id.") var customer: String
     @Option(help: "text or json") var format: OutputFormat = .text
 
     func run() throws {
-        let session = try AccessSession(options)
+        let session = try AccessSession(options, customers: customerFile)
         let list = session.policy.whoCan(try AccessSession.action(action), customer: try session.customer(customer), in: session.customers)
         let ids = session.policy.org.userIds
         switch format {
@@ -147,13 +179,14 @@ struct VisibleCommand: ParsableCommand {
         abstract: "Every customer USER may take the action on (default view).")
 
     @OptionGroup var options: StoreOptions
+    @OptionGroup var customerFile: CustomerFileOption
     @Argument(help: "The user.") var user: String
     @Option(help: "The action (default view).") var action: String = "view"
     @Flag(help: "Print only how many.") var count = false
     @Option(help: "text or json") var format: OutputFormat = .text
 
     func run() throws {
-        let session = try AccessSession(options)
+        let session = try AccessSession(options, customers: customerFile)
         let list = session.policy.visible(user: try session.user(user), action: try AccessSession.action(action),
                                           in: session.customers, index: CustomerIndex(session.customers))
         let ids = list.map { session.customers.ids[$0] }

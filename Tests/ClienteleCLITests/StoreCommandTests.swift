@@ -118,6 +118,27 @@ struct StoreCommandTests {
         #expect(try d.run(["can", "--batch", requests.path]).stdout == #"{"user":"bob","action":"edit","customer":"P000001","allowed":true,"rule":"default.owner"}"# + "\n"
                 + #"{"user":"erin","action":"view","customer":"P000001","allowed":false,"rule":null}"# + "\n")
 
+        // --customers FILE: the same decisions over customers that are not stored.
+        let file = d.dir.appendingPathComponent("candidates.jsonl")
+        try """
+        {"id":"X1","team":"sales","table":"individual","account_executive":"erin","fields":{"name":"Not stored"}}
+
+        {"id":"P000001","team":"sales","table":"individual","account_executive":"erin","fields":{"name":"Changed owner"}}
+
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let fromFile = try d.run(["can", "--batch", requests.path, "--customers", file.path])
+        #expect(fromFile.exitCode == 0 && fromFile.stdout == #"{"user":"bob","action":"edit","customer":"P000001","allowed":false,"rule":null}"# + "\n"
+                + #"{"user":"erin","action":"view","customer":"P000001","allowed":true,"rule":"default.owner"}"# + "\n", "\(fromFile.stderr)")
+        #expect(try d.run(["visible", "erin", "--customers", file.path]).stdout == "X1\nP000001\n")
+        #expect(try d.run(["can", "frank", "view", "X1", "--customers", file.path]).stdout == "allowed (rule 'default.manager')\n")
+        let missing = try d.run(["can", "--batch", requests.path, "--customers", d.dir.appendingPathComponent("requests.jsonl").path])
+        #expect(missing.exitCode == 1 && missing.stderr.contains("requests.jsonl: row 1: expected a customer"), "requests are not customers: \(missing.stderr)")
+        let unknown = try d.run(["can", "--batch", requests.path, "--customers", d.dir.appendingPathComponent("none.jsonl").path])
+        #expect(unknown.exitCode == 1 && unknown.stderr.contains("none.jsonl"))
+        try #"{"user":"bob","action":"view","customer":"P000002"}"#.write(to: requests, atomically: true, encoding: .utf8)
+        let notInFile = try d.run(["can", "--batch", requests.path, "--customers", file.path])
+        #expect(notInFile.exitCode == 1 && notInFile.stdout.contains(#""error":"there is no customer in "#), "\(notInFile.stdout)")
+
         let log = try d.run(["log", "P000001"])
         #expect(log.stdout == "2026-11-23T10:00:00Z  bob  create  P000001  name: null -> \"Li Wang\"; level: null -> \"A\"\n")
         #expect(try d.run(["log", "--type", "apply"]).stdout == "2026-11-23T10:00:00Z  carol  apply\n")

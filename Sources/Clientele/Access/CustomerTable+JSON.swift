@@ -6,14 +6,16 @@ import Darwin
 
 /// Fills a customer table from records in the import / store shape (JSON Lines).
 extension CustomerTable {
-    /// Adds every line of `bytes` that is a JSON object with an `id`; lines that are
-    /// not are skipped (validation is the record validators' job, not this one's).
-    /// Returns how many customers were added.
+    /// Adds every line of `bytes` that is a JSON object with an `id`; other lines
+    /// that are not blank are skipped (validation is the record validators' job, not
+    /// this one's) and handed to `skipped` by their 1-based line number. Returns how
+    /// many customers were added.
     @discardableResult
-    public func addJSONLines(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+    public func addJSONLines(_ bytes: UnsafeBufferPointer<UInt8>, skipped: ((Int) -> Void)? = nil) -> Int {
         var tape = JSONTape()
         var added = 0
         var start = 0
+        var line = 0
         while start < bytes.count {
             var end = start
             if let found = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) {
@@ -22,7 +24,13 @@ extension CustomerTable {
                 end = bytes.count
             }
             defer { start = end + 1 }
-            if addDocument(UnsafeBufferPointer(rebasing: bytes[start..<end]), tape: &tape) { added += 1 }
+            line += 1
+            let record = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            if addDocument(record, tape: &tape) {
+                added += 1
+            } else if let skipped, !record.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+                skipped(line)
+            }
         }
         return added
     }
