@@ -1,25 +1,30 @@
+import Foundation
+
 /// Customers held in memory for access checks, one column per attribute, ids
 /// interned to indexes. The store fills it; tests and `clientele test` build it
 /// from records. Only the fields that the access rules read are kept.
 public final class CustomerTable: @unchecked Sendable {
-    public private(set) var ids: [String] = []
-    var idIndex: [String: Int32] = [:]
-    public private(set) var team: [Int32] = []
-    public private(set) var table: [UInt8] = []
-    public private(set) var package: [Int32] = []
-    public private(set) var accountExecutive: [Int32] = []
-    public private(set) var serviceRep: [Int32] = []
-    public private(set) var pool: [Int32] = []
-    public private(set) var previousAccountExecutive: [Int32] = []
-    public private(set) var sharedUsers = ListColumn()
-    public private(set) var sharedDepartments = ListColumn()
-    public private(set) var sharedRoles = ListColumn()
-    public private(set) var followers = ListColumn()
-    public private(set) var tags = StringListColumn()
+    public internal(set) var ids: [String] = []
+    /// id -> row, kept up to date by `append`; nil after rows were restored or
+    /// removed in bulk, and then built again on first use.
+    private var idIndexStorage: [String: Int32]? = [:]
+    private let idIndexLock = NSLock()
+    public internal(set) var team: [Int32] = []
+    public internal(set) var table: [UInt8] = []
+    public internal(set) var package: [Int32] = []
+    public internal(set) var accountExecutive: [Int32] = []
+    public internal(set) var serviceRep: [Int32] = []
+    public internal(set) var pool: [Int32] = []
+    public internal(set) var previousAccountExecutive: [Int32] = []
+    public internal(set) var sharedUsers = ListColumn()
+    public internal(set) var sharedDepartments = ListColumn()
+    public internal(set) var sharedRoles = ListColumn()
+    public internal(set) var followers = ListColumn()
+    public internal(set) var tags = StringListColumn()
     /// Times in seconds since 1970 (nan when not set): claimed_at, returned_at, last_followup_at, created_at, modified_at.
-    public private(set) var times: [[Double]] = Array(repeating: [], count: CustomerTable.timeKeys.count)
+    public internal(set) var times: [[Double]] = Array(repeating: [], count: CustomerTable.timeKeys.count)
     /// Field values the rules read, by field slot.
-    public private(set) var fields: [[FieldValue]]
+    public internal(set) var fields: [[FieldValue]]
     public let fieldSlots: [String: Int]
     let fieldSlotTable: ByteKeyTable
 
@@ -72,7 +77,24 @@ public final class CustomerTable: @unchecked Sendable {
 
     public var count: Int { ids.count }
 
-    public func index(of id: String) -> Int? { idIndex[id].map(Int.init) }
+    public func index(of id: String) -> Int? {
+        idIndexLock.lock()
+        defer { idIndexLock.unlock() }
+        if idIndexStorage == nil {
+            var index: [String: Int32] = [:]
+            index.reserveCapacity(ids.count)
+            for (c, id) in ids.enumerated() { index[id] = Int32(c) }
+            idIndexStorage = index
+        }
+        return idIndexStorage![id].map(Int.init)
+    }
+
+    /// Forgets the id index after the rows changed in bulk; `index(of:)` builds it again.
+    func invalidateIdIndex() {
+        idIndexLock.lock()
+        idIndexStorage = nil
+        idIndexLock.unlock()
+    }
 
     /// A customer as plain values, before interning.
     public struct Record: Sendable {
@@ -119,7 +141,7 @@ public final class CustomerTable: @unchecked Sendable {
                 sharedRoles sr: [Int32], followers f: [Int32], tags tg: [String], times tm: [Double], fields fv: [FieldValue]) -> Int {
         let c = ids.count
         ids.append(id)
-        idIndex[id] = Int32(c)
+        idIndexStorage?[id] = Int32(c)
         team.append(t)
         table.append(tb)
         package.append(p)

@@ -33,6 +33,20 @@ public final class DocumentLog {
         var segment: Int32
         var offset: Int
         var length: Int32
+
+        /// Whether the line was written before `position`.
+        func isBefore(_ position: Position) -> Bool {
+            segment < position.segment || (segment == position.segment && offset < position.offset)
+        }
+    }
+
+    /// A place in the log just after a batch's commit line: what a snapshot kept
+    /// beside the log was made from.
+    public struct Position: Sendable, Equatable {
+        public var segment: Int32
+        public var offset: Int
+        /// The batch whose commit line ends here (0 for the start of an empty log).
+        public var batch: Int
     }
 
     public let directory: String
@@ -44,6 +58,8 @@ public final class DocumentLog {
     private var writerSegment: Int32 = 0
     private var writerSize = 0
     private var nextBatch = 1
+    /// Just after the last committed batch.
+    public private(set) var end = Position(segment: 1, offset: 0, batch: 0)
     /// Bytes cut off the end of the log when it was opened (an unfinished batch).
     public private(set) var recoveredBytes = 0
 
@@ -108,6 +124,8 @@ public final class DocumentLog {
         let file: MappedFile
         do { file = try MappedFile(path: path(segment)) } catch { throw StoreError(error.description) }
         let bytes = file.bytes
+        // Documents are about a kilobyte each: room for them up front saves growing the index many times.
+        index.reserveCapacity(index.count + bytes.count / 1_024)
         var pending: [(op: UInt8, id: String, offset: Int, length: Int)] = []   // op: 0 put, 1 delete, 2 log
         var pendingBatch = -1
         var committedEnd = 0
@@ -137,6 +155,7 @@ public final class DocumentLog {
                 pendingBatch = -1
                 committedEnd = newline + 1
                 nextBatch = max(nextBatch, header.batch + 1)
+                end = Position(segment: segment, offset: committedEnd, batch: header.batch)
             } else {
                 pending.append((header.isLog ? 2 : header.isDelete ? 1 : 0, header.id, start, newline - start))
             }
@@ -227,6 +246,7 @@ public final class DocumentLog {
         }
         writerSize += bytes.count
         nextBatch += 1
+        end = Position(segment: writerSegment, offset: writerSize, batch: batch)
         for line in lines {
             switch line.op {
             case .put(let id, _): index[id] = Location(segment: writerSegment, offset: line.offset, length: Int32(line.length))
@@ -307,6 +327,7 @@ public final class DocumentLog {
         }
         writerSize = offset
         nextBatch += 1
+        end = Position(segment: writerSegment, offset: writerSize, batch: batch)
         index.reserveCapacity(index.count + puts.count)
         for (id, location) in puts { index[id] = location }
         logLocations.append(contentsOf: logs)
@@ -318,12 +339,23 @@ public final class DocumentLog {
         return try line(at: location)["doc"]
     }
 
-    /// Calls `body` with the bytes of every current document, in log order.
-    public func forEachDocument(_ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
-        let locations = index.values.sorted { ($0.segment, $0.offset) < ($1.segment, $1.offset) }
+    /// Calls `body` with the bytes of every current document, in log order; with
+    /// `position`, only of those written after it.
+    public func forEachDocument(after position: Position? = nil, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
+        var locations: [Location]
+        if let position {
+            locations = try idsWritten(after: position).compactMap { id in index[id].flatMap { $0.isBefore(position) ? nil : $0 } }
+        } else {
+            locations = Array(index.values)
+        }
+        locations.sort { ($0.segment, $0.offset) < ($1.segment, $1.offset) }
         var mapped: [Int32: MappedFile] = [:]
         let marker = Array(",\"doc\":".utf8)
+        var previous: Location?
         for location in locations {
+            // An id written twice since `position` is listed twice, at its one current place.
+            if let p = previous, p.segment == location.segment, p.offset == location.offset { continue }
+            previous = location
             if mapped[location.segment] == nil {
                 do { mapped[location.segment] = try MappedFile(path: path(location.segment)) } catch { throw StoreError(error.description) }
             }
@@ -335,6 +367,44 @@ public final class DocumentLog {
             guard k + marker.count < line.count else { continue }
             body(UnsafeBufferPointer(rebasing: line[(k + marker.count)..<(line.count - 1)]))
         }
+    }
+
+    /// The ids put or deleted after `position` (a commit boundary), from the heads
+    /// of the lines written since: as many as were written, not as many as are stored.
+    public func idsWritten(after position: Position) throws(StoreError) -> [String] {
+        var ids: [String] = []
+        guard position != end else { return ids }
+        for segment in position.segment...end.segment {
+            let file: MappedFile
+            do { file = try MappedFile(path: path(segment)) } catch { throw StoreError(error.description) }
+            let bytes = file.bytes
+            var start = segment == position.segment ? position.offset : 0
+            let stop = segment == end.segment ? min(end.offset, bytes.count) : bytes.count
+            while start < stop, let found = memchr(bytes.baseAddress! + start, 0x0A, stop - start) {
+                let newline = bytes.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                if let header = LineHeader(UnsafeBufferPointer(rebasing: bytes[start..<newline])), header.commit == nil, !header.isLog {
+                    ids.append(header.id)
+                }
+                start = newline + 1
+            }
+        }
+        return ids
+    }
+
+    /// Whether `position` is the end of a committed batch of this log: the commit
+    /// line of its batch ends right there, at or before the end of the log.
+    public func isCommitBoundary(_ position: Position) -> Bool {
+        guard position.segment < end.segment || (position.segment == end.segment && position.offset <= end.offset) else { return false }
+        if position.offset == 0 { return position.batch == 0 && position.segment == 1 }
+        let expected = Array("{\"batch\":\(position.batch),\"commit\":".utf8)
+        // The commit line, and the newline before it unless it starts the segment.
+        let window = min(position.offset, expected.count + 25)
+        guard let fd = try? reader(position.segment) else { return false }
+        var buffer = [UInt8](repeating: 0, count: window)
+        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, window, off_t(position.offset - window)) }
+        guard n == window, buffer.last == 0x0A, let open = buffer.lastIndex(of: UInt8(ascii: "{")) else { return false }
+        let startsLine = open > 0 ? buffer[open - 1] == 0x0A : window == position.offset
+        return startsLine && buffer[open...].starts(with: expected)
     }
 
     /// Every log entry, oldest first; with `containing`, only the entries whose

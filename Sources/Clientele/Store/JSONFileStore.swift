@@ -47,10 +47,7 @@ public final class JSONFileStore {
         let log = try DocumentLog.open(directory: path + "/data", recover: writer != nil)
         let store = JSONFileStore(path: path, log: log, lock: lock)
         try store.loadVersion()
-        for id in log.ids {
-            let prefix = String(id.prefix { !$0.isNumber })
-            if let n = Int(id.dropFirst(prefix.count)) { store.numbers[prefix] = max(store.numbers[prefix] ?? 0, n) }
-        }
+        for id in log.index.keys { store.noteNumber(id) }
         return store
     }
 
@@ -135,6 +132,24 @@ public final class JSONFileStore {
         return numbering.format(n)
     }
 
+    /// Keeps `numbers` up to date with an id in use: letters, then a number (P000042).
+    private func noteNumber(_ id: String) {
+        var id = id
+        let parsed: (prefix: String, number: Int)? = id.withUTF8 { b in
+            var k = 0
+            while k < b.count, !ValueFormats.isDigit(b[k]) { k += 1 }
+            guard k < b.count, b.count - k <= 18 else { return nil }
+            var n = 0
+            for j in k..<b.count {
+                guard ValueFormats.isDigit(b[j]) else { return nil }
+                n = n * 10 + Int(b[j] - 0x30)
+            }
+            return (String(decoding: UnsafeBufferPointer(rebasing: b[..<k]), as: UTF8.self), n)
+        }
+        guard let parsed, parsed.number > numbers[parsed.prefix, default: 0] else { return }
+        numbers[parsed.prefix] = parsed.number
+    }
+
     /// The highest number in use after `prefix` (0 when none is).
     public func highestNumber(prefix: String) -> Int { numbers[prefix] ?? 0 }
 
@@ -150,19 +165,48 @@ public final class JSONFileStore {
     public func contains(_ id: String) -> Bool { log.contains(id) }
 
     /// Every customer, loaded into a table for the access engine.
+    ///
+    /// The table of the policy's own columns is also kept beside the log
+    /// (`index/customers.bin`), so that opening a large store reads it back instead
+    /// of parsing every document: the documents written since are applied on top,
+    /// and the snapshot is written again when it is missing, made for another config
+    /// (other users, fields, ...), damaged, or far behind the log.
     public func customerTable(for policy: AccessPolicy, fieldIdentities: [String]? = nil) throws(StoreError) -> CustomerTable {
         let table = CustomerTable(org: policy.org, fieldIdentities: fieldIdentities ?? policy.fieldIdentities)
-        try log.forEachDocument { table.addDocument($0) }
-        return table
+        guard fieldIdentities == nil || fieldIdentities == policy.fieldIdentities else {
+            try log.forEachDocument { table.addDocument($0) }
+            return table
+        }
+        let key = table.layoutKey
+        let snapshot = SnapshotFile(path: path + "/index/customers.bin")
+        let restored = snapshot.read(key: key) { body, position -> (CustomerTable, DocumentLog.Position)? in
+            guard log.isCommitBoundary(position),
+                  let table = CustomerTable.restore(body, org: policy.org, fieldIdentities: policy.fieldIdentities) else { return nil }
+            return (table, position)
+        }
+        guard let (base, position) = restored else {
+            try log.forEachDocument { table.addDocument($0) }
+            snapshot.save(key: key, position: log.end, body: table.snapshot())
+            return table
+        }
+        guard position != log.end else { return base }
+        // Rows put again or deleted since the snapshot are dropped, then whatever was written since is added.
+        let written = try log.idsWritten(after: position)
+        let touched = Set(written)
+        let dropped = touched.isEmpty ? [] : (0..<base.count).filter { touched.contains(base.ids[$0]) }
+        // A few rows are taken out in place (each moves the rows after it); more, by copying the rest.
+        let inPlace = dropped.count <= 16
+        let current = inPlace ? base : base.keepingRows { !touched.contains(base.ids[$0]) }
+        if inPlace { base.removeRows(dropped) }
+        try log.forEachDocument(after: position) { current.addDocument($0) }
+        if written.count > 1_000 + current.count / 16 { snapshot.save(key: key, position: log.end, body: current.snapshot()) }
+        return current
     }
 
     /// Commits documents and log entries as one batch; all or nothing.
     public func commit(_ operations: [DocumentLog.Operation]) throws(StoreError) {
         try log.commit(operations)
-        for case .put(let id, _) in operations {
-            let prefix = String(id.prefix { !$0.isNumber })
-            if let n = Int(id.dropFirst(prefix.count)) { numbers[prefix] = max(numbers[prefix] ?? 0, n) }
-        }
+        for case .put(let id, _) in operations { noteNumber(id) }
     }
 }
 

@@ -1,0 +1,87 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Bytes kept beside the document log that were derived from it up to a position
+/// (the access columns of every customer), so that opening need not parse every
+/// document again. A cache, never the truth: it is used only when its layout key,
+/// its checksum and its log position all check out, and it is rebuilt otherwise.
+///
+///     CLIENTELE SNAPSHOT 1\n
+///     key length, key (UTF-8)
+///     segment, offset, batch    (the log position)
+///     body length, checksum, body
+///
+/// Integers are 8 bytes, in the machine's byte order. It is written to a temporary
+/// file and renamed into place, so a reader sees a whole snapshot or the old one.
+struct SnapshotFile {
+    let path: String
+
+    static let magic = Array("CLIENTELE SNAPSHOT 1\n".utf8)
+
+    /// Calls `body` with the snapshot's body and position when the file is whole and
+    /// was made for `key`; nil when there is none or it does not check out.
+    func read<R>(key: String, _ body: (UnsafeRawBufferPointer, DocumentLog.Position) -> R?) -> R? {
+        guard let file = try? MappedFile(path: path) else { return nil }
+        let bytes = UnsafeRawBufferPointer(file.bytes)
+        var r = SnapshotReader(bytes)
+        guard bytes.starts(with: Self.magic) else { return nil }
+        r.offset = Self.magic.count
+        guard let keyLength = r.int(), keyLength >= 0, keyLength <= bytes.count - r.offset else { return nil }
+        let keyBytes = UnsafeRawBufferPointer(rebasing: bytes[r.offset..<(r.offset + keyLength)])
+        guard keyBytes.elementsEqual(key.utf8) else { return nil }
+        r.offset += keyLength
+        guard let segment = r.int(), let offset = r.int(), let batch = r.int(), let length = r.int(), let checksum: [UInt64] = r.raw(1),
+              let s = Int32(exactly: segment), length == bytes.count - r.offset else { return nil }
+        let content = UnsafeRawBufferPointer(rebasing: bytes[r.offset...])
+        guard Self.checksum(content) == checksum[0] else { return nil }
+        return body(content, DocumentLog.Position(segment: s, offset: offset, batch: batch))
+    }
+
+    /// Writes a snapshot; false when it could not (a store on a read-only disk still works, only slower).
+    @discardableResult
+    func save(key: String, position: DocumentLog.Position, body: [UInt8]) -> Bool {
+        var w = SnapshotWriter()
+        w.bytes = Self.magic
+        w.string(key)
+        w.int(Int(position.segment))
+        w.int(position.offset)
+        w.int(position.batch)
+        w.int(body.count)
+        w.raw([body.withUnsafeBytes(Self.checksum)])
+        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        if !directory.isEmpty { mkdir(directory, 0o755) }
+        let temporary = path + ".\(getpid()).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return false }
+        let written = Self.writeAll(fd, w.bytes) && Self.writeAll(fd, body)
+        close(fd)
+        guard written, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            return false
+        }
+        return true
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return false }
+            done += n
+        }
+        return true
+    }
+
+    /// FNV-1a over 8-byte words, then the last bytes one by one.
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0xcbf29ce484222325
+        let words = bytes.count / 8
+        for k in 0..<words { h = (h ^ bytes.loadUnaligned(fromByteOffset: k * 8, as: UInt64.self)) &* 0x100000001b3 }
+        for k in (words * 8)..<bytes.count { h = (h ^ UInt64(bytes[k])) &* 0x100000001b3 }
+        return h
+    }
+}
