@@ -206,6 +206,32 @@ struct StoreCommandTests {
         try expectUnchanged(d, ["import", accounts, "--table", "organization", "--as", "carol"], exit: 1, mentions: "nothing was imported")
     }
 
+    @Test("on a terminal, import shows a progress bar, checking then storing, and clears it",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1) for a terminal"))
+    func progressBar() throws {
+        let d = try demo()
+        let command = [CLI.binary.path, "import", d.dir.appendingPathComponent("accounts.csv").path, "--table", "organization",
+                       "--as", "carol", "--config", d.config].map { "'\($0)'" }.joined(separator: " ")
+        // script(1) runs the command on a pseudo-terminal; its output is what the terminal showed.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", command, "/dev/null"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let shown = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(shown)")
+        #expect(shown.contains("] 50%") && shown.contains("] 100%"), "\(shown.debugDescription)")
+        #expect(shown.contains("\r\u{1B}[K"), "the bar is cleared")
+        #expect(shown.contains("imported 5 customers"))
+        // Not on a terminal: no bar.
+        let plain = try d.run(["import", d.dir.appendingPathComponent("accounts.csv").path, "--table", "organization", "--as", "carol"])
+        #expect(!plain.stderr.contains("%"), "\(plain.stderr)")
+    }
+
     @Test("rows without an id are numbered after the highest number in the store and in the file")
     func importNumbering() throws {
         let d = try demo()

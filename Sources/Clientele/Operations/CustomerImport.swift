@@ -30,7 +30,9 @@ public struct CustomerImport {
         let config = operations.config
         let store = operations.store
         let u = try operations.user(actor)
-        var file = try ImportChecker(records: config.records, defaults: defaults).checkForStoring(bytes, format: format, progress: progress)
+        // Progress in bytes of the file: checking is the first half, storing the second.
+        var file = try ImportChecker(records: config.records, defaults: defaults)
+            .checkForStoring(bytes, format: format, progress: progress.map { report in { report($0 / 2) } })
         var rejected = Dictionary(uniqueKeysWithValues: file.report.rejected.map { ($0.line, $0) })
         let assigned = assignIds(&file.rows, rejected: &rejected)
         let rows = file.rows
@@ -38,6 +40,7 @@ public struct CustomerImport {
         var refusedByRules = 0
         var stored: [String] = []
         var refused = false
+        var built = 0
 
         /// With `storing` false nothing is put: the rules run for the report alone.
         func buildAll(_ input: UnsafeBufferPointer<UInt8>, storing: Bool, _ put: (String, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
@@ -52,6 +55,8 @@ public struct CustomerImport {
                     for (id, range) in chunk.stored { try put(id, UnsafeBufferPointer(rebasing: documents[range])) }
                 }
                 stored += chunk.stored.map(\.id)
+                built += chunk.stored.count + chunk.refusals.count
+                progress?(bytes.count / 2 + bytes.count / 2 * built / max(rows.count, 1))
             }
         }
         try file.converted.withUnsafeBufferPointer { converted in
