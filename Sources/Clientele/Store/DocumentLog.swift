@@ -339,15 +339,19 @@ public final class DocumentLog {
         return try line(at: location)["doc"]
     }
 
-    /// Calls `body` with the bytes of every current document, in log order; with
-    /// `position`, only of those written after it.
-    public func forEachDocument(after position: Position? = nil, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
-        var locations: [Location]
-        if let position {
-            locations = try idsWritten(after: position).compactMap { id in index[id].flatMap { $0.isBefore(position) ? nil : $0 } }
-        } else {
-            locations = Array(index.values)
-        }
+    /// Calls `body` with the bytes of every current document, in log order.
+    public func forEachDocument(_ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
+        try forEachDocument(at: Array(index.values), body)
+    }
+
+    /// Calls `body` with the bytes of the current documents among `ids` (from
+    /// `idsWritten(after: position)`) that were written after `position`, in log order.
+    public func forEachDocument(of ids: [String], writtenAfter position: Position, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
+        try forEachDocument(at: ids.compactMap { id in index[id].flatMap { $0.isBefore(position) ? nil : $0 } }, body)
+    }
+
+    private func forEachDocument(at locations: [Location], _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
+        var locations = locations
         locations.sort { ($0.segment, $0.offset) < ($1.segment, $1.offset) }
         var mapped: [Int32: MappedFile] = [:]
         let marker = Array(",\"doc\":".utf8)

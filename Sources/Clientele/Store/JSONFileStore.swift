@@ -198,7 +198,7 @@ public final class JSONFileStore {
         let inPlace = dropped.count <= 16
         let current = inPlace ? base : base.keepingRows { !touched.contains(base.ids[$0]) }
         if inPlace { base.removeRows(dropped) }
-        try log.forEachDocument(after: position) { current.addDocument($0) }
+        try log.forEachDocument(of: written, writtenAfter: position) { current.addDocument($0) }
         if written.count > 1_000 + current.count / 16 { snapshot.save(key: key, position: log.end, body: current.snapshot()) }
         return current
     }
