@@ -48,26 +48,6 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
-struct ApplyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "apply",
-        abstract: "Create the store the config names and record the config as its first version.")
-
-    @OptionGroup var options: StoreOptions
-    @Option(name: .customLong("as"), help: "Who applies (recorded in the log).") var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "admin"
-
-    func run() throws {
-        let (config, store) = try options.open(writer: "clientele apply")
-        do {
-            try store.applyFirst(config, files: ConfigLoader.configFiles(in: config.directory), by: actor, at: options.time)
-        } catch {
-            Terminal.error(error.message)
-            throw ExitCode(1)
-        }
-        Terminal.out("applied config version 1 to \(store.path)\n")
-    }
-}
-
 /// FIELD=VALUE arguments.
 func assignments(_ arguments: [String]) throws -> [(String, String)] {
     try arguments.map { argument in

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import Synchronization
 
 /// Documents kept as an append-only log of JSON Lines segments (`data/000001.jsonl`,
 /// readable with jq). A write is a batch: one line per operation, then a commit line,
@@ -350,6 +351,27 @@ public final class DocumentLog {
         try forEachDocument(at: ids.compactMap { id in index[id].flatMap { $0.isBefore(position) ? nil : $0 } }, body)
     }
 
+    /// Calls `body` with the bytes of every current document, split between
+    /// `workers` threads (each a contiguous share of the log, in order); `body`
+    /// gets the worker's number and must be safe to call from several threads at once.
+    public func forEachDocumentConcurrently(workers: Int, _ body: @Sendable (Int, UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
+        var locations = Array(index.values)
+        locations.sort { ($0.segment, $0.offset) < ($1.segment, $1.offset) }
+        let workers = max(1, min(workers, locations.count))
+        let shares = (0..<workers).map { w in Array(locations[(locations.count * w / workers)..<(locations.count * (w + 1) / workers)]) }
+        let failures = Mutex<StoreError?>(nil)
+        // The walk only reads: mapped segment files, and no state that changes.
+        nonisolated(unsafe) let log = self
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            do throws(StoreError) {
+                try log.forEachDocument(at: shares[w]) { body(w, $0) }
+            } catch {
+                failures.withLock { $0 = error }
+            }
+        }
+        if let failure = failures.withLock({ $0 }) { throw failure }
+    }
+
     private func forEachDocument(at locations: [Location], _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
         var locations = locations
         locations.sort { ($0.segment, $0.offset) < ($1.segment, $1.offset) }
@@ -414,6 +436,19 @@ public final class DocumentLog {
     /// Every log entry, oldest first; with `containing`, only the entries whose
     /// text holds those bytes are parsed (finding the applied versions among imports
     /// that name a million customers).
+    /// The newest log entry whose line holds `needle`, reading from the end.
+    public func lastLogEntry(containing needle: String) throws(StoreError) -> JSONValue? {
+        let pattern = Array(needle.utf8)
+        for location in logLocations.reversed() {
+            let fd = try reader(location.segment)
+            var buffer = [UInt8](repeating: 0, count: Int(location.length))
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, Int(location.length), off_t(location.offset)) }
+            guard n == Int(location.length) else { throw .system("cannot read", path(location.segment)) }
+            if Self.contains(buffer, pattern) { return try line(at: location)["entry"] }
+        }
+        return nil
+    }
+
     public func logEntries(containing needle: String? = nil) throws(StoreError) -> [JSONValue] {
         var entries: [JSONValue] = []
         let pattern = needle.map { Array($0.utf8) }

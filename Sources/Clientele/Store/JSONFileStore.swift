@@ -51,15 +51,22 @@ public final class JSONFileStore {
         return store
     }
 
+    /// The line of a version's own log entry (an apply entry names no customers): the
+    /// newest one says which version is applied. It is committed in the same batch as
+    /// the documents the version migrated, so a version is applied all or not at all.
+    static let versionMarker = "\"type\":\"apply\",\"customers\":[],"
+
     private func loadVersion() throws(StoreError) {
-        var latest = 0
-        for entry in try log.logEntries(containing: "\"type\":\"apply\"") where entry["type"] == .string("apply") {
-            if case .number(let n)? = entry["config_version"], let v = Int(n) { latest = max(latest, v) }
-        }
-        guard latest > 0 else { return }
-        let file = versionPath(latest)
+        guard let entry = try log.lastLogEntry(containing: Self.versionMarker),
+              case .number(let n)? = entry["config_version"], let latest = Int(n) else { return }
+        version = try readVersion(latest)
+    }
+
+    /// The record of an applied version, from `versions/`.
+    public func readVersion(_ number: Int) throws(StoreError) -> AppliedVersion {
+        let file = versionPath(number)
         guard let text = try? String(contentsOfFile: file, encoding: .utf8), let json = try? JSONValue.parse(text) else {
-            throw StoreError("the applied config version \(latest) is missing or unreadable at \(file)")
+            throw StoreError("the applied config version \(number) is missing or unreadable at \(file)")
         }
         var files: [(path: String, text: String)] = []
         if case .object(let members)? = json["files"] {
@@ -71,8 +78,13 @@ public final class JSONFileStore {
                 if case .array(let items) = list { inherited[package] = Set(items.compactMap(\.stringValue)) }
             }
         }
-        version = AppliedVersion(number: latest, appliedAt: json["applied_at"]?.stringValue ?? "", appliedBy: json["applied_by"]?.stringValue ?? "",
-                                 files: files, inheritance: PackageInheritance(inherited: inherited))
+        return AppliedVersion(number: number, appliedAt: json["applied_at"]?.stringValue ?? "", appliedBy: json["applied_by"]?.stringValue ?? "",
+                              files: files, inheritance: PackageInheritance(inherited: inherited))
+    }
+
+    /// Every applied version's log entry, oldest first.
+    public func versionEntries() throws(StoreError) -> [JSONValue] {
+        try log.logEntries(containing: Self.versionMarker)
     }
 
     func versionPath(_ n: Int) -> String {
@@ -87,21 +99,39 @@ public final class JSONFileStore {
         guard version == nil else {
             throw StoreError("this store already holds config version \(version!.number); applying changes to an applied config needs 'clientele plan' and 'apply' of a later release")
         }
-        var inherited: [(String, JSONValue)] = []
+        var inherited: [String: Set<String>] = [:]
         let schema = config.model.schema
         for p in schema.packages where p.module == .campaign {
             let fields = schema.customizations.filter { $0.team == p.team && $0.table == p.table && $0.origin == .mainTable }.flatMap(\.identities)
-            inherited.append((p.id, .array(fields.map(JSONValue.string))))
+            inherited[p.id] = Set(fields)
         }
+        try writeVersion(1, files: files, inheritance: PackageInheritance(inherited: inherited), by: actor, at: time, extra: [])
+        try log.commit([.log(entry: Self.versionEntry(1, by: actor, at: time, extra: []))])
+        try loadVersion()
+    }
+
+    /// Writes `versions/N.json`; the version counts as applied once its log entry is committed.
+    public func writeVersion(_ number: Int, files: [(path: String, text: String)], inheritance: PackageInheritance, by actor: String, at time: String,
+                             extra: [(String, JSONValue)]) throws(StoreError) {
+        let inherited = inheritance.inherited.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.array($0.value.sorted().map(JSONValue.string))) }
         let record: JSONValue = .object([
-            ("version", .number("1")), ("applied_at", .string(time)), ("applied_by", .string(actor)),
+            ("version", .number(String(number))), ("applied_at", .string(time)), ("applied_by", .string(actor)),
             ("files", .object(files.map { ($0.path, .string($0.text)) })), ("inherited", .object(inherited)),
-        ])
-        try writeAtomically(record.jsonText + "\n", to: versionPath(1))
-        try log.commit([.log(entry: .object([
+        ] + extra)
+        try writeAtomically(record.jsonText + "\n", to: versionPath(number))
+    }
+
+    /// The log entry that marks a version applied (its line holds `versionMarker`).
+    public static func versionEntry(_ number: Int, by actor: String, at time: String, extra: [(String, JSONValue)]) -> JSONValue {
+        .object([
             ("time", .string(time)), ("actor", .string(actor)), ("type", .string("apply")), ("customers", .array([])),
-            ("changes", .array([])), ("reason", .null), ("config_version", .number("1")),
-        ]))])
+            ("changes", .array([])), ("reason", .null), ("config_version", .number(String(number))),
+        ] + extra)
+    }
+
+    /// Commits a version's migration and its log entry as one batch, then reads the version back.
+    public func commitVersion(_ operations: [DocumentLog.Operation]) throws(StoreError) {
+        try commit(operations)
         try loadVersion()
     }
 
@@ -201,6 +231,14 @@ public final class JSONFileStore {
         try log.forEachDocument(of: written, writtenAfter: position) { current.addDocument($0) }
         if written.count > 1_000 + current.count / 16 { snapshot.save(key: key, position: log.end, body: current.snapshot()) }
         return current
+    }
+
+    /// Every customer, parsed from the documents, without reading or writing the
+    /// snapshot (for a policy that is not applied yet).
+    public func customerTableFromDocuments(for policy: AccessPolicy) throws(StoreError) -> CustomerTable {
+        let table = policy.makeCustomerTable()
+        try log.forEachDocument { table.addDocument($0) }
+        return table
     }
 
     /// Commits documents and log entries as one batch; all or nothing.

@@ -1,0 +1,158 @@
+import Foundation
+import Synchronization
+
+/// Who gains and who loses access to which customers when a new policy replaces the applied one.
+public struct AccessImpact: Sendable {
+    /// Customers gained and lost for one action, with the first ids of each.
+    public struct Delta: Sendable, Equatable {
+        public var gained = 0
+        public var lost = 0
+        public var gainedSample: [String] = []
+        public var lostSample: [String] = []
+        public var isEmpty: Bool { gained == 0 && lost == 0 }
+    }
+
+    public struct UserImpact: Sendable {
+        public var user: String
+        public var view: Delta
+        public var edit: Delta
+    }
+
+    /// Users whose access changes, in the order of the new config (removed users last).
+    public var users: [UserImpact] = []
+    /// Customers someone other than an admin could view before and only admins can now.
+    public var orphaned = 0
+    public var orphanedSample: [String] = []
+    /// How many users were compared (only those a change can touch).
+    public var usersCompared = 0
+
+    static let sampleSize = 5
+}
+
+/// Compares two compiled policies over the stored customers, user by user, with the
+/// candidate indexes (`AccessPolicy.visible`), never user x customer decisions.
+struct AccessImpactCalculator {
+    let old: AccessPolicy
+    let new: AccessPolicy
+    let oldModel: Model
+    let newModel: Model
+    let oldTable: CustomerTable
+    let newTable: CustomerTable
+    let now: Double
+
+    /// Users a change could touch: everyone when rules, the organisation or pools change;
+    /// otherwise the members of the permission groups that changed.
+    func usersToCompare(diff: ConfigDiff) -> Set<String>? {
+        let global = diff.changes.contains { ["rule", "team", "department", "role", "user", "pool", "package"].contains($0.entity) }
+        if global { return nil }
+        let changed = Set(diff.changes.filter { $0.entity == "permission group" }.map(\.id))
+        var users = Set<String>()
+        for model in [oldModel, newModel] {
+            for g in model.permissionGroups where changed.contains(g.id) {
+                users.formUnion(g.users)
+                let roles = Set(g.roles)
+                for u in model.organization.users where !roles.isDisjoint(with: u.roles) { users.insert(u.id) }
+            }
+        }
+        return users
+    }
+
+    func compute(diff: ConfigDiff) -> AccessImpact {
+        var impact = AccessImpact()
+        let limit = usersToCompare(diff: diff)
+        let names = (newModel.organization.users.map(\.id) + oldModel.organization.users.map(\.id).filter { new.org.user($0) == nil })
+            .filter { limit?.contains($0) ?? true }
+        impact.usersCompared = names.count
+        guard !names.isEmpty else { return impact }
+        let oldIndex = CustomerIndex(oldTable)
+        let newIndex = oldTable === newTable ? oldIndex : CustomerIndex(newTable)
+        // Rows of the new table -> rows of the old one, when they were loaded apart.
+        let toOld: [Int]? = oldTable === newTable ? nil : (0..<newTable.count).map { oldTable.index(of: newTable.ids[$0]) ?? -1 }
+        let results = Mutex([AccessImpact.UserImpact?](repeating: nil, count: names.count))
+        let lostViews = Mutex(Set<Int>())
+        DispatchQueue.concurrentPerform(iterations: names.count) { k in
+            let name = names[k]
+            func rows(_ policy: AccessPolicy, _ table: CustomerTable, _ index: CustomerIndex, _ action: Action, mapped: Bool) -> [Int] {
+                guard let u = policy.org.user(name) else { return [] }
+                let found = policy.visible(user: u, action: action, in: table, index: index, now: now)
+                guard mapped, let toOld else { return found }
+                return found.map { toOld[$0] }.filter { $0 >= 0 }.sorted()
+            }
+            var deltas: [AccessImpact.Delta] = []
+            for action in [Action.view, .edit] {
+                let before = rows(old, oldTable, oldIndex, action, mapped: false)
+                let after = rows(new, newTable, newIndex, action, mapped: true)
+                let (gained, lost) = Self.difference(after, before)
+                if action == .view, !lost.isEmpty { lostViews.withLock { $0.formUnion(lost) } }
+                deltas.append(AccessImpact.Delta(gained: gained.count, lost: lost.count,
+                                                 gainedSample: gained.prefix(AccessImpact.sampleSize).map { oldTable.ids[$0] },
+                                                 lostSample: lost.prefix(AccessImpact.sampleSize).map { oldTable.ids[$0] }))
+            }
+            if !deltas[0].isEmpty || !deltas[1].isEmpty {
+                results.withLock { $0[k] = AccessImpact.UserImpact(user: name, view: deltas[0], edit: deltas[1]) }
+            }
+        }
+        impact.users = results.withLock { $0.compactMap { $0 } }
+        let candidates = lostViews.withLock { $0 }.sorted()
+        let orphans = orphanedCustomers(candidates, index: newIndex, toOld: toOld)
+        impact.orphaned = orphans.count
+        impact.orphanedSample = orphans.prefix(AccessImpact.sampleSize).map { oldTable.ids[$0] }
+        return impact
+    }
+
+    /// (in a, not in b), (in b, not in a), for sorted lists.
+    static func difference(_ a: [Int], _ b: [Int]) -> ([Int], [Int]) {
+        var onlyA: [Int] = [], onlyB: [Int] = []
+        var i = 0, j = 0
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && a[i] < b[j]) { onlyA.append(a[i]); i += 1 }
+            else if i == a.count || b[j] < a[i] { onlyB.append(b[j]); j += 1 }
+            else { i += 1; j += 1 }
+        }
+        return (onlyA, onlyB)
+    }
+
+    /// Of the customers someone lost sight of (old rows), those only admins (users
+    /// who may view every customer) can view under the new policy. The account
+    /// executive and the service rep are asked first, so most customers are settled at once.
+    private func orphanedCustomers(_ candidates: [Int], index: CustomerIndex, toOld: [Int]?) -> [Int] {
+        guard !candidates.isEmpty else { return [] }
+        let newRow: [Int: Int]
+        if let toOld {
+            var m: [Int: Int] = [:]
+            for (n, o) in toOld.enumerated() where o >= 0 { m[o] = n }
+            newRow = m
+        } else {
+            newRow = [:]
+        }
+        let org = new.org
+        let n = newTable.count
+        let admin = Mutex([Int: Bool]())
+        @Sendable func isAdmin(_ u: Int) -> Bool {
+            if let known = admin.withLock({ $0[u] }) { return known }
+            let all = new.visible(user: u, action: .view, in: newTable, index: index, now: now).count == n
+            admin.withLock { $0[u] = all }
+            return all
+        }
+        let found = Mutex([Int]())
+        DispatchQueue.concurrentPerform(iterations: min(candidates.count, 8)) { w in
+            var mine: [Int] = []
+            var k = w
+            while k < candidates.count {
+                defer { k += 8 }
+                let oldRow = candidates[k]
+                guard let c = toOld == nil ? oldRow : newRow[oldRow] else { continue }
+                let first = [newTable.accountExecutive[c], newTable.serviceRep[c]].filter { $0 >= 0 }.map(Int.init)
+                var seen = false
+                for u in first + (0..<org.userIds.count).filter({ !first.contains($0) })
+                where new.isAllowed(user: u, action: .view, customer: c, in: newTable, now: now) && !isAdmin(u) {
+                    seen = true
+                    break
+                }
+                if !seen { mine.append(oldRow) }
+            }
+            found.withLock { $0 += mine }
+        }
+        return found.withLock { $0 }.sorted()
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+
+/// Applies a plan: records the new version and migrates the documents it changes,
+/// in one batch of the document log, so a crash at any instant leaves the store at
+/// the old version or at the new one, never between.
+public enum ConfigApplier {
+    public struct Outcome: Sendable {
+        public var version: Int
+        public var recordsChanged: Int
+        public var recordsRemoved: Int
+        /// Where the values and records it removed were kept, when it removed any.
+        public var backup: String?
+    }
+
+    /// `extra` adds keys to the version's record and log entry (a rollback names the version it returns to).
+    public static func apply(_ plan: Plan, context: PlanContext, store: JSONFileStore, allowDataLoss: Bool, actor: String, time: String,
+                             extra: [(String, JSONValue)] = []) throws(OperationError) -> Outcome {
+        guard plan.errors.isEmpty else {
+            throw .invalid(["the plan has \(plan.errors.count) error\(plan.errors.count == 1 ? "" : "s"); nothing was applied"])
+        }
+        if plan.losesData && !allowDataLoss {
+            let lost = plan.data.entries(.lost).map { "\($0.count) \($0.what) (\($0.place)\($0.field.map { ", '\($0)'" } ?? ""))" }
+            throw .invalid(["this change loses data: \(lost.joined(separator: "; ")); run 'clientele apply --allow-data-loss' to apply it (a backup of what is removed is kept)"])
+        }
+        let number = plan.version
+        let scanner = DataImpactScanner(migrations: context.migrations)
+        var operations: [DocumentLog.Operation] = []
+        var backup = ""
+        var changed = 0, removed = 0
+        let tally = DataImpactScanner.Tally()
+        do {
+            try store.log.forEachDocument { bytes in
+                var tape = JSONTape()
+                guard (try? tape.parse(bytes)) != nil else { return }
+                let document: JSONValue? = tape.withView(bytes: bytes) { view in
+                    scanner.inspect(view, order: 0, tally: tally) ? view.value(0) : nil
+                }
+                guard let document, let id = document["id"]?.stringValue,
+                      let m = scanner.byKey[DataImpactScanner.key(document["team"]?.stringValue ?? "", document["table"]?.stringValue ?? "",
+                                                                  document["package"]?.stringValue)] else { return }
+                if m.removesRecords {
+                    operations.append(.delete(id: id))
+                    operations.append(.log(entry: logEntry(id, changes: [("package", document["package"] ?? .null, .null)], number, actor, time)))
+                    backup += JSONValue.object([("id", .string(id)), ("config_version", .number(String(number))), ("document", document)]).jsonText + "\n"
+                    removed += 1
+                    return
+                }
+                let (migrated, changes, kept) = migrate(document, m)
+                guard !changes.isEmpty else { return }
+                operations.append(.put(id: id, document: migrated))
+                operations.append(.log(entry: logEntry(id, changes: changes, number, actor, time)))
+                if !kept.isEmpty {
+                    backup += JSONValue.object([("id", .string(id)), ("config_version", .number(String(number))), ("fields", .object(kept))]).jsonText + "\n"
+                }
+                changed += 1
+            }
+            var backupPath: String?
+            if !backup.isEmpty {
+                backupPath = store.path + "/backups/version-" + String(number) + ".jsonl"
+                try store.writeAtomically(backup, to: backupPath!)
+            }
+            try store.writeVersion(number, files: context.files, inheritance: context.inheritance, by: actor, at: time, extra: extra)
+            operations.append(.log(entry: JSONFileStore.versionEntry(number, by: actor, at: time, extra: extra)))
+            try store.commitVersion(operations)
+            return Outcome(version: number, recordsChanged: changed, recordsRemoved: removed, backup: backupPath)
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    static func logEntry(_ id: String, changes: [(String, JSONValue, JSONValue)], _ number: Int, _ actor: String, _ time: String) -> JSONValue {
+        .object([
+            ("time", .string(time)), ("actor", .string(actor)), ("type", .string("apply")), ("customers", .array([.string(id)])),
+            ("changes", .array(changes.map { .object([("field", .string($0.0)), ("from", $0.1), ("to", $0.2)]) })),
+            ("reason", .null), ("config_version", .number(String(number))),
+        ])
+    }
+
+    /// The document under the new config: renamed fields, rewritten options, removed
+    /// values (returned, for the backup), defaults filled in.
+    static func migrate(_ document: JSONValue, _ m: RecordMigration) -> (JSONValue, [(String, JSONValue, JSONValue)], [(String, JSONValue)]) {
+        guard case .object(var members) = document else { return (document, [], []) }
+        var fields: [(String, JSONValue)] = []
+        if let k = members.firstIndex(where: { $0.0 == "fields" }), case .object(let f) = members[k].1 { fields = f }
+        var changes: [(String, JSONValue, JSONValue)] = [], kept: [(String, JSONValue)] = []
+        var result: [(String, JSONValue)] = []
+        for (name, value) in fields {
+            if m.dropped[name] != nil {
+                if !value.isNull { changes.append((name, value, .null)); kept.append((name, value)) }
+                continue
+            }
+            let identity = m.renames[name] ?? name
+            if identity != name { changes.append((identity, .string("(field '\(name)')"), .string("(field '\(identity)')"))) }
+            var v = value
+            if let map = m.remaps[identity] {
+                let before = v
+                v = mapStrings(v) { map[$0] ?? $0 }
+                if v != before { changes.append((identity, before, v)) }
+            }
+            if let gone = m.lostOptions[identity] {
+                let before = v
+                switch v {
+                case .string(let s) where gone.contains(s): v = .null
+                case .array(let items): v = .array(items.filter { !($0.stringValue.map(gone.contains) ?? false) })
+                default: break
+                }
+                if v != before {
+                    changes.append((identity, before, v))
+                    kept.append((identity, before))
+                }
+            }
+            if !v.isNull { result.append((identity, v)) }
+        }
+        for d in m.defaults where !result.contains(where: { $0.0 == d.identity }) {
+            result.append((d.identity, d.value))
+            changes.append((d.identity, .null, d.value))
+        }
+        if let k = members.firstIndex(where: { $0.0 == "fields" }) { members[k].1 = .object(result) } else { members.append(("fields", .object(result))) }
+        return (.object(members), changes, kept)
+    }
+
+    static func mapStrings(_ v: JSONValue, _ f: (String) -> String) -> JSONValue {
+        switch v {
+        case .string(let s): return .string(f(s))
+        case .array(let items): return .array(items.map { $0.stringValue.map { .string(f($0)) } ?? $0 })
+        default: return v
+        }
+    }
+}

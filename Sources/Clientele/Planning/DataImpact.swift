@@ -1,0 +1,221 @@
+import Foundation
+import Synchronization
+
+/// What a config change does to the stored records, counted over the store.
+public struct DataImpact: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        /// Values (or whole records) that apply removes, kept in a backup: needs `--allow-data-loss`.
+        case lost
+        /// Records the new definitions refuse: apply is refused until the config or the data changes.
+        case invalid
+        /// Values that apply rewrites (a `was:` rename of a field or of an option).
+        case rewritten
+        /// Defaults that apply fills in.
+        case filled
+    }
+
+    /// One counted effect: "12 values of 'level' in package 'spring' are an option no longer offered".
+    public struct Entry: Sendable {
+        public var kind: Kind
+        public var place: String
+        public var field: String?
+        public var what: String
+        public var count: Int
+        /// The first ids, in log order.
+        public var sample: [String]
+        /// Where the config says it.
+        public var location: SourceLocation?
+    }
+
+    public var entries: [Entry] = []
+    public var recordsScanned = 0
+
+    public func entries(_ kind: Kind) -> [Entry] { entries.filter { $0.kind == kind } }
+    public var losesData: Bool { entries.contains { $0.kind == .lost } }
+    public var hasViolations: Bool { entries.contains { $0.kind == .invalid } }
+
+    static let sampleSize = 5
+}
+
+/// Counts a change's effect on the stored records: one pass over the documents,
+/// on every core, reading only the records whose team, table or package changes.
+struct DataImpactScanner: Sendable {
+    let migrations: [RecordMigration]
+    /// "team\u{1F}table\u{1F}package" -> migration.
+    let byKey: [String: RecordMigration]
+
+    init(migrations: [RecordMigration]) {
+        self.migrations = migrations
+        byKey = Dictionary(migrations.map { (Self.key($0.team, $0.table.rawValue, $0.package), $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    static func key(_ team: String, _ table: String, _ package: String?) -> String {
+        team + "\u{1F}" + table + "\u{1F}" + (package ?? "")
+    }
+
+    /// Tallies of one worker, merged at the end.
+    final class Tally: @unchecked Sendable {
+        struct Counter { var count = 0; var sample: [(Int, String)] = [] }
+        var counters: [String: Counter] = [:]
+        /// place/identity -> value -> ids, for new uniqueness.
+        var uniqueValues: [String: [String: [String]]] = [:]
+        var scanned = 0
+
+        func add(_ key: String, id: String, order: Int) {
+            var c = counters[key, default: Counter()]
+            c.count += 1
+            if c.sample.count < DataImpact.sampleSize { c.sample.append((order, id)) }
+            counters[key] = c
+        }
+    }
+
+    /// The key of a counter: kind, place, field, what (unit separated).
+    static func counterKey(_ kind: DataImpact.Kind, _ m: RecordMigration, _ field: String?, _ what: String) -> String {
+        [kind.rawValue, m.place, field ?? "", what].joined(separator: "\u{1F}")
+    }
+
+    /// Reads one document; tallies what the migration does to it. Returns whether it changes.
+    @discardableResult
+    func inspect(_ view: JSONView, order: Int, tally: Tally) -> Bool {
+        guard view.kind(0) == .object else { return false }
+        var id = "", team = "", table = "", package: String?
+        var fields: Int?
+        var j = 1
+        while j < view.next(0) {
+            let v = j + 1
+            if view.stringEquals(j, "id"), view.kind(v) == .string { id = view.string(v) }
+            else if view.stringEquals(j, "team"), view.kind(v) == .string { team = view.string(v) }
+            else if view.stringEquals(j, "table"), view.kind(v) == .string { table = view.string(v) }
+            else if view.stringEquals(j, "package"), view.kind(v) == .string { package = view.string(v) }
+            else if view.stringEquals(j, "fields"), view.kind(v) == .object { fields = v }
+            j = view.next(v)
+        }
+        tally.scanned += 1
+        guard let m = byKey[Self.key(team, table, package)], !m.isEmpty else { return false }
+        if m.removesRecords {
+            tally.add(Self.counterKey(.lost, m, nil, "records removed with the package"), id: id, order: order)
+            return true
+        }
+        var changes = false
+        var present = Set<String>()
+        if let fields {
+            var k = fields + 1
+            while k < view.next(fields) {
+                let v = k + 1
+                defer { k = view.next(v) }
+                let given = FieldValueCheck.isGiven(view, v)
+                let name = view.string(k)
+                if given { present.insert(name) }
+                guard given else { continue }
+                if let field = m.dropped[name] {
+                    tally.add(Self.counterKey(.lost, m, name, "values of a field \(field.origin == .mainTable || field.origin == .standard ? "removed" : "no longer in this package")"), id: id, order: order)
+                    changes = true
+                    continue
+                }
+                let identity = m.renames[name] ?? name
+                if identity != name {
+                    tally.add(Self.counterKey(.rewritten, m, identity, "values moved from '\(name)' (was:)"), id: id, order: order)
+                    changes = true
+                    present.insert(identity)
+                }
+                if let remap = m.remaps[identity], remapped(view, v, remap) {
+                    tally.add(Self.counterKey(.rewritten, m, identity, "option values renamed (was:)"), id: id, order: order)
+                    changes = true
+                    continue
+                }
+                if let gone = m.lostOptions[identity], holds(view, v, gone) {
+                    tally.add(Self.counterKey(.lost, m, identity, "values of options removed"), id: id, order: order)
+                    changes = true
+                    continue
+                }
+                if let check = m.checks[identity], check.check(view, v) != nil {
+                    let what = m.becameSelect.contains(identity) ? "values that are not options (input -> select: give can_enter: true or was: mappings)"
+                        : "values the new definition refuses"
+                    tally.add(Self.counterKey(.invalid, m, identity, what), id: id, order: order)
+                }
+                if m.unique.contains(identity), view.kind(v) == .string || view.kind(v) == .number {
+                    let value = view.kind(v) == .string ? view.string(v) : String(decoding: view.raw(v), as: UTF8.self)
+                    tally.uniqueValues[m.place + "\u{1F}" + identity, default: [:]][value, default: []].append(id)
+                }
+            }
+        }
+        for field in m.required where !field.identities.allSatisfy(present.contains) {
+            tally.add(Self.counterKey(.invalid, m, field.identity, "records without a value, now required (give a default to fill them in)"), id: id, order: order)
+        }
+        for d in m.defaults where !present.contains(d.identity) {
+            tally.add(Self.counterKey(.filled, m, d.identity, "records given the default \(d.value.jsonText)"), id: id, order: order)
+            changes = true
+        }
+        return changes
+    }
+
+    private func values(_ view: JSONView, _ v: Int) -> [Int] {
+        if view.kind(v) == .string { return [v] }
+        guard view.kind(v) == .array else { return [] }
+        var out: [Int] = []
+        var k = v + 1
+        while k < view.next(v) { if view.kind(k) == .string { out.append(k) }; k = view.next(k) }
+        return out
+    }
+
+    private func remapped(_ view: JSONView, _ v: Int, _ map: [String: String]) -> Bool {
+        values(view, v).contains { map[view.string($0)] != nil }
+    }
+
+    private func holds(_ view: JSONView, _ v: Int, _ set: Set<String>) -> Bool {
+        values(view, v).contains { set.contains(view.string($0)) }
+    }
+
+    /// Counts over every stored document.
+    func scan(_ store: JSONFileStore, locations: [String: SourceLocation]) throws(StoreError) -> DataImpact {
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let tallies = (0..<workers).map { _ in Tally() }
+        let orders = Mutex([Int](repeating: 0, count: workers))
+        if migrations.contains(where: { !$0.isEmpty }) {
+            try store.log.forEachDocumentConcurrently(workers: workers) { w, bytes in
+                var tape = JSONTape()
+                guard (try? tape.parse(bytes)) != nil else { return }
+                let order = orders.withLock { o -> Int in o[w] += 1; return w << 40 | o[w] }
+                tape.withView(bytes: bytes) { inspect($0, order: order, tally: tallies[w]) }
+            }
+        }
+        return merge(tallies, locations: locations)
+    }
+
+    func merge(_ tallies: [Tally], locations: [String: SourceLocation]) -> DataImpact {
+        var impact = DataImpact()
+        var merged: [String: Tally.Counter] = [:]
+        var unique: [String: [String: [String]]] = [:]
+        for t in tallies {
+            impact.recordsScanned += t.scanned
+            for (k, c) in t.counters {
+                var m = merged[k, default: Tally.Counter()]
+                m.count += c.count
+                m.sample += c.sample
+                merged[k] = m
+            }
+            for (k, values) in t.uniqueValues { for (v, ids) in values { unique[k, default: [:]][v, default: []] += ids } }
+        }
+        for (k, values) in unique {
+            let duplicates = values.filter { $0.value.count > 1 }
+            guard !duplicates.isEmpty else { continue }
+            let parts = k.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
+            let ids = duplicates.sorted { $0.key < $1.key }.flatMap(\.value)
+            merged[[DataImpact.Kind.invalid.rawValue, parts[0], parts[1], "records sharing a value, now unique (\(duplicates.count) groups)"]
+                .joined(separator: "\u{1F}")] = Tally.Counter(count: ids.count, sample: ids.prefix(DataImpact.sampleSize).enumerated().map { ($0, $1) })
+        }
+        for (k, c) in merged {
+            let parts = k.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
+            let field = parts[2].isEmpty ? nil : parts[2]
+            impact.entries.append(DataImpact.Entry(kind: DataImpact.Kind(rawValue: parts[0])!, place: parts[1], field: field, what: parts[3],
+                                                   count: c.count, sample: c.sample.sorted { $0.0 < $1.0 }.prefix(DataImpact.sampleSize).map(\.1),
+                                                   location: locations[parts[1] + "\u{1F}" + (field ?? "")] ?? locations[parts[1]]))
+        }
+        let kinds = DataImpact.Kind.allCases
+        impact.entries.sort {
+            ($0.kind == $1.kind) ? ($0.place, $0.field ?? "", $0.what) < ($1.place, $1.field ?? "", $1.what)
+                : kinds.firstIndex(of: $0.kind)! < kinds.firstIndex(of: $1.kind)!
+        }
+        return impact
+    }
+}

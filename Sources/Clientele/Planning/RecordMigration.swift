@@ -1,0 +1,102 @@
+import Foundation
+
+/// What a new config does to the stored records of one team, table and package:
+/// values renamed (`was:`), option values rewritten, values lost, values the new
+/// definitions refuse, required values missing, defaults filled in.
+final class RecordMigration: Sendable {
+    let team: String
+    let table: TableKind
+    let package: String?
+    /// The package is gone from the new config: its records are removed.
+    let removesRecords: Bool
+    /// old identity -> new identity.
+    let renames: [String: String]
+    /// Identities whose values the new config drops (field removed here).
+    let dropped: [String: Field]
+    /// new identity -> (old option value -> new value).
+    let remaps: [String: [String: String]]
+    /// new identity -> values that are no option any more and cannot be typed in.
+    let lostOptions: [String: Set<String>]
+    /// new identity -> the check its values must pass (fields whose definition changed or that this record type gains).
+    let checks: [String: FieldValueCheck]
+    /// Fields the records must now give (newly required, or gained and required).
+    let required: [Field]
+    /// Fields this record type gains that have a default: filled in where the record has no value.
+    let defaults: [(identity: String, value: JSONValue, field: Field)]
+    /// Identities newly unique here.
+    let unique: [String]
+    /// Fields whose type changes from input to select (stray values are reported separately).
+    let becameSelect: Set<String>
+
+    var place: String { package.map { "package '\($0)'" } ?? "the \(table.rawValue) table of team '\(team)'" }
+
+    /// Whether records of this type need reading at all.
+    var isEmpty: Bool {
+        !removesRecords && renames.isEmpty && dropped.isEmpty && remaps.isEmpty && lostOptions.isEmpty && checks.isEmpty
+            && required.isEmpty && defaults.isEmpty && unique.isEmpty
+    }
+
+    init(team: String, table: TableKind, package: String?, old: CustomerSchema, oldInheritance: PackageInheritance,
+         new: CustomerSchema, newInheritance: PackageInheritance) {
+        self.team = team
+        self.table = table
+        self.package = package
+        let before = old.fields(team: team, table: table, package: package, inheritance: oldInheritance)
+        removesRecords = package != nil && new.package(package!) == nil
+        var renames: [String: String] = [:], dropped: [String: Field] = [:], remaps: [String: [String: String]] = [:]
+        var lostOptions: [String: Set<String>] = [:], checks: [String: FieldValueCheck] = [:], required: [Field] = []
+        var defaults: [(String, JSONValue, Field)] = [], unique: [String] = [], becameSelect = Set<String>()
+        if !removesRecords {
+            let after = new.fields(team: team, table: table, package: package, inheritance: newInheritance)
+            var oldByIdentity: [String: Field] = [:]
+            for f in before { for i in f.identities { oldByIdentity[i] = f } }
+            var claimed = Set<String>()
+            for f in after {
+                // The field's identities in the old record type: the same, or those it was renamed from.
+                var source: Field?
+                if let o = oldByIdentity[f.identity], o.identities == f.identities {
+                    source = o
+                } else if let was = f.was, let o = oldByIdentity[was], o.identities.count == 1, f.identities.count == 1 {
+                    source = o
+                    renames[was] = f.identity
+                }
+                guard let source else {
+                    checks[f.identity] = FieldValueCheck(field: f)
+                    if f.required && f.defaultValue == nil { required.append(f) }
+                    if let d = f.defaultValue, f.identities.count == 1 { defaults.append((f.identity, d, f)) }
+                    if f.unique { unique.append(f.identity) }
+                    continue
+                }
+                claimed.formUnion(source.identities)
+                if ConfigDiff.describe(source.spec).map(\.1) != ConfigDiff.describe(f.spec).map(\.1) || source.required != f.required {
+                    checks[f.identity] = FieldValueCheck(field: f)
+                }
+                if f.required && !source.required && f.defaultValue == nil { required.append(f) }
+                if f.unique && !source.unique { unique.append(f.identity) }
+                if source.spec.base == .input && f.spec.base == .select { becameSelect.insert(f.identity) }
+                if (f.spec.base == .select || f.spec.base == .multiselect) && (source.spec.base == .select || source.spec.base == .multiselect) {
+                    var map: [String: String] = [:]
+                    for option in f.spec.options { for w in option.was where w != option.value { map[w] = option.value } }
+                    if !map.isEmpty { remaps[f.identity] = map }
+                    if !f.spec.canEnter {
+                        let kept = Set(f.spec.options.map(\.value)).union(map.keys)
+                        let gone = Set(source.spec.options.map(\.value)).subtracting(kept)
+                        if !gone.isEmpty { lostOptions[f.identity] = gone }
+                    }
+                }
+            }
+            for f in before where !f.identities.contains(where: claimed.contains) {
+                for i in f.identities { dropped[i] = f }
+            }
+        }
+        self.renames = renames
+        self.dropped = dropped
+        self.remaps = remaps
+        self.lostOptions = lostOptions
+        self.checks = checks
+        self.required = required
+        self.defaults = defaults
+        self.unique = unique
+        self.becameSelect = becameSelect
+    }
+}

@@ -1,0 +1,259 @@
+import ArgumentParser
+import Clientele
+import Foundation
+
+/// The store, the applied version and a config to compare with it, planned.
+struct PlanSession {
+    let store: JSONFileStore
+    let plan: Plan
+    let context: PlanContext
+    let files: SourceFiles
+
+    /// Where the new config comes from: the config directory, or an applied version (rollback).
+    enum Source {
+        case directory
+        case version(Int)
+    }
+
+    /// Opens the store (as `writer` when it will write) and plans; nil when the store holds no version yet.
+    static func make(options: StoreOptions, writer: String?, source: Source) throws -> PlanSession? {
+        let (directory, prefix) = try options.config.locate()
+        let storePath = try StoreOptions.storePath(directory: directory, prefix: prefix)
+        if writer == nil && !FileManager.default.fileExists(atPath: storePath + "/data") { return nil }
+        let store: JSONFileStore
+        do { store = try JSONFileStore.open(path: storePath, writer: writer) } catch {
+            Terminal.error(error.message)
+            throw ExitCode(1)
+        }
+        guard let version = store.version else { return nil }
+        let (applied, appliedDiagnostics) = Planner.compileApplied(version)
+        guard let applied else {
+            Terminal.error("the applied config version \(version.number) no longer compiles: \(appliedDiagnostics.first?.description ?? "")")
+            throw ExitCode(1)
+        }
+        let newFiles: [(path: String, text: String)]
+        let loaded: LoadedConfig
+        switch source {
+        case .directory:
+            newFiles = ConfigLoader.configFiles(in: directory)
+            loaded = ConfigLoader(displayPrefix: prefix).load(directory: directory)
+        case .version(let n):
+            let record: JSONFileStore.AppliedVersion
+            do { record = try store.readVersion(n) } catch {
+                Terminal.error(n > version.number || n < 1 ? "there is no config version \(n); this store holds versions 1 to \(version.number)" : error.message)
+                throw ExitCode(1)
+            }
+            newFiles = record.files
+            let texts = Dictionary(record.files.map { ($0.path, $0.text) }, uniquingKeysWith: { a, _ in a })
+            loaded = ConfigLoader(displayPrefix: "version \(n):").load(sources: record.files.filter { $0.path.hasSuffix(".yaml") || $0.path.hasSuffix(".yml") }) { texts[$0] }
+        }
+        let (compiled, diagnostics, files) = Pipeline.compile(loaded, inheritance: version.inheritance)
+        Terminal.printDiagnostics(diagnostics, files: files)
+        guard let compiled else { throw ExitCode(1) }
+        let now = Self.seconds(options.time)
+        do {
+            let (plan, context) = try Planner.plan(store: store, applied: applied, new: compiled, files: newFiles, now: now)
+            return PlanSession(store: store, plan: plan, context: context, files: files)
+        } catch {
+            Terminal.error(error.message)
+            throw ExitCode(1)
+        }
+    }
+
+    static func seconds(_ time: String) -> Double {
+        (ISO8601DateFormatter().date(from: time) ?? Date()).timeIntervalSince1970
+    }
+
+    /// Prints the plan (text on stdout, its errors as diagnostics on stderr; or one JSON document).
+    func print(format: OutputFormat) {
+        switch format {
+        case .text:
+            Terminal.out(PlanRenderer(colors: Terminal.colors(1)).render(plan))
+            if !plan.errors.isEmpty { Terminal.printDiagnostics(plan.errors, files: files) }
+        case .json:
+            Terminal.out(PlanRenderer.json(plan).jsonText + "\n")
+        }
+    }
+
+    /// 1 for errors; with `detailed`, 2 for changes; else 0.
+    func exitCode(detailed: Bool) -> Int32 {
+        if !plan.errors.isEmpty { return 1 }
+        return detailed && plan.hasChanges ? 2 : 0
+    }
+
+    /// Applies after a confirmation on a terminal (or `--yes`); prints what it did.
+    func apply(yes: Bool, allowDataLoss: Bool, actor: String, time: String, extra: [(String, JSONValue)] = []) throws {
+        guard plan.errors.isEmpty else { throw ExitCode(1) }
+        guard plan.hasChanges else {
+            Terminal.out("Nothing to apply: the store already holds this config (version \(plan.appliedVersion)).\n")
+            return
+        }
+        if !yes {
+            guard Terminal.isTerminal(0) else {
+                Terminal.error("apply asks for a confirmation, and there is no terminal to ask on; review the plan and run 'clientele apply --yes' (or 'apply --plan FILE' with a saved plan)")
+                throw ExitCode(1)
+            }
+            Terminal.out("Apply config version \(plan.version)? Type 'yes' to apply: ")
+            guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
+                Terminal.out("Nothing was applied.\n")
+                throw ExitCode(1)
+            }
+        }
+        do {
+            let outcome = try ConfigApplier.apply(plan, context: context, store: store, allowDataLoss: allowDataLoss, actor: actor, time: time, extra: extra)
+            var line = "applied config version \(outcome.version) to \(store.path): \(outcome.recordsChanged) record\(outcome.recordsChanged == 1 ? "" : "s") migrated"
+            if outcome.recordsRemoved > 0 { line += ", \(outcome.recordsRemoved) removed" }
+            if let backup = outcome.backup { line += "; what was removed is kept in \(backup)" }
+            Terminal.out(line + "\n")
+        } catch {
+            throw StoreOptions.fail(error)
+        }
+    }
+}
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show what applying the config would change: schema, data, access and pools.")
+
+    @OptionGroup var options: StoreOptions
+    @Option(help: "text or json") var format: OutputFormat = .text
+    @Option(help: ArgumentHelp("Save the plan (JSON, with hashes of the config and the data) for 'apply --plan FILE'.", valueName: "file")) var out: String?
+    @Flag(help: "Exit 2 when there are changes (0 none, 1 errors).") var detailedExitcode = false
+
+    func run() throws {
+        guard let session = try PlanSession.make(options: options, writer: nil, source: .directory) else {
+            Terminal.out("No store yet: 'clientele apply' creates it and records this config as version 1.\n")
+            throw ExitCode(detailedExitcode ? 2 : 0)
+        }
+        session.print(format: format)
+        if let out {
+            do { try (PlanRenderer.json(session.plan).jsonText + "\n").write(toFile: out, atomically: true, encoding: .utf8) } catch {
+                Terminal.error("cannot write the plan to \(out): \(error.localizedDescription)")
+                throw ExitCode(1)
+            }
+        }
+        let code = session.exitCode(detailed: detailedExitcode)
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+struct ApplyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Apply the config to the store, all or nothing, under the store's lock (the first apply creates the store).")
+
+    @OptionGroup var options: StoreOptions
+    @Option(name: .customLong("as"), help: "Who applies (recorded in the log).") var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "admin"
+    @Option(help: ArgumentHelp("A plan saved by 'plan --out': refused when the config or the data changed since.", valueName: "file")) var plan: String?
+    @Flag(help: "Only plan: show what apply would do.") var dryRun = false
+    @Flag(help: "With --dry-run: exit 2 when there are changes.") var detailedExitcode = false
+    @Flag(help: "Apply without asking.") var yes = false
+    @Flag(help: "Apply even though values, options or packages with records are removed (a backup is kept).") var allowDataLoss = false
+    @Option(help: "text or json (the plan's format)") var format: OutputFormat = .text
+
+    func run() throws {
+        let writer = dryRun ? nil : "clientele apply"
+        guard let session = try PlanSession.make(options: options, writer: writer, source: .directory) else {
+            if dryRun {
+                Terminal.out("No store yet: 'clientele apply' creates it and records this config as version 1.\n")
+                throw ExitCode(detailedExitcode ? 2 : 0)
+            }
+            return try applyFirst()
+        }
+        if let plan { try Self.checkSaved(plan, against: session.plan) }
+        session.print(format: format)
+        if dryRun {
+            let code = session.exitCode(detailed: detailedExitcode)
+            if code != 0 { throw ExitCode(code) }
+            return
+        }
+        try session.apply(yes: yes || plan != nil, allowDataLoss: allowDataLoss, actor: actor, time: options.time)
+    }
+
+    private func applyFirst() throws {
+        let (config, store) = try options.open(writer: "clientele apply")
+        do {
+            try store.applyFirst(config, files: ConfigLoader.configFiles(in: config.directory), by: actor, at: options.time)
+        } catch {
+            Terminal.error(error.message)
+            throw ExitCode(1)
+        }
+        Terminal.out("applied config version 1 to \(store.path)\n")
+    }
+
+    /// A saved plan applies only to the config and the data it was made from.
+    static func checkSaved(_ path: String, against current: Plan) throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let saved = try? JSONValue.parse(text),
+              let config = saved["config_hash"]?.stringValue, let data = saved["data_hash"]?.stringValue else {
+            Terminal.error("\(path) is not a plan saved by 'clientele plan --out'")
+            throw ExitCode(1)
+        }
+        var changed: [String] = []
+        if config != current.configHash { changed.append("the config") }
+        if data != current.dataHash { changed.append("the stored data") }
+        guard changed.isEmpty else {
+            Terminal.error("\(changed.joined(separator: " and ")) changed since the plan in \(path) was made; nothing was applied: run 'clientele plan' again")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "history", abstract: "List the config versions applied to the store.")
+
+    @OptionGroup var options: StoreOptions
+    @Option(help: "text or json") var format: OutputFormat = .text
+
+    func run() throws {
+        let (directory, prefix) = try options.config.locate()
+        let storePath = try StoreOptions.storePath(directory: directory, prefix: prefix)
+        let entries: [JSONValue]
+        do { entries = try JSONFileStore.open(path: storePath, writer: nil).versionEntries() } catch {
+            Terminal.error(error.message)
+            throw ExitCode(1)
+        }
+        switch format {
+        case .json:
+            Terminal.out(JSONValue.object([("versions", .array(entries.map { e in
+                .object([("version", e["config_version"] ?? .null), ("applied_at", e["time"] ?? .null), ("applied_by", e["actor"] ?? .null),
+                         ("rollback_of", e["rollback_of"] ?? .null)])
+            }))]).jsonText + "\n")
+        case .text:
+            for (k, e) in entries.enumerated() {
+                var line = "version \(e["config_version"]?.jsonText ?? "?")  \(e["time"]?.stringValue ?? "")  \(e["actor"]?.stringValue ?? "")"
+                if let back = e["rollback_of"] { line += "  (rollback to version \(back.jsonText))" }
+                if k == entries.count - 1 { line += "  (applied)" }
+                Terminal.out(line + "\n")
+            }
+        }
+    }
+}
+
+struct RollbackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback",
+        abstract: "Plan and apply a return to an earlier config version (recorded as a new version).")
+
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "The version to return to.") var version: Int
+    @Option(name: .customLong("as"), help: "Who applies (recorded in the log).") var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "admin"
+    @Flag(help: "Only plan the return.") var dryRun = false
+    @Flag(help: "Apply without asking.") var yes = false
+    @Flag(help: "Apply even though the return removes values (a backup is kept).") var allowDataLoss = false
+    @Option(help: "text or json (the plan's format)") var format: OutputFormat = .text
+
+    func run() throws {
+        guard let session = try PlanSession.make(options: options, writer: dryRun ? nil : "clientele rollback", source: .version(version)) else {
+            Terminal.error("there is no store yet, so nothing to roll back")
+            throw ExitCode(1)
+        }
+        session.print(format: format)
+        if dryRun {
+            if !session.plan.errors.isEmpty { throw ExitCode(1) }
+            return
+        }
+        try session.apply(yes: yes, allowDataLoss: allowDataLoss, actor: actor, time: options.time, extra: [("rollback_of", .number(String(version)))])
+        Terminal.out("the config directory still holds the later config: restore version \(version)'s files there too, or the next plan undoes this rollback\n")
+    }
+}
