@@ -36,7 +36,7 @@ let package = Package(
         .testTarget(
             name: "ClienteleCLITests",
             dependencies: ["Clientele", "ClienteleCLI"],
-            exclude: ["Golden"]
+            exclude: ["Golden", "Scenarios"]
         ),
     ]
 )

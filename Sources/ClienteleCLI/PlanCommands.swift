@@ -65,10 +65,10 @@ struct PlanSession {
     }
 
     /// Prints the plan (text on stdout, its errors as diagnostics on stderr; or one JSON document).
-    func print(format: OutputFormat) {
+    func print(format: OutputFormat, applying: Bool = false) {
         switch format {
         case .text:
-            Terminal.out(PlanRenderer(colors: Terminal.colors(1)).render(plan))
+            Terminal.out(PlanRenderer(colors: Terminal.colors(1)).render(plan, applying: applying))
             if !plan.errors.isEmpty { Terminal.printDiagnostics(plan.errors, files: files) }
         case .json:
             Terminal.out(PlanRenderer.json(plan).jsonText + "\n")
@@ -82,7 +82,7 @@ struct PlanSession {
     }
 
     /// Applies after a confirmation on a terminal (or `--yes`); prints what it did.
-    func apply(yes: Bool, allowDataLoss: Bool, actor: String, time: String, extra: [(String, JSONValue)] = []) throws {
+    func apply(yes: Bool, allowDataLoss: Bool, actor: String, time: String, format: OutputFormat, extra: [(String, JSONValue)] = []) throws {
         guard plan.errors.isEmpty else { throw ExitCode(1) }
         guard plan.hasChanges else {
             Terminal.out("Nothing to apply: the store already holds this config (version \(plan.appliedVersion)).\n")
@@ -104,7 +104,8 @@ struct PlanSession {
             var line = "applied config version \(outcome.version) to \(store.path): \(outcome.recordsChanged) record\(outcome.recordsChanged == 1 ? "" : "s") migrated"
             if outcome.recordsRemoved > 0 { line += ", \(outcome.recordsRemoved) removed" }
             if let backup = outcome.backup { line += "; what was removed is kept in \(backup)" }
-            Terminal.out(line + "\n")
+            // With --format json stdout holds the plan alone.
+            if format == .json { Terminal.err(line + "\n") } else { Terminal.out(line + "\n") }
         } catch {
             throw StoreOptions.fail(error)
         }
@@ -162,13 +163,13 @@ struct ApplyCommand: ParsableCommand {
             return try applyFirst()
         }
         if let plan { try Self.checkSaved(plan, against: session.plan) }
-        session.print(format: format)
+        session.print(format: format, applying: !dryRun)
         if dryRun {
             let code = session.exitCode(detailed: detailedExitcode)
             if code != 0 { throw ExitCode(code) }
             return
         }
-        try session.apply(yes: yes || plan != nil, allowDataLoss: allowDataLoss, actor: actor, time: options.time)
+        try session.apply(yes: yes || plan != nil, allowDataLoss: allowDataLoss, actor: actor, time: options.time, format: format)
     }
 
     private func applyFirst() throws {
@@ -248,12 +249,12 @@ struct RollbackCommand: ParsableCommand {
             Terminal.error("there is no store yet, so nothing to roll back")
             throw ExitCode(1)
         }
-        session.print(format: format)
+        session.print(format: format, applying: !dryRun)
         if dryRun {
             if !session.plan.errors.isEmpty { throw ExitCode(1) }
             return
         }
-        try session.apply(yes: yes, allowDataLoss: allowDataLoss, actor: actor, time: options.time, extra: [("rollback_of", .number(String(version)))])
+        try session.apply(yes: yes, allowDataLoss: allowDataLoss, actor: actor, time: options.time, format: format, extra: [("rollback_of", .number(String(version)))])
         Terminal.out("the config directory still holds the later config: restore version \(version)'s files there too, or the next plan undoes this rollback\n")
     }
 }

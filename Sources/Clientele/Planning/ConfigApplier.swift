@@ -19,7 +19,7 @@ public enum ConfigApplier {
             throw .invalid(["the plan has \(plan.errors.count) error\(plan.errors.count == 1 ? "" : "s"); nothing was applied"])
         }
         if plan.losesData && !allowDataLoss {
-            let lost = plan.data.entries(.lost).map { "\($0.count) \($0.what) (\($0.place)\($0.field.map { ", '\($0)'" } ?? ""))" }
+            let lost = plan.data.entries(.lost).map { "\($0.count) record\($0.count == 1 ? "" : "s") with \($0.what) (\($0.place)\($0.field.map { ", '\($0)'" } ?? ""))" }
             throw .invalid(["this change loses data: \(lost.joined(separator: "; ")); run 'clientele apply --allow-data-loss' to apply it (a backup of what is removed is kept)"])
         }
         let number = plan.version

@@ -137,6 +137,8 @@ public struct ConfigDiff: Sendable {
         for field in pending {
             if let was = field.was, let o = take({ $0.team == field.team && $0.table == field.table && $0.identity == was && scopeMatches($0, field) }) {
                 matchedFields.append(FieldMatch(old: o, new: field))
+            } else if let o = take({ $0.team == field.team && $0.table == field.table && $0.was == field.identity && scopeMatches($0, field) }) {
+                matchedFields.append(FieldMatch(old: o, new: field))
             } else if let o = take({ $0.team == field.team && $0.table == field.table && $0.identities == field.identities }) {
                 matchedFields.append(FieldMatch(old: o, new: field))
             } else {
@@ -145,7 +147,7 @@ public struct ConfigDiff: Sendable {
         }
         removedFields = unmatched.map { old[$0] }
         for field in addedFields {
-            changes.append(ConfigChange(kind: .added, entity: "field", id: Self.fieldId(field), details: Self.describe(field).filter { !$0.1.isEmpty }.map { "\($0.0): \($0.1)" },
+            changes.append(ConfigChange(kind: .added, entity: "field", id: Self.fieldId(field), details: Self.describe(field).filter { !$0.1.isEmpty && $0.1 != "false" }.map { "\($0.0): \($0.1)" },
                                         location: field.location))
         }
         for match in matchedFields {
@@ -169,7 +171,8 @@ public struct ConfigDiff: Sendable {
         var carried = Set<String>()
         for option in after {
             if oldValues.contains(option.value) { carried.insert(option.value); continue }
-            let from = option.was.filter(oldValues.contains)
+            let undone = before.filter { $0.was.contains(option.value) }.map(\.value)
+            let from = option.was.filter(oldValues.contains) + undone
             carried.formUnion(from)
             if from.isEmpty {
                 changes.append(ConfigChange(kind: .added, entity: "option", id: "\(field): \(option.value)", details: [], location: match.new.location))
@@ -202,7 +205,7 @@ public struct ConfigDiff: Sendable {
         }
         var result: [(String, String)] = [("display", f.displays.joined(separator: "/")), ("packages", scope)]
         result += describe(f.spec)
-        result += [("required", f.required ? "true" : ""), ("unique", f.unique ? "true" : ""), ("hidden", f.hidden ? "true" : ""),
+        result += [("required", String(f.required)), ("unique", String(f.unique)), ("hidden", String(f.hidden)),
                    ("default", f.defaultValue?.jsonText ?? "")]
         return result
     }
@@ -210,7 +213,7 @@ public struct ConfigDiff: Sendable {
     static func describe(_ s: FieldSpec) -> [(String, String)] {
         [("type", s.typeName.map { "\($0) (\(s.base.rawValue))" } ?? s.base.rawValue), ("max_length", number(s.maxLength)),
          ("pattern", s.pattern ?? ""), ("format", s.format?.rawValue ?? ""), ("normalize", s.normalize?.rawValue ?? ""),
-         ("options", list(s.options.map(\.value))), ("can_enter", s.canEnter ? "true" : ""), ("min", s.min?.text ?? ""), ("max", s.max?.text ?? ""),
+         ("options", list(s.options.map(\.value))), ("can_enter", String(s.canEnter)), ("min", s.min?.text ?? ""), ("max", s.max?.text ?? ""),
          ("scale", number(s.scale)), ("extensions", list(s.extensions)), ("max_size", number(s.maxSize)), ("max_files", number(s.maxFiles)),
          ("levels", list(s.levels)), ("tree", s.tree.map { "\($0.order.count) top-level entries" } ?? "")]
     }

@@ -28,7 +28,8 @@ public struct DataImpact: Sendable {
     }
 
     public var entries: [Entry] = []
-    public var recordsScanned = 0
+    /// The stored records the impact was counted over.
+    public var records = 0
 
     public func entries(_ kind: Kind) -> [Entry] { entries.filter { $0.kind == kind } }
     public var losesData: Bool { entries.contains { $0.kind == .lost } }
@@ -59,7 +60,6 @@ struct DataImpactScanner: Sendable {
         var counters: [String: Counter] = [:]
         /// place/identity -> value -> ids, for new uniqueness.
         var uniqueValues: [String: [String: [String]]] = [:]
-        var scanned = 0
 
         func add(_ key: String, id: String, order: Int) {
             var c = counters[key, default: Counter()]
@@ -90,7 +90,6 @@ struct DataImpactScanner: Sendable {
             else if view.stringEquals(j, "fields"), view.kind(v) == .object { fields = v }
             j = view.next(v)
         }
-        tally.scanned += 1
         guard let m = byKey[Self.key(team, table, package)], !m.isEmpty else { return false }
         if m.removesRecords {
             tally.add(Self.counterKey(.lost, m, nil, "records removed with the package"), id: id, order: order)
@@ -179,7 +178,9 @@ struct DataImpactScanner: Sendable {
                 tape.withView(bytes: bytes) { inspect($0, order: order, tally: tallies[w]) }
             }
         }
-        return merge(tallies, locations: locations)
+        var impact = merge(tallies, locations: locations)
+        impact.records = store.log.index.count
+        return impact
     }
 
     func merge(_ tallies: [Tally], locations: [String: SourceLocation]) -> DataImpact {
@@ -187,7 +188,6 @@ struct DataImpactScanner: Sendable {
         var merged: [String: Tally.Counter] = [:]
         var unique: [String: [String: [String]]] = [:]
         for t in tallies {
-            impact.recordsScanned += t.scanned
             for (k, c) in t.counters {
                 var m = merged[k, default: Tally.Counter()]
                 m.count += c.count

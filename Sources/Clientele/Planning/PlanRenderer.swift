@@ -13,7 +13,8 @@ public struct PlanRenderer: Sendable {
     }
 
     /// The text of a plan (its errors are printed apart, as diagnostics with their source lines).
-    public func render(_ plan: Plan) -> String {
+    /// `applying`: printed by apply itself, so the closing line does not point to apply.
+    public func render(_ plan: Plan, applying: Bool = false) -> String {
         guard plan.hasChanges else { return "No changes: the config is version \(plan.appliedVersion), the one applied.\n" }
         var out = "Plan: config version \(plan.appliedVersion) -> \(plan.version)\n"
         out += "\n" + paint("Changes", "1") + "\n"
@@ -31,7 +32,7 @@ public struct PlanRenderer: Sendable {
             out += "\n" + paint("Notes", "1") + "\n"
             for n in plan.notes { out += "  \(n)\n" }
         }
-        out += "\n" + paint("Data impact", "1") + " (\(Self.count(plan.data.recordsScanned, "record")) read)\n"
+        out += "\n" + paint("Data impact", "1") + " (over \(Self.count(plan.data.records, "stored record")))\n"
         if plan.data.entries.isEmpty { out += "  none: no stored value changes\n" }
         for e in plan.data.entries {
             let code = switch e.kind { case .lost, .invalid: "31"; case .rewritten, .filled: "36" }
@@ -67,7 +68,7 @@ public struct PlanRenderer: Sendable {
             out += paint("\(Self.count(plan.errors.count, "error")): apply is refused until the config or the data changes.", "1;31") + "\n"
         } else if plan.losesData {
             out += paint("This change loses data: apply needs --allow-data-loss (and keeps a backup of what it removes).", "1;33") + "\n"
-        } else {
+        } else if !applying {
             out += "Apply with 'clientele apply'.\n"
         }
         return out
@@ -85,7 +86,7 @@ public struct PlanRenderer: Sendable {
             .object([("kind", .string(c.kind.rawValue)), ("entity", .string(c.entity)), ("id", .string(c.id)), ("details", strings(c.details)),
                      ("location", location(c.location))])
         }
-        var data: [(String, JSONValue)] = [("records_scanned", number(plan.data.recordsScanned))]
+        var data: [(String, JSONValue)] = [("records", number(plan.data.records))]
         for kind in DataImpact.Kind.allCases {
             data.append((kind.rawValue, .array(plan.data.entries(kind).map { e in
                 .object([("place", .string(e.place)), ("field", e.field.map(JSONValue.string) ?? .null), ("what", .string(e.what)),

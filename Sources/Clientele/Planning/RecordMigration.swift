@@ -59,6 +59,10 @@ final class RecordMigration: Sendable {
                 } else if let was = f.was, let o = oldByIdentity[was], o.identities.count == 1, f.identities.count == 1 {
                     source = o
                     renames[was] = f.identity
+                } else if f.identities.count == 1, let o = before.first(where: { $0.was == f.identity && $0.identities.count == 1 }) {
+                    // A rename undone (a rollback): the applied field says it was this one.
+                    source = o
+                    renames[o.identity] = f.identity
                 }
                 guard let source else {
                     checks[f.identity] = FieldValueCheck(field: f)
@@ -71,14 +75,21 @@ final class RecordMigration: Sendable {
                 if ConfigDiff.describe(source.spec).map(\.1) != ConfigDiff.describe(f.spec).map(\.1) || source.required != f.required {
                     checks[f.identity] = FieldValueCheck(field: f)
                 }
-                if f.required && !source.required && f.defaultValue == nil { required.append(f) }
+                if f.required && !source.required {
+                    if let d = f.defaultValue, f.identities.count == 1 { defaults.append((f.identity, d, f)) } else { required.append(f) }
+                }
                 if f.unique && !source.unique { unique.append(f.identity) }
                 if source.spec.base == .input && f.spec.base == .select { becameSelect.insert(f.identity) }
-                if (f.spec.base == .select || f.spec.base == .multiselect) && (source.spec.base == .select || source.spec.base == .multiselect) {
+                if f.spec.base == .select || f.spec.base == .multiselect {
                     var map: [String: String] = [:]
                     for option in f.spec.options { for w in option.was where w != option.value { map[w] = option.value } }
+                    // Renames undone: an applied option that was one of the new options goes back to it.
+                    let offered = Set(f.spec.options.map(\.value))
+                    for option in source.spec.options where !offered.contains(option.value) {
+                        if let back = option.was.first(where: offered.contains) { map[option.value] = back }
+                    }
                     if !map.isEmpty { remaps[f.identity] = map }
-                    if !f.spec.canEnter {
+                    if !f.spec.canEnter && (source.spec.base == .select || source.spec.base == .multiselect) {
                         let kept = Set(f.spec.options.map(\.value)).union(map.keys)
                         let gone = Set(source.spec.options.map(\.value)).subtracting(kept)
                         if !gone.isEmpty { lostOptions[f.identity] = gone }
