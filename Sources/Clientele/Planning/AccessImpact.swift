@@ -70,6 +70,10 @@ struct AccessImpactCalculator {
         let toOld: [Int]? = oldTable === newTable ? nil : (0..<newTable.count).map { oldTable.index(of: newTable.ids[$0]) ?? -1 }
         let results = Mutex([AccessImpact.UserImpact?](repeating: nil, count: names.count))
         let lostViews = Mutex(Set<Int>())
+        // When every user is compared, the customers someone other than an admin (a
+        // user who may view them all) can view under the new policy, as bits of old rows.
+        let everyone = limit == nil
+        let seen = Mutex([UInt64](repeating: 0, count: everyone ? (oldTable.count + 63) / 64 : 0))
         DispatchQueue.concurrentPerform(iterations: names.count) { k in
             let name = names[k]
             func rows(_ policy: AccessPolicy, _ table: CustomerTable, _ index: CustomerIndex, _ action: Action, mapped: Bool) -> [Int] {
@@ -82,6 +86,9 @@ struct AccessImpactCalculator {
             for action in [Action.view, .edit] {
                 let before = rows(old, oldTable, oldIndex, action, mapped: false)
                 let after = rows(new, newTable, newIndex, action, mapped: true)
+                if everyone && action == .view && after.count < newTable.count {
+                    seen.withLock { bits in for c in after { bits[c >> 6] |= 1 << UInt64(c & 63) } }
+                }
                 let (gained, lost) = Self.difference(after, before)
                 if action == .view, !lost.isEmpty { lostViews.withLock { $0.formUnion(lost) } }
                 deltas.append(AccessImpact.Delta(gained: gained.count, lost: lost.count,
@@ -94,7 +101,9 @@ struct AccessImpactCalculator {
         }
         impact.users = results.withLock { $0.compactMap { $0 } }
         let candidates = lostViews.withLock { $0 }.sorted()
-        let orphans = orphanedCustomers(candidates, index: newIndex, toOld: toOld)
+        let orphans = everyone
+            ? seen.withLock { bits in candidates.filter { bits[$0 >> 6] & (1 << UInt64($0 & 63)) == 0 } }
+            : orphanedCustomers(candidates, index: newIndex, toOld: toOld)
         impact.orphaned = orphans.count
         impact.orphanedSample = orphans.prefix(AccessImpact.sampleSize).map { oldTable.ids[$0] }
         return impact
@@ -113,7 +122,8 @@ struct AccessImpactCalculator {
     }
 
     /// Of the customers someone lost sight of (old rows), those only admins (users
-    /// who may view every customer) can view under the new policy. The account
+    /// who may view every customer) can view under the new policy, when only some
+    /// users were compared (so the others' lists are not at hand). The account
     /// executive and the service rep are asked first, so most customers are settled at once.
     private func orphanedCustomers(_ candidates: [Int], index: CustomerIndex, toOld: [Int]?) -> [Int] {
         guard !candidates.isEmpty else { return [] }
@@ -142,14 +152,10 @@ struct AccessImpactCalculator {
                 defer { k += 8 }
                 let oldRow = candidates[k]
                 guard let c = toOld == nil ? oldRow : newRow[oldRow] else { continue }
-                let first = [newTable.accountExecutive[c], newTable.serviceRep[c]].filter { $0 >= 0 }.map(Int.init)
-                var seen = false
-                for u in first + (0..<org.userIds.count).filter({ !first.contains($0) })
-                where new.isAllowed(user: u, action: .view, customer: c, in: newTable, now: now) && !isAdmin(u) {
-                    seen = true
-                    break
-                }
-                if !seen { mine.append(oldRow) }
+                let ae = Int(newTable.accountExecutive[c]), rep = Int(newTable.serviceRep[c])
+                func seenBy(_ u: Int) -> Bool { new.isAllowed(user: u, action: .view, customer: c, in: newTable, now: now) && !isAdmin(u) }
+                if ae >= 0 && seenBy(ae) || rep >= 0 && seenBy(rep) { continue }
+                if !(0..<org.userIds.count).contains(where: { $0 != ae && $0 != rep && seenBy($0) }) { mine.append(oldRow) }
             }
             found.withLock { $0 += mine }
         }

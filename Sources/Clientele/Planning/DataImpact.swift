@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// What a config change does to the stored records, counted over the store.
 public struct DataImpact: Sendable {
@@ -44,10 +43,26 @@ struct DataImpactScanner: Sendable {
     let migrations: [RecordMigration]
     /// "team\u{1F}table\u{1F}package" -> migration.
     let byKey: [String: RecordMigration]
+    /// The same, found from a document's bytes: team x table for main tables, and per package.
+    let teams: ByteKeyTable
+    let packages: ByteKeyTable
+    let mainMigrations: [RecordMigration?]
+    let packageMigrations: [RecordMigration]
+    static let topKeys = ByteKeyTable([("id", 0), ("team", 1), ("table", 2), ("package", 3), ("fields", 4)])
+    static let tableNames = ByteKeyTable(TableKind.allCases.enumerated().map { ($1.rawValue, $0) })
 
     init(migrations: [RecordMigration]) {
         self.migrations = migrations
         byKey = Dictionary(migrations.map { (Self.key($0.team, $0.table.rawValue, $0.package), $0) }, uniquingKeysWith: { a, _ in a })
+        let teamIds = Array(Set(migrations.map(\.team))).sorted()
+        teams = ByteKeyTable(teamIds.enumerated().map { ($1, $0) })
+        var main = [RecordMigration?](repeating: nil, count: teamIds.count * TableKind.allCases.count)
+        for m in migrations where m.package == nil {
+            main[teamIds.firstIndex(of: m.team)! * TableKind.allCases.count + TableKind.allCases.firstIndex(of: m.table)!] = m
+        }
+        mainMigrations = main
+        packageMigrations = migrations.filter { $0.package != nil }
+        packages = ByteKeyTable(packageMigrations.enumerated().map { ($1.package!, $0) })
     }
 
     static func key(_ team: String, _ table: String, _ package: String?) -> String {
@@ -60,6 +75,10 @@ struct DataImpactScanner: Sendable {
         var counters: [String: Counter] = [:]
         /// place/identity -> value -> ids, for new uniqueness.
         var uniqueValues: [String: [String: [String]]] = [:]
+        /// Reused for every document the worker reads.
+        var tape = JSONTape()
+        /// Documents read so far: with the worker's number, the order of a sample id.
+        var read = 0
 
         func add(_ key: String, id: String, order: Int) {
             var c = counters[key, default: Counter()]
@@ -74,38 +93,45 @@ struct DataImpactScanner: Sendable {
         [kind.rawValue, m.place, field ?? "", what].joined(separator: "\u{1F}")
     }
 
+    /// The migration for a document, found from its team, table and package.
+    func migration(_ view: JSONView, team: Int, table: Int, package: Int) -> RecordMigration? {
+        if package >= 0, view.kind(package) == .string {
+            guard let p = view.withString(package, { packages.lookup($0) }) else { return nil }
+            let m = packageMigrations[p]
+            return view.kind(team) == .string && view.string(team) == m.team && view.withString(table, { Self.tableNames.lookup($0) }) == TableKind.allCases.firstIndex(of: m.table) ? m : nil
+        }
+        guard team >= 0, table >= 0, view.kind(team) == .string, view.kind(table) == .string,
+              let t = view.withString(team, { teams.lookup($0) }), let k = view.withString(table, { Self.tableNames.lookup($0) }) else { return nil }
+        return mainMigrations[t * TableKind.allCases.count + k]
+    }
+
     /// Reads one document; tallies what the migration does to it. Returns whether it changes.
     @discardableResult
     func inspect(_ view: JSONView, order: Int, tally: Tally) -> Bool {
         guard view.kind(0) == .object else { return false }
-        var id = "", team = "", table = "", package: String?
-        var fields: Int?
+        var top = [-1, -1, -1, -1, -1]
         var j = 1
         while j < view.next(0) {
-            let v = j + 1
-            if view.stringEquals(j, "id"), view.kind(v) == .string { id = view.string(v) }
-            else if view.stringEquals(j, "team"), view.kind(v) == .string { team = view.string(v) }
-            else if view.stringEquals(j, "table"), view.kind(v) == .string { table = view.string(v) }
-            else if view.stringEquals(j, "package"), view.kind(v) == .string { package = view.string(v) }
-            else if view.stringEquals(j, "fields"), view.kind(v) == .object { fields = v }
-            j = view.next(v)
+            if let k = Self.topKeys.lookup(view, j) { top[k] = j + 1 }
+            j = view.next(j + 1)
         }
-        guard let m = byKey[Self.key(team, table, package)], !m.isEmpty else { return false }
+        guard let m = migration(view, team: top[1], table: top[2], package: top[3]), !m.isEmpty else { return false }
+        let id = top[0] >= 0 && view.kind(top[0]) == .string ? view.string(top[0]) : ""
         if m.removesRecords {
             tally.add(Self.counterKey(.lost, m, nil, "records removed with the package"), id: id, order: order)
             return true
         }
         var changes = false
-        var present = Set<String>()
-        if let fields {
+        var present = m.tracksPresence ? [Bool](repeating: false, count: m.interestNames.count) : []
+        if top[4] >= 0, view.kind(top[4]) == .object {
+            let fields = top[4]
             var k = fields + 1
             while k < view.next(fields) {
                 let v = k + 1
                 defer { k = view.next(v) }
-                let given = FieldValueCheck.isGiven(view, v)
-                let name = view.string(k)
-                if given { present.insert(name) }
-                guard given else { continue }
+                guard let slot = m.interest.lookup(view, k), FieldValueCheck.isGiven(view, v) else { continue }
+                let name = m.interestNames[slot]
+                if m.tracksPresence { present[slot] = true }
                 if let field = m.dropped[name] {
                     tally.add(Self.counterKey(.lost, m, name, "values of a field \(field.origin == .mainTable || field.origin == .standard ? "removed" : "no longer in this package")"), id: id, order: order)
                     changes = true
@@ -115,7 +141,7 @@ struct DataImpactScanner: Sendable {
                 if identity != name {
                     tally.add(Self.counterKey(.rewritten, m, identity, "values moved from '\(name)' (was:)"), id: id, order: order)
                     changes = true
-                    present.insert(identity)
+                    if m.tracksPresence, let s = m.interest.lookup(identity) { present[s] = true }
                 }
                 if let remap = m.remaps[identity], remapped(view, v, remap) {
                     tally.add(Self.counterKey(.rewritten, m, identity, "option values renamed (was:)"), id: id, order: order)
@@ -138,10 +164,12 @@ struct DataImpactScanner: Sendable {
                 }
             }
         }
-        for field in m.required where !field.identities.allSatisfy(present.contains) {
+        guard m.tracksPresence else { return changes }
+        func given(_ identity: String) -> Bool { m.interest.lookup(identity).map { present[$0] } ?? false }
+        for field in m.required where !field.identities.allSatisfy(given) {
             tally.add(Self.counterKey(.invalid, m, field.identity, "records without a value, now required (give a default to fill them in)"), id: id, order: order)
         }
-        for d in m.defaults where !present.contains(d.identity) {
+        for d in m.defaults where !given(d.identity) {
             tally.add(Self.counterKey(.filled, m, d.identity, "records given the default \(d.value.jsonText)"), id: id, order: order)
             changes = true
         }
@@ -169,18 +197,41 @@ struct DataImpactScanner: Sendable {
     func scan(_ store: JSONFileStore, locations: [String: SourceLocation]) throws(StoreError) -> DataImpact {
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let tallies = (0..<workers).map { _ in Tally() }
-        let orders = Mutex([Int](repeating: 0, count: workers))
         if migrations.contains(where: { !$0.isEmpty }) {
             try store.log.forEachDocumentConcurrently(workers: workers) { w, bytes in
-                var tape = JSONTape()
-                guard (try? tape.parse(bytes)) != nil else { return }
-                let order = orders.withLock { o -> Int in o[w] += 1; return w << 40 | o[w] }
-                tape.withView(bytes: bytes) { inspect($0, order: order, tally: tallies[w]) }
+                let tally = tallies[w]
+                guard (try? tally.tape.parse(bytes)) != nil else { return }
+                tally.read += 1
+                let order = w << 40 | tally.read
+                tally.tape.withView(bytes: bytes) { inspect($0, order: order, tally: tally) }
             }
         }
         var impact = merge(tallies, locations: locations)
         impact.records = store.log.index.count
         return impact
+    }
+
+    /// One entry per field definition and effect: a standard field or a main-table
+    /// field reaches many tables and packages, and is one line of the config.
+    static func combined(_ entries: [DataImpact.Entry]) -> [DataImpact.Entry] {
+        var order: [String] = []
+        var groups: [String: [DataImpact.Entry]] = [:]
+        for e in entries {
+            let key = [e.kind.rawValue, e.field ?? "", e.what, e.location?.description ?? e.place].joined(separator: "\u{1F}")
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(e)
+        }
+        return order.map { key in
+            let group = groups[key]!.sorted { $0.place < $1.place }
+            guard group.count > 1 else { return group[0] }
+            var e = group[0]
+            e.count = group.reduce(0) { $0 + $1.count }
+            e.sample = Array(group.flatMap(\.sample).sorted().prefix(DataImpact.sampleSize))
+            let packages = group.filter { $0.place.hasPrefix("package ") }.count, tables = group.count - packages
+            e.place = [tables > 0 ? "\(tables) table\(tables == 1 ? "" : "s")" : nil, packages > 0 ? "\(packages) package\(packages == 1 ? "" : "s")" : nil]
+                .compactMap { $0 }.joined(separator: " and ")
+            return e
+        }
     }
 
     func merge(_ tallies: [Tally], locations: [String: SourceLocation]) -> DataImpact {
@@ -211,6 +262,7 @@ struct DataImpactScanner: Sendable {
                                                    count: c.count, sample: c.sample.sorted { $0.0 < $1.0 }.prefix(DataImpact.sampleSize).map(\.1),
                                                    location: locations[parts[1] + "\u{1F}" + (field ?? "")] ?? locations[parts[1]]))
         }
+        impact.entries = Self.combined(impact.entries)
         let kinds = DataImpact.Kind.allCases
         impact.entries.sort {
             ($0.kind == $1.kind) ? ($0.place, $0.field ?? "", $0.what) < ($1.place, $1.field ?? "", $1.what)

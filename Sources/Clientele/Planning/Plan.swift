@@ -87,7 +87,7 @@ public enum Planner {
         }
         let data = try DataImpactScanner(migrations: migrations).scan(store, locations: locations)
         for entry in data.entries(.invalid) {
-            errors.append(.error("\(entry.count) record\(entry.count == 1 ? "" : "s") of \(entry.place)\(entry.field.map { ", field '\($0)'" } ?? ""): \(entry.what); first: \(entry.sample.joined(separator: ", "))",
+            errors.append(.error("\(entry.count) stored record\(entry.count == 1 ? "" : "s")\(entry.field.map { " of field '\($0)'" } ?? "") (\(entry.place)): \(entry.what); first: \(entry.sample.joined(separator: ", "))",
                                  at: entry.location))
         }
 

@@ -28,6 +28,12 @@ final class RecordMigration: Sendable {
     /// Fields whose type changes from input to select (stray values are reported separately).
     let becameSelect: Set<String>
 
+    /// The identities a record's values are read for, looked up from their bytes.
+    let interest: ByteKeyTable
+    let interestNames: [String]
+    /// Whether a record's given identities must be tracked (for required fields and defaults).
+    let tracksPresence: Bool
+
     var place: String { package.map { "package '\($0)'" } ?? "the \(table.rawValue) table of team '\(team)'" }
 
     /// Whether records of this type need reading at all.
@@ -109,5 +115,11 @@ final class RecordMigration: Sendable {
         self.defaults = defaults
         self.unique = unique
         self.becameSelect = becameSelect
+        var names = Set(dropped.keys).union(renames.keys).union(renames.values).union(remaps.keys).union(lostOptions.keys)
+            .union(checks.keys).union(unique).union(defaults.map(\.0))
+        for f in required { names.formUnion(f.identities) }
+        interestNames = names.sorted()
+        interest = ByteKeyTable(interestNames.enumerated().map { ($1, $0) })
+        tracksPresence = !required.isEmpty || !defaults.isEmpty
     }
 }
