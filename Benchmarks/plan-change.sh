@@ -6,8 +6,9 @@
 #     a tighter range (employees max 100000 -> 50000), one permission group
 #     widened (G1: two more departments) and one narrowed (G5: view only).
 #   rules: the same, and the sharing rule turned into a deny (every user compared).
+#   clean: the groups change without the tighter range, so that it can be applied.
 set -eu
-DATA=${1:?usage: plan-change.sh DATA [groups|rules]}
+DATA=${1:?usage: plan-change.sh DATA [groups|rules|clean]}
 KIND=${2:-groups}
 SRC="$DATA/clientele"
 DST="$DATA/clientele-next"
@@ -16,7 +17,8 @@ rm -rf "$DST"
 mkdir -p "$DST"
 cp "$SRC"/*.yaml "$DST"/
 sed -i "s|^store: .*|store: $STORE|" "$DST/clientele.yaml"
-sed -i 's/"net15"/{value: "net-15", was: ["net15"]}/; s/employees: { min: 1, max: 100000 }/employees: { min: 1, max: 50000 }/' "$DST/schema.yaml"
+sed -i 's/"net15"/{value: "net-15", was: ["net15"]}/' "$DST/schema.yaml"
+if [ "$KIND" != clean ]; then sed -i 's/employees: { min: 1, max: 100000 }/employees: { min: 1, max: 50000 }/' "$DST/schema.yaml"; fi
 python3 - "$DST/access.yaml" "$KIND" <<'PY'
 import sys
 path, kind = sys.argv[1], sys.argv[2]

@@ -40,11 +40,13 @@ struct AccessImpactCalculator {
     let newTable: CustomerTable
     let now: Double
 
-    /// Users a change could touch: everyone when rules, the organisation or pools change;
-    /// otherwise the members of the permission groups that changed.
+    /// Changes of these can change what a user may view or edit.
+    static let entities: Set<String> = ["rule", "team", "department", "role", "user", "pool", "package", "permission group"]
+
+    /// Users a change could touch: everyone when rules, the organisation, packages
+    /// or pools change; otherwise the members of the permission groups that changed.
     func usersToCompare(diff: ConfigDiff) -> Set<String>? {
-        let global = diff.changes.contains { ["rule", "team", "department", "role", "user", "pool", "package"].contains($0.entity) }
-        if global { return nil }
+        if diff.changes.contains(where: { Self.entities.contains($0.entity) && $0.entity != "permission group" }) { return nil }
         let changed = Set(diff.changes.filter { $0.entity == "permission group" }.map(\.id))
         var users = Set<String>()
         for model in [oldModel, newModel] {

@@ -95,7 +95,7 @@ public enum Planner {
         let oldTable = try store.customerTable(for: applied.access)
         let probe = new.access.makeCustomerTable()
         let newTable = probe.layoutKey == oldTable.layoutKey ? oldTable : try store.customerTableFromDocuments(for: new.access)
-        let accessChanged = diff.changes.contains { ["rule", "team", "department", "role", "user", "pool", "package", "permission group"].contains($0.entity) }
+        let accessChanged = diff.changes.contains { AccessImpactCalculator.entities.contains($0.entity) }
         let access = accessChanged
             ? AccessImpactCalculator(old: applied.access, new: new.access, oldModel: old, newModel: model, oldTable: oldTable, newTable: newTable, now: now).compute(diff: diff)
             : AccessImpact()
