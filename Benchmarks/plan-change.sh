@@ -7,8 +7,10 @@
 #     widened (G1: two more departments) and one narrowed (G5: view only).
 #   rules: the same, and the sharing rule turned into a deny (every user compared).
 #   clean: the groups change without the tighter range, so that it can be applied.
+#   owner: the data changes of groups, and service reps no longer view or edit
+#     their customers (one rule narrowed; no group changed).
 set -eu
-DATA=${1:?usage: plan-change.sh DATA [groups|rules|clean]}
+DATA=${1:?usage: plan-change.sh DATA [groups|rules|clean|owner]}
 KIND=${2:-groups}
 SRC="$DATA/clientele"
 DST="$DATA/clientele-next"
@@ -23,6 +25,10 @@ python3 - "$DST/access.yaml" "$KIND" <<'PY'
 import sys
 path, kind = sys.argv[1], sys.argv[2]
 s = open(path).read()
+if kind == "owner":
+    s = s.replace("when: account_executive or customer_service_rep", "when: account_executive")
+    open(path, "w").write(s)
+    sys.exit(0)
 g1 = s.index('id: "G1"')
 s = s[:g1] + s[g1:].replace('customers: { departments: [', 'customers: { departments: ["D01", "D02", ', 1)
 g5 = s.index('id: "G5"')

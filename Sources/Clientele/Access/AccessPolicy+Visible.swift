@@ -62,7 +62,7 @@ extension AccessPolicy {
     }
 
     /// `granted`: the rule allows what groups grant, so only groups granting `action` count.
-    private func collect(_ plan: CandidatePlan, exact: Bool, granted: Bool, action: Action, user: Int, customers: CustomerTable,
+    func collect(_ plan: CandidatePlan, exact: Bool, granted: Bool, action: Action, user: Int, customers: CustomerTable,
                          index: CustomerIndex, into c: inout Candidates) {
         let org = environment.org
         func add(_ list: ArraySlice<Int32>, _ isExact: Bool) {

@@ -10,13 +10,16 @@ public final class AccessPolicy: Sendable {
         let granted: Bool
         /// Where the customers this rule can allow are found.
         let plan: CandidatePlan
+        /// Where the customers its `when` can match are found, deny rules included
+        /// (for comparing two policies that differ in a few rules).
+        let reach: CandidatePlan
         /// The top-level conjuncts of `when`, compiled one by one, for explanations.
         let parts: [(syntax: Syntax, condition: Condition)]
         /// `allow: granted` with `when: permission_group`: the grant check is the whole condition.
         let onlyGroups: Bool
 
         init(rule: Rule, when: @escaping Condition, unless: Condition?, whenSyntax: Syntax?, actions: Set<Action>, isDeny: Bool,
-             granted: Bool, plan: CandidatePlan, parts: [(syntax: Syntax, condition: Condition)]) {
+             granted: Bool, plan: CandidatePlan, reach: CandidatePlan, parts: [(syntax: Syntax, condition: Condition)]) {
             self.rule = rule
             self.when = when
             self.unless = unless
@@ -24,6 +27,7 @@ public final class AccessPolicy: Sendable {
             self.isDeny = isDeny
             self.granted = granted
             self.plan = plan
+            self.reach = reach
             self.parts = parts
             if case .path(["permission_group"], _)? = whenSyntax { onlyGroups = granted } else { onlyGroups = false }
         }

@@ -31,12 +31,13 @@ public enum AccessPolicyBuilder {
             case .allowGranted: (actions, isDeny, granted) = ([], false, true)
             }
             let syntax = try? ExpressionParser.parse(whenSource.text)
-            let plan = isDeny ? CandidatePlan.none : syntax.map(CandidatePlanner(compiler: compiler).plan) ?? .all
+            let reach = syntax.map(CandidatePlanner(compiler: compiler).plan) ?? .all
+            let plan = isDeny ? CandidatePlan.none : reach
             let parts: [(syntax: Syntax, condition: Condition)] = (syntax.map(Self.conjuncts) ?? []).compactMap { part in
                 (try? compiler.compile(part).condition).map { (part, $0) }
             }
             rules.append(.init(rule: rule, when: when, unless: unless, whenSyntax: syntax,
-                               actions: actions, isDeny: isDeny, granted: granted, plan: plan, parts: parts))
+                               actions: actions, isDeny: isDeny, granted: granted, plan: plan, reach: reach, parts: parts))
         }
         var fieldRules: [CompiledFieldRule] = []
         for fieldRule in model.fieldRules {

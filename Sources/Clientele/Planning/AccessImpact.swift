@@ -47,6 +47,11 @@ struct AccessImpactCalculator {
     /// or pools change; otherwise the members of the permission groups that changed.
     func usersToCompare(diff: ConfigDiff) -> Set<String>? {
         if diff.changes.contains(where: { Self.entities.contains($0.entity) && $0.entity != "permission group" }) { return nil }
+        return groupMembers(diff: diff)
+    }
+
+    /// The members, as applied and as new, of the permission groups that changed.
+    func groupMembers(diff: ConfigDiff) -> Set<String> {
         let changed = Set(diff.changes.filter { $0.entity == "permission group" }.map(\.id))
         var users = Set<String>()
         for model in [oldModel, newModel] {
@@ -72,9 +77,16 @@ struct AccessImpactCalculator {
         let toOld: [Int]? = oldTable === newTable ? nil : (0..<newTable.count).map { oldTable.index(of: newTable.ids[$0]) ?? -1 }
         let results = Mutex([AccessImpact.UserImpact?](repeating: nil, count: names.count))
         let lostViews = Mutex(Set<Int>())
-        // When every user is compared, the customers someone other than an admin (a
-        // user who may view them all) can view under the new policy, as bits of old rows.
-        let everyone = limit == nil
+        // When only rules changed, a user's decision on a customer can change only
+        // where a changed rule (as applied, or as new) could match: those are decided.
+        // (Members of changed permission groups are compared whole.)
+        let changedRules: Set<String>? = oldTable === newTable && old.org.userIds == new.org.userIds
+            && diff.changes.allSatisfy({ !Self.entities.contains($0.entity) || $0.entity == "rule" || $0.entity == "permission group" })
+            ? Set(diff.changes.filter { $0.entity == "rule" }.map(\.id)) : nil
+        let wholeUsers = changedRules == nil ? [] : groupMembers(diff: diff)
+        // When every user's lists are compared, the customers someone other than an admin
+        // (a user who may view them all) can view under the new policy, as bits of old rows.
+        let everyone = limit == nil && changedRules == nil
         let seen = Mutex([UInt64](repeating: 0, count: everyone ? (oldTable.count + 63) / 64 : 0))
         DispatchQueue.concurrentPerform(iterations: names.count) { k in
             let name = names[k]
@@ -86,6 +98,14 @@ struct AccessImpactCalculator {
             }
             var deltas: [AccessImpact.Delta] = []
             for action in [Action.view, .edit] {
+                if let changedRules, !wholeUsers.contains(name), let u = new.org.user(name),
+                   let (gained, lost) = decideWithin(changedRules, user: u, action: action, index: oldIndex) {
+                    if action == .view, !lost.isEmpty { lostViews.withLock { $0.formUnion(lost) } }
+                    deltas.append(AccessImpact.Delta(gained: gained.count, lost: lost.count,
+                                                     gainedSample: gained.prefix(AccessImpact.sampleSize).map { oldTable.ids[$0] },
+                                                     lostSample: lost.prefix(AccessImpact.sampleSize).map { oldTable.ids[$0] }))
+                    continue
+                }
                 let before = rows(old, oldTable, oldIndex, action, mapped: false)
                 let after = rows(new, newTable, newIndex, action, mapped: true)
                 if everyone && action == .view && after.count < newTable.count {
@@ -109,6 +129,26 @@ struct AccessImpactCalculator {
         impact.orphaned = orphans.count
         impact.orphanedSample = orphans.prefix(AccessImpact.sampleSize).map { oldTable.ids[$0] }
         return impact
+    }
+
+    /// Gained and lost rows of one user and action, deciding only the customers the
+    /// changed rules reach under either policy (one table, one organisation); nil
+    /// when they reach every customer.
+    private func decideWithin(_ ruleIds: Set<String>, user u: Int, action: Action, index: CustomerIndex) -> ([Int], [Int])? {
+        guard let before = old.reach(ofRules: ruleIds, user: u, action: action, in: oldTable, index: index),
+              let after = new.reach(ofRules: ruleIds, user: u, action: action, in: newTable, index: index) else { return nil }
+        var gained: [Int] = [], lost: [Int] = []
+        var i = 0, j = 0
+        while i < before.count || j < after.count {
+            let c: Int
+            if j == after.count || (i < before.count && before[i] < after[j]) { c = before[i]; i += 1 }
+            else if i == before.count || after[j] < before[i] { c = after[j]; j += 1 }
+            else { c = before[i]; i += 1; j += 1 }
+            let allowedBefore = old.isAllowed(user: u, action: action, customer: c, in: oldTable, now: now)
+            let allowedAfter = new.isAllowed(user: u, action: action, customer: c, in: newTable, now: now)
+            if allowedAfter && !allowedBefore { gained.append(c) } else if allowedBefore && !allowedAfter { lost.append(c) }
+        }
+        return (gained, lost)
     }
 
     /// (in a, not in b), (in b, not in a), for sorted lists.
@@ -139,6 +179,7 @@ struct AccessImpactCalculator {
         }
         let org = new.org
         let n = newTable.count
+        let users = AccessPolicy.UserLists(new, customers: newTable)
         let admin = Mutex([Int: Bool]())
         @Sendable func isAdmin(_ u: Int) -> Bool {
             if let known = admin.withLock({ $0[u] }) { return known }
@@ -157,7 +198,9 @@ struct AccessImpactCalculator {
                 let ae = Int(newTable.accountExecutive[c]), rep = Int(newTable.serviceRep[c])
                 func seenBy(_ u: Int) -> Bool { new.isAllowed(user: u, action: .view, customer: c, in: newTable, now: now) && !isAdmin(u) }
                 if ae >= 0 && seenBy(ae) || rep >= 0 && seenBy(rep) { continue }
-                if !(0..<org.userIds.count).contains(where: { $0 != ae && $0 != rep && seenBy($0) }) { mine.append(oldRow) }
+                // Only the users some allow rule could let through need a decision.
+                let others = new.potentialUsers(.view, customer: c, in: newTable, users: users) ?? Array(0..<org.userIds.count)
+                if !others.contains(where: { $0 != ae && $0 != rep && seenBy($0) }) { mine.append(oldRow) }
             }
             found.withLock { $0 += mine }
         }

@@ -265,7 +265,7 @@ struct DataImpactScanner: Sendable {
         impact.entries = Self.combined(impact.entries)
         let kinds = DataImpact.Kind.allCases
         impact.entries.sort {
-            ($0.kind == $1.kind) ? ($0.place, $0.field ?? "", $0.what) < ($1.place, $1.field ?? "", $1.what)
+            ($0.kind == $1.kind) ? ($0.place, $0.field ?? "", $0.what, $0.location?.description ?? "") < ($1.place, $1.field ?? "", $1.what, $1.location?.description ?? "")
                 : kinds.firstIndex(of: $0.kind)! < kinds.firstIndex(of: $1.kind)!
         }
         return impact

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+@testable import Clientele
+
+/// The access impact of a config change equals deciding, for every user and
+/// customer, under the applied policy and under the new one: on random worlds
+/// whose rules or permission groups change, through each way the calculator
+/// takes (changed rules' reach, whole lists of group members, whole lists of everyone).
+@Suite("Access impact equals deciding on every user and customer")
+struct AccessImpactTests {
+    typealias World = AccessPropertyTests.World
+
+    static func table(_ w: World, _ policy: AccessPolicy) -> CustomerTable {
+        let customers = policy.makeCustomerTable()
+        for cu in w.customers {
+            var r = CustomerTable.Record(id: cu.id)
+            r.team = cu.team
+            r.accountExecutive = cu.ae
+            r.serviceRep = cu.csr
+            r.sharedUsers = cu.sharedUsers
+            r.sharedDepartments = cu.sharedDepartments
+            r.sharedRoles = cu.sharedRoles
+            r.followers = cu.followers
+            r.tags = cu.tags
+            if let level = cu.level { r.fields["level"] = .string(level) }
+            customers.add(r)
+        }
+        return customers
+    }
+
+    /// The world with one of its rules replaced, a rule added, or a group's grants changed.
+    static func changed(_ w: World, _ rng: inout AccessPropertyTests.RNG) -> World {
+        var next = w
+        let other = AccessPropertyTests.world(&rng)
+        switch Int.random(in: 0..<3, using: &rng) {
+        case 0 where !next.rules.isEmpty:
+            let k = Int.random(in: 0..<next.rules.count, using: &rng)
+            var rule = next.rules[k]
+            rule.when = AccessPropertyTests.expression(w, &rng, depth: 0)
+            if rule.effect != "granted" && Bool.random(using: &rng) { rule.effect = rule.effect == "deny" ? "allow" : "deny" }
+            next.rules[k] = rule
+        case 1 where !next.groups.isEmpty:
+            let k = Int.random(in: 0..<next.groups.count, using: &rng)
+            next.groups[k].grants = AccessPropertyTests.actions.filter { _ in Bool.random(using: &rng) }
+            next.groups[k].roles = w.roles.filter { _ in Bool.random(using: &rng) }
+        default:
+            var rule = other.rules[0]
+            rule.id = "added"
+            rule.unless = nil
+            rule.when = AccessPropertyTests.expression(w, &rng, depth: 0)
+            if rule.effect == "granted" && w.groups.isEmpty { rule.effect = "allow" }
+            next.rules.append(rule)
+        }
+        return next
+    }
+
+    @Test("random changes of rules and groups", arguments: 0..<6)
+    func randomChanges(batch: Int) throws {
+        var rng = AccessPropertyTests.RNG(state: 0xA11C_E55 &+ UInt64(batch) &* 7_919)
+        var compared = 0
+        for _ in 0..<200 {
+            let w = AccessPropertyTests.world(&rng)
+            let w2 = Self.changed(w, &rng)
+            let (c1, d1, _) = Pipeline.compile(ConfigLoader().load(sources: AccessPropertyTests.yaml(w)))
+            let (c2, d2, _) = Pipeline.compile(ConfigLoader().load(sources: AccessPropertyTests.yaml(w2)))
+            let old = try #require(c1, "\(d1)"), new = try #require(c2, "\(d2)")
+            let oldTable = Self.table(w, old.access)
+            let newTable = new.access.makeCustomerTable().layoutKey == oldTable.layoutKey ? oldTable : Self.table(w, new.access)
+            let diff = ConfigDiff(old: old.model, new: new.model)
+            let impact = AccessImpactCalculator(old: old.access, new: new.access, oldModel: old.model, newModel: new.model,
+                                                oldTable: oldTable, newTable: newTable, now: 0).compute(diff: diff)
+            // Every user and customer, decided under both policies.
+            var expected: [String: [Int]] = [:]
+            var lostView = Set<Int>()
+            for (u, user) in w.users.enumerated() {
+                var counts = [0, 0, 0, 0]
+                for (k, action) in [Action.view, .edit].enumerated() {
+                    for c in 0..<oldTable.count {
+                        let before = old.access.isAllowed(user: u, action: action, customer: c, in: oldTable)
+                        let after = new.access.isAllowed(user: u, action: action, customer: c, in: newTable)
+                        if after && !before { counts[k * 2] += 1 }
+                        if before && !after { counts[k * 2 + 1] += 1; if action == .view { lostView.insert(c) } }
+                    }
+                }
+                if counts != [0, 0, 0, 0] { expected[user.id] = counts }
+            }
+            let found = Dictionary(uniqueKeysWithValues: impact.users.map { ($0.user, [$0.view.gained, $0.view.lost, $0.edit.gained, $0.edit.lost]) })
+            #expect(found == expected, "\(diff.changes.map { "\($0.kind) \($0.entity) \($0.id)" })\n\(AccessPropertyTests.yaml(w2)[1].text)")
+            let admins = (0..<w.users.count).filter { u in (0..<newTable.count).allSatisfy { new.access.isAllowed(user: u, action: .view, customer: $0, in: newTable) } }
+            let orphans = lostView.filter { c in
+                !(0..<w.users.count).contains { u in !admins.contains(u) && new.access.isAllowed(user: u, action: .view, customer: c, in: newTable) }
+            }
+            #expect(impact.orphaned == orphans.count, "orphans: \(impact.orphanedSample) vs \(orphans.sorted().map { oldTable.ids[$0] })")
+            compared += 1
+        }
+        #expect(compared == 200)
+    }
+}
