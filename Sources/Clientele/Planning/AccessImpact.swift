@@ -97,13 +97,16 @@ struct AccessImpactCalculator {
                 return found.map { toOld[$0] }.filter { $0 >= 0 }.sorted()
             }
             var deltas: [AccessImpact.Delta] = []
+            func record(_ gained: [Int], _ lost: [Int], _ action: Action) {
+                if action == .view, !lost.isEmpty { lostViews.withLock { $0.formUnion(lost) } }
+                deltas.append(AccessImpact.Delta(gained: gained.count, lost: lost.count,
+                                                 gainedSample: gained.prefix(AccessImpact.sampleSize).map { oldTable.ids[$0] },
+                                                 lostSample: lost.prefix(AccessImpact.sampleSize).map { oldTable.ids[$0] }))
+            }
             for action in [Action.view, .edit] {
                 if let changedRules, !wholeUsers.contains(name), let u = new.org.user(name),
                    let (gained, lost) = decideWithin(changedRules, user: u, action: action, index: oldIndex) {
-                    if action == .view, !lost.isEmpty { lostViews.withLock { $0.formUnion(lost) } }
-                    deltas.append(AccessImpact.Delta(gained: gained.count, lost: lost.count,
-                                                     gainedSample: gained.prefix(AccessImpact.sampleSize).map { oldTable.ids[$0] },
-                                                     lostSample: lost.prefix(AccessImpact.sampleSize).map { oldTable.ids[$0] }))
+                    record(gained, lost, action)
                     continue
                 }
                 let before = rows(old, oldTable, oldIndex, action, mapped: false)
@@ -112,10 +115,7 @@ struct AccessImpactCalculator {
                     seen.withLock { bits in for c in after { bits[c >> 6] |= 1 << UInt64(c & 63) } }
                 }
                 let (gained, lost) = Self.difference(after, before)
-                if action == .view, !lost.isEmpty { lostViews.withLock { $0.formUnion(lost) } }
-                deltas.append(AccessImpact.Delta(gained: gained.count, lost: lost.count,
-                                                 gainedSample: gained.prefix(AccessImpact.sampleSize).map { oldTable.ids[$0] },
-                                                 lostSample: lost.prefix(AccessImpact.sampleSize).map { oldTable.ids[$0] }))
+                record(gained, lost, action)
             }
             if !deltas[0].isEmpty || !deltas[1].isEmpty {
                 results.withLock { $0[k] = AccessImpact.UserImpact(user: name, view: deltas[0], edit: deltas[1]) }

@@ -30,9 +30,8 @@ public enum ConfigApplier {
         let tally = DataImpactScanner.Tally()
         do {
             try store.log.forEachDocument { bytes in
-                var tape = JSONTape()
-                guard (try? tape.parse(bytes)) != nil else { return }
-                let document: JSONValue? = tape.withView(bytes: bytes) { view in
+                guard (try? tally.tape.parse(bytes)) != nil else { return }
+                let document: JSONValue? = tally.tape.withView(bytes: bytes) { view in
                     scanner.inspect(view, order: 0, tally: tally) ? view.value(0) : nil
                 }
                 guard let document, let id = document["id"]?.stringValue,

@@ -32,7 +32,6 @@ public struct DataImpact: Sendable {
 
     public func entries(_ kind: Kind) -> [Entry] { entries.filter { $0.kind == kind } }
     public var losesData: Bool { entries.contains { $0.kind == .lost } }
-    public var hasViolations: Bool { entries.contains { $0.kind == .invalid } }
 
     static let sampleSize = 5
 }
