@@ -251,7 +251,7 @@ struct DataImpactScanner: Sendable {
             guard !duplicates.isEmpty else { continue }
             let parts = k.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
             let ids = duplicates.sorted { $0.key < $1.key }.flatMap(\.value)
-            merged[[DataImpact.Kind.invalid.rawValue, parts[0], parts[1], "records sharing a value, now unique (\(duplicates.count) groups)"]
+            merged[[DataImpact.Kind.invalid.rawValue, parts[0], parts[1], "records sharing a value, now unique (\(duplicates.count) group\(duplicates.count == 1 ? "" : "s"))"]
                 .joined(separator: "\u{1F}")] = Tally.Counter(count: ids.count, sample: ids.prefix(DataImpact.sampleSize).enumerated().map { ($0, $1) })
         }
         for (k, c) in merged {
