@@ -44,8 +44,7 @@ struct PlanSession {
                 throw ExitCode(1)
             }
             newFiles = record.files
-            let texts = Dictionary(record.files.map { ($0.path, $0.text) }, uniquingKeysWith: { a, _ in a })
-            loaded = ConfigLoader(displayPrefix: "version \(n):").load(sources: record.files.filter { $0.path.hasSuffix(".yaml") || $0.path.hasSuffix(".yml") }) { texts[$0] }
+            loaded = Planner.load(record)
         }
         let (compiled, diagnostics, files) = Pipeline.compile(loaded, inheritance: version.inheritance)
         Terminal.printDiagnostics(diagnostics, files: files)
@@ -87,6 +86,11 @@ struct PlanSession {
         guard plan.hasChanges else {
             Terminal.out("Nothing to apply: the store already holds this config (version \(plan.appliedVersion)).\n")
             return
+        }
+        // Refused before asking, so that nobody confirms what cannot be applied.
+        if let refusal = ConfigApplier.refusal(plan, allowDataLoss: allowDataLoss) {
+            Terminal.error(refusal)
+            throw ExitCode(1)
         }
         if !yes {
             guard Terminal.isTerminal(0) else {

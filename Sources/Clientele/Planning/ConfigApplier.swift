@@ -15,13 +15,7 @@ public enum ConfigApplier {
     /// `extra` adds keys to the version's record and log entry (a rollback names the version it returns to).
     public static func apply(_ plan: Plan, context: PlanContext, store: JSONFileStore, allowDataLoss: Bool, actor: String, time: String,
                              extra: [(String, JSONValue)] = []) throws(OperationError) -> Outcome {
-        guard plan.errors.isEmpty else {
-            throw .invalid(["the plan has \(plan.errors.count) error\(plan.errors.count == 1 ? "" : "s"); nothing was applied"])
-        }
-        if plan.losesData && !allowDataLoss {
-            let lost = plan.data.entries(.lost).map { "\($0.count) record\($0.count == 1 ? "" : "s") with \($0.what) (\($0.place)\($0.field.map { ", '\($0)'" } ?? ""))" }
-            throw .invalid(["this change loses data: \(lost.joined(separator: "; ")); run 'clientele apply --allow-data-loss' to apply it (a backup of what is removed is kept)"])
-        }
+        if let refusal = refusal(plan, allowDataLoss: allowDataLoss) { throw .invalid([refusal]) }
         let number = plan.version
         let scanner = DataImpactScanner(migrations: context.migrations)
         var operations: [DocumentLog.Operation] = []
@@ -65,6 +59,16 @@ public enum ConfigApplier {
         } catch {
             throw .store(error)
         }
+    }
+
+    /// Why the plan cannot be applied as asked: errors, or data loss not allowed.
+    public static func refusal(_ plan: Plan, allowDataLoss: Bool) -> String? {
+        if !plan.errors.isEmpty {
+            return "the plan has \(plan.errors.count) error\(plan.errors.count == 1 ? "" : "s"); nothing was applied"
+        }
+        guard plan.losesData && !allowDataLoss else { return nil }
+        let lost = plan.data.entries(.lost).map { "\($0.count) record\($0.count == 1 ? "" : "s") with \($0.what) (\($0.place)\($0.field.map { ", '\($0)'" } ?? ""))" }
+        return "this change loses data: \(lost.joined(separator: "; ")); run 'clientele apply --allow-data-loss' to apply it (a backup of what is removed is kept)"
     }
 
     static func logEntry(_ id: String, changes: [(String, JSONValue, JSONValue)], _ number: Int, _ actor: String, _ time: String) -> JSONValue {

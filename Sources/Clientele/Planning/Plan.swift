@@ -35,11 +35,15 @@ public struct PlanContext: Sendable {
 public enum Planner {
     /// The applied version's config, compiled with its own package inheritance.
     public static func compileApplied(_ version: JSONFileStore.AppliedVersion) -> (CompiledConfig?, [Diagnostic]) {
+        let (config, diagnostics, _) = Pipeline.compile(load(version), inheritance: version.inheritance)
+        return (config, diagnostics)
+    }
+
+    /// A version's stored files, loaded; its locations read `version N:file:line:column`.
+    public static func load(_ version: JSONFileStore.AppliedVersion) -> LoadedConfig {
         let texts = Dictionary(version.files.map { ($0.path, $0.text) }, uniquingKeysWith: { a, _ in a })
         let yaml = version.files.filter { $0.path.hasSuffix(".yaml") || $0.path.hasSuffix(".yml") }
-        let loaded = ConfigLoader(displayPrefix: "version \(version.number):").load(sources: yaml) { texts[$0] }
-        let (config, diagnostics, _) = Pipeline.compile(loaded, inheritance: version.inheritance)
-        return (config, diagnostics)
+        return ConfigLoader(displayPrefix: "version \(version.number):").load(sources: yaml) { texts[$0] }
     }
 
     /// FNV-1a over the files in path order: the config a plan was made from.
