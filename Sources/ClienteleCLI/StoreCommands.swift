@@ -62,7 +62,7 @@ struct CustomerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "customer",
         abstract: "Add, show, edit and delete customers, as a named user checked against the rules.",
-        subcommands: [Add.self, Show.self, Edit.self, Delete.self, List.self, Follow.self, Unfollow.self])
+        subcommands: [Add.self, Show.self, Edit.self, Delete.self, List.self, Follow.self, Unfollow.self, Followup.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate and store a new customer; prints its id.")
@@ -259,6 +259,7 @@ extension CustomerCommand {
         @Option(help: "Only customers with this tag.") var tag: String?
         @Flag(help: "Only customers the user follows.") var followed = false
         @Option(help: "Only customers of this package.") var package: String?
+        @Option(help: "Only customers sitting in this pool (for its members and admins).") var pool: String?
         @Option(help: "A view: its customers, its field order, without its hidden fields.") var view: String?
         @Option(help: "text or json") var format: OutputFormat = .text
 
@@ -270,6 +271,7 @@ extension CustomerCommand {
             query.tag = tag
             query.followed = followed
             query.package = package
+            query.pool = pool
             query.view = view
             do {
                 let documents = try CustomerListing(config: config, store: store).run(as: actor, query)

@@ -21,14 +21,14 @@ public final class CustomerTable: @unchecked Sendable {
     public internal(set) var sharedRoles = ListColumn()
     public internal(set) var followers = ListColumn()
     public internal(set) var tags = StringListColumn()
-    /// Times in seconds since 1970 (nan when not set): claimed_at, returned_at, last_followup_at, created_at, modified_at.
+    /// Times in seconds since 1970 (nan when not set): claimed_at, returned_at, last_followup_at, created_at, modified_at, last_deal_at.
     public internal(set) var times: [[Double]] = Array(repeating: [], count: CustomerTable.timeKeys.count)
     /// Field values the rules read, by field slot.
     public internal(set) var fields: [[FieldValue]]
     public let fieldSlots: [String: Int]
     let fieldSlotTable: ByteKeyTable
 
-    public static let timeKeys = ["claimed_at", "returned_at", "last_followup_at", "created_at", "modified_at"]
+    public static let timeKeys = ["claimed_at", "returned_at", "last_followup_at", "created_at", "modified_at", "last_deal_at"]
 
     /// A field value as the rules see it.
     public enum FieldValue: Sendable, Equatable {

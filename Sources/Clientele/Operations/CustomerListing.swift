@@ -14,6 +14,8 @@ public struct CustomerListing {
         public var tag: String?
         public var followed = false
         public var package: String?
+        /// Only the customers sitting in this pool (its members and admins only).
+        public var pool: String?
         public var table: TableKind?
         public var view: String?
 
@@ -43,12 +45,23 @@ public struct CustomerListing {
         let table: CustomerTable
         do { table = try operations.store.customerTable(for: policy, fieldIdentities: filter?.fieldIdentities) } catch { throw .store(error) }
         let packageIndex = query.package.map { policy.org.package($0).map(Int32.init) ?? -2 }
+        var poolIndex: Int32?
+        if let id = query.pool {
+            guard let pool = operations.poolNamed(id), let p = policy.org.pool(id) else {
+                throw .invalid(["there is no pool '\(id)'\(Suggestion.didYouMean(id, in: config.model.pools.map(\.id)))"])
+            }
+            guard operations.isPoolMember(actor, pool) || operations.isPoolAdmin(actor, pool) else {
+                throw .refused("\(actor) may not list pool '\(id)': only its members and admins do")
+            }
+            poolIndex = Int32(p)
+        }
         let viewPackage = view?.package.flatMap { policy.org.package($0).map(Int32.init) }
         let viewTeam = view.flatMap { policy.org.team($0.team).map(Int32.init) }
         let needle = query.search?.lowercased()
         var result: [JSONValue] = []
         for c in policy.visible(user: u, action: query.action, in: table, index: CustomerIndex(table)) {
             if let packageIndex, table.package[c] != packageIndex { continue }
+            if let poolIndex, table.pool[c] != poolIndex { continue }
             if let t = query.table, table.tableKind(c) != t { continue }
             if let view {
                 if let viewPackage, table.package[c] != viewPackage { continue }
@@ -61,7 +74,7 @@ public struct CustomerListing {
             do { document = try operations.store.document(table.ids[c]) } catch { throw .store(error) }
             guard let document else { continue }
             if let needle, !Self.matches(document, needle) { continue }
-            result.append(Self.arranged(operations.masked(document, policy.fieldAccess(user: u, customer: c, in: table)), view))
+            result.append(Self.arranged(operations.masked(document, operations.fieldAccess(user: u, customer: c, in: table)), view))
         }
         return result
     }

@@ -34,7 +34,7 @@ public struct CustomerOperations {
 
     static let systemAssignments = ["account_executive", "customer_service_rep"]
     static let storeKept = ["created_at", "created_by", "modified_at", "modified_by", "followers", "pool", "previous_account_executive",
-                            "claimed_at", "returned_at", "last_followup_at"]
+                            "claimed_at", "returned_at", "last_followup_at", "last_deal_at", "deal", "return_reason", "pool_policy_version"]
 
     func user(_ id: String) throws(OperationError) -> Int {
         guard let u = policy.org.user(id) else {
@@ -194,7 +194,7 @@ public struct CustomerOperations {
         let document = try existing(id)
         let table = accessTable(document)
         try refuseUnless(u, .view, table, what: "view \(id)")
-        return masked(document, policy.fieldAccess(user: u, customer: 0, in: table))
+        return masked(document, fieldAccess(user: u, customer: 0, in: table))
     }
 
     /// Changes fields (FIELD=VALUE; an empty value clears), logged with each change.

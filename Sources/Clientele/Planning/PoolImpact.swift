@@ -21,33 +21,13 @@ public struct PoolImpact: Sendable {
 
     public var isEmpty: Bool { returns.isEmpty && lostMembers.isEmpty }
 
-    static let day = 86_400.0
-
-    /// Customers due under `model`'s pools at `now`: row -> pool id. A customer is
-    /// under the first pool of its team whose `receives` matches its account executive.
+    /// Customers due under `model`'s pools at `now`: row -> pool id.
     static func due(_ model: Model, table: CustomerTable, now: Double) -> [Int: String] {
-        let org = model.organization
+        guard model.pools.contains(where: { $0.noFollowupDays != nil || $0.noDealDays != nil }) else { return [:] }
+        let schedule = PoolSchedule(model)
         var result: [Int: String] = [:]
-        let timed = model.pools.filter { $0.noFollowupDays != nil || $0.noDealDays != nil }
-        guard !timed.isEmpty else { return result }
-        var poolOfUser: [String: [String: Pool]] = [:] // team -> user -> pool
-        for user in org.users {
-            for pool in model.pools where poolOfUser[pool.team]?[user.id] == nil && org.matches(pool.receives, user: user.id) {
-                poolOfUser[pool.team, default: [:]][user.id] = pool
-            }
-        }
-        let claimed = CustomerTable.timeKeys.firstIndex(of: "claimed_at")!, followup = CustomerTable.timeKeys.firstIndex(of: "last_followup_at")!
-        let created = CustomerTable.timeKeys.firstIndex(of: "created_at")!
-        for c in 0..<table.count where table.accountExecutive[c] >= 0 && table.pool[c] < 0 {
-            let ae = table.org.userIds[Int(table.accountExecutive[c])]
-            let team = table.team[c] >= 0 ? table.org.teamIds[Int(table.team[c])] : ""
-            guard let pool = poolOfUser[team]?[ae], let days = [pool.noFollowupDays, pool.noDealDays].compactMap({ $0 }).min() else { continue }
-            if !pool.exemptTags.isEmpty, table.tags.items(c).contains(where: pool.exemptTags.contains) { continue }
-            // The clock: the later of the last follow-up and the claim (the creation, when neither happened).
-            let times = [table.times[followup][c], table.times[claimed][c]].filter { !$0.isNaN }
-            let since = times.max() ?? table.times[created][c]
-            guard !since.isNaN, now - since >= Double(days) * day else { continue }
-            result[c] = pool.id
+        for c in 0..<table.count {
+            if let due = schedule.due(c, in: table), due.at <= now { result[c] = due.pool }
         }
         return result
     }

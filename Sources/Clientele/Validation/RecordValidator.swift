@@ -45,7 +45,8 @@ public struct RecordValidator: Sendable {
         ("account_executive", .accountExecutive), ("customer_service_rep", .customerServiceRep),
         ("shared", .shared), ("tags", .tags), ("fields", .fields),
     ] + ["created_at", "created_by", "modified_at", "modified_by", "followers", "pool",
-         "previous_account_executive", "claimed_at", "returned_at", "last_followup_at"].map { ($0, Key.storeKept) }
+         "previous_account_executive", "claimed_at", "returned_at", "last_followup_at", "last_deal_at", "deal", "return_reason",
+         "pool_policy_version"].map { ($0, Key.storeKept) }
     static let keyTable = ByteKeyTable(keyNames.enumerated().map { ($1.0, $0) })
     static let keyKinds = keyNames.map(\.1)
     static let tableKinds = ByteKeyTable(TableKind.allCases.enumerated().map { ($1.rawValue, $0) })

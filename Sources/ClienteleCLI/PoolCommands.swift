@@ -1,0 +1,115 @@
+import ArgumentParser
+import Clientele
+import Foundation
+
+extension CustomerCommand {
+    struct Followup: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record a follow-up (and a deal won or lost): the clocks of the pool's automatic return.")
+        @OptionGroup var options: StoreOptions
+        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @Argument(help: "The customer's id.") var id: String
+        @Option(help: "What happened.") var note: String
+        @Option(help: "won or lost") var deal: String?
+
+        func run() throws {
+            let (config, store) = try options.open(writer: "clientele customer followup")
+            do {
+                try CustomerOperations(config: config, store: store).followup(as: actor, id: id, note: note, deal: deal, time: options.time)
+            } catch { throw StoreOptions.fail(error) }
+        }
+    }
+}
+
+struct PoolCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pool",
+        abstract: "Return customers to the pool, claim and assign them, and run the automatic return.",
+        subcommands: [Return.self, Claim.self, Assign.self, Sweep.self])
+
+    struct Return: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Return customers to the pool that receives their account executive's customers.")
+        @OptionGroup var options: StoreOptions
+        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @Argument(help: "Customer ids.") var ids: [String]
+        @Option(help: "One of the pool's reasons.") var reason: String?
+
+        func run() throws {
+            let (config, store) = try options.open(writer: "clientele pool return")
+            do {
+                try CustomerOperations(config: config, store: store).returnToPool(as: actor, ids: ids, reason: reason, time: options.time)
+            } catch { throw StoreOptions.fail(error) }
+        }
+    }
+
+    struct Claim: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Claim customers from their pool, within its limits (exit 3 names the limit).")
+        @OptionGroup var options: StoreOptions
+        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @Argument(help: "Customer ids.") var ids: [String]
+
+        func run() throws {
+            let (config, store) = try options.open(writer: "clientele pool claim")
+            do { try CustomerOperations(config: config, store: store).claim(as: actor, ids: ids, time: options.time) } catch { throw StoreOptions.fail(error) }
+        }
+    }
+
+    struct Assign: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Give pool customers to a user (pool admins).")
+        @OptionGroup var options: StoreOptions
+        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @Argument(help: "Customer ids.") var ids: [String]
+        @Option(help: "The new account executive.") var to: String
+
+        func run() throws {
+            let (config, store) = try options.open(writer: "clientele pool assign")
+            do { try CustomerOperations(config: config, store: store).assign(as: actor, ids: ids, to: to, time: options.time) } catch { throw StoreOptions.fail(error) }
+        }
+    }
+
+    struct Sweep: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Return the customers the pools' automatic return says are due, and list the owners' warnings; --dry-run only lists.")
+        @OptionGroup var options: StoreOptions
+        @Flag(help: "List what the sweep would do, and do nothing.") var dryRun = false
+        @Option(name: .customLong("as"), help: "Who the returns are logged as.") var actor: String = "pool-sweep"
+        @Option(help: "text or json") var format: OutputFormat = .text
+
+        func run() throws {
+            let (config, store) = try options.open(writer: dryRun ? nil : "clientele pool sweep")
+            let operations = CustomerOperations(config: config, store: store)
+            let now = PlanSession.seconds(options.time)
+            do {
+                let sweep = try PoolSweep.plan(operations, now: now)
+                Terminal.out(format == .json ? Self.json(sweep, dryRun: dryRun) : Self.text(sweep, dryRun: dryRun))
+                if !dryRun { try sweep.run(operations, actor: actor, time: options.time) }
+            } catch { throw StoreOptions.fail(error) }
+        }
+
+        static func day(_ seconds: Double) -> String { String(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: seconds)).prefix(10)) }
+
+        /// Per account executive: what returns and what is warned.
+        static func text(_ sweep: PoolSweep, dryRun: Bool) -> String {
+            let owners = Set(sweep.returns.map(\.accountExecutive) + sweep.warnings.map(\.accountExecutive)).sorted()
+            var out = ""
+            for owner in owners {
+                out += "\(owner):\n"
+                for item in sweep.returns where item.accountExecutive == owner {
+                    out += "  \(dryRun ? "would return" : "returns") \(item.id) to pool '\(item.pool)': \(item.rule) \(item.days), due \(day(item.at))\n"
+                }
+                for item in sweep.warnings where item.accountExecutive == owner {
+                    out += "  warning: \(item.id) returns to pool '\(item.pool)' on \(day(item.at)) (\(item.rule) \(item.days))\n"
+                }
+            }
+            out += "\(sweep.returns.count) customer\(sweep.returns.count == 1 ? "" : "s") \(dryRun ? "would be returned" : "returned"), \(sweep.warnings.count) warning\(sweep.warnings.count == 1 ? "" : "s")\n"
+            return out
+        }
+
+        static func json(_ sweep: PoolSweep, dryRun: Bool) -> String {
+            func items(_ list: [PoolSweep.Item]) -> JSONValue {
+                .array(list.map { .object([("id", .string($0.id)), ("account_executive", .string($0.accountExecutive)), ("pool", .string($0.pool)),
+                                           ("rule", .string($0.rule)), ("days", .number(String($0.days))), ("due", .string(day($0.at)))]) })
+            }
+            return JSONValue.object([("dry_run", .bool(dryRun)), ("returns", items(sweep.returns)), ("warnings", items(sweep.warnings))]).jsonText + "\n"
+        }
+    }
+}
