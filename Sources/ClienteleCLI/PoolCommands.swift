@@ -85,20 +85,21 @@ struct PoolCommand: ParsableCommand {
             } catch { throw StoreOptions.fail(error) }
         }
 
-        static func day(_ seconds: Double) -> String { String(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: seconds)).prefix(10)) }
+        nonisolated(unsafe) static let formatter = ISO8601DateFormatter()
+        static func day(_ seconds: Double) -> String { String(formatter.string(from: Date(timeIntervalSince1970: seconds)).prefix(10)) }
 
         /// Per account executive: what returns and what is warned.
         static func text(_ sweep: PoolSweep, dryRun: Bool) -> String {
-            let owners = Set(sweep.returns.map(\.accountExecutive) + sweep.warnings.map(\.accountExecutive)).sorted()
+            var lines: [String: [String]] = [:]
+            for item in sweep.returns {
+                lines[item.accountExecutive, default: []].append("  \(dryRun ? "would return" : "returns") \(item.id) to pool '\(item.pool)': \(item.rule) \(item.days), due \(day(item.at))\n")
+            }
+            for item in sweep.warnings {
+                lines[item.accountExecutive, default: []].append("  warning: \(item.id) returns to pool '\(item.pool)' on \(day(item.at)) (\(item.rule) \(item.days))\n")
+            }
             var out = ""
-            for owner in owners {
-                out += "\(owner):\n"
-                for item in sweep.returns where item.accountExecutive == owner {
-                    out += "  \(dryRun ? "would return" : "returns") \(item.id) to pool '\(item.pool)': \(item.rule) \(item.days), due \(day(item.at))\n"
-                }
-                for item in sweep.warnings where item.accountExecutive == owner {
-                    out += "  warning: \(item.id) returns to pool '\(item.pool)' on \(day(item.at)) (\(item.rule) \(item.days))\n"
-                }
+            for (owner, items) in lines.sorted(by: { $0.key < $1.key }) {
+                out += "\(owner):\n" + items.joined()
             }
             out += "\(sweep.returns.count) customer\(sweep.returns.count == 1 ? "" : "s") \(dryRun ? "would be returned" : "returned"), \(sweep.warnings.count) warning\(sweep.warnings.count == 1 ? "" : "s")\n"
             return out

@@ -47,18 +47,22 @@ public struct PoolSchedule: Sendable {
         guard let pool = pool(team: table.org.teamIds[Int(table.team[c])], accountExecutive: ae) else { return nil }
         if !pool.exemptTags.isEmpty, table.tags.items(c).contains(where: pool.exemptTags.contains) { return nil }
         // Each clock runs from the later of its event and the claim; from the creation when neither happened.
+        let claimedAt = table.times[Self.claimed][c]
         func since(_ event: Int) -> Double {
-            let times = [table.times[event][c], table.times[Self.claimed][c]].filter { !$0.isNaN }
-            return times.max() ?? table.times[Self.created][c]
+            let at = table.times[event][c]
+            if at.isNaN && claimedAt.isNaN { return table.times[Self.created][c] }
+            return at.isNaN ? claimedAt : claimedAt.isNaN ? at : max(at, claimedAt)
         }
         var found: Due?
-        for (rule, days, event) in [("no_followup_days", pool.noFollowupDays, Self.followup), ("no_deal_days", pool.noDealDays, Self.deal)] {
-            guard let days else { continue }
+        func consider(_ rule: String, _ days: Int?, _ event: Int) {
+            guard let days else { return }
             let start = since(event)
-            guard !start.isNaN else { continue }
+            guard !start.isNaN else { return }
             let at = start + Double(days) * Self.day
             if found.map({ at < $0.at }) ?? true { found = Due(row: c, pool: pool.id, rule: rule, days: days, at: at) }
         }
+        consider("no_followup_days", pool.noFollowupDays, Self.followup)
+        consider("no_deal_days", pool.noDealDays, Self.deal)
         return found
     }
 

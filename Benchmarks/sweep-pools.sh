@@ -1,0 +1,28 @@
+#!/bin/sh
+# Writes DATA/clientele-pools: the bench config (DATA/clientele, from to_clientele.py)
+# with one pool per team that receives the customers of departments D01-D06 back
+# after 30 days without a follow-up (warning 3 days ahead, `vip` exempt), pointed
+# at DATA/clientele's store, for timing `clientele pool sweep` on it.
+set -eu
+DATA=${1:?usage: sweep-pools.sh DATA}
+SRC="$DATA/clientele"
+DST="$DATA/clientele-pools"
+STORE=$(cd "$SRC" && pwd)/.store
+rm -rf "$DST"
+mkdir -p "$DST"
+cp "$SRC"/*.yaml "$DST"/
+sed -i "s|^store: .*|store: $STORE|" "$DST/clientele.yaml"
+{
+  echo "pools:"
+  for team in T1 T2; do
+    cat <<YAML
+  - id: sea-$team
+    team: $team
+    admins: { roles: [pool-admin] }
+    members: { roles: [sales] }
+    receives: { departments: [D01, D02, D03, D04, D05, D06] }
+    auto_return: { no_followup_days: 30, warn_days_before: 3, exempt_tags: [vip] }
+YAML
+  done
+} > "$DST/pools.yaml"
+echo "$DST"
