@@ -137,6 +137,21 @@ struct PoolCommandTests {
         #expect(json.stdout.contains(#""returns":[]"#), "nothing is due twice: \(json.stdout)")
     }
 
+    @Test("no_deal_days runs from the last deal: follow-ups alone do not stop it")
+    func dealClock() throws {
+        let d = try demo(customers: 2)
+        // Both followed up on 01-25; only P000002 records a deal. No deal for 90 days since 11-01 is due on 01-30.
+        #expect(try d.run(["customer", "followup", "P000001", "--note", "call", "--as", "bob"], at: "2027-01-25T09:00:00Z").exitCode == 0)
+        #expect(try d.run(["customer", "followup", "P000002", "--note", "signed", "--deal", "won", "--as", "bob"], at: "2027-01-25T09:00:00Z").exitCode == 0)
+        let bad = try d.run(["customer", "followup", "P000002", "--note", "x", "--deal", "maybe", "--as", "bob"], at: "2027-01-25T09:00:00Z")
+        #expect(bad.exitCode == 1 && bad.stderr.contains("--deal is won or lost"))
+        let sweep = try d.run(["pool", "sweep", "--dry-run", "--format", "json"], at: "2027-02-01T09:00:00Z")
+        let parsed = (try JSONSerialization.jsonObject(with: Data(sweep.stdout.utf8)) as? [String: Any]) ?? [:]
+        let returns = (parsed["returns"] as? [[String: Any]]) ?? []
+        #expect(returns.map { $0["id"] as? String } == ["P000001"] && returns.first?["rule"] as? String == "no_deal_days", "\(sweep.stdout)")
+        #expect(try document(d, "P000002")["deal"] as? String == "won")
+    }
+
     @Test("8 processes claiming from one pool at once never pass max_per_day or max_held, and the log accounts for every claim")
     func race() throws {
         let d = try demo(customers: 24)
