@@ -19,14 +19,15 @@ extension CustomerOperations {
         return (key, old, value)
     }
 
-    /// Commits changed documents and one log entry for all of them.
+    /// Commits changed documents and one log entry for all of them. Pool operations
+    /// change keys the store keeps, never field values, so the records are not
+    /// validated again (which would scan every record for unique values).
     func commitPool(_ updates: [(id: String, members: [(String, JSONValue)], changes: [(String, JSONValue, JSONValue)])],
                     type: String, actor: String, time: String, reason: String?) throws(OperationError) {
         var operations: [DocumentLog.Operation] = []
         var changes: [(String, JSONValue, JSONValue)] = []
         for u in updates {
             let document = JSONValue.object(u.members)
-            try validate(document)
             operations.append(.put(id: u.id, document: document))
             changes += u.changes.map { ("\(u.id).\($0.0)", $0.1, $0.2) }
         }
