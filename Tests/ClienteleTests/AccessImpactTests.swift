@@ -86,10 +86,15 @@ struct AccessImpactTests {
             }
             let found = Dictionary(uniqueKeysWithValues: impact.users.map { ($0.user, [$0.view.gained, $0.view.lost, $0.edit.gained, $0.edit.lost]) })
             #expect(found == expected, "\(diff.changes.map { "\($0.kind) \($0.entity) \($0.id)" })\n\(AccessPropertyTests.yaml(w2)[1].text)")
-            let admins = (0..<w.users.count).filter { u in (0..<newTable.count).allSatisfy { new.access.isAllowed(user: u, action: .view, customer: $0, in: newTable) } }
-            let orphans = lostView.filter { c in
-                !(0..<w.users.count).contains { u in !admins.contains(u) && new.access.isAllowed(user: u, action: .view, customer: c, in: newTable) }
+            func admins(_ policy: AccessPolicy, _ table: CustomerTable) -> [Int] {
+                (0..<w.users.count).filter { u in (0..<table.count).allSatisfy { policy.isAllowed(user: u, action: .view, customer: $0, in: table) } }
             }
+            func seenByNonAdmin(_ policy: AccessPolicy, _ table: CustomerTable, _ c: Int) -> Bool {
+                let a = admins(policy, table)
+                return (0..<w.users.count).contains { u in !a.contains(u) && policy.isAllowed(user: u, action: .view, customer: c, in: table) }
+            }
+            // Someone other than an admin could view it before, and only admins can now.
+            let orphans = lostView.filter { c in seenByNonAdmin(old.access, oldTable, c) && !seenByNonAdmin(new.access, newTable, c) }
             #expect(impact.orphaned == orphans.count, "orphans: \(impact.orphanedSample) vs \(orphans.sorted().map { oldTable.ids[$0] })")
             compared += 1
         }

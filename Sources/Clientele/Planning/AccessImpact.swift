@@ -123,9 +123,7 @@ struct AccessImpactCalculator {
         }
         impact.users = results.withLock { $0.compactMap { $0 } }
         let candidates = lostViews.withLock { $0 }.sorted()
-        let orphans = everyone
-            ? seen.withLock { bits in candidates.filter { bits[$0 >> 6] & (1 << UInt64($0 & 63)) == 0 } }
-            : orphanedCustomers(candidates, index: newIndex, toOld: toOld)
+        let orphans = orphanedCustomers(candidates, seen: everyone ? seen.withLock { $0 } : nil, newIndex: newIndex, oldIndex: oldIndex, toOld: toOld)
         impact.orphaned = orphans.count
         impact.orphanedSample = orphans.prefix(AccessImpact.sampleSize).map { oldTable.ids[$0] }
         return impact
@@ -163,47 +161,76 @@ struct AccessImpactCalculator {
         return (onlyA, onlyB)
     }
 
-    /// Of the customers someone lost sight of (old rows), those only admins (users
-    /// who may view every customer) can view under the new policy, when only some
-    /// users were compared (so the others' lists are not at hand). The account
-    /// executive and the service rep are asked first, so most customers are settled at once.
-    private func orphanedCustomers(_ candidates: [Int], index: CustomerIndex, toOld: [Int]?) -> [Int] {
-        guard !candidates.isEmpty else { return [] }
-        let newRow: [Int: Int]
-        if let toOld {
-            var m: [Int: Int] = [:]
-            for (n, o) in toOld.enumerated() where o >= 0 { m[o] = n }
-            newRow = m
-        } else {
-            newRow = [:]
-        }
-        let org = new.org
-        let n = newTable.count
-        let users = AccessPolicy.UserLists(new, customers: newTable)
-        let admin = Mutex([Int: Bool]())
-        @Sendable func isAdmin(_ u: Int) -> Bool {
-            if let known = admin.withLock({ $0[u] }) { return known }
-            let all = new.visible(user: u, action: .view, in: newTable, index: index, now: now).count == n
-            admin.withLock { $0[u] = all }
-            return all
-        }
+    /// Of the rows in `candidates`, those `keep` says yes to, decided on every core.
+    static func filter(_ candidates: [Int], _ keep: @Sendable (Int) -> Bool) -> [Int] {
+        let workers = 8
         let found = Mutex([Int]())
-        DispatchQueue.concurrentPerform(iterations: min(candidates.count, 8)) { w in
+        DispatchQueue.concurrentPerform(iterations: min(candidates.count, workers)) { w in
             var mine: [Int] = []
             var k = w
             while k < candidates.count {
-                defer { k += 8 }
-                let oldRow = candidates[k]
-                guard let c = toOld == nil ? oldRow : newRow[oldRow] else { continue }
-                let ae = Int(newTable.accountExecutive[c]), rep = Int(newTable.serviceRep[c])
-                func seenBy(_ u: Int) -> Bool { new.isAllowed(user: u, action: .view, customer: c, in: newTable, now: now) && !isAdmin(u) }
-                if ae >= 0 && seenBy(ae) || rep >= 0 && seenBy(rep) { continue }
-                // Only the users some allow rule could let through need a decision.
-                let others = new.potentialUsers(.view, customer: c, in: newTable, users: users) ?? Array(0..<org.userIds.count)
-                if !others.contains(where: { $0 != ae && $0 != rep && seenBy($0) }) { mine.append(oldRow) }
+                if keep(candidates[k]) { mine.append(candidates[k]) }
+                k += workers
             }
             found.withLock { $0 += mine }
         }
         return found.withLock { $0 }.sorted()
+    }
+
+    /// Of the customers someone lost sight of (old rows), those only admins can view
+    /// under the new policy (found from the lists when every user's were listed) and
+    /// someone other than an admin could view under the applied one.
+    private func orphanedCustomers(_ candidates: [Int], seen: [UInt64]?, newIndex: CustomerIndex, oldIndex: CustomerIndex, toOld: [Int]?) -> [Int] {
+        guard !candidates.isEmpty else { return [] }
+        var newRow: [Int: Int] = [:]
+        if let toOld { for (n, o) in toOld.enumerated() where o >= 0 { newRow[o] = n } }
+        let mapping = newRow
+        let now = NonAdminViewers(new, newTable, newIndex, time: self.now)
+        let before = NonAdminViewers(old, oldTable, oldIndex, time: self.now)
+        let unseen: [Int]
+        if let seen {
+            unseen = candidates.filter { seen[$0 >> 6] & (1 << UInt64($0 & 63)) == 0 }
+        } else {
+            unseen = Self.filter(candidates) { oldRow in
+                guard let c = toOld == nil ? oldRow : mapping[oldRow] else { return false }
+                return !now.canSee(c)
+            }
+        }
+        return Self.filter(unseen) { before.canSee($0) }
+    }
+}
+
+/// Whether someone other than an admin (a user who may view every customer) may
+/// view a customer under one policy: the account executive and the service rep are
+/// asked first, then only the users some allow rule could let through.
+final class NonAdminViewers: @unchecked Sendable {
+    let policy: AccessPolicy
+    let table: CustomerTable
+    let index: CustomerIndex
+    let now: Double
+    let users: AccessPolicy.UserLists
+    private let admins = Mutex([Int: Bool]())
+
+    init(_ policy: AccessPolicy, _ table: CustomerTable, _ index: CustomerIndex, time: Double) {
+        self.policy = policy
+        self.table = table
+        self.index = index
+        now = time
+        users = AccessPolicy.UserLists(policy, customers: table)
+    }
+
+    func isAdmin(_ u: Int) -> Bool {
+        if let known = admins.withLock({ $0[u] }) { return known }
+        let all = policy.visible(user: u, action: .view, in: table, index: index, now: now).count == table.count
+        admins.withLock { $0[u] = all }
+        return all
+    }
+
+    func canSee(_ c: Int) -> Bool {
+        func sees(_ u: Int) -> Bool { policy.isAllowed(user: u, action: .view, customer: c, in: table, now: now) && !isAdmin(u) }
+        let ae = Int(table.accountExecutive[c]), rep = Int(table.serviceRep[c])
+        if ae >= 0 && sees(ae) || rep >= 0 && sees(rep) { return true }
+        let others = policy.potentialUsers(.view, customer: c, in: table, users: users) ?? Array(0..<policy.org.userIds.count)
+        return others.contains { $0 != ae && $0 != rep && sees($0) }
     }
 }

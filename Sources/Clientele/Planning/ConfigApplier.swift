@@ -33,7 +33,8 @@ public enum ConfigApplier {
                                                                   document["package"]?.stringValue)] else { return }
                 if m.removesRecords {
                     operations.append(.delete(id: id))
-                    operations.append(.log(entry: logEntry(id, changes: [("package", document["package"] ?? .null, .null)], number, actor, time)))
+                    let key = m.removedWith
+                    operations.append(.log(entry: logEntry(id, changes: [(key, document[key] ?? .null, .null)], number, actor, time)))
                     backup += JSONValue.object([("id", .string(id)), ("config_version", .number(String(number))), ("document", document)]).jsonText + "\n"
                     removed += 1
                     return

@@ -117,7 +117,7 @@ struct DataImpactScanner: Sendable {
         guard let m = migration(view, team: top[1], table: top[2], package: top[3]), !m.isEmpty else { return false }
         let id = top[0] >= 0 && view.kind(top[0]) == .string ? view.string(top[0]) : ""
         if m.removesRecords {
-            tally.add(Self.counterKey(.lost, m, nil, "records removed with the package"), id: id, order: order)
+            tally.add(Self.counterKey(.lost, m, nil, "records removed with the \(m.removedWith)"), id: id, order: order)
             return true
         }
         var changes = false

@@ -70,16 +70,18 @@ public enum Planner {
         let notes = inheritanceNotes(diff: diff, old: old, new: model)
 
         // Every record type of the applied config: team x customer table, and each package.
+        // Records of a team or package the new config no longer has are removed (data loss).
+        let teams = Set(model.organization.teams.map(\.id))
         var migrations: [RecordMigration] = []
         for team in old.organization.teams {
             for table in TableKind.allCases {
                 migrations.append(RecordMigration(team: team.id, table: table, package: nil, old: old.schema, oldInheritance: oldInheritance,
-                                                  new: model.schema, newInheritance: inheritance))
+                                                  new: model.schema, newInheritance: inheritance, teamRemains: teams.contains(team.id)))
             }
         }
         for p in old.schema.packages {
             migrations.append(RecordMigration(team: p.team, table: p.table, package: p.id, old: old.schema, oldInheritance: oldInheritance,
-                                              new: model.schema, newInheritance: inheritance))
+                                              new: model.schema, newInheritance: inheritance, teamRemains: teams.contains(p.team)))
         }
         var locations: [String: SourceLocation] = [:]
         for m in migrations {

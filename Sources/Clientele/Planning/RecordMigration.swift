@@ -7,8 +7,10 @@ final class RecordMigration: Sendable {
     let team: String
     let table: TableKind
     let package: String?
-    /// The package is gone from the new config: its records are removed.
+    /// The package (or the team) is gone from the new config: its records are removed.
     let removesRecords: Bool
+    /// What removes them, for the plan: "the package" or "the team".
+    let removedWith: String
     /// old identity -> new identity.
     let renames: [String: String]
     /// Identities whose values the new config drops (field removed here).
@@ -43,12 +45,13 @@ final class RecordMigration: Sendable {
     }
 
     init(team: String, table: TableKind, package: String?, old: CustomerSchema, oldInheritance: PackageInheritance,
-         new: CustomerSchema, newInheritance: PackageInheritance) {
+         new: CustomerSchema, newInheritance: PackageInheritance, teamRemains: Bool = true) {
         self.team = team
         self.table = table
         self.package = package
         let before = old.fields(team: team, table: table, package: package, inheritance: oldInheritance)
-        removesRecords = package != nil && new.package(package!) == nil
+        removesRecords = !teamRemains || (package != nil && new.package(package!) == nil)
+        removedWith = teamRemains ? "package" : "team"
         var renames: [String: String] = [:], dropped: [String: Field] = [:], remaps: [String: [String: String]] = [:]
         var lostOptions: [String: Set<String>] = [:], checks: [String: FieldValueCheck] = [:], required: [Field] = []
         var defaults: [(String, JSONValue, Field)] = [], unique: [String] = [], becameSelect = Set<String>()
