@@ -9,7 +9,7 @@ final class RecordMigration: Sendable {
     let package: String?
     /// The package (or the team) is gone from the new config: its records are removed.
     let removesRecords: Bool
-    /// What removes them, for the plan: "the package" or "the team".
+    /// What removes them, for the plan and the log: `package` or `team`.
     let removedWith: String
     /// old identity -> new identity.
     let renames: [String: String]
