@@ -18,36 +18,46 @@ public enum ConfigApplier {
         if let refusal = refusal(plan, allowDataLoss: allowDataLoss) { throw .invalid([refusal]) }
         let number = plan.version
         let scanner = DataImpactScanner(migrations: context.migrations)
-        var operations: [DocumentLog.Operation] = []
-        var backup = ""
-        var changed = 0, removed = 0
-        let tally = DataImpactScanner.Tally()
+        // Each worker migrates a contiguous share of the log; the shares are joined in
+        // log order, so the batch lists the documents as the log holds them.
+        final class Share: @unchecked Sendable {
+            let tally = DataImpactScanner.Tally()
+            var operations: [DocumentLog.Operation] = []
+            var backup = ""
+            var changed = 0, removed = 0
+        }
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let shares = (0..<workers).map { _ in Share() }
         do {
-            try store.log.forEachDocument { bytes in
-                guard (try? tally.tape.parse(bytes)) != nil else { return }
-                let document: JSONValue? = tally.tape.withView(bytes: bytes) { view in
-                    scanner.inspect(view, order: 0, tally: tally) ? view.value(0) : nil
+            try store.log.forEachDocumentConcurrently(workers: workers) { w, bytes in
+                let share = shares[w]
+                guard (try? share.tally.tape.parse(bytes)) != nil else { return }
+                let document: JSONValue? = share.tally.tape.withView(bytes: bytes) { view in
+                    scanner.inspect(view, order: 0, tally: share.tally) ? view.value(0) : nil
                 }
                 guard let document, let id = document["id"]?.stringValue,
                       let m = scanner.byKey[DataImpactScanner.key(document["team"]?.stringValue ?? "", document["table"]?.stringValue ?? "",
                                                                   document["package"]?.stringValue)] else { return }
                 if m.removesRecords {
-                    operations.append(.delete(id: id))
+                    share.operations.append(.delete(id: id))
                     let key = m.removedWith
-                    operations.append(.log(entry: logEntry(id, changes: [(key, document[key] ?? .null, .null)], number, actor, time)))
-                    backup += JSONValue.object([("id", .string(id)), ("config_version", .number(String(number))), ("document", document)]).jsonText + "\n"
-                    removed += 1
+                    share.operations.append(.log(entry: logEntry(id, changes: [(key, document[key] ?? .null, .null)], number, actor, time)))
+                    share.backup += JSONValue.object([("id", .string(id)), ("config_version", .number(String(number))), ("document", document)]).jsonText + "\n"
+                    share.removed += 1
                     return
                 }
                 let (migrated, changes, kept) = migrate(document, m)
                 guard !changes.isEmpty else { return }
-                operations.append(.put(id: id, document: migrated))
-                operations.append(.log(entry: logEntry(id, changes: changes, number, actor, time)))
+                share.operations.append(.put(id: id, document: migrated))
+                share.operations.append(.log(entry: logEntry(id, changes: changes, number, actor, time)))
                 if !kept.isEmpty {
-                    backup += JSONValue.object([("id", .string(id)), ("config_version", .number(String(number))), ("fields", .object(kept))]).jsonText + "\n"
+                    share.backup += JSONValue.object([("id", .string(id)), ("config_version", .number(String(number))), ("fields", .object(kept))]).jsonText + "\n"
                 }
-                changed += 1
+                share.changed += 1
             }
+            var operations = shares.flatMap(\.operations)
+            let backup = shares.map(\.backup).joined()
+            let changed = shares.reduce(0) { $0 + $1.changed }, removed = shares.reduce(0) { $0 + $1.removed }
             var backupPath: String?
             if !backup.isEmpty {
                 backupPath = store.path + "/backups/version-" + String(number) + ".jsonl"
