@@ -14,11 +14,8 @@ DATA=${1:?usage: plan-change.sh DATA [groups|rules|clean|owner]}
 KIND=${2:-groups}
 SRC="$DATA/clientele"
 DST="$DATA/clientele-next"
-STORE=$(cd "$SRC" && pwd)/.store
-rm -rf "$DST"
-mkdir -p "$DST"
-cp "$SRC"/*.yaml "$DST"/
-sed -i "s|^store: .*|store: $STORE|" "$DST/clientele.yaml"
+. "$(dirname "$0")/copy-config.sh"
+copy_config "$SRC" "$DST"
 sed -i 's/"net15"/{value: "net-15", was: ["net15"]}/' "$DST/schema.yaml"
 if [ "$KIND" != clean ]; then sed -i 's/employees: { min: 1, max: 100000 }/employees: { min: 1, max: 50000 }/' "$DST/schema.yaml"; fi
 python3 - "$DST/access.yaml" "$KIND" <<'PY'

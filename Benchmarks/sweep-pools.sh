@@ -8,11 +8,8 @@ set -eu
 DATA=${1:?usage: sweep-pools.sh DATA}
 SRC="$DATA/clientele"
 DST="$DATA/clientele-pools"
-STORE=$(cd "$SRC" && pwd)/.store
-rm -rf "$DST"
-mkdir -p "$DST"
-cp "$SRC"/*.yaml "$DST"/
-sed -i "s|^store: .*|store: $STORE|" "$DST/clientele.yaml"
+. "$(dirname "$0")/copy-config.sh"
+copy_config "$SRC" "$DST"
 {
   echo "pools:"
   for team in T1 T2; do

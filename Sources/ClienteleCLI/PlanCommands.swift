@@ -35,8 +35,8 @@ struct PlanSession {
         let loaded: LoadedConfig
         switch source {
         case .directory:
-            newFiles = ConfigLoader.configFiles(in: directory)
             loaded = ConfigLoader(displayPrefix: prefix).load(directory: directory)
+            newFiles = ConfigLoader.configFiles(of: loaded)
         case .version(let n):
             let record: JSONFileStore.AppliedVersion
             do { record = try store.readVersion(n) } catch {
@@ -179,7 +179,7 @@ struct ApplyCommand: ParsableCommand {
     private func applyFirst() throws {
         let (config, store) = try options.open(writer: "clientele apply")
         do {
-            try store.applyFirst(config, files: ConfigLoader.configFiles(in: config.directory), by: actor, at: options.time)
+            try store.applyFirst(config, files: ConfigLoader.configFiles(of: config.loaded), by: actor, at: options.time)
         } catch {
             Terminal.error(error.message)
             throw ExitCode(1)

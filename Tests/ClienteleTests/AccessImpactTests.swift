@@ -10,24 +10,6 @@ import Testing
 struct AccessImpactTests {
     typealias World = AccessPropertyTests.World
 
-    static func table(_ w: World, _ policy: AccessPolicy) -> CustomerTable {
-        let customers = policy.makeCustomerTable()
-        for cu in w.customers {
-            var r = CustomerTable.Record(id: cu.id)
-            r.team = cu.team
-            r.accountExecutive = cu.ae
-            r.serviceRep = cu.csr
-            r.sharedUsers = cu.sharedUsers
-            r.sharedDepartments = cu.sharedDepartments
-            r.sharedRoles = cu.sharedRoles
-            r.followers = cu.followers
-            r.tags = cu.tags
-            if let level = cu.level { r.fields["level"] = .string(level) }
-            customers.add(r)
-        }
-        return customers
-    }
-
     /// The world with one of its rules replaced, a rule added, or a group's grants changed.
     static func changed(_ w: World, _ rng: inout AccessPropertyTests.RNG) -> World {
         var next = w
@@ -64,8 +46,8 @@ struct AccessImpactTests {
             let (c1, d1, _) = Pipeline.compile(ConfigLoader().load(sources: AccessPropertyTests.yaml(w)))
             let (c2, d2, _) = Pipeline.compile(ConfigLoader().load(sources: AccessPropertyTests.yaml(w2)))
             let old = try #require(c1, "\(d1)"), new = try #require(c2, "\(d2)")
-            let oldTable = Self.table(w, old.access)
-            let newTable = new.access.makeCustomerTable().layoutKey == oldTable.layoutKey ? oldTable : Self.table(w, new.access)
+            let oldTable = AccessPropertyTests.table(w, old.access)
+            let newTable = new.access.makeCustomerTable().layoutKey == oldTable.layoutKey ? oldTable : AccessPropertyTests.table(w, new.access)
             let diff = ConfigDiff(old: old.model, new: new.model)
             let impact = AccessImpactCalculator(old: old.access, new: new.access, oldModel: old.model, newModel: new.model,
                                                 oldTable: oldTable, newTable: newTable, now: 0).compute(diff: diff)

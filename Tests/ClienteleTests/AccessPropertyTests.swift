@@ -85,6 +85,25 @@ struct AccessPropertyTests {
         return atoms.randomElement(using: &rng)!
     }
 
+    /// The world's customers in a table for `policy`.
+    static func table(_ w: World, _ policy: AccessPolicy) -> CustomerTable {
+        let customers = policy.makeCustomerTable()
+        for cu in w.customers {
+            var r = CustomerTable.Record(id: cu.id)
+            r.team = cu.team
+            r.accountExecutive = cu.ae
+            r.serviceRep = cu.csr
+            r.sharedUsers = cu.sharedUsers
+            r.sharedDepartments = cu.sharedDepartments
+            r.sharedRoles = cu.sharedRoles
+            r.followers = cu.followers
+            r.tags = cu.tags
+            if let level = cu.level { r.fields["level"] = .string(level) }
+            customers.add(r)
+        }
+        return customers
+    }
+
     static func yaml(_ w: World) -> [(path: String, text: String)] {
         func list(_ items: [String]) -> String { "[" + items.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
         func q(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
@@ -224,20 +243,7 @@ struct AccessPropertyTests {
             let (config, diagnostics, _) = Pipeline.compile(ConfigLoader().load(sources: Self.yaml(w)))
             let compiled = try #require(config, "\(diagnostics.map(\.description))\n\(Self.yaml(w)[1].text)")
             let policy = compiled.access
-            let customers = policy.makeCustomerTable()
-            for cu in w.customers {
-                var r = CustomerTable.Record(id: cu.id)
-                r.team = cu.team
-                r.accountExecutive = cu.ae
-                r.serviceRep = cu.csr
-                r.sharedUsers = cu.sharedUsers
-                r.sharedDepartments = cu.sharedDepartments
-                r.sharedRoles = cu.sharedRoles
-                r.followers = cu.followers
-                r.tags = cu.tags
-                if let level = cu.level { r.fields["level"] = .string(level) }
-                customers.add(r)
-            }
+            let customers = Self.table(w, policy)
             let index = CustomerIndex(customers)
             let interpreter = Interpreter(w: w)
             for (u, user) in w.users.enumerated() {

@@ -119,9 +119,10 @@ public struct ConfigLoader: Sendable {
         return store.text
     }
 
-    /// The config's own files (YAML and relate trees) as they are now, for recording an applied version.
-    public static func configFiles(in directory: URL) -> [(path: String, text: String)] {
-        let loaded = ConfigLoader().load(directory: directory)
+    /// The own files (YAML and relate trees) of a config loaded from a directory, as
+    /// they are now, for recording an applied version.
+    public static func configFiles(of loaded: LoadedConfig) -> [(path: String, text: String)] {
+        let directory = loaded.directory
         let trees = treeFileReferences(loaded.declarations).map(\.value)
         return (yamlFiles(in: directory) + trees).compactMap { path in
             (try? String(contentsOf: directory.appendingPathComponent(path), encoding: .utf8)).map { (path, $0) }

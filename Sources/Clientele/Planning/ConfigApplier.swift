@@ -32,12 +32,10 @@ public enum ConfigApplier {
             try store.log.forEachDocumentConcurrently(workers: workers) { w, bytes in
                 let share = shares[w]
                 guard (try? share.tally.tape.parse(bytes)) != nil else { return }
-                let document: JSONValue? = share.tally.tape.withView(bytes: bytes) { view in
-                    scanner.inspect(view, order: 0, tally: share.tally) ? view.value(0) : nil
+                let found: (JSONValue, RecordMigration)? = share.tally.tape.withView(bytes: bytes) { view in
+                    scanner.inspect(view, order: 0, tally: share.tally).map { (view.value(0), $0) }
                 }
-                guard let document, let id = document["id"]?.stringValue,
-                      let m = scanner.byKey[DataImpactScanner.key(document["team"]?.stringValue ?? "", document["table"]?.stringValue ?? "",
-                                                                  document["package"]?.stringValue)] else { return }
+                guard let (document, m) = found, let id = document["id"]?.stringValue else { return }
                 if m.removesRecords {
                     share.operations.append(.delete(id: id))
                     let key = m.removedWith

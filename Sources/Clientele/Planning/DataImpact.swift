@@ -40,9 +40,7 @@ public struct DataImpact: Sendable {
 /// on every core, reading only the records whose team, table or package changes.
 struct DataImpactScanner: Sendable {
     let migrations: [RecordMigration]
-    /// "team\u{1F}table\u{1F}package" -> migration.
-    let byKey: [String: RecordMigration]
-    /// The same, found from a document's bytes: team x table for main tables, and per package.
+    /// Migrations found from a document's bytes: team x table for main tables, and per package.
     let teams: ByteKeyTable
     let packages: ByteKeyTable
     let mainMigrations: [RecordMigration?]
@@ -52,7 +50,6 @@ struct DataImpactScanner: Sendable {
 
     init(migrations: [RecordMigration]) {
         self.migrations = migrations
-        byKey = Dictionary(migrations.map { (Self.key($0.team, $0.table.rawValue, $0.package), $0) }, uniquingKeysWith: { a, _ in a })
         let teamIds = Array(Set(migrations.map(\.team))).sorted()
         teams = ByteKeyTable(teamIds.enumerated().map { ($1, $0) })
         var main = [RecordMigration?](repeating: nil, count: teamIds.count * TableKind.allCases.count)
@@ -62,10 +59,6 @@ struct DataImpactScanner: Sendable {
         mainMigrations = main
         packageMigrations = migrations.filter { $0.package != nil }
         packages = ByteKeyTable(packageMigrations.enumerated().map { ($1.package!, $0) })
-    }
-
-    static func key(_ team: String, _ table: String, _ package: String?) -> String {
-        team + "\u{1F}" + table + "\u{1F}" + (package ?? "")
     }
 
     /// Tallies of one worker, merged at the end.
@@ -104,21 +97,22 @@ struct DataImpactScanner: Sendable {
         return mainMigrations[t * TableKind.allCases.count + k]
     }
 
-    /// Reads one document; tallies what the migration does to it. Returns whether it changes.
+    /// Reads one document; tallies what the migration does to it. Returns the
+    /// migration when it changes the document.
     @discardableResult
-    func inspect(_ view: JSONView, order: Int, tally: Tally) -> Bool {
-        guard view.kind(0) == .object else { return false }
+    func inspect(_ view: JSONView, order: Int, tally: Tally) -> RecordMigration? {
+        guard view.kind(0) == .object else { return nil }
         var top = [-1, -1, -1, -1, -1]
         var j = 1
         while j < view.next(0) {
             if let k = Self.topKeys.lookup(view, j) { top[k] = j + 1 }
             j = view.next(j + 1)
         }
-        guard let m = migration(view, team: top[1], table: top[2], package: top[3]), !m.isEmpty else { return false }
+        guard let m = migration(view, team: top[1], table: top[2], package: top[3]), !m.isEmpty else { return nil }
         let id = top[0] >= 0 && view.kind(top[0]) == .string ? view.string(top[0]) : ""
         if m.removesRecords {
             tally.add(Self.counterKey(.lost, m, nil, "records removed with the \(m.removedWith)"), id: id, order: order)
-            return true
+            return m
         }
         var changes = false
         var present = m.tracksPresence ? [Bool](repeating: false, count: m.interestNames.count) : []
@@ -163,7 +157,7 @@ struct DataImpactScanner: Sendable {
                 }
             }
         }
-        guard m.tracksPresence else { return changes }
+        guard m.tracksPresence else { return changes ? m : nil }
         func given(_ identity: String) -> Bool { m.interest.lookup(identity).map { present[$0] } ?? false }
         for field in m.required where !field.identities.allSatisfy(given) {
             tally.add(Self.counterKey(.invalid, m, field.identity, "records without a value, now required (give a default to fill them in)"), id: id, order: order)
@@ -172,7 +166,7 @@ struct DataImpactScanner: Sendable {
             tally.add(Self.counterKey(.filled, m, d.identity, "records given the default \(d.value.jsonText)"), id: id, order: order)
             changes = true
         }
-        return changes
+        return changes ? m : nil
     }
 
     private func values(_ view: JSONView, _ v: Int) -> [Int] {

@@ -57,16 +57,3 @@ public struct PoolImpact: Sendable {
         }
     }
 }
-
-extension Organization {
-    /// Spec section 8: a user listed in `users`, or one who matches every other key given.
-    public func matches(_ selector: Selector, user id: String) -> Bool {
-        if selector.users.contains(id) { return true }
-        guard !selector.departments.isEmpty || !selector.roles.isEmpty, let u = user(id) else { return false }
-        if !selector.departments.isEmpty {
-            guard let d = u.department, !Set(departmentAndAncestors(d)).isDisjoint(with: selector.departments) else { return false }
-        }
-        if !selector.roles.isEmpty, Set(u.roles).isDisjoint(with: selector.roles) { return false }
-        return true
-    }
-}
