@@ -17,9 +17,10 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
         ),
+        .target(name: "CChecksum"),
         .target(
             name: "Clientele",
-            dependencies: ["CYAML"]
+            dependencies: ["CYAML", "CChecksum"]
         ),
         .executableTarget(
             name: "ClienteleCLI",

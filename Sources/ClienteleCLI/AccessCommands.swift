@@ -12,7 +12,7 @@ struct AccessSession {
 
     init(_ options: StoreOptions, customers file: CustomerFileOption) throws {
         guard let path = file.customers else {
-            let (config, store) = try options.open(writer: nil)
+            let (config, store) = try options.open(writer: nil, actor: nil)
             self.config = config
             source = "stored customer"
             do { customers = try store.customerTable(for: config.access) } catch {
@@ -21,8 +21,9 @@ struct AccessSession {
             }
             return
         }
-        // Customers from a file: the rules decide over data that is not stored (yet).
-        config = try options.config.compile(format: .text)
+        // Customers from a file: the rules decide over data that is not stored (yet),
+        // under the applied version, or the directory's config while there is no store.
+        config = try options.config.appliedOrDirectory()
         let mapped: MappedFile
         do { mapped = try MappedFile(path: path) } catch {
             Terminal.error(error.description)
@@ -206,6 +207,7 @@ struct LogCommand: ParsableCommand {
         abstract: "The customer log as a timeline: time, actor, type, customers, changes and reason.")
 
     @OptionGroup var options: StoreOptions
+    @Option(name: .customLong("as"), help: "The user who reads: only entries about customers they may view, values as they may see them.") var actor: String
     @Argument(help: "Only entries about this customer.") var id: String?
     @Option(help: "Only entries of this type (create, edit, delete, apply, ...).") var type: String?
     @Option(help: "Only entries at or after this time (ISO-8601).") var since: String?
@@ -221,13 +223,14 @@ struct LogCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (_, store) = try options.open(writer: nil)
-        let entries: [JSONValue]
-        do { entries = try store.logEntries() } catch {
-            Terminal.error(error.message)
-            throw ExitCode(1)
-        }
-        let selected = CustomerLog.filter(entries, customer: id, type: type, since: since, until: until)
+        let (config, store) = try options.open(writer: nil, actor: actor)
+        let selected: [JSONValue]
+        do throws(OperationError) {
+            let entries: [JSONValue]
+            do { entries = try store.logEntries() } catch { throw OperationError.store(error) }
+            let filtered = CustomerLog.filter(entries, customer: id, type: type, since: since, until: until)
+            selected = try CustomerLog.readable(filtered, as: actor, operations: CustomerOperations(config: config, store: store))
+        } catch { throw StoreOptions.fail(error) }
         switch format {
         case .json: Terminal.out(JSONValue.array(selected).jsonText + "\n")
         case .text: Terminal.out(selected.map(CustomerLog.line).joined())

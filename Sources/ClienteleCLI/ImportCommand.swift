@@ -17,9 +17,18 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Check every row and report; store nothing.") var dryRun = false
     @Option(help: "Write the refused rows to this file instead of refusing the whole import.") var rejects: String?
     @Option(help: "text or json") var format: OutputFormat = .text
+    @Flag(help: "Write CSV rejects exactly as read, without the ' that keeps spreadsheets from running a cell as a formula.") var rawCSV = false
 
     func run() throws {
-        let config = try options.compile(format: format)
+        if !dryRun && actor == nil {
+            Terminal.error("importing into the store needs --as USER (the user who imports, checked against the rules)")
+            throw ExitCode(1)
+        }
+        if let rejects { try OutputPath.check(rejects, option: "--rejects", options: options) }
+        // A dry run checks against the applied version (the directory's config before the first apply); an import, the applied version.
+        var opened: (CompiledConfig, JSONFileStore)?
+        if !dryRun { opened = try StoreOptions.open(config: options, writer: "clientele import \(file)", actor: actor) }
+        let config = try opened?.0 ?? options.appliedOrDirectory(format: format)
         guard let fileFormat = ImportFormat.detect(path: file) else {
             Terminal.error("cannot tell the format of '\(file)': name it .csv, .jsonl or .ndjson")
             throw ExitCode(1)
@@ -52,11 +61,7 @@ struct ImportCommand: ParsableCommand {
             if !report.rejected.isEmpty { throw ExitCode(1) }
             return
         }
-        guard let actor else {
-            Terminal.error("importing into the store needs --as USER (the user who imports, checked against the rules)")
-            throw ExitCode(1)
-        }
-        let (storeConfig, store) = try StoreOptions.open(config: options, writer: "clientele import \(file)")
+        guard let actor, let (storeConfig, store) = opened else { return }
         let outcome: CustomerImport.Outcome
         do {
             outcome = try CustomerImport(config: storeConfig, store: store).run(
@@ -74,12 +79,12 @@ struct ImportCommand: ParsableCommand {
         progress.finish()
         print(outcome.report)
         if let rejects, !outcome.report.rejected.isEmpty {
-            do {
-                try RejectsFile.write(outcome.report.rejected, of: mapped.bytes, format: fileFormat, to: rejects)
-            } catch {
-                Terminal.error("cannot write \(rejects): \(error.localizedDescription)")
+            let bytes: [UInt8]
+            do { bytes = try RejectsFile.contents(outcome.report.rejected, of: mapped.bytes, format: fileFormat, raw: rawCSV) } catch {
+                Terminal.error("\(file): \(error)")
                 throw ExitCode(1)
             }
+            try OutputPath.write(bytes, to: rejects)
         }
         if rejects == nil, !outcome.report.rejected.isEmpty {
             Terminal.err("nothing was imported: fix the rows above, or give --rejects FILE to import the others\n")

@@ -16,10 +16,11 @@ struct PlanSession {
     }
 
     /// Opens the store (as `writer` when it will write) and plans; nil when the store holds no version yet.
-    static func make(options: StoreOptions, writer: String?, source: Source) throws -> PlanSession? {
+    /// `actor`, when given, must be allowed `configure` by the applied version.
+    static func make(options: StoreOptions, writer: String?, source: Source, actor: String?) throws -> PlanSession? {
         let (directory, prefix) = try options.config.locate()
         let storePath = try StoreOptions.storePath(directory: directory, prefix: prefix)
-        if writer == nil && !FileManager.default.fileExists(atPath: storePath + "/data") { return nil }
+        if !AppliedStore.exists(at: storePath) { return nil }
         let store: JSONFileStore
         do { store = try JSONFileStore.open(path: storePath, writer: writer) } catch {
             Terminal.error(error.message)
@@ -30,6 +31,11 @@ struct PlanSession {
         guard let applied else {
             Terminal.error("the applied config version \(version.number) no longer compiles: \(appliedDiagnostics.first?.description ?? "")")
             throw ExitCode(1)
+        }
+        if let actor {
+            do {
+                try applied.refuseUnlessConfigure(try applied.actingUser(actor), doing: "change the config of this store")
+            } catch { throw StoreOptions.fail(error) }
         }
         let newFiles: [(path: String, text: String)]
         let loaded: LoadedConfig
@@ -127,16 +133,14 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Exit 2 when there are changes (0 none, 1 errors).") var detailedExitcode = false
 
     func run() throws {
-        guard let session = try PlanSession.make(options: options, writer: nil, source: .directory) else {
+        if let out { try OutputPath.check(out, option: "--out", options: options.config) }
+        guard let session = try PlanSession.make(options: options, writer: nil, source: .directory, actor: nil) else {
             Terminal.out("No store yet: 'clientele apply' creates it and records this config as version 1.\n")
             throw ExitCode(detailedExitcode ? 2 : 0)
         }
         session.print(format: format)
         if let out {
-            do { try (PlanRenderer.json(session.plan).jsonText + "\n").write(toFile: out, atomically: true, encoding: .utf8) } catch {
-                Terminal.error("cannot write the plan to \(out): \(error.localizedDescription)")
-                throw ExitCode(1)
-            }
+            try OutputPath.write(PlanRenderer.json(session.plan).jsonText + "\n", to: out)
         }
         let code = session.exitCode(detailed: detailedExitcode)
         if code != 0 { throw ExitCode(code) }
@@ -149,7 +153,7 @@ struct ApplyCommand: ParsableCommand {
         abstract: "Apply the config to the store, all or nothing, under the store's lock (the first apply creates the store).")
 
     @OptionGroup var options: StoreOptions
-    @Option(name: .customLong("as"), help: "Who applies (recorded in the log).") var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "admin"
+    @Option(name: .customLong("as"), help: "Who applies: a user the rules allow 'configure' (recorded in the log).") var actor: String?
     @Option(help: ArgumentHelp("A plan saved by 'plan --out': refused when the config or the data changed since.", valueName: "file")) var plan: String?
     @Flag(help: "Only plan: show what apply would do.") var dryRun = false
     @Flag(help: "With --dry-run: exit 2 when there are changes.") var detailedExitcode = false
@@ -157,14 +161,18 @@ struct ApplyCommand: ParsableCommand {
     @Flag(help: "Apply even though values, options or packages with records are removed (a backup is kept).") var allowDataLoss = false
     @Option(help: "text or json (the plan's format)") var format: OutputFormat = .text
 
+    func validate() throws {
+        if !dryRun && actor == nil { throw ValidationError("apply needs --as USER: a user the rules allow 'configure' (an admin), recorded as who applied") }
+    }
+
     func run() throws {
         let writer = dryRun ? nil : "clientele apply"
-        guard let session = try PlanSession.make(options: options, writer: writer, source: .directory) else {
+        guard let session = try PlanSession.make(options: options, writer: writer, source: .directory, actor: dryRun ? nil : actor) else {
             if dryRun {
                 Terminal.out("No store yet: 'clientele apply' creates it and records this config as version 1.\n")
                 throw ExitCode(detailedExitcode ? 2 : 0)
             }
-            return try applyFirst()
+            return try applyFirst(actor!)
         }
         if let plan { try Self.checkSaved(plan, against: session.plan) }
         session.print(format: format, applying: !dryRun)
@@ -173,18 +181,26 @@ struct ApplyCommand: ParsableCommand {
             if code != 0 { throw ExitCode(code) }
             return
         }
-        try session.apply(yes: yes || plan != nil, allowDataLoss: allowDataLoss, actor: actor, time: options.time, format: format)
+        try session.apply(yes: yes || plan != nil, allowDataLoss: allowDataLoss, actor: actor!, time: options.time, format: format)
     }
 
-    private func applyFirst() throws {
-        let (config, store) = try options.open(writer: "clientele apply")
+    /// Creates the store with the directory's config as version 1; the one who applies
+    /// must be a user whom that config lets configure (an admin).
+    private func applyFirst(_ actor: String) throws {
+        let config = try options.config.compile(format: .text)
         do {
+            try config.refuseUnlessConfigure(try config.actingUser(actor), doing: "create the store")
+        } catch { throw StoreOptions.fail(error) }
+        let (directory, prefix) = try options.config.locate()
+        let path = try StoreOptions.storePath(directory: directory, prefix: prefix)
+        do throws(StoreError) {
+            let store = try JSONFileStore.open(path: path, writer: "clientele apply")
             try store.applyFirst(config, files: ConfigLoader.configFiles(of: config.loaded), by: actor, at: options.time)
+            Terminal.out("applied config version 1 to \(store.path)\n")
         } catch {
             Terminal.error(error.message)
             throw ExitCode(1)
         }
-        Terminal.out("applied config version 1 to \(store.path)\n")
     }
 
     /// A saved plan applies only to the config and the data it was made from.
@@ -242,14 +258,19 @@ struct RollbackCommand: ParsableCommand {
 
     @OptionGroup var options: StoreOptions
     @Argument(help: "The version to return to.") var version: Int
-    @Option(name: .customLong("as"), help: "Who applies (recorded in the log).") var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "admin"
+    @Option(name: .customLong("as"), help: "Who applies: a user the rules allow 'configure' (recorded in the log).") var actor: String?
     @Flag(help: "Only plan the return.") var dryRun = false
     @Flag(help: "Apply without asking.") var yes = false
     @Flag(help: "Apply even though the return removes values (a backup is kept).") var allowDataLoss = false
     @Option(help: "text or json (the plan's format)") var format: OutputFormat = .text
 
+    func validate() throws {
+        if !dryRun && actor == nil { throw ValidationError("rollback needs --as USER: a user the rules allow 'configure' (an admin), recorded as who applied") }
+    }
+
     func run() throws {
-        guard let session = try PlanSession.make(options: options, writer: dryRun ? nil : "clientele rollback", source: .version(version)) else {
+        guard let session = try PlanSession.make(options: options, writer: dryRun ? nil : "clientele rollback", source: .version(version),
+                                                 actor: dryRun ? nil : actor) else {
             Terminal.error("there is no store yet, so nothing to roll back")
             throw ExitCode(1)
         }
@@ -258,7 +279,7 @@ struct RollbackCommand: ParsableCommand {
             if !session.plan.errors.isEmpty { throw ExitCode(1) }
             return
         }
-        try session.apply(yes: yes, allowDataLoss: allowDataLoss, actor: actor, time: options.time, format: format, extra: [("rollback_of", .number(String(version)))])
+        try session.apply(yes: yes, allowDataLoss: allowDataLoss, actor: actor!, time: options.time, format: format, extra: [("rollback_of", .number(String(version)))])
         Terminal.out("the config directory still holds the later config: restore version \(version)'s files there too, or the next plan undoes this rollback\n")
     }
 }

@@ -12,7 +12,7 @@ extension CustomerCommand {
         @Option(help: "won or lost") var deal: String?
 
         func run() throws {
-            let (config, store) = try options.open(writer: "clientele customer followup")
+            let (config, store) = try options.open(writer: "clientele customer followup", actor: actor)
             do {
                 try CustomerOperations(config: config, store: store).followup(as: actor, id: id, note: note, deal: deal, time: options.time)
             } catch { throw StoreOptions.fail(error) }
@@ -34,7 +34,7 @@ struct PoolCommand: ParsableCommand {
         @Option(help: "One of the pool's reasons.") var reason: String?
 
         func run() throws {
-            let (config, store) = try options.open(writer: "clientele pool return")
+            let (config, store) = try options.open(writer: "clientele pool return", actor: actor)
             do {
                 try CustomerOperations(config: config, store: store).returnToPool(as: actor, ids: ids, reason: reason, time: options.time)
             } catch { throw StoreOptions.fail(error) }
@@ -48,7 +48,7 @@ struct PoolCommand: ParsableCommand {
         @Argument(help: "Customer ids.") var ids: [String]
 
         func run() throws {
-            let (config, store) = try options.open(writer: "clientele pool claim")
+            let (config, store) = try options.open(writer: "clientele pool claim", actor: actor)
             do { try CustomerOperations(config: config, store: store).claim(as: actor, ids: ids, time: options.time) } catch { throw StoreOptions.fail(error) }
         }
     }
@@ -61,7 +61,7 @@ struct PoolCommand: ParsableCommand {
         @Option(help: "The new account executive.") var to: String
 
         func run() throws {
-            let (config, store) = try options.open(writer: "clientele pool assign")
+            let (config, store) = try options.open(writer: "clientele pool assign", actor: actor)
             do { try CustomerOperations(config: config, store: store).assign(as: actor, ids: ids, to: to, time: options.time) } catch { throw StoreOptions.fail(error) }
         }
     }
@@ -71,17 +71,23 @@ struct PoolCommand: ParsableCommand {
             abstract: "Return the customers the pools' automatic return says are due, and list the owners' warnings; --dry-run only lists.")
         @OptionGroup var options: StoreOptions
         @Flag(help: "List what the sweep would do, and do nothing.") var dryRun = false
-        @Option(name: .customLong("as"), help: "Who the returns are logged as.") var actor: String = "pool-sweep"
+        @Option(name: .customLong("as"), help: "The user who sweeps: the pools they may 'sweep' (admins, the pool's admins) are swept.") var actor: String
         @Option(help: "text or json") var format: OutputFormat = .text
 
         func run() throws {
-            let (config, store) = try options.open(writer: dryRun ? nil : "clientele pool sweep")
-            let operations = CustomerOperations(config: config, store: store)
+            let realNow = Date()
             let now = PlanSession.seconds(options.time)
+            // Only a dry run may look ahead: a sweep returns customers that are due now.
+            if !dryRun, now > realNow.timeIntervalSince1970 + 1 {
+                Terminal.error("--now \(options.time) is later than the clock; only 'pool sweep --dry-run' may look ahead")
+                throw ExitCode(1)
+            }
+            let (config, store) = try options.open(writer: dryRun ? nil : "clientele pool sweep", actor: actor)
+            let operations = CustomerOperations(config: config, store: store)
             do {
-                let sweep = try PoolSweep.plan(operations, now: now)
+                let sweep = try PoolSweep.plan(operations, as: actor, now: now)
                 Terminal.out(format == .json ? Self.json(sweep, dryRun: dryRun) : Self.text(sweep, dryRun: dryRun))
-                if !dryRun { try sweep.run(operations, actor: actor, time: options.time) }
+                if !dryRun { try sweep.run(operations, actor: actor, time: ISO8601DateFormatter().string(from: realNow)) }
             } catch { throw StoreOptions.fail(error) }
         }
 

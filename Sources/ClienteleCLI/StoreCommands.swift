@@ -9,23 +9,31 @@ struct StoreOptions: ParsableArguments {
 
     var time: String { now ?? ISO8601DateFormatter().string(from: Date()) }
 
-    /// The config compiled with what the store's packages inherited, and the store.
-    func open(writer: String?) throws -> (CompiledConfig, JSONFileStore) {
-        try Self.open(config: config, writer: writer)
+    /// The store and the config version it applied, compiled; `actor` (the `--as` user)
+    /// must be an active user of that version.
+    func open(writer: String?, actor: String?) throws -> (CompiledConfig, JSONFileStore) {
+        try Self.open(config: config, writer: writer, actor: actor)
     }
 
-    static func open(config: ConfigOptions, writer: String?) throws -> (CompiledConfig, JSONFileStore) {
+    static func open(config: ConfigOptions, writer: String?, actor: String?) throws -> (CompiledConfig, JSONFileStore) {
+        let applied = try openApplied(config: config, writer: writer)
+        if let actor {
+            do { _ = try applied.config.actingUser(actor) } catch { throw fail(error) }
+        }
+        return (applied.config, applied.store)
+    }
+
+    /// The applied store; a note on stderr when the directory was edited since.
+    static func openApplied(config: ConfigOptions, writer: String?) throws -> AppliedStore {
         let (directory, prefix) = try config.locate()
         let storePath = try Self.storePath(directory: directory, prefix: prefix)
-        let store: JSONFileStore
-        do { store = try JSONFileStore.open(path: storePath, writer: writer) } catch {
+        let applied: AppliedStore
+        do { applied = try AppliedStore.open(path: storePath, writer: writer) } catch {
             Terminal.error(error.message)
             throw ExitCode(1)
         }
-        let (compiled, diagnostics, files) = Pipeline.compile(directory: directory, displayPrefix: prefix, inheritance: store.version?.inheritance ?? .everything)
-        Terminal.printDiagnostics(diagnostics, files: files)
-        guard let compiled else { throw ExitCode(1) }
-        return (compiled, store)
+        if applied.differs(from: directory) { Terminal.note(applied.differsNote) }
+        return applied
     }
 
     static func storePath(directory: URL, prefix: String) throws -> String {
@@ -78,7 +86,7 @@ struct CustomerCommand: ParsableCommand {
                 throw ValidationError("there is no table '\(table)'; the tables are \(TableKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let pairs = try assignments(values)
-            let (config, store) = try options.open(writer: "clientele customer add")
+            let (config, store) = try options.open(writer: "clientele customer add", actor: actor)
             do {
                 let id = try CustomerOperations(config: config, store: store)
                     .add(as: actor, team: team, table: kind, package: package, assignments: pairs, time: options.time)
@@ -95,7 +103,7 @@ struct CustomerCommand: ParsableCommand {
         @Option(help: "A view: its field order, without its hidden fields.") var view: String?
 
         func run() throws {
-            let (config, store) = try options.open(writer: nil)
+            let (config, store) = try options.open(writer: nil, actor: actor)
             do {
                 let listing = CustomerListing(config: config, store: store)
                 let document = try listing.operations.show(as: actor, id: id)
@@ -114,7 +122,7 @@ struct CustomerCommand: ParsableCommand {
 
         func run() throws {
             let pairs = try assignments(values)
-            let (config, store) = try options.open(writer: "clientele customer edit")
+            let (config, store) = try options.open(writer: "clientele customer edit", actor: actor)
             do {
                 let listing = CustomerListing(config: config, store: store)
                 try listing.operations.edit(as: actor, id: id, assignments: pairs, time: options.time, view: try listing.view(named: view))
@@ -129,7 +137,7 @@ struct CustomerCommand: ParsableCommand {
         @Argument(help: "The customer's id.") var id: String
 
         func run() throws {
-            let (config, store) = try options.open(writer: "clientele customer delete")
+            let (config, store) = try options.open(writer: "clientele customer delete", actor: actor)
             do {
                 try CustomerOperations(config: config, store: store).delete(as: actor, id: id, time: options.time)
             } catch { throw StoreOptions.fail(error) }
@@ -145,7 +153,7 @@ extension CustomerCommand {
         @Argument(help: "Customer ids.") var ids: [String]
 
         func run() throws {
-            let (config, store) = try options.open(writer: "clientele customer follow")
+            let (config, store) = try options.open(writer: "clientele customer follow", actor: actor)
             do { try CustomerOperations(config: config, store: store).follow(as: actor, ids: ids, following: true, time: options.time) } catch { throw StoreOptions.fail(error) }
         }
     }
@@ -157,7 +165,7 @@ extension CustomerCommand {
         @Argument(help: "Customer ids.") var ids: [String]
 
         func run() throws {
-            let (config, store) = try options.open(writer: "clientele customer unfollow")
+            let (config, store) = try options.open(writer: "clientele customer unfollow", actor: actor)
             do { try CustomerOperations(config: config, store: store).follow(as: actor, ids: ids, following: false, time: options.time) } catch { throw StoreOptions.fail(error) }
         }
     }
@@ -178,7 +186,7 @@ struct ShareCommand: ParsableCommand {
     @Option(help: "Roles, comma-separated.") var roles: String?
 
     func run() throws {
-        let (config, store) = try options.open(writer: "clientele share")
+        let (config, store) = try options.open(writer: "clientele share", actor: actor)
         do {
             try CustomerOperations(config: config, store: store).share(as: actor, ids: ids, users: commaList(users), departments: commaList(departments),
                                                                        roles: commaList(roles), time: options.time)
@@ -197,7 +205,7 @@ struct UnshareCommand: ParsableCommand {
     @Option(help: "Roles, comma-separated.") var roles: String?
 
     func run() throws {
-        let (config, store) = try options.open(writer: "clientele unshare")
+        let (config, store) = try options.open(writer: "clientele unshare", actor: actor)
         do {
             try CustomerOperations(config: config, store: store).unshare(as: actor, ids: ids, all: all, users: commaList(users),
                                                                          departments: commaList(departments), roles: commaList(roles), time: options.time)
@@ -228,7 +236,7 @@ struct TagCommand: ParsableCommand {
         @Argument(help: "Customer ids, then tags.") var arguments: [String]
 
         func run() throws {
-            let (config, store) = try options.open(writer: "clientele tag set")
+            let (config, store) = try options.open(writer: "clientele tag set", actor: actor)
             let (ids, tags) = TagCommand.split(arguments, store, config)
             do { try CustomerOperations(config: config, store: store).tag(as: actor, ids: ids, tags: tags, overwrite: true, time: options.time) } catch { throw StoreOptions.fail(error) }
         }
@@ -241,7 +249,7 @@ struct TagCommand: ParsableCommand {
         @Argument(help: "Customer ids, then tags.") var arguments: [String]
 
         func run() throws {
-            let (config, store) = try options.open(writer: "clientele tag add")
+            let (config, store) = try options.open(writer: "clientele tag add", actor: actor)
             let (ids, tags) = TagCommand.split(arguments, store, config)
             guard !tags.isEmpty else { throw StoreOptions.fail(.invalid(["name at least one tag after the customer ids"])) }
             do { try CustomerOperations(config: config, store: store).tag(as: actor, ids: ids, tags: tags, overwrite: false, time: options.time) } catch { throw StoreOptions.fail(error) }
@@ -264,7 +272,7 @@ extension CustomerCommand {
         @Option(help: "text or json") var format: OutputFormat = .text
 
         func run() throws {
-            let (config, store) = try options.open(writer: nil)
+            let (config, store) = try options.open(writer: nil, actor: actor)
             var query = CustomerListing.Query()
             query.whereExpression = whereExpression
             query.search = search
@@ -302,6 +310,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Only this package.") var package: String?
     @Option(help: "A view: its customers, its field order, without its hidden fields.") var view: String?
     @Option(help: "Write to this file instead of standard output.") var out: String?
+    @Flag(help: "CSV cells exactly as stored, without the ' that keeps spreadsheets from running a cell as a formula.") var rawCSV = false
 
     func run() throws {
         let kind = try table.map { name -> TableKind in
@@ -309,7 +318,8 @@ struct ExportCommand: ParsableCommand {
             return k
         }
         if format == .csv && kind == nil { throw ValidationError("a CSV export needs --table (one table's columns)") }
-        let (config, store) = try options.open(writer: nil)
+        if let out { try OutputPath.check(out, option: "--out", options: options.config) }
+        let (config, store) = try options.open(writer: nil, actor: actor)
         var query = CustomerListing.Query()
         query.action = .export
         query.whereExpression = whereExpression
@@ -321,18 +331,11 @@ struct ExportCommand: ParsableCommand {
             let documents = try CustomerListing(config: config, store: store).run(as: actor, query)
             switch format {
             case .jsonl: text = documents.map { $0.jsonText + "\n" }.joined()
-            case .csv: text = try CustomerExport.csv(documents, config: config, table: kind!, package: package)
+            case .csv: text = try CustomerExport.csv(documents, config: config, table: kind!, package: package, raw: rawCSV)
             }
         } catch {
             throw StoreOptions.fail(error)
         }
-        if let out {
-            do { try text.write(toFile: out, atomically: true, encoding: .utf8) } catch {
-                Terminal.error("cannot write \(out): \(error.localizedDescription)")
-                throw ExitCode(1)
-            }
-        } else {
-            Terminal.out(text)
-        }
+        try OutputPath.write(text, to: out ?? "-")
     }
 }

@@ -14,7 +14,7 @@ struct TemplateCommand: ParsableCommand {
     @Option(help: "Write to this file instead of standard output.") var out: String?
 
     func run() throws {
-        let config = try options.compile(format: .text)
+        let config = try options.appliedOrDirectory()
         let header: String
         do {
             header = try ImportTemplate.csvHeader(config.model, team: team, table: table, package: package)
@@ -26,11 +26,7 @@ struct TemplateCommand: ParsableCommand {
             Terminal.out(header + "\n")
             return
         }
-        do {
-            try (header + "\r\n").write(toFile: out, atomically: true, encoding: .utf8)
-        } catch {
-            Terminal.error("cannot write \(out): \(error.localizedDescription)")
-            throw ExitCode(1)
-        }
+        try OutputPath.check(out, option: "--out", options: options)
+        try OutputPath.write(header + "\r\n", to: out)
     }
 }

@@ -12,12 +12,38 @@ enum Terminal {
         return isTerminal(fd)
     }
 
+    /// Writes to standard output; a failed write (a full disk, a closed pipe) ends the
+    /// command with exit 1 and says so, instead of crashing or losing output silently.
     static func out(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        guard writeAll(1, text) else {
+            let reason = String(cString: strerror(errno))
+            _ = writeAll(2, "error: cannot write the output: \(reason)\n")
+            exit(1)
+        }
     }
 
     static func err(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        _ = writeAll(2, text)
+    }
+
+    static func note(_ message: String) {
+        err("note: \(message)\n")
+    }
+
+    private static func writeAll(_ fd: Int32, _ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            var done = 0
+            while done < bytes.count {
+                let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                done += n
+            }
+            return true
+        }
     }
 
     static func error(_ message: String) {

@@ -119,7 +119,7 @@ struct PlanCommandTests {
     func historyAndRollback() throws {
         let dir = try changed()
         #expect(try run(dir, ["apply", "--as", "carol", "--yes"]).exitCode == 0)
-        let log = try run(dir, ["log", "P000001", "--type", "apply", "--format", "json"])
+        let log = try run(dir, ["log", "P000001", "--type", "apply", "--format", "json", "--as", "carol"])
         #expect(log.exitCode == 0)
         #expect(log.stdout.contains(#""config_version":2"#), "\(log.stdout)")
         let history = try run(dir, ["history", "--format", "json"])

@@ -54,7 +54,7 @@ struct PoolCommandTests {
         #expect(returned["account_executive"] is NSNull && returned["pool"] as? String == "east-sea")
         #expect(returned["previous_account_executive"] as? String == "bob" && returned["returned_at"] as? String == t)
         #expect(returned["return_reason"] as? String == "unreachable" && returned["pool_policy_version"] as? Int == 1)
-        let log = try d.run(["log", "P000001", "--type", "return"], at: t).stdout
+        let log = try d.run(["log", "P000001", "--type", "return", "--as", "carol"], at: t).stdout
         #expect(log.contains("bob  return  P000001") && log.contains("reason: unreachable"), "\(log)")
         let again = try d.run(["pool", "return", "P000001", "--as", "carol", "--reason", "other"], at: t)
         #expect(again.exitCode == 1 && again.stderr.contains("already in pool 'east-sea'"))
@@ -107,7 +107,7 @@ struct PoolCommandTests {
         #expect(try d.run(["pool", "assign", "P000001", "--to", "alice", "--as", "carol"], at: "2026-11-02T11:00:00Z").exitCode == 0)
         let assigned = try document(d, "P000001")
         #expect(assigned["account_executive"] as? String == "alice" && assigned["pool"] is NSNull)
-        #expect(try d.run(["log", "P000001", "--type", "assign"], at: "2026-11-02T11:00:00Z").stdout.contains("carol  assign  P000001"))
+        #expect(try d.run(["log", "P000001", "--type", "assign", "--as", "carol"], at: "2026-11-02T11:00:00Z").stdout.contains("carol  assign  P000001"))
     }
 
     @Test("the sweep returns what is due, skips exempt tags, warns ahead, and its dry run lists exactly what it then does")
@@ -116,13 +116,13 @@ struct PoolCommandTests {
         // P000001: a follow-up on 11-20 restarts its 30-day clock; P000002: exempt; the rest are due on 12-01 (created 11-01).
         #expect(try d.run(["customer", "followup", "P000001", "--note", "called", "--as", "bob"], at: "2026-11-20T09:00:00Z").exitCode == 0)
         #expect(try d.run(["tag", "add", "P000002", "key-account", "--as", "bob"], at: "2026-11-20T09:00:00Z").exitCode == 0)
-        let early = try d.run(["pool", "sweep", "--dry-run"], at: "2026-11-29T10:00:00Z")
+        let early = try d.run(["pool", "sweep", "--dry-run", "--as", "carol"], at: "2026-11-29T10:00:00Z")
         #expect(early.stdout.contains("warning: P000003 returns to pool 'east-sea' on 2026-12-01"), "\(early.stdout)")
         #expect(early.stdout.hasSuffix("0 customers would be returned, 4 warnings\n"), "\(early.stdout)")
-        let dry = try d.run(["pool", "sweep", "--dry-run"], at: "2026-12-02T10:00:00Z")
+        let dry = try d.run(["pool", "sweep", "--dry-run", "--as", "carol"], at: "2026-12-02T10:00:00Z")
         #expect(dry.exitCode == 0)
         #expect(try d.run(["visible", "bob", "--action", "edit", "--count"], at: "2026-12-02T10:00:00Z").stdout == "6\n", "a dry run changes nothing")
-        let done = try d.run(["pool", "sweep"], at: "2026-12-02T10:00:00Z")
+        let done = try d.run(["pool", "sweep", "--as", "carol"], at: "2026-12-02T10:00:00Z")
         #expect(done.exitCode == 0)
         #expect(dry.stdout.replacingOccurrences(of: "would return", with: "returns").replacingOccurrences(of: "would be returned", with: "returned") == done.stdout,
                 "\(dry.stdout)\n---\n\(done.stdout)")
@@ -131,9 +131,9 @@ struct PoolCommandTests {
         for id in listed { #expect(try document(d, id)["pool"] as? String == "east-sea") }
         #expect(try document(d, "P000001")["account_executive"] as? String == "bob", "followed up")
         #expect(try document(d, "P000002")["account_executive"] as? String == "bob", "exempt")
-        let log = try d.run(["log", "P000003", "--type", "return"], at: "2026-12-02T10:00:00Z").stdout
-        #expect(log.contains("pool-sweep  return") && log.contains("automatic return: no followup for 30 days (pool east-sea)"), "\(log)")
-        let json = try d.run(["pool", "sweep", "--dry-run", "--format", "json"], at: "2026-12-02T10:00:00Z")
+        let log = try d.run(["log", "P000003", "--type", "return", "--as", "carol"], at: "2026-12-02T10:00:00Z").stdout
+        #expect(log.contains("carol  return") && log.contains("automatic return: no followup for 30 days (pool east-sea)"), "\(log)")
+        let json = try d.run(["pool", "sweep", "--dry-run", "--format", "json", "--as", "carol"], at: "2026-12-02T10:00:00Z")
         #expect(json.stdout.contains(#""returns":[]"#), "nothing is due twice: \(json.stdout)")
     }
 
@@ -145,7 +145,7 @@ struct PoolCommandTests {
         #expect(try d.run(["customer", "followup", "P000002", "--note", "signed", "--deal", "won", "--as", "bob"], at: "2027-01-25T09:00:00Z").exitCode == 0)
         let bad = try d.run(["customer", "followup", "P000002", "--note", "x", "--deal", "maybe", "--as", "bob"], at: "2027-01-25T09:00:00Z")
         #expect(bad.exitCode == 1 && bad.stderr.contains("--deal is won or lost"))
-        let sweep = try d.run(["pool", "sweep", "--dry-run", "--format", "json"], at: "2027-02-01T09:00:00Z")
+        let sweep = try d.run(["pool", "sweep", "--dry-run", "--format", "json", "--as", "carol"], at: "2027-02-01T09:00:00Z")
         let parsed = (try JSONSerialization.jsonObject(with: Data(sweep.stdout.utf8)) as? [String: Any]) ?? [:]
         let returns = (parsed["returns"] as? [[String: Any]]) ?? []
         #expect(returns.map { $0["id"] as? String } == ["P000001"] && returns.first?["rule"] as? String == "no_deal_days", "\(sweep.stdout)")
@@ -174,7 +174,7 @@ struct PoolCommandTests {
         let listed = try d.run(["customer", "list", "--as", "dora", "--format", "json"], at: "2026-11-12T12:00:00Z")
         let mine = ((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []).filter { $0["account_executive"] as? String == "dora" }
         #expect(mine.count == 3 && owned == 3)
-        let log = try d.run(["log", "--type", "claim"], at: "2026-11-12T12:00:00Z").stdout
+        let log = try d.run(["log", "--type", "claim", "--as", "carol"], at: "2026-11-12T12:00:00Z").stdout
         #expect(log.split(separator: "\n").count == 3, "one log entry per claim: \(log)")
     }
 }

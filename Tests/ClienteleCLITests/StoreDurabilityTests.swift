@@ -135,7 +135,7 @@ struct StoreDurabilityTests {
         let shown = try CLI.run(["customer", "show", "--as", "bob", "P000001", "--config", dir.path]).stdout
         let tags = ((try JSONSerialization.jsonObject(with: Data(shown.utf8)) as? [String: Any])?["tags"] as? [String]) ?? []
         #expect(Set(tags) == Set(expected), "lost: \(Set(expected).subtracting(tags).sorted())")
-        let log = try CLI.run(["log", "P000002", "--type", "tag", "--config", dir.path]).stdout
+        let log = try CLI.run(["log", "P000002", "--type", "tag", "--as", "carol", "--config", dir.path]).stdout
         #expect(log.split(separator: "\n").count == 40, "the log accounts for every write")
     }
 }

@@ -71,7 +71,10 @@ public final class AccessPolicy: Sendable {
     /// field slots; its table must keep `filter.fieldIdentities` (which begin with the rules').
     public struct Filter: Sendable {
         public let condition: Condition
+        /// The customer table's field slots: the rules' fields, then the filter's own.
         public let fieldIdentities: [String]
+        /// The fields the filter itself reads (a reader must be allowed to read them).
+        public let fieldsRead: Set<String>
     }
 
     public func filter(_ text: String, model: Model) throws(ExpressionError) -> Filter {
@@ -79,7 +82,7 @@ public final class AccessPolicy: Sendable {
         let syntax = try ExpressionParser.parse(text)
         let compiled = try compiler.compile(syntax)
         guard compiled.type == .bool else { throw ExpressionError("--where must be true or false, but it is \(compiled.type)", at: syntax.offset) }
-        return Filter(condition: compiled.condition, fieldIdentities: compiler.fieldOrder)
+        return Filter(condition: compiled.condition, fieldIdentities: compiler.fieldOrder, fieldsRead: compiler.fieldsRead)
     }
 
     /// The outcome of one decision.

@@ -22,6 +22,15 @@ public struct FieldAccess: Sendable, Equatable {
         return masks[identity].map { Self.apply($0, to: value) } ?? value
     }
 
+    /// A stored value masked: text as `apply` says, any other value but null as `****`.
+    public static func masked(_ value: JSONValue, _ mask: FieldRule.Mask) -> JSONValue {
+        switch value {
+        case .null: return .null
+        case .string(let s): return .string(apply(mask, to: s))
+        default: return .string("****")
+        }
+    }
+
     public static func apply(_ mask: FieldRule.Mask, to value: String) -> String {
         let chars = Array(value)
         switch mask {

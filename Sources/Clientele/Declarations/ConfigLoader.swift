@@ -122,12 +122,17 @@ public struct ConfigLoader: Sendable {
     /// The own files (YAML and relate trees) of a config loaded from a directory, as
     /// they are now, for recording an applied version.
     public static func configFiles(of loaded: LoadedConfig) -> [(path: String, text: String)] {
-        let directory = loaded.directory
-        let trees = treeFileReferences(loaded.declarations).map(\.value)
-        return (yamlFiles(in: directory) + trees).compactMap { path in
+        directoryFiles(loaded.directory, trees: treeFileReferences(loaded.declarations).map(\.value))
+    }
+
+    /// The files a config directory holds now: its YAML files and the named relate trees.
+    public static func directoryFiles(_ directory: URL, trees: [String]) -> [(path: String, text: String)] {
+        (yamlFiles(in: directory) + trees).compactMap { path in
             (try? String(contentsOf: directory.appendingPathComponent(path), encoding: .utf8)).map { (path, $0) }
         }
     }
+
+    static func isYAML(_ path: String) -> Bool { path.hasSuffix(".yaml") || path.hasSuffix(".yml") }
 
     static func treeFileReferences(_ d: Declarations) -> [Located<String>] {
         let all = d.fieldTypes.map(\.attributes.tree) + d.fields.map(\.attributes.tree)

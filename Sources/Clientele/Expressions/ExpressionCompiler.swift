@@ -8,6 +8,8 @@ final class ExpressionCompiler {
     /// Field identities the rules read, in slot order (the customer table keeps these).
     private(set) var fieldOrder: [String]
     private var fieldSlot: [String: Int]
+    /// Field identities this compiler's expressions read, whatever their slot.
+    private(set) var fieldsRead: Set<String> = []
     /// identity -> the specs of every field with that identity
     private let fieldsByIdentity: [String: [(spec: FieldSpec, relateLevel: Bool)]]
 
@@ -218,6 +220,7 @@ final class ExpressionCompiler {
             let options = specs.flatMap { $0.spec.options.map(\.value) }
             merged = .list(.text(.option(field: identity, options: Array(Set(options)).sorted(), canEnter: specs.contains { $0.spec.canEnter })))
         }
+        fieldsRead.insert(identity)
         let slot: Int
         if let s = fieldSlot[identity] { slot = s } else {
             slot = fieldOrder.count

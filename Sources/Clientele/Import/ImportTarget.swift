@@ -47,13 +47,6 @@ public enum ImportTemplate {
         }
         let fields = model.schema.fields(team: team, table: target.table!, package: target.package)
         let columns = ["Id", "Account executive", "Service representative", "Tags"] + fields.flatMap(\.displays)
-        return columns.map(csvCell).joined(separator: ",")
-    }
-
-    static func csvCell(_ s: String) -> String {
-        if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        return s
+        return columns.map { CSVCell.escaped($0) }.joined(separator: ",")
     }
 }

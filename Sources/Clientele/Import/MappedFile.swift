@@ -15,9 +15,10 @@ public final class MappedFile {
         public var description: String
     }
 
-    public init(path: String) throws(OpenError) {
+    /// `followLinks: false` refuses a symbolic link (the store's own files).
+    public init(path: String, followLinks: Bool = true) throws(OpenError) {
         self.path = path
-        let fd = open(path, O_RDONLY)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | (followLinks ? 0 : O_NOFOLLOW))
         guard fd >= 0 else { throw OpenError(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var info = stat()

@@ -1,7 +1,7 @@
-/// Writes the refused rows of an import, as they were, to a file of the same format
-/// (a CSV file keeps its header), so they can be fixed and imported again.
+/// The refused rows of an import, as they were, in a file of the same format (a CSV
+/// file keeps its header), so they can be fixed and imported again.
 public enum RejectsFile {
-    public static func write(_ rejected: [RejectedRow], of bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat, to path: String) throws {
+    public static func contents(_ rejected: [RejectedRow], of bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat, raw: Bool = false) throws -> [UInt8] {
         let lines = Set(rejected.map(\.line))
         var out: [UInt8] = []
         switch format {
@@ -21,12 +21,12 @@ public enum RejectsFile {
             var first = true
             while let record = try reader.next() {
                 if first || lines.contains(record.line) {
-                    out += Array(record.cells.map(ImportTemplate.csvCell).joined(separator: ",").utf8) + [0x0D, 0x0A]
+                    out += Array(record.cells.map { CSVCell.escaped($0, raw: raw) }.joined(separator: ",").utf8) + [0x0D, 0x0A]
                 }
                 first = false
             }
         }
-        try Data(out).write(to: URL(fileURLWithPath: path), options: .atomic)
+        return out
     }
 }
 

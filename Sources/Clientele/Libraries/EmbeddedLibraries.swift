@@ -66,7 +66,7 @@ standard_fields:
 rules:
   - id: default.admin
     description: admins may do everything
-    allow: [create, view, edit, delete, share, unshare, tag, follow, return_to_pool, claim, assign, import, export]
+    allow: [create, view, edit, delete, share, unshare, tag, follow, return_to_pool, claim, assign, import, export, configure, sweep]
     when: '"admin" in user.roles'
 
   - id: default.create
@@ -106,8 +106,8 @@ rules:
     when: in_pool and pool_member
 
   - id: default.pool-admins
-    description: pool admins also assign them
-    allow: [view, claim, assign, follow]
+    description: pool admins also assign them, and run their pool's automatic return
+    allow: [view, claim, assign, follow, sweep]
     when: in_pool and pool_admin
 """#
 
@@ -796,7 +796,9 @@ rules:
         "claim",
         "assign",
         "import",
-        "export"
+        "export",
+        "configure",
+        "sweep"
        ]
       }
      }
@@ -838,7 +840,9 @@ rules:
           "claim",
           "assign",
           "import",
-          "export"
+          "export",
+          "configure",
+          "sweep"
          ]
         }
        },
@@ -863,7 +867,9 @@ rules:
         "claim",
         "assign",
         "import",
-        "export"
+        "export",
+        "configure",
+        "sweep"
        ]
       }
      },
@@ -1266,7 +1272,9 @@ rules:
            "claim",
            "assign",
            "import",
-           "export"
+           "export",
+           "configure",
+           "sweep"
           ]
          }
         },
@@ -1286,7 +1294,9 @@ rules:
            "claim",
            "assign",
            "import",
-           "export"
+           "export",
+           "configure",
+           "sweep"
           ]
          }
         }

@@ -22,6 +22,10 @@ public enum Action: String, Sendable, CaseIterable, Hashable, Codable {
     case returnToPool = "return_to_pool"
     case claim, assign
     case `import`, export
+    /// Plan-free changes to the store's config: `apply` and `rollback` (not about one customer).
+    case configure
+    /// The automatic return of a pool (decided on the pool, not on one customer).
+    case sweep
 
     public static var names: [String] { allCases.map(\.rawValue) }
 
@@ -41,6 +45,8 @@ public enum Action: String, Sendable, CaseIterable, Hashable, Codable {
         case .assign: 10
         case .import: 11
         case .export: 12
+        case .configure: 13
+        case .sweep: 14
         }
     }
 }

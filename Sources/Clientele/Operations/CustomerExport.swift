@@ -1,13 +1,13 @@
 /// CSV exports: the template's columns (system columns, then every field's display
 /// name), so an export can be edited and imported again.
 public enum CustomerExport {
-    public static func csv(_ documents: [JSONValue], config: CompiledConfig, table: TableKind, package: String?) throws(OperationError) -> String {
+    public static func csv(_ documents: [JSONValue], config: CompiledConfig, table: TableKind, package: String?, raw: Bool = false) throws(OperationError) -> String {
         let teams = Set(documents.compactMap { $0["team"]?.stringValue })
         guard let team = teams.first ?? config.model.organization.teams.first?.id else { return "" }
         if teams.count > 1 { throw .invalid(["the customers to export belong to several teams; export one package or team at a time"]) }
         let fields = config.model.schema.fields(team: team, table: table, package: package)
         let identities = fields.flatMap(\.identities)
-        var out = (["Id", "Account executive", "Service representative", "Tags"] + fields.flatMap(\.displays)).map(ImportTemplate.csvCell).joined(separator: ",") + "\r\n"
+        var out = (["Id", "Account executive", "Service representative", "Tags"] + fields.flatMap(\.displays)).map { CSVCell.escaped($0, raw: raw) }.joined(separator: ",") + "\r\n"
         for d in documents {
             var cells = [d["id"]?.stringValue ?? "", d["account_executive"]?.stringValue ?? "", d["customer_service_rep"]?.stringValue ?? ""]
             if case .array(let tags)? = d["tags"] { cells.append(tags.compactMap(\.stringValue).joined(separator: ";")) } else { cells.append("") }
@@ -21,7 +21,7 @@ public enum CustomerExport {
                 default: cells.append("")
                 }
             }
-            out += cells.map(ImportTemplate.csvCell).joined(separator: ",") + "\r\n"
+            out += cells.map { CSVCell.escaped($0, raw: raw) }.joined(separator: ",") + "\r\n"
         }
         return out
     }

@@ -101,8 +101,8 @@ public struct CustomerImport {
         kept.reserveCapacity(rows.count)
         for var row in rows {
             if let id = row.id {
-                if store.contains(id) {
-                    rejected[row.line] = RejectedRow(line: row.line, id: id, problems: [RecordProblem(column: "id", message: "id '\(id)' already exists in the store")])
+                if store.isTaken(id) {
+                    rejected[row.line] = RejectedRow(line: row.line, id: id, problems: [RecordProblem(column: "id", message: "id '\(id)' is taken in the store")])
                     continue
                 }
             } else {

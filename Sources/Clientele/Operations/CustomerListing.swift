@@ -69,12 +69,21 @@ public struct CustomerListing {
             }
             if let tag = query.tag, !table.tags.items(c).contains(tag) { continue }
             if query.followed, !table.followers.contains(c, Int32(u)) { continue }
-            if let filter, !filter.condition(AccessContext(user: u, customer: c, customers: table, now: 0)) { continue }
+            let access = operations.fieldAccess(user: u, customer: c, in: table)
+            if let filter {
+                // A filter never reads what the user may not: that would find hidden values by bisection.
+                if let hidden = filter.fieldsRead.sorted().first(where: { !access.canRead($0) || access.masks[$0] != nil }) {
+                    throw .refused("--where reads '\(hidden)', which \(actor) may not read on every customer listed; filter on fields they can read")
+                }
+                if !filter.condition(AccessContext(user: u, customer: c, customers: table, now: 0)) { continue }
+            }
             let document: JSONValue?
             do { document = try operations.store.document(table.ids[c]) } catch { throw .store(error) }
             guard let document else { continue }
-            if let needle, !Self.matches(document, needle) { continue }
-            result.append(Self.arranged(operations.masked(document, operations.fieldAccess(user: u, customer: c, in: table)), view))
+            let shown = operations.masked(document, access)
+            // --search reads the values as the user sees them.
+            if let needle, !Self.matches(shown, needle) { continue }
+            result.append(Self.arranged(shown, view))
         }
         return result
     }
@@ -111,7 +120,7 @@ extension CustomerOperations {
               case .object(let fields) = members[k].1 else { return document }
         members[k].1 = .object(fields.compactMap { name, value in
             guard access.canRead(name) else { return nil }
-            if let mask = access.masks[name], case .string(let s) = value { return (name, .string(FieldAccess.apply(mask, to: s))) }
+            if let mask = access.masks[name] { return (name, FieldAccess.masked(value, mask)) }
             return (name, value)
         })
         return .object(members)

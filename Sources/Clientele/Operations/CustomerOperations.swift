@@ -36,11 +36,12 @@ public struct CustomerOperations {
     static let storeKept = ["created_at", "created_by", "modified_at", "modified_by", "followers", "pool", "previous_account_executive",
                             "claimed_at", "returned_at", "last_followup_at", "last_deal_at", "deal", "return_reason", "pool_policy_version"]
 
+    /// The acting user: an active user of the applied version.
+    /// The keys of a stored document that are not fields (shown to whoever may view it).
+    static let documentKeys: Set<String> = Set(["id", "team", "table", "package", "shared", "tags"] + systemAssignments + storeKept)
+
     func user(_ id: String) throws(OperationError) -> Int {
-        guard let u = policy.org.user(id) else {
-            throw .invalid(["there is no user '\(id)'\(Suggestion.didYouMean(id, in: policy.org.userIds))"])
-        }
-        return u
+        try config.actingUser(id)
     }
 
     /// The customer as the access engine sees it, alone in a table.
@@ -97,7 +98,7 @@ public struct CustomerOperations {
                       other["package"] ?? .null == document["package"] ?? .null else { return }
                 for (field, value) in wanted {
                     if let theirs = other["fields"]?[field.identity]?.stringValue, Normalizer.normalize(theirs, field.spec.normalize) == value {
-                        clash = "column \(field.identity): \(field.label) must be unique in \(validator.place), but \(Shown.text(value)) is already used by \(other["id"]?.stringValue ?? "another customer")"
+                        clash = "column \(field.identity): \(field.label) must be unique in \(validator.place), but \(Shown.text(value)) is already in use"
                         return
                     }
                 }
@@ -173,6 +174,7 @@ public struct CustomerOperations {
         let table = accessTable(document)
         try refuseUnless(u, .create, table, what: "create customers in team '\(teamId)'")
         if owner != actor { try refuseUnless(u, .assign, table, what: "name another account executive") }
+        if let rep, rep != actor { try refuseUnless(u, .assign, table, what: "name another service representative") }
         try checkWritable(u, fieldValues.map(\.0), table)
         do {
             try store.commit([.put(id: id, document: document),
@@ -215,6 +217,21 @@ public struct CustomerOperations {
         try checkWritable(u, newValues.map(\.0), accessTable)
         guard let k = members.firstIndex(where: { $0.0 == "fields" }), case .object(var fields) = members[k].1 else { throw .invalid(["customer '\(id)' has no fields"]) }
         var changes: [(String, JSONValue, JSONValue)] = []
+        // The account executive and the service representative change hands through `assign`.
+        for key in Self.systemAssignments {
+            guard let text = assignments.last(where: { $0.0 == key })?.1 else { continue }
+            let value: JSONValue = text.isEmpty ? .null : .string(text)
+            if value.isNull && key == "account_executive" {
+                throw .invalid(["a customer without an account executive sits in a pool: 'clientele pool return \(id)' puts it there"])
+            }
+            let i = members.firstIndex { $0.0 == key }
+            let old = i.map { members[$0].1 } ?? .null
+            guard old != value else { continue }
+            if case .string(let named) = value { _ = try user(named) }
+            try refuseUnless(u, .assign, accessTable, what: "change the \(key == "account_executive" ? "account executive" : "service representative") of \(id)")
+            changes.append((key, old, value))
+            if let i { members[i].1 = value } else { members.append((key, value)) }
+        }
         for (name, value) in newValues {
             let old = fields.first { $0.0 == name }?.1 ?? .null
             if old == value { continue }

@@ -189,14 +189,20 @@ public struct PoolSweep: Sendable {
     public var returns: [Item] = []
     public var warnings: [Item] = []
 
-    /// Customers due at `now` (to return) and due within their pool's `warn_days_before` (to warn).
-    public static func plan(_ operations: CustomerOperations, now: Double) throws(OperationError) -> PoolSweep {
+    /// Customers due at `now` (to return) and due within their pool's `warn_days_before`
+    /// (to warn), in the pools `actor` may sweep (refused when there is none).
+    public static func plan(_ operations: CustomerOperations, as actor: String, now: Double) throws(OperationError) -> PoolSweep {
+        let u = try operations.user(actor)
+        let pools = Set(operations.config.model.pools.filter { operations.config.maySweep(u, pool: $0) }.map(\.id))
+        if pools.isEmpty, !operations.config.model.pools.isEmpty {
+            throw .refused("\(actor) may not sweep any pool: 'sweep' belongs to admins and each pool's admins")
+        }
         let table: CustomerTable
         do { table = try operations.store.customerTable(for: operations.policy) } catch { throw .store(error) }
         let schedule = operations.schedule
         var sweep = PoolSweep()
         for c in 0..<table.count {
-            guard let due = schedule.due(c, in: table) else { continue }
+            guard let due = schedule.due(c, in: table), pools.contains(due.pool) else { continue }
             let item = Item(id: table.ids[c], accountExecutive: table.org.userIds[Int(table.accountExecutive[c])], pool: due.pool,
                             rule: due.rule, days: due.days, at: due.at)
             if due.at <= now {

@@ -42,7 +42,7 @@ public enum Planner {
     /// A version's stored files, loaded; its locations read `version N:file:line:column`.
     public static func load(_ version: JSONFileStore.AppliedVersion) -> LoadedConfig {
         let texts = Dictionary(version.files.map { ($0.path, $0.text) }, uniquingKeysWith: { a, _ in a })
-        let yaml = version.files.filter { $0.path.hasSuffix(".yaml") || $0.path.hasSuffix(".yml") }
+        let yaml = version.files.filter { ConfigLoader.isYAML($0.path) }
         return ConfigLoader(displayPrefix: "version \(version.number):").load(sources: yaml) { texts[$0] }
     }
 

@@ -52,6 +52,8 @@ public final class DocumentLog {
 
     public let directory: String
     private(set) var index: [String: Location] = [:]
+    /// Ids of deleted documents: never given to a new customer.
+    public private(set) var retired: Set<String> = []
     /// Where each log entry sits, oldest first.
     private(set) var logLocations: [Location] = []
     private var readers: [Int32: Int32] = [:]
@@ -105,65 +107,108 @@ public final class DocumentLog {
     }
 
     private func createDirectory(_ path: String) throws(StoreError) {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw StoreError("cannot create \(path): \(error.localizedDescription)")
-        }
+        try StoreError.ensureDirectory(path)
     }
 
     private func reader(_ segment: Int32) throws(StoreError) -> Int32 {
         if let fd = readers[segment] { return fd }
-        let fd = Glibc.open(path(segment), O_RDONLY | O_CLOEXEC)
+        let fd = Glibc.open(path(segment), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { throw .system("cannot open", path(segment)) }
         readers[segment] = fd
         return fd
     }
 
     /// Replays one segment; in the last one, cuts off an unfinished batch.
+    ///
+    /// A batch counts when its commit line is there, names as many lines as precede it
+    /// since the previous commit, all of that batch, and carries their checksum. Any
+    /// other shape before a commit line is damage to committed data: the log is refused,
+    /// naming the file and line, and only `clientele store repair` cuts it. After the
+    /// last commit, what a crash can leave (a prefix of one batch) is cut off; a line
+    /// there that is, or was, a commit line is damage too.
     private func replay(_ segment: Int32, isLast: Bool, recover: Bool) throws(StoreError) {
         let file: MappedFile
-        do { file = try MappedFile(path: path(segment)) } catch { throw StoreError(error.description) }
+        do { file = try MappedFile(path: path(segment), followLinks: false) } catch { throw StoreError(error.description) }
         let bytes = file.bytes
         // Documents are about a kilobyte each: room for them up front saves growing the index many times.
         index.reserveCapacity(index.count + bytes.count / 1_024)
         var pending: [(op: UInt8, id: String, offset: Int, length: Int)] = []   // op: 0 put, 1 delete, 2 log
         var pendingBatch = -1
+        var batchStart = 0
+        var batchLine = 1
+        var damaged: (line: Int, why: String)?
         var committedEnd = 0
         var start = 0
+        var lineNumber = 0
+        func damage(_ line: Int, _ why: String) -> StoreError {
+            StoreError("\(path(segment)):\(line): \(why); the store's data is damaged. Nothing was changed: run 'clientele store verify' to see every damaged place, and 'clientele store repair' to cut the damaged batches out (into backups/)")
+        }
+        func commitPending(_ batch: Int, end offset: Int) {
+            for p in pending {
+                let location = Location(segment: segment, offset: p.offset, length: Int32(p.length))
+                switch p.op {
+                case 0: index[p.id] = location; retired.remove(p.id)
+                case 1: index[p.id] = nil; retired.insert(p.id)
+                default: logLocations.append(location)
+                }
+            }
+            pending.removeAll()
+            pendingBatch = -1
+            committedEnd = offset
+            batchStart = offset
+            batchLine = lineNumber + 1
+            nextBatch = max(nextBatch, batch + 1)
+            end = Position(segment: segment, offset: offset, batch: batch)
+        }
         while start < bytes.count {
-            // A torn last line has no newline.
-            guard let found = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) else { break }
+            lineNumber += 1
+            guard let found = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) else {
+                // No newline: a torn last line, unless it is a whole commit line that lost only its newline.
+                let rest = UnsafeBufferPointer(rebasing: bytes[start...])
+                if let header = LineHeader(rest), let count = header.commit, damaged == nil, count == pending.count, header.batch == pendingBatch,
+                   let sum = header.checksum, sum == Checksum.crc32c(UnsafeBufferPointer(rebasing: bytes[batchStart..<start])) {
+                    // The batch verifies: a crash or a changed byte took its last newline, which a writer puts back.
+                    guard recover else { break }
+                    let fd = Glibc.open(path(segment), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW)
+                    guard fd >= 0 else { throw .system("cannot recover", path(segment)) }
+                    let restored = write(fd, "\n", 1) == 1 && fsync(fd) == 0
+                    close(fd)
+                    guard restored else { throw .system("cannot recover", path(segment)) }
+                    commitPending(header.batch, end: bytes.count + 1)
+                    return
+                }
+                if Self.mentionsCommit(rest) { throw damage(lineNumber, "a commit line is cut short or changed") }
+                break
+            }
             let newline = bytes.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
             let line = UnsafeBufferPointer(rebasing: bytes[start..<newline])
             defer { start = newline + 1 }
-            guard let header = LineHeader(line) else { break }
-            if header.batch != pendingBatch {
-                pending.removeAll()
-                pendingBatch = header.batch
+            guard let header = LineHeader(line) else {
+                if Self.mentionsCommit(line) { throw damage(lineNumber, "a commit line does not parse") }
+                if damaged == nil { damaged = (lineNumber, "a line does not parse") }
+                continue
             }
             if let count = header.commit {
-                guard count == pending.count else { break }
-                for p in pending {
-                    let location = Location(segment: segment, offset: p.offset, length: Int32(p.length))
-                    switch p.op {
-                    case 0: index[p.id] = location
-                    case 1: index[p.id] = nil
-                    default: logLocations.append(location)
-                    }
+                if let damaged { throw damage(damaged.line, damaged.why) }
+                guard count == pending.count, pending.isEmpty || header.batch == pendingBatch else {
+                    throw damage(lineNumber, "batch \(header.batch) commits \(count) lines, but \(pending.count) precede it")
                 }
-                pending.removeAll()
-                pendingBatch = -1
-                committedEnd = newline + 1
-                nextBatch = max(nextBatch, header.batch + 1)
-                end = Position(segment: segment, offset: committedEnd, batch: header.batch)
+                if let sum = header.checksum, sum != Checksum.crc32c(UnsafeBufferPointer(rebasing: bytes[batchStart..<start])) {
+                    throw damage(batchLine, "batch \(header.batch) (lines \(batchLine)-\(lineNumber)) does not match its checksum")
+                }
+                commitPending(header.batch, end: newline + 1)
             } else {
+                if pending.isEmpty {
+                    pendingBatch = header.batch
+                } else if header.batch != pendingBatch, damaged == nil {
+                    damaged = (lineNumber, "a line of batch \(header.batch) stands in batch \(pendingBatch)")
+                }
                 pending.append((header.isLog ? 2 : header.isDelete ? 1 : 0, header.id, start, newline - start))
             }
         }
         if committedEnd < bytes.count {
             guard isLast else {
-                throw StoreError("\(path(segment)) ends in an unfinished batch, but it is not the last segment; the store was changed by something other than clientele")
+                throw damage(lineNumber, "the segment ends in an unfinished batch, but it is not the last segment")
             }
             guard recover else { return }
             recoveredBytes = bytes.count - committedEnd
@@ -171,9 +216,14 @@ public final class DocumentLog {
         }
     }
 
+    /// Whether a line holds a commit line's keys: one changed byte leaves at least one of them.
+    static func mentionsCommit(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        contains(line, Array("\"commit\":".utf8)) || contains(line, Array("\"crc32c\":".utf8))
+    }
+
     private func openWriter(_ segment: Int32) throws(StoreError) {
         if writer >= 0 { close(writer) }
-        let fd = Glibc.open(path(segment), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = Glibc.open(path(segment), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw .system("cannot open", path(segment)) }
         writer = fd
         writerSegment = segment
@@ -226,8 +276,8 @@ public final class DocumentLog {
             lines.append((op, writerSize + before, text.utf8.count - before))
             text += "\n"
         }
-        text += "{\"batch\":\(batch),\"commit\":\(operations.count)}\n"
-        let bytes = Array(text.utf8)
+        var bytes = Array(text.utf8)
+        bytes += Self.commitLine(batch: batch, count: operations.count, checksum: bytes.withUnsafeBufferPointer { Checksum.crc32c($0) })
         var written = 0
         while written < bytes.count {
             let n = bytes.withUnsafeBytes { write(writer, $0.baseAddress! + written, bytes.count - written) }
@@ -250,8 +300,8 @@ public final class DocumentLog {
         end = Position(segment: writerSegment, offset: writerSize, batch: batch)
         for line in lines {
             switch line.op {
-            case .put(let id, _): index[id] = Location(segment: writerSegment, offset: line.offset, length: Int32(line.length))
-            case .delete(let id): index[id] = nil
+            case .put(let id, _): index[id] = Location(segment: writerSegment, offset: line.offset, length: Int32(line.length)); retired.remove(id)
+            case .delete(let id): index[id] = nil; retired.insert(id)
             case .log: logLocations.append(Location(segment: writerSegment, offset: line.offset, length: Int32(line.length)))
             }
         }
@@ -270,7 +320,9 @@ public final class DocumentLog {
         var count = 0
         var puts: [(String, Location)] = []
         var logs: [Location] = []
+        var checksum: UInt32 = 0
         func flush() throws {
+            checksum = buffer.withUnsafeBufferPointer { Checksum.crc32c($0, continuing: checksum) }
             var written = 0
             while written < buffer.count {
                 let n = buffer.withUnsafeBytes { write(writer, $0.baseAddress! + written, buffer.count - written) }
@@ -318,8 +370,10 @@ public final class DocumentLog {
                 try text.withUnsafeBufferPointer { logs.append(try line("{\"batch\":\(batch),\"op\":\"log\",\"entry\":", $0)) }
             })
             guard count > 0 else { return }
-            buffer.append(contentsOf: "{\"batch\":\(batch),\"commit\":\(count)}\n".utf8)
-            offset += "{\"batch\":\(batch),\"commit\":\(count)}\n".utf8.count
+            try flush()
+            let commit = Self.commitLine(batch: batch, count: count, checksum: checksum)
+            buffer = commit
+            offset += commit.count
             try flush()
             guard fsync(writer) == 0 else { throw StoreError.system("cannot make durable", path(writerSegment)) }
         } catch {
@@ -332,6 +386,14 @@ public final class DocumentLog {
         index.reserveCapacity(index.count + puts.count)
         for (id, location) in puts { index[id] = location }
         logLocations.append(contentsOf: logs)
+    }
+
+    /// `{"batch":N,"commit":COUNT,"crc32c":"hhhhhhhh"}` and its newline: the batch's
+    /// lines (each with its newline) checksummed, so that a changed byte anywhere in a
+    /// committed batch is found when the log is opened.
+    static func commitLine(batch: Int, count: Int, checksum: UInt32) -> [UInt8] {
+        let hex = String(checksum, radix: 16)
+        return Array("{\"batch\":\(batch),\"commit\":\(count),\"crc32c\":\"\(String(repeating: "0", count: 8 - hex.count) + hex)\"}\n".utf8)
     }
 
     /// The stored document with this id, or nil.
@@ -383,7 +445,7 @@ public final class DocumentLog {
             if let p = previous, p.segment == location.segment, p.offset == location.offset { continue }
             previous = location
             if mapped[location.segment] == nil {
-                do { mapped[location.segment] = try MappedFile(path: path(location.segment)) } catch { throw StoreError(error.description) }
+                do { mapped[location.segment] = try MappedFile(path: path(location.segment), followLinks: false) } catch { throw StoreError(error.description) }
             }
             let bytes = mapped[location.segment]!.bytes
             let line = UnsafeBufferPointer(rebasing: bytes[location.offset..<(location.offset + Int(location.length))])
@@ -402,7 +464,7 @@ public final class DocumentLog {
         guard position != end else { return ids }
         for segment in position.segment...end.segment {
             let file: MappedFile
-            do { file = try MappedFile(path: path(segment)) } catch { throw StoreError(error.description) }
+            do { file = try MappedFile(path: path(segment), followLinks: false) } catch { throw StoreError(error.description) }
             let bytes = file.bytes
             var start = segment == position.segment ? position.offset : 0
             let stop = segment == end.segment ? min(end.offset, bytes.count) : bytes.count
@@ -465,6 +527,16 @@ public final class DocumentLog {
         return entries
     }
 
+    static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, needle.count <= haystack.count else { return needle.isEmpty }
+        var k = 0
+        while k + needle.count <= haystack.count {
+            if haystack[k] == first, haystack[k..<(k + needle.count)].elementsEqual(needle) { return true }
+            k += 1
+        }
+        return false
+    }
+
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         guard let first = needle.first, needle.count <= haystack.count else { return needle.isEmpty }
         var k = 0
@@ -501,7 +573,19 @@ struct LineHeader {
     var isLog = false
     var id = ""
 
+    /// The batch's checksum, on a commit line (nil on lines written before checksums).
+    var checksum: UInt32?
+
+    static let checksumPrefix = Array(",\"crc32c\":\"".utf8)
     static let batchPrefix = Array("{\"batch\":".utf8)
+
+    static func hexDigit(_ b: UInt8) -> UInt8? {
+        switch b {
+        case 0x30...0x39: return b - 0x30
+        case 0x61...0x66: return b - 0x61 + 10
+        default: return nil
+        }
+    }
     static let commitPrefix = Array(",\"commit\":".utf8)
     static let logPrefix = Array(",\"op\":\"log\",\"entry\":".utf8)
     static let putPrefix = Array(",\"op\":\"put\",\"id\":\"".utf8)
@@ -522,13 +606,22 @@ struct LineHeader {
         if Self.starts(line, at: k, with: Self.commitPrefix) {
             var count = 0
             var j = k + Self.commitPrefix.count
-            guard j < line.count - 1 else { return nil }
-            while j < line.count - 1 {
-                guard ValueFormats.isDigit(line[j]) else { return nil }
+            guard j < line.count - 1, ValueFormats.isDigit(line[j]) else { return nil }
+            while j < line.count - 1, ValueFormats.isDigit(line[j]) {
                 count = count * 10 + Int(line[j] - 0x30)
                 j += 1
             }
             commit = count
+            // Batches written before checksums end at the count.
+            guard j < line.count - 1 else { return }
+            guard Self.starts(line, at: j, with: Self.checksumPrefix), line.count - 1 == j + Self.checksumPrefix.count + 9,
+                  line[line.count - 2] == UInt8(ascii: "\"") else { return nil }
+            var value: UInt32 = 0
+            for b in line[(j + Self.checksumPrefix.count)..<(line.count - 2)] {
+                guard let digit = Self.hexDigit(b) else { return nil }
+                value = value << 4 | UInt32(digit)
+            }
+            checksum = value
             return
         }
         if Self.starts(line, at: k, with: Self.logPrefix) {

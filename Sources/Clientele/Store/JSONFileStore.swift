@@ -35,11 +35,7 @@ public final class JSONFileStore {
     public static func open(path: String, writer: String?, timeout: Double = 10) throws(StoreError) -> JSONFileStore {
         var lock: StoreLock?
         if let writer {
-            do {
-                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            } catch {
-                throw StoreError("cannot create the store at \(path): \(error.localizedDescription)")
-            }
+            try StoreError.ensureDirectory(path)
             lock = try StoreLock.acquire(in: path, holder: writer, timeout: timeout)
         } else if !FileManager.default.fileExists(atPath: path + "/data") {
             throw StoreError("there is no store at \(path) yet; run 'clientele apply' to create it")
@@ -47,7 +43,9 @@ public final class JSONFileStore {
         let log = try DocumentLog.open(directory: path + "/data", recover: writer != nil)
         let store = JSONFileStore(path: path, log: log, lock: lock)
         try store.loadVersion()
+        // A deleted customer's number stays retired: a new customer never inherits its log.
         for id in log.index.keys { store.noteNumber(id) }
+        for id in log.retired { store.noteNumber(id) }
         return store
     }
 
@@ -138,13 +136,10 @@ public final class JSONFileStore {
     /// Writes a whole file so that a crash leaves the old one or the new one.
     func writeAtomically(_ text: String, to file: String) throws(StoreError) {
         let directory = (file as NSString).deletingLastPathComponent
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw StoreError("cannot create \(directory): \(error.localizedDescription)")
-        }
+        try StoreError.ensureDirectory(directory)
         let temporary = file + ".tmp"
-        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        unlink(temporary)
+        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw .system("cannot write", temporary) }
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, bytes.count) }
@@ -158,7 +153,7 @@ public final class JSONFileStore {
     /// The next free id of a table: its prefix and the next number, zero-padded.
     public func nextId(_ numbering: Numbering) -> String {
         var n = (numbers[numbering.prefix] ?? 0) + 1
-        while log.contains(numbering.format(n)) { n += 1 }
+        while isTaken(numbering.format(n)) { n += 1 }
         return numbering.format(n)
     }
 
@@ -192,6 +187,8 @@ public final class JSONFileStore {
     }
 
     public var ids: [String] { log.ids }
+    /// Whether a customer has, or had, this id (a deleted customer's id is never used again).
+    public func isTaken(_ id: String) -> Bool { log.contains(id) || log.retired.contains(id) }
     public func contains(_ id: String) -> Bool { log.contains(id) }
 
     /// Every customer, loaded into a table for the access engine.
@@ -244,7 +241,10 @@ public final class JSONFileStore {
     /// Commits documents and log entries as one batch; all or nothing.
     public func commit(_ operations: [DocumentLog.Operation]) throws(StoreError) {
         try log.commit(operations)
-        for case .put(let id, _) in operations { noteNumber(id) }
+        for op in operations {
+            if case .put(let id, _) = op { noteNumber(id) }
+            if case .delete(let id) = op { noteNumber(id) }
+        }
     }
 }
 

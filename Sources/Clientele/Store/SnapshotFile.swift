@@ -24,7 +24,7 @@ struct SnapshotFile {
     /// Calls `body` with the snapshot's body and position when the file is whole and
     /// was made for `key`; nil when there is none or it does not check out.
     func read<R>(key: String, _ body: (UnsafeRawBufferPointer, DocumentLog.Position) -> R?) -> R? {
-        guard let file = try? MappedFile(path: path) else { return nil }
+        guard let file = try? MappedFile(path: path, followLinks: false) else { return nil }
         let bytes = UnsafeRawBufferPointer(file.bytes)
         var r = SnapshotReader(bytes)
         guard bytes.starts(with: Self.magic) else { return nil }
@@ -52,9 +52,13 @@ struct SnapshotFile {
         w.int(body.count)
         w.raw([body.withUnsafeBytes(Self.checksum)])
         let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-        if !directory.isEmpty { mkdir(directory, 0o755) }
+        if !directory.isEmpty {
+            var info = stat()
+            if lstat(directory, &info) != 0 { mkdir(directory, 0o700) } else if (info.st_mode & S_IFMT) != S_IFDIR { return false }
+        }
         let temporary = path + ".\(getpid()).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return false }
         let written = Self.writeAll(fd, w.bytes) && Self.writeAll(fd, body)
         close(fd)

@@ -1,3 +1,4 @@
+import Foundation
 /// A problem with the document store, in words an administrator can act on.
 public struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     public var message: String
@@ -7,6 +8,24 @@ public struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 
     public var description: String { message }
+
+    /// Makes sure `path` is a real folder (created 0700 when missing), never a symbolic link.
+    static func ensureDirectory(_ path: String) throws(StoreError) {
+        var info = stat()
+        if lstat(path, &info) == 0 {
+            guard (info.st_mode & S_IFMT) == S_IFDIR else {
+                throw StoreError("\(path) is a symbolic link or a file, not a folder; the store follows no links")
+            }
+            return
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, parent != path, lstat(parent, &info) != 0 {
+            do { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) } catch {
+                throw StoreError("cannot create \(parent): \(error.localizedDescription)")
+            }
+        }
+        guard mkdir(path, 0o700) == 0 || errno == EEXIST else { throw .system("cannot create", path) }
+    }
 
     static func system(_ what: String, _ path: String) -> StoreError {
         StoreError("\(what) \(path): \(String(cString: strerror(errno)))")
