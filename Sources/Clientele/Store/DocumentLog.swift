@@ -538,13 +538,7 @@ public final class DocumentLog {
     }
 
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard let first = needle.first, needle.count <= haystack.count else { return needle.isEmpty }
-        var k = 0
-        while k + needle.count <= haystack.count {
-            if haystack[k] == first, haystack[k..<(k + needle.count)].elementsEqual(needle) { return true }
-            k += 1
-        }
-        return false
+        haystack.withUnsafeBufferPointer { contains($0, needle) }
     }
 
     private func line(at location: Location) throws(StoreError) -> JSONValue {
