@@ -20,18 +20,13 @@ struct PlanSession {
     static func make(options: StoreOptions, writer: String?, source: Source, actor: String?) throws -> PlanSession? {
         let (directory, prefix) = try options.config.locate()
         let storePath = try StoreOptions.storePath(directory: directory, prefix: prefix)
-        if !AppliedStore.exists(at: storePath) { return nil }
-        let store: JSONFileStore
-        do { store = try JSONFileStore.open(path: storePath, writer: writer) } catch {
+        let opened: AppliedStore?
+        do { opened = try AppliedStore.openIfApplied(path: storePath, writer: writer) } catch {
             Terminal.error(error.message)
             throw ExitCode(1)
         }
-        guard let version = store.version else { return nil }
-        let (applied, appliedDiagnostics) = Planner.compileApplied(version)
-        guard let applied else {
-            Terminal.error("the applied config version \(version.number) no longer compiles: \(appliedDiagnostics.first?.description ?? "")")
-            throw ExitCode(1)
-        }
+        guard let opened else { return nil }
+        let (store, applied, version) = (opened.store, opened.config, opened.version)
         if let actor {
             do {
                 try applied.refuseUnlessConfigure(try applied.actingUser(actor), doing: "change the config of this store")

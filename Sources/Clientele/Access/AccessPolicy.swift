@@ -67,6 +67,14 @@ public final class AccessPolicy: Sendable {
         CustomerTable(org: environment.org, fieldIdentities: fieldIdentities)
     }
 
+    /// One customer document alone in a table, as the access engine sees it (row 0).
+    public func customerTable(of document: JSONValue) -> CustomerTable {
+        let table = makeCustomerTable()
+        let bytes = Array(document.jsonText.utf8)
+        _ = bytes.withUnsafeBufferPointer { table.addDocument($0) }
+        return table
+    }
+
     /// A `--where` expression over customers, compiled against the same model and
     /// field slots; its table must keep `filter.fieldIdentities` (which begin with the rules').
     public struct Filter: Sendable {

@@ -12,9 +12,16 @@ public struct AppliedStore {
     /// Opens the store at `path` (as `writer` when the command writes) and compiles its
     /// applied version. Nothing is created when there is no store yet.
     public static func open(path: String, writer: String?) throws(StoreError) -> AppliedStore {
-        guard FileManager.default.fileExists(atPath: path + "/data") else { throw noStore(path) }
+        guard let applied = try openIfApplied(path: path, writer: writer) else { throw noStore(path) }
+        return applied
+    }
+
+    /// The same, or nil when no version has been applied yet (no store, or a first
+    /// apply that did not finish): the case `apply` creates the store in.
+    public static func openIfApplied(path: String, writer: String?) throws(StoreError) -> AppliedStore? {
+        guard exists(at: path) else { return nil }
         let store = try JSONFileStore.open(path: path, writer: writer)
-        guard let version = store.version else { throw noStore(path) }
+        guard let version = store.version else { return nil }
         let (config, diagnostics) = Planner.compileApplied(version)
         guard let config else {
             let first = diagnostics.first { $0.severity == .error }?.description ?? ""

@@ -36,20 +36,17 @@ public struct CustomerOperations {
     static let storeKept = ["created_at", "created_by", "modified_at", "modified_by", "followers", "pool", "previous_account_executive",
                             "claimed_at", "returned_at", "last_followup_at", "last_deal_at", "deal", "return_reason", "pool_policy_version"]
 
-    /// The acting user: an active user of the applied version.
     /// The keys of a stored document that are not fields (shown to whoever may view it).
     static let documentKeys: Set<String> = Set(["id", "team", "table", "package", "shared", "tags"] + systemAssignments + storeKept)
 
+    /// The acting user: an active user of the applied version.
     func user(_ id: String) throws(OperationError) -> Int {
         try config.actingUser(id)
     }
 
     /// The customer as the access engine sees it, alone in a table.
     func accessTable(_ document: JSONValue) -> CustomerTable {
-        let table = policy.makeCustomerTable()
-        let bytes = Array(document.jsonText.utf8)
-        _ = bytes.withUnsafeBufferPointer { table.addDocument($0) }
-        return table
+        policy.customerTable(of: document)
     }
 
     func refuseUnless(_ user: Int, _ action: Action, _ table: CustomerTable, what: String) throws(OperationError) {

@@ -21,9 +21,6 @@ extension CompiledConfig {
     }
 
     private func decide(_ user: Int, _ action: Action, on standIn: JSONValue) -> AccessPolicy.Decision {
-        let table = access.makeCustomerTable()
-        let bytes = Array(standIn.jsonText.utf8)
-        _ = bytes.withUnsafeBufferPointer { table.addDocument($0) }
-        return access.decide(user: user, action: action, customer: 0, in: table)
+        access.decide(user: user, action: action, customer: 0, in: access.customerTable(of: standIn))
     }
 }

@@ -147,7 +147,9 @@ public final class DocumentLog {
             for p in pending {
                 let location = Location(segment: segment, offset: p.offset, length: Int32(p.length))
                 switch p.op {
-                case 0: index[p.id] = location; retired.remove(p.id)
+                case 0:
+                    index[p.id] = location
+                    if !retired.isEmpty { retired.remove(p.id) }
                 case 1: index[p.id] = nil; retired.insert(p.id)
                 default: logLocations.append(location)
                 }
@@ -300,7 +302,9 @@ public final class DocumentLog {
         end = Position(segment: writerSegment, offset: writerSize, batch: batch)
         for line in lines {
             switch line.op {
-            case .put(let id, _): index[id] = Location(segment: writerSegment, offset: line.offset, length: Int32(line.length)); retired.remove(id)
+            case .put(let id, _):
+                index[id] = Location(segment: writerSegment, offset: line.offset, length: Int32(line.length))
+                if !retired.isEmpty { retired.remove(id) }
             case .delete(let id): index[id] = nil; retired.insert(id)
             case .log: logLocations.append(Location(segment: writerSegment, offset: line.offset, length: Int32(line.length)))
             }
