@@ -22,6 +22,8 @@ public enum Pipeline {
     /// The stages after loading, for a config already read (from disk or from memory).
     public static func compile(_ loaded: LoadedConfig,
                                inheritance: PackageInheritance = .everything) -> (config: CompiledConfig?, diagnostics: [Diagnostic], files: SourceFiles) {
+        // A file that is not YAML is reported alone: resolving the rest would only report what it failed to declare.
+        if loaded.hasSyntaxErrors { return (nil, loaded.diagnostics.sortedByLocation(), loaded.files) }
         let (model, diagnostics) = ModelBuilder.build(loaded)
         guard let model else { return (nil, diagnostics, loaded.files) }
         let (access, accessDiagnostics) = AccessPolicyBuilder.build(model, files: loaded.files)

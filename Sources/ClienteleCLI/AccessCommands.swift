@@ -120,6 +120,12 @@ struct CanCommand: ParsableCommand {
                 Terminal.error("\(path): row \(k + 1): expected a JSON object {\"user\",\"action\",\"customer\"}")
                 throw ExitCode(1)
             }
+            // Which of two "user" keys counts is up to the reader: refused, so no two readers disagree.
+            var keys = Set<String>()
+            if let twice = members.first(where: { !keys.insert($0.0).inserted }) {
+                Terminal.error("\(path): row \(k + 1): the key \"\(twice.0)\" is given twice")
+                throw ExitCode(1)
+            }
             // A request that names no user, action or stored customer is answered with
             // an error on its own line; the others are still decided.
             let user = r["user"]?.stringValue.flatMap(session.policy.org.user)
@@ -228,8 +234,9 @@ struct LogCommand: ParsableCommand {
         do throws(OperationError) {
             let entries: [JSONValue]
             do { entries = try store.logEntries() } catch { throw OperationError.store(error) }
-            let filtered = CustomerLog.filter(entries, customer: id, type: type, since: since, until: until)
-            selected = try CustomerLog.readable(filtered, as: actor, operations: CustomerOperations(config: config, store: store))
+            // What the user may read first, then the filters: a filter on a customer they may not view finds nothing.
+            let readable = try CustomerLog.readable(entries, as: actor, operations: CustomerOperations(config: config, store: store))
+            selected = CustomerLog.filter(readable, customer: id, type: type, since: since, until: until)
         } catch { throw StoreOptions.fail(error) }
         switch format {
         case .json: Terminal.out(JSONValue.array(selected).jsonText + "\n")

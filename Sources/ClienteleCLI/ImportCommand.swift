@@ -19,6 +19,8 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "text or json") var format: OutputFormat = .text
     @Flag(help: "Write CSV rejects exactly as read, without the ' that keeps spreadsheets from running a cell as a formula.") var rawCSV = false
 
+    func validate() throws { try Clock.check(now) }
+
     func run() throws {
         if !dryRun && actor == nil {
             Terminal.error("importing into the store needs --as USER (the user who imports, checked against the rules)")
@@ -27,7 +29,7 @@ struct ImportCommand: ParsableCommand {
         if let rejects { try OutputPath.check(rejects, option: "--rejects", options: options) }
         // A dry run checks against the applied version (the directory's config before the first apply); an import, the applied version.
         var opened: (CompiledConfig, JSONFileStore)?
-        if !dryRun { opened = try StoreOptions.open(config: options, writer: "clientele import \(file)", actor: actor) }
+        if !dryRun { opened = try StoreOptions.open(config: options, writer: "clientele import \(file)", actor: actor, now: now) }
         let config = try opened?.0 ?? options.appliedOrDirectory(format: format)
         guard let fileFormat = ImportFormat.detect(path: file) else {
             Terminal.error("cannot tell the format of '\(file)': name it .csv, .jsonl or .ndjson")
@@ -40,6 +42,7 @@ struct ImportCommand: ParsableCommand {
             Terminal.error(error.message)
             throw ExitCode(1)
         }
+        ReadFault.watch(file)
         let mapped: MappedFile
         do { mapped = try MappedFile(path: file) } catch {
             Terminal.error(error.description)
@@ -84,7 +87,10 @@ struct ImportCommand: ParsableCommand {
                 Terminal.error("\(file): \(error)")
                 throw ExitCode(1)
             }
-            try OutputPath.write(bytes, to: rejects)
+            do { try OutputPath.write(bytes, to: rejects) } catch {
+                Terminal.err("the \(outcome.stored.count) valid rows were imported; only the refused rows could not be written\n")
+                throw error
+            }
         }
         if rejects == nil, !outcome.report.rejected.isEmpty {
             Terminal.err("nothing was imported: fix the rows above, or give --rejects FILE to import the others\n")

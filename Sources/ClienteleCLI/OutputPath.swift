@@ -18,6 +18,17 @@ enum OutputPath {
             Terminal.error("\(option) \(path) is inside the store (\(store)); write it somewhere else")
             throw ExitCode(1)
         }
+        // Checked before the command does anything, so a write that is refused here never follows a stored change.
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: target, isDirectory: &isFolder), isFolder.boolValue {
+            Terminal.error("\(option) \(path) is a folder; name a file")
+            throw ExitCode(1)
+        }
+        let folder = (target as NSString).deletingLastPathComponent
+        guard access(folder.isEmpty ? "." : folder, W_OK) == 0 else {
+            Terminal.error("\(option) \(path): cannot write into \(folder): \(String(cString: strerror(errno)))")
+            throw ExitCode(1)
+        }
     }
 
     /// The absolute path with every link that exists resolved (the last part may not exist yet).
@@ -41,6 +52,8 @@ enum OutputPath {
             Terminal.out(String(decoding: bytes, as: UTF8.self))
             return
         }
+        // Through a link to the file it names: the link stays.
+        let path = resolved(path)
         var info = stat()
         let special = stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG
         let target = special ? path : path + ".clientele-tmp-\(getpid())"

@@ -18,6 +18,7 @@ struct PlanSession {
     /// Opens the store (as `writer` when it will write) and plans; nil when the store holds no version yet.
     /// `actor`, when given, must be allowed `configure` by the applied version.
     static func make(options: StoreOptions, writer: String?, source: Source, actor: String?) throws -> PlanSession? {
+        if writer != nil { try Clock.checkWriting(options.now) }
         let (directory, prefix) = try options.config.locate()
         let storePath = try StoreOptions.storePath(directory: directory, prefix: prefix)
         let opened: AppliedStore?
@@ -182,6 +183,7 @@ struct ApplyCommand: ParsableCommand {
     /// Creates the store with the directory's config as version 1; the one who applies
     /// must be a user whom that config lets configure (an admin).
     private func applyFirst(_ actor: String) throws {
+        try Clock.checkWriting(options.now)
         let config = try options.config.compile(format: .text)
         do {
             try config.refuseUnlessConfigure(try config.actingUser(actor), doing: "create the store")

@@ -5,17 +5,21 @@ import Foundation
 /// Options of every command that works on the store.
 struct StoreOptions: ParsableArguments {
     @OptionGroup var config: ConfigOptions
-    @Option(help: ArgumentHelp("The time to record, ISO-8601 with an offset (default: now).", visibility: .hidden)) var now: String?
+    @Option(help: ArgumentHelp("The time to record, ISO-8601 with an offset (default: now); writers take it only with CLIENTELE_CLOCK_OVERRIDE=1.",
+                               visibility: .hidden)) var now: String?
 
     var time: String { now ?? ISO8601DateFormatter().string(from: Date()) }
+
+    func validate() throws { try Clock.check(now) }
 
     /// The store and the config version it applied, compiled; `actor` (the `--as` user)
     /// must be an active user of that version.
     func open(writer: String?, actor: String?) throws -> (CompiledConfig, JSONFileStore) {
-        try Self.open(config: config, writer: writer, actor: actor)
+        try Self.open(config: config, writer: writer, actor: actor, now: now)
     }
 
-    static func open(config: ConfigOptions, writer: String?, actor: String?) throws -> (CompiledConfig, JSONFileStore) {
+    static func open(config: ConfigOptions, writer: String?, actor: String?, now: String? = nil) throws -> (CompiledConfig, JSONFileStore) {
+        if writer != nil { try Clock.checkWriting(now) }
         let applied = try openApplied(config: config, writer: writer)
         if let actor {
             do { _ = try applied.config.actingUser(actor) } catch { throw fail(error) }
@@ -290,7 +294,7 @@ extension CustomerCommand {
                         let fields: [(String, JSONValue)]
                         if case .object(let f)? = d["fields"] { fields = f } else { fields = [] }
                         let shown = fields.prefix(4).map { "\($0.0)=\($0.1.stringValue ?? $0.1.jsonText)" }.joined(separator: "  ")
-                        return (d["id"]?.stringValue ?? "") + "  " + shown + "\n"
+                        return PrintableText.escaped((d["id"]?.stringValue ?? "") + "  " + shown) + "\n"
                     }.joined())
                 }
             } catch { throw StoreOptions.fail(error) }

@@ -17,6 +17,8 @@ enum CLI {
     static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     static let repository = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
     static let golden = testsDirectory.appendingPathComponent("Golden")
+    /// Plain output, and `--now` allowed on writes: the tests set the clock.
+    static let environment = ["NO_COLOR": "1", "CLIENTELE_CLOCK_OVERRIDE": "1"]
 
     /// The binary built beside the test bundle.
     static let binary: URL = {
@@ -33,8 +35,7 @@ enum CLI {
         process.executableURL = binary
         process.arguments = arguments
         process.currentDirectoryURL = directory
-        var env = ProcessInfo.processInfo.environment
-        env["NO_COLOR"] = "1"
+        var env = ProcessInfo.processInfo.environment.merging(CLI.environment) { $1 }
         for (k, v) in environment { env[k] = v }
         process.environment = env
         // Both streams go to files, so a large output can never block the process.

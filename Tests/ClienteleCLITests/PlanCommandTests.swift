@@ -61,7 +61,7 @@ struct PlanCommandTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
         process.arguments = ["-qec", command, "/dev/null"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(CLI.environment) { $1 }
         let output = Pipe(), input = Pipe()
         process.standardOutput = output
         process.standardInput = input

@@ -77,6 +77,14 @@ struct TrustTests {
         #expect(sweep.exitCode == 3 && sweep.stderr.contains("may not sweep"), "\(sweep.stderr)")
         let ahead = try CLI.run(["pool", "sweep", "--as", "carol", "--now", "2099-01-01T00:00:00Z", "--config", d.config])
         #expect(ahead.exitCode == 1 && ahead.stderr.contains("only 'pool sweep --dry-run' may look ahead"), "\(ahead.stderr)")
+        // Outside tests, a write records the clock: --now is refused on writers, and malformed everywhere.
+        let forged = try CLI.run(["pool", "claim", "P000001", "--as", "bob", "--now", "2020-01-01T00:00:00Z", "--config", d.config],
+                                 environment: ["CLIENTELE_CLOCK_OVERRIDE": "0"])
+        #expect(forged.exitCode == 64 && forged.stderr.contains("CLIENTELE_CLOCK_OVERRIDE=1"), "\(forged.stderr)")
+        let looking = try CLI.run(["pool", "sweep", "--as", "carol", "--dry-run", "--now", "2099-01-01T00:00:00Z", "--config", d.config],
+                                  environment: ["CLIENTELE_CLOCK_OVERRIDE": "0"])
+        #expect(looking.exitCode == 0, "a dry run may look ahead: \(looking.stderr)")
+        #expect(try CLI.run(["customer", "list", "--as", "bob", "--now", "NaN", "--config", d.config]).exitCode == 64)
     }
 
     @Test("the log shows each user the customers they may view, values as show would show them")
@@ -148,6 +156,8 @@ struct TrustTests {
         #expect(CSVCell.escaped("Li\r\nP9,forged", raw: true) == "\"Li\r\nP9,forged\"")
         #expect(CSVCell.escaped("a\r\nb", raw: true) == "\"a\r\nb\"")
         #expect(CSVCell.escaped("-12.5") == "-12.5" && CSVCell.escaped("-1+2") == "'-1+2" && CSVCell.escaped("@SUM(A1)") == "'@SUM(A1)")
+        for number in ["-.5", "+.5", "-1e5", "+3"] { #expect(CSVCell.escaped(number) == number) }
+        for formula in ["=12", "=1.5", "@5", "\t7", "\r9", "-", "+e5", "-1e"] { #expect(CSVCell.escaped(formula, raw: true) != CSVCell.escaped(formula), "\(formula.debugDescription)") }
     }
 
     @Test("output files never land in the store; a failed write to stdout is exit 1")
@@ -235,5 +245,122 @@ struct TrustTests {
         try FileManager.default.removeItem(atPath: store + "/lock")
         #expect(throws: StoreError.self) { _ = try StoreLock.acquire(in: store, holder: "second", timeout: 0.2) }
         withExtendedLifetime(held) {}
+    }
+    @Test("store verify lists damage with its place, repair cuts it into backups/ and the store opens again")
+    func verifyAndRepair() throws {
+        let d = try demo()
+        for name in ["Ann", "Ben", "Cy"] { #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=\(name)"]).exitCode == 0) }
+        let clean = try CLI.run(["store", "verify", "--config", d.config])
+        #expect(clean.exitCode == 0 && clean.stdout.contains("4 committed batches, 3 documents: the store is whole"), "\(clean.stdout)")
+        let segment = d.data.appendingPathComponent("000001.jsonl")
+        var bytes = try Data(contentsOf: segment)
+        let text = String(decoding: bytes, as: UTF8.self)
+        bytes[text.utf8.distance(from: text.utf8.startIndex, to: text.range(of: "\"Ben\"")!.lowerBound) + 1] = UInt8(ascii: "X")
+        try bytes.write(to: segment)
+        let verified = try CLI.run(["store", "verify", "--config", d.config])
+        #expect(verified.exitCode == 1 && verified.stdout.contains("000001.jsonl:6: batch 3 (lines 6-8) does not match its checksum"), "\(verified.stdout)")
+        let json = try CLI.run(["store", "verify", "--format", "json", "--config", d.config])
+        #expect(json.stdout.contains(#""ok":false"#) && json.stdout.contains(#""line":6"#))
+        let repaired = try CLI.run(["store", "repair", "--config", d.config])
+        #expect(repaired.exitCode == 0 && repaired.stdout.contains("cut ") && repaired.stdout.contains("kept what is cut in"), "\(repaired.stdout)")
+        let backups = try FileManager.default.contentsOfDirectory(atPath: d.dir.appendingPathComponent(".clientele/store/backups").path)
+        let backup = try String(contentsOf: d.dir.appendingPathComponent(".clientele/store/backups/" + backups[0]), encoding: .utf8)
+        #expect(backup.contains(#""why":"batch 3 (lines 6-8) does not match its checksum""#) && backup.contains("P000002"))
+        #expect(try CLI.run(["store", "verify", "--config", d.config]).exitCode == 0)
+        let listed = try d.run(["customer", "list", "--as", "bob"])
+        #expect(listed.exitCode == 0 && listed.stdout.contains("P000001") && !listed.stdout.contains("P000002") && listed.stdout.contains("P000003"))
+        #expect(try CLI.run(["store", "repair", "--config", d.config]).stdout == "nothing to repair\n")
+    }
+
+    @Test("a log cut short behind the access columns, or a missing segment, is found")
+    func shortLog() throws {
+        let d = try demo()
+        for name in ["Ann", "Ben"] { #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=\(name)"]).exitCode == 0) }
+        #expect(try d.run(["customer", "list", "--as", "bob"]).exitCode == 0, "writes the access columns at the end of the log")
+        let segment = d.data.appendingPathComponent("000001.jsonl")
+        let bytes = try Data(contentsOf: segment)
+        // Cut the last batch whole: every line left is a committed batch.
+        let text = String(decoding: bytes.dropLast(), as: UTF8.self)
+        let lastBatch = text.range(of: "\n{\"batch\":3,", options: .backwards)!
+        try bytes.prefix(text.utf8.distance(from: text.utf8.startIndex, to: lastBatch.lowerBound) + 1).write(to: segment)
+        let add = try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Cy"])
+        #expect(add.exitCode == 1 && add.stderr.contains("the log ends before"), "\(add.stderr)")
+        #expect(try CLI.run(["store", "verify", "--config", d.config]).stdout.contains("committed batches are missing"))
+        #expect(try CLI.run(["store", "repair", "--config", d.config]).exitCode == 0)
+        #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Cy"]).exitCode == 0)
+
+        try FileManager.default.moveItem(at: segment, to: d.data.appendingPathComponent("000002.jsonl"))
+        let missing = try d.run(["customer", "list", "--as", "bob"])
+        #expect(missing.exitCode == 1 && missing.stderr.contains("000001.jsonl:1: the segment is missing"), "\(missing.stderr)")
+    }
+
+    @Test("imports refuse text that is not UTF-8 and numbers that overflow, with row and column")
+    func importInput() throws {
+        let d = try demo()
+        let csv = d.dir.appendingPathComponent("latin1.csv")
+        // "José" written in Latin-1: the é is the one byte E9.
+        try Data(Array("Name,E-mail\r\nAnn,a@example.com\r\nJos".utf8) + [0xE9] + Array(",b@example.com\r\n".utf8)).write(to: csv)
+        let refused = try d.run(["import", csv.path, "--table", "individual", "--dry-run"])
+        #expect(refused.exitCode == 1 && refused.stderr.contains("row 3, column 1: this cell is not UTF-8 text"), "\(refused.stdout)\(refused.stderr)")
+        let rows = d.dir.appendingPathComponent("huge.jsonl")
+        try #"{"table":"organization","fields":{"name":"Big","budget":1e400}}"#.write(to: rows, atomically: true, encoding: .utf8)
+        let huge = try d.run(["import", rows.path, "--dry-run"])
+        #expect(huge.exitCode == 1 && huge.stdout.contains("row 1, column budget") && huge.stdout.contains("finite number"), "\(huge.stdout)\(huge.stderr)")
+    }
+
+    @Test("a batch request that names a key twice is refused")
+    func batchDuplicateKeys() throws {
+        let d = try demo()
+        #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Ann"]).exitCode == 0)
+        let requests = d.dir.appendingPathComponent("requests.jsonl")
+        try #"{"user":"erin","action":"view","customer":"P000001","user":"bob"}"#.write(to: requests, atomically: true, encoding: .utf8)
+        let run = try d.run(["can", "--batch", requests.path])
+        #expect(run.exitCode == 1 && run.stderr.contains("row 1: the key \"user\" is given twice"), "\(run.stderr)")
+    }
+
+    @Test("stored control characters are escaped in text output")
+    func controlCharacters() throws {
+        let d = try demo()
+        #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li\u{1B}[2J\u{9B}31m"]).exitCode == 0)
+        let listed = try d.run(["customer", "list", "--as", "bob"]).stdout
+        #expect(!listed.contains("\u{1B}") && listed.contains("Li\\u{1B}[2J\\u{9B}31m"), "\(listed.debugDescription)")
+        let log = try d.run(["log", "--as", "bob"]).stdout
+        #expect(!log.contains("\u{1B}") && !log.contains("\u{9B}"), "\(log.debugDescription)")
+        #expect(!(try d.run(["customer", "show", "--as", "bob", "P000001"]).stdout.contains("\u{9B}")))
+    }
+
+    @Test("a config file that links outside the config directory is refused, and nothing of it is shown")
+    func configLinks() throws {
+        let dir = try CLI.temporaryDirectory()
+        #expect(try CLI.run(["init", dir.path, "--example", "sales"]).exitCode == 0)
+        let outside = try CLI.temporaryDirectory().appendingPathComponent("secret.yaml")
+        try "secret: hunter2\n".write(to: outside, atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("x.yaml"), withDestinationURL: outside)
+        let run = try CLI.run(["validate", "--config", dir.path])
+        #expect(run.exitCode == 1 && run.stderr.contains("x.yaml is a link to a file outside the config directory"), "\(run.stderr)")
+        #expect(!run.stderr.contains("hunter2") && !run.stdout.contains("hunter2"))
+    }
+
+    @Test("an import file cut short while it is read ends the command with a message, not a signal")
+    func truncatedImport() throws {
+        let d = try demo()
+        let rows = d.dir.appendingPathComponent("big.jsonl")
+        let line = #"{"table":"individual","fields":{"name":"Somebody with a long enough name to fill the pages","level":"A"}}"# + "\n"
+        try String(repeating: line, count: 400_000).write(to: rows, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["import", rows.path, "--dry-run", "--config", d.config]
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        usleep(150_000)
+        truncate(rows.path, 0)
+        let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit, "killed by a signal: \(said)")
+        if process.terminationStatus != 0 {
+            #expect(process.terminationStatus == 1 && said.contains("big.jsonl was cut short while it was read"), "\(said)")
+        }
     }
 }

@@ -10,6 +10,9 @@ public struct LoadedConfig: Sendable {
     public var treeFiles: [String: SourceFile?]
     public var files: SourceFiles
     public var diagnostics: [Diagnostic]
+    /// A file is not YAML: what the others refer to in it is unknown, so checking them
+    /// would only add errors that follow from this one.
+    public var hasSyntaxErrors = false
 }
 
 /// Finds, reads and parses every YAML file of a config directory, in path order,
@@ -44,12 +47,17 @@ public struct ConfigLoader: Sendable {
         var sources: [(path: String, text: String)] = []
         for relative in Self.yamlFiles(in: directory) {
             let display = displayPrefix + relative
+            guard Self.isInside(directory, relative) else {
+                diagnostics.error("\(display) is a link to a file outside the config directory; copy the file into it instead", at: nil)
+                continue
+            }
             if let text = Self.readText(directory.appendingPathComponent(relative), display: display, diagnostics) {
                 sources.append((relative, text))
             }
         }
         var loaded = load(sources: sources, directory: directory) { path in
-            try? String(contentsOf: directory.appendingPathComponent(path), encoding: .utf8)
+            guard Self.isInside(directory, path) else { return nil }
+            return try? String(contentsOf: directory.appendingPathComponent(path), encoding: .utf8)
         }
         loaded.diagnostics = diagnostics.diagnostics + loaded.diagnostics
         return loaded
@@ -61,6 +69,7 @@ public struct ConfigLoader: Sendable {
                      readTree: (String) -> String? = { _ in nil }) -> LoadedConfig {
         let diagnostics = DiagnosticCollector()
         var files = SourceFiles()
+        var syntaxErrors = false
         let reader = DeclarationReader(diagnostics: diagnostics)
         if !sources.contains(where: { $0.path == "clientele.yaml" }) {
             diagnostics.error("no clientele.yaml in \(displayPrefix.isEmpty ? "this directory" : "'\(displayPrefix.dropLast())'"): every config directory needs one (run 'clientele init')", at: nil)
@@ -72,7 +81,10 @@ public struct ConfigLoader: Sendable {
             files.add(SourceFile(displayPath: display, text: source.text))
             let (node, parseDiagnostics) = YAMLParser.parse(source.text, displayPath: display)
             diagnostics.append(contentsOf: parseDiagnostics)
-            if parseDiagnostics.hasErrors { continue }
+            if parseDiagnostics.hasErrors {
+                syntaxErrors = true
+                continue
+            }
             reader.read(file: node, displayPath: display, isProject: source.path == "clientele.yaml")
         }
 
@@ -107,7 +119,7 @@ public struct ConfigLoader: Sendable {
             }
         }
         return LoadedConfig(directory: directory, declarations: reader.declarations, standardFields: standardFields,
-                            treeFiles: treeFiles, files: files, diagnostics: diagnostics.diagnostics)
+                            treeFiles: treeFiles, files: files, diagnostics: diagnostics.diagnostics, hasSyntaxErrors: syntaxErrors)
     }
 
     /// The `store` that clientele.yaml names (nil when it names none), read from that file alone:
@@ -130,6 +142,17 @@ public struct ConfigLoader: Sendable {
         (yamlFiles(in: directory) + trees).compactMap { path in
             (try? String(contentsOf: directory.appendingPathComponent(path), encoding: .utf8)).map { (path, $0) }
         }
+    }
+
+    /// Whether `relative` names a file inside `directory` once every link is followed:
+    /// a config never reads (and never shows a line of) a file elsewhere.
+    static func isInside(_ directory: URL, _ relative: String) -> Bool {
+        guard let base = realpath(directory.path, nil) else { return false }
+        defer { free(base) }
+        guard let target = realpath(directory.appendingPathComponent(relative).path, nil) else { return true }
+        defer { free(target) }
+        let root = String(cString: base), file = String(cString: target)
+        return file.hasPrefix(root == "/" ? "/" : root + "/")
     }
 
     static func isYAML(_ path: String) -> Bool { path.hasSuffix(".yaml") || path.hasSuffix(".yml") }

@@ -19,10 +19,24 @@ public struct ExpressionParser {
     private let characters: [Character]
     private var tokens: [(token: Token, offset: Int)] = []
     private var position = 0
+    /// How deep the tree is at the current token: `not`s, parentheses, lists, calls,
+    /// and the terms of `and`/`or` chains (each one a level of the left-deep tree).
+    private var depth = 0
+
+    /// The longest expression read, in characters: enough for any rule a person writes.
+    public static let maximumLength = 65_536
+    /// The deepest tree: every later stage walks it recursively, within a thread's stack.
+    public static let maximumDepth = 256
 
     /// Parses `text`; the offsets in the result and in errors count characters of `text`.
+    /// Linear in the length; refuses more than `maximumLength` characters and trees
+    /// deeper than `maximumDepth`, each with its place.
     public static func parse(_ text: String) throws(ExpressionError) -> Syntax {
-        var parser = ExpressionParser(characters: Array(text))
+        let characters = Array(text)
+        guard characters.count <= maximumLength else {
+            throw ExpressionError("the expression is \(characters.count) characters long, more than the \(maximumLength) allowed; split it into several rules", at: maximumLength)
+        }
+        var parser = ExpressionParser(characters: characters)
         try parser.tokenize()
         let result = try parser.expression()
         if case (let token, let offset) = parser.tokens[parser.position], token != .end {
@@ -147,9 +161,20 @@ public struct ExpressionParser {
         advance()
     }
 
+    /// One level deeper; refused past `maximumDepth`.
+    private mutating func descend() throws(ExpressionError) {
+        depth += 1
+        guard depth <= Self.maximumDepth else {
+            throw ExpressionError("the expression nests more than \(Self.maximumDepth) levels deep (not, parentheses, lists, calls and chained and/or terms); split it into several rules, or use 'in [...]' for a long list of alternatives", at: offset)
+        }
+    }
+
     private mutating func expression() throws(ExpressionError) -> Syntax {
+        let entered = depth
+        defer { depth = entered }
         var lhs = try conjunction()
         while isKeyword("or") {
+            try descend()
             advance()
             lhs = .binary(.or, lhs, try conjunction(), at: lhs.offset)
         }
@@ -157,8 +182,11 @@ public struct ExpressionParser {
     }
 
     private mutating func conjunction() throws(ExpressionError) -> Syntax {
+        let entered = depth
+        defer { depth = entered }
         var lhs = try negation()
         while isKeyword("and") {
+            try descend()
             advance()
             lhs = .binary(.and, lhs, try negation(), at: lhs.offset)
         }
@@ -166,12 +194,17 @@ public struct ExpressionParser {
     }
 
     private mutating func negation() throws(ExpressionError) -> Syntax {
-        if isKeyword("not") {
-            let at = offset
+        // `not not not ...` is read in a loop, so no input can exhaust the stack here.
+        var nots: [Int] = []
+        while isKeyword("not") {
+            try descend()
+            nots.append(offset)
             advance()
-            return .not(try negation(), at: at)
         }
-        return try comparison()
+        var result = try comparison()
+        for at in nots.reversed() { result = .not(result, at: at) }
+        depth -= nots.count
+        return result
     }
 
     private static let comparisons: [String: Syntax.BinaryOperator] = [
@@ -211,11 +244,15 @@ public struct ExpressionParser {
             advance()
             return .literal(.duration(v, text: text), at: at)
         case .symbol("("):
+            try descend()
+            defer { depth -= 1 }
             advance()
             let inner = try expression()
             try expect(")", "to close the '(' opened at character \(at + 1)")
             return inner
         case .symbol("["):
+            try descend()
+            defer { depth -= 1 }
             advance()
             var items: [Syntax] = []
             if current != .symbol("]") {
@@ -239,6 +276,8 @@ public struct ExpressionParser {
             default: break
             }
             if current == .symbol("(") {
+                try descend()
+                defer { depth -= 1 }
                 advance()
                 var arguments: [Syntax.Argument] = []
                 if current != .symbol(")") {

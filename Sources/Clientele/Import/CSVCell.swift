@@ -14,15 +14,26 @@ public enum CSVCell {
 
     static let formulaStarts: Set<UInt8> = [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D]
 
-    /// `-12`, `+3.5`: a sign, digits and at most one point; spreadsheets read it as a number, never a formula.
+    /// `-12`, `+3.5`, `-.5`, `-1e5`: a sign and a number, which a spreadsheet reads as a
+    /// number, never as a formula. Any other first character is not a sign.
     static func isPlainNumber(_ s: String) -> Bool {
-        let bytes = Array(s.utf8.dropFirst())
-        guard !bytes.isEmpty, bytes.first != UInt8(ascii: "."), bytes.last != UInt8(ascii: ".") else { return false }
-        var points = 0
-        for b in bytes {
-            if b == UInt8(ascii: ".") { points += 1; continue }
-            guard b >= 0x30 && b <= 0x39 else { return false }
+        let bytes = Array(s.utf8)
+        guard let sign = bytes.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") else { return false }
+        var k = 1, digits = 0
+        func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+        while k < bytes.count, isDigit(bytes[k]) { k += 1; digits += 1 }
+        if k < bytes.count, bytes[k] == UInt8(ascii: ".") {
+            k += 1
+            while k < bytes.count, isDigit(bytes[k]) { k += 1; digits += 1 }
         }
-        return points <= 1
+        guard digits > 0 else { return false }
+        if k < bytes.count, bytes[k] == UInt8(ascii: "e") || bytes[k] == UInt8(ascii: "E") {
+            k += 1
+            if k < bytes.count, bytes[k] == UInt8(ascii: "-") || bytes[k] == UInt8(ascii: "+") { k += 1 }
+            let start = k
+            while k < bytes.count, isDigit(bytes[k]) { k += 1 }
+            guard k > start else { return false }
+        }
+        return k == bytes.count
     }
 }

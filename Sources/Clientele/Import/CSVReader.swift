@@ -37,6 +37,7 @@ public struct CSVReader {
         var lineStart = i
         while true {
             var cell: [UInt8] = []
+            let cellLine = line, cellColumn = i - lineStart + 1
             if i < bytes.count, bytes[i] == UInt8(ascii: "\"") {
                 let quoteLine = line, quoteColumn = i - lineStart + 1
                 i += 1
@@ -66,7 +67,11 @@ public struct CSVReader {
                 while i < bytes.count, bytes[i] != delimiter, bytes[i] != 0x0A, bytes[i] != 0x0D { i += 1 }
                 cell.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
             }
-            cells.append(String(decoding: cell, as: UTF8.self))
+            // Text is UTF-8: other bytes are refused with their place, never replaced silently.
+            guard let text = String(validating: cell, as: UTF8.self) else {
+                throw SyntaxError(line: cellLine, column: cellColumn, message: "this cell is not UTF-8 text (save the file as UTF-8)")
+            }
+            cells.append(text)
             if i < bytes.count, bytes[i] == delimiter {
                 i += 1
                 continue

@@ -18,12 +18,14 @@ public final class MappedFile {
     /// `followLinks: false` refuses a symbolic link (the store's own files).
     public init(path: String, followLinks: Bool = true) throws(OpenError) {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC | (followLinks ? 0 : O_NOFOLLOW))
+        // Not blocking: a FIFO put where a file should be is refused below, not waited on.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW))
         guard fd >= 0 else { throw OpenError(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw OpenError(description: "cannot read \(path): \(String(cString: strerror(errno)))") }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw OpenError(description: "\(path) is a directory, not a file") }
+        if (info.st_mode & S_IFMT) != S_IFREG { throw OpenError(description: "\(path) is not a regular file (a pipe or a device cannot be read whole)") }
         length = Int(info.st_size)
         if length == 0 {
             bytes = UnsafeBufferPointer(start: nil, count: 0)

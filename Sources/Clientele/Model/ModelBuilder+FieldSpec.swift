@@ -15,10 +15,11 @@ extension ModelBuilder {
             if v.value < 1 { diagnostics.error("'max_length' of \(subject) must be at least 1 (it is \(v.value))", at: v.location) } else { spec.maxLength = v.value }
         }
         if let v = a.pattern, applies("pattern", at: v.location) {
-            if (try? NSRegularExpression(pattern: v.value)) == nil {
-                diagnostics.error("'pattern' of \(subject) is not a valid regular expression: \(v.value)", at: v.location)
-            } else {
+            do {
+                _ = try Pattern(v.value)
                 spec.pattern = v.value
+            } catch {
+                diagnostics.error("'pattern' of \(subject) is not a supported regular expression: \(error.message) (at character \(error.offset + 1) of \(v.value))", at: v.location)
             }
         }
         if let v = a.format, applies("format", at: v.location) {

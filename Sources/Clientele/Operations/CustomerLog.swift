@@ -27,7 +27,7 @@ public enum CustomerLog {
             parts.append(changes.map { c in "\(c["field"]?.stringValue ?? ""): \(c["from"]?.jsonText ?? "null") -> \(c["to"]?.jsonText ?? "null")" }.joined(separator: "; "))
         }
         if let reason = e["reason"]?.stringValue { parts.append("reason: \(reason)") }
-        return parts.joined(separator: "  ") + "\n"
+        return PrintableText.escaped(parts.joined(separator: "  ")) + "\n"
     }
 }
 
@@ -35,33 +35,40 @@ extension CustomerLog {
     /// The entries `actor` may read, as they may read them: entries about customers
     /// they may view now, naming only those customers, each field change left out
     /// where `show` would leave the field out and masked where it would mask it
-    /// (field rules, `hide_in_pool`). Entries that name no customer they may view
-    /// (deleted customers, the config's own versions) are for users allowed `configure`.
+    /// (field rules, `hide_in_pool`). Users allowed `configure` also read the entries of
+    /// deleted customers, and the config's own versions; a customer that exists and that
+    /// they may not view stays out for them too.
     public static func readable(_ entries: [JSONValue], as actor: String, operations: CustomerOperations) throws(OperationError) -> [JSONValue] {
         let u = try operations.user(actor)
         let config = operations.config
         let admin = config.mayConfigure(u)
         let table: CustomerTable
         do { table = try operations.store.customerTable(for: config.access) } catch { throw .store(error) }
-        var viewable: [String: FieldAccess?] = [:]
+        // Per customer: nil, hidden; .unrestricted for a deleted one an admin reads; else what show would allow.
+        var known: [String: FieldAccess?] = [:]
         func access(_ id: String) -> FieldAccess? {
-            if let known = viewable[id] { return known }
+            if let cached = known[id] { return cached }
             var result: FieldAccess?
-            if let c = table.index(of: id), config.access.decide(user: u, action: .view, customer: c, in: table).allowed {
-                result = operations.fieldAccess(user: u, customer: c, in: table)
+            if let c = table.index(of: id) {
+                if config.access.decide(user: u, action: .view, customer: c, in: table).allowed {
+                    result = operations.fieldAccess(user: u, customer: c, in: table)
+                }
+            } else if admin {
+                result = .unrestricted
             }
-            viewable[id] = .some(result)
+            known[id] = .some(result)
             return result
         }
         return entries.compactMap { entry -> JSONValue? in
             guard case .object(var members) = entry, case .array(let listed)? = entry["customers"] else { return admin ? entry : nil }
             let ids = listed.compactMap(\.stringValue)
+            if ids.isEmpty { return admin ? entry : nil }
             let seen = ids.filter { access($0) != nil }
-            if seen.isEmpty { return admin ? entry : nil }
-            if !admin, let k = members.firstIndex(where: { $0.0 == "customers" }) { members[k].1 = .array(seen.map(JSONValue.string)) }
+            if seen.isEmpty { return nil }
+            if let k = members.firstIndex(where: { $0.0 == "customers" }) { members[k].1 = .array(seen.map(JSONValue.string)) }
             if let k = members.firstIndex(where: { $0.0 == "changes" }), case .array(let changes) = members[k].1 {
                 members[k].1 = .array(changes.compactMap { change in
-                    shown(change, ids: ids, single: ids.count == 1 ? ids[0] : nil, admin: admin, access: access)
+                    shown(change, ids: ids, single: ids.count == 1 ? ids[0] : nil, access: access)
                 })
             }
             return .object(members)
@@ -69,15 +76,14 @@ extension CustomerLog {
     }
 
     /// One change as the reader may see it; a batch names each change `ID.key`.
-    private static func shown(_ change: JSONValue, ids: [String], single: String?, admin: Bool,
-                              access: (String) -> FieldAccess?) -> JSONValue? {
+    private static func shown(_ change: JSONValue, ids: [String], single: String?, access: (String) -> FieldAccess?) -> JSONValue? {
         guard case .object(var members) = change, let name = change["field"]?.stringValue else { return change }
         var customer = single, key = name
         if let dot = name.firstIndex(of: "."), ids.contains(String(name[..<dot])) {
             customer = String(name[..<dot])
             key = String(name[name.index(after: dot)...])
         }
-        guard let customer, let fieldAccess = access(customer) else { return admin ? change : nil }
+        guard let customer, let fieldAccess = access(customer) else { return nil }
         if CustomerOperations.documentKeys.contains(key) || key.hasPrefix("shared.") { return change }
         guard fieldAccess.canRead(key) else { return nil }
         guard let mask = fieldAccess.masks[key] else { return change }

@@ -61,8 +61,8 @@ public enum ConfigApplier {
                 backupPath = store.path + "/backups/version-" + String(number) + ".jsonl"
                 try store.writeAtomically(backup, to: backupPath!)
             }
-            try store.writeVersion(number, files: context.files, inheritance: context.inheritance, by: actor, at: time, extra: extra)
-            operations.append(.log(entry: JSONFileStore.versionEntry(number, by: actor, at: time, extra: extra)))
+            let checksum = try store.writeVersion(number, files: context.files, inheritance: context.inheritance, by: actor, at: time, extra: extra)
+            operations.append(.log(entry: JSONFileStore.versionEntry(number, by: actor, at: time, extra: extra + [JSONFileStore.fileChecksum(checksum)])))
             try store.commitVersion(operations)
             return Outcome(version: number, recordsChanged: changed, recordsRemoved: removed, backup: backupPath)
         } catch {

@@ -143,11 +143,11 @@ public final class YAMLParser {
             copy.location = start
             return add(copy, anchor: nil)
         case YAML_SEQUENCE_START_EVENT:
-            guard push(at: start) else { return false }
+            guard untagged(event.data.sequence_start.tag, "tag:yaml.org,2002:seq", at: start), push(at: start) else { return false }
             stack.append(Frame(isMapping: false, location: start, anchor: event.data.sequence_start.anchor.map { String(cString: $0) }))
             return true
         case YAML_MAPPING_START_EVENT:
-            guard push(at: start) else { return false }
+            guard untagged(event.data.mapping_start.tag, "tag:yaml.org,2002:map", at: start), push(at: start) else { return false }
             stack.append(Frame(isMapping: true, location: start, anchor: event.data.mapping_start.anchor.map { String(cString: $0) }))
             return true
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
@@ -157,6 +157,17 @@ public final class YAMLParser {
         default:
             return true
         }
+    }
+
+    /// Tags on lists and mappings are refused like tags on scalars (only the plain kind's own is allowed).
+    private func untagged(_ tag: UnsafeMutablePointer<yaml_char_t>?, _ plain: String, at location: SourceLocation) -> Bool {
+        guard let tag else { return true }
+        let name = String(cString: tag)
+        guard name == plain || name == "!" else {
+            diagnostics.append(.error("YAML tags such as '\(name)' are not supported; write the value plainly", at: location))
+            return false
+        }
+        return true
     }
 
     private func push(at location: SourceLocation) -> Bool {

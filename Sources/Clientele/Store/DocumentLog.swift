@@ -48,6 +48,10 @@ public final class DocumentLog {
         public var offset: Int
         /// The batch whose commit line ends here (0 for the start of an empty log).
         public var batch: Int
+
+        func isAtOrBefore(_ other: Position) -> Bool {
+            segment < other.segment || (segment == other.segment && offset <= other.offset)
+        }
     }
 
     public let directory: String
@@ -86,24 +90,37 @@ public final class DocumentLog {
     /// Opens (creating if needed) the log in `directory` and replays it. With
     /// `recover` (only under the store's lock) an unfinished tail is cut off;
     /// without it, it is ignored, since a writer may be appending it right now.
-    public static func open(directory: String, recover: Bool = true) throws(StoreError) -> DocumentLog {
+    ///
+    /// `reaching` is a committed position something kept beside the log was made at (the
+    /// access columns): a log that ends before it lost committed batches, and is refused
+    /// before anything is cut.
+    public static func open(directory: String, recover: Bool = true, reaching: Position? = nil) throws(StoreError) -> DocumentLog {
         let log = DocumentLog(directory: directory)
         try log.createDirectory(directory)
-        let segments = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        let numbers = segments.compactMap { name -> Int32? in
-            guard name.hasSuffix(".jsonl"), name.count == 12 else { return nil }
-            return Int32(name.prefix(6))
-        }.sorted()
-        for (k, number) in numbers.enumerated() {
-            try log.replay(number, isLast: k == numbers.count - 1, recover: recover)
+        let numbers = segmentNumbers(in: directory)
+        // Segments are numbered from 1 without a gap: a missing one is lost data, never skipped.
+        for (k, number) in numbers.enumerated() where number != Int32(k + 1) {
+            throw damaged(log.path(Int32(k + 1)), 1, "the segment is missing (\((log.path(number) as NSString).lastPathComponent) follows \(k == 0 ? "nothing" : (log.path(numbers[k - 1]) as NSString).lastPathComponent))")
         }
+        for (k, number) in numbers.enumerated() {
+            try log.replay(number, isLast: k == numbers.count - 1, recover: recover, reaching: reaching)
+        }
+        if let reaching, !reaching.isAtOrBefore(log.end) { throw log.shorter(than: reaching) }
         if recover { try log.openWriter(numbers.last ?? 1) }
         return log
     }
 
+    /// The numbers of the segment files in `directory`, in order.
+    static func segmentNumbers(in directory: String) -> [Int32] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.compactMap { name -> Int32? in
+            guard name.hasSuffix(".jsonl"), name.count == 12 else { return nil }
+            return Int32(name.prefix(6))
+        }.sorted()
+    }
+
     func path(_ segment: Int32) -> String {
-        let s = String(segment)
-        return directory + "/" + String(repeating: "0", count: max(0, 6 - s.count)) + s + ".jsonl"
+        DocumentLogPaths(directory: directory).path(segment)
     }
 
     private func createDirectory(_ path: String) throws(StoreError) {
@@ -118,109 +135,60 @@ public final class DocumentLog {
         return fd
     }
 
-    /// Replays one segment; in the last one, cuts off an unfinished batch.
-    ///
-    /// A batch counts when its commit line is there, names as many lines as precede it
-    /// since the previous commit, all of that batch, and carries their checksum. Any
-    /// other shape before a commit line is damage to committed data: the log is refused,
-    /// naming the file and line, and only `clientele store repair` cuts it. After the
-    /// last commit, what a crash can leave (a prefix of one batch) is cut off; a line
-    /// there that is, or was, a commit line is damage too.
-    private func replay(_ segment: Int32, isLast: Bool, recover: Bool) throws(StoreError) {
+    /// Replays one segment (see `SegmentScan` for what counts as committed); damage
+    /// refuses the log, naming the file and line. In the last segment, a writer cuts off
+    /// the tail a crash left, or puts back the newline a verified commit line lost.
+    private func replay(_ segment: Int32, isLast: Bool, recover: Bool, reaching: Position?) throws(StoreError) {
         let file: MappedFile
         do { file = try MappedFile(path: path(segment), followLinks: false) } catch { throw StoreError(error.description) }
         let bytes = file.bytes
         // Documents are about a kilobyte each: room for them up front saves growing the index many times.
         index.reserveCapacity(index.count + bytes.count / 1_024)
-        var pending: [(op: UInt8, id: String, offset: Int, length: Int)] = []   // op: 0 put, 1 delete, 2 log
-        var pendingBatch = -1
-        var batchStart = 0
-        var batchLine = 1
-        var damaged: (line: Int, why: String)?
-        var committedEnd = 0
-        var start = 0
-        var lineNumber = 0
-        func damage(_ line: Int, _ why: String) -> StoreError {
-            StoreError("\(path(segment)):\(line): \(why); the store's data is damaged. Nothing was changed: run 'clientele store verify' to see every damaged place, and 'clientele store repair' to cut the damaged batches out (into backups/)")
-        }
-        func commitPending(_ batch: Int, end offset: Int) {
-            for p in pending {
-                let location = Location(segment: segment, offset: p.offset, length: Int32(p.length))
-                switch p.op {
-                case 0:
-                    index[p.id] = location
-                    if !retired.isEmpty { retired.remove(p.id) }
-                case 1: index[p.id] = nil; retired.insert(p.id)
-                default: logLocations.append(location)
+        func commit(_ batch: Int, _ lines: [SegmentScan.Line], _ offset: Int) {
+            for line in lines {
+                let location = Location(segment: segment, offset: line.offset, length: Int32(line.length))
+                if line.header.isLog {
+                    logLocations.append(location)
+                } else if line.header.isDelete {
+                    index[line.header.id] = nil
+                    retired.insert(line.header.id)
+                } else {
+                    index[line.header.id] = location
+                    if !retired.isEmpty { retired.remove(line.header.id) }
                 }
             }
-            pending.removeAll()
-            pendingBatch = -1
-            committedEnd = offset
-            batchStart = offset
-            batchLine = lineNumber + 1
             nextBatch = max(nextBatch, batch + 1)
             end = Position(segment: segment, offset: offset, batch: batch)
         }
-        while start < bytes.count {
-            lineNumber += 1
-            guard let found = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) else {
-                // No newline: a torn last line, unless it is a whole commit line that lost only its newline.
-                let rest = UnsafeBufferPointer(rebasing: bytes[start...])
-                if let header = LineHeader(rest), let count = header.commit, damaged == nil, count == pending.count, header.batch == pendingBatch,
-                   let sum = header.checksum, sum == Checksum.crc32c(UnsafeBufferPointer(rebasing: bytes[batchStart..<start])) {
-                    // The batch verifies: a crash or a changed byte took its last newline, which a writer puts back.
-                    guard recover else { break }
-                    let fd = Glibc.open(path(segment), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW)
-                    guard fd >= 0 else { throw .system("cannot recover", path(segment)) }
-                    let restored = write(fd, "\n", 1) == 1 && fsync(fd) == 0
-                    close(fd)
-                    guard restored else { throw .system("cannot recover", path(segment)) }
-                    commitPending(header.batch, end: bytes.count + 1)
-                    return
-                }
-                if Self.mentionsCommit(rest) { throw damage(lineNumber, "a commit line is cut short or changed") }
-                break
-            }
-            let newline = bytes.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
-            let line = UnsafeBufferPointer(rebasing: bytes[start..<newline])
-            defer { start = newline + 1 }
-            guard let header = LineHeader(line) else {
-                if Self.mentionsCommit(line) { throw damage(lineNumber, "a commit line does not parse") }
-                if damaged == nil { damaged = (lineNumber, "a line does not parse") }
-                continue
-            }
-            if let count = header.commit {
-                if let damaged { throw damage(damaged.line, damaged.why) }
-                guard count == pending.count, pending.isEmpty || header.batch == pendingBatch else {
-                    throw damage(lineNumber, "batch \(header.batch) commits \(count) lines, but \(pending.count) precede it")
-                }
-                if let sum = header.checksum, sum != Checksum.crc32c(UnsafeBufferPointer(rebasing: bytes[batchStart..<start])) {
-                    throw damage(batchLine, "batch \(header.batch) (lines \(batchLine)-\(lineNumber)) does not match its checksum")
-                }
-                commitPending(header.batch, end: newline + 1)
-            } else {
-                if pending.isEmpty {
-                    pendingBatch = header.batch
-                } else if header.batch != pendingBatch, damaged == nil {
-                    damaged = (lineNumber, "a line of batch \(header.batch) stands in batch \(pendingBatch)")
-                }
-                pending.append((header.isLog ? 2 : header.isDelete ? 1 : 0, header.id, start, newline - start))
-            }
+        let tail = try SegmentScan.scan(bytes, after: nextBatch - 1, commit: commit) { damage throws(StoreError) in
+            throw Self.damaged(path(segment), damage.line, damage.why)
         }
-        if committedEnd < bytes.count {
-            guard isLast else {
-                throw damage(lineNumber, "the segment ends in an unfinished batch, but it is not the last segment")
-            }
-            guard recover else { return }
-            recoveredBytes = bytes.count - committedEnd
-            guard truncate(path(segment), off_t(committedEnd)) == 0 else { throw .system("cannot recover", path(segment)) }
+        if isLast, let reaching, !reaching.isAtOrBefore(end) { throw shorter(than: reaching) }
+        if let (batch, lines) = tail.missingNewline, recover {
+            let fd = Glibc.open(path(segment), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW)
+            guard fd >= 0 else { throw .system("cannot recover", path(segment)) }
+            let restored = write(fd, "\n", 1) == 1 && fsync(fd) == 0
+            close(fd)
+            guard restored else { throw .system("cannot recover", path(segment)) }
+            commit(batch, lines, bytes.count + 1)
+            return
         }
+        guard tail.committedEnd < bytes.count else { return }
+        guard isLast else {
+            throw Self.damaged(path(segment), tail.lines + 1, "the segment ends in an unfinished batch, but it is not the last segment")
+        }
+        guard recover else { return }
+        recoveredBytes = bytes.count - tail.committedEnd
+        guard truncate(path(segment), off_t(tail.committedEnd)) == 0 else { throw .system("cannot recover", path(segment)) }
     }
 
-    /// Whether a line holds a commit line's keys: one changed byte leaves at least one of them.
-    static func mentionsCommit(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-        contains(line, Array("\"commit\":".utf8)) || contains(line, Array("\"crc32c\":".utf8))
+    func shorter(than position: Position) -> StoreError {
+        Self.damaged(path(end.segment), nil, "the log ends before the place the access columns (index/customers.bin) were made at (segment \(position.segment), byte \(position.offset), batch \(position.batch)): committed batches are missing")
+    }
+
+    /// Damage to committed data, in words that say what to do.
+    static func damaged(_ file: String, _ line: Int?, _ why: String) -> StoreError {
+        StoreError("\(file)\(line.map { ":\($0)" } ?? ""): \(why); the store's data is damaged. Nothing was changed: 'clientele store verify' lists every damaged place, and 'clientele store repair' cuts the damaged batches out (into backups/)")
     }
 
     private func openWriter(_ segment: Int32) throws(StoreError) {
@@ -599,6 +567,7 @@ struct LineHeader {
         guard Self.starts(line, at: 0, with: Self.batchPrefix), line.last == UInt8(ascii: "}") else { return nil }
         var k = Self.batchPrefix.count
         var n = 0
+        guard k < line.count, ValueFormats.isDigit(line[k]) else { return nil }
         while k < line.count, ValueFormats.isDigit(line[k]) { n = n * 10 + Int(line[k] - 0x30); k += 1 }
         batch = n
         if Self.starts(line, at: k, with: Self.commitPrefix) {

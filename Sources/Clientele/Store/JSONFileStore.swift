@@ -33,6 +33,8 @@ public final class JSONFileStore {
     /// Opens the store; `writer` names the command when it means to write (it then
     /// waits up to `timeout` seconds for the lock and recovers an unfinished batch).
     public static func open(path: String, writer: String?, timeout: Double = 10) throws(StoreError) -> JSONFileStore {
+        // The store's own folder may be reached through a link the config names; nothing inside it is.
+        let path = realpath(path, nil).map { real in defer { free(real) }; return String(cString: real) } ?? path
         var lock: StoreLock?
         if let writer {
             try StoreError.ensureDirectory(path)
@@ -40,7 +42,9 @@ public final class JSONFileStore {
         } else if !FileManager.default.fileExists(atPath: path + "/data") {
             throw StoreError("there is no store at \(path) yet; run 'clientele apply' to create it")
         }
-        let log = try DocumentLog.open(directory: path + "/data", recover: writer != nil)
+        // The access columns were made at a committed position: a log that ends before it lost committed batches.
+        let made = SnapshotFile(path: path + "/index/customers.bin").position()
+        let log = try DocumentLog.open(directory: path + "/data", recover: writer != nil, reaching: made)
         let store = JSONFileStore(path: path, log: log, lock: lock)
         try store.loadVersion()
         // A deleted customer's number stays retired: a new customer never inherits its log.
@@ -57,14 +61,25 @@ public final class JSONFileStore {
     private func loadVersion() throws(StoreError) {
         guard let entry = try log.lastLogEntry(containing: Self.versionMarker),
               case .number(let n)? = entry["config_version"], let latest = Int(n) else { return }
-        version = try readVersion(latest)
+        version = try Self.readVersionFile(path: path, number: latest, checksum: entry["file_crc32c"]?.stringValue)
     }
 
     /// The record of an applied version, from `versions/`.
     public func readVersion(_ number: Int) throws(StoreError) -> AppliedVersion {
-        let file = versionPath(number)
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8), let json = try? JSONValue.parse(text) else {
+        try Self.readVersionFile(path: path, number: number)
+    }
+
+    /// `checksum`: what the version's log entry recorded (entries written before
+    /// checksums have none); a file that does not match it is refused.
+    static func readVersionFile(path: String, number: Int, checksum: String? = nil) throws(StoreError) -> AppliedVersion {
+        let file = versionPath(path, number)
+        try StoreError.requireFolder(path + "/versions")
+        guard let mapped = try? MappedFile(path: file, followLinks: false), let text = String(validating: mapped.bytes, as: UTF8.self),
+              let json = try? JSONValue.parse(text) else {
             throw StoreError("the applied config version \(number) is missing or unreadable at \(file)")
+        }
+        if let checksum, fileChecksum(Checksum.crc32c(mapped.bytes)).1.stringValue != checksum {
+            throw StoreError("\(file) does not match the checksum its apply entry recorded: the applied config was changed on disk; the store's data is damaged, and nothing was changed")
         }
         var files: [(path: String, text: String)] = []
         if case .object(let members)? = json["files"] {
@@ -85,7 +100,9 @@ public final class JSONFileStore {
         try log.logEntries(containing: Self.versionMarker)
     }
 
-    func versionPath(_ n: Int) -> String {
+    func versionPath(_ n: Int) -> String { Self.versionPath(path, n) }
+
+    static func versionPath(_ path: String, _ n: Int) -> String {
         let s = String(n)
         return path + "/versions/" + String(repeating: "0", count: max(0, 6 - s.count)) + s + ".json"
     }
@@ -103,20 +120,31 @@ public final class JSONFileStore {
             let fields = schema.customizations.filter { $0.team == p.team && $0.table == p.table && $0.origin == .mainTable }.flatMap(\.identities)
             inherited[p.id] = Set(fields)
         }
-        try writeVersion(1, files: files, inheritance: PackageInheritance(inherited: inherited), by: actor, at: time, extra: [])
-        try log.commit([.log(entry: Self.versionEntry(1, by: actor, at: time, extra: []))])
+        let checksum = try writeVersion(1, files: files, inheritance: PackageInheritance(inherited: inherited), by: actor, at: time, extra: [])
+        try log.commit([.log(entry: Self.versionEntry(1, by: actor, at: time, extra: [Self.fileChecksum(checksum)]))])
         try loadVersion()
     }
 
-    /// Writes `versions/N.json`; the version counts as applied once its log entry is committed.
+    /// Writes `versions/N.json`; the version counts as applied once its log entry is
+    /// committed, with the file's checksum (`fileChecksum`), so a changed byte in the
+    /// file is found when the store opens. Returns the checksum.
+    @discardableResult
     public func writeVersion(_ number: Int, files: [(path: String, text: String)], inheritance: PackageInheritance, by actor: String, at time: String,
-                             extra: [(String, JSONValue)]) throws(StoreError) {
+                             extra: [(String, JSONValue)]) throws(StoreError) -> UInt32 {
         let inherited = inheritance.inherited.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.array($0.value.sorted().map(JSONValue.string))) }
         let record: JSONValue = .object([
             ("version", .number(String(number))), ("applied_at", .string(time)), ("applied_by", .string(actor)),
             ("files", .object(files.map { ($0.path, .string($0.text)) })), ("inherited", .object(inherited)),
         ] + extra)
-        try writeAtomically(record.jsonText + "\n", to: versionPath(number))
+        let bytes = Array((record.jsonText + "\n").utf8)
+        try Self.writeFile(bytes, to: versionPath(number))
+        return bytes.withUnsafeBufferPointer { Checksum.crc32c($0) }
+    }
+
+    /// The member of a version's log entry that holds its file's checksum.
+    public static func fileChecksum(_ checksum: UInt32) -> (String, JSONValue) {
+        let hex = String(checksum, radix: 16)
+        return ("file_crc32c", .string(String(repeating: "0", count: 8 - hex.count) + hex))
     }
 
     /// The log entry that marks a version applied (its line holds `versionMarker`).
@@ -135,17 +163,35 @@ public final class JSONFileStore {
 
     /// Writes a whole file so that a crash leaves the old one or the new one.
     func writeAtomically(_ text: String, to file: String) throws(StoreError) {
+        try Self.writeFile(Array(text.utf8), to: file)
+    }
+
+    /// Writes a whole file of the store (0600, never through a link) through a
+    /// temporary file, fsynced and renamed, so that a crash leaves the old one or the new one.
+    static func writeFile(_ bytes: [UInt8], to file: String) throws(StoreError) {
         let directory = (file as NSString).deletingLastPathComponent
         try StoreError.ensureDirectory(directory)
         let temporary = file + ".tmp"
         unlink(temporary)
         let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw .system("cannot write", temporary) }
-        let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, bytes.count) }
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                close(fd)
+                unlink(temporary)
+                throw .system("cannot write", file)
+            }
+            done += n
+        }
         let synced = fsync(fd) == 0
         close(fd)
-        guard written == bytes.count, synced, rename(temporary, file) == 0 else { throw .system("cannot write", file) }
+        guard synced, rename(temporary, file) == 0 else {
+            unlink(temporary)
+            throw .system("cannot write", file)
+        }
         let dfd = Glibc.open(directory, O_RDONLY | O_DIRECTORY)
         if dfd >= 0 { fsync(dfd); close(dfd) }
     }

@@ -24,7 +24,7 @@ struct SnapshotFile {
     /// Calls `body` with the snapshot's body and position when the file is whole and
     /// was made for `key`; nil when there is none or it does not check out.
     func read<R>(key: String, _ body: (UnsafeRawBufferPointer, DocumentLog.Position) -> R?) -> R? {
-        guard let file = try? MappedFile(path: path, followLinks: false) else { return nil }
+        guard let file = mapped() else { return nil }
         let bytes = UnsafeRawBufferPointer(file.bytes)
         var r = SnapshotReader(bytes)
         guard bytes.starts(with: Self.magic) else { return nil }
@@ -38,6 +38,27 @@ struct SnapshotFile {
         let content = UnsafeRawBufferPointer(rebasing: bytes[r.offset...])
         guard Self.checksum(content) == checksum[0] else { return nil }
         return body(content, DocumentLog.Position(segment: s, offset: offset, batch: batch))
+    }
+
+    /// The log position the snapshot says it was made at, whatever its key; nil when
+    /// there is no snapshot or its head is not whole.
+    func position() -> DocumentLog.Position? {
+        guard let file = mapped() else { return nil }
+        let bytes = UnsafeRawBufferPointer(file.bytes)
+        var r = SnapshotReader(bytes)
+        guard bytes.starts(with: Self.magic) else { return nil }
+        r.offset = Self.magic.count
+        guard let keyLength = r.int(), keyLength >= 0, keyLength <= bytes.count - r.offset else { return nil }
+        r.offset += keyLength
+        guard let segment = r.int(), let offset = r.int(), let batch = r.int(), let s = Int32(exactly: segment) else { return nil }
+        return DocumentLog.Position(segment: s, offset: offset, batch: batch)
+    }
+
+    /// The file, unless it or its folder is a link (then it is not used, as if missing).
+    private func mapped() -> MappedFile? {
+        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        guard directory.isEmpty || (try? StoreError.requireFolder(directory)) != nil else { return nil }
+        return try? MappedFile(path: path, followLinks: false)
     }
 
     /// Writes a snapshot; false when it could not (a store on a read-only disk still works, only slower).

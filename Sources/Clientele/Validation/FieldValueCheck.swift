@@ -1,28 +1,12 @@
 import Foundation
 
-/// A compiled regular expression, shared read-only between validators.
-final class CompiledPattern: @unchecked Sendable {
-    let source: String
-    private let regex: NSRegularExpression
-
-    init?(_ source: String) {
-        guard let regex = try? NSRegularExpression(pattern: "^(?:" + source + ")$") else { return nil }
-        self.source = source
-        self.regex = regex
-    }
-
-    func matches(_ s: String) -> Bool {
-        regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
-    }
-}
-
 /// One field, compiled: its spec turned into lookup tables and ready-made messages.
 final class FieldValueCheck: Sendable {
     let field: Field
     let spec: FieldSpec
     /// Options and their old spellings -> option index.
     let options: ByteKeyTable?
-    let pattern: CompiledPattern?
+    let pattern: Pattern?
     let minimum: Double?
     let maximum: Double?
     let maxLength: Int?
@@ -41,7 +25,7 @@ final class FieldValueCheck: Sendable {
         } else {
             options = nil
         }
-        pattern = spec.pattern.flatMap(CompiledPattern.init)
+        pattern = spec.pattern.flatMap { try? Pattern($0) }
         minimum = spec.min?.value
         maximum = spec.max?.value
         maxLength = spec.effectiveMaxLength
@@ -167,6 +151,10 @@ final class FieldValueCheck: Sendable {
     private func checkDecimal(_ view: JSONView, _ i: Int) -> String? {
         guard view.kind(i) == .number else { return "\(label) expects a number, got \(Shown.value(view, i))" }
         let raw = view.raw(i)
+        // Only a long literal or one with an exponent can overflow to infinity (1e400).
+        if raw.count > 17 || raw.contains(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
+            guard let v = ValueFormats.double(raw), v.isFinite else { return "\(label) expects a finite number, got \(view.string(i))" }
+        }
         if let scale = spec.scale, ValueFormats.scale(raw) > scale {
             return "\(label) allows at most \(scale) decimal places, got \(view.string(i))"
         }
