@@ -59,16 +59,12 @@ enum OutputPath {
         let target = special ? path : path + ".clientele-tmp-\(getpid())"
         let fd = Glibc.open(target, O_WRONLY | O_CREAT | O_CLOEXEC | (special ? 0 : O_TRUNC | O_EXCL), 0o600)
         guard fd >= 0 else { return try fail(path) }
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                close(fd)
-                if !special { unlink(target) }
-                return try fail(path)
-            }
-            done += n
+        guard FileWriting.writeAll(fd, bytes) else {
+            let failure = errno
+            close(fd)
+            if !special { unlink(target) }
+            errno = failure
+            return try fail(path)
         }
         if !special {
             guard fsync(fd) == 0, close(fd) == 0, rename(target, path) == 0 else {

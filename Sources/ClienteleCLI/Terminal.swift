@@ -31,19 +31,7 @@ enum Terminal {
     }
 
     private static func writeAll(_ fd: Int32, _ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
-            var done = 0
-            while done < bytes.count {
-                let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                done += n
-            }
-            return true
-        }
+        FileWriting.writeAll(fd, Array(text.utf8))
     }
 
     static func error(_ message: String) {

@@ -27,6 +27,23 @@ struct DocumentLogTests {
         #expect(log.recoveredBytes == 0)
     }
 
+    @Test("the end of every committed batch, streamed or not, is a commit boundary, so the access columns kept beside the log are used")
+    func commitBoundaries() throws {
+        let dir = try directory()
+        let log = try DocumentLog.open(directory: dir)
+        // Counts of several digits make the commit line long: the boundary check must see all of it.
+        try log.commit((1...12).map { .put(id: "P\($0)", document: doc("Li")) })
+        #expect(log.isCommitBoundary(log.end))
+        let body = Array(#"{"fields":{"name":"Ana"}}"#.utf8)
+        try log.commitStreaming { put, _ in
+            for k in 0..<1_234 { try body.withUnsafeBufferPointer { try put("Q\(k)", $0) } }
+        }
+        #expect(log.isCommitBoundary(log.end))
+        let reopened = try DocumentLog.open(directory: dir, recover: false)
+        #expect(reopened.isCommitBoundary(reopened.end))
+        #expect(!reopened.isCommitBoundary(DocumentLog.Position(segment: 1, offset: reopened.end.offset - 1, batch: reopened.end.batch)))
+    }
+
     @Test("a torn last line or an unfinished batch is cut off when the log is opened", arguments: [
         "{\"batch\":3,\"op\":\"put\",\"id\":\"P9\",\"doc\":{\"fields\":{\"na",
         "{\"batch\":3,\"op\":\"put\",\"id\":\"P9\",\"doc\":{}}\n",

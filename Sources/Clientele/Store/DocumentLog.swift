@@ -160,9 +160,31 @@ public final class DocumentLog {
             nextBatch = max(nextBatch, batch + 1)
             end = Position(segment: segment, offset: offset, batch: batch)
         }
-        let tail = try SegmentScan.scan(bytes, after: nextBatch - 1, commit: commit) { damage throws(StoreError) in
-            throw Self.damaged(path(segment), damage.line, damage.why)
+        // The checksums are computed on another core while this one reads the lines.
+        let mismatch = Mutex<(line: Int, why: String)?>(nil)
+        let checked = DispatchGroup()
+        nonisolated(unsafe) let shared = bytes
+        DispatchQueue.global().async(group: checked) {
+            let found = SegmentScan.firstChecksumMismatch(shared)
+            mismatch.withLock { $0 = found }
         }
+        let tail: SegmentScan.Tail
+        var shape: SegmentScan.Damage?
+        do {
+            tail = try SegmentScan.scan(bytes, after: nextBatch - 1, checksums: false, commit: commit) { damage throws(StoreError) in
+                shape = damage
+                throw Self.damaged(path(segment), damage.line, damage.why)
+            }
+        } catch {
+            checked.wait()
+            // Of two damaged places, the first in the file is named.
+            if let found = mismatch.withLock({ $0 }), let shape, found.line < shape.line {
+                throw Self.damaged(path(segment), found.line, found.why)
+            }
+            throw error
+        }
+        checked.wait()
+        if let found = mismatch.withLock({ $0 }) { throw Self.damaged(path(segment), found.line, found.why) }
         if isLast, let reaching, !reaching.isAtOrBefore(end) { throw shorter(than: reaching) }
         if let (batch, lines) = tail.missingNewline, recover {
             let fd = Glibc.open(path(segment), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW)
@@ -458,7 +480,7 @@ public final class DocumentLog {
         if position.offset == 0 { return position.batch == 0 && position.segment == 1 }
         let expected = Array("{\"batch\":\(position.batch),\"commit\":".utf8)
         // The commit line, and the newline before it unless it starts the segment.
-        let window = min(position.offset, expected.count + 25)
+        let window = min(position.offset, expected.count + 64)
         guard let fd = try? reader(position.segment) else { return false }
         var buffer = [UInt8](repeating: 0, count: window)
         let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, window, off_t(position.offset - window)) }

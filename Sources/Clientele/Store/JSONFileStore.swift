@@ -175,16 +175,11 @@ public final class JSONFileStore {
         unlink(temporary)
         let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw .system("cannot write", temporary) }
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                close(fd)
-                unlink(temporary)
-                throw .system("cannot write", file)
-            }
-            done += n
+        guard FileWriting.writeAll(fd, bytes) else {
+            let error = StoreError.system("cannot write", file)
+            close(fd)
+            unlink(temporary)
+            throw error
         }
         let synced = fsync(fd) == 0
         close(fd)

@@ -46,7 +46,9 @@ struct SegmentScan {
     /// Calls `commit` for each committed batch (its number, lines, and where it ends) and
     /// `damage` for each damaged stretch, in file order; a `damage` that throws stops the scan.
     /// `after` is the last batch of the segments before this one: batch numbers only grow.
-    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, after: Int = 0, commit: (Int, [Line], Int) -> Void,
+    /// With `checksums: false` the checksums are left to `firstChecksumMismatch`, which
+    /// opening runs on another core at the same time.
+    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, after: Int = 0, checksums: Bool = true, commit: (Int, [Line], Int) -> Void,
                      damage: (Damage) throws(StoreError) -> Void) throws(StoreError) -> Tail {
         var lastBatch = after
         var pending: [Line] = []
@@ -71,7 +73,7 @@ struct SegmentScan {
                 let rest = UnsafeBufferPointer(rebasing: bytes[start...])
                 let sum = checksum(upTo: start)
                 if let header = LineHeader(rest), let count = header.commit, damaged == nil, count == pending.count, header.batch > lastBatch,
-                   pending.allSatisfy({ $0.header.batch == header.batch }), header.checksum == sum {
+                   pending.first.map({ $0.header.batch == header.batch }) ?? true, header.checksum == sum {
                     return Tail(committedEnd: batchStart, lines: lineNumber - 1, lastBatch: lastBatch, missingNewline: (header.batch, pending))
                 }
                 // A crash leaves a prefix of what was being written: the commit line this batch would get, or a line of it.
@@ -109,10 +111,11 @@ struct SegmentScan {
             if why == nil, header.batch <= lastBatch {
                 why = (lineNumber, "batch \(header.batch) comes again after batch \(lastBatch)")
             }
-            if why == nil, count != pending.count || pending.contains(where: { $0.header.batch != header.batch }) {
+            // The pending lines all share the first one's batch (or `damaged` says otherwise).
+            if why == nil, count != pending.count || (pending.first.map { $0.header.batch != header.batch } ?? false) {
                 why = (lineNumber, "batch \(header.batch) commits \(count) lines, but \(pending.count) of it precede the commit")
             }
-            if why == nil, let sum = header.checksum, sum != checksum(upTo: start) {
+            if why == nil, checksums, let sum = header.checksum, sum != checksum(upTo: start) {
                 why = (batchLine, "batch \(header.batch) (lines \(batchLine)-\(lineNumber)) does not match its checksum")
             }
             if let why {
@@ -136,6 +139,26 @@ struct SegmentScan {
             return Tail(committedEnd: bytes.count, lines: lineNumber, lastBatch: lastBatch, missingNewline: nil)
         }
         return Tail(committedEnd: batchStart, lines: batchLine - 1, lastBatch: lastBatch, missingNewline: nil)
+    }
+
+    /// The first committed batch whose checksum does not match (its first line and the
+    /// message), reading only commit lines: the checksum pass that opening runs beside `scan`.
+    static func firstChecksumMismatch(_ bytes: UnsafeBufferPointer<UInt8>) -> (line: Int, why: String)? {
+        var batchStart = 0, batchLine = 1, start = 0, lineNumber = 0
+        while start < bytes.count, let found = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) {
+            lineNumber += 1
+            let newline = bytes.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            let line = UnsafeBufferPointer(rebasing: bytes[start..<newline])
+            if startsCommit(line), let header = LineHeader(line), header.commit != nil {
+                if let sum = header.checksum, sum != Checksum.crc32c(UnsafeBufferPointer(rebasing: bytes[batchStart..<start])) {
+                    return (batchLine, "batch \(header.batch) (lines \(batchLine)-\(lineNumber)) does not match its checksum")
+                }
+                batchStart = newline + 1
+                batchLine = lineNumber + 1
+            }
+            start = newline + 1
+        }
+        return nil
     }
 
     /// Whether a line begins like a commit line: `{"batch":N,"commit":`.

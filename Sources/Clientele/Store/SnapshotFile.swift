@@ -26,32 +26,30 @@ struct SnapshotFile {
     func read<R>(key: String, _ body: (UnsafeRawBufferPointer, DocumentLog.Position) -> R?) -> R? {
         guard let file = mapped() else { return nil }
         let bytes = UnsafeRawBufferPointer(file.bytes)
-        var r = SnapshotReader(bytes)
-        guard bytes.starts(with: Self.magic) else { return nil }
-        r.offset = Self.magic.count
-        guard let keyLength = r.int(), keyLength >= 0, keyLength <= bytes.count - r.offset else { return nil }
-        let keyBytes = UnsafeRawBufferPointer(rebasing: bytes[r.offset..<(r.offset + keyLength)])
-        guard keyBytes.elementsEqual(key.utf8) else { return nil }
-        r.offset += keyLength
-        guard let segment = r.int(), let offset = r.int(), let batch = r.int(), let length = r.int(), let checksum: [UInt64] = r.raw(1),
-              let s = Int32(exactly: segment), length == bytes.count - r.offset else { return nil }
+        guard var (keyBytes, position, r) = Self.head(bytes), keyBytes.elementsEqual(key.utf8),
+              let length = r.int(), let checksum: [UInt64] = r.raw(1), length == bytes.count - r.offset else { return nil }
         let content = UnsafeRawBufferPointer(rebasing: bytes[r.offset...])
         guard Self.checksum(content) == checksum[0] else { return nil }
-        return body(content, DocumentLog.Position(segment: s, offset: offset, batch: batch))
+        return body(content, position)
     }
 
     /// The log position the snapshot says it was made at, whatever its key; nil when
     /// there is no snapshot or its head is not whole.
     func position() -> DocumentLog.Position? {
         guard let file = mapped() else { return nil }
-        let bytes = UnsafeRawBufferPointer(file.bytes)
+        return Self.head(UnsafeRawBufferPointer(file.bytes))?.position
+    }
+
+    /// The key's bytes and the position, and a reader at what follows them.
+    private static func head(_ bytes: UnsafeRawBufferPointer) -> (key: UnsafeRawBufferPointer, position: DocumentLog.Position, reader: SnapshotReader)? {
         var r = SnapshotReader(bytes)
-        guard bytes.starts(with: Self.magic) else { return nil }
-        r.offset = Self.magic.count
+        guard bytes.starts(with: magic) else { return nil }
+        r.offset = magic.count
         guard let keyLength = r.int(), keyLength >= 0, keyLength <= bytes.count - r.offset else { return nil }
+        let key = UnsafeRawBufferPointer(rebasing: bytes[r.offset..<(r.offset + keyLength)])
         r.offset += keyLength
         guard let segment = r.int(), let offset = r.int(), let batch = r.int(), let s = Int32(exactly: segment) else { return nil }
-        return DocumentLog.Position(segment: s, offset: offset, batch: batch)
+        return (key, DocumentLog.Position(segment: s, offset: offset, batch: batch), r)
     }
 
     /// The file, unless it or its folder is a link (then it is not used, as if missing).
@@ -81,22 +79,11 @@ struct SnapshotFile {
         unlink(temporary)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return false }
-        let written = Self.writeAll(fd, w.bytes) && Self.writeAll(fd, body)
+        let written = FileWriting.writeAll(fd, w.bytes) && FileWriting.writeAll(fd, body)
         close(fd)
         guard written, rename(temporary, path) == 0 else {
             unlink(temporary)
             return false
-        }
-        return true
-    }
-
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return false }
-            done += n
         }
         return true
     }

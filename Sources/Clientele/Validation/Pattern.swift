@@ -38,49 +38,67 @@ public struct Pattern: Sendable {
 
     /// Whether the whole of `value` matches.
     public func matches(_ value: String) -> Bool {
-        let count = program.count
-        var current = ThreadList(capacity: count), next = ThreadList(capacity: count)
-        var position = 0
-        let scalars = value.unicodeScalars
-        let length = scalars.count
-        add(0, to: &current, at: position, length: length)
-        for scalar in scalars {
-            guard !current.isEmpty else { return false }
-            next.clear()
-            for pc in current.items {
-                let step: Bool
-                switch program[pc] {
-                case .scalar(let s): step = s == scalar
-                case .any: step = !Self.isLineBreak(scalar)
-                case .set(let set): step = set.contains(scalar)
-                default: step = false
-                }
-                if step { add(pc + 1, to: &next, at: position + 1, length: length) }
-            }
-            swap(&current, &next)
-            position += 1
+        var vm = Machine(program: program)
+        return vm.run(value.unicodeScalars)
+    }
+
+    /// The Pike VM: the set of live states, advanced one scalar at a time; every state
+    /// is visited at most once per scalar, so a value of n scalars costs O(n × size).
+    struct Machine {
+        let program: [Instruction]
+        var current: ThreadList, next: ThreadList
+        var stack: [Int] = []
+
+        init(program: [Instruction]) {
+            self.program = program
+            current = ThreadList(capacity: program.count)
+            next = ThreadList(capacity: program.count)
+            stack.reserveCapacity(program.count)
         }
-        return current.items.contains { program[$0] == .match }
+
+        mutating func run(_ scalars: String.UnicodeScalarView) -> Bool {
+            let length = scalars.count
+            var position = 0
+            add(0, toNext: false, at: 0, length: length)
+            for scalar in scalars {
+                guard !current.isEmpty else { return false }
+                next.clear()
+                for k in 0..<current.items.count {
+                    let pc = current.items[k]
+                    let step: Bool
+                    switch program[pc] {
+                    case .scalar(let s): step = s == scalar
+                    case .any: step = !Pattern.isLineBreak(scalar)
+                    case .set(let set): step = set.contains(scalar)
+                    default: step = false
+                    }
+                    if step { add(pc + 1, toNext: true, at: position + 1, length: length) }
+                }
+                swap(&current, &next)
+                position += 1
+            }
+            return current.items.contains { program[$0] == .match }
+        }
+
+        /// Adds `start` and every state reachable from it without reading a scalar.
+        mutating func add(_ start: Int, toNext: Bool, at position: Int, length: Int) {
+            stack.append(start)
+            while let pc = stack.popLast() {
+                guard toNext ? next.insert(pc) : current.insert(pc) else { continue }
+                switch program[pc] {
+                case .jump(let to): stack.append(to)
+                case .split(let a, let b): stack.append(b); stack.append(a)
+                case .assertStart: if position == 0 { stack.append(pc + 1) }
+                case .assertEnd: if position == length { stack.append(pc + 1) }
+                default: break
+                }
+            }
+        }
     }
 
     /// What `.` does not match: the line terminators.
     static func isLineBreak(_ s: Unicode.Scalar) -> Bool {
         s == "\n" || s == "\r" || s.value == 0x85 || s.value == 0x2028 || s.value == 0x2029
-    }
-
-    /// Adds `pc` and everything reachable from it without reading a character.
-    private func add(_ start: Int, to list: inout ThreadList, at position: Int, length: Int) {
-        var stack = [start]
-        while let pc = stack.popLast() {
-            guard list.insert(pc) else { continue }
-            switch program[pc] {
-            case .jump(let to): stack.append(to)
-            case .split(let a, let b): stack.append(b); stack.append(a)
-            case .assertStart: if position == 0 { stack.append(pc + 1) }
-            case .assertEnd: if position == length { stack.append(pc + 1) }
-            default: break
-            }
-        }
     }
 
     enum Instruction: Sendable, Equatable {
