@@ -289,6 +289,19 @@ struct TrustTests {
         #expect(try CLI.run(["store", "repair", "--config", d.config]).exitCode == 0)
         #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Cy"]).exitCode == 0)
 
+        // Lines after the last commit that no writer writes (an export appended to the log) stop writers too.
+        let whole = try Data(contentsOf: segment)
+        try (whole + Data("{\"id\":\"P000009\",\"fields\":{}}\n".utf8)).write(to: segment)
+        let appended = try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Dee"])
+        #expect(appended.exitCode == 1 && appended.stderr.contains("after the last commit"), "\(appended.stderr)")
+        try whole.write(to: segment)
+
+        // A copy of the segment as the next one repeats its batches.
+        try whole.write(to: d.data.appendingPathComponent("000002.jsonl"))
+        let repeated = try d.run(["customer", "list", "--as", "bob"])
+        #expect(repeated.exitCode == 1 && repeated.stderr.contains("comes again after batch"), "\(repeated.stderr)")
+        try FileManager.default.removeItem(at: d.data.appendingPathComponent("000002.jsonl"))
+
         try FileManager.default.moveItem(at: segment, to: d.data.appendingPathComponent("000002.jsonl"))
         let missing = try d.run(["customer", "list", "--as", "bob"])
         #expect(missing.exitCode == 1 && missing.stderr.contains("000001.jsonl:1: the segment is missing"), "\(missing.stderr)")

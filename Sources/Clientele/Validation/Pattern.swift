@@ -324,10 +324,6 @@ extension Pattern {
                 guard let c = peek else { throw fail("this class is not closed: add a ']'", at: at) }
                 if c == "]" && !first { k += 1; return set }
                 first = false
-                if c == "[" {
-                    // Engines differ here (nested sets, POSIX classes): refused rather than read one way.
-                    throw fail(k + 1 < scalars.count && scalars[k + 1] == ":" ? "POSIX classes ([:alpha:]) are not supported" : "write '\\[' for a '[' inside a class (nested classes are not supported)", at: k)
-                }
                 let low = try classMember(&set)
                 guard let low else { continue }
                 if peek == "-", k + 1 < scalars.count, scalars[k + 1] != "]" {
@@ -344,6 +340,10 @@ extension Pattern {
         /// One scalar of a class, or nil when it was a named class (added to `set`).
         mutating func classMember(_ set: inout ScalarSet) throws(SyntaxError) -> Unicode.Scalar? {
             let c = scalars[k]
+            if c == "[" {
+                // Engines differ here (nested sets, set subtraction, POSIX classes): refused rather than read one way.
+                throw fail(k + 1 < scalars.count && scalars[k + 1] == ":" ? "POSIX classes ([:alpha:]) are not supported" : "write '\\[' for a '[' inside a class (nested classes are not supported)")
+            }
             k += 1
             guard c == "\\" else { return c }
             switch try escape(inClass: true) {
