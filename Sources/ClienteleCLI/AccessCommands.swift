@@ -202,7 +202,7 @@ struct VisibleCommand: ParsableCommand {
         case (.json, false):
             Terminal.out(JSONValue.object([("user", .string(user)), ("action", .string(action)), ("customers", .array(ids.map(JSONValue.string)))]).jsonText + "\n")
         case (.text, true): Terminal.out("\(ids.count)\n")
-        case (.text, false): Terminal.out(ids.map { $0 + "\n" }.joined())
+        case (.text, false): Terminal.out(ids.map { PrintableText.escaped($0) + "\n" }.joined())
         }
     }
 }

@@ -25,6 +25,11 @@ enum OutputPath {
             throw ExitCode(1)
         }
         let folder = (target as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            Terminal.error("\(option) \(path): \(folder) is not a folder")
+            throw ExitCode(1)
+        }
         guard access(folder.isEmpty ? "." : folder, W_OK) == 0 else {
             Terminal.error("\(option) \(path): cannot write into \(folder): \(String(cString: strerror(errno)))")
             throw ExitCode(1)

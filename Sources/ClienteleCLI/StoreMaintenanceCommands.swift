@@ -63,6 +63,7 @@ struct StoreCommand: ParsableCommand {
             if let backup = repair.backup { Terminal.out("kept what is cut in \(backup)\n") }
             for line in repair.cut { Terminal.out("cut \(line)\n") }
             for line in repair.renamed { Terminal.out("renamed \(line) (the missing segment's batches are lost)\n") }
+            if !repair.retired.isEmpty { Terminal.out("retired the ids of the customers in what was cut: \(repair.retired.joined(separator: ", "))\n") }
             if let n = repair.rerecorded { Terminal.out("recorded config version \(n) as applied again (versions/: its own entry was cut)\n") }
             if repair.removedIndex { Terminal.out("removed \(path)/index (a cache: the next command rebuilds it)\n") }
             if repair.cut.isEmpty && repair.renamed.isEmpty && !repair.removedIndex && repair.rerecorded == nil { Terminal.out("nothing to repair\n") }

@@ -17,7 +17,7 @@ enum Terminal {
     static func out(_ text: String) {
         guard writeAll(1, text) else {
             let reason = String(cString: strerror(errno))
-            _ = writeAll(2, "error: cannot write the output: \(reason)\n")
+            _ = writeAll(2, "error: cannot write the output: \(reason); a change the command made before this is stored\n")
             exit(1)
         }
     }
@@ -34,9 +34,10 @@ enum Terminal {
         FileWriting.writeAll(fd, Array(text.utf8))
     }
 
+    /// Messages quote input (names, values, file names): their control characters are escaped.
     static func error(_ message: String) {
         let label = colors(2) ? "\u{1B}[1;31merror:\u{1B}[0m" : "error:"
-        err("\(label) \(message)\n")
+        err("\(label) \(PrintableText.escaped(message))\n")
     }
 
     static func printDiagnostics(_ diagnostics: [Diagnostic], files: SourceFiles) {

@@ -270,6 +270,46 @@ struct TrustTests {
         let listed = try d.run(["customer", "list", "--as", "bob"])
         #expect(listed.exitCode == 0 && listed.stdout.contains("P000001") && !listed.stdout.contains("P000002") && listed.stdout.contains("P000003"))
         #expect(try CLI.run(["store", "repair", "--config", d.config]).stdout == "nothing to repair\n")
+        // The cut customer's id stays retired: a new customer never takes it, nor its log.
+        #expect(repaired.stdout.contains("retired the ids of the customers in what was cut: P000002"), "\(repaired.stdout)")
+        #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Dee"]).stdout == "P000004\n")
+
+        // A second repair keeps the first one's backup.
+        var again = try Data(contentsOf: segment)
+        let now = String(decoding: again, as: UTF8.self)
+        again[now.utf8.distance(from: now.utf8.startIndex, to: now.range(of: "\"Dee\"")!.lowerBound) + 1] = UInt8(ascii: "X")
+        try again.write(to: segment)
+        #expect(try CLI.run(["store", "repair", "--config", d.config]).exitCode == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: d.dir.appendingPathComponent(".clientele/store/backups").path).count == 2)
+
+        // A file that is not a segment (000000.jsonl) is neither read nor renamed over the log.
+        FileManager.default.createFile(atPath: d.data.appendingPathComponent("000000.jsonl").path, contents: Data())
+        #expect(try CLI.run(["store", "repair", "--config", d.config]).stdout == "nothing to repair\n")
+        #expect(try d.run(["customer", "list", "--as", "bob"]).stdout.contains("P000001"))
+    }
+
+    @Test("a checksum taken off a batch and a line of an old batch after the last commit are refused; a commit line short of its newline is kept")
+    func moreDamage() throws {
+        let d = try demo()
+        for name in ["Ann", "Ben"] { #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=\(name)"]).exitCode == 0) }
+        let segment = d.data.appendingPathComponent("000001.jsonl")
+        let original = try String(contentsOf: segment, encoding: .utf8)
+        // The last commit line without its checksum, and a value changed: the change would pass unseen.
+        var lines = original.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let last = lines.count - 2
+        lines[last] = lines[last].replacingOccurrences(of: #",\"crc32c\":\"[0-9a-f]{8}\""#, with: "", options: .regularExpression)
+        try lines.joined(separator: "\n").replacingOccurrences(of: "\"Ben\"", with: "\"Bxn\"").write(to: segment, atomically: false, encoding: .utf8)
+        let stripped = try d.run(["customer", "list", "--as", "bob"])
+        #expect(stripped.exitCode == 1 && stripped.stderr.contains("has no checksum, but batches before it do"), "\(stripped.stderr)")
+        // A copy of an earlier line after the last commit: no crash leaves that.
+        try (original + lines[2] + "\n").write(to: segment, atomically: false, encoding: .utf8)
+        let old = try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Cy"])
+        #expect(old.exitCode == 1 && old.stderr.contains("where only batch"), "\(old.stderr)")
+        // The last commit line short of its newline: the batch verifies, readers and writers both keep it.
+        try String(original.dropLast()).write(to: segment, atomically: false, encoding: .utf8)
+        try? FileManager.default.removeItem(at: d.dir.appendingPathComponent(".clientele/store/index"))
+        #expect(try d.run(["customer", "list", "--as", "bob"]).stdout.contains("Ben"))
+        #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Cy"]).exitCode == 0)
     }
 
     @Test("a log cut short behind the access columns, or a missing segment, is found")

@@ -15,7 +15,9 @@ public enum PrintableText {
         return out
     }
 
+    /// C0 but tab, DEL, C1, and the bidirectional overrides and isolates, which reorder
+    /// what follows them on the screen.
     static func isControl(_ s: Unicode.Scalar) -> Bool {
-        (s.value < 0x20 && s != "\t") || (0x7F...0x9F).contains(s.value)
+        (s.value < 0x20 && s != "\t") || (0x7F...0x9F).contains(s.value) || (0x202A...0x202E).contains(s.value) || (0x2066...0x2069).contains(s.value)
     }
 }

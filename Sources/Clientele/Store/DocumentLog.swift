@@ -56,6 +56,8 @@ public final class DocumentLog {
 
     public let directory: String
     private(set) var index: [String: Location] = [:]
+    /// Whether a batch read so far carried a checksum (then every later one must).
+    private var checksummed = false
     /// Ids of deleted documents: never given to a new customer.
     public private(set) var retired: Set<String> = []
     /// Where each log entry sits, oldest first.
@@ -113,9 +115,11 @@ public final class DocumentLog {
     /// The numbers of the segment files in `directory`, in order.
     static func segmentNumbers(in directory: String) -> [Int32] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        // Six digits from 000001: no other name is a segment, so none is read, renamed or written.
         return names.compactMap { name -> Int32? in
-            guard name.hasSuffix(".jsonl"), name.count == 12 else { return nil }
-            return Int32(name.prefix(6))
+            guard name.hasSuffix(".jsonl"), name.count == 12, name.prefix(6).allSatisfy({ $0.isASCII && $0.isNumber }),
+                  let n = Int32(name.prefix(6)), n >= 1 else { return nil }
+            return n
         }.sorted()
     }
 
@@ -171,7 +175,7 @@ public final class DocumentLog {
         let tail: SegmentScan.Tail
         var shape: SegmentScan.Damage?
         do {
-            tail = try SegmentScan.scan(bytes, after: nextBatch - 1, checksums: false, commit: commit) { damage throws(StoreError) in
+            tail = try SegmentScan.scan(bytes, after: nextBatch - 1, checksummed: checksummed, checksums: false, commit: commit) { damage throws(StoreError) in
                 shape = damage
                 throw Self.damaged(path(segment), damage.line, damage.why)
             }
@@ -185,8 +189,14 @@ public final class DocumentLog {
         }
         checked.wait()
         if let found = mismatch.withLock({ $0 }) { throw Self.damaged(path(segment), found.line, found.why) }
-        if isLast, let reaching, !reaching.isAtOrBefore(end) { throw shorter(than: reaching) }
-        if let (batch, lines) = tail.missingNewline, recover {
+        checksummed = tail.checksummed
+        // A verified batch whose commit line lost its newline is committed for readers and
+        // writers alike; a writer puts the newline back.
+        if let (batch, lines) = tail.missingNewline {
+            guard recover else {
+                commit(batch, lines, bytes.count)
+                return
+            }
             let fd = Glibc.open(path(segment), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW)
             guard fd >= 0 else { throw .system("cannot recover", path(segment)) }
             let restored = write(fd, "\n", 1) == 1 && fsync(fd) == 0
@@ -200,6 +210,8 @@ public final class DocumentLog {
             throw Self.damaged(path(segment), tail.lines + 1, "the segment ends in an unfinished batch, but it is not the last segment")
         }
         guard recover else { return }
+        // Nothing is cut from a log that lost committed batches: that is for repair to decide.
+        if let reaching, !reaching.isAtOrBefore(end) { throw shorter(than: reaching) }
         recoveredBytes = bytes.count - tail.committedEnd
         guard truncate(path(segment), off_t(tail.committedEnd)) == 0 else { throw .system("cannot recover", path(segment)) }
     }

@@ -65,8 +65,10 @@ public final class JSONFileStore {
     }
 
     /// The record of an applied version, from `versions/`.
+    /// The file is checked against the checksum its apply entry recorded, as for the applied one.
     public func readVersion(_ number: Int) throws(StoreError) -> AppliedVersion {
-        try Self.readVersionFile(path: path, number: number)
+        let entry = try versionEntries().last { $0["config_version"].flatMap { Int($0.jsonText) } == number }
+        return try Self.readVersionFile(path: path, number: number, checksum: entry?["file_crc32c"]?.stringValue)
     }
 
     /// `checksum`: what the version's log entry recorded (entries written before
@@ -113,6 +115,10 @@ public final class JSONFileStore {
     public func applyFirst(_ config: CompiledConfig, files: [(path: String, text: String)], by actor: String, at time: String) throws(StoreError) {
         guard version == nil else {
             throw StoreError("this store already holds config version \(version!.number); applying changes to an applied config needs 'clientele plan' and 'apply' of a later release")
+        }
+        // Customers but no applied version: the entry that recorded it is lost, and a first apply would skip the plan.
+        guard log.count == 0 else {
+            throw StoreError("this store holds \(log.count) customers but no applied config version; run 'clientele store repair', which records the version again from versions/")
         }
         var inherited: [String: Set<String>] = [:]
         let schema = config.model.schema

@@ -39,6 +39,8 @@ struct SegmentScan {
         var lines: Int
         /// The last batch committed in this segment (or before it).
         var lastBatch: Int
+        /// Whether a batch so far carried a checksum.
+        var checksummed: Bool
         /// The tail is a whole batch whose commit line verifies but lost its newline.
         var missingNewline: (batch: Int, lines: [Line])?
     }
@@ -48,9 +50,11 @@ struct SegmentScan {
     /// `after` is the last batch of the segments before this one: batch numbers only grow.
     /// With `checksums: false` the checksums are left to `firstChecksumMismatch`, which
     /// opening runs on another core at the same time.
-    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, after: Int = 0, checksums: Bool = true, commit: (Int, [Line], Int) -> Void,
-                     damage: (Damage) throws(StoreError) -> Void) throws(StoreError) -> Tail {
+    /// `checksummed`: a batch before this segment carried a checksum, so every later one must.
+    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, after: Int = 0, checksummed: Bool = false, checksums: Bool = true,
+                     commit: (Int, [Line], Int) -> Void, damage: (Damage) throws(StoreError) -> Void) throws(StoreError) -> Tail {
         var lastBatch = after
+        var sawChecksum = checksummed
         var pending: [Line] = []
         var batchStart = 0
         var batchLine = 1
@@ -74,15 +78,18 @@ struct SegmentScan {
                 let sum = checksum(upTo: start)
                 if let header = LineHeader(rest), let count = header.commit, damaged == nil, count == pending.count, header.batch > lastBatch,
                    pending.first.map({ $0.header.batch == header.batch }) ?? true, header.checksum == sum {
-                    return Tail(committedEnd: batchStart, lines: lineNumber - 1, lastBatch: lastBatch, missingNewline: (header.batch, pending))
+                    return Tail(committedEnd: batchStart, lines: lineNumber - 1, lastBatch: lastBatch, checksummed: sawChecksum, missingNewline: (header.batch, pending))
                 }
                 // A crash leaves a prefix of what was being written: the commit line this batch would get, or a line of it.
                 let batch = pending.first?.header.batch ?? lastBatch + 1
                 let expected = DocumentLog.commitLine(batch: batch, count: pending.count, checksum: sum)
                 let tornCommit = rest.count < expected.count && expected.starts(with: rest)
-                if !tornCommit, startsCommit(rest) || embedsCommit(rest) {
+                // Any other torn line is the start of a line of that batch: `{"batch":N,` or less of it.
+                let head = Array("{\"batch\":\(batch),".utf8)
+                let tornLine = rest.starts(with: head) || head.starts(with: rest)
+                if !tornCommit, startsCommit(rest) || embedsCommit(rest) || !tornLine {
                     try damage(Damage(start: batchStart, end: bytes.count, line: lineNumber, lastLine: lineNumber, why: "a commit line is cut short or changed"))
-                    return Tail(committedEnd: bytes.count, lines: lineNumber, lastBatch: lastBatch, missingNewline: nil)
+                    return Tail(committedEnd: bytes.count, lines: lineNumber, lastBatch: lastBatch, checksummed: sawChecksum, missingNewline: nil)
                 }
                 break
             }
@@ -111,6 +118,10 @@ struct SegmentScan {
             if why == nil, header.batch <= lastBatch {
                 why = (lineNumber, "batch \(header.batch) comes again after batch \(lastBatch)")
             }
+            // A checksum cannot be taken off a batch to hide a change: once batches carry one, all do.
+            if why == nil, sawChecksum, header.checksum == nil {
+                why = (lineNumber, "batch \(header.batch) has no checksum, but batches before it do")
+            }
             // The pending lines all share the first one's batch (or `damaged` says otherwise).
             if why == nil, count != pending.count || (pending.first.map { $0.header.batch != header.batch } ?? false) {
                 why = (lineNumber, "batch \(header.batch) commits \(count) lines, but \(pending.count) of it precede the commit")
@@ -123,6 +134,7 @@ struct SegmentScan {
             } else {
                 commit(header.batch, pending, newline + 1)
                 lastBatch = header.batch
+                if header.checksum != nil { sawChecksum = true }
             }
             reset(at: newline + 1)
         }
@@ -130,15 +142,18 @@ struct SegmentScan {
         // into anything else: a line that does not parse was written by something else, and
         // a commit line glued to the end of a line lost the newline before it. (Within
         // committed batches the count and the checksum find both.)
+        if damaged == nil, let first = pending.first, first.header.batch != lastBatch + 1 {
+            damaged = (batchLine, "a line of batch \(first.header.batch), where only batch \(lastBatch + 1) can follow")
+        }
         if damaged == nil, let glued = pending.first(where: { embedsCommit(UnsafeBufferPointer(rebasing: bytes[$0.offset..<($0.offset + $0.length)])) }) {
             damaged = (batchLine + (pending.firstIndex { $0.offset == glued.offset } ?? 0), "a commit line is joined to the line before it")
         }
         if let damaged {
             try damage(Damage(start: batchStart, end: bytes.count, line: damaged.line, lastLine: lineNumber,
                               why: damaged.why + ", after the last commit (clientele never writes such a line)"))
-            return Tail(committedEnd: bytes.count, lines: lineNumber, lastBatch: lastBatch, missingNewline: nil)
+            return Tail(committedEnd: bytes.count, lines: lineNumber, lastBatch: lastBatch, checksummed: sawChecksum, missingNewline: nil)
         }
-        return Tail(committedEnd: batchStart, lines: batchLine - 1, lastBatch: lastBatch, missingNewline: nil)
+        return Tail(committedEnd: batchStart, lines: batchLine - 1, lastBatch: lastBatch, checksummed: sawChecksum, missingNewline: nil)
     }
 
     /// The first committed batch whose checksum does not match (its first line and the

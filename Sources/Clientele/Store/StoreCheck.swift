@@ -57,6 +57,7 @@ public struct StoreCheck: Sendable {
         }
         var ids: [String: Bool] = [:]
         var lastBatch = 0
+        var checksummed = false
         for number in check.numbers {
             let file = log.path(number)
             let mapped: MappedFile
@@ -67,7 +68,7 @@ public struct StoreCheck: Sendable {
             let bytes = mapped.bytes
             var tape = JSONTape()
             do {
-                let tail = try SegmentScan.scan(bytes, after: lastBatch, commit: { batch, lines, end in
+                let tail = try SegmentScan.scan(bytes, after: lastBatch, checksummed: checksummed, commit: { batch, lines, end in
                     check.batches += 1
                     if !Self.hasChecksum(bytes, endingAt: end) { check.unchecked += 1 }
                     for line in lines {
@@ -87,12 +88,13 @@ public struct StoreCheck: Sendable {
                     check.cuts.append(Cut(segment: number, start: damage.start, end: damage.end, line: damage.line, lastLine: damage.lastLine, why: damage.why))
                 })
                 lastBatch = tail.missingNewline?.batch ?? tail.lastBatch
+                checksummed = tail.checksummed
                 let rest = bytes.count - tail.committedEnd
                 if number == last {
                     check.lastCommittedEnd = tail.missingNewline == nil ? tail.committedEnd : bytes.count
                     check.lastCommittedLine = tail.lines
                 }
-                if tail.missingNewline != nil, number == last {
+                if tail.missingNewline != nil {
                     // A verified batch whose commit line lost its newline: the next writer puts it back.
                 } else if rest > 0, number != last {
                     let why = "the segment ends in an unfinished batch, but it is not the last segment"
@@ -161,24 +163,53 @@ public struct StoreCheck: Sendable {
         public var removedIndex = false
         /// The config version recorded as applied again, its own entry having been cut.
         public var rerecorded: Int?
+        /// Ids of customers whose batches were cut: retired, never given again.
+        public var retired: [String] = []
     }
 
-    /// When the batch that recorded the applied version was cut (or nothing that records
-    /// a version is left), the version is recorded again from `versions/N.json`, so the
-    /// store still says which config governs it: the newest version a cut entry named,
-    /// or, with no entry left at all, the newest version file.
-    static func rerecordVersion(storePath path: String, cut: [Int], time: String) throws(StoreError) -> Int? {
+    /// After the cuts, in one batch: the ids of the customers whose lines were cut are
+    /// retired (deleted, so no new customer gets one and inherits their log), with a log
+    /// entry saying so; and when no entry recording an applied version is left (the first
+    /// batch was cut), the version a cut entry named, or else the newest version file, is
+    /// recorded again from `versions/`, so the store still says which config governs it.
+    /// While an entry is left, it stays the applied version: its data is what remains.
+    static func settle(storePath path: String, cut: [UInt8], versions: [Int], time: String) throws(StoreError) -> (retired: [String], version: Int?) {
         let log = try DocumentLog.open(directory: path + "/data", recover: true)
         let remaining = try log.lastLogEntry(containing: JSONFileStore.versionMarker)?["config_version"].flatMap { Int($0.jsonText) }
+        var retired: [String] = []
+        cut.withUnsafeBufferPointer { bytes in
+            var start = 0
+            while start < bytes.count {
+                let end = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start).map { bytes.baseAddress!.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? bytes.count
+                if let header = LineHeader(UnsafeBufferPointer(rebasing: bytes[start..<end])), header.commit == nil, !header.isLog,
+                   DocumentLog.isValidId(header.id), !log.contains(header.id), !log.retired.contains(header.id), !retired.contains(header.id) {
+                    retired.append(header.id)
+                }
+                start = end + 1
+            }
+        }
+        var operations: [DocumentLog.Operation] = retired.map { .delete(id: $0) }
+        var version: Int?
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: path + "/versions")) ?? [])
             .compactMap { $0.hasSuffix(".json") && $0.count == 11 ? Int($0.prefix(6)) : nil }
-        guard let target = cut.max() ?? (remaining == nil ? files.max() : nil), target > (remaining ?? 0), files.contains(target) else { return nil }
-        let record = try JSONFileStore.readVersionFile(path: path, number: target)
-        let file = try? MappedFile(path: JSONFileStore.versionPath(path, target), followLinks: false)
-        let checksum = file.map { Checksum.crc32c($0.bytes) } ?? 0
-        try log.commit([.log(entry: JSONFileStore.versionEntry(target, by: record.appliedBy, at: time,
-                                                                 extra: [("repaired", .bool(true)), JSONFileStore.fileChecksum(checksum)]))])
-        return target
+        if remaining == nil, let target = versions.filter(files.contains).max() ?? files.max() {
+            let record = try JSONFileStore.readVersionFile(path: path, number: target)
+            let file = try? MappedFile(path: JSONFileStore.versionPath(path, target), followLinks: false)
+            version = target
+            operations.append(.log(entry: JSONFileStore.versionEntry(target, by: record.appliedBy, at: time,
+                                                                     extra: [("repaired", .bool(true)), JSONFileStore.fileChecksum(file.map { Checksum.crc32c($0.bytes) } ?? 0)])))
+        }
+        if !retired.isEmpty {
+            // Logged as the one who applied the governing version: the store's administrator.
+            let actor = (try? JSONFileStore.readVersionFile(path: path, number: remaining ?? version ?? 1))?.appliedBy ?? ""
+            operations.insert(.log(entry: .object([
+                ("time", .string(time)), ("actor", .string(actor)), ("type", .string("repair")), ("customers", .array(retired.map(JSONValue.string))),
+                ("changes", .array([])), ("reason", .string("cut by store repair (damaged); kept in backups/; the ids stay retired")),
+                ("config_version", remaining.map { .number(String($0)) } ?? .null),
+            ])), at: retired.count)
+        }
+        if !operations.isEmpty { try log.commit(operations) }
+        return (retired, version)
     }
 
     /// The numbers of the version entries in some log lines (`"type":"apply","customers":[],...,"config_version":N`).
@@ -200,10 +231,17 @@ public struct StoreCheck: Sendable {
         let check = verifyLog(storePath: path)
         var repair = Repair()
         var cutVersions: [Int] = []
+        var cutBytes: [UInt8] = []
         let log = DocumentLogPaths(directory: path + "/data")
         if !check.cuts.isEmpty {
             let stamp = time.filter { $0.isNumber || $0 == "T" || $0 == "Z" }
-            let backup = path + "/backups/repair-\(stamp).jsonl"
+            // A repair never replaces the backup of another.
+            var backup = path + "/backups/repair-\(stamp).jsonl"
+            var k = 2
+            while FileManager.default.fileExists(atPath: backup) {
+                backup = path + "/backups/repair-\(stamp)-\(k).jsonl"
+                k += 1
+            }
             var saved: [UInt8] = []
             for cut in check.cuts {
                 guard let mapped = try? MappedFile(path: log.path(cut.segment), followLinks: false) else { continue }
@@ -218,6 +256,7 @@ public struct StoreCheck: Sendable {
             try JSONFileStore.writeFile(saved, to: backup)
             repair.backup = backup
             cutVersions = Self.versionNumbers(in: saved)
+            cutBytes = saved
             for segment in Set(check.cuts.map(\.segment)).sorted() {
                 let file = log.path(segment)
                 let mapped: MappedFile
@@ -237,12 +276,14 @@ public struct StoreCheck: Sendable {
         var next: Int32 = 1
         for number in check.numbers {
             if number != next {
+                var existing = stat()
+                guard lstat(log.path(next), &existing) != 0 else { throw StoreError("cannot rename \(log.path(number)): \(log.path(next)) exists") }
                 guard rename(log.path(number), log.path(next)) == 0 else { throw .system("cannot rename", log.path(number)) }
                 repair.renamed.append("\(log.path(number)) -> \(log.path(next))")
             }
             next += 1
         }
-        repair.rerecorded = try rerecordVersion(storePath: path, cut: cutVersions, time: time)
+        (repair.retired, repair.rerecorded) = try settle(storePath: path, cut: cutBytes, versions: cutVersions, time: time)
         let index = path + "/index"
         let mustDrop = !repair.cut.isEmpty || !repair.renamed.isEmpty || check.indexAhead || repair.rerecorded != nil
         if mustDrop, FileManager.default.fileExists(atPath: index) {

@@ -13,7 +13,8 @@ public struct Pattern: Sendable {
     private let program: [Instruction]
 
     /// The largest compiled pattern (counted repetitions are copied out).
-    static let maximumSize = 20_000
+    /// (Matching costs up to this many steps a character, so it stays small.)
+    static let maximumSize = 2_000
     /// The largest count in `{m,n}`.
     static let maximumCount = 1_000
 
@@ -210,30 +211,30 @@ extension Pattern {
             var items: [Node] = []
             while let c = peek, c != "|", c != ")" {
                 var atom = try self.atom()
-                while let q = peek, q == "*" || q == "+" || q == "?" || q == "{" {
+                if let bounds = try quantifier() {
                     let at = k
-                    var bounds: (Int, Int?)
-                    switch q {
-                    case "*": bounds = (0, nil); k += 1
-                    case "+": bounds = (1, nil); k += 1
-                    case "?": bounds = (0, 1); k += 1
-                    default:
-                        guard let counted = try count() else {
-                            items.append(atom)
-                            atom = .scalar("{")
-                            k += 1
-                            continue
-                        }
-                        bounds = counted
-                    }
                     if case .assertStart = atom { throw fail("'^' cannot be repeated", at: at) }
                     if case .assertEnd = atom { throw fail("'$' cannot be repeated", at: at) }
-                    if peek == "?" { k += 1 } else if peek == "+" { throw fail("possessive quantifiers ('\(q)+') are not supported") }
+                    if peek == "?" { k += 1 } else if peek == "+" { throw fail("possessive quantifiers are not supported") }
+                    // One quantifier an atom: stacked ones (a**, x{2}{3}) would only nest without end.
+                    let next = k
+                    if try quantifier() != nil { throw fail("a quantifier cannot follow another; put the first in a group, as in (a{2}){3}", at: next) }
                     atom = .repetition(atom, min: bounds.0, max: bounds.1)
                 }
                 items.append(atom)
             }
             return items.count == 1 ? items[0] : .concat(items)
+        }
+
+        /// `*`, `+`, `?` or a count, read; nil (and nothing read) when none follows.
+        mutating func quantifier() throws(SyntaxError) -> (Int, Int?)? {
+            switch peek {
+            case "*": k += 1; return (0, nil)
+            case "+": k += 1; return (1, nil)
+            case "?": k += 1; return (0, 1)
+            case "{": return try count()
+            default: return nil
+            }
         }
 
         /// `{m}`, `{m,}`, `{m,n}`; nil when the brace does not start a count (it is then a literal).
