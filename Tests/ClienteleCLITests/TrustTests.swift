@@ -288,6 +288,22 @@ struct TrustTests {
         #expect(try d.run(["customer", "list", "--as", "bob"]).stdout.contains("P000001"))
     }
 
+    @Test("a commit line glued to the line before it costs repair that batch alone")
+    func gluedCommit() throws {
+        let d = try demo()
+        for name in ["Ann", "Ben", "Cy"] { #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=\(name)"]).exitCode == 0) }
+        let segment = d.data.appendingPathComponent("000001.jsonl")
+        let text = try String(contentsOf: segment, encoding: .utf8)
+        // Batch 3 (Ben): its log line and its commit line become one line.
+        let commit = try #require(text.range(of: "\n{\"batch\":3,\"commit\":"))
+        try text.replacingCharacters(in: commit.lowerBound..<text.index(after: commit.lowerBound), with: "").write(to: segment, atomically: false, encoding: .utf8)
+        let verified = try CLI.run(["store", "verify", "--config", d.config])
+        #expect(verified.exitCode == 1 && verified.stdout.contains("a commit line is joined to the line before it"), "\(verified.stdout)")
+        #expect(try CLI.run(["store", "repair", "--config", d.config]).exitCode == 0)
+        let listed = try d.run(["customer", "list", "--as", "bob"]).stdout
+        #expect(listed.contains("Ann") && !listed.contains("Ben") && listed.contains("Cy"), "only Ben's batch is cut: \(listed)")
+    }
+
     @Test("a checksum taken off a batch and a line of an old batch after the last commit are refused; a commit line short of its newline is kept")
     func moreDamage() throws {
         let d = try demo()

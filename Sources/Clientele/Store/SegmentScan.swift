@@ -61,6 +61,8 @@ struct SegmentScan {
         var damaged: (line: Int, why: String)?
         var start = 0
         var lineNumber = 0
+        /// Where to read on when a damaged batch ends before the line just read.
+        var resume: Int?
         func reset(at offset: Int) {
             pending.removeAll(keepingCapacity: true)
             damaged = nil
@@ -95,7 +97,10 @@ struct SegmentScan {
             }
             let newline = bytes.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
             let line = UnsafeBufferPointer(rebasing: bytes[start..<newline])
-            defer { start = newline + 1 }
+            defer {
+                start = resume ?? newline + 1
+                resume = nil
+            }
             guard let header = LineHeader(line) else {
                 if mentionsCommit(line) {
                     // A damaged commit line ends its batch: the stretch up to it is cut as one.
@@ -129,7 +134,17 @@ struct SegmentScan {
             if why == nil, checksums, let sum = header.checksum, sum != checksum(upTo: start) {
                 why = (batchLine, "batch \(header.batch) (lines \(batchLine)-\(lineNumber)) does not match its checksum")
             }
-            if let why {
+            if let why, let glued = pending.firstIndex(where: { embedsCommit(UnsafeBufferPointer(rebasing: bytes[$0.offset..<($0.offset + $0.length)])) }) {
+                // A commit line glued to a line of its batch ends that batch there: the lines after it
+                // are the next batch, read again, and cut only if they are damaged too.
+                let end = pending[glued].offset + pending[glued].length + 1
+                try damage(Damage(start: batchStart, end: end, line: min(why.line, batchLine + glued), lastLine: batchLine + glued,
+                                  why: "a commit line is joined to the line before it"))
+                lineNumber = batchLine + glued
+                resume = end
+                reset(at: end)
+                continue
+            } else if let why {
                 try damage(Damage(start: batchStart, end: newline + 1, line: why.line, lastLine: lineNumber, why: why.why))
             } else {
                 commit(header.batch, pending, newline + 1)
