@@ -27,10 +27,15 @@ struct ImportCommand: ParsableCommand {
             throw ExitCode(1)
         }
         if let rejects { try OutputPath.check(rejects, option: "--rejects", options: options) }
-        // A dry run checks against the applied version (the directory's config before the first apply); an import, the applied version.
+        // An import, and a dry run once there is a store, run under the applied version and
+        // check the store's ids and unique values (and the rules, with --as); a dry run before
+        // the first apply checks the rows against the directory's config alone.
         var opened: (CompiledConfig, JSONFileStore)?
-        if !dryRun { opened = try StoreOptions.open(config: options, writer: "clientele import \(file)", actor: actor, now: now) }
-        let config = try opened?.0 ?? options.appliedOrDirectory(format: format)
+        let storeExists = try options.storeExists()
+        if !dryRun || storeExists {
+            opened = try StoreOptions.open(config: options, writer: dryRun ? nil : "clientele import \(file)", actor: actor, now: dryRun ? nil : now)
+        }
+        let config = try opened?.0 ?? options.compile(format: format)
         guard let fileFormat = ImportFormat.detect(path: file) else {
             Terminal.error("cannot tell the format of '\(file)': name it .csv, .jsonl or .ndjson")
             throw ExitCode(1)
@@ -49,7 +54,7 @@ struct ImportCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let progress = Progress(total: mapped.bytes.count, enabled: format == .text && Terminal.isTerminal(2))
-        if dryRun {
+        if dryRun && opened == nil {
             let report: ImportReport
             do {
                 report = try ImportChecker(records: config.records, defaults: defaults)
@@ -64,12 +69,15 @@ struct ImportCommand: ParsableCommand {
             if !report.rejected.isEmpty { throw ExitCode(1) }
             return
         }
-        guard let actor, let (storeConfig, store) = opened else { return }
+        guard let (storeConfig, store) = opened else { return }
+        if dryRun && actor == nil {
+            Terminal.note("the rules were not checked: give --as USER to check that the user may import each row")
+        }
         let outcome: CustomerImport.Outcome
         do {
             outcome = try CustomerImport(config: storeConfig, store: store).run(
                 mapped.bytes, format: fileFormat, defaults: defaults, actor: actor, time: now ?? ISO8601DateFormatter().string(from: Date()),
-                source: (file as NSString).lastPathComponent, keepRejected: rejects != nil, progress: progress.update)
+                source: (file as NSString).lastPathComponent, keepRejected: rejects != nil, dryRun: dryRun, progress: progress.update)
         } catch let error as ImportFileError {
             progress.finish()
             Terminal.error("\(file): \(error.description)")
@@ -81,6 +89,10 @@ struct ImportCommand: ParsableCommand {
         }
         progress.finish()
         print(outcome.report)
+        if dryRun {
+            if !outcome.report.rejected.isEmpty { throw ExitCode(1) }
+            return
+        }
         if let rejects, !outcome.report.rejected.isEmpty {
             let bytes: [UInt8]
             do { bytes = try RejectsFile.contents(outcome.report.rejected, of: mapped.bytes, format: fileFormat, raw: rawCSV) } catch {

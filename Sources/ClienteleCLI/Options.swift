@@ -43,6 +43,12 @@ extension ConfigOptions {
     /// The applied version when the store exists; before the first apply, the
     /// directory's config, the only one there is (for commands that check files
     /// against it: `import --dry-run`, `template`, decisions over `--customers FILE`).
+    /// Whether the store the config names has been created.
+    func storeExists() throws -> Bool {
+        let (directory, prefix) = try locate()
+        return AppliedStore.exists(at: try StoreOptions.storePath(directory: directory, prefix: prefix))
+    }
+
     func appliedOrDirectory(format: OutputFormat = .text) throws -> CompiledConfig {
         let (directory, prefix) = try locate()
         if AppliedStore.exists(at: try StoreOptions.storePath(directory: directory, prefix: prefix)) {

@@ -20,23 +20,28 @@ public struct CustomerImport {
 
     /// `keepRejected`: store the accepted rows even when others are refused (the
     /// caller writes the refused ones to a rejects file).
+    /// `dryRun`: every check of a real import (ids and unique values the store holds,
+    /// the rules when `actor` is given), and nothing stored.
     ///
     /// Rows are checked on every core; then they are turned into documents and
     /// checked against the rules, on every core again and a few thousand rows at a
     /// time, while the batch streams out in file order. The documents are never all
     /// held at once.
-    public func run(_ bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat, defaults: RecordValidator.Defaults, actor: String,
-                    time: String, source: String, keepRejected: Bool, progress: ((Int) -> Void)? = nil) throws -> Outcome {
+    public func run(_ bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat, defaults: RecordValidator.Defaults, actor: String?,
+                    time: String, source: String, keepRejected: Bool, dryRun: Bool = false, progress: ((Int) -> Void)? = nil) throws -> Outcome {
         let config = operations.config
         let store = operations.store
-        let u = try operations.user(actor)
+        let u = try actor.map { a throws(OperationError) in try operations.user(a) }
         // Progress in bytes of the file: checking is the first half, storing the second.
         var file = try ImportChecker(records: config.records, defaults: defaults)
             .checkForStoring(bytes, format: format, progress: progress.map { report in { report($0 / 2) } })
         var rejected = Dictionary(uniqueKeysWithValues: file.report.rejected.map { ($0.line, $0) })
         let assigned = assignIds(&file.rows, rejected: &rejected)
+        try file.converted.withUnsafeBufferPointer { converted throws(StoreError) in
+            try refuseHeldValues(&file.rows, input: format == .csv ? converted : bytes, rejected: &rejected)
+        }
         let rows = file.rows
-        let builder = ImportDocumentBuilder(records: config.records, actor: actor, time: time)
+        let builder = ImportDocumentBuilder(records: config.records, actor: actor ?? "", time: time)
         var refusedByRules = 0
         var stored: [String] = []
         var refused = false
@@ -44,7 +49,7 @@ public struct CustomerImport {
 
         /// With `storing` false nothing is put: the rules run for the report alone.
         func buildAll(_ input: UnsafeBufferPointer<UInt8>, storing: Bool, _ put: (String, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
-            try Self.buildInChunks(rows, assigned: assigned, input: input, builder: builder, policy: config.access, user: u, actor: actor) { chunk in
+            try Self.buildInChunks(rows, assigned: assigned, input: input, builder: builder, policy: config.access, user: u, actor: actor ?? "") { chunk in
                 for refusal in chunk.refusals {
                     refusedByRules += 1
                     rejected[refusal.line] = RejectedRow(line: refusal.line, id: refusal.id, problems: [RecordProblem(column: "", message: refusal.message)])
@@ -62,14 +67,17 @@ public struct CustomerImport {
         try file.converted.withUnsafeBufferPointer { converted in
             let input = format == .csv ? converted : bytes
             // With a refused row and no rejects file nothing is stored; the rules still run, for the report.
-            guard keepRejected || rejected.isEmpty else { return try buildAll(input, storing: false) { _, _ in } }
+            guard !dryRun, keepRejected || rejected.isEmpty else {
+                if u != nil { try buildAll(input, storing: false) { _, _ in } }
+                return
+            }
             do {
                 try store.log.commitStreaming { put, log in
                     try buildAll(input, storing: true, put)
                     // All or nothing: a row the rules refused cancels the batch.
                     guard keepRejected || !refused, !stored.isEmpty else { throw CancelledBatch() }
                     try log(.object([
-                        ("time", .string(time)), ("actor", .string(actor)), ("type", .string("import")),
+                        ("time", .string(time)), ("actor", .string(actor ?? "")), ("type", .string("import")),
                         ("customers", .array(stored.map { .string($0) })), ("changes", .array([])),
                         ("reason", .string(source)), ("config_version", .number(String(operations.configVersion))),
                     ]))
@@ -83,6 +91,28 @@ public struct CustomerImport {
     }
 
     private struct CancelledBatch: Error {}
+
+    /// Refuses the rows whose unique values a stored customer already holds (the rows
+    /// of the file among themselves were compared by the check).
+    func refuseHeldValues(_ rows: inout [ImportChecker.CheckedRow], input: UnsafeBufferPointer<UInt8>, rejected: inout [Int: RejectedRow]) throws(StoreError) {
+        let unique = UniqueKeys(records: operations.config.records)
+        guard !unique.isEmpty, operations.store.log.count > 0 else { return }
+        let held = try operations.store.uniqueValues(layout: unique.layout, keys: unique.keys(ofDocument:))
+        var tape = JSONTape()
+        rows.removeAll { row in
+            let record = UnsafeBufferPointer(rebasing: input[row.offset..<(row.offset + row.length)])
+            guard (try? tape.parse(record)) != nil else { return false }
+            let problems = tape.withView(bytes: record) { view -> [RecordProblem] in
+                guard let fields = ImportChecker.fieldsObject(view) else { return [] }
+                return unique.keys(view, fields: fields, validator: row.validator)
+                    .filter { !held.ids(holding: $0.key).isEmpty }
+                    .map { unique.clash($0.field, validator: row.validator, key: $0.key) }
+            }
+            guard !problems.isEmpty else { return false }
+            rejected[row.line] = RejectedRow(line: row.line, id: row.id, problems: problems)
+            return true
+        }
+    }
 
     /// Refuses rows whose id the store already holds, and numbers the rows that give
     /// none after the highest number in use, in the store and in the file. Returns
@@ -131,7 +161,7 @@ public struct CustomerImport {
     /// chunks on every core; `body` gets the chunks in file order, on the calling
     /// thread, while the next chunks are being built.
     static func buildInChunks(_ rows: [ImportChecker.CheckedRow], assigned: Set<Int>, input: UnsafeBufferPointer<UInt8>,
-                              builder: ImportDocumentBuilder, policy: AccessPolicy, user: Int, actor: String,
+                              builder: ImportDocumentBuilder, policy: AccessPolicy, user: Int?, actor: String,
                               _ body: (ChunkOutput) throws -> Void) throws {
         let chunkSize = 4_096
         let chunkCount = (rows.count + chunkSize - 1) / chunkSize
@@ -179,7 +209,7 @@ public struct CustomerImport {
     }
 
     static func buildChunk(_ rows: [ImportChecker.CheckedRow], _ range: Range<Int>, assigned: Set<Int>, input: UnsafeBufferPointer<UInt8>,
-                           builder: ImportDocumentBuilder, policy: AccessPolicy, user: Int, actor: String) -> ChunkOutput {
+                           builder: ImportDocumentBuilder, policy: AccessPolicy, user: Int?, actor: String) -> ChunkOutput {
         var output = ChunkOutput()
         let table = policy.makeCustomerTable()
         var tape = JSONTape()
@@ -202,7 +232,7 @@ public struct CustomerImport {
                 continue
             }
             let c = table.count - 1
-            guard policy.isAllowed(user: user, action: .import, customer: c, in: table) else {
+            if let user, !policy.isAllowed(user: user, action: .import, customer: c, in: table) {
                 output.documents.removeSubrange(start...)
                 let reasons = policy.explain(user: user, action: .import, customer: c, in: table).reasons.joined(separator: "; ")
                 output.refusals.append((row.line, id, "\(actor) may not import this customer: \(reasons)"))

@@ -74,34 +74,18 @@ public struct CustomerOperations {
         try checkUnique(document)
     }
 
-    /// Unique fields (normalised) among the other records of the same table or package.
+    /// Unique fields (normalised) among the other records of the same table or package,
+    /// from the store's unique values (no document is parsed but those written lately).
     func checkUnique(_ document: JSONValue) throws(OperationError) {
-        guard let team = document["team"]?.stringValue, let table = document["table"]?.stringValue.flatMap(TableKind.init(rawValue:)),
-              let v = config.records.validatorIndex(team: team, table: table, package: document["package"]?.stringValue) else { return }
-        let validator = config.records.validators[v]
-        var wanted: [(field: Field, value: String)] = []
-        for field in validator.fields where field.unique {
-            if let value = document["fields"]?[field.identity]?.stringValue, !value.isEmpty {
-                wanted.append((field, Normalizer.normalize(value, field.spec.normalize)))
-            }
-        }
-        guard !wanted.isEmpty else { return }
-        let id = document["id"]?.stringValue
-        var clash: String?
-        do {
-            try store.log.forEachDocument { bytes in
-                guard clash == nil, let other = try? JSONValue.parse(String(decoding: bytes, as: UTF8.self)),
-                      other["id"]?.stringValue != id, other["team"] == document["team"], other["table"] == document["table"],
-                      other["package"] ?? .null == document["package"] ?? .null else { return }
-                for (field, value) in wanted {
-                    if let theirs = other["fields"]?[field.identity]?.stringValue, Normalizer.normalize(theirs, field.spec.normalize) == value {
-                        clash = "column \(field.identity): \(field.label) must be unique in \(validator.place), but \(Shown.text(value)) is already in use"
-                        return
-                    }
-                }
-            }
-        } catch { throw .store(error) }
-        if let clash { throw .invalid([clash]) }
+        let unique = UniqueKeys(records: config.records)
+        guard !unique.isEmpty else { return }
+        let bytes = Array(document.jsonText.utf8)
+        guard let (id, validator, keys) = bytes.withUnsafeBufferPointer({ unique.read($0) }), !keys.isEmpty else { return }
+        let held: UniqueValues
+        do { held = try store.uniqueValues(layout: unique.layout, keys: unique.keys(ofDocument:)) } catch { throw .store(error) }
+        let problems = keys.filter { key, _ in held.ids(holding: key).contains { $0 != id } }
+            .map { unique.clash($0.field, validator: validator, key: $0.key).description }
+        if !problems.isEmpty { throw .invalid(problems) }
     }
 
     /// FIELD=VALUE pairs as typed field values of the customer's table or package.

@@ -196,11 +196,11 @@ struct DataImpactScanner: Sendable {
                 guard (try? tally.tape.parse(bytes)) != nil else { return }
                 tally.read += 1
                 let order = w << 40 | tally.read
-                tally.tape.withView(bytes: bytes) { inspect($0, order: order, tally: tally) }
+                _ = tally.tape.withView(bytes: bytes) { inspect($0, order: order, tally: tally) }
             }
         }
         var impact = merge(tallies, locations: locations)
-        impact.records = store.log.index.count
+        impact.records = store.log.count
         return impact
     }
 

@@ -30,7 +30,7 @@ public final class DocumentLog {
         }
     }
 
-    struct Location {
+    struct Location: Equatable {
         var segment: Int32
         var offset: Int
         var length: Int32
@@ -55,11 +55,23 @@ public final class DocumentLog {
     }
 
     public let directory: String
-    private(set) var index: [String: Location] = [:]
+    /// The id index as it stood at a committed position (`index/ids.bin`), when it
+    /// checked out: only the lines after its position were read.
+    private var stored: StoredIds?
+    /// Where each document written after `stored`'s position (every document, without it) stands.
+    private var index: [String: Location] = [:]
+    /// Documents of `stored` deleted since its position.
+    private var removedFromStored: Set<String> = []
+    /// Ids deleted after `stored`'s position (every deleted id, without it): never given to a new customer.
+    private var retiredSince: Set<String> = []
+    /// Ids `stored` lists as retired that were put again since.
+    private var unretired: Set<String> = []
     /// Whether a batch read so far carried a checksum (then every later one must).
     private var checksummed = false
-    /// Ids of deleted documents: never given to a new customer.
-    public private(set) var retired: Set<String> = []
+    /// How many documents are stored now.
+    public private(set) var count = 0
+    /// Put and delete lines read or written after `stored`'s position (all of them, without it).
+    private var linesSinceStored = 0
     /// Where each log entry sits, oldest first.
     private(set) var logLocations: [Location] = []
     private var readers: [Int32: Int32] = [:]
@@ -84,10 +96,76 @@ public final class DocumentLog {
         if writer >= 0 { close(writer) }
     }
 
-    public var count: Int { index.count }
     /// Every stored id, in no particular order.
-    public var ids: [String] { Array(index.keys) }
-    public func contains(_ id: String) -> Bool { index[id] != nil }
+    public var ids: [String] { currentLocations().map(\.id) }
+    public func contains(_ id: String) -> Bool { location(of: id) != nil }
+
+    /// Where the current document with this id stands.
+    func location(of id: String) -> Location? {
+        if let location = index[id] { return location }
+        guard let stored, !removedFromStored.contains(id) else { return nil }
+        return stored.location(id)
+    }
+
+    /// Whether a document with this id was deleted (and not put again).
+    public func isRetired(_ id: String) -> Bool {
+        if retiredSince.contains(id) { return true }
+        guard let stored, index[id] == nil, !unretired.contains(id) else { return false }
+        return stored.isRetired(id)
+    }
+
+    /// The ids put or deleted after the stored id index's position (all of them without
+    /// one), and the highest number per prefix it recorded: together, every id ever used.
+    var idsSinceStored: (ids: [String], numbers: [String: Int]) {
+        (Array(index.keys) + Array(retiredSince), stored?.numbers ?? [:])
+    }
+
+    /// Whether this log's id index says what `other`'s does (one opened from
+    /// `index/ids.bin`, the other from the whole log): the same documents at the same
+    /// places, the same retired ids and log entries.
+    func sameIds(as other: DocumentLog) -> Bool {
+        func sorted(_ log: DocumentLog) -> [(String, Location)] { log.currentLocations().sorted { $0.id < $1.id }.map { ($0.id, $0.location) } }
+        func retired(_ log: DocumentLog) -> Set<String> {
+            var ids = log.retiredSince
+            log.stored?.retired.forEach { key, _ in
+                let id = String(decoding: key, as: UTF8.self)
+                if log.isRetired(id) { ids.insert(id) }
+            }
+            return ids
+        }
+        return count == other.count && end == other.end && logLocations == other.logLocations
+            && sorted(self).elementsEqual(sorted(other), by: { $0.0 == $1.0 && $0.1 == $1.1 }) && retired(self) == retired(other)
+    }
+
+    /// Every current document's id and location.
+    private func currentLocations() -> [(id: String, location: Location)] {
+        var result: [(id: String, location: Location)] = []
+        result.reserveCapacity(count)
+        stored?.live.forEach { key, value in
+            let id = String(decoding: key, as: UTF8.self)
+            if index[id] == nil, !removedFromStored.contains(id) { result.append((id, StoredIds.location(value))) }
+        }
+        for (id, location) in index { result.append((id, location)) }
+        return result
+    }
+
+    /// Records a put of `id` at `location`.
+    private func notePut(_ id: String, _ location: Location) {
+        linesSinceStored += 1
+        if index.updateValue(location, forKey: id) == nil, stored == nil || removedFromStored.contains(id) || stored?.location(id) == nil { count += 1 }
+        if !retiredSince.isEmpty { retiredSince.remove(id) }
+        if let stored, stored.isRetired(id) { unretired.insert(id) }
+    }
+
+    /// Records a delete of `id`.
+    private func noteDelete(_ id: String) {
+        linesSinceStored += 1
+        if contains(id) { count -= 1 }
+        index[id] = nil
+        if let stored, stored.location(id) != nil { removedFromStored.insert(id) }
+        retiredSince.insert(id)
+        unretired.remove(id)
+    }
 
     /// Opens (creating if needed) the log in `directory` and replays it. With
     /// `recover` (only under the store's lock) an unfinished tail is cut off;
@@ -96,7 +174,11 @@ public final class DocumentLog {
     /// `reaching` is a committed position something kept beside the log was made at (the
     /// access columns): a log that ends before it lost committed batches, and is refused
     /// before anything is cut.
-    public static func open(directory: String, recover: Bool = true, reaching: Position? = nil) throws(StoreError) -> DocumentLog {
+    ///
+    /// `idIndex` is where the id index is kept (`index/ids.bin`): when it checks out,
+    /// only the lines written after its position are read (and their batches' checksums
+    /// checked); the lines before it were read whole when it was made.
+    public static func open(directory: String, recover: Bool = true, reaching: Position? = nil, idIndex: String? = nil) throws(StoreError) -> DocumentLog {
         let log = DocumentLog(directory: directory)
         try log.createDirectory(directory)
         let numbers = segmentNumbers(in: directory)
@@ -104,12 +186,65 @@ public final class DocumentLog {
         for (k, number) in numbers.enumerated() where number != Int32(k + 1) {
             throw damaged(log.path(Int32(k + 1)), 1, "the segment is missing (\((log.path(number) as NSString).lastPathComponent) follows \(k == 0 ? "nothing" : (log.path(numbers[k - 1]) as NSString).lastPathComponent))")
         }
-        for (k, number) in numbers.enumerated() {
-            try log.replay(number, isLast: k == numbers.count - 1, recover: recover, reaching: reaching)
+        var first = 0
+        var from = 0
+        if let idIndex, let stored = StoredIds.load(path: idIndex), log.adopt(stored, segments: numbers.count) {
+            first = Int(stored.position.segment) - 1
+            from = stored.position.offset
+        }
+        for k in first..<numbers.count {
+            try log.replay(numbers[k], from: k == first ? from : 0, isLast: k == numbers.count - 1, recover: recover, reaching: reaching)
         }
         if let reaching, !reaching.isAtOrBefore(log.end) { throw log.shorter(than: reaching) }
         if recover { try log.openWriter(numbers.last ?? 1) }
         return log
+    }
+
+    /// Starts from the stored id index when it fits this log: its segment is there, the
+    /// segments before it have the sizes it recorded, and its position ends a committed batch.
+    private func adopt(_ stored: StoredIds, segments: Int) -> Bool {
+        let position = stored.position
+        guard position.segment >= 1, Int(position.segment) <= segments, position.offset > 0 else { return false }
+        for (k, size) in stored.segmentSizes.enumerated() {
+            var info = stat()
+            guard lstat(path(Int32(k + 1)), &info) == 0, Int(info.st_size) == size else { return false }
+        }
+        var info = stat()
+        guard lstat(path(position.segment), &info) == 0, Int(info.st_size) >= position.offset else { return false }
+        end = position
+        guard isCommitBoundary(position) else {
+            end = Position(segment: 1, offset: 0, batch: 0)
+            return false
+        }
+        self.stored = stored
+        count = stored.live.count
+        nextBatch = stored.nextBatch
+        checksummed = stored.checksummed
+        logLocations = stored.logLocations
+        return true
+    }
+
+    /// Whether the id index kept beside the log is missing or far enough behind to write again.
+    public var idIndexIsBehind: Bool {
+        stored == nil ? end.offset > 0 || end.segment > 1 : linesSinceStored > 1_000 + count / 16
+    }
+
+    /// Writes the id index as it stands at the end of the log (`numbers`: the highest
+    /// number in use per id prefix, retired ids included); false when it could not.
+    @discardableResult
+    public func saveIdIndex(path: String, numbers: [String: Int]) -> Bool {
+        var retired = Array(retiredSince)
+        stored?.retired.forEach { key, _ in
+            let id = String(decoding: key, as: UTF8.self)
+            if index[id] == nil, !unretired.contains(id), !retiredSince.contains(id) { retired.append(id) }
+        }
+        let sizes: [Int] = (1..<max(1, Int(end.segment))).map { k in
+            var info = stat()
+            return lstat(self.path(Int32(k)), &info) == 0 ? Int(info.st_size) : -1
+        }
+        guard !sizes.contains(-1) else { return false }
+        return StoredIds.save(path: path, position: end, live: currentLocations().map { ($0.id, $0.location) }, retired: retired,
+                              logLocations: logLocations, nextBatch: nextBatch, checksummed: checksummed, segmentSizes: sizes, numbers: numbers)
     }
 
     /// The numbers of the segment files in `directory`, in order.
@@ -142,27 +277,32 @@ public final class DocumentLog {
     /// Replays one segment (see `SegmentScan` for what counts as committed); damage
     /// refuses the log, naming the file and line. In the last segment, a writer cuts off
     /// the tail a crash left, or puts back the newline a verified commit line lost.
-    private func replay(_ segment: Int32, isLast: Bool, recover: Bool, reaching: Position?) throws(StoreError) {
+    /// `from`: where to start reading (the stored id index's position, in its segment).
+    private func replay(_ segment: Int32, from start: Int, isLast: Bool, recover: Bool, reaching: Position?) throws(StoreError) {
         let file: MappedFile
         do { file = try MappedFile(path: path(segment), followLinks: false) } catch { throw StoreError(error.description) }
-        let bytes = file.bytes
+        let whole = file.bytes
+        let bytes = UnsafeBufferPointer(rebasing: whole[min(start, whole.count)...])
+        /// Line numbers count from the start of the file, whatever was skipped.
+        func damaged(_ line: Int, _ why: String) -> StoreError {
+            let skipped = start == 0 ? 0 : UnsafeBufferPointer(rebasing: whole[..<start]).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            return Self.damaged(path(segment), line + skipped, why)
+        }
         // Documents are about a kilobyte each: room for them up front saves growing the index many times.
         index.reserveCapacity(index.count + bytes.count / 1_024)
         func commit(_ batch: Int, _ lines: [SegmentScan.Line], _ offset: Int) {
             for line in lines {
-                let location = Location(segment: segment, offset: line.offset, length: Int32(line.length))
+                let location = Location(segment: segment, offset: start + line.offset, length: Int32(line.length))
                 if line.header.isLog {
                     logLocations.append(location)
                 } else if line.header.isDelete {
-                    index[line.header.id] = nil
-                    retired.insert(line.header.id)
+                    noteDelete(line.header.id)
                 } else {
-                    index[line.header.id] = location
-                    if !retired.isEmpty { retired.remove(line.header.id) }
+                    notePut(line.header.id, location)
                 }
             }
             nextBatch = max(nextBatch, batch + 1)
-            end = Position(segment: segment, offset: offset, batch: batch)
+            end = Position(segment: segment, offset: start + offset, batch: batch)
         }
         // The checksums are computed on another core while this one reads the lines.
         let mismatch = Mutex<(line: Int, why: String)?>(nil)
@@ -177,18 +317,18 @@ public final class DocumentLog {
         do {
             tail = try SegmentScan.scan(bytes, after: nextBatch - 1, checksummed: checksummed, checksums: false, commit: commit) { damage throws(StoreError) in
                 shape = damage
-                throw Self.damaged(path(segment), damage.line, damage.why)
+                throw damaged(damage.line, damage.why)
             }
         } catch {
             checked.wait()
             // Of two damaged places, the first in the file is named.
             if let found = mismatch.withLock({ $0 }), let shape, found.line < shape.line {
-                throw Self.damaged(path(segment), found.line, found.why)
+                throw damaged(found.line, found.why)
             }
             throw error
         }
         checked.wait()
-        if let found = mismatch.withLock({ $0 }) { throw Self.damaged(path(segment), found.line, found.why) }
+        if let found = mismatch.withLock({ $0 }) { throw damaged(found.line, found.why) }
         checksummed = tail.checksummed
         // A verified batch whose commit line lost its newline is committed for readers and
         // writers alike; a writer puts the newline back.
@@ -207,13 +347,13 @@ public final class DocumentLog {
         }
         guard tail.committedEnd < bytes.count else { return }
         guard isLast else {
-            throw Self.damaged(path(segment), tail.lines + 1, "the segment ends in an unfinished batch, but it is not the last segment")
+            throw damaged(tail.lines + 1, "the segment ends in an unfinished batch, but it is not the last segment")
         }
         guard recover else { return }
         // Nothing is cut from a log that lost committed batches: that is for repair to decide.
         if let reaching, !reaching.isAtOrBefore(end) { throw shorter(than: reaching) }
         recoveredBytes = bytes.count - tail.committedEnd
-        guard truncate(path(segment), off_t(tail.committedEnd)) == 0 else { throw .system("cannot recover", path(segment)) }
+        guard truncate(path(segment), off_t(start + tail.committedEnd)) == 0 else { throw .system("cannot recover", path(segment)) }
     }
 
     func shorter(than position: Position) -> StoreError {
@@ -304,10 +444,8 @@ public final class DocumentLog {
         end = Position(segment: writerSegment, offset: writerSize, batch: batch)
         for line in lines {
             switch line.op {
-            case .put(let id, _):
-                index[id] = Location(segment: writerSegment, offset: line.offset, length: Int32(line.length))
-                if !retired.isEmpty { retired.remove(id) }
-            case .delete(let id): index[id] = nil; retired.insert(id)
+            case .put(let id, _): notePut(id, Location(segment: writerSegment, offset: line.offset, length: Int32(line.length)))
+            case .delete(let id): noteDelete(id)
             case .log: logLocations.append(Location(segment: writerSegment, offset: line.offset, length: Int32(line.length)))
             }
         }
@@ -390,7 +528,7 @@ public final class DocumentLog {
         nextBatch += 1
         end = Position(segment: writerSegment, offset: writerSize, batch: batch)
         index.reserveCapacity(index.count + puts.count)
-        for (id, location) in puts { index[id] = location }
+        for (id, location) in puts { notePut(id, location) }
         logLocations.append(contentsOf: logs)
     }
 
@@ -404,26 +542,26 @@ public final class DocumentLog {
 
     /// The stored document with this id, or nil.
     public func document(_ id: String) throws(StoreError) -> JSONValue? {
-        guard let location = index[id] else { return nil }
+        guard let location = location(of: id) else { return nil }
         return try line(at: location)["doc"]
     }
 
     /// Calls `body` with the bytes of every current document, in log order.
     public func forEachDocument(_ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
-        try forEachDocument(at: Array(index.values), body)
+        try forEachDocument(at: currentLocations().map(\.location), body)
     }
 
     /// Calls `body` with the bytes of the current documents among `ids` (from
     /// `idsWritten(after: position)`) that were written after `position`, in log order.
     public func forEachDocument(of ids: [String], writtenAfter position: Position, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
-        try forEachDocument(at: ids.compactMap { id in index[id].flatMap { $0.isBefore(position) ? nil : $0 } }, body)
+        try forEachDocument(at: ids.compactMap { id in location(of: id).flatMap { $0.isBefore(position) ? nil : $0 } }, body)
     }
 
     /// Calls `body` with the bytes of every current document, split between
     /// `workers` threads (each a contiguous share of the log, in order); `body`
     /// gets the worker's number and must be safe to call from several threads at once.
     public func forEachDocumentConcurrently(workers: Int, _ body: @Sendable (Int, UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
-        var locations = Array(index.values)
+        var locations = currentLocations().map(\.location)
         locations.sort { ($0.segment, $0.offset) < ($1.segment, $1.offset) }
         let workers = max(1, min(workers, locations.count))
         let shares = (0..<workers).map { w in Array(locations[(locations.count * w / workers)..<(locations.count * (w + 1) / workers)]) }
@@ -505,13 +643,16 @@ public final class DocumentLog {
     /// text holds those bytes are parsed (finding the applied versions among imports
     /// that name a million customers).
     /// The newest log entry whose line holds `needle`, reading from the end.
-    public func lastLogEntry(containing needle: String) throws(StoreError) -> JSONValue? {
+    /// `within`: how far into the line the needle can be (an entry's head: its time,
+    /// actor and type come before the customers it names, which may be a million).
+    public func lastLogEntry(containing needle: String, within: Int = .max) throws(StoreError) -> JSONValue? {
         let pattern = Array(needle.utf8)
         for location in logLocations.reversed() {
             let fd = try reader(location.segment)
-            var buffer = [UInt8](repeating: 0, count: Int(location.length))
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, Int(location.length), off_t(location.offset)) }
-            guard n == Int(location.length) else { throw .system("cannot read", path(location.segment)) }
+            let length = min(Int(location.length), within)
+            var buffer = [UInt8](repeating: 0, count: length)
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, length, off_t(location.offset)) }
+            guard n == length else { throw .system("cannot read", path(location.segment)) }
             if Self.contains(buffer, pattern) { return try line(at: location)["entry"] }
         }
         return nil

@@ -44,12 +44,16 @@ public final class JSONFileStore {
         }
         // The access columns were made at a committed position: a log that ends before it lost committed batches.
         let made = SnapshotFile(path: path + "/index/customers.bin").position()
-        let log = try DocumentLog.open(directory: path + "/data", recover: writer != nil, reaching: made)
+        let idIndex = path + "/index/ids.bin"
+        let log = try DocumentLog.open(directory: path + "/data", recover: writer != nil, reaching: made, idIndex: idIndex)
         let store = JSONFileStore(path: path, log: log, lock: lock)
         try store.loadVersion()
         // A deleted customer's number stays retired: a new customer never inherits its log.
-        for id in log.index.keys { store.noteNumber(id) }
-        for id in log.retired { store.noteNumber(id) }
+        let (ids, numbers) = log.idsSinceStored
+        store.numbers = numbers
+        for id in ids { store.noteNumber(id) }
+        // The next command reads only what was written after this point.
+        if log.idIndexIsBehind { log.saveIdIndex(path: idIndex, numbers: store.numbers) }
         return store
     }
 
@@ -59,7 +63,7 @@ public final class JSONFileStore {
     static let versionMarker = "\"type\":\"apply\",\"customers\":[],"
 
     private func loadVersion() throws(StoreError) {
-        guard let entry = try log.lastLogEntry(containing: Self.versionMarker),
+        guard let entry = try log.lastLogEntry(containing: Self.versionMarker, within: 1_024),
               case .number(let n)? = entry["config_version"], let latest = Int(n) else { return }
         version = try Self.readVersionFile(path: path, number: latest, checksum: entry["file_crc32c"]?.stringValue)
     }
@@ -235,7 +239,7 @@ public final class JSONFileStore {
 
     public var ids: [String] { log.ids }
     /// Whether a customer has, or had, this id (a deleted customer's id is never used again).
-    public func isTaken(_ id: String) -> Bool { log.contains(id) || log.retired.contains(id) }
+    public func isTaken(_ id: String) -> Bool { log.contains(id) || log.isRetired(id) }
     public func contains(_ id: String) -> Bool { log.contains(id) }
 
     /// Every customer, loaded into a table for the access engine.
@@ -285,8 +289,21 @@ public final class JSONFileStore {
         return table
     }
 
+    private var unique: (layout: String, values: UniqueValues)?
+
+    /// The values of unique fields held by the stored customers (`index/unique.bin`
+    /// and the documents written since), for the unique fields `layout` describes;
+    /// `keys` gives a document's id and keys.
+    public func uniqueValues(layout: String, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?) throws(StoreError) -> UniqueValues {
+        if let unique, unique.layout == layout { return unique.values }
+        let values = try UniqueValues.load(store: self, layout: layout, keys: keys)
+        unique = (layout, values)
+        return values
+    }
+
     /// Commits documents and log entries as one batch; all or nothing.
     public func commit(_ operations: [DocumentLog.Operation]) throws(StoreError) {
+        unique = nil
         try log.commit(operations)
         for op in operations {
             if case .put(let id, _) = op { noteNumber(id) }

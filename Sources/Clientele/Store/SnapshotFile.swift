@@ -24,13 +24,21 @@ struct SnapshotFile {
     /// Calls `body` with the snapshot's body and position when the file is whole and
     /// was made for `key`; nil when there is none or it does not check out.
     func read<R>(key: String, _ body: (UnsafeRawBufferPointer, DocumentLog.Position) -> R?) -> R? {
+        guard let (file, content, position) = map(key: key) else { return nil }
+        return withExtendedLifetime(file) { body(content, position) }
+    }
+
+    /// The mapped file, its body and position, when it is whole and was made for `key`:
+    /// for reading in place for as long as the file is kept.
+    func map(key: String) -> (file: MappedFile, body: UnsafeRawBufferPointer, position: DocumentLog.Position)? {
         guard let file = mapped() else { return nil }
         let bytes = UnsafeRawBufferPointer(file.bytes)
-        guard var (keyBytes, position, r) = Self.head(bytes), keyBytes.elementsEqual(key.utf8),
-              let length = r.int(), let checksum: [UInt64] = r.raw(1), length == bytes.count - r.offset else { return nil }
+        guard let head = Self.head(bytes), head.key.elementsEqual(key.utf8) else { return nil }
+        var r = head.reader
+        guard let length = r.int(), let checksum: [UInt64] = r.raw(1), length == bytes.count - r.offset else { return nil }
         let content = UnsafeRawBufferPointer(rebasing: bytes[r.offset...])
         guard Self.checksum(content) == checksum[0] else { return nil }
-        return body(content, position)
+        return (file, content, head.position)
     }
 
     /// The log position the snapshot says it was made at, whatever its key; nil when

@@ -131,12 +131,24 @@ public struct StoreCheck: Sendable {
             if let made = SnapshotFile(path: file).position(), !store.log.isCommitBoundary(made) {
                 return [Problem(file: file, line: 1, message: "it was made at a place that is not the end of a committed batch of this log; it is not used, and the next command rebuilds it")]
             }
+            var problems: [Problem] = []
+            let whole = try DocumentLog.open(directory: path + "/data", recover: false)
+            if !store.log.sameIds(as: whole) {
+                problems.append(Problem(file: path + "/index/ids.bin", line: 1, message: "the id index does not match the log; delete index/ (a cache) and the next command rebuilds it"))
+            }
+            let unique = UniqueKeys(records: applied.config.records)
+            if !unique.isEmpty {
+                let kept = try store.uniqueValues(layout: unique.layout, keys: unique.keys(ofDocument:))
+                if kept.all() != (try UniqueValues.fromDocuments(store: store, keys: unique.keys(ofDocument:))).all() {
+                    problems.append(Problem(file: path + "/index/unique.bin", line: 1, message: "the unique values do not match the documents; delete index/ (a cache) and the next command rebuilds it"))
+                }
+            }
             let kept = try store.customerTable(for: applied.config.access)
             let parsed = try store.customerTableFromDocuments(for: applied.config.access)
             if kept.snapshot() != parsed.snapshot() {
-                return [Problem(file: file, line: 1, message: "the access columns do not match the documents; delete index/ (a cache) and the next command rebuilds it")]
+                problems.append(Problem(file: file, line: 1, message: "the access columns do not match the documents; delete index/ (a cache) and the next command rebuilds it"))
             }
-            return []
+            return problems
         } catch {
             return [Problem(file: file, line: 1, message: error.message)]
         }
@@ -182,7 +194,7 @@ public struct StoreCheck: Sendable {
             while start < bytes.count {
                 let end = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start).map { bytes.baseAddress!.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? bytes.count
                 if let header = LineHeader(UnsafeBufferPointer(rebasing: bytes[start..<end])), header.commit == nil, !header.isLog,
-                   DocumentLog.isValidId(header.id), !log.contains(header.id), !log.retired.contains(header.id), !retired.contains(header.id) {
+                   DocumentLog.isValidId(header.id), !log.contains(header.id), !log.isRetired(header.id), !retired.contains(header.id) {
                     retired.append(header.id)
                 }
                 start = end + 1
