@@ -215,12 +215,15 @@ struct LogCommand: ParsableCommand {
     @OptionGroup var options: StoreOptions
     @Option(name: .customLong("as"), help: "The user who reads: only entries about customers they may view, values as they may see them.") var actor: String
     @Argument(help: "Only entries about this customer.") var id: String?
-    @Option(help: "Only entries of this type (create, edit, delete, apply, ...).") var type: String?
+    @Option(help: ArgumentHelp("Only entries of this type: \(CustomerLog.types.joined(separator: ", ")).")) var type: String?
     @Option(help: "Only entries at or after this time (ISO-8601).") var since: String?
     @Option(help: "Only entries before this time (ISO-8601).") var until: String?
     @Option(help: "text or json") var format: OutputFormat = .text
 
     func validate() throws {
+        if let type, !CustomerLog.types.contains(type) {
+            throw ValidationError("there is no log entry type '\(type)'\(Suggestion.hint(type, in: CustomerLog.types, listing: "types"))")
+        }
         for (name, value) in [("--since", since), ("--until", until)] {
             if let value, !CustomerLog.isTime(value) {
                 throw ValidationError("\(name) must be a date (2026-11-23) or a date and time with an offset (2026-11-23T09:00:00Z), not '\(value)'")

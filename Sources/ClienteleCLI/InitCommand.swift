@@ -7,9 +7,11 @@ struct InitCommand: ParsableCommand {
         commandName: "init",
         abstract: "Write a starter config into a directory (from the examples that ship with clientele).")
 
-    @Argument(help: "Where to write it (default: the current directory).") var directory: String = "."
+    @Argument(help: ArgumentHelp("Where to write it (default: the current directory).", valueName: "directory")) var target: String?
     @Option(help: ArgumentHelp("The example to start from: \(ExampleConfig.all.map(\.name).joined(separator: ", ")).", valueName: "name"))
     var example: String = ExampleConfig.defaultName
+
+    var directory: String { target ?? "." }
 
     func run() throws {
         guard let chosen = ExampleConfig.named(example) else {

@@ -61,3 +61,13 @@ extension ConfigOptions {
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
+
+extension TableKind: ExpressibleByArgument {}
+
+/// Words as a POSIX shell reads them back: plain when safe, else in single quotes.
+enum Shell {
+    static func quoted(_ word: String) -> String {
+        let safe = !word.isEmpty && word.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_./=:@,+".unicodeScalars.contains($0) }
+        return safe ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}

@@ -8,6 +8,8 @@ struct PlanSession {
     let plan: Plan
     let context: PlanContext
     let files: SourceFiles
+    /// The first active user the applied version allows `configure`, for the hints.
+    let configurer: String?
 
     /// Where the new config comes from: the config directory, or an applied version (rollback).
     enum Source {
@@ -54,7 +56,10 @@ struct PlanSession {
         let now = Self.seconds(options.time)
         do {
             let (plan, context) = try Planner.plan(store: store, applied: applied, new: compiled, files: newFiles, now: now)
-            return PlanSession(store: store, plan: plan, context: context, files: files)
+            let configurer = applied.access.org.userIds.indices.first { u in
+                applied.access.org.userActive[u] && (try? applied.refuseUnlessConfigure(u, doing: "")) != nil
+            }.map { applied.access.org.userIds[$0] }
+            return PlanSession(store: store, plan: plan, context: context, files: files, configurer: configurer)
         } catch {
             Terminal.error(error.message)
             throw ExitCode(1)
@@ -65,11 +70,19 @@ struct PlanSession {
         (ISO8601DateFormatter().date(from: time) ?? Date()).timeIntervalSince1970
     }
 
+    /// `clientele apply` as the user can run it: with their --config, and --as a user allowed to.
+    func applyCommand(_ options: StoreOptions, actor: String? = nil) -> String {
+        var words = ["clientele", "apply"]
+        if let config = options.config.config { words += ["--config", Shell.quoted(config)] }
+        words += ["--as", actor ?? configurer ?? "ADMIN"]
+        return words.joined(separator: " ")
+    }
+
     /// Prints the plan (text on stdout, its errors as diagnostics on stderr; or one JSON document).
-    func print(format: OutputFormat, applying: Bool = false) {
+    func print(format: OutputFormat, applying: Bool = false, applyCommand: String = "clientele apply") {
         switch format {
         case .text:
-            Terminal.out(PlanRenderer(colors: Terminal.colors(1)).render(plan, applying: applying))
+            Terminal.out(PlanRenderer(colors: Terminal.colors(1)).render(plan, applying: applying, applyCommand: applyCommand))
             if !plan.errors.isEmpty { Terminal.printDiagnostics(plan.errors, files: files) }
         case .json:
             Terminal.out(PlanRenderer.json(plan).jsonText + "\n")
@@ -83,7 +96,8 @@ struct PlanSession {
     }
 
     /// Applies after a confirmation on a terminal (or `--yes`); prints what it did.
-    func apply(yes: Bool, allowDataLoss: Bool, actor: String, time: String, format: OutputFormat, extra: [(String, JSONValue)] = []) throws {
+    /// `rerun`: the command as given, which `--yes` completes when there is no terminal to ask on.
+    func apply(yes: Bool, allowDataLoss: Bool, actor: String, time: String, format: OutputFormat, rerun: String, extra: [(String, JSONValue)] = []) throws {
         guard plan.errors.isEmpty else { throw ExitCode(1) }
         guard plan.hasChanges else {
             Terminal.out("Nothing to apply: the store already holds this config (version \(plan.appliedVersion)).\n")
@@ -96,7 +110,7 @@ struct PlanSession {
         }
         if !yes {
             guard Terminal.isTerminal(0) else {
-                Terminal.error("apply asks for a confirmation, and there is no terminal to ask on; review the plan and run 'clientele apply --yes' (or 'apply --plan FILE' with a saved plan)")
+                Terminal.error("\(extra.isEmpty ? "apply" : "rollback") asks for a confirmation, and there is no terminal to ask on; review the plan and run '\(rerun) --yes'\(extra.isEmpty ? " (or 'apply --plan FILE' with a saved plan)" : "")")
                 throw ExitCode(1)
             }
             Terminal.out("Apply config version \(plan.version)? Type 'yes' to apply: ")
@@ -134,7 +148,7 @@ struct PlanCommand: ParsableCommand {
             Terminal.out("No store yet: 'clientele apply' creates it and records this config as version 1.\n")
             throw ExitCode(detailedExitcode ? 2 : 0)
         }
-        session.print(format: format)
+        session.print(format: format, applyCommand: session.applyCommand(options))
         if let out {
             try OutputPath.write(PlanRenderer.json(session.plan).jsonText + "\n", to: out)
         }
@@ -171,13 +185,14 @@ struct ApplyCommand: ParsableCommand {
             return try applyFirst(actor!)
         }
         if let plan { try Self.checkSaved(plan, against: session.plan) }
-        session.print(format: format, applying: !dryRun)
+        session.print(format: format, applying: !dryRun, applyCommand: session.applyCommand(options))
         if dryRun {
             let code = session.exitCode(detailed: detailedExitcode)
             if code != 0 { throw ExitCode(code) }
             return
         }
-        try session.apply(yes: yes || plan != nil, allowDataLoss: allowDataLoss, actor: actor!, time: options.time, format: format)
+        let rerun = session.applyCommand(options, actor: Shell.quoted(actor!)) + (allowDataLoss ? " --allow-data-loss" : "")
+        try session.apply(yes: yes || plan != nil, allowDataLoss: allowDataLoss, actor: actor!, time: options.time, format: format, rerun: rerun)
     }
 
     /// Creates the store with the directory's config as version 1; the one who applies
@@ -276,7 +291,11 @@ struct RollbackCommand: ParsableCommand {
             if !session.plan.errors.isEmpty { throw ExitCode(1) }
             return
         }
-        try session.apply(yes: yes, allowDataLoss: allowDataLoss, actor: actor!, time: options.time, format: format, extra: [("rollback_of", .number(String(version)))])
+        var rerun = ["clientele", "rollback", String(version)]
+        if let config = options.config.config { rerun += ["--config", Shell.quoted(config)] }
+        rerun += ["--as", Shell.quoted(actor!)] + (allowDataLoss ? ["--allow-data-loss"] : [])
+        try session.apply(yes: yes, allowDataLoss: allowDataLoss, actor: actor!, time: options.time, format: format, rerun: rerun.joined(separator: " "),
+                          extra: [("rollback_of", .number(String(version)))])
         Terminal.out("the config directory still holds the later config: restore version \(version)'s files there too, or the next plan undoes this rollback\n")
     }
 }

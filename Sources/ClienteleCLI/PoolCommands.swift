@@ -36,7 +36,10 @@ struct PoolCommand: ParsableCommand {
         func run() throws {
             let (config, store) = try options.open(writer: "clientele pool return", actor: actor)
             do {
-                try CustomerOperations(config: config, store: store).returnToPool(as: actor, ids: ids, reason: reason, time: options.time)
+                let returned = try CustomerOperations(config: config, store: store).returnToPool(as: actor, ids: ids, reason: reason, time: options.time)
+                for (pool, items) in Dictionary(grouping: returned, by: \.pool).sorted(by: { $0.key < $1.key }) {
+                    Done.say("returned \(Done.list(items.map(\.id))) to pool '\(pool)'")
+                }
             } catch { throw StoreOptions.fail(error) }
         }
     }
@@ -49,7 +52,10 @@ struct PoolCommand: ParsableCommand {
 
         func run() throws {
             let (config, store) = try options.open(writer: "clientele pool claim", actor: actor)
-            do { try CustomerOperations(config: config, store: store).claim(as: actor, ids: ids, time: options.time) } catch { throw StoreOptions.fail(error) }
+            do {
+                let claimed = try CustomerOperations(config: config, store: store).claim(as: actor, ids: ids, time: options.time)
+                Done.say("\(actor) claimed \(Done.list(claimed)) and is now the account executive")
+            } catch { throw StoreOptions.fail(error) }
         }
     }
 
@@ -62,7 +68,10 @@ struct PoolCommand: ParsableCommand {
 
         func run() throws {
             let (config, store) = try options.open(writer: "clientele pool assign", actor: actor)
-            do { try CustomerOperations(config: config, store: store).assign(as: actor, ids: ids, to: to, time: options.time) } catch { throw StoreOptions.fail(error) }
+            do {
+                let assigned = try CustomerOperations(config: config, store: store).assign(as: actor, ids: ids, to: to, time: options.time)
+                Done.say("assigned \(Done.list(assigned)) to \(to)")
+            } catch { throw StoreOptions.fail(error) }
         }
     }
 

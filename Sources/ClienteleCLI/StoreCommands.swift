@@ -84,6 +84,7 @@ struct CustomerCommand: ParsableCommand {
         @Option(help: "A package of that table.") var package: String?
         @Option(help: "The team (when the user belongs to several).") var team: String?
         @Argument(help: "FIELD=VALUE pairs (account_executive=USER names another owner).") var values: [String] = []
+        @Option(help: "text (the new id) or json ({\"id\": ...})") var format: OutputFormat = .text
 
         func run() throws {
             guard let kind = TableKind(rawValue: table) else {
@@ -94,7 +95,7 @@ struct CustomerCommand: ParsableCommand {
             do {
                 let id = try CustomerOperations(config: config, store: store)
                     .add(as: actor, team: team, table: kind, package: package, assignments: pairs, time: options.time)
-                Terminal.out(id + "\n")
+                Terminal.out(format == .json ? JSONValue.object([("id", .string(id))]).jsonText + "\n" : id + "\n")
             } catch { throw StoreOptions.fail(error) }
         }
     }
@@ -105,13 +106,17 @@ struct CustomerCommand: ParsableCommand {
         @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
         @Argument(help: "The customer's id.") var id: String
         @Option(help: "A view: its field order, without its hidden fields.") var view: String?
+        @Option(help: "text (a card: fields by display name, in view order) or json (the document)") var format: OutputFormat = .text
 
         func run() throws {
             let (config, store) = try options.open(writer: nil, actor: actor)
             do {
                 let listing = CustomerListing(config: config, store: store)
-                let document = try listing.operations.show(as: actor, id: id)
-                Terminal.out(CustomerListing.arranged(document, try listing.view(named: view)).jsonText + "\n")
+                let document = CustomerListing.arranged(try listing.operations.show(as: actor, id: id), try listing.view(named: view))
+                switch format {
+                case .json: Terminal.out(document.jsonText + "\n")
+                case .text: Terminal.out(CustomerCard.text(document, config: config))
+                }
             } catch { throw StoreOptions.fail(error) }
         }
     }
@@ -129,7 +134,9 @@ struct CustomerCommand: ParsableCommand {
             let (config, store) = try options.open(writer: "clientele customer edit", actor: actor)
             do {
                 let listing = CustomerListing(config: config, store: store)
-                try listing.operations.edit(as: actor, id: id, assignments: pairs, time: options.time, view: try listing.view(named: view))
+                let changed = try listing.operations.edit(as: actor, id: id, assignments: pairs, time: options.time, view: try listing.view(named: view))
+                Done.say(changed.isEmpty ? "\(id): nothing changed (the values were already so)"
+                                         : "\(id): \(Done.count(changed.count, "field")) changed")
             } catch { throw StoreOptions.fail(error) }
         }
     }
@@ -144,6 +151,7 @@ struct CustomerCommand: ParsableCommand {
             let (config, store) = try options.open(writer: "clientele customer delete", actor: actor)
             do {
                 try CustomerOperations(config: config, store: store).delete(as: actor, id: id, time: options.time)
+                Done.say("deleted \(id)")
             } catch { throw StoreOptions.fail(error) }
         }
     }
@@ -158,7 +166,10 @@ extension CustomerCommand {
 
         func run() throws {
             let (config, store) = try options.open(writer: "clientele customer follow", actor: actor)
-            do { try CustomerOperations(config: config, store: store).follow(as: actor, ids: ids, following: true, time: options.time) } catch { throw StoreOptions.fail(error) }
+            do {
+                let changed = try CustomerOperations(config: config, store: store).follow(as: actor, ids: ids, following: true, time: options.time)
+                Done.say(changed.isEmpty ? "\(actor) already follows \(Done.list(ids))" : "\(actor) now follows \(Done.list(changed))")
+            } catch { throw StoreOptions.fail(error) }
         }
     }
 
@@ -170,7 +181,10 @@ extension CustomerCommand {
 
         func run() throws {
             let (config, store) = try options.open(writer: "clientele customer unfollow", actor: actor)
-            do { try CustomerOperations(config: config, store: store).follow(as: actor, ids: ids, following: false, time: options.time) } catch { throw StoreOptions.fail(error) }
+            do {
+                let changed = try CustomerOperations(config: config, store: store).follow(as: actor, ids: ids, following: false, time: options.time)
+                Done.say(changed.isEmpty ? "\(actor) did not follow \(Done.list(ids))" : "\(actor) no longer follows \(Done.list(changed))")
+            } catch { throw StoreOptions.fail(error) }
         }
     }
 }
@@ -192,8 +206,10 @@ struct ShareCommand: ParsableCommand {
     func run() throws {
         let (config, store) = try options.open(writer: "clientele share", actor: actor)
         do {
-            try CustomerOperations(config: config, store: store).share(as: actor, ids: ids, users: commaList(users), departments: commaList(departments),
-                                                                       roles: commaList(roles), time: options.time)
+            let changed = try CustomerOperations(config: config, store: store).share(as: actor, ids: ids, users: commaList(users), departments: commaList(departments),
+                                                                                     roles: commaList(roles), time: options.time)
+            let with = Done.targets(users: users, departments: departments, roles: roles)
+            Done.say(changed.isEmpty ? "nothing changed: \(Done.list(ids)) already shared with \(with)" : "shared \(Done.list(changed)) with \(with)")
         } catch { throw StoreOptions.fail(error) }
     }
 }
@@ -208,11 +224,19 @@ struct UnshareCommand: ParsableCommand {
     @Option(help: "Departments, comma-separated.") var departments: String?
     @Option(help: "Roles, comma-separated.") var roles: String?
 
+    func validate() throws {
+        guard all || !(commaList(users).isEmpty && commaList(departments).isEmpty && commaList(roles).isEmpty) else {
+            throw ValidationError("say whom to stop sharing with: --all, or --users, --departments or --roles")
+        }
+    }
+
     func run() throws {
         let (config, store) = try options.open(writer: "clientele unshare", actor: actor)
         do {
-            try CustomerOperations(config: config, store: store).unshare(as: actor, ids: ids, all: all, users: commaList(users),
-                                                                         departments: commaList(departments), roles: commaList(roles), time: options.time)
+            let changed = try CustomerOperations(config: config, store: store).unshare(as: actor, ids: ids, all: all, users: commaList(users),
+                                                                                       departments: commaList(departments), roles: commaList(roles), time: options.time)
+            let from = all ? "anyone" : Done.targets(users: users, departments: departments, roles: roles)
+            Done.say(changed.isEmpty ? "nothing changed: \(Done.list(ids)) was not shared with \(from)" : "stopped sharing \(Done.list(changed)) with \(from)")
         } catch { throw StoreOptions.fail(error) }
     }
 }
@@ -242,7 +266,10 @@ struct TagCommand: ParsableCommand {
         func run() throws {
             let (config, store) = try options.open(writer: "clientele tag set", actor: actor)
             let (ids, tags) = TagCommand.split(arguments, store, config)
-            do { try CustomerOperations(config: config, store: store).tag(as: actor, ids: ids, tags: tags, overwrite: true, time: options.time) } catch { throw StoreOptions.fail(error) }
+            do {
+                let changed = try CustomerOperations(config: config, store: store).tag(as: actor, ids: ids, tags: tags, overwrite: true, time: options.time)
+                Done.say(changed.isEmpty ? "nothing changed: \(Done.list(ids)) already had exactly those tags" : "set the tags of \(Done.list(changed)) to \(tags.isEmpty ? "none" : tags.joined(separator: ", "))")
+            } catch { throw StoreOptions.fail(error) }
         }
     }
 
@@ -256,7 +283,10 @@ struct TagCommand: ParsableCommand {
             let (config, store) = try options.open(writer: "clientele tag add", actor: actor)
             let (ids, tags) = TagCommand.split(arguments, store, config)
             guard !tags.isEmpty else { throw StoreOptions.fail(.invalid(["name at least one tag after the customer ids"])) }
-            do { try CustomerOperations(config: config, store: store).tag(as: actor, ids: ids, tags: tags, overwrite: false, time: options.time) } catch { throw StoreOptions.fail(error) }
+            do {
+                let changed = try CustomerOperations(config: config, store: store).tag(as: actor, ids: ids, tags: tags, overwrite: false, time: options.time)
+                Done.say(changed.isEmpty ? "nothing changed: \(Done.list(ids)) already had \(tags.joined(separator: ", "))" : "tagged \(Done.list(changed)) \(tags.joined(separator: ", "))")
+            } catch { throw StoreOptions.fail(error) }
         }
     }
 }
@@ -271,7 +301,8 @@ extension CustomerCommand {
         @Option(help: "Only customers with this tag.") var tag: String?
         @Flag(help: "Only customers the user follows.") var followed = false
         @Option(help: "Only customers of this package.") var package: String?
-        @Option(help: "Only customers sitting in this pool (for its members and admins).") var pool: String?
+        @Option(help: "Only customers of this table (individual or organization).") var table: TableKind?
+        @Option(help: "Only customers sitting in this pool (for its members and admins); without it, pool customers are not listed.") var pool: String?
         @Option(help: "A view: its customers, its field order, without its hidden fields.") var view: String?
         @Option(help: "text or json") var format: OutputFormat = .text
 
@@ -284,17 +315,24 @@ extension CustomerCommand {
             query.followed = followed
             query.package = package
             query.pool = pool
+            query.table = table
             query.view = view
             do {
                 let documents = try CustomerListing(config: config, store: store).run(as: actor, query)
                 switch format {
                 case .json: Terminal.out(JSONValue.array(documents).jsonText + "\n")
                 case .text:
+                    if documents.isEmpty, let pool {
+                        Terminal.out("no customers in pool '\(PrintableText.escaped(pool))'\(query.isFiltered ? " match" : "")\n")
+                    }
+                    // ☆ marks the customers the user follows (seed 003).
                     Terminal.out(documents.map { d in
                         let fields: [(String, JSONValue)]
                         if case .object(let f)? = d["fields"] { fields = f } else { fields = [] }
+                        let followed: Bool
+                        if case .array(let list)? = d["followers"] { followed = list.contains(.string(actor)) } else { followed = false }
                         let shown = fields.prefix(4).map { "\($0.0)=\($0.1.stringValue ?? $0.1.jsonText)" }.joined(separator: "  ")
-                        return PrintableText.escaped((d["id"]?.stringValue ?? "") + "  " + shown) + "\n"
+                        return PrintableText.escaped((followed ? "☆ " : "  ") + (d["id"]?.stringValue ?? "") + "  " + shown) + "\n"
                     }.joined())
                 }
             } catch { throw StoreOptions.fail(error) }
@@ -335,11 +373,32 @@ struct ExportCommand: ParsableCommand {
             let documents = try CustomerListing(config: config, store: store).run(as: actor, query)
             switch format {
             case .jsonl: text = documents.map { $0.jsonText + "\n" }.joined()
-            case .csv: text = try CustomerExport.csv(documents, config: config, table: kind!, package: package, raw: rawCSV)
+            case .csv:
+                let shown = try CustomerListing(config: config, store: store).view(named: view)
+                text = try CustomerExport.csv(documents, config: config, table: kind!, package: package ?? shown?.package, view: shown, raw: rawCSV)
             }
         } catch {
             throw StoreOptions.fail(error)
         }
         try OutputPath.write(text, to: out ?? "-")
+    }
+}
+
+/// The one line a write prints when it succeeds.
+enum Done {
+    static func say(_ text: String) { Terminal.out(PrintableText.escaped(text) + "\n") }
+
+    /// A few ids by name, more by count.
+    static func list(_ ids: [String]) -> String {
+        ids.count <= 5 ? ids.joined(separator: ", ") : "\(ids.count) customers"
+    }
+
+    static func count(_ n: Int, _ thing: String) -> String { "\(n) \(thing)\(n == 1 ? "" : "s")" }
+
+    static func targets(users: String?, departments: String?, roles: String?) -> String {
+        [("users", users), ("departments", departments), ("roles", roles)].compactMap { name, value in
+            let items = commaList(value)
+            return items.isEmpty ? nil : "\(items.count == 1 ? String(name.dropLast()) : name) \(items.joined(separator: ", "))"
+        }.joined(separator: ", ")
     }
 }

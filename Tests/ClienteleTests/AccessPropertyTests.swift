@@ -73,7 +73,7 @@ struct AccessPropertyTests {
             }
         }
         let atoms: [String] = [
-            "account_executive", "customer_service_rep", "shared", "follower", "permission_group", "in_permission_group",
+            "account_executive", "customer_service_rep", "shared", "follower", "permission_group", "in_permission_group", "in_editing_permission_group",
             "\"\(w.roles.randomElement(using: &rng)!)\" in user.roles", "customer.team in user.teams",
             "\"\(w.teams.randomElement(using: &rng)!)\" in user.teams",
             "manages(customer.account_executive)", "manages(customer.account_executive, depth: 2)", "manages(customer.account_executive, depth: all)",
@@ -184,6 +184,8 @@ struct AccessPropertyTests {
                                  || !Set(me.roles).isDisjoint(with: cu.sharedRoles))
                 case ["permission_group"]: return .bool(w.groups.contains { isMember($0, u) && covers($0, c) })
                 case ["in_permission_group"]: return .bool(w.groups.contains { isMember($0, u) && ($0.team == nil || $0.team == cu.team) })
+                case ["in_editing_permission_group"]:
+                    return .bool(w.groups.contains { $0.grants.contains("edit") && isMember($0, u) && ($0.team == nil || $0.team == cu.team) })
                 case ["user", "roles"]: return .list(me.roles.map { .text($0) })
                 case ["user", "teams"]: return .list(me.teams.map { .text($0) })
                 case ["user", "id"]: return .text(u)

@@ -159,6 +159,11 @@ final class AccessEnvironment: Sendable {
         groups.contains { $0.appliesToTeam(ctx) && $0.isMember(ctx.user, org) }
     }
 
+    /// Seed 003: only a group with editing permission takes the place of the manager's view.
+    func inAnEditingGroupOfTeam(_ ctx: AccessContext) -> Bool {
+        groups.contains { $0.grants.contains(.edit) && $0.appliesToTeam(ctx) && $0.isMember(ctx.user, org) }
+    }
+
     func coveredByAGroup(_ ctx: AccessContext) -> Bool {
         groups.contains { $0.isMember(ctx.user, org) && $0.covers(ctx) }
     }

@@ -48,6 +48,7 @@ extension AccessPolicy {
         case .path(["follower"], _): return "to follow the customer"
         case .path(["permission_group"], _): return "a permission group that covers this customer"
         case .path(["in_permission_group"], _): return "to belong to a permission group of the customer's team"
+        case .path(["in_editing_permission_group"], _): return "to belong to a permission group of the customer's team that grants edit"
         case .path(["pool_admin"], _): return "to be a pool admin"
         case .path(["pool_member"], _): return "to be a pool member"
         case .path(["in_pool"], _): return "the customer to sit in a pool"

@@ -14,7 +14,7 @@ final class ExpressionCompiler {
     private let fieldsByIdentity: [String: [(spec: FieldSpec, relateLevel: Bool)]]
 
     static let predicates = ["account_executive", "customer_service_rep", "shared", "follower", "permission_group",
-                             "in_permission_group", "pool_admin", "pool_member", "in_pool"]
+                             "in_permission_group", "in_editing_permission_group", "pool_admin", "pool_member", "in_pool"]
     static let functions = ["manages", "in_department", "has", "days_since"]
     static let roots = ["user", "customer", "pool", "now"]
     static let userAttributes = ["id", "name", "teams", "department", "departments", "roles", "manager", "managers", "active"]
@@ -262,9 +262,13 @@ final class ExpressionCompiler {
         case "in_pool": return boolNode({ $0.customers.pool[$0.customer] >= 0 }, at)
         case "pool_admin": return boolNode({ env.poolRole($0, admin: true) }, at)
         case "pool_member": return boolNode({ env.poolRole($0, admin: false) }, at)
-        case "permission_group", "in_permission_group":
+        case "permission_group", "in_permission_group", "in_editing_permission_group":
             guard allowGroupPredicates else { throw ExpressionError("'\(name)' cannot be used inside a permission group's own 'where'", at: at) }
-            return name == "permission_group" ? boolNode({ env.coveredByAGroup($0) }, at) : boolNode({ env.inAnyGroupOfTeam($0) }, at)
+            switch name {
+            case "permission_group": return boolNode({ env.coveredByAGroup($0) }, at)
+            case "in_permission_group": return boolNode({ env.inAnyGroupOfTeam($0) }, at)
+            default: return boolNode({ env.inAnEditingGroupOfTeam($0) }, at)
+            }
         case "all":
             throw ExpressionError("'all' is only a depth: manages(u, depth: all)", at: at)
         default:

@@ -38,14 +38,15 @@ public enum ImportTarget {
     }
 }
 
-/// The CSV header that `template` writes: system columns, then every field's display name.
+/// The CSV header that `template` writes: system columns, then every field's display
+/// name, but those of fields the schema hides (`hidden: true`).
 public enum ImportTemplate {
     public static func csvHeader(_ model: Model, team: String?, table: String, package: String?) throws(ImportFileError) -> String {
         let target = try ImportTarget.resolve(model, team: team, table: table, package: package)
         guard let team = target.team else {
             throw ImportFileError("the config has several teams (\(model.organization.teams.map(\.id).joined(separator: ", "))); give --team")
         }
-        let fields = model.schema.fields(team: team, table: target.table!, package: target.package)
+        let fields = model.schema.fields(team: team, table: target.table!, package: target.package).filter { !$0.hidden }
         let columns = ["Id", "Account executive", "Service representative", "Tags"] + fields.flatMap(\.displays)
         return columns.map { CSVCell.escaped($0) }.joined(separator: ",")
     }

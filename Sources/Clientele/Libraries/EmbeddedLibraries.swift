@@ -27,6 +27,7 @@ standard_fields:
     display: Category
     type: select
     options: [standard, key, strategic]
+  - { identity: categoryCode,     display: Category code,       type: input }
   - identity: customerType
     display: Customer type
     type: select
@@ -80,10 +81,10 @@ rules:
     when: account_executive or customer_service_rep
 
   - id: default.manager
-    description: so does the account executive's direct manager, unless the manager belongs to a permission group of the team, which then decides what they see
+    description: so does the account executive's direct manager, unless the manager belongs to a permission group of the team with editing permission, which then decides what they see (seed 003)
     allow: [view, edit, share, unshare, tag, follow]
     when: manages(customer.account_executive)
-    unless: in_permission_group
+    unless: in_editing_permission_group
 
   - id: default.group
     description: members of a permission group act on its customers as the group grants

@@ -26,7 +26,8 @@ public struct ExampleConfig: Sendable {
             let url = directory.appendingPathComponent(file.path)
             do {
                 try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try file.text.write(to: url, atomically: true, encoding: .utf8)
+                // A file ends with its newline, so that a line appended to it stays YAML.
+                try (file.text.hasSuffix("\n") ? file.text : file.text + "\n").write(to: url, atomically: true, encoding: .utf8)
             } catch {
                 throw WriteError(description: "cannot write \(url.path): \(error.localizedDescription)")
             }

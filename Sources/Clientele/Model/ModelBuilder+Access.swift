@@ -13,9 +13,22 @@ extension ModelBuilder {
             var table: TableKind
             var package: String?
             switch module {
+            case .campaign where v.package == nil && v.table != nil:
+                // Seed 000: the campaign module also works over the main table's customers.
+                guard let tb = self.table(v.table, from: subject) else { return nil }
+                if let t = v.team {
+                    guard resolve(t, in: org.teams.map(\.id), kind: "team", from: subject) else { return nil }
+                    team = t.value
+                } else if org.teams.count == 1 {
+                    team = org.teams[0].id
+                } else {
+                    diagnostics.error("\(subject) is a campaign view over the \(tb.rawValue) table and needs 'team' (the config has several teams)", at: v.location)
+                    return nil
+                }
+                table = tb
             case .campaign:
                 guard let p = v.package else {
-                    diagnostics.error("\(subject) is a campaign view and needs 'package'", at: v.location)
+                    diagnostics.error("\(subject) is a campaign view and needs 'package' (a campaign list) or 'table' (the main table's customers)", at: v.location)
                     return nil
                 }
                 guard resolve(p, in: schema.packages.map(\.id), kind: "package", from: subject), let found = schema.package(p.value) else { return nil }

@@ -20,6 +20,11 @@ public struct CustomerListing {
         public var view: String?
 
         public init() {}
+
+        /// Whether anything but the pool narrows the list.
+        public var isFiltered: Bool {
+            whereExpression != nil || search != nil || tag != nil || followed || package != nil || table != nil || view != nil
+        }
     }
 
     public func view(named name: String?) throws(OperationError) -> View? {
@@ -30,7 +35,8 @@ public struct CustomerListing {
         return v
     }
 
-    /// The documents, in store order.
+    /// The documents, by number. Customers sitting in a pool are listed only with
+    /// `pool` (seed 003: a customer returned to the high seas leaves its owner's list).
     public func run(as actor: String, _ query: Query) throws(OperationError) -> [JSONValue] {
         let config = operations.config
         let policy = config.access
@@ -62,10 +68,11 @@ public struct CustomerListing {
         for c in policy.visible(user: u, action: query.action, in: table, index: CustomerIndex(table)) {
             if let packageIndex, table.package[c] != packageIndex { continue }
             if let poolIndex, table.pool[c] != poolIndex { continue }
+            if poolIndex == nil, table.pool[c] >= 0 { continue }
             if let t = query.table, table.tableKind(c) != t { continue }
             if let view {
                 if let viewPackage, table.package[c] != viewPackage { continue }
-                if view.module == .customerService, table.team[c] != viewTeam || table.tableKind(c) != view.table { continue }
+                if view.package == nil, table.team[c] != viewTeam || table.tableKind(c) != view.table { continue }
             }
             if let tag = query.tag, !table.tags.items(c).contains(tag) { continue }
             if query.followed, !table.followers.contains(c, Int32(u)) { continue }
@@ -80,12 +87,22 @@ public struct CustomerListing {
             let document: JSONValue?
             do { document = try operations.store.document(table.ids[c]) } catch { throw .store(error) }
             guard let document else { continue }
+            if poolIndex == nil, document["pool"].map({ !$0.isNull }) == true { continue }
             let shown = operations.masked(document, access)
             // --search reads the values as the user sees them.
             if let needle, !Self.matches(shown, needle) { continue }
             result.append(Self.arranged(shown, view))
         }
-        return result
+        return result.sorted { Self.numberOrder($0["id"]?.stringValue ?? "", $1["id"]?.stringValue ?? "") }
+    }
+
+    /// Customer numbers in order: by prefix, then by the number after it (P9 before P10).
+    public static func numberOrder(_ a: String, _ b: String) -> Bool {
+        let pa = a.prefix { !$0.isNumber }, pb = b.prefix { !$0.isNumber }
+        if pa != pb { return pa < pb }
+        let na = a.dropFirst(pa.count).drop { $0 == "0" }, nb = b.dropFirst(pb.count).drop { $0 == "0" }
+        if na.count != nb.count { return na.count < nb.count }
+        return na == nb ? a < b : na < nb
     }
 
     /// `--search`: name, phones, e-mail and number, ignoring case (phones also by digits).
@@ -114,12 +131,23 @@ public struct CustomerListing {
 }
 
 extension CustomerOperations {
-    /// A document as the field access allows: unreadable fields left out, masked ones masked.
+    /// The identities of the fields `hidden: true` keeps out of sight on this customer's table or package.
+    func hiddenFields(_ document: JSONValue) -> Set<String> {
+        guard let team = document["team"]?.stringValue, let table = document["table"]?.stringValue.flatMap(TableKind.init(rawValue:)),
+              let v = config.records.validatorIndex(team: team, table: table, package: document["package"]?.stringValue) else { return [] }
+        let fields = config.records.validators[v].fields
+        guard fields.contains(where: \.hidden) else { return [] }
+        return Set(fields.filter(\.hidden).flatMap(\.identities))
+    }
+
+    /// A document as the field access allows: unreadable fields left out, masked ones
+    /// masked, and the fields the schema hides (`hidden: true`) left out.
     func masked(_ document: JSONValue, _ access: FieldAccess) -> JSONValue {
         guard case .object(var members) = document, let k = members.firstIndex(where: { $0.0 == "fields" }),
               case .object(let fields) = members[k].1 else { return document }
+        let hidden = hiddenFields(document)
         members[k].1 = .object(fields.compactMap { name, value in
-            guard access.canRead(name) else { return nil }
+            guard access.canRead(name), !hidden.contains(name) else { return nil }
             if let mask = access.masks[name] { return (name, FieldAccess.masked(value, mask)) }
             return (name, value)
         })

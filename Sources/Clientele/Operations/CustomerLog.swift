@@ -3,6 +3,10 @@ public enum CustomerLog {
     /// Whether `text` is a date or a date and time the log filters understand.
     public static func isTime(_ text: String) -> Bool { Timestamp.parse(text) != nil }
 
+    /// Every type of entry the store writes.
+    public static let types = ["create", "edit", "delete", "import", "share", "batch-share", "unshare", "batch-unshare", "tag",
+                               "follow", "unfollow", "return", "claim", "assign", "followup", "apply", "repair"]
+
     public static func filter(_ entries: [JSONValue], customer: String?, type: String?, since: String?, until: String?) -> [JSONValue] {
         let from = since.flatMap(Timestamp.parse), to = until.flatMap(Timestamp.parse)
         return entries.filter { e in

@@ -2,8 +2,12 @@
 /// batch for all of them (all or nothing), one log entry.
 extension CustomerOperations {
     /// Applies `change` to each customer's document; `action` must be allowed on every one.
-    func update(as actor: String, ids: [String], action: Action, what: String, type: String, time: String, reason: String? = nil,
-                change: (inout [(String, JSONValue)], String) -> [(String, JSONValue, JSONValue)]) throws(OperationError) {
+    /// `edits`: whether the change edits the customer (`modified_at`/`modified_by`);
+    /// following does not.
+    /// Returns the ids of the customers it changed.
+    @discardableResult
+    func update(as actor: String, ids: [String], action: Action, what: String, type: String, time: String, reason: String? = nil, edits: Bool = true,
+                change: (inout [(String, JSONValue)], String) -> [(String, JSONValue, JSONValue)]) throws(OperationError) -> [String] {
         let u = try user(actor)
         guard !ids.isEmpty else { throw .invalid(["name at least one customer"]) }
         var operations: [DocumentLog.Operation] = []
@@ -15,7 +19,7 @@ extension CustomerOperations {
             guard case .object(var members) = document else { throw .invalid(["customer '\(id)' is not a valid document"]) }
             let made = change(&members, id)
             guard !made.isEmpty else { continue }
-            for key in ["modified_at", "modified_by"] {
+            for key in ["modified_at", "modified_by"] where edits {
                 if let i = members.firstIndex(where: { $0.0 == key }) { members[i].1 = .string(key == "modified_at" ? time : actor) }
             }
             let updated = JSONValue.object(members)
@@ -23,9 +27,11 @@ extension CustomerOperations {
             operations.append(.put(id: id, document: updated))
             changes.append(contentsOf: made.map { ("\(id).\($0.0)", $0.1, $0.2) })
         }
-        guard !operations.isEmpty else { return }
-        operations.append(logEntry(type, actor: actor, time: time, customers: operations.compactMap(\.id), changes: changes, reason: reason))
+        guard !operations.isEmpty else { return [] }
+        let changed = operations.compactMap(\.id)
+        operations.append(logEntry(type, actor: actor, time: time, customers: changed, changes: changes, reason: reason))
         do { try store.commit(operations) } catch { throw .store(error) }
+        return changed
     }
 
     /// Replaces a list-valued system key, recording the change when there is one.
@@ -41,24 +47,28 @@ extension CustomerOperations {
 
     static func union(_ a: [String], _ b: [String]) -> [String] { a + b.filter { !a.contains($0) } }
 
-    public func follow(as actor: String, ids: [String], following: Bool, time: String) throws(OperationError) {
-        try update(as: actor, ids: ids, action: .follow, what: following ? "follow" : "unfollow", type: "follow", time: time) { members, _ in
+    @discardableResult
+    public func follow(as actor: String, ids: [String], following: Bool, time: String) throws(OperationError) -> [String] {
+        return try update(as: actor, ids: ids, action: .follow, what: following ? "follow" : "unfollow", type: following ? "follow" : "unfollow",
+                       time: time, edits: false) { members, _ in
             Self.setList(&members, "followers") { following ? Self.union($0, [actor]) : $0.filter { $0 != actor } }
         }
     }
 
     /// Additive sharing; several ids make a batch share.
-    public func share(as actor: String, ids: [String], users: [String], departments: [String], roles: [String], time: String) throws(OperationError) {
+    @discardableResult
+    public func share(as actor: String, ids: [String], users: [String], departments: [String], roles: [String], time: String) throws(OperationError) -> [String] {
         guard !(users.isEmpty && departments.isEmpty && roles.isEmpty) else { throw .invalid(["share with --users, --departments or --roles"]) }
-        try update(as: actor, ids: ids, action: .share, what: "share", type: ids.count > 1 ? "batch-share" : "share", time: time) { members, _ in
+        return try update(as: actor, ids: ids, action: .share, what: "share", type: ids.count > 1 ? "batch-share" : "share", time: time) { members, _ in
             Self.changeShared(&members) { key, old in Self.union(old, key == "users" ? users : key == "departments" ? departments : roles) }
         }
     }
 
     /// Cancels sharing: everything (`all`) or the users, departments and roles named.
-    public func unshare(as actor: String, ids: [String], all: Bool, users: [String], departments: [String], roles: [String], time: String) throws(OperationError) {
+    @discardableResult
+    public func unshare(as actor: String, ids: [String], all: Bool, users: [String], departments: [String], roles: [String], time: String) throws(OperationError) -> [String] {
         guard all || !(users.isEmpty && departments.isEmpty && roles.isEmpty) else { throw .invalid(["unshare --all, or name --users, --departments or --roles"]) }
-        try update(as: actor, ids: ids, action: .unshare, what: "unshare", type: ids.count > 1 ? "batch-unshare" : "unshare", time: time) { members, _ in
+        return try update(as: actor, ids: ids, action: .unshare, what: "unshare", type: ids.count > 1 ? "batch-unshare" : "unshare", time: time) { members, _ in
             Self.changeShared(&members) { key, old in
                 if all { return [] }
                 let removed = key == "users" ? users : key == "departments" ? departments : roles
@@ -79,8 +89,9 @@ extension CustomerOperations {
     }
 
     /// `set` overwrites the tags; otherwise they are added.
-    public func tag(as actor: String, ids: [String], tags: [String], overwrite: Bool, time: String) throws(OperationError) {
-        try update(as: actor, ids: ids, action: .tag, what: "tag", type: "tag", time: time) { members, _ in
+    @discardableResult
+    public func tag(as actor: String, ids: [String], tags: [String], overwrite: Bool, time: String) throws(OperationError) -> [String] {
+        return try update(as: actor, ids: ids, action: .tag, what: "tag", type: "tag", time: time) { members, _ in
             Self.setList(&members, "tags") { overwrite ? uniqued(tags) : Self.union($0, tags) }
         }
     }

@@ -140,7 +140,14 @@ public struct CustomerOperations {
         guard let teamId else { throw .invalid(["give --team: \(actor) belongs to several teams (or none)"]) }
         let owner = assignments.last { $0.0 == "account_executive" }?.1 ?? actor
         let rep = assignments.last { $0.0 == "customer_service_rep" }?.1
-        let fieldValues = try values(assignments, team: teamId, table: table, package: package)
+        var fieldValues = try values(assignments, team: teamId, table: table, package: package)
+        let given = fieldValues.map(\.0)
+        // The fields left out take their defaults, as in an import.
+        let fields = config.model.schema.fields(team: teamId, table: table, package: package, inheritance: store.version?.inheritance ?? .everything)
+        for field in fields {
+            guard let value = field.defaultValue, !assignments.contains(where: { field.identities.contains($0.0) }) else { continue }
+            fieldValues.append((field.identity, value))
+        }
         let id = store.nextId(config.model.schema.numbering(for: table))
         let document: JSONValue = .object([
             ("id", .string(id)), ("team", .string(teamId)), ("table", .string(table.rawValue)),
@@ -156,7 +163,7 @@ public struct CustomerOperations {
         try refuseUnless(u, .create, table, what: "create customers in team '\(teamId)'")
         if owner != actor { try refuseUnless(u, .assign, table, what: "name another account executive") }
         if let rep, rep != actor { try refuseUnless(u, .assign, table, what: "name another service representative") }
-        try checkWritable(u, fieldValues.map(\.0), table)
+        try checkWritable(u, given, table)
         do {
             try store.commit([.put(id: id, document: document),
                               logEntry("create", actor: actor, time: time, customers: [id], changes: fieldValues.map { ($0.0, .null, $0.1) })])
@@ -181,7 +188,9 @@ public struct CustomerOperations {
     }
 
     /// Changes fields (FIELD=VALUE; an empty value clears), logged with each change.
-    public func edit(as actor: String, id: String, assignments: [(String, String)], time: String, view: View? = nil) throws(OperationError) {
+    /// Returns the fields (and assignments) it changed.
+    @discardableResult
+    public func edit(as actor: String, id: String, assignments: [(String, String)], time: String, view: View? = nil) throws(OperationError) -> [String] {
         let u = try user(actor)
         if let view, view.module == .campaign {
             let others = assignments.map(\.0).filter { !view.agentFields.contains($0) }
@@ -220,7 +229,7 @@ public struct CustomerOperations {
             fields.removeAll { $0.0 == name }
             if !value.isNull { fields.append((name, value)) }
         }
-        guard !changes.isEmpty else { return }
+        guard !changes.isEmpty else { return [] }
         members[k].1 = .object(fields)
         for key in ["modified_at", "modified_by"] {
             if let i = members.firstIndex(where: { $0.0 == key }) { members[i].1 = .string(key == "modified_at" ? time : actor) }
@@ -230,6 +239,7 @@ public struct CustomerOperations {
         do {
             try store.commit([.put(id: id, document: updated), logEntry("edit", actor: actor, time: time, customers: [id], changes: changes)])
         } catch { throw .store(error) }
+        return changes.map(\.0)
     }
 
     public func delete(as actor: String, id: String, time: String) throws(OperationError) {

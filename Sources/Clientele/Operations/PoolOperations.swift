@@ -21,9 +21,10 @@ extension CustomerOperations {
 
     /// Commits changed documents and one log entry for all of them. Pool operations
     /// change keys the store keeps, never field values, so the records are not
-    /// validated again (which would scan every record for unique values).
+    /// validated again. Returns the ids of the customers it changed.
+    @discardableResult
     func commitPool(_ updates: [(id: String, members: [(String, JSONValue)], changes: [(String, JSONValue, JSONValue)])],
-                    type: String, actor: String, time: String, reason: String?) throws(OperationError) {
+                    type: String, actor: String, time: String, reason: String?) throws(OperationError) -> [String] {
         var operations: [DocumentLog.Operation] = []
         var changes: [(String, JSONValue, JSONValue)] = []
         for u in updates {
@@ -31,15 +32,19 @@ extension CustomerOperations {
             operations.append(.put(id: u.id, document: document))
             changes += u.changes.map { ("\(u.id).\($0.0)", $0.1, $0.2) }
         }
-        guard !operations.isEmpty else { return }
+        guard !operations.isEmpty else { return [] }
         operations.append(logEntry(type, actor: actor, time: time, customers: updates.map(\.id), changes: changes, reason: reason))
         do { try store.commit(operations) } catch { throw .store(error) }
+        return updates.map(\.id)
     }
 
     /// Returns customers to the pool that receives their account executive's customers.
-    public func returnToPool(as actor: String, ids: [String], reason: String?, time: String) throws(OperationError) {
+    /// Returns each customer returned, with the pool it went to.
+    @discardableResult
+    public func returnToPool(as actor: String, ids: [String], reason: String?, time: String) throws(OperationError) -> [(id: String, pool: String)] {
         let u = try user(actor)
         var updates: [(id: String, members: [(String, JSONValue)], changes: [(String, JSONValue, JSONValue)])] = []
+        var returned: [(id: String, pool: String)] = []
         for id in Self.distinct(ids) {
             let document = try existing(id)
             if let pool = document["pool"]?.stringValue { throw .invalid(["\(id) is already in pool '\(pool)'"]) }
@@ -64,13 +69,16 @@ extension CustomerOperations {
                 if let change = Self.set(&members, key, value) { changes.append(change) }
             }
             updates.append((id, members, changes))
+            returned.append((id, pool.id))
         }
         try commitPool(updates, type: "return", actor: actor, time: time, reason: reason)
+        return returned
     }
 
     /// Claims customers from their pools; `max_held`, `max_per_day` and `cooldown_days`
     /// are checked here, under the lock, for the whole batch.
-    public func claim(as actor: String, ids: [String], time: String) throws(OperationError) {
+    @discardableResult
+    public func claim(as actor: String, ids: [String], time: String) throws(OperationError) -> [String] {
         let u = try user(actor)
         guard let now = Timestamp.parse(time) else { throw .invalid(["'\(time)' is not a time"]) }
         var updates: [(id: String, members: [(String, JSONValue)], changes: [(String, JSONValue, JSONValue)])] = []
@@ -122,11 +130,12 @@ extension CustomerOperations {
                 throw .refused("\(actor) may not claim \(updates.count) more today: \(actor) claimed \(today) today and the pool allows \(limit) a day (max_per_day); the count starts again at \((dayStart + PoolSchedule.day).iso8601)")
             }
         }
-        try commitPool(updates, type: "claim", actor: actor, time: time, reason: nil)
+        return try commitPool(updates, type: "claim", actor: actor, time: time, reason: nil)
     }
 
     /// A pool admin gives pool customers to a user.
-    public func assign(as actor: String, ids: [String], to owner: String, time: String) throws(OperationError) {
+    @discardableResult
+    public func assign(as actor: String, ids: [String], to owner: String, time: String) throws(OperationError) -> [String] {
         let u = try user(actor)
         _ = try user(owner)
         var updates: [(id: String, members: [(String, JSONValue)], changes: [(String, JSONValue, JSONValue)])] = []
@@ -142,7 +151,7 @@ extension CustomerOperations {
             }
             updates.append((id, members, changes))
         }
-        try commitPool(updates, type: "assign", actor: actor, time: time, reason: nil)
+        return try commitPool(updates, type: "assign", actor: actor, time: time, reason: nil)
     }
 
     /// Records a follow-up (and a deal won or lost): the clocks of the automatic return.

@@ -14,7 +14,8 @@ public struct PlanRenderer: Sendable {
 
     /// The text of a plan (its errors are printed apart, as diagnostics with their source lines).
     /// `applying`: printed by apply itself, so the closing line does not point to apply.
-    public func render(_ plan: Plan, applying: Bool = false) -> String {
+    /// `applyCommand`: the command the closing line gives, as the user can run it.
+    public func render(_ plan: Plan, applying: Bool = false, applyCommand: String = "clientele apply") -> String {
         guard plan.hasChanges else { return "No changes: the config is version \(plan.appliedVersion), the one applied.\n" }
         var out = "Plan: config version \(plan.appliedVersion) -> \(plan.version)\n"
         out += "\n" + paint("Changes", "1") + "\n"
@@ -69,7 +70,7 @@ public struct PlanRenderer: Sendable {
         } else if plan.losesData {
             out += paint("This change loses data: apply needs --allow-data-loss (and keeps a backup of what it removes).", "1;33") + "\n"
         } else if !applying {
-            out += "Apply with 'clientele apply'.\n"
+            out += "Apply with '\(applyCommand)'.\n"
         }
         return out
     }
