@@ -132,7 +132,8 @@ final class Progress {
 
     func update(_ done: Int) {
         guard enabled else { return }
-        let percent = min(100, done * 100 / total)
+        // Rounded: the two halves of an odd number of bytes still reach 50% and 100%.
+        let percent = min(100, (done * 200 + total) / (2 * total))
         guard percent != shown else { return }
         shown = percent
         let width = 30

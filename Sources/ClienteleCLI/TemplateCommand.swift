@@ -28,5 +28,6 @@ struct TemplateCommand: ParsableCommand {
         }
         try OutputPath.check(out, option: "--out", options: options)
         try OutputPath.write(header + "\r\n", to: out)
+        if out != "-" { Done.say("wrote the \(package.map { "package '\($0)'" } ?? "\(table) table")'s import template to \(out)") }
     }
 }

@@ -87,7 +87,7 @@ struct PlanCommandTests {
         let dir = try changed()
         let refused = try run(dir, ["apply", "--as", "carol"])
         #expect(refused.exitCode == 1)
-        #expect(refused.stderr.contains("run 'clientele apply --yes'"))
+        #expect(refused.stderr.contains("run 'clientele apply --config \(dir.path) --as carol --yes'"), "\(refused.stderr)")
         #expect(try run(dir, ["history", "--format", "json"]).stdout.contains(#""version":1"#))
         #expect(!(try run(dir, ["history", "--format", "json"]).stdout.contains(#""version":2"#)))
     }

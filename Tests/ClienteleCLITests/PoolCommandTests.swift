@@ -33,7 +33,7 @@ struct PoolCommandTests {
     }
 
     func document(_ d: Demo, _ id: String, as user: String = "carol") throws -> [String: Any] {
-        let shown = try d.run(["customer", "show", "--as", user, id], at: "2026-11-01T09:00:00Z")
+        let shown = try d.run(["customer", "show", "--format", "json", "--as", user, id], at: "2026-11-01T09:00:00Z")
         return (try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any]) ?? [:]
     }
 

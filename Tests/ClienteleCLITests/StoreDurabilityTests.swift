@@ -24,7 +24,7 @@ struct StoreDurabilityTests {
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(CLI.environment) { _, b in b }
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("clientele-out-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -193,7 +193,7 @@ struct StoreDurabilityTests {
             for p in processes { #expect(p.terminationStatus == 0) }
             processes.removeAll()
         }
-        let shown = try CLI.run(["customer", "show", "--as", "bob", "P000001", "--config", dir.path]).stdout
+        let shown = try CLI.run(["customer", "show", "--format", "json", "--as", "bob", "P000001", "--config", dir.path]).stdout
         let tags = ((try JSONSerialization.jsonObject(with: Data(shown.utf8)) as? [String: Any])?["tags"] as? [String]) ?? []
         #expect(Set(tags) == Set(expected), "lost: \(Set(expected).subtracting(tags).sorted())")
         let log = try CLI.run(["log", "P000002", "--type", "tag", "--as", "carol", "--config", dir.path]).stdout

@@ -24,7 +24,7 @@ struct TrustTests {
         let d = try demo()
         #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li Wang"]).exitCode == 0)
         try edit(d, "org.yaml", "    department: west\n    roles: [sales-rep]", "    department: west\n    roles: [sales-rep, admin]")
-        let shown = try d.run(["customer", "show", "--as", "erin", "P000001"])
+        let shown = try d.run(["customer", "show", "--format", "json", "--as", "erin", "P000001"])
         #expect(shown.exitCode == 3, "erin is an admin only in the directory: \(shown.stdout)")
         #expect(shown.stderr.contains("note: the config directory differs from the applied version 1; 'clientele plan' shows the change"))
         #expect(try d.run(["can", "erin", "edit", "P000001"]).exitCode == 3)
@@ -125,7 +125,7 @@ struct TrustTests {
         let edited = try d.run(["customer", "edit", "--as", "bob", "P000001", "account_executive=dora"])
         #expect(edited.exitCode == 3 && edited.stderr.contains("may not change the account executive"), "\(edited.stderr)")
         #expect(try d.run(["customer", "edit", "--as", "carol", "P000001", "account_executive=dora"]).exitCode == 0)
-        #expect(try d.run(["customer", "show", "--as", "carol", "P000001"]).stdout.contains(#""account_executive":"dora""#))
+        #expect(try d.run(["customer", "show", "--format", "json", "--as", "carol", "P000001"]).stdout.contains(#""account_executive":"dora""#))
         #expect(try d.run(["log", "--as", "carol", "P000001", "--type", "edit"]).stdout.contains(#"account_executive: "bob" -> "dora""#))
         let unknown = try d.run(["customer", "edit", "--as", "carol", "P000001", "account_executive=mallory"])
         #expect(unknown.exitCode == 1 && unknown.stderr.contains("no user 'mallory'"))
@@ -283,7 +283,7 @@ struct TrustTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: d.dir.appendingPathComponent(".clientele/store/backups").path).count == 2)
 
         // A file that is not a segment (000000.jsonl) is neither read nor renamed over the log.
-        FileManager.default.createFile(atPath: d.data.appendingPathComponent("000000.jsonl").path, contents: Data())
+        _ = FileManager.default.createFile(atPath: d.data.appendingPathComponent("000000.jsonl").path, contents: Data())
         #expect(try CLI.run(["store", "repair", "--config", d.config]).stdout == "nothing to repair\n")
         #expect(try d.run(["customer", "list", "--as", "bob"]).stdout.contains("P000001"))
     }
@@ -395,7 +395,7 @@ struct TrustTests {
         #expect(!listed.contains("\u{1B}") && listed.contains("Li\\u{1B}[2J\\u{9B}31m"), "\(listed.debugDescription)")
         let log = try d.run(["log", "--as", "bob"]).stdout
         #expect(!log.contains("\u{1B}") && !log.contains("\u{9B}"), "\(log.debugDescription)")
-        #expect(!(try d.run(["customer", "show", "--as", "bob", "P000001"]).stdout.contains("\u{9B}")))
+        #expect(!(try d.run(["customer", "show", "--format", "json", "--as", "bob", "P000001"]).stdout.contains("\u{9B}")))
     }
 
     @Test("a config file that links outside the config directory is refused, and nothing of it is shown")

@@ -75,12 +75,13 @@ struct ExamplesTests {
         }
     }
 
+    /// The spec's list, and `categoryCode` (seed 002's CustomerCategoryCode) after `category`.
     @Test("standard fields land in both customer tables, with the spec's identities")
     func standardFields() throws {
         let (config, rendered, _) = compileFixture(TestPaths.examples.appendingPathComponent("starter"))
         let model = try #require(config?.model, "\(rendered)")
         let spec = ["name", "phone1", "phone2", "email", "fax", "website", "description", "contactName", "area",
-                    "serviceZone", "industry", "category", "customerType", "employees", "paymentTerm", "referenceNo",
+                    "serviceZone", "industry", "category", "categoryCode", "customerType", "employees", "paymentTerm", "referenceNo",
                     "externalId", "externalId2", "source", "billingStreet", "billingCity", "billingState",
                     "billingCountry", "billingPostcode", "billingLat", "billingLng", "shippingStreet", "shippingCity",
                     "shippingState", "shippingCountry", "shippingPostcode", "shippingLat", "shippingLng"]

@@ -32,7 +32,7 @@ struct PackageInheritanceTests {
             try tape.parse(b)
             var scratch: [Int32] = []
             var problems: [RecordProblem] = []
-            tape.withView(bytes: b) { compiled.records.validate($0, scratch: &scratch, problems: &problems) }
+            _ = tape.withView(bytes: b) { compiled.records.validate($0, scratch: &scratch, problems: &problems) }
             return problems
         }
     }

@@ -9,10 +9,14 @@ public struct ImportChecker: Sendable {
     public let defaults: RecordValidator.Defaults
     /// At most this many threads check a large file (default: one per core).
     public let workers: Int
+    /// Whether the store already holds a unique value (its key, as `UniqueKeys` makes it):
+    /// such a row is refused like one repeating a value of the file.
+    public let held: (@Sendable (String) -> Bool)?
 
-    public init(records: RecordValidator, defaults: RecordValidator.Defaults, workers: Int? = nil) {
+    public init(records: RecordValidator, defaults: RecordValidator.Defaults, workers: Int? = nil, held: (@Sendable (String) -> Bool)? = nil) {
         self.records = records
         self.defaults = defaults
+        self.held = held
         self.workers = max(1, min(workers ?? ProcessInfo.processInfo.activeProcessorCount, 16))
     }
 
@@ -87,6 +91,14 @@ public struct ImportChecker: Sendable {
             let value = String(key.split(separator: "\u{0}", omittingEmptySubsequences: false).last ?? "")
             return RecordProblem(column: column, message: "\(validator.fields[unique.field].label) must be unique in \(validator.place), but \(Shown.text(value)) is already used on row \(first)")
         }
+
+        /// The problem of a unique value the store already holds (naming no customer).
+        func heldProblem(_ records: RecordValidator) -> RecordProblem? {
+            guard let unique else { return nil }
+            let validator = records.validators[unique.validator]
+            let value = String(key.split(separator: "\u{0}", omittingEmptySubsequences: false).last ?? "")
+            return RecordProblem(column: column, message: "\(validator.fields[unique.field].label) must be unique in \(validator.place), but \(Shown.text(value)) is already in use")
+        }
     }
 
     /// What one chunk of a JSON Lines file produced.
@@ -157,6 +169,9 @@ public struct ImportChecker: Sendable {
                 byLine[claim.line, default: RejectedRow(line: claim.line, id: claim.id, problems: [])].problems.append(problem)
             } else {
                 first[claim.key] = claim.line
+                if claim.unique != nil, let held, held(claim.key), let problem = claim.heldProblem(records) {
+                    byLine[claim.line, default: RejectedRow(line: claim.line, id: claim.id, problems: [])].problems.append(problem)
+                }
             }
         }
         report.rejected = byLine.values.sorted { $0.line < $1.line }
@@ -309,6 +324,7 @@ public struct ImportChecker: Sendable {
                         problems.append(claim.problem(firstRow: earlier, records))
                     } else {
                         firstClaims[claim.key] = claim.line
+                        if claim.unique != nil, let held, held(claim.key), let problem = claim.heldProblem(records) { problems.append(problem) }
                     }
                 }
                 if problems.isEmpty { rows?(row.line, buffer, index, id) }

@@ -33,13 +33,11 @@ public struct CustomerImport {
         let store = operations.store
         let u = try actor.map { a throws(OperationError) in try operations.user(a) }
         // Progress in bytes of the file: checking is the first half, storing the second.
-        var file = try ImportChecker(records: config.records, defaults: defaults)
+        // Unique values are compared with the store's as the file's rows are checked.
+        var file = try ImportChecker(records: config.records, defaults: defaults, held: try heldValues())
             .checkForStoring(bytes, format: format, progress: progress.map { report in { report($0 / 2) } })
         var rejected = Dictionary(uniqueKeysWithValues: file.report.rejected.map { ($0.line, $0) })
         let assigned = assignIds(&file.rows, rejected: &rejected)
-        try file.converted.withUnsafeBufferPointer { converted throws(StoreError) in
-            try refuseHeldValues(&file.rows, input: format == .csv ? converted : bytes, rejected: &rejected)
-        }
         let rows = file.rows
         let builder = ImportDocumentBuilder(records: config.records, actor: actor ?? "", time: time)
         var refusedByRules = 0
@@ -92,26 +90,12 @@ public struct CustomerImport {
 
     private struct CancelledBatch: Error {}
 
-    /// Refuses the rows whose unique values a stored customer already holds (the rows
-    /// of the file among themselves were compared by the check).
-    func refuseHeldValues(_ rows: inout [ImportChecker.CheckedRow], input: UnsafeBufferPointer<UInt8>, rejected: inout [Int: RejectedRow]) throws(StoreError) {
+    /// Whether the store holds a unique value, by its key; nil when there is nothing to check.
+    func heldValues() throws(StoreError) -> (@Sendable (String) -> Bool)? {
         let unique = UniqueKeys(records: operations.config.records)
-        guard !unique.isEmpty, operations.store.log.count > 0 else { return }
+        guard !unique.isEmpty, operations.store.log.count > 0 else { return nil }
         let held = try operations.store.uniqueValues(layout: unique.layout, keys: unique.keys(ofDocument:))
-        var tape = JSONTape()
-        rows.removeAll { row in
-            let record = UnsafeBufferPointer(rebasing: input[row.offset..<(row.offset + row.length)])
-            guard (try? tape.parse(record)) != nil else { return false }
-            let problems = tape.withView(bytes: record) { view -> [RecordProblem] in
-                guard let fields = ImportChecker.fieldsObject(view) else { return [] }
-                return unique.keys(view, fields: fields, validator: row.validator)
-                    .filter { !held.ids(holding: $0.key).isEmpty }
-                    .map { unique.clash($0.field, validator: row.validator, key: $0.key) }
-            }
-            guard !problems.isEmpty else { return false }
-            rejected[row.line] = RejectedRow(line: row.line, id: row.id, problems: problems)
-            return true
-        }
+        return { !held.ids(holding: $0).isEmpty }
     }
 
     /// Refuses rows whose id the store already holds, and numbers the rows that give

@@ -80,11 +80,11 @@ public struct CustomerOperations {
         let unique = UniqueKeys(records: config.records)
         guard !unique.isEmpty else { return }
         let bytes = Array(document.jsonText.utf8)
-        guard let (id, validator, keys) = bytes.withUnsafeBufferPointer({ unique.read($0) }), !keys.isEmpty else { return }
+        guard let (id, claims) = bytes.withUnsafeBufferPointer({ unique.read($0) }), !claims.isEmpty else { return }
         let held: UniqueValues
         do { held = try store.uniqueValues(layout: unique.layout, keys: unique.keys(ofDocument:)) } catch { throw .store(error) }
-        let problems = keys.filter { key, _ in held.ids(holding: key).contains { $0 != id } }
-            .map { unique.clash($0.field, validator: validator, key: $0.key).description }
+        let problems = claims.filter { held.ids(holding: $0.key).contains { $0 != id } }
+            .compactMap { $0.heldProblem(config.records)?.description }
         if !problems.isEmpty { throw .invalid(problems) }
     }
 

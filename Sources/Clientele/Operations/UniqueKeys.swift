@@ -22,14 +22,14 @@ public struct UniqueKeys: Sendable {
 
     /// A stored document's id and keys; nil when it cannot be read.
     public func keys(ofDocument bytes: UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])? {
-        read(bytes).map { ($0.id, $0.keys.map(\.key)) }
+        read(bytes).map { ($0.id, $0.claims.map(\.key)) }
     }
 
-    /// A document's id, validator, and keys with the field each is for.
-    func read(_ bytes: UnsafeBufferPointer<UInt8>) -> (id: String, validator: Int, keys: [(key: String, field: Field)])? {
+    /// A document's id, and a claim (key and field) per unique value.
+    func read(_ bytes: UnsafeBufferPointer<UInt8>) -> (id: String, claims: [ImportChecker.Claim])? {
         var tape = JSONTape()
         guard (try? tape.parse(bytes)) != nil else { return nil }
-        return tape.withView(bytes: bytes) { view -> (id: String, validator: Int, keys: [(key: String, field: Field)])? in
+        return tape.withView(bytes: bytes) { view -> (id: String, claims: [ImportChecker.Claim])? in
             guard view.kind(0) == .object else { return nil }
             var id: String?, team: String?, table: TableKind?, package: String?, fields: Int?
             var j = 1
@@ -48,20 +48,9 @@ public struct UniqueKeys: Sendable {
             }
             guard let id, let team, let table, let fields,
                   let validator = records.validatorIndex(team: team, table: table, package: package) else { return nil }
-            return (id, validator, keys(view, fields: fields, validator: validator))
+            var claims: [ImportChecker.Claim] = []
+            ImportChecker.uniqueClaims(view, fields: fields, validator: validator, records: records, line: 0, id: id, into: &claims)
+            return (id, claims)
         }
-    }
-
-    /// The keys of a record's fields object, with the field each is for.
-    func keys(_ view: JSONView, fields: Int, validator: Int) -> [(key: String, field: Field)] {
-        var claims: [ImportChecker.Claim] = []
-        ImportChecker.uniqueClaims(view, fields: fields, validator: validator, records: records, line: 0, id: nil, into: &claims)
-        return claims.compactMap { claim in claim.unique.map { (claim.key, records.validators[$0.validator].fields[$0.field]) } }
-    }
-
-    /// The problem of a value the store already holds, naming no other customer.
-    func clash(_ field: Field, validator: Int, key: String) -> RecordProblem {
-        let value = String(key.split(separator: "\u{0}", omittingEmptySubsequences: false).last ?? "")
-        return RecordProblem(column: field.identity, message: "\(field.label) must be unique in \(records.validators[validator].place), but \(Shown.text(value)) is already in use")
     }
 }

@@ -156,6 +156,10 @@ public enum Planner {
             }
         }
         for field in diff.addedFields {
+            // The same identity leaving one table of the team and arriving in another is a move, which spec section 4 forbids.
+            if field.was == nil, let moved = diff.removedFields.first(where: { $0.team == field.team && $0.table != field.table && $0.identities == field.identities }) {
+                errors.append(.error("field \(field.label) moves from the \(moved.table.rawValue) table to the \(field.table.rawValue) table of team '\(field.team ?? "")': a field's table never changes (its values stay with the \(moved.table.rawValue) customers); give the new field another identity, or apply the removal first", at: field.location))
+            }
             guard let was = field.was else { continue }
             let elsewhere = old.schema.customizations.first { $0.identities.contains(was) }
             if let o = elsewhere, o.team != field.team || o.table != field.table {

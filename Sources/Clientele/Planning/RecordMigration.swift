@@ -60,12 +60,14 @@ final class RecordMigration: Sendable {
             var oldByIdentity: [String: Field] = [:]
             for f in before { for i in f.identities { oldByIdentity[i] = f } }
             var claimed = Set<String>()
+            // An identity the record type still has is not renamed away (a package's own field of the old name).
+            let kept = Set(after.flatMap(\.identities))
             for f in after {
                 // The field's identities in the old record type: the same, or those it was renamed from.
                 var source: Field?
                 if let o = oldByIdentity[f.identity], o.identities == f.identities {
                     source = o
-                } else if let was = f.was, let o = oldByIdentity[was], o.identities.count == 1, f.identities.count == 1 {
+                } else if let was = f.was, !kept.contains(was), let o = oldByIdentity[was], o.identities.count == 1, f.identities.count == 1 {
                     source = o
                     renames[was] = f.identity
                 } else if f.identities.count == 1, let o = before.first(where: { $0.was == f.identity && $0.identities.count == 1 }) {

@@ -7,9 +7,10 @@ import Synchronization
 /// are read on top of it, and it is made again from every document when it is missing,
 /// made for other fields, damaged, or far behind the log.
 ///
+/// Nothing changes after it is made, so threads may read it at once.
 /// Keys are whatever the caller derives from a document (`UniqueKeys`: the field's
 /// place, identity and normalised value); values are customer ids.
-public final class UniqueValues {
+public final class UniqueValues: @unchecked Sendable {
     private let storage: UnsafeMutableRawBufferPointer?
     private let file: MappedFile?
     private let base: StoredHashTable?
