@@ -31,8 +31,13 @@ enum CLI {
     }()
 
     static func run(_ arguments: [String], in directory: URL = repository, environment: [String: String] = [:]) throws -> CLIRun {
+        try execute(binary, arguments, in: directory, environment: environment.mapValues { Optional($0) })
+    }
+
+    /// Runs any program with this environment (a nil value removes a variable).
+    static func execute(_ executable: URL, _ arguments: [String], in directory: URL, environment: [String: String?] = [:]) throws -> CLIRun {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment.merging(CLI.environment) { $1 }

@@ -77,27 +77,11 @@ struct ReadmeTourTests {
                 continue
             }
             if step.text.contains("cd ") { prelude.append(step.text) }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = ["-c", (prelude + [step.text]).joined(separator: "\n")]
-            process.currentDirectoryURL = home
-            var environment = ProcessInfo.processInfo.environment
-            environment["HOME"] = home.path
-            environment["NO_COLOR"] = "1"
-            environment["CLIENTELE_CLOCK_OVERRIDE"] = nil
-            process.environment = environment
-            let output = home.appendingPathComponent(".step-output")
-            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-            let handle = try FileHandle(forWritingTo: output)
-            process.standardOutput = handle
-            process.standardError = handle
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            try handle.close()
-            let said = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-            #expect(process.terminationStatus == step.exit, "\(step) exited \(process.terminationStatus), not \(step.exit):\n\(said)")
-            guard process.terminationStatus == step.exit else { return }
+            // As a user runs it: their own clock, a home of their own.
+            let run = try CLI.execute(URL(fileURLWithPath: "/bin/bash"), ["-c", (prelude + [step.text]).joined(separator: "\n")], in: home,
+                                      environment: ["HOME": home.path, "CLIENTELE_CLOCK_OVERRIDE": nil])
+            #expect(run.exitCode == step.exit, "\(step) exited \(run.exitCode), not \(step.exit):\n\(run.stdout)\(run.stderr)")
+            guard run.exitCode == step.exit else { return }
         }
     }
 }

@@ -9,7 +9,7 @@ import Darwin
 /// document again. A cache, never the truth: it is used only when its layout key,
 /// its checksum and its log position all check out, and it is rebuilt otherwise.
 ///
-///     CLIENTELE SNAPSHOT 1\n
+///     CLIENTELE SNAPSHOT 2\n
 ///     key length, key (UTF-8)
 ///     segment, offset, batch    (the log position)
 ///     body length, checksum, body
@@ -19,7 +19,7 @@ import Darwin
 struct SnapshotFile {
     let path: String
 
-    static let magic = Array("CLIENTELE SNAPSHOT 1\n".utf8)
+    static let magic = Array("CLIENTELE SNAPSHOT 2\n".utf8)
 
     /// Calls `body` with the snapshot's body and position when the file is whole and
     /// was made for `key`; nil when there is none or it does not check out.
@@ -96,12 +96,9 @@ struct SnapshotFile {
         return true
     }
 
-    /// FNV-1a over 8-byte words, then the last bytes one by one.
+    /// CRC-32C of the body (the processor's instruction, as for the log's batches),
+    /// with the body's length above it: every open checks it, so it must be fast.
     static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0xcbf29ce484222325
-        let words = bytes.count / 8
-        for k in 0..<words { h = (h ^ bytes.loadUnaligned(fromByteOffset: k * 8, as: UInt64.self)) &* 0x100000001b3 }
-        for k in (words * 8)..<bytes.count { h = (h ^ UInt64(bytes[k])) &* 0x100000001b3 }
-        return h
+        UInt64(Checksum.crc32c(bytes.assumingMemoryBound(to: UInt8.self))) | UInt64(bytes.count) << 32
     }
 }
