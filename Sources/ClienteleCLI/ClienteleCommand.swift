@@ -7,8 +7,8 @@ enum Main {
     static func main() {
         // A misspelt command is named as such (the parser would report the first option it cannot place).
         if let problem = UnknownCommand.find(Array(CommandLine.arguments.dropFirst()), in: ClienteleCommand.self) {
-            Terminal.error(problem)
-            Terminal.err("See 'clientele --help' for the commands.\n")
+            Terminal.error(problem.message)
+            Terminal.err("See '\(problem.help) --help' for the commands.\n")
             exit(64)
         }
         ClienteleCommand.main()
@@ -28,7 +28,8 @@ struct ClienteleCommand: ParsableCommand {
 
 /// Finds a word where a command is expected that names none.
 enum UnknownCommand {
-    static func find(_ arguments: [String], in root: ParsableCommand.Type) -> String? {
+    /// The message, and the command whose help lists what may come there.
+    static func find(_ arguments: [String], in root: ParsableCommand.Type) -> (message: String, help: String)? {
         var command = root
         var path: [String] = []
         for word in arguments {
@@ -39,16 +40,26 @@ enum UnknownCommand {
                 path.append(word)
                 continue
             }
-            let here = subcommands.map { (path + [name(of: $0)]).joined(separator: " ") }
-            // A command of the level below, named without its group: `clientele follow` for `clientele customer follow`.
-            let below = subcommands.flatMap { group in group.configuration.subcommands.map { (path + [name(of: group), name(of: $0)]).joined(separator: " ") } }
-            let exact = below.first { $0.hasSuffix(" " + word) }
-            let suggestion = exact.map { "; did you mean '\($0)'?" }
-                ?? Suggestion.didYouMean((path + [word]).joined(separator: " "), in: here + below)
-            let place = path.isEmpty ? "clientele" : "clientele " + path.joined(separator: " ")
-            return "'\(word)' is not a command of \(place)\(suggestion)"
+            // Any command of the tree may be meant: `clientele follow` for `clientele customer follow`,
+            // `clientele customer share` for `clientele share`. The same last word first, then the closest.
+            let everywhere = paths(root)
+            let exact = everywhere.filter { $0.last == word }.min { $0.count < $1.count }
+            let close = Suggestion.closest(to: word, in: everywhere.compactMap(\.last)).flatMap { last in
+                everywhere.filter { $0.last == last }.min { $0.count < $1.count }
+            }
+            let suggestion = (exact ?? close).map { "; did you mean 'clientele \($0.joined(separator: " "))'?" } ?? ""
+            let place = (["clientele"] + path).joined(separator: " ")
+            return ("'\(word)' is not a command of \(place)\(suggestion)", place)
         }
         return nil
+    }
+
+    /// Every command below `command`, as the words that name it.
+    static func paths(_ command: ParsableCommand.Type, _ prefix: [String] = []) -> [[String]] {
+        command.configuration.subcommands.flatMap { sub -> [[String]] in
+            let here = prefix + [name(of: sub)]
+            return [here] + paths(sub, here)
+        }
     }
 
     static func name(of command: ParsableCommand.Type) -> String {

@@ -64,10 +64,29 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 
 extension TableKind: ExpressibleByArgument {}
 
-/// Words as a POSIX shell reads them back: plain when safe, else in single quotes.
+/// Words as a POSIX shell reads them back: plain when safe, else in single quotes
+/// (`$'...'` when they hold control characters, which single quotes cannot show).
 enum Shell {
     static func quoted(_ word: String) -> String {
+        if word.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            var out = "$'"
+            for scalar in word.unicodeScalars {
+                switch scalar {
+                case "\\", "'": out += "\\" + String(scalar)
+                case "\n": out += "\\n"
+                case "\t": out += "\\t"
+                case _ where scalar.value < 0x20 || scalar.value == 0x7F: out += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out + "'"
+        }
         let safe = !word.isEmpty && word.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_./=:@,+".unicodeScalars.contains($0) }
         return safe ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// A path that cannot be read as an option (`-crm` is written `./-crm`).
+    static func path(_ path: String) -> String {
+        quoted(path.hasPrefix("-") ? "./" + path : path)
     }
 }

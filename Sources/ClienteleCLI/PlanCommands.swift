@@ -73,7 +73,7 @@ struct PlanSession {
     /// `clientele apply` as the user can run it: with their --config, and --as a user allowed to.
     func applyCommand(_ options: StoreOptions, actor: String? = nil) -> String {
         var words = ["clientele", "apply"]
-        if let config = options.config.config { words += ["--config", Shell.quoted(config)] }
+        if let config = options.config.config { words += ["--config", Shell.path(config)] }
         words += ["--as", actor ?? configurer ?? "ADMIN"]
         return words.joined(separator: " ")
     }
@@ -97,11 +97,13 @@ struct PlanSession {
 
     /// Applies after a confirmation on a terminal (or `--yes`); prints what it did.
     /// `rerun`: the command as given, which `--yes` completes when there is no terminal to ask on.
-    func apply(yes: Bool, allowDataLoss: Bool, actor: String, time: String, format: OutputFormat, rerun: String, extra: [(String, JSONValue)] = []) throws {
+    /// Returns whether a version was applied.
+    @discardableResult
+    func apply(yes: Bool, allowDataLoss: Bool, actor: String, time: String, format: OutputFormat, rerun: String, extra: [(String, JSONValue)] = []) throws -> Bool {
         guard plan.errors.isEmpty else { throw ExitCode(1) }
         guard plan.hasChanges else {
             Terminal.out("Nothing to apply: the store already holds this config (version \(plan.appliedVersion)).\n")
-            return
+            return false
         }
         // Refused before asking, so that nobody confirms what cannot be applied.
         if let refusal = ConfigApplier.refusal(plan, allowDataLoss: allowDataLoss) {
@@ -129,6 +131,7 @@ struct PlanSession {
         } catch {
             throw StoreOptions.fail(error)
         }
+        return true
     }
 }
 
@@ -292,10 +295,10 @@ struct RollbackCommand: ParsableCommand {
             return
         }
         var rerun = ["clientele", "rollback", String(version)]
-        if let config = options.config.config { rerun += ["--config", Shell.quoted(config)] }
+        if let config = options.config.config { rerun += ["--config", Shell.path(config)] }
         rerun += ["--as", Shell.quoted(actor!)] + (allowDataLoss ? ["--allow-data-loss"] : [])
-        try session.apply(yes: yes, allowDataLoss: allowDataLoss, actor: actor!, time: options.time, format: format, rerun: rerun.joined(separator: " "),
-                          extra: [("rollback_of", .number(String(version)))])
+        guard try session.apply(yes: yes, allowDataLoss: allowDataLoss, actor: actor!, time: options.time, format: format, rerun: rerun.joined(separator: " "),
+                                extra: [("rollback_of", .number(String(version)))]) else { return }
         Terminal.out("the config directory still holds the later config: restore version \(version)'s files there too, or the next plan undoes this rollback\n")
     }
 }

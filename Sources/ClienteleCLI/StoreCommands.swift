@@ -351,6 +351,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Only this table (required for CSV).") var table: String?
     @Option(help: "Only this package.") var package: String?
     @Option(help: "A view: its customers, its field order, without its hidden fields.") var view: String?
+    @Option(help: "Only customers sitting in this pool (for its members and admins); without it, pool customers are not exported.") var pool: String?
     @Option(help: "Write to this file instead of standard output.") var out: String?
     @Flag(help: "CSV cells exactly as stored, without the ' that keeps spreadsheets from running a cell as a formula.") var rawCSV = false
 
@@ -368,6 +369,7 @@ struct ExportCommand: ParsableCommand {
         query.package = package
         query.table = kind
         query.view = view
+        query.pool = pool
         let text: String
         do throws(OperationError) {
             let documents = try CustomerListing(config: config, store: store).run(as: actor, query)

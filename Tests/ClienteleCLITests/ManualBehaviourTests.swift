@@ -309,9 +309,10 @@ struct ManualBehaviourTests {
     }
 
     @Test("14. usage errors exit 64 with a suggestion", arguments: [
-        (["validat"], "'validat' is not a command of clientele; did you mean 'validate'?"),
-        (["follow", "P000001"], "did you mean 'customer follow'?"),
-        (["customer", "folow"], "'folow' is not a command of clientele customer; did you mean 'customer follow'?"),
+        (["validat"], "'validat' is not a command of clientele; did you mean 'clientele validate'?"),
+        (["follow", "P000001"], "did you mean 'clientele customer follow'?"),
+        (["customer", "folow"], "'folow' is not a command of clientele customer; did you mean 'clientele customer follow'?"),
+        (["customer", "share", "P000001"], "did you mean 'clientele share'?"),
         (["log", "--as", "carol", "--type", "bogus"], "the types are create, edit, delete"),
         (["log", "--as", "carol", "--type", "folow"], "did you mean 'follow'?"),
         (["unshare", "P000001", "--as", "bob"], "--all, or --users, --departments or --roles"),

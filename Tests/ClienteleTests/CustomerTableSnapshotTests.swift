@@ -100,19 +100,29 @@ struct CustomerTableSnapshotTests {
         // A snapshot made for a table that reads other fields.
         let other = CustomerTable(org: config.access.org, fieldIdentities: ["name"])
         try store.log.forEachDocument { other.addDocument($0) }
-        #expect(SnapshotFile(path: snapshotPath).save(key: other.layoutKey, position: store.log.end, body: other.snapshot()))
+        #expect(SnapshotFile(path: snapshotPath).save(key: other.layoutKey, log: store.log, body: other.snapshot()))
         try expectSameAsFullLoad(store)
 
         // A snapshot of this layout, but at a place that is not the end of a batch of this log.
         let table = try fullLoad(store)
+        let mark = try #require(store.log.mark(of: store.log.end))
         var position = store.log.end
         position.offset -= 1
-        #expect(SnapshotFile(path: snapshotPath).save(key: table.layoutKey, position: position, body: table.snapshot()))
+        #expect(SnapshotFile(path: snapshotPath).save(key: table.layoutKey, position: position, mark: mark, body: table.snapshot()))
         try expectSameAsFullLoad(store)
         position = store.log.end
         position.batch += 1
-        #expect(SnapshotFile(path: snapshotPath).save(key: table.layoutKey, position: position, body: table.snapshot()))
+        #expect(SnapshotFile(path: snapshotPath).save(key: table.layoutKey, position: position, mark: mark, body: table.snapshot()))
         try expectSameAsFullLoad(store)
+        // At the end of a batch of the same number and length, but another commit line: made from another log
+        // (here, one that holds a single customer; used, it would make the table wrong).
+        let foreign = config.access.makeCustomerTable()
+        let one = Array(customer(1).jsonText.utf8)
+        #expect(one.withUnsafeBufferPointer { foreign.addDocument($0) })
+        #expect(SnapshotFile(path: snapshotPath).save(key: foreign.layoutKey, position: store.log.end, mark: mark ^ 1, body: foreign.snapshot()))
+        try expectSameAsFullLoad(store)
+        #expect(SnapshotFile(path: snapshotPath).save(key: foreign.layoutKey, position: store.log.end, mark: mark, body: foreign.snapshot()))
+        #expect(try store.customerTable(for: config.access).count == 1, "with the right mark, the snapshot is used (so the check above can fail)")
     }
 
     @Test("restoring refuses bytes that do not hold a whole table")

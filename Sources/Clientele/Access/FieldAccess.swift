@@ -6,14 +6,17 @@ public struct FieldAccess: Sendable, Equatable {
     public var writable: Set<String>?
     /// Fields shown masked, and how.
     public var masks: [String: FieldRule.Mask]
+    /// Fields the schema keeps out of sight (`hidden: true`): not shown, not filtered
+    /// on, whoever reads; they may still be written.
+    public var hidden: Set<String> = []
 
     public static let unrestricted = FieldAccess(readable: nil, writable: nil, masks: [:])
 
-    public func canRead(_ identity: String) -> Bool { readable?.contains(identity) ?? true }
+    public func canRead(_ identity: String) -> Bool { !hidden.contains(identity) && readable?.contains(identity) ?? true }
 
     /// A masked field is read-only: nobody overwrites what they cannot see.
     public func canWrite(_ identity: String) -> Bool {
-        masks[identity] == nil && canRead(identity) && (writable?.contains(identity) ?? true)
+        masks[identity] == nil && (readable?.contains(identity) ?? true) && (writable?.contains(identity) ?? true)
     }
 
     /// The value as this user sees it: masked, or nil when the field is not readable.

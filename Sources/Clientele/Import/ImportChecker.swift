@@ -221,8 +221,9 @@ public struct ImportChecker: Sendable {
                     id = view.string(token)
                     result.claims.append(Claim(key: id!, line: lineNumber, id: id, column: "id"))
                 }
-                if hasUnique, let v = outcome.validator, let fields = Self.fieldsObject(view) {
-                    Self.uniqueClaims(view, fields: fields, validator: v, records: records, line: lineNumber, id: id, into: &result.claims)
+                if hasUnique, let v = outcome.validator {
+                    Self.uniqueClaims(view, fields: Self.fieldsObject(view), validator: v, records: records, line: lineNumber, id: id,
+                                      withDefaults: true, into: &result.claims)
                 }
                 if !problems.isEmpty {
                     result.rejected.append(RejectedRow(line: lineNumber, id: id, problems: problems))
@@ -239,18 +240,31 @@ public struct ImportChecker: Sendable {
     }
 
     /// Claims for each unique field's normalised value, scoped to the table or package.
-    static func uniqueClaims(_ view: JSONView, fields object: Int, validator index: Int, records: RecordValidator, line: Int, id: String?, into claims: inout [Claim]) {
+    /// `withDefaults`: a row that leaves a unique field out claims its default, which
+    /// storing the row fills in (an import row; a stored document has its values).
+    static func uniqueClaims(_ view: JSONView, fields object: Int?, validator index: Int, records: RecordValidator, line: Int, id: String?,
+                             withDefaults: Bool = false, into claims: inout [Claim]) {
         let validator = records.validators[index]
         for (k, field) in validator.fields.enumerated() where field.unique {
-            var j = object + 1
-            while j < view.next(object) {
-                if view.kind(j + 1) == .string, view.string(j) == field.identity {
-                    let value = Normalizer.normalize(view.string(j + 1), field.spec.normalize)
-                    claims.append(Claim(key: "\u{1}" + validator.place + "\u{0}" + field.identity + "\u{0}" + value, line: line, id: id,
-                                        column: field.identity, unique: (index, k)))
+            var given = false
+            if let object {
+                var j = object + 1
+                while j < view.next(object) {
+                    if view.string(j) == field.identity {
+                        given = view.kind(j + 1) != .null
+                        if view.kind(j + 1) == .string {
+                            claims.append(claim(Normalizer.normalize(view.string(j + 1), field.spec.normalize), field, k))
+                        }
+                    }
+                    j = view.next(j + 1)
                 }
-                j = view.next(j + 1)
             }
+            if withDefaults, !given, case .string(let value)? = field.defaultValue {
+                claims.append(claim(Normalizer.normalize(value, field.spec.normalize), field, k))
+            }
+        }
+        func claim(_ value: String, _ field: Field, _ k: Int) -> Claim {
+            Claim(key: "\u{1}" + validator.place + "\u{0}" + field.identity + "\u{0}" + value, line: line, id: id, column: field.identity, unique: (index, k))
         }
     }
 
@@ -316,9 +330,8 @@ public struct ImportChecker: Sendable {
                     id = view.string(token)
                     claims.append(Claim(key: id!, line: row.line, id: id, column: "id"))
                 }
-                if let fields = Self.fieldsObject(view) {
-                    Self.uniqueClaims(view, fields: fields, validator: index, records: records, line: row.line, id: id, into: &claims)
-                }
+                Self.uniqueClaims(view, fields: Self.fieldsObject(view), validator: index, records: records, line: row.line, id: id,
+                                  withDefaults: true, into: &claims)
                 for claim in claims {
                     if let earlier = firstClaims[claim.key] {
                         problems.append(claim.problem(firstRow: earlier, records))

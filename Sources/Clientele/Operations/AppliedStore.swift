@@ -18,9 +18,10 @@ public struct AppliedStore {
 
     /// The same, or nil when no version has been applied yet (no store, or a first
     /// apply that did not finish): the case `apply` creates the store in.
-    public static func openIfApplied(path: String, writer: String?) throws(StoreError) -> AppliedStore? {
+    /// `caches: false` leaves `index/` as it is (`store verify`).
+    public static func openIfApplied(path: String, writer: String?, caches: Bool = true) throws(StoreError) -> AppliedStore? {
         guard exists(at: path) else { return nil }
-        let store = try JSONFileStore.open(path: path, writer: writer)
+        let store = try JSONFileStore.open(path: path, writer: writer, caches: caches)
         guard let version = store.version else { return nil }
         let (config, diagnostics) = Planner.compileApplied(version)
         guard let config else {

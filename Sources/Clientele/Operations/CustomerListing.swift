@@ -131,23 +131,21 @@ public struct CustomerListing {
 }
 
 extension CustomerOperations {
-    /// The identities of the fields `hidden: true` keeps out of sight on this customer's table or package.
-    func hiddenFields(_ document: JSONValue) -> Set<String> {
-        guard let team = document["team"]?.stringValue, let table = document["table"]?.stringValue.flatMap(TableKind.init(rawValue:)),
-              let v = config.records.validatorIndex(team: team, table: table, package: document["package"]?.stringValue) else { return [] }
+    /// The identities of the fields `hidden: true` keeps out of sight on this table or package.
+    func hiddenFields(team: String, table: TableKind, package: String?) -> Set<String> {
+        guard let v = config.records.validatorIndex(team: team, table: table, package: package) else { return [] }
         let fields = config.records.validators[v].fields
         guard fields.contains(where: \.hidden) else { return [] }
         return Set(fields.filter(\.hidden).flatMap(\.identities))
     }
 
-    /// A document as the field access allows: unreadable fields left out, masked ones
-    /// masked, and the fields the schema hides (`hidden: true`) left out.
+    /// A document as the field access allows: unreadable fields (the hidden ones
+    /// among them) left out, masked ones masked.
     func masked(_ document: JSONValue, _ access: FieldAccess) -> JSONValue {
         guard case .object(var members) = document, let k = members.firstIndex(where: { $0.0 == "fields" }),
               case .object(let fields) = members[k].1 else { return document }
-        let hidden = hiddenFields(document)
         members[k].1 = .object(fields.compactMap { name, value in
-            guard access.canRead(name), !hidden.contains(name) else { return nil }
+            guard access.canRead(name) else { return nil }
             if let mask = access.masks[name] { return (name, FieldAccess.masked(value, mask)) }
             return (name, value)
         })

@@ -172,6 +172,8 @@ extension CustomerOperations {
     /// masked for everyone but its admins while the customer sits in it.
     func fieldAccess(user u: Int, customer c: Int, in table: CustomerTable) -> FieldAccess {
         var access = policy.fieldAccess(user: u, customer: c, in: table)
+        let package = table.package[c] >= 0 ? table.org.packageIds[Int(table.package[c])] : nil
+        access.hidden = hiddenFields(team: table.org.teamIds[Int(table.team[c])], table: table.tableKind(c), package: package)
         guard table.pool[c] >= 0, let pool = poolNamed(table.org.poolIds[Int(table.pool[c])]), !pool.hideInPool.isEmpty,
               !isPoolAdmin(policy.org.userIds[u], pool) else { return access }
         for field in pool.hideInPool { access.masks[field] = .all }

@@ -47,7 +47,23 @@ struct AccessImpactCalculator {
     /// or pools change; otherwise the members of the permission groups that changed.
     func usersToCompare(diff: ConfigDiff) -> Set<String>? {
         if diff.changes.contains(where: { Self.entities.contains($0.entity) && $0.entity != "permission group" }) { return nil }
+        if Self.changesFieldsRead(diff, old: old, new: new) { return nil }
         return groupMembers(diff: diff)
+    }
+
+    /// Whether a field the rules read (as applied or as new) is added, removed, renamed or
+    /// redefined: a rule's text may stay the same while what it reads moves (a `was:`
+    /// rename leaves `customer.level` reading nothing), so every user is compared.
+    static func changesFieldsRead(_ diff: ConfigDiff, old: AccessPolicy, new: AccessPolicy) -> Bool {
+        let read = Set(old.fieldIdentities).union(new.fieldIdentities)
+        var touched = Set<String>()
+        func text(_ f: Field) -> [String] { ConfigDiff.describe(f).map { "\($0.0)=\($0.1)" } }
+        for field in diff.addedFields + diff.removedFields { touched.formUnion(field.identities) }
+        for match in diff.matchedFields where match.renamed || text(match.old) != text(match.new) {
+            touched.formUnion(match.old.identities)
+            touched.formUnion(match.new.identities)
+        }
+        return !read.isDisjoint(with: touched)
     }
 
     /// The members, as applied and as new, of the permission groups that changed.
@@ -80,7 +96,7 @@ struct AccessImpactCalculator {
         // When only rules changed, a user's decision on a customer can change only
         // where a changed rule (as applied, or as new) could match: those are decided.
         // (Members of changed permission groups are compared whole.)
-        let changedRules: Set<String>? = oldTable === newTable && old.org.userIds == new.org.userIds
+        let changedRules: Set<String>? = oldTable === newTable && old.org.userIds == new.org.userIds && !Self.changesFieldsRead(diff, old: old, new: new)
             && diff.changes.allSatisfy({ !Self.entities.contains($0.entity) || $0.entity == "rule" || $0.entity == "permission group" })
             ? Set(diff.changes.filter { $0.entity == "rule" }.map(\.id)) : nil
         let wholeUsers = changedRules == nil ? [] : groupMembers(diff: diff)

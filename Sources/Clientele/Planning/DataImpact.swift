@@ -136,6 +136,12 @@ struct DataImpactScanner: Sendable {
                     changes = true
                     if m.tracksPresence, let s = m.interest.lookup(identity) { present[s] = true }
                 }
+                // Unique values as the migration leaves them: options renamed, then normalised as the new field says.
+                if let field = m.unique[identity], view.kind(v) == .string || view.kind(v) == .number {
+                    var value = view.kind(v) == .string ? view.string(v) : String(decoding: view.raw(v), as: UTF8.self)
+                    value = Normalizer.normalize(m.remaps[identity]?[value] ?? value, field.spec.normalize)
+                    tally.uniqueValues[m.place + "\u{1F}" + identity, default: [:]][value, default: []].append(id)
+                }
                 if let remap = m.remaps[identity], remapped(view, v, remap) {
                     tally.add(Self.counterKey(.rewritten, m, identity, "option values renamed (was:)"), id: id, order: order)
                     changes = true
@@ -151,10 +157,6 @@ struct DataImpactScanner: Sendable {
                         : "values the new definition refuses"
                     tally.add(Self.counterKey(.invalid, m, identity, what), id: id, order: order)
                 }
-                if m.unique.contains(identity), view.kind(v) == .string || view.kind(v) == .number {
-                    let value = view.kind(v) == .string ? view.string(v) : String(decoding: view.raw(v), as: UTF8.self)
-                    tally.uniqueValues[m.place + "\u{1F}" + identity, default: [:]][value, default: []].append(id)
-                }
             }
         }
         guard m.tracksPresence else { return changes ? m : nil }
@@ -165,6 +167,10 @@ struct DataImpactScanner: Sendable {
         for d in m.defaults where !given(d.identity) {
             tally.add(Self.counterKey(.filled, m, d.identity, "records given the default \(d.value.jsonText)"), id: id, order: order)
             changes = true
+            // A default filled into a unique field is a value like the others.
+            if let field = m.unique[d.identity], case .string(let value) = d.value {
+                tally.uniqueValues[m.place + "\u{1F}" + d.identity, default: [:]][Normalizer.normalize(value, field.spec.normalize), default: []].append(id)
+            }
         }
         return changes ? m : nil
     }

@@ -100,8 +100,11 @@ public enum Planner {
         // Access and pools, over the customer table the applied rules read.
         let oldTable = try store.customerTable(for: applied.access)
         let probe = new.access.makeCustomerTable()
-        let newTable = probe.layoutKey == oldTable.layoutKey ? oldTable : try store.customerTableFromDocuments(for: new.access)
-        let accessChanged = diff.changes.contains { AccessImpactCalculator.entities.contains($0.entity) }
+        // When a field the rules read moves (renamed, redefined, removed), the new policy reads the documents as the migration leaves them.
+        let fieldsRead = AccessImpactCalculator.changesFieldsRead(diff, old: applied.access, new: new.access)
+        let newTable = fieldsRead ? try Self.migratedTable(store, migrations, new.access)
+            : probe.layoutKey == oldTable.layoutKey ? oldTable : try store.customerTableFromDocuments(for: new.access)
+        let accessChanged = fieldsRead || diff.changes.contains { AccessImpactCalculator.entities.contains($0.entity) }
         let access = accessChanged
             ? AccessImpactCalculator(old: applied.access, new: new.access, oldModel: old, newModel: model, oldTable: oldTable, newTable: newTable, now: now).compute(diff: diff)
             : AccessImpact()
@@ -131,6 +134,28 @@ public enum Planner {
             }
         }
         return PackageInheritance(inherited: inherited)
+    }
+
+    /// The customers as the new policy will read them: every document migrated as apply
+    /// would migrate it (records a removed package takes along are left out).
+    static func migratedTable(_ store: JSONFileStore, _ migrations: [RecordMigration], _ policy: AccessPolicy) throws(StoreError) -> CustomerTable {
+        let table = policy.makeCustomerTable()
+        let scanner = DataImpactScanner(migrations: migrations)
+        let tally = DataImpactScanner.Tally()
+        try store.log.forEachDocument { bytes in
+            guard (try? tally.tape.parse(bytes)) != nil else { return }
+            let found: (JSONValue, RecordMigration)? = tally.tape.withView(bytes: bytes) { view in
+                scanner.inspect(view, order: 0, tally: tally).map { (view.value(0), $0) }
+            }
+            guard let (document, m) = found else {
+                _ = table.addDocument(bytes)
+                return
+            }
+            guard !m.removesRecords else { return }
+            let migrated = Array(ConfigApplier.migrate(document, m).0.jsonText.utf8)
+            _ = migrated.withUnsafeBufferPointer { table.addDocument($0) }
+        }
+        return table
     }
 
     /// Spec section 4's change rules, each pointing at the new config.

@@ -25,8 +25,10 @@ final class RecordMigration: Sendable {
     let required: [Field]
     /// Fields this record type gains that have a default: filled in where the record has no value.
     let defaults: [(identity: String, value: JSONValue, field: Field)]
-    /// Identities newly unique here.
-    let unique: [String]
+    /// Unique fields whose values must be compared again, by identity: newly unique
+    /// ones, and unique ones whose values the change may make equal (options merged by
+    /// `was:`, another `normalize:`, a default filled in).
+    let unique: [String: Field]
     /// Fields whose type changes from input to select (stray values are reported separately).
     let becameSelect: Set<String>
 
@@ -54,7 +56,7 @@ final class RecordMigration: Sendable {
         removedWith = teamRemains ? "package" : "team"
         var renames: [String: String] = [:], dropped: [String: Field] = [:], remaps: [String: [String: String]] = [:]
         var lostOptions: [String: Set<String>] = [:], checks: [String: FieldValueCheck] = [:], required: [Field] = []
-        var defaults: [(String, JSONValue, Field)] = [], unique: [String] = [], becameSelect = Set<String>()
+        var defaults: [(String, JSONValue, Field)] = [], unique: [String: Field] = [:], becameSelect = Set<String>()
         if !removesRecords {
             let after = new.fields(team: team, table: table, package: package, inheritance: newInheritance)
             var oldByIdentity: [String: Field] = [:]
@@ -79,7 +81,7 @@ final class RecordMigration: Sendable {
                     checks[f.identity] = FieldValueCheck(field: f)
                     if f.required && f.defaultValue == nil { required.append(f) }
                     if let d = f.defaultValue, f.identities.count == 1 { defaults.append((f.identity, d, f)) }
-                    if f.unique { unique.append(f.identity) }
+                    if f.unique { unique[f.identity] = f }
                     continue
                 }
                 claimed.formUnion(source.identities)
@@ -89,7 +91,9 @@ final class RecordMigration: Sendable {
                 if f.required && !source.required {
                     if let d = f.defaultValue, f.identities.count == 1 { defaults.append((f.identity, d, f)) } else { required.append(f) }
                 }
-                if f.unique && !source.unique { unique.append(f.identity) }
+                if f.unique && (!source.unique || source.spec.normalize != f.spec.normalize || f.defaultValue != nil && f.required && !source.required) {
+                    unique[f.identity] = f
+                }
                 if source.spec.base == .input && f.spec.base == .select { becameSelect.insert(f.identity) }
                 if f.spec.base == .select || f.spec.base == .multiselect {
                     var map: [String: String] = [:]
@@ -99,7 +103,10 @@ final class RecordMigration: Sendable {
                     for option in source.spec.options where !offered.contains(option.value) {
                         if let back = option.was.first(where: offered.contains) { map[option.value] = back }
                     }
-                    if !map.isEmpty { remaps[f.identity] = map }
+                    if !map.isEmpty {
+                        remaps[f.identity] = map
+                        if f.unique { unique[f.identity] = f }
+                    }
                     if !f.spec.canEnter && (source.spec.base == .select || source.spec.base == .multiselect) {
                         let kept = Set(f.spec.options.map(\.value)).union(map.keys)
                         let gone = Set(source.spec.options.map(\.value)).subtracting(kept)
@@ -121,7 +128,7 @@ final class RecordMigration: Sendable {
         self.unique = unique
         self.becameSelect = becameSelect
         var names = Set(dropped.keys).union(renames.keys).union(renames.values).union(remaps.keys).union(lostOptions.keys)
-            .union(checks.keys).union(unique).union(defaults.map(\.0))
+            .union(checks.keys).union(unique.keys).union(defaults.map(\.0))
         for f in required { names.formUnion(f.identities) }
         interestNames = names.sorted()
         interest = ByteKeyTable(interestNames.enumerated().map { ($1, $0) })

@@ -212,7 +212,7 @@ public final class DocumentLog {
         var info = stat()
         guard lstat(path(position.segment), &info) == 0, Int(info.st_size) >= position.offset else { return false }
         end = position
-        guard isCommitBoundary(position) else {
+        guard isCommitBoundary(position, mark: stored.mark) else {
             end = Position(segment: 1, offset: 0, batch: 0)
             return false
         }
@@ -243,7 +243,8 @@ public final class DocumentLog {
             return lstat(self.path(Int32(k)), &info) == 0 ? Int(info.st_size) : -1
         }
         guard !sizes.contains(-1) else { return false }
-        return StoredIds.save(path: path, position: end, live: currentLocations().map { ($0.id, $0.location) }, retired: retired,
+        guard let mark = mark(of: end) else { return false }
+        return StoredIds.save(path: path, position: end, mark: mark, live: currentLocations().map { ($0.id, $0.location) }, retired: retired,
                               logLocations: logLocations, nextBatch: nextBatch, checksummed: checksummed, segmentSizes: sizes, numbers: numbers)
     }
 
@@ -626,17 +627,31 @@ public final class DocumentLog {
     /// Whether `position` is the end of a committed batch of this log: the commit
     /// line of its batch ends right there, at or before the end of the log.
     public func isCommitBoundary(_ position: Position) -> Bool {
-        guard position.segment < end.segment || (position.segment == end.segment && position.offset <= end.offset) else { return false }
-        if position.offset == 0 { return position.batch == 0 && position.segment == 1 }
+        mark(of: position) != nil
+    }
+
+    /// Whether `position` is the end of a committed batch of this log whose commit line
+    /// has this mark (`mark(of:)`): a snapshot made from this log, not from a copy of it
+    /// that took other writes of the same length.
+    func isCommitBoundary(_ position: Position, mark: UInt64) -> Bool {
+        self.mark(of: position) == mark
+    }
+
+    /// The CRC-32C of the commit line that ends at `position` (its batch, count and the
+    /// batch's checksum), with bit 32 set; nil when no commit line ends there.
+    func mark(of position: Position) -> UInt64? {
+        guard position.segment < end.segment || (position.segment == end.segment && position.offset <= end.offset) else { return nil }
+        if position.offset == 0 { return position.batch == 0 && position.segment == 1 ? 1 << 32 : nil }
         let expected = Array("{\"batch\":\(position.batch),\"commit\":".utf8)
         // The commit line, and the newline before it unless it starts the segment.
         let window = min(position.offset, expected.count + 64)
-        guard let fd = try? reader(position.segment) else { return false }
+        guard let fd = try? reader(position.segment) else { return nil }
         var buffer = [UInt8](repeating: 0, count: window)
         let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, window, off_t(position.offset - window)) }
-        guard n == window, buffer.last == 0x0A, let open = buffer.lastIndex(of: UInt8(ascii: "{")) else { return false }
+        guard n == window, buffer.last == 0x0A, let open = buffer.lastIndex(of: UInt8(ascii: "{")) else { return nil }
         let startsLine = open > 0 ? buffer[open - 1] == 0x0A : window == position.offset
-        return startsLine && buffer[open...].starts(with: expected)
+        guard startsLine && buffer[open...].starts(with: expected) else { return nil }
+        return buffer[open...].withUnsafeBufferPointer { UInt64(Checksum.crc32c($0)) | 1 << 32 }
     }
 
     /// Every log entry, oldest first; with `containing`, only the entries whose

@@ -23,16 +23,22 @@ public final class JSONFileStore {
         public var inheritance: PackageInheritance
     }
 
-    private init(path: String, log: DocumentLog, lock: StoreLock?) {
+    /// Whether this process writes the caches of `index/` when they are missing or
+    /// behind (every command but `store verify`, which changes nothing).
+    let writesCaches: Bool
+
+    private init(path: String, log: DocumentLog, lock: StoreLock?, writesCaches: Bool) {
         self.path = path
         self.log = log
         self.lock = lock
+        self.writesCaches = writesCaches
     }
 
 
     /// Opens the store; `writer` names the command when it means to write (it then
     /// waits up to `timeout` seconds for the lock and recovers an unfinished batch).
-    public static func open(path: String, writer: String?, timeout: Double = 10) throws(StoreError) -> JSONFileStore {
+    /// `caches`: write the caches of `index/` when they are missing or behind.
+    public static func open(path: String, writer: String?, timeout: Double = 10, caches: Bool = true) throws(StoreError) -> JSONFileStore {
         // The store's own folder may be reached through a link the config names; nothing inside it is.
         let path = realpath(path, nil).map { real in defer { free(real) }; return String(cString: real) } ?? path
         var lock: StoreLock?
@@ -46,14 +52,14 @@ public final class JSONFileStore {
         let made = SnapshotFile(path: path + "/index/customers.bin").position()
         let idIndex = path + "/index/ids.bin"
         let log = try DocumentLog.open(directory: path + "/data", recover: writer != nil, reaching: made, idIndex: idIndex)
-        let store = JSONFileStore(path: path, log: log, lock: lock)
+        let store = JSONFileStore(path: path, log: log, lock: lock, writesCaches: caches)
         try store.loadVersion()
         // A deleted customer's number stays retired: a new customer never inherits its log.
         let (ids, numbers) = log.idsSinceStored
         store.numbers = numbers
         for id in ids { store.noteNumber(id) }
         // The next command reads only what was written after this point.
-        if log.idIndexIsBehind { log.saveIdIndex(path: idIndex, numbers: store.numbers) }
+        if caches, log.idIndexIsBehind { log.saveIdIndex(path: idIndex, numbers: store.numbers) }
         return store
     }
 
@@ -257,14 +263,13 @@ public final class JSONFileStore {
         }
         let key = table.layoutKey
         let snapshot = SnapshotFile(path: path + "/index/customers.bin")
-        let restored = snapshot.read(key: key) { body, position -> (CustomerTable, DocumentLog.Position)? in
-            guard log.isCommitBoundary(position),
-                  let table = CustomerTable.restore(body, org: policy.org, fieldIdentities: policy.fieldIdentities) else { return nil }
+        let restored = snapshot.read(key: key, log: log) { body, position -> (CustomerTable, DocumentLog.Position)? in
+            guard let table = CustomerTable.restore(body, org: policy.org, fieldIdentities: policy.fieldIdentities) else { return nil }
             return (table, position)
         }
         guard let (base, position) = restored else {
             try log.forEachDocument { table.addDocument($0) }
-            snapshot.save(key: key, position: log.end, body: table.snapshot())
+            if writesCaches { snapshot.save(key: key, log: log, body: table.snapshot()) }
             return table
         }
         guard position != log.end else { return base }
@@ -277,7 +282,7 @@ public final class JSONFileStore {
         let current = inPlace ? base : base.keepingRows { !touched.contains(base.ids[$0]) }
         if inPlace { base.removeRows(dropped) }
         try log.forEachDocument(of: written, writtenAfter: position) { current.addDocument($0) }
-        if written.count > 1_000 + current.count / 16 { snapshot.save(key: key, position: log.end, body: current.snapshot()) }
+        if writesCaches, written.count > 1_000 + current.count / 16 { snapshot.save(key: key, log: log, body: current.snapshot()) }
         return current
     }
 

@@ -12,6 +12,7 @@ import Darwin
 ///     CLIENTELE SNAPSHOT 2\n
 ///     key length, key (UTF-8)
 ///     segment, offset, batch    (the log position)
+///     mark                      (the CRC-32C of the commit line that ends there: which log it was made from)
 ///     body length, checksum, body
 ///
 /// Integers are 8 bytes, in the machine's byte order. It is written to a temporary
@@ -23,22 +24,25 @@ struct SnapshotFile {
 
     /// Calls `body` with the snapshot's body and position when the file is whole and
     /// was made for `key`; nil when there is none or it does not check out.
-    func read<R>(key: String, _ body: (UnsafeRawBufferPointer, DocumentLog.Position) -> R?) -> R? {
-        guard let (file, content, position) = map(key: key) else { return nil }
+    /// Only a snapshot made from `log`: its position ends a committed batch of this log,
+    /// with the same commit line (a copy from another store of the same length is not used).
+    func read<R>(key: String, log: DocumentLog, _ body: (UnsafeRawBufferPointer, DocumentLog.Position) -> R?) -> R? {
+        guard let (file, content, position, mark) = map(key: key), log.isCommitBoundary(position, mark: mark) else { return nil }
         return withExtendedLifetime(file) { body(content, position) }
     }
 
-    /// The mapped file, its body and position, when it is whole and was made for `key`:
-    /// for reading in place for as long as the file is kept.
-    func map(key: String) -> (file: MappedFile, body: UnsafeRawBufferPointer, position: DocumentLog.Position)? {
+    /// The mapped file, its body, position and mark, when it is whole and was made for
+    /// `key`: for reading in place for as long as the file is kept. The caller checks
+    /// the position and mark against the log (`DocumentLog.isCommitBoundary(_:mark:)`).
+    func map(key: String) -> (file: MappedFile, body: UnsafeRawBufferPointer, position: DocumentLog.Position, mark: UInt64)? {
         guard let file = mapped() else { return nil }
         let bytes = UnsafeRawBufferPointer(file.bytes)
         guard let head = Self.head(bytes), head.key.elementsEqual(key.utf8) else { return nil }
         var r = head.reader
-        guard let length = r.int(), let checksum: [UInt64] = r.raw(1), length == bytes.count - r.offset else { return nil }
+        guard let mark: [UInt64] = r.raw(1), let length = r.int(), let checksum: [UInt64] = r.raw(1), length == bytes.count - r.offset else { return nil }
         let content = UnsafeRawBufferPointer(rebasing: bytes[r.offset...])
         guard Self.checksum(content) == checksum[0] else { return nil }
-        return (file, content, head.position)
+        return (file, content, head.position, mark[0])
     }
 
     /// The log position the snapshot says it was made at, whatever its key; nil when
@@ -68,14 +72,22 @@ struct SnapshotFile {
     }
 
     /// Writes a snapshot; false when it could not (a store on a read-only disk still works, only slower).
+    /// Made from `log` as it ends now.
     @discardableResult
-    func save(key: String, position: DocumentLog.Position, body: [UInt8]) -> Bool {
+    func save(key: String, log: DocumentLog, body: [UInt8]) -> Bool {
+        guard let mark = log.mark(of: log.end) else { return false }
+        return save(key: key, position: log.end, mark: mark, body: body)
+    }
+
+    @discardableResult
+    func save(key: String, position: DocumentLog.Position, mark: UInt64, body: [UInt8]) -> Bool {
         var w = SnapshotWriter()
         w.bytes = Self.magic
         w.string(key)
         w.int(Int(position.segment))
         w.int(position.offset)
         w.int(position.batch)
+        w.raw([mark])
         w.int(body.count)
         w.raw([body.withUnsafeBytes(Self.checksum)])
         let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])

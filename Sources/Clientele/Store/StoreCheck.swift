@@ -126,7 +126,8 @@ public struct StoreCheck: Sendable {
     public static func verifyIndex(storePath path: String) -> [Problem] {
         let file = path + "/index/customers.bin"
         do throws(StoreError) {
-            guard let applied = try AppliedStore.openIfApplied(path: path, writer: nil) else { return [] }
+            // Read only: the caches are compared, never written.
+            guard let applied = try AppliedStore.openIfApplied(path: path, writer: nil, caches: false) else { return [] }
             let store = applied.store
             if let made = SnapshotFile(path: file).position(), !store.log.isCommitBoundary(made) {
                 return [Problem(file: file, line: 1, message: "it was made at a place that is not the end of a committed batch of this log; it is not used, and the next command rebuilds it")]
@@ -139,8 +140,15 @@ public struct StoreCheck: Sendable {
             let unique = UniqueKeys(records: applied.config.records)
             if !unique.isEmpty {
                 let kept = try store.uniqueValues(layout: unique.layout, keys: unique.keys(ofDocument:))
-                if kept.all() != (try UniqueValues.fromDocuments(store: store, keys: unique.keys(ofDocument:))).all() {
+                let held = try UniqueValues.fromDocuments(store: store, keys: unique.keys(ofDocument:)).all()
+                if kept.all() != held {
                     problems.append(Problem(file: path + "/index/unique.bin", line: 1, message: "the unique values do not match the documents; delete index/ (a cache) and the next command rebuilds it"))
+                }
+                // The documents themselves: a value of a unique field held twice (written before uniqueness was enforced everywhere).
+                let repeated = held.filter { $0.value.count > 1 }.sorted { $0.key < $1.key }
+                if let (key, ids) = repeated.first {
+                    let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
+                    problems.append(Problem(file: path + "/data", line: 1, message: "\(repeated.count) value\(repeated.count == 1 ? " of a unique field is" : "s of unique fields are") held by more than one customer; first: \(parts.count == 3 ? "'\(parts[1])' \(Shown.text(String(parts[2])))" : "a value") in \(ids.joined(separator: ", ")) (\(parts.first.map { String($0.dropFirst()) } ?? "")); edit all but one"))
                 }
             }
             let kept = try store.customerTable(for: applied.config.access)
@@ -297,7 +305,9 @@ public struct StoreCheck: Sendable {
         }
         (repair.retired, repair.rerecorded) = try settle(storePath: path, cut: cutBytes, versions: cutVersions, time: time)
         let index = path + "/index"
-        let mustDrop = !repair.cut.isEmpty || !repair.renamed.isEmpty || check.indexAhead || repair.rerecorded != nil
+        // Caches that do not match the log go too (they are not used, but verify keeps naming them).
+        let stale = check.problems.isEmpty && verifyIndex(storePath: path).contains { $0.file.hasPrefix(path + "/index/") }
+        let mustDrop = !repair.cut.isEmpty || !repair.renamed.isEmpty || check.indexAhead || repair.rerecorded != nil || stale
         if mustDrop, FileManager.default.fileExists(atPath: index) {
             do { try FileManager.default.removeItem(atPath: index) } catch { throw StoreError("cannot remove \(index): \(error.localizedDescription)") }
             repair.removedIndex = true

@@ -17,6 +17,8 @@ final class StoredIds {
 
     let file: MappedFile
     let position: DocumentLog.Position
+    /// The mark of the commit line at `position` (`DocumentLog.mark(of:)`).
+    let mark: UInt64
     let live: StoredHashTable
     let retired: StoredHashTable
     let logLocations: [DocumentLog.Location]
@@ -26,7 +28,7 @@ final class StoredIds {
     let segmentSizes: [Int]
     let numbers: [String: Int]
 
-    private init?(file: MappedFile, body: UnsafeRawBufferPointer, position: DocumentLog.Position) {
+    private init?(file: MappedFile, body: UnsafeRawBufferPointer, position: DocumentLog.Position, mark: UInt64) {
         var sections: [UnsafeRawBufferPointer] = []
         var offset = 0
         while offset + 8 <= body.count, sections.count < 4 {
@@ -45,6 +47,7 @@ final class StoredIds {
               sections[3].count % 16 == 0 else { return nil }
         self.file = file
         self.position = position
+        self.mark = mark
         self.live = live
         self.retired = retired
         self.nextBatch = nextBatch
@@ -59,8 +62,8 @@ final class StoredIds {
 
     /// The file at `path` when it is whole; nil when missing or damaged.
     static func load(path: String) -> StoredIds? {
-        guard let (file, body, position) = SnapshotFile(path: path).map(key: key) else { return nil }
-        return StoredIds(file: file, body: body, position: position)
+        guard let (file, body, position, mark) = SnapshotFile(path: path).map(key: key) else { return nil }
+        return StoredIds(file: file, body: body, position: position, mark: mark)
     }
 
     func location(_ id: String) -> DocumentLog.Location? {
@@ -90,7 +93,7 @@ final class StoredIds {
 
     /// Writes the file (through a temporary file and a rename); false when it could not.
     @discardableResult
-    static func save(path: String, position: DocumentLog.Position, live: [(String, DocumentLog.Location)], retired: [String],
+    static func save(path: String, position: DocumentLog.Position, mark: UInt64, live: [(String, DocumentLog.Location)], retired: [String],
                      logLocations: [DocumentLog.Location], nextBatch: Int, checksummed: Bool, segmentSizes: [Int], numbers: [String: Int]) -> Bool {
         var ids = StoredHashTableBuilder(capacity: live.count)
         for (id, location) in live {
@@ -115,6 +118,6 @@ final class StoredIds {
             withUnsafeBytes(of: UInt64(section.count)) { body.append(contentsOf: $0) }
             body += section
         }
-        return SnapshotFile(path: path).save(key: key, position: position, body: body)
+        return SnapshotFile(path: path).save(key: key, position: position, mark: mark, body: body)
     }
 }

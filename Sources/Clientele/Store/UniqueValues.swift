@@ -64,7 +64,7 @@ public final class UniqueValues: @unchecked Sendable {
     static func load(store: JSONFileStore, layout: String, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?) throws(StoreError) -> UniqueValues {
         let log = store.log
         let snapshot = SnapshotFile(path: store.path + "/index/unique.bin")
-        if let (file, body, position) = snapshot.map(key: fileKey + layout), log.isCommitBoundary(position) {
+        if let (file, body, position, mark) = snapshot.map(key: fileKey + layout), log.isCommitBoundary(position, mark: mark) {
             let written = try log.idsWritten(after: position)
             if written.count <= 1_000 + log.count / 16 {
                 var recent: [String: [String]] = [:]
@@ -76,7 +76,7 @@ public final class UniqueValues: @unchecked Sendable {
             }
         }
         let bytes = try fromDocuments(log, keys: keys)
-        snapshot.save(key: fileKey + layout, position: log.end, body: bytes)
+        if store.writesCaches { snapshot.save(key: fileKey + layout, log: log, body: bytes) }
         return UniqueValues(file: nil, bytes: bytes, base: nil, stale: [], recent: [:])
     }
 
