@@ -94,6 +94,82 @@ struct ManualBehaviourTests {
         #expect(verify.exitCode == 0, "\(verify.stdout)\(verify.stderr)")
     }
 
+    @Test("1. a unique field's default counts as a value: an import that would fill it twice is refused")
+    func uniqueDefaultsInImports() throws {
+        let d = try demo(edit: { dir in
+            try self.replace(dir.appendingPathComponent("schema.yaml"), "      email: { unique: true }", "      email: { unique: true, default: info@example.com }")
+        })
+        _ = try add(d, ["name=A", "level=A"])
+        let csv = try write("Name,Level\nC,A\nD,A\n", to: "d.csv", in: d)
+        let jsonl = try write(#"{"table":"individual","fields":{"name":"E","level":"A"}}"# + "\n", to: "d.jsonl", in: d)
+        for file in [csv, jsonl] {
+            let dry = try d.run(["import", file, "--dry-run", "--as", "carol", "--table", "individual"])
+            let real = try d.run(["import", file, "--as", "carol", "--table", "individual"])
+            #expect(dry.exitCode == 1 && real.exitCode == 1, "\(dry.stdout)\(real.stdout)")
+            #expect(real.stdout.contains("\"info@example.com\" is already in use"), "\(real.stdout)")
+        }
+        #expect(try d.run(["customer", "list", "--as", "carol"]).stdout.split(separator: "\n").count == 1)
+    }
+
+    @Test("1. index files copied from another store of the same length are not used")
+    func foreignIndexFiles() throws {
+        let x = try demo()
+        _ = try add(x, ["name=A", "email=a@example.com", "level=A"])
+        let y = Demo(dir: try CLI.temporaryDirectory())
+        try FileManager.default.removeItem(at: y.dir)
+        try FileManager.default.copyItem(at: x.dir, to: y.dir)
+        // The same batch, of the same length, with another customer in each store.
+        _ = try add(x, ["name=B", "email=bbbb@example.com", "level=A"])
+        _ = try add(y, ["name=B", "email=cccc@example.com", "level=A"])
+        #expect(try CLI.run(["store", "verify", "--config", y.config]).exitCode == 0)
+        _ = try y.run(["customer", "list", "--as", "carol"])
+        let index = "/.clientele/store/index/"
+        for name in ["ids.bin", "unique.bin", "customers.bin"] {
+            let from = y.dir.path + index + name, to = x.dir.path + index + name
+            if FileManager.default.fileExists(atPath: from) {
+                try? FileManager.default.removeItem(atPath: to)
+                try FileManager.default.copyItem(atPath: from, toPath: to)
+            }
+        }
+        // X still holds bbbb@ and P000002: the copies describe Y's log.
+        #expect(try x.run(["customer", "add", "--as", "bob", "--table", "individual", "name=C", "email=bbbb@example.com", "level=A"]).exitCode == 1)
+        #expect(try x.run(["customer", "show", "--format", "json", "--as", "carol", "P000002"]).stdout.contains("bbbb@example.com"))
+        let verify = try CLI.run(["store", "verify", "--config", x.config])
+        #expect(verify.exitCode == 0, "\(verify.stdout)")
+    }
+
+    @Test("1. store verify changes nothing, and reports values of a unique field held twice")
+    func verifyReadsOnly() throws {
+        let d = try demo()
+        _ = try add(d, ["name=A", "email=a@example.com", "level=A"])
+        let index = d.dir.appendingPathComponent(".clientele/store/index")
+        try FileManager.default.removeItem(at: index)
+        #expect(try CLI.run(["store", "verify", "--config", d.config]).exitCode == 0)
+        #expect(!FileManager.default.fileExists(atPath: index.path), "verify wrote index/")
+        // A repeated value written before uniqueness was enforced everywhere (here: written into the log by hand).
+        let segment = d.data.appendingPathComponent("000001.jsonl")
+        let text = try String(contentsOf: segment, encoding: .utf8)
+        let put = try #require(text.split(separator: "\n").first { $0.contains(#""op":"put","id":"P000001""#) })
+        let renamed = put.replacingOccurrences(of: #""id":"P000001""#, with: #""id":"P000009""#)
+        let copy = #"{"batch":99"# + renamed[try #require(renamed.range(of: #","op""#)).lowerBound...]
+        let batch = copy + "\n"
+        let crc = String(Self.crc32c(Array(batch.utf8)), radix: 16)
+        try (text + batch + "{\"batch\":99,\"commit\":1,\"crc32c\":\"" + String(repeating: "0", count: 8 - crc.count) + crc + "\"}\n")
+            .write(to: segment, atomically: true, encoding: .utf8)
+        let verify = try CLI.run(["store", "verify", "--config", d.config])
+        #expect(verify.exitCode == 1 && verify.stdout.contains("held by more than one customer; first: 'email' \"a@example.com\" in P000001, P000009"), "\(verify.stdout)")
+    }
+
+    /// CRC-32C (Castagnoli), bit by bit: the commit line's checksum.
+    static func crc32c(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+        }
+        return ~crc
+    }
+
     @Test("2. the dry run refuses exactly the rows the import refuses", arguments: ["held-email", "taken-id", "not-allowed", "mixed"])
     func dryRunEqualsImport(_ name: String) throws {
         let d = try demo()
@@ -190,6 +266,41 @@ struct ManualBehaviourTests {
         #expect((try document(d, booth)["fields"] as? [String: Any])?["tier"] as? String == "silver")
     }
 
+    @Test("6. the plan refuses a change that makes stored values of a unique field equal")
+    func planChecksUniqueAfterMigration() throws {
+        let d = try demo(edit: { dir in
+            let text = try String(contentsOf: dir.appendingPathComponent("schema.yaml"), encoding: .utf8)
+            try (text + "  - identity: handle\n    display: Handle\n    team: sales\n    table: individual\n    type: input\n    unique: true\n"
+                 + "  - identity: tier\n    display: Tier\n    team: sales\n    table: individual\n    type: select\n    options: [A, G, Z]\n    unique: true\n")
+                .write(to: dir.appendingPathComponent("schema.yaml"), atomically: true, encoding: .utf8)
+        })
+        _ = try add(d, ["name=One", "level=A", "handle=Foo", "tier=A"])
+        _ = try add(d, ["name=Two", "level=A", "handle=foo", "tier=G"])
+        let schema = d.dir.appendingPathComponent("schema.yaml")
+        try replace(schema, "    type: input\n    unique: true\n", "    type: input\n    unique: true\n    normalize: lowercase\n")
+        try replace(schema, "    options: [A, G, Z]\n", "    options: [{value: Gold, was: [A, G]}, Z]\n")
+        let text = try String(contentsOf: schema, encoding: .utf8)
+        try (text + "  - identity: code\n    display: Code\n    team: sales\n    table: individual\n    type: input\n    unique: true\n    default: same\n")
+            .write(to: schema, atomically: true, encoding: .utf8)
+        let plan = try d.run(["plan"])
+        #expect(plan.exitCode == 1)
+        for field in ["handle", "tier", "code"] {
+            #expect(plan.stderr.contains("of field '\(field)' (the individual table of team 'sales'): records sharing a value, now unique"), "\(plan.stderr)")
+        }
+    }
+
+    @Test("6. a rename of a field the rules read shows who gains and loses in the plan")
+    func renameReadByRules() throws {
+        let d = try demo()
+        let vip = try add(d, ["name=Big", "email=big@example.com", "level=VIP"])
+        try replace(d.dir.appendingPathComponent("schema.yaml"), "  - identity: level\n    display: Level\n    team: sales\n    table: individual",
+                    "  - identity: grade\n    was: level\n    display: Level\n    team: sales\n    table: individual")
+        try replace(d.dir.appendingPathComponent("views.yaml"), "background_fields: [name, phone1, level]", "background_fields: [name, phone1, grade]")
+        let plan = try d.run(["plan"]).stdout
+        // The VIP deny rule reads customer.level, which individuals no longer have: bob would see his VIP customer.
+        #expect(plan.contains("bob    view +1 -0 +\(vip)"), "\(plan)")
+    }
+
     // MARK: - Where the manuals say otherwise
 
     @Test("7. only a permission group with editing permission replaces the manager's view of subordinates' customers")
@@ -278,6 +389,18 @@ struct ManualBehaviourTests {
         #expect(order.count == 4 && order == order.sorted() && !jsonl.contains("fax"), "\(jsonl)")
     }
 
+    @Test("11. hidden fields stay out of the log and out of filters")
+    func hiddenFieldsOutOfLogAndFilters() throws {
+        let d = try demo(edit: { dir in
+            try self.replace(dir.appendingPathComponent("schema.yaml"), "      email: { unique: true }", "      email: { unique: true }\n      phone2: { hidden: true }")
+        })
+        let id = try add(d, ["name=Li Wang", "email=li@example.com", "level=A", "phone2=555-1234"])
+        #expect(!(try d.run(["log", id, "--as", "bob"]).stdout.contains("555-1234")))
+        #expect(!(try d.run(["log", id, "--as", "carol", "--format", "json"]).stdout.contains("555-1234")))
+        let filtered = try d.run(["customer", "list", "--as", "carol", "--where", #"customer.phone2 == "555-1234""#])
+        #expect(filtered.exitCode == 3 && filtered.stderr.contains("phone2"), "\(filtered.stdout)\(filtered.stderr)")
+    }
+
     // MARK: - The command line a person meets
 
     @Test("12. customer show prints a card by default and JSON on request; test, add take --format")
@@ -338,6 +461,13 @@ struct ManualBehaviourTests {
         #expect(try CLI.run(Array(command.dropFirst()) + ["--yes"]).exitCode == 0)
         let rollback = try CLI.run(["rollback", "1", "--config", d.config, "--as", "carol"])
         #expect(rollback.exitCode == 1 && rollback.stderr.contains("run 'clientele rollback 1 --config \(d.config) --as carol --yes'"), "\(rollback.stderr)")
+        // A directory that looks like an option is written so that it cannot be read as one.
+        let dash = d.dir.appendingPathComponent("-crm")
+        #expect(try CLI.run(["init", "./-crm", "--example", "sales"], in: d.dir).exitCode == 0)
+        #expect(try CLI.run(["apply", "--config=-crm", "--as", "carol"], in: d.dir).exitCode == 0)
+        try replace(dash.appendingPathComponent("schema.yaml"), "options: [A, B, C, VIP]", "options: [A, B, C, VIP, D]")
+        let dashed = try CLI.run(["plan", "--config=-crm"], in: d.dir).stdout
+        #expect(dashed.contains("Apply with 'clientele apply --config ./-crm --as carol'."), "\(dashed)")
         let help = try CLI.run(["init", "--help"]).stdout
         #expect(help.components(separatedBy: "default").count == 3, "\(help)")
         for name in try FileManager.default.contentsOfDirectory(atPath: d.dir.path) where name.hasSuffix(".yaml") || name.hasSuffix(".csv") {
