@@ -40,20 +40,17 @@ struct ConfigOptions: ParsableArguments {
 }
 
 extension ConfigOptions {
-    /// The applied version when the store exists; before the first apply, the
-    /// directory's config, the only one there is (for commands that check files
-    /// against it: `import --dry-run`, `template`, decisions over `--customers FILE`).
     /// Whether the store the config names has been created.
     func storeExists() throws -> Bool {
         let (directory, prefix) = try locate()
         return AppliedStore.exists(at: try StoreOptions.storePath(directory: directory, prefix: prefix))
     }
 
+    /// The applied version when the store exists; before the first apply, the
+    /// directory's config, the only one there is (for commands that check files
+    /// against it: `template`, decisions over `--customers FILE`).
     func appliedOrDirectory(format: OutputFormat = .text) throws -> CompiledConfig {
-        let (directory, prefix) = try locate()
-        if AppliedStore.exists(at: try StoreOptions.storePath(directory: directory, prefix: prefix)) {
-            return try StoreOptions.openApplied(config: self, writer: nil).config
-        }
+        if try storeExists() { return try StoreOptions.openApplied(config: self, writer: nil).config }
         return try compile(format: format)
     }
 }

@@ -6,8 +6,8 @@ public struct FieldAccess: Sendable, Equatable {
     public var writable: Set<String>?
     /// Fields shown masked, and how.
     public var masks: [String: FieldRule.Mask]
-    /// Fields the schema keeps out of sight (`hidden: true`): not shown, not filtered
-    /// on, whoever reads; they may still be written.
+    /// Fields the schema keeps out of sight (`hidden: true`): not shown and not
+    /// filtered on, whoever reads (`customer edit` refuses them too).
     public var hidden: Set<String> = []
 
     public static let unrestricted = FieldAccess(readable: nil, writable: nil, masks: [:])
@@ -16,7 +16,7 @@ public struct FieldAccess: Sendable, Equatable {
 
     /// A masked field is read-only: nobody overwrites what they cannot see.
     public func canWrite(_ identity: String) -> Bool {
-        masks[identity] == nil && (readable?.contains(identity) ?? true) && (writable?.contains(identity) ?? true)
+        masks[identity] == nil && canRead(identity) && (writable?.contains(identity) ?? true)
     }
 
     /// The value as this user sees it: masked, or nil when the field is not readable.

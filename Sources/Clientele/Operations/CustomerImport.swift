@@ -70,7 +70,7 @@ public struct CustomerImport {
                 return
             }
             do {
-                try store.log.commitStreaming { put, log in
+                try store.commitStreaming { put, log in
                     try buildAll(input, storing: true, put)
                     // All or nothing: a row the rules refused cancels the batch.
                     guard keepRejected || !refused, !stored.isEmpty else { throw CancelledBatch() }

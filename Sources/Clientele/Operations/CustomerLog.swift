@@ -58,7 +58,10 @@ extension CustomerLog {
                     result = operations.fieldAccess(user: u, customer: c, in: table)
                 }
             } else if admin {
-                result = .unrestricted
+                // A deleted customer's fields, but the ones the schema hides anywhere.
+                var all = FieldAccess.unrestricted
+                all.hidden = Set(config.records.validators.flatMap { $0.fields.filter(\.hidden).flatMap(\.identities) })
+                result = all
             }
             known[id] = .some(result)
             return result

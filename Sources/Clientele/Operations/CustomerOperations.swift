@@ -158,12 +158,13 @@ public struct CustomerOperations {
             ("created_at", .string(time)), ("created_by", .string(actor)), ("modified_at", .string(time)), ("modified_by", .string(actor)),
             ("fields", .object(fieldValues.filter { !$0.1.isNull })),
         ])
-        try validate(document)
+        // The rules first: a refused user learns nothing of the values other customers hold.
         let table = accessTable(document)
         try refuseUnless(u, .create, table, what: "create customers in team '\(teamId)'")
         if owner != actor { try refuseUnless(u, .assign, table, what: "name another account executive") }
         if let rep, rep != actor { try refuseUnless(u, .assign, table, what: "name another service representative") }
         try checkWritable(u, given, table)
+        try validate(document)
         do {
             try store.commit([.put(id: id, document: document),
                               logEntry("create", actor: actor, time: time, customers: [id], changes: fieldValues.map { ($0.0, .null, $0.1) })])
@@ -204,6 +205,11 @@ public struct CustomerOperations {
         let accessTable = accessTable(document)
         try refuseUnless(u, .edit, accessTable, what: "edit \(id)")
         let newValues = try values(assignments, team: team, table: table, package: document["package"]?.stringValue)
+        // Out of sight is out of reach: an edit would tell whether the value was already so.
+        let hidden = hiddenFields(team: team, table: table, package: document["package"]?.stringValue)
+        if let name = newValues.map(\.0).first(where: hidden.contains) {
+            throw .refused("the schema hides '\(name)' (hidden: true): nobody edits it; an import may give it")
+        }
         try checkWritable(u, newValues.map(\.0), accessTable)
         guard let k = members.firstIndex(where: { $0.0 == "fields" }), case .object(var fields) = members[k].1 else { throw .invalid(["customer '\(id)' has no fields"]) }
         var changes: [(String, JSONValue, JSONValue)] = []

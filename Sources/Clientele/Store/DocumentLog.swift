@@ -535,7 +535,8 @@ public final class DocumentLog {
 
     /// `{"batch":N,"commit":COUNT,"crc32c":"hhhhhhhh"}` and its newline: the batch's
     /// lines (each with its newline) checksummed, so that a changed byte anywhere in a
-    /// committed batch is found when the log is opened.
+    /// committed batch is found by `store verify`, and by opening when the batch was
+    /// written after the id index's position (every batch, without an id index).
     static func commitLine(batch: Int, count: Int, checksum: UInt32) -> [UInt8] {
         let hex = String(checksum, radix: 16)
         return Array("{\"batch\":\(batch),\"commit\":\(count),\"crc32c\":\"\(String(repeating: "0", count: 8 - hex.count) + hex)\"}\n".utf8)

@@ -306,6 +306,24 @@ public final class JSONFileStore {
         return values
     }
 
+    /// Streams one large batch (an import; see `DocumentLog.commitStreaming`), keeping
+    /// what this store knows of numbers and unique values up to date.
+    public func commitStreaming(_ produce: (_ put: (String, UnsafeBufferPointer<UInt8>) throws -> Void, _ log: (JSONValue) throws -> Void) throws -> Void) throws {
+        unique = nil
+        var written: [String] = []
+        try log.commitStreaming { put, entry in
+            try withoutActuallyEscaping(put) { put in
+                try withoutActuallyEscaping(entry) { entry in
+                    try produce({ id, document in
+                        try put(id, document)
+                        written.append(id)
+                    }, entry)
+                }
+            }
+        }
+        for id in written { noteNumber(id) }
+    }
+
     /// Commits documents and log entries as one batch; all or nothing.
     public func commit(_ operations: [DocumentLog.Operation]) throws(StoreError) {
         unique = nil

@@ -78,7 +78,6 @@ struct StoredHashTable {
 
 /// Builds the bytes of a `StoredHashTable`.
 struct StoredHashTableBuilder {
-    private var keyOffsets: [UInt32] = []
     private var hashes: [Int] = []
     private var blob: [UInt8] = []
     private var records: [UInt32] = []

@@ -80,7 +80,7 @@ public final class UniqueValues: @unchecked Sendable {
         return UniqueValues(file: nil, bytes: bytes, base: nil, stale: [], recent: [:])
     }
 
-    /// The table made from every document, on every core.
+    /// The table made from every document, on both cores.
     static func fromDocuments(_ log: DocumentLog, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?) throws(StoreError) -> [UInt8] {
         let workers = 2
         let parts = Mutex<[[(String, String)]]>(Array(repeating: [], count: workers))
@@ -92,7 +92,10 @@ public final class UniqueValues: @unchecked Sendable {
         for part in parts.withLock({ $0 }) {
             for (key, id) in part { builder.add(key: Array(key.utf8), value: Array(id.utf8)) }
         }
-        return builder.bytes() ?? StoredHashTableBuilder().bytes()!
+        guard let bytes = builder.bytes() else {
+            throw StoreError("the values of unique fields pass 4 GiB, more than index/unique.bin holds; uniqueness cannot be checked")
+        }
+        return bytes
     }
 
     /// Made from every document, without reading or writing the file.
