@@ -27,6 +27,63 @@ struct DocumentLogTests {
         #expect(log.recoveredBytes == 0)
     }
 
+    @Test("opening from the stored id index gives what reading the whole log gives: deletes, ids put again, a torn tail")
+    func storedIdIndex() throws {
+        let dir = try directory()
+        let index = dir + "/ids.bin"
+        do {
+            let log = try DocumentLog.open(directory: dir)
+            try log.commit((1...5).map { .put(id: "P\($0)", document: doc("N\($0)")) })
+            try log.commit([.delete(id: "P2"), .put(id: "P3", document: doc("N3b")), .log(entry: .object([("type", .string("edit"))]))])
+            #expect(log.saveIdIndex(path: index, numbers: ["P": 5]))
+            // After the index's position: a stored id deleted, a retired one put again, a new one put and deleted.
+            try log.commit([.delete(id: "P1"), .put(id: "P2", document: doc("N2 again")), .put(id: "P6", document: doc("N6"))])
+            try log.commit([.delete(id: "P6"), .log(entry: .object([("type", .string("delete"))]))])
+        }
+        // What a crash leaves after the last commit.
+        let segment = try #require(FileHandle(forWritingAtPath: dir + "/000001.jsonl"))
+        segment.seekToEndOfFile()
+        segment.write(Data(#"{"batch":5,"op":"put","id":"P7","doc":{"fi"#.utf8))
+        try segment.close()
+        let fromIndex = try DocumentLog.open(directory: dir, recover: true, idIndex: index)
+        let whole = try DocumentLog.open(directory: dir, recover: false)
+        #expect(fromIndex.recoveredBytes > 0)
+        #expect(fromIndex.sameIds(as: whole))
+        #expect(fromIndex.count == 4 && Set(fromIndex.ids) == ["P2", "P3", "P4", "P5"])
+        #expect(try fromIndex.document("P3") == doc("N3b") && fromIndex.document("P2") == doc("N2 again") && fromIndex.document("P1") == nil)
+        #expect(fromIndex.isRetired("P1") && fromIndex.isRetired("P6") && !fromIndex.isRetired("P2") && !fromIndex.isRetired("P3"))
+        #expect(try fromIndex.logEntries().count == 2)
+        // Written again at the end, it still reads the same; a damaged copy is not used.
+        #expect(fromIndex.saveIdIndex(path: index, numbers: ["P": 6]))
+        #expect(try DocumentLog.open(directory: dir, recover: false, idIndex: index).sameIds(as: whole))
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: index))
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: index))
+        #expect(try DocumentLog.open(directory: dir, recover: false, idIndex: index).sameIds(as: whole))
+    }
+
+    @Test("damage after the stored id index's position is named with its line in the file")
+    func damageAfterStoredIdIndex() throws {
+        let dir = try directory()
+        let index = dir + "/ids.bin"
+        do {
+            let log = try DocumentLog.open(directory: dir)
+            try log.commit([.put(id: "P1", document: doc("A")), .put(id: "P2", document: doc("B"))])
+            #expect(log.saveIdIndex(path: index, numbers: [:]))
+            try log.commit([.put(id: "P3", document: doc("C"))])
+        }
+        let file = URL(fileURLWithPath: dir + "/000001.jsonl")
+        var text = try String(contentsOf: file, encoding: .utf8)
+        text = text.replacingOccurrences(of: #""name":"C""#, with: #""name":"X""#)
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        #expect {
+            _ = try DocumentLog.open(directory: dir, recover: false, idIndex: index)
+        } throws: { error in
+            // Lines 1-3 hold the first batch; the changed batch starts at line 4.
+            (error as? StoreError)?.message.contains("000001.jsonl:4") == true || (error as? StoreError)?.message.contains("000001.jsonl:5") == true
+        }
+    }
+
     @Test("the end of every committed batch, streamed or not, is a commit boundary, so the access columns kept beside the log are used")
     func commitBoundaries() throws {
         let dir = try directory()
