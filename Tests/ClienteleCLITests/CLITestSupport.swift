@@ -68,11 +68,17 @@ enum CLI {
     }
 }
 
-/// Compares with Golden/<name>.txt, or writes it with CLIENTELE_RECORD_GOLDEN=1.
+/// Compares with Golden/<name>.txt; with CLIENTELE_RECORD_GOLDEN=1 it writes the file
+/// and fails, so that a recording run never passes for a check.
 func expectGolden(_ actual: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation) {
     let file = CLI.golden.appendingPathComponent(name + ".txt")
     if ProcessInfo.processInfo.environment["CLIENTELE_RECORD_GOLDEN"] == "1" {
-        try? actual.write(to: file, atomically: true, encoding: .utf8)
+        do {
+            try actual.write(to: file, atomically: true, encoding: .utf8)
+            Issue.record("recorded a new baseline in Golden/\(file.lastPathComponent); review the diff and run again without CLIENTELE_RECORD_GOLDEN", sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("cannot write the golden file \(file.path): \(error)", sourceLocation: sourceLocation)
+        }
         return
     }
     guard let expected = try? String(contentsOf: file, encoding: .utf8) else {

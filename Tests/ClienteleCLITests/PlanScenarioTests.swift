@@ -38,6 +38,12 @@ struct PlanScenarioTests {
         }
     }
 
+    /// A parameterised test over no folders would pass: the folders must be there.
+    @Test("the scenario folders are found")
+    func scenariosFound() {
+        #expect(Self.names.count >= 11, "found \(Self.names) in \(Self.root.path)")
+    }
+
     @Test("each scenario's plans and applies match its golden transcript", arguments: names)
     func scenario(_ name: String) throws {
         let folder = Self.root.appendingPathComponent(name)

@@ -21,10 +21,16 @@ enum TestPaths {
 }
 
 /// Compares `actual` with a golden file; with CLIENTELE_RECORD_GOLDEN=1 in the
-/// environment it writes the file instead (then review the diff before committing).
+/// environment it writes the file instead and fails, so that a recording run never
+/// passes for a check (review the diff, then run again without it).
 func expectGolden(_ actual: String, file: URL, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
     if ProcessInfo.processInfo.environment["CLIENTELE_RECORD_GOLDEN"] == "1" {
-        try? actual.write(to: file, atomically: true, encoding: .utf8)
+        do {
+            try actual.write(to: file, atomically: true, encoding: .utf8)
+            Issue.record("recorded a new baseline in \(file.lastPathComponent); review the diff and run again without CLIENTELE_RECORD_GOLDEN", sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("cannot write the golden file \(file.path): \(error)", sourceLocation: sourceLocation)
+        }
         return
     }
     guard let expected = try? String(contentsOf: file, encoding: .utf8) else {

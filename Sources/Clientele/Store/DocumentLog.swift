@@ -423,17 +423,11 @@ public final class DocumentLog {
         }
         var bytes = Array(text.utf8)
         bytes += Self.commitLine(batch: batch, count: operations.count, checksum: bytes.withUnsafeBufferPointer { Checksum.crc32c($0) })
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(writer, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let error = StoreError.system("cannot write", path(writerSegment))
-                // Cut off what part of the batch reached the file, so the log stays whole.
-                ftruncate(writer, off_t(writerSize))
-                throw error
-            }
-            written += n
+        guard FileWriting.writeAll(writer, bytes) else {
+            let error = StoreError.system("cannot write", path(writerSegment))
+            // Cut off what part of the batch reached the file, so the log stays whole.
+            ftruncate(writer, off_t(writerSize))
+            throw error
         }
         guard fsync(writer) == 0 else {
             let error = StoreError.system("cannot make durable", path(writerSegment))
@@ -468,15 +462,7 @@ public final class DocumentLog {
         var checksum: UInt32 = 0
         func flush() throws {
             checksum = buffer.withUnsafeBufferPointer { Checksum.crc32c($0, continuing: checksum) }
-            var written = 0
-            while written < buffer.count {
-                let n = buffer.withUnsafeBytes { write(writer, $0.baseAddress! + written, buffer.count - written) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw StoreError.system("cannot write", path(writerSegment))
-                }
-                written += n
-            }
+            guard FileWriting.writeAll(writer, buffer) else { throw StoreError.system("cannot write", path(writerSegment)) }
             buffer.removeAll(keepingCapacity: true)
         }
         func line(_ head: String, _ body: UnsafeBufferPointer<UInt8>) throws -> Location {
