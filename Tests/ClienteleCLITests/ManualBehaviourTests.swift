@@ -109,6 +109,10 @@ struct ManualBehaviourTests {
             #expect(real.stdout.contains("\"info@example.com\" is already in use"), "\(real.stdout)")
         }
         #expect(try d.run(["customer", "list", "--as", "carol"]).stdout.split(separator: "\n").count == 1)
+        // Empty values hold nothing: two of them never clash, in a file or with the store.
+        let empty = try write(#"{"table":"individual","fields":{"name":"F","level":"A","email":""}}"# + "\n"
+                              + #"{"table":"individual","fields":{"name":"G","level":"A","email":""}}"# + "\n", to: "e.jsonl", in: d)
+        #expect(!(try d.run(["import", empty, "--dry-run", "--as", "carol"]).stdout.contains("already")))
     }
 
     @Test("1. index files copied from another store of the same length are not used")

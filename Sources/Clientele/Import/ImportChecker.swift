@@ -252,8 +252,9 @@ public struct ImportChecker: Sendable {
                 while j < view.next(object) {
                     if view.string(j) == field.identity {
                         given = view.kind(j + 1) != .null
-                        if view.kind(j + 1) == .string {
-                            claims.append(claim(Normalizer.normalize(view.string(j + 1), field.spec.normalize), field, k))
+                        // An empty value holds nothing, as in `customer add`: two empty values never clash.
+                        if view.kind(j + 1) == .string, case let value = Normalizer.normalize(view.string(j + 1), field.spec.normalize), !value.isEmpty {
+                            claims.append(claim(value, field, k))
                         }
                     }
                     j = view.next(j + 1)
