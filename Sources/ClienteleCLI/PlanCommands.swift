@@ -8,8 +8,6 @@ struct PlanSession {
     let plan: Plan
     let context: PlanContext
     let files: SourceFiles
-    /// The first active user the applied version allows `configure`, for the hints.
-    let configurer: String?
 
     /// Where the new config comes from: the config directory, or an applied version (rollback).
     enum Source {
@@ -56,10 +54,7 @@ struct PlanSession {
         let now = Self.seconds(options.time)
         do {
             let (plan, context) = try Planner.plan(store: store, applied: applied, new: compiled, files: newFiles, now: now)
-            let configurer = applied.access.org.userIds.indices.first { u in
-                applied.access.org.userActive[u] && (try? applied.refuseUnlessConfigure(u, doing: "")) != nil
-            }.map { applied.access.org.userIds[$0] }
-            return PlanSession(store: store, plan: plan, context: context, files: files, configurer: configurer)
+            return PlanSession(store: store, plan: plan, context: context, files: files)
         } catch {
             Terminal.error(error.message)
             throw ExitCode(1)
@@ -70,12 +65,19 @@ struct PlanSession {
         (ISO8601DateFormatter().date(from: time) ?? Date()).timeIntervalSince1970
     }
 
-    /// `clientele apply` as the user can run it: with their --config, and --as a user allowed to.
-    func applyCommand(_ options: StoreOptions, actor: String? = nil) -> String {
-        var words = ["clientele", "apply"]
-        if let config = options.config.config { words += ["--config", Shell.path(config)] }
-        words += ["--as", actor ?? configurer ?? "ADMIN"]
-        return words.joined(separator: " ")
+    /// The first active user the applied version allows `configure`, for the hints.
+    var configurer: String? {
+        let applied = context.applied, org = applied.access.org
+        return org.userIds.indices.first { org.userActive[$0] && applied.mayConfigure($0) }.map { org.userIds[$0] }
+    }
+
+    /// A command as the user can run it: `words` (`apply`, `rollback 1`), their --config,
+    /// and --as `actor` (by default a user the applied version allows to configure).
+    func command(_ words: [String], _ options: StoreOptions, actor: String? = nil, allowDataLoss: Bool = false) -> String {
+        var line = ["clientele"] + words
+        if let config = options.config.config { line += ["--config", Shell.path(config)] }
+        line += ["--as", Shell.quoted(actor ?? configurer ?? "ADMIN")] + (allowDataLoss ? ["--allow-data-loss"] : [])
+        return line.joined(separator: " ")
     }
 
     /// Prints the plan (text on stdout, its errors as diagnostics on stderr; or one JSON document).
@@ -151,7 +153,7 @@ struct PlanCommand: ParsableCommand {
             Terminal.out("No store yet: 'clientele apply' creates it and records this config as version 1.\n")
             throw ExitCode(detailedExitcode ? 2 : 0)
         }
-        session.print(format: format, applyCommand: session.applyCommand(options))
+        session.print(format: format, applyCommand: session.command(["apply"], options))
         if let out {
             try OutputPath.write(PlanRenderer.json(session.plan).jsonText + "\n", to: out)
         }
@@ -188,13 +190,13 @@ struct ApplyCommand: ParsableCommand {
             return try applyFirst(actor!)
         }
         if let plan { try Self.checkSaved(plan, against: session.plan) }
-        session.print(format: format, applying: !dryRun, applyCommand: session.applyCommand(options))
+        session.print(format: format, applying: !dryRun, applyCommand: session.command(["apply"], options))
         if dryRun {
             let code = session.exitCode(detailed: detailedExitcode)
             if code != 0 { throw ExitCode(code) }
             return
         }
-        let rerun = session.applyCommand(options, actor: Shell.quoted(actor!)) + (allowDataLoss ? " --allow-data-loss" : "")
+        let rerun = session.command(["apply"], options, actor: actor!, allowDataLoss: allowDataLoss)
         try session.apply(yes: yes || plan != nil, allowDataLoss: allowDataLoss, actor: actor!, time: options.time, format: format, rerun: rerun)
     }
 
@@ -294,10 +296,8 @@ struct RollbackCommand: ParsableCommand {
             if !session.plan.errors.isEmpty { throw ExitCode(1) }
             return
         }
-        var rerun = ["clientele", "rollback", String(version)]
-        if let config = options.config.config { rerun += ["--config", Shell.path(config)] }
-        rerun += ["--as", Shell.quoted(actor!)] + (allowDataLoss ? ["--allow-data-loss"] : [])
-        guard try session.apply(yes: yes, allowDataLoss: allowDataLoss, actor: actor!, time: options.time, format: format, rerun: rerun.joined(separator: " "),
+        let rerun = session.command(["rollback", String(version)], options, actor: actor!, allowDataLoss: allowDataLoss)
+        guard try session.apply(yes: yes, allowDataLoss: allowDataLoss, actor: actor!, time: options.time, format: format, rerun: rerun,
                                 extra: [("rollback_of", .number(String(version)))]) else { return }
         Terminal.out("the config directory still holds the later config: restore version \(version)'s files there too, or the next plan undoes this rollback\n")
     }

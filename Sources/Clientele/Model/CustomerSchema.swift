@@ -117,6 +117,16 @@ public struct Field: Sendable {
     public var identity: String { identities[0] }
     public var display: String { displays.first ?? identity }
 
+    /// Whether two customizations reach the same records: main-table fields each other,
+    /// package fields those sharing a package.
+    public func sharesScope(with other: Field) -> Bool {
+        switch (origin, other.origin) {
+        case (.packages(let x), .packages(let y)): return !Set(x).isDisjoint(with: y)
+        case (.packages, _), (_, .packages): return false
+        default: return true
+        }
+    }
+
     /// "'email' (E-mail)": how messages name a field.
     public var label: String {
         if identities.count > 1 { return "'\(identities.joined(separator: "/"))' (\(displays.joined(separator: "/")))" }

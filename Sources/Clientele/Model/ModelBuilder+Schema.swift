@@ -215,18 +215,11 @@ extension ModelBuilder {
         }
         // A rename clashes with a field of the same scope only: a main-table field may take
         // a new identity while a package keeps a customization of the old one.
-        func sameScope(_ a: Field, _ b: Field) -> Bool {
-            switch (a.origin, b.origin) {
-            case (.packages(let x), .packages(let y)): return !Set(x).isDisjoint(with: y)
-            case (.packages, _), (_, .packages): return false
-            default: return true
-            }
-        }
         for field in schema.customizations {
             guard let was = field.was else { continue }
             let clash = schema.customizations.first { other in
                 other.location != field.location && other.team == field.team && other.table == field.table && other.identities.contains(was)
-                    && sameScope(other, field)
+                    && other.sharesScope(with: field)
             }
             if let clash {
                 diagnostics.error("field \(field.label) is renamed from '\(was)', but '\(was)' is still a field of the same table", at: field.location,

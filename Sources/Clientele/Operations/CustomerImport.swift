@@ -92,7 +92,7 @@ public struct CustomerImport {
 
     /// Whether the store holds a unique value, by its key; nil when there is nothing to check.
     func heldValues() throws(StoreError) -> (@Sendable (String) -> Bool)? {
-        let unique = UniqueKeys(records: operations.config.records)
+        let unique = operations.unique
         guard !unique.isEmpty, operations.store.log.count > 0 else { return nil }
         let held = try operations.store.uniqueValues(layout: unique.layout, keys: unique.keys(ofDocument:))
         return { !held.ids(holding: $0).isEmpty }

@@ -133,10 +133,7 @@ public struct CustomerListing {
 extension CustomerOperations {
     /// The identities of the fields `hidden: true` keeps out of sight on this table or package.
     func hiddenFields(team: String, table: TableKind, package: String?) -> Set<String> {
-        guard let v = config.records.validatorIndex(team: team, table: table, package: package) else { return [] }
-        let fields = config.records.validators[v].fields
-        guard fields.contains(where: \.hidden) else { return [] }
-        return Set(fields.filter(\.hidden).flatMap(\.identities))
+        config.records.validatorIndex(team: team, table: table, package: package).map { config.records.validators[$0].hiddenIdentities } ?? []
     }
 
     /// A document as the field access allows: unreadable fields (the hidden ones

@@ -50,6 +50,9 @@ extension CustomerLog {
         do { table = try operations.store.customerTable(for: config.access) } catch { throw .store(error) }
         // Per customer: nil, hidden; .unrestricted for a deleted one an admin reads; else what show would allow.
         var known: [String: FieldAccess?] = [:]
+        // A deleted customer's fields, but the ones the schema hides anywhere.
+        var deleted = FieldAccess.unrestricted
+        deleted.hidden = config.records.validators.reduce(into: Set<String>()) { $0.formUnion($1.hiddenIdentities) }
         func access(_ id: String) -> FieldAccess? {
             if let cached = known[id] { return cached }
             var result: FieldAccess?
@@ -58,10 +61,7 @@ extension CustomerLog {
                     result = operations.fieldAccess(user: u, customer: c, in: table)
                 }
             } else if admin {
-                // A deleted customer's fields, but the ones the schema hides anywhere.
-                var all = FieldAccess.unrestricted
-                all.hidden = Set(config.records.validators.flatMap { $0.fields.filter(\.hidden).flatMap(\.identities) })
-                result = all
+                result = deleted
             }
             known[id] = .some(result)
             return result

@@ -23,11 +23,14 @@ public struct CustomerOperations {
     public let store: JSONFileStore
     /// The config version the store applied, named in every log entry.
     let configVersion: Int
+    /// How values of unique fields are compared (made once, not per document).
+    let unique: UniqueKeys
 
     public init(config: CompiledConfig, store: JSONFileStore) {
         self.config = config
         self.store = store
         configVersion = store.version?.number ?? 0
+        unique = UniqueKeys(records: config.records)
     }
 
     var policy: AccessPolicy { config.access }
@@ -77,7 +80,6 @@ public struct CustomerOperations {
     /// Unique fields (normalised) among the other records of the same table or package,
     /// from the store's unique values (no document is parsed but those written lately).
     func checkUnique(_ document: JSONValue) throws(OperationError) {
-        let unique = UniqueKeys(records: config.records)
         guard !unique.isEmpty else { return }
         let bytes = Array(document.jsonText.utf8)
         guard let (id, claims) = bytes.withUnsafeBufferPointer({ unique.read($0) }), !claims.isEmpty else { return }

@@ -113,13 +113,7 @@ public struct ConfigDiff: Sendable {
     /// a main-table field with a main-table field, a package field with one sharing a package.
     private mutating func compareFields(_ old: [Field], _ new: [Field]) {
         var unmatched = Array(old.indices)
-        func scopeMatches(_ a: Field, _ b: Field) -> Bool {
-            switch (a.origin, b.origin) {
-            case (.packages(let x), .packages(let y)): return !Set(x).isDisjoint(with: y)
-            case (.packages, _), (_, .packages): return false
-            default: return true
-            }
-        }
+        func scopeMatches(_ a: Field, _ b: Field) -> Bool { a.sharesScope(with: b) }
         func take(_ predicate: (Field) -> Bool) -> Field? {
             guard let k = unmatched.firstIndex(where: { predicate(old[$0]) }) else { return nil }
             return old[unmatched.remove(at: k)]

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The values of `unique` fields and the customers that hold them, kept beside the log
 /// in `index/unique.bin`, so that a write checks uniqueness without parsing every
 /// document. Like the access columns it is a cache made at a committed position for
@@ -82,15 +80,16 @@ public final class UniqueValues: @unchecked Sendable {
 
     /// The table made from every document, on both cores.
     static func fromDocuments(_ log: DocumentLog, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?) throws(StoreError) -> [UInt8] {
-        let workers = 2
-        let parts = Mutex<[[(String, String)]]>(Array(repeating: [], count: workers))
-        try log.forEachDocumentConcurrently(workers: workers) { w, bytes in
-            guard let (id, list) = keys(bytes), !list.isEmpty else { return }
-            parts.withLock { for key in list { $0[w].append((key, id)) } }
+        /// What one worker found; each worker writes only its own.
+        final class Part: @unchecked Sendable { var pairs: [(key: String, id: String)] = [] }
+        let parts = [Part(), Part()]
+        try log.forEachDocumentConcurrently(workers: parts.count) { w, bytes in
+            guard let (id, list) = keys(bytes) else { return }
+            for key in list { parts[w].pairs.append((key, id)) }
         }
         var builder = StoredHashTableBuilder()
-        for part in parts.withLock({ $0 }) {
-            for (key, id) in part { builder.add(key: Array(key.utf8), value: Array(id.utf8)) }
+        for part in parts {
+            for (key, id) in part.pairs { builder.add(key: Array(key.utf8), value: Array(id.utf8)) }
         }
         guard let bytes = builder.bytes() else {
             throw StoreError("the values of unique fields pass 4 GiB, more than index/unique.bin holds; uniqueness cannot be checked")

@@ -5,6 +5,8 @@ public final class CustomerValidator: Sendable {
     public let table: TableKind
     public let package: String?
     public let fields: [Field]
+    /// The identities of the fields the schema hides (`hidden: true`).
+    public let hiddenIdentities: Set<String>
     let checks: [FieldValueCheck]
     /// The same checks, unretained: the validator keeps them alive, and skipping
     /// retain/release per field is a measurable share of validating a record.
@@ -29,6 +31,7 @@ public final class CustomerValidator: Sendable {
         self.package = package
         let fields = schema.fields(team: team, table: table, package: package, inheritance: inheritance)
         self.fields = fields
+        hiddenIdentities = Set(fields.filter(\.hidden).flatMap(\.identities))
         let checks = fields.map(FieldValueCheck.init)
         self.checks = checks
         uncounted = checks.map { Unmanaged.passUnretained($0) }
