@@ -1,6 +1,11 @@
+import ClienteleCore
+import ClienteleSpec
+import ClienteleModel
+import ClienteleEngine
+import ClienteleStore
+import ClienteleKit
 import ArgumentParser
 import Foundation
-import Clientele
 
 @main
 enum Main {

@@ -1,3 +1,9 @@
+import ClienteleCore
+import ClienteleSpec
+import ClienteleModel
+import ClienteleEngine
+import ClienteleStore
+import ClienteleKit
 import ArgumentParser
 import Foundation
 

@@ -1,5 +1,10 @@
+import ClienteleCore
+import ClienteleSpec
+import ClienteleModel
+import ClienteleEngine
+import ClienteleStore
+import ClienteleKit
 import ArgumentParser
-import Clientele
 import Foundation
 
 /// The store, the applied version and a config to compare with it, planned.

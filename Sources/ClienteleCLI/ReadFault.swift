@@ -1,3 +1,9 @@
+import ClienteleCore
+import ClienteleSpec
+import ClienteleModel
+import ClienteleEngine
+import ClienteleStore
+import ClienteleKit
 import Foundation
 
 /// A file read through a memory map that another program cuts short raises SIGBUS

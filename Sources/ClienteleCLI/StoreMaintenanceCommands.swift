@@ -1,5 +1,10 @@
+import ClienteleCore
+import ClienteleSpec
+import ClienteleModel
+import ClienteleEngine
+import ClienteleStore
+import ClienteleKit
 import ArgumentParser
-import Clientele
 import Foundation
 
 struct StoreCommand: ParsableCommand {
@@ -28,7 +33,7 @@ struct StoreCommand: ParsableCommand {
             let path = try StoreCommand.path(options)
             let check = StoreCheck.verifyLog(storePath: path)
             // The access columns are compared with the documents only over a whole log.
-            let problems = check.problems + (check.problems.isEmpty ? StoreCheck.verifyIndex(storePath: path) : [])
+            let problems = check.problems + (check.problems.isEmpty ? StoreVerification.verifyIndex(storePath: path) : [])
             switch format {
             case .json:
                 Terminal.out(JSONValue.object([
@@ -56,7 +61,7 @@ struct StoreCommand: ParsableCommand {
         func run() throws {
             let path = try StoreCommand.path(options)
             let repair: StoreCheck.Repair
-            do { repair = try StoreCheck.repair(storePath: path, time: ISO8601DateFormatter().string(from: Date())) } catch {
+            do { repair = try StoreVerification.repair(storePath: path, time: ISO8601DateFormatter().string(from: Date())) } catch {
                 Terminal.error(error.message)
                 throw ExitCode(1)
             }

@@ -1,4 +1,9 @@
-import Clientele
+import ClienteleCore
+import ClienteleSpec
+import ClienteleModel
+import ClienteleEngine
+import ClienteleStore
+import ClienteleKit
 import Foundation
 
 /// Where output goes, and whether it may be coloured (a terminal, and no NO_COLOR).

@@ -1,5 +1,10 @@
+import ClienteleCore
+import ClienteleSpec
+import ClienteleModel
+import ClienteleEngine
+import ClienteleStore
+import ClienteleKit
 import ArgumentParser
-import Clientele
 
 struct TestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

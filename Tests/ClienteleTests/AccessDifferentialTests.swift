@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Clientele
+@testable import ClienteleCore
+@testable import ClienteleSpec
+@testable import ClienteleModel
+@testable import ClienteleEngine
+@testable import ClienteleStore
+@testable import ClienteleKit
 
 /// The bench workload's requests, decided by Clientele and by the reference
 /// (`../shared/bench/reference.py`, written into clientele-expected.jsonl).

@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Clientele
+@testable import ClienteleCore
+@testable import ClienteleSpec
+@testable import ClienteleModel
+@testable import ClienteleEngine
+@testable import ClienteleStore
+@testable import ClienteleKit
 
 /// Explain and who-can on the sales example.
 @Suite("Explaining decisions and who can act")

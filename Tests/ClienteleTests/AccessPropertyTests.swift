@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Clientele
+@testable import ClienteleCore
+@testable import ClienteleSpec
+@testable import ClienteleModel
+@testable import ClienteleEngine
+@testable import ClienteleStore
+@testable import ClienteleKit
 
 /// For random organisations, customers and rules, the compiled decision equals a
 /// straightforward interpreter of the same rules, and `visible` equals deciding

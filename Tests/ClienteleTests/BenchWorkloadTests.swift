@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Clientele
+@testable import ClienteleCore
+@testable import ClienteleSpec
+@testable import ClienteleModel
+@testable import ClienteleEngine
+@testable import ClienteleStore
+@testable import ClienteleKit
 
 /// The synthetic CRM workload of ../shared/bench at 2,000 customers: its config
 /// validates, and a dry run refuses exactly the rows it lists as invalid.

@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Clientele
+@testable import ClienteleCore
+@testable import ClienteleSpec
+@testable import ClienteleModel
+@testable import ClienteleEngine
+@testable import ClienteleStore
+@testable import ClienteleKit
 
 /// Every fixture under Fixtures/invalid is a config directory with one kind of
 /// mistake (or several); `expected.txt` holds the diagnostics exactly as

@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Clientele
+@testable import ClienteleCore
+@testable import ClienteleSpec
+@testable import ClienteleModel
+@testable import ClienteleEngine
+@testable import ClienteleStore
+@testable import ClienteleKit
 
 /// The access columns kept beside the log must always give the table a full load
 /// of the documents would: after writes, when damaged, and when made for another config.

@@ -1,5 +1,10 @@
 import Testing
-@testable import Clientele
+@testable import ClienteleCore
+@testable import ClienteleSpec
+@testable import ClienteleModel
+@testable import ClienteleEngine
+@testable import ClienteleStore
+@testable import ClienteleKit
 
 /// Table-driven checks of every base type and refinement: valid, invalid and
 /// boundary values, as JSON text, through the same check records get.

@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Clientele
+@testable import ClienteleCore
+@testable import ClienteleSpec
+@testable import ClienteleModel
+@testable import ClienteleEngine
+@testable import ClienteleStore
+@testable import ClienteleKit
 
 /// Expressions and patterns against hostile input: limits with a place, linear time,
 /// and seeded fuzzing. CLIENTELE_FUZZ sets how many inputs each fuzz test tries

@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Clientele
+@testable import ClienteleCore
+@testable import ClienteleSpec
+@testable import ClienteleModel
+@testable import ClienteleEngine
+@testable import ClienteleStore
+@testable import ClienteleKit
 
 /// `import --dry-run` against the sales example: every refusal with its row and column.
 @Suite("Import dry runs")

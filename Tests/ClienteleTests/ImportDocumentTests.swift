@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Clientele
+@testable import ClienteleCore
+@testable import ClienteleSpec
+@testable import ClienteleModel
+@testable import ClienteleEngine
+@testable import ClienteleStore
+@testable import ClienteleKit
 
 /// The documents an import stores: the row's own keys, what the validator that
 /// accepted it implies, defaults, normalised values and the store's own keys.

@@ -1,5 +1,10 @@
 import Testing
-@testable import Clientele
+@testable import ClienteleCore
+@testable import ClienteleSpec
+@testable import ClienteleModel
+@testable import ClienteleEngine
+@testable import ClienteleStore
+@testable import ClienteleKit
 
 @Suite("The strict JSON tape parser")
 struct JSONTapeTests {

@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Clientele
+@testable import ClienteleCore
+@testable import ClienteleSpec
+@testable import ClienteleModel
+@testable import ClienteleEngine
+@testable import ClienteleStore
+@testable import ClienteleKit
 
 /// A seeded mutation test of the whole front end (libyaml, Node, Declarations,
 /// Model, validators): mutated configs must give diagnostics, never a crash or a hang.

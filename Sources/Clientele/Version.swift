@@ -1,4 +1,0 @@
-/// The version `clientele --version` prints.
-public enum ClienteleVersion {
-    public static let string = "0.1.0"
-}

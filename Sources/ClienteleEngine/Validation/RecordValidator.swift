@@ -1,0 +1,299 @@
+import ClienteleCore
+import ClienteleSpec
+import ClienteleModel
+/// Validates whole customer records (system keys, ownership and `fields`) against
+/// a model: the compiled form of the schema, one `CustomerValidator` per
+/// (team, table, package).
+public struct RecordValidator: Sendable {
+    /// Where a record goes when it does not say (from `--table`, `--package`, `--team`).
+    public struct Defaults: Sendable {
+        public var team: String?
+        public var table: TableKind?
+        public var package: String?
+
+        public init(team: String? = nil, table: TableKind? = nil, package: String? = nil) {
+            self.team = team
+            self.table = table
+            self.package = package
+        }
+    }
+
+    /// What validation learned about a record besides its problems.
+    public struct Outcome: Sendable {
+        /// The token of the record's `id` string, when it gave one.
+        public var idToken: Int?
+        /// The validator the record was checked against.
+        public var validator: Int?
+    }
+
+    public let validators: [CustomerValidator]
+    let teams: ByteKeyTable
+    let teamIds: [String]
+    let packages: ByteKeyTable
+    let packageList: [Package]
+    /// team index * 3 + table index -> validator; package index -> validator.
+    let mainValidators: [Int]
+    let packageValidators: [Int]
+    let users: ByteKeyTable
+    let departments: ByteKeyTable
+    let roles: ByteKeyTable
+    let userIds: [String], departmentIds: [String], roleIds: [String]
+
+    enum Key: Int, CaseIterable {
+        case id, team, table, package, accountExecutive, customerServiceRep, shared, tags, fields
+        case storeKept
+    }
+    static let keyNames: [(String, Key)] = [
+        ("id", .id), ("team", .team), ("table", .table), ("package", .package),
+        ("account_executive", .accountExecutive), ("customer_service_rep", .customerServiceRep),
+        ("shared", .shared), ("tags", .tags), ("fields", .fields),
+    ] + ["created_at", "created_by", "modified_at", "modified_by", "followers", "pool",
+         "previous_account_executive", "claimed_at", "returned_at", "last_followup_at", "last_deal_at", "deal", "return_reason",
+         "pool_policy_version"].map { ($0, Key.storeKept) }
+    static let keyTable = ByteKeyTable(keyNames.enumerated().map { ($1.0, $0) })
+    static let keyKinds = keyNames.map(\.1)
+    static let tableKinds = ByteKeyTable(TableKind.allCases.enumerated().map { ($1.rawValue, $0) })
+    static let sharedKeys = ByteKeyTable([("users", 0), ("departments", 1), ("roles", 2)])
+
+    let model: Model
+    let inheritance: PackageInheritance
+
+    /// An independent copy for another thread: sharing the compiled checks would make
+    /// every thread retain the same objects, and their reference counts bounce between cores.
+    public func copyForAnotherThread() -> RecordValidator {
+        RecordValidator(model: model, inheritance: inheritance)
+    }
+
+    public init(model: Model, inheritance: PackageInheritance = .everything) {
+        self.model = model
+        self.inheritance = inheritance
+        let org = model.organization
+        let schema = model.schema
+        teamIds = org.teams.map(\.id)
+        teams = ByteKeyTable(teamIds.enumerated().map { ($1, $0) })
+        packageList = schema.packages
+        packages = ByteKeyTable(packageList.enumerated().map { ($1.id, $0) })
+        var validators: [CustomerValidator] = []
+        var main: [Int] = []
+        for team in teamIds {
+            for table in TableKind.allCases {
+                main.append(validators.count)
+                validators.append(CustomerValidator(team: team, table: table, package: nil, schema: schema, inheritance: inheritance))
+            }
+        }
+        var byPackage: [Int] = []
+        for p in packageList {
+            byPackage.append(validators.count)
+            validators.append(CustomerValidator(team: p.team, table: p.table, package: p.id, schema: schema, inheritance: inheritance))
+        }
+        self.validators = validators
+        mainValidators = main
+        packageValidators = byPackage
+        userIds = org.users.map(\.id)
+        departmentIds = org.departments.map(\.id)
+        roleIds = org.roles.map(\.id)
+        users = ByteKeyTable(userIds.enumerated().map { ($1, $0) })
+        departments = ByteKeyTable(departmentIds.enumerated().map { ($1, $0) })
+        roles = ByteKeyTable(roleIds.enumerated().map { ($1, $0) })
+    }
+
+    public var maximumSlotCount: Int { validators.map(\.slotCount).max() ?? 0 }
+
+    /// The validator for (team, table, package), if that combination exists.
+    public func validatorIndex(team: String, table: TableKind, package: String?) -> Int? {
+        if let package {
+            guard let p = packages.lookup(package), packageList[p].team == team, packageList[p].table == table else { return nil }
+            return packageValidators[p]
+        }
+        guard let t = teams.lookup(team) else { return nil }
+        return mainValidators[t * TableKind.allCases.count + TableKind.allCases.firstIndex(of: table)!]
+    }
+
+    /// Validates the record at `root`; problems are appended, and nothing is allocated
+    /// for a valid record.
+    @discardableResult
+    public func validate(_ view: JSONView, root: Int = 0, defaults: Defaults = Defaults(),
+                         scratch: inout [Int32], problems: inout [RecordProblem]) -> Outcome {
+        guard view.kind(root) == .object else {
+            problems.append(RecordProblem(column: "", message: "a record must be a JSON object, not \(Shown.value(view, root))"))
+            return Outcome()
+        }
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: Key.allCases.count) { found in
+            found.initialize(repeating: -1)
+            return validate(view, root: root, defaults: defaults, found: found, scratch: &scratch, problems: &problems)
+        }
+    }
+
+    private func validate(_ view: JSONView, root: Int, defaults: Defaults, found: UnsafeMutableBufferPointer<Int>,
+                          scratch: inout [Int32], problems: inout [RecordProblem]) -> Outcome {
+        var outcome = Outcome()
+        var j = root + 1
+        let end = view.next(root)
+        while j < end {
+            let valueIndex = j + 1
+            defer { j = view.next(valueIndex) }
+            guard let k = Self.keyTable.lookup(view, j) else {
+                let name = view.string(j)
+                let hint = TableKind.allCases.count > 0 && validators.contains(where: { $0.slots.lookup(name) != nil })
+                    ? "; field values go under \"fields\"" : Suggestion.didYouMean(name, in: Self.keyNames.map(\.0))
+                problems.append(RecordProblem(column: name, message: "unknown key '\(name)'\(hint)"))
+                continue
+            }
+            let key = Self.keyKinds[k]
+            if key == .storeKept {
+                let name = Self.keyNames[k].0
+                problems.append(RecordProblem(column: name, message: "'\(name)' is kept by the store and cannot be imported"))
+                continue
+            }
+            if found[key.rawValue] >= 0 {
+                problems.append(RecordProblem(column: Self.keyNames[k].0, message: "key '\(Self.keyNames[k].0)' is given twice"))
+                continue
+            }
+            found[key.rawValue] = valueIndex
+        }
+
+        if found[Key.id.rawValue] >= 0 {
+            let i = found[Key.id.rawValue]
+            if view.kind(i) == .string, view.withString(i, Self.isRecordId) {
+                outcome.idToken = i
+            } else if view.kind(i) != .null {
+                problems.append(RecordProblem(column: "id", message: "id must be 1 to 64 letters, digits, '-' or '_', got \(Shown.value(view, i))"))
+            }
+        }
+
+        // Where the record belongs.
+        var team = defaults.team
+        if found[Key.team.rawValue] >= 0 {
+            let i = found[Key.team.rawValue]
+            if view.kind(i) == .string, view.withString(i, { teams.lookup($0) }) != nil {
+                team = view.string(i)
+            } else {
+                problems.append(RecordProblem(column: "team", message: "team must be one of \(Shown.list(teamIds)), got \(Shown.value(view, i))"))
+                return outcome
+            }
+        }
+        var table = defaults.table
+        if found[Key.table.rawValue] >= 0 {
+            let i = found[Key.table.rawValue]
+            let names = TableKind.allCases.map(\.rawValue)
+            if view.kind(i) == .string, let kind = Self.tableKinds.lookup(view, i) {
+                table = TableKind.allCases[kind]
+            } else {
+                problems.append(RecordProblem(column: "table", message: "table must be one of \(names.joined(separator: ", ")), got \(Shown.value(view, i))"))
+                return outcome
+            }
+        }
+        var packageIndex: Int?
+        var packageGiven = false
+        if found[Key.package.rawValue] >= 0 {
+            let i = found[Key.package.rawValue]
+            packageGiven = true
+            if view.kind(i) == .string {
+                guard let p = view.withString(i, { packages.lookup($0) }) else {
+                    problems.append(RecordProblem(column: "package", message: "package \(Shown.text(view.string(i))) is not defined\(Suggestion.didYouMean(view.string(i), in: packageList.map(\.id)))"))
+                    return outcome
+                }
+                packageIndex = p
+            } else if view.kind(i) != .null {
+                problems.append(RecordProblem(column: "package", message: "package must be a package id or null, got \(Shown.value(view, i))"))
+                return outcome
+            }
+        }
+        if !packageGiven, let p = defaults.package { packageIndex = packages.lookup(p) }
+        if let p = packageIndex {
+            let package = packageList[p]
+            if team == nil { team = package.team }
+            if table == nil { table = package.table }
+            if package.team != team || package.table != table {
+                problems.append(RecordProblem(column: "package", message: "package '\(package.id)' belongs to team '\(package.team)', table '\(package.table.rawValue)', not team '\(team ?? "")', table '\(table?.rawValue ?? "")'"))
+                return outcome
+            }
+        }
+        guard let team else {
+            problems.append(RecordProblem(column: "team", message: "the record names no team (give \"team\", or --team)"))
+            return outcome
+        }
+        guard let table else {
+            problems.append(RecordProblem(column: "table", message: "the record names no table (give \"table\", or --table)"))
+            return outcome
+        }
+        let validatorIndex = packageIndex.map { packageValidators[$0] }
+            ?? mainValidators[teams.lookup(team)! * TableKind.allCases.count + TableKind.allCases.firstIndex(of: table)!]
+        outcome.validator = validatorIndex
+
+        for (key, name) in [(Key.accountExecutive, "account_executive"), (.customerServiceRep, "customer_service_rep")] where found[key.rawValue] >= 0 {
+            let i = found[key.rawValue]
+            if view.kind(i) == .null { continue }
+            if view.kind(i) != .string || view.withString(i, { users.lookup($0) }) == nil {
+                problems.append(RecordProblem(column: name, message: "\(name) must be a user id or null, got \(Shown.value(view, i))\(view.kind(i) == .string ? Suggestion.didYouMean(view.string(i), in: userIds) : "")"))
+            }
+        }
+        if found[Key.shared.rawValue] >= 0 { checkShared(view, found[Key.shared.rawValue], &problems) }
+        if found[Key.tags.rawValue] >= 0 { checkTags(view, found[Key.tags.rawValue], &problems) }
+
+        var fieldsObject: Int?
+        if found[Key.fields.rawValue] >= 0 {
+            let i = found[Key.fields.rawValue]
+            if view.kind(i) == .object {
+                fieldsObject = i
+            } else if view.kind(i) != .null {
+                problems.append(RecordProblem(column: "fields", message: "fields must be an object of field values, got \(Shown.value(view, i))"))
+                return outcome
+            }
+        }
+        validators[validatorIndex].validate(view, fieldsObject: fieldsObject, scratch: &scratch, problems: &problems)
+        return outcome
+    }
+
+    static func isRecordId(_ b: UnsafeBufferPointer<UInt8>) -> Bool { ValueFormats.isRecordId(b) }
+
+    private func checkShared(_ view: JSONView, _ i: Int, _ problems: inout [RecordProblem]) {
+        guard view.kind(i) == .object else {
+            if view.kind(i) != .null { problems.append(RecordProblem(column: "shared", message: "shared must be an object with users, departments and roles, got \(Shown.value(view, i))")) }
+            return
+        }
+        var j = i + 1
+        while j < view.next(i) {
+            let keyIndex = j
+            let list = j + 1
+            j = view.next(list)
+            let (table, ids, what): (ByteKeyTable, [String], String)
+            switch Self.sharedKeys.lookup(view, keyIndex) {
+            case 0: (table, ids, what) = (users, userIds, "user")
+            case 1: (table, ids, what) = (departments, departmentIds, "department")
+            case 2: (table, ids, what) = (roles, roleIds, "role")
+            default:
+                problems.append(RecordProblem(column: "shared", message: "shared has the unknown key '\(view.string(keyIndex))'; it takes users, departments and roles"))
+                continue
+            }
+            let key = what + "s"
+            guard view.kind(list) == .array else {
+                problems.append(RecordProblem(column: "shared", message: "shared.\(key) must be a list of \(what) ids, got \(Shown.value(view, list))"))
+                continue
+            }
+            var k = list + 1
+            while k < view.next(list) {
+                if view.kind(k) != .string || view.withString(k, { table.lookup($0) }) == nil {
+                    let hint = view.kind(k) == .string ? Suggestion.didYouMean(view.string(k), in: ids) : ""
+                    problems.append(RecordProblem(column: "shared", message: "shared.\(key) names \(Shown.value(view, k)), which is not a \(what)\(hint)"))
+                }
+                k = view.next(k)
+            }
+        }
+    }
+
+    private func checkTags(_ view: JSONView, _ i: Int, _ problems: inout [RecordProblem]) {
+        guard view.kind(i) == .array else {
+            if view.kind(i) != .null { problems.append(RecordProblem(column: "tags", message: "tags must be a list of text, got \(Shown.value(view, i))")) }
+            return
+        }
+        var k = i + 1
+        while k < view.next(i) {
+            let t = view.token(k)
+            if t.kind != .string || t.end == t.start || t.end - t.start > 200 {
+                problems.append(RecordProblem(column: "tags", message: "each tag must be text of 1 to 200 characters, got \(Shown.value(view, k))"))
+            }
+            k = view.next(k)
+        }
+    }
+}

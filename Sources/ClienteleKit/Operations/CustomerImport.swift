@@ -1,0 +1,234 @@
+import ClienteleCore
+import ClienteleSpec
+import ClienteleModel
+import ClienteleEngine
+import ClienteleStore
+import Dispatch
+import Foundation
+
+/// `import` for real: every row validated, the `import` action checked on each
+/// row's customer, then all accepted rows stored in one batch with one log entry.
+/// Without a rejects file, any refused row refuses the whole file.
+public struct CustomerImport {
+    public let operations: CustomerOperations
+
+    public init(config: CompiledConfig, store: JSONFileStore) {
+        operations = CustomerOperations(config: config, store: store)
+    }
+
+    public struct Outcome: Sendable {
+        public var report: ImportReport
+        /// Rows the access rules refused (also in `report.rejected`).
+        public var refusedByRules: Int
+        public var stored: [String]
+    }
+
+    /// `keepRejected`: store the accepted rows even when others are refused (the
+    /// caller writes the refused ones to a rejects file).
+    /// `dryRun`: every check of a real import (ids and unique values the store holds,
+    /// the rules when `actor` is given), and nothing stored.
+    ///
+    /// Rows are checked on every core; then they are turned into documents and
+    /// checked against the rules, on every core again and a few thousand rows at a
+    /// time, while the batch streams out in file order. The documents are never all
+    /// held at once.
+    public func run(_ bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat, defaults: RecordValidator.Defaults, actor: String?,
+                    time: String, source: String, keepRejected: Bool, dryRun: Bool = false, progress: ((Int) -> Void)? = nil) throws -> Outcome {
+        let config = operations.config
+        let store = operations.store
+        let u = try actor.map { a throws(OperationError) in try operations.user(a) }
+        // Progress in bytes of the file: checking is the first half, storing the second.
+        // Unique values are compared with the store's as the file's rows are checked.
+        var file = try ImportChecker(records: config.records, defaults: defaults, held: try heldValues())
+            .checkForStoring(bytes, format: format, progress: progress.map { report in { report($0 / 2) } })
+        var rejected = Dictionary(uniqueKeysWithValues: file.report.rejected.map { ($0.line, $0) })
+        let assigned = assignIds(&file.rows, rejected: &rejected)
+        let rows = file.rows
+        let builder = ImportDocumentBuilder(records: config.records, actor: actor ?? "", time: time)
+        var refusedByRules = 0
+        var stored: [String] = []
+        var refused = false
+        var built = 0
+
+        /// With `storing` false nothing is put: the rules run for the report alone.
+        func buildAll(_ input: UnsafeBufferPointer<UInt8>, storing: Bool, _ put: (String, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+            try Self.buildInChunks(rows, assigned: assigned, input: input, builder: builder, policy: config.access, user: u, actor: actor ?? "") { chunk in
+                for refusal in chunk.refusals {
+                    refusedByRules += 1
+                    rejected[refusal.line] = RejectedRow(line: refusal.line, id: refusal.id, problems: [RecordProblem(column: "", message: refusal.message)])
+                }
+                refused = refused || !chunk.refusals.isEmpty
+                guard storing, keepRejected || !refused else { return }
+                try chunk.documents.withUnsafeBufferPointer { documents in
+                    for (id, range) in chunk.stored { try put(id, UnsafeBufferPointer(rebasing: documents[range])) }
+                }
+                stored += chunk.stored.map(\.id)
+                built += chunk.stored.count + chunk.refusals.count
+                progress?(bytes.count / 2 + bytes.count / 2 * built / max(rows.count, 1))
+            }
+        }
+        try file.converted.withUnsafeBufferPointer { converted in
+            let input = format == .csv ? converted : bytes
+            // With a refused row and no rejects file nothing is stored; the rules still run, for the report.
+            guard !dryRun, keepRejected || rejected.isEmpty else {
+                if u != nil { try buildAll(input, storing: false) { _, _ in } }
+                return
+            }
+            do {
+                try store.commitStreaming { put, log in
+                    try buildAll(input, storing: true, put)
+                    // All or nothing: a row the rules refused cancels the batch.
+                    guard keepRejected || !refused, !stored.isEmpty else { throw CancelledBatch() }
+                    try log(.object([
+                        ("time", .string(time)), ("actor", .string(actor ?? "")), ("type", .string("import")),
+                        ("customers", .array(stored.map { .string($0) })), ("changes", .array([])),
+                        ("reason", .string(source)), ("config_version", .number(String(operations.configVersion))),
+                    ]))
+                }
+            } catch is CancelledBatch {
+                stored = []
+            }
+        }
+        file.report.rejected = rejected.values.sorted { $0.line < $1.line }
+        return Outcome(report: file.report, refusedByRules: refusedByRules, stored: stored)
+    }
+
+    private struct CancelledBatch: Error {}
+
+    /// Whether the store holds a unique value, by its key; nil when there is nothing to check.
+    func heldValues() throws(StoreError) -> (@Sendable (String) -> Bool)? {
+        let unique = operations.unique
+        guard !unique.isEmpty, operations.store.count > 0 else { return nil }
+        let held = try operations.store.uniqueValues(layout: unique.layout, keys: unique.keys(ofDocument:))
+        return { !held.ids(holding: $0).isEmpty }
+    }
+
+    /// Refuses rows whose id the store already holds, and numbers the rows that give
+    /// none after the highest number in use, in the store and in the file. Returns
+    /// the indexes of the numbered rows.
+    func assignIds(_ rows: inout [ImportChecker.CheckedRow], rejected: inout [Int: RejectedRow]) -> Set<Int> {
+        let store = operations.store
+        let config = operations.config
+        var highest: [String: Int] = [:]
+        for row in rows {
+            guard let id = row.id else { continue }
+            let prefix = String(id.prefix { !$0.isNumber })
+            if let n = Int(id.dropFirst(prefix.count)) { highest[prefix] = max(highest[prefix] ?? store.highestNumber(prefix: prefix), n) }
+        }
+        var assigned: Set<Int> = []
+        var kept: [ImportChecker.CheckedRow] = []
+        kept.reserveCapacity(rows.count)
+        for var row in rows {
+            if let id = row.id {
+                if store.isTaken(id) {
+                    rejected[row.line] = RejectedRow(line: row.line, id: id, problems: [RecordProblem(column: "id", message: "id '\(id)' is taken in the store")])
+                    continue
+                }
+            } else {
+                let numbering = config.model.schema.numbering(for: config.records.validators[row.validator].table)
+                var n = (highest[numbering.prefix] ?? store.highestNumber(prefix: numbering.prefix)) + 1
+                while store.contains(numbering.format(n)) { n += 1 }
+                highest[numbering.prefix] = n
+                row.id = numbering.format(n)
+                assigned.insert(kept.count)
+            }
+            kept.append(row)
+        }
+        rows = kept
+        return assigned
+    }
+
+    /// What one chunk of rows became: its documents side by side in one buffer, and
+    /// the rows the rules refused.
+    struct ChunkOutput {
+        var documents: [UInt8] = []
+        var stored: [(id: String, range: Range<Int>)] = []
+        var refusals: [(line: Int, id: String, message: String)] = []
+    }
+
+    /// Builds the documents of `rows` and checks the `import` action on each, in
+    /// chunks on every core; `body` gets the chunks in file order, on the calling
+    /// thread, while the next chunks are being built.
+    static func buildInChunks(_ rows: [ImportChecker.CheckedRow], assigned: Set<Int>, input: UnsafeBufferPointer<UInt8>,
+                              builder: ImportDocumentBuilder, policy: AccessPolicy, user: Int?, actor: String,
+                              _ body: (ChunkOutput) throws -> Void) throws {
+        let chunkSize = 4_096
+        let chunkCount = (rows.count + chunkSize - 1) / chunkSize
+        let wave = 2 * ProcessInfo.processInfo.activeProcessorCount
+        let shared = UncheckedSendable((rows: rows, input: input, assigned: assigned, builder: builder))
+        /// Starts building the chunks of one wave; the group is done when they all are.
+        func start(_ chunks: Range<Int>) -> (outputs: UnsafeMutableBufferPointer<ChunkOutput>, group: DispatchGroup) {
+            let outputs = UnsafeMutableBufferPointer<ChunkOutput>.allocate(capacity: chunks.count)
+            outputs.initialize(repeating: ChunkOutput())
+            let slots = UncheckedSendable(outputs)
+            let group = DispatchGroup()
+            DispatchQueue.global().async(group: group) {
+                // Each worker reads the shared rows and writes only its own output slot.
+                DispatchQueue.concurrentPerform(iterations: chunks.count) { k in
+                    let (rows, input, assigned, builder) = shared.value
+                    let lower = (chunks.lowerBound + k) * chunkSize
+                    slots.value[k] = buildChunk(rows, lower..<min(lower + chunkSize, rows.count), assigned: assigned, input: input,
+                                                builder: builder, policy: policy, user: user, actor: actor)
+                }
+            }
+            return (outputs, group)
+        }
+        var first = 0
+        var building = start(0..<min(wave, chunkCount))
+        while true {
+            let current = building
+            building.group.wait()
+            defer { current.outputs.deinitialize(); current.outputs.deallocate() }
+            first += current.outputs.count
+            guard first < chunkCount else {
+                for output in current.outputs { try body(output) }
+                return
+            }
+            building = start(first..<min(first + wave, chunkCount))
+            // Whatever `body` does, the next wave must be finished before its buffers go.
+            do {
+                for output in current.outputs { try body(output) }
+            } catch {
+                building.group.wait()
+                building.outputs.deinitialize()
+                building.outputs.deallocate()
+                throw error
+            }
+        }
+    }
+
+    static func buildChunk(_ rows: [ImportChecker.CheckedRow], _ range: Range<Int>, assigned: Set<Int>, input: UnsafeBufferPointer<UInt8>,
+                           builder: ImportDocumentBuilder, policy: AccessPolicy, user: Int?, actor: String) -> ChunkOutput {
+        var output = ChunkOutput()
+        let table = policy.makeCustomerTable()
+        var tape = JSONTape()
+        var documentTape = JSONTape()
+        for index in range {
+            let row = rows[index]
+            let id = row.id!   // every row has its id once `assignIds` ran
+            let record = UnsafeBufferPointer(rebasing: input[row.offset..<(row.offset + row.length)])
+            let start = output.documents.count
+            let built = (try? tape.parse(record)) != nil && tape.withView(bytes: record) { view in
+                builder.build(view, validator: row.validator, assignedId: assigned.contains(index) ? id : nil, into: &output.documents)
+            }
+            let added = built && output.documents.withUnsafeBufferPointer { documents in
+                table.addDocument(UnsafeBufferPointer(rebasing: documents[start...]), tape: &documentTape)
+            }
+            guard added else {
+                // A row that passed validation always makes a document; this guards the store all the same.
+                output.documents.removeSubrange(start...)
+                output.refusals.append((row.line, id, "the row could not be turned into a stored document"))
+                continue
+            }
+            let c = table.count - 1
+            if let user, !policy.isAllowed(user: user, action: .import, customer: c, in: table) {
+                output.documents.removeSubrange(start...)
+                let reasons = policy.explain(user: user, action: .import, customer: c, in: table).reasons.joined(separator: "; ")
+                output.refusals.append((row.line, id, "\(actor) may not import this customer: \(reasons)"))
+                continue
+            }
+            output.stored.append((id, start..<output.documents.count))
+        }
+        return output
+    }
+}

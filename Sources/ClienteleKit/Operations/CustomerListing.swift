@@ -1,0 +1,156 @@
+import ClienteleCore
+import ClienteleSpec
+import ClienteleModel
+import ClienteleEngine
+import ClienteleStore
+/// `customer list` and `export`: the customers a user may act on, filtered, read
+/// from the store, masked by the field rules and arranged by a view.
+public struct CustomerListing {
+    public let operations: CustomerOperations
+
+    public init(config: CompiledConfig, store: JSONFileStore) {
+        operations = CustomerOperations(config: config, store: store)
+    }
+
+    public struct Query: Sendable {
+        public var action: Action = .view
+        public var whereExpression: String?
+        public var search: String?
+        public var tag: String?
+        public var followed = false
+        public var package: String?
+        /// Only the customers sitting in this pool (its members and admins only).
+        public var pool: String?
+        public var table: TableKind?
+        public var view: String?
+
+        public init() {}
+
+        /// Whether anything but the pool narrows the list.
+        public var isFiltered: Bool {
+            whereExpression != nil || search != nil || tag != nil || followed || package != nil || table != nil || view != nil
+        }
+    }
+
+    public func view(named name: String?) throws(OperationError) -> View? {
+        guard let name else { return nil }
+        guard let v = operations.config.model.views.first(where: { $0.id == name }) else {
+            throw .invalid(["there is no view '\(name)'\(Suggestion.didYouMean(name, in: operations.config.model.views.map(\.id)))"])
+        }
+        return v
+    }
+
+    /// The documents, by number. Customers sitting in a pool are listed only with
+    /// `pool` (seed 003: a customer returned to the high seas leaves its owner's list).
+    public func run(as actor: String, _ query: Query) throws(OperationError) -> [JSONValue] {
+        let config = operations.config
+        let policy = config.access
+        let u = try operations.user(actor)
+        let view = try view(named: query.view)
+        var filter: AccessPolicy.Filter?
+        if let text = query.whereExpression {
+            do { filter = try policy.filter(text, model: config.model) } catch {
+                throw .invalid(["--where, at character \(error.offset + 1): \(error.message)"])
+            }
+        }
+        let table: CustomerTable
+        do { table = try operations.store.customerTable(for: policy, fieldIdentities: filter?.fieldIdentities) } catch { throw .store(error) }
+        let packageIndex = query.package.map { policy.org.package($0).map(Int32.init) ?? -2 }
+        var poolIndex: Int32?
+        if let id = query.pool {
+            guard let pool = operations.poolNamed(id), let p = policy.org.pool(id) else {
+                throw .invalid(["there is no pool '\(id)'\(Suggestion.didYouMean(id, in: config.model.pools.map(\.id)))"])
+            }
+            guard operations.isPoolMember(actor, pool) || operations.isPoolAdmin(actor, pool) else {
+                throw .refused("\(actor) may not list pool '\(id)': only its members and admins do")
+            }
+            poolIndex = Int32(p)
+        }
+        let viewPackage = view?.package.flatMap { policy.org.package($0).map(Int32.init) }
+        let viewTeam = view.flatMap { policy.org.team($0.team).map(Int32.init) }
+        let needle = query.search?.lowercased()
+        var result: [JSONValue] = []
+        for c in policy.visible(user: u, action: query.action, in: table, index: CustomerIndex(table)) {
+            if let packageIndex, table.package[c] != packageIndex { continue }
+            if let poolIndex, table.pool[c] != poolIndex { continue }
+            if poolIndex == nil, table.pool[c] >= 0 { continue }
+            if let t = query.table, table.tableKind(c) != t { continue }
+            if let view {
+                if let viewPackage, table.package[c] != viewPackage { continue }
+                if view.package == nil, table.team[c] != viewTeam || table.tableKind(c) != view.table { continue }
+            }
+            if let tag = query.tag, !table.tags.items(c).contains(tag) { continue }
+            if query.followed, !table.followers.contains(c, Int32(u)) { continue }
+            let access = operations.fieldAccess(user: u, customer: c, in: table)
+            if let filter {
+                // A filter never reads what the user may not: that would find hidden values by bisection.
+                if let hidden = filter.fieldsRead.sorted().first(where: { !access.canRead($0) || access.masks[$0] != nil }) {
+                    throw .refused("--where reads '\(hidden)', which \(actor) may not read on every customer listed; filter on fields they can read")
+                }
+                if !filter.condition(AccessContext(user: u, customer: c, customers: table, now: 0)) { continue }
+            }
+            let document: JSONValue?
+            do { document = try operations.store.document(table.ids[c]) } catch { throw .store(error) }
+            guard let document else { continue }
+            if poolIndex == nil, document["pool"].map({ !$0.isNull }) == true { continue }
+            let shown = operations.masked(document, access)
+            // --search reads the values as the user sees them.
+            if let needle, !Self.matches(shown, needle) { continue }
+            result.append(Self.arranged(shown, view))
+        }
+        return result.sorted { Self.numberOrder($0["id"]?.stringValue ?? "", $1["id"]?.stringValue ?? "") }
+    }
+
+    /// Customer numbers in order: by prefix, then by the number after it (P9 before P10).
+    public static func numberOrder(_ a: String, _ b: String) -> Bool {
+        let pa = a.prefix { !$0.isNumber }, pb = b.prefix { !$0.isNumber }
+        if pa != pb { return pa < pb }
+        let na = a.dropFirst(pa.count).drop { $0 == "0" }, nb = b.dropFirst(pb.count).drop { $0 == "0" }
+        if na.count != nb.count { return na.count < nb.count }
+        return na == nb ? a < b : na < nb
+    }
+
+    /// `--search`: name, phones, e-mail and number, ignoring case (phones also by digits).
+    static func matches(_ document: JSONValue, _ needle: String) -> Bool {
+        if document["id"]?.stringValue?.lowercased().contains(needle) == true { return true }
+        let digits = needle.filter(\.isNumber)
+        for key in ["name", "phone1", "phone2", "email"] {
+            guard let value = document["fields"]?[key]?.stringValue else { continue }
+            if value.lowercased().contains(needle) { return true }
+            if key.hasPrefix("phone"), digits.count >= 3, value.filter(\.isNumber).contains(digits) { return true }
+        }
+        return false
+    }
+
+    /// Fields in the view's order (the rest follow), without its hidden ones.
+    public static func arranged(_ document: JSONValue, _ view: View?) -> JSONValue {
+        guard let view, case .object(var members) = document, let k = members.firstIndex(where: { $0.0 == "fields" }),
+              case .object(let fields) = members[k].1 else { return document }
+        let hidden = Set(view.hidden)
+        let order = view.module == .campaign ? view.backgroundFields + view.agentFields + view.order : view.order
+        let kept = fields.filter { !hidden.contains($0.0) }
+        let ordered = order.compactMap { name in kept.first { $0.0 == name } } + kept.filter { !order.contains($0.0) }
+        members[k].1 = .object(ordered)
+        return .object(members)
+    }
+}
+
+extension CustomerOperations {
+    /// The identities of the fields `hidden: true` keeps out of sight on this table or package.
+    func hiddenFields(team: String, table: TableKind, package: String?) -> Set<String> {
+        config.records.validatorIndex(team: team, table: table, package: package).map { config.records.validators[$0].hiddenIdentities } ?? []
+    }
+
+    /// A document as the field access allows: unreadable fields (the hidden ones
+    /// among them) left out, masked ones masked.
+    func masked(_ document: JSONValue, _ access: FieldAccess) -> JSONValue {
+        guard case .object(var members) = document, let k = members.firstIndex(where: { $0.0 == "fields" }),
+              case .object(let fields) = members[k].1 else { return document }
+        members[k].1 = .object(fields.compactMap { name, value in
+            guard access.canRead(name) else { return nil }
+            if let mask = access.masks[name] { return (name, FieldAccess.masked(value, mask)) }
+            return (name, value)
+        })
+        return .object(members)
+    }
+}

@@ -1,0 +1,266 @@
+import ClienteleCore
+import ClienteleSpec
+import ClienteleModel
+import ClienteleEngine
+import ClienteleStore
+import Foundation
+
+/// Why an operation did not happen: the rules refused it (exit 3), the input is
+/// invalid (exit 1), or the store failed (exit 1). Nothing is stored in any case.
+public enum OperationError: Error, Sendable, CustomStringConvertible {
+    case refused(String)
+    case invalid([String])
+    case store(StoreError)
+
+    public var description: String {
+        switch self {
+        case .refused(let why): return why
+        case .invalid(let problems): return problems.joined(separator: "\n")
+        case .store(let error): return error.message
+        }
+    }
+}
+
+/// The customer operations, each checked by the access rules and the field rules,
+/// validated, and logged in the same batch as the change it records.
+public struct CustomerOperations {
+    public let config: CompiledConfig
+    public let store: JSONFileStore
+    /// The config version the store applied, named in every log entry.
+    let configVersion: Int
+    /// How values of unique fields are compared (made once, not per document).
+    let unique: UniqueKeys
+
+    public init(config: CompiledConfig, store: JSONFileStore) {
+        self.config = config
+        self.store = store
+        configVersion = store.version?.number ?? 0
+        unique = UniqueKeys(records: config.records)
+    }
+
+    var policy: AccessPolicy { config.access }
+
+    static let systemAssignments = ["account_executive", "customer_service_rep"]
+    static let storeKept = ["created_at", "created_by", "modified_at", "modified_by", "followers", "pool", "previous_account_executive",
+                            "claimed_at", "returned_at", "last_followup_at", "last_deal_at", "deal", "return_reason", "pool_policy_version"]
+
+    /// The keys of a stored document that are not fields (shown to whoever may view it).
+    static let documentKeys: Set<String> = Set(["id", "team", "table", "package", "shared", "tags"] + systemAssignments + storeKept)
+
+    /// The acting user: an active user of the applied version.
+    func user(_ id: String) throws(OperationError) -> Int {
+        try config.actingUser(id)
+    }
+
+    /// The customer as the access engine sees it, alone in a table.
+    func accessTable(_ document: JSONValue) -> CustomerTable {
+        policy.customerTable(of: document)
+    }
+
+    func refuseUnless(_ user: Int, _ action: Action, _ table: CustomerTable, what: String) throws(OperationError) {
+        let e = policy.explain(user: user, action: action, customer: 0, in: table)
+        guard e.decision.allowed else {
+            throw .refused("\(policy.org.userIds[user]) may not \(what): \(e.reasons.joined(separator: "; "))")
+        }
+    }
+
+    /// Validates a document in the import shape; every problem, with its column.
+    func validate(_ document: JSONValue) throws(OperationError) {
+        var importShape = document
+        if case .object(let members) = document {
+            importShape = .object(members.filter { !Self.storeKept.contains($0.0) })
+        }
+        let bytes = Array(importShape.jsonText.utf8)
+        var problems: [RecordProblem] = []
+        bytes.withUnsafeBufferPointer { b in
+            var tape = JSONTape()
+            guard (try? tape.parse(b)) != nil else { return }
+            var scratch: [Int32] = []
+            tape.withView(bytes: b) { _ = config.records.validate($0, scratch: &scratch, problems: &problems) }
+        }
+        if !problems.isEmpty { throw .invalid(problems.map(\.description)) }
+        try checkUnique(document)
+    }
+
+    /// Unique fields (normalised) among the other records of the same table or package,
+    /// from the store's unique values (no document is parsed but those written lately).
+    func checkUnique(_ document: JSONValue) throws(OperationError) {
+        guard !unique.isEmpty else { return }
+        let bytes = Array(document.jsonText.utf8)
+        guard let (id, claims) = bytes.withUnsafeBufferPointer({ unique.read($0) }), !claims.isEmpty else { return }
+        let held: UniqueValues
+        do { held = try store.uniqueValues(layout: unique.layout, keys: unique.keys(ofDocument:)) } catch { throw .store(error) }
+        let problems = claims.filter { held.ids(holding: $0.key).contains { $0 != id } }
+            .compactMap { $0.heldProblem(config.records)?.description }
+        if !problems.isEmpty { throw .invalid(problems) }
+    }
+
+    /// FIELD=VALUE pairs as typed field values of the customer's table or package.
+    func values(_ assignments: [(String, String)], team: String, table: TableKind, package: String?) throws(OperationError) -> [(String, JSONValue)] {
+        let fields = config.model.schema.fields(team: team, table: table, package: package, inheritance: store.version?.inheritance ?? .everything)
+        var result: [(String, JSONValue)] = []
+        var problems: [String] = []
+        for (name, text) in assignments {
+            if Self.systemAssignments.contains(name) { continue }
+            guard let field = fields.first(where: { $0.identities.contains(name) }) else {
+                problems.append("column \(name): \(package.map { "package '\($0)'" } ?? "the \(table.rawValue) table of team '\(team)'") has no field '\(name)'\(Suggestion.didYouMean(name, in: fields.flatMap(\.identities)))")
+                continue
+            }
+            let trimmed = text.trimmingWhitespace()
+            var value = trimmed.isEmpty ? JSONValue.null : CSVColumns.typed(text, trimmed, field.spec.base)
+            // Values are stored normalised, as `normalize:` says.
+            if let how = field.spec.normalize, case .string(let s) = value { value = .string(Normalizer.normalize(s, how)) }
+            result.append((name, value))
+        }
+        if !problems.isEmpty { throw .invalid(problems) }
+        return result
+    }
+
+    func checkWritable(_ user: Int, _ fields: [String], _ table: CustomerTable) throws(OperationError) {
+        let access = policy.fieldAccess(user: user, customer: 0, in: table)
+        let readOnly = fields.filter { !access.canWrite($0) }
+        if !readOnly.isEmpty {
+            throw .refused("\(policy.org.userIds[user]) may not change \(readOnly.map { "'\($0)'" }.joined(separator: ", ")): the field rules make \(readOnly.count == 1 ? "it" : "them") read-only for them")
+        }
+    }
+
+    func logEntry(_ type: String, actor: String, time: String, customers: [String], changes: [(String, JSONValue, JSONValue)], reason: String? = nil) -> StoreOperation {
+        .log(entry: .object([
+            ("time", .string(time)), ("actor", .string(actor)), ("type", .string(type)),
+            ("customers", .array(customers.map(JSONValue.string))),
+            ("changes", .array(changes.map { .object([("field", .string($0.0)), ("from", $0.1), ("to", $0.2)]) })),
+            ("reason", reason.map(JSONValue.string) ?? .null), ("config_version", .number(String(configVersion))),
+        ]))
+    }
+
+    // MARK: - Operations
+
+    /// Adds a customer owned by `actor` (or by the `account_executive` given, which needs `assign`).
+    public func add(as actor: String, team: String?, table: TableKind, package: String?, assignments: [(String, String)], time: String) throws(OperationError) -> String {
+        let u = try user(actor)
+        let org = config.model.organization
+        var teamId = team ?? package.flatMap { config.model.schema.package($0)?.team }
+        if teamId == nil {
+            let mine = org.users[u].teams
+            if mine.count == 1 { teamId = mine[0] } else if org.teams.count == 1 { teamId = org.teams[0].id }
+        }
+        guard let teamId else { throw .invalid(["give --team: \(actor) belongs to several teams (or none)"]) }
+        let owner = assignments.last { $0.0 == "account_executive" }?.1 ?? actor
+        let rep = assignments.last { $0.0 == "customer_service_rep" }?.1
+        var fieldValues = try values(assignments, team: teamId, table: table, package: package)
+        let given = fieldValues.map(\.0)
+        // The fields left out take their defaults, as in an import.
+        let fields = config.model.schema.fields(team: teamId, table: table, package: package, inheritance: store.version?.inheritance ?? .everything)
+        for field in fields {
+            guard let value = field.defaultValue, !assignments.contains(where: { field.identities.contains($0.0) }) else { continue }
+            fieldValues.append((field.identity, value))
+        }
+        let id = store.nextId(config.model.schema.numbering(for: table))
+        let document: JSONValue = .object([
+            ("id", .string(id)), ("team", .string(teamId)), ("table", .string(table.rawValue)),
+            ("package", package.map(JSONValue.string) ?? .null),
+            ("account_executive", .string(owner)), ("customer_service_rep", rep.map(JSONValue.string) ?? .null),
+            ("shared", .object([("users", .array([])), ("departments", .array([])), ("roles", .array([]))])),
+            ("tags", .array([])), ("followers", .array([])), ("pool", .null),
+            ("created_at", .string(time)), ("created_by", .string(actor)), ("modified_at", .string(time)), ("modified_by", .string(actor)),
+            ("fields", .object(fieldValues.filter { !$0.1.isNull })),
+        ])
+        // The rules first: a refused user learns nothing of the values other customers hold.
+        let table = accessTable(document)
+        try refuseUnless(u, .create, table, what: "create customers in team '\(teamId)'")
+        if owner != actor { try refuseUnless(u, .assign, table, what: "name another account executive") }
+        if let rep, rep != actor { try refuseUnless(u, .assign, table, what: "name another service representative") }
+        try checkWritable(u, given, table)
+        try validate(document)
+        do {
+            try store.commit([.put(id: id, document: document),
+                              logEntry("create", actor: actor, time: time, customers: [id], changes: fieldValues.map { ($0.0, .null, $0.1) })])
+        } catch { throw .store(error) }
+        return id
+    }
+
+    func existing(_ id: String) throws(OperationError) -> JSONValue {
+        let document: JSONValue?
+        do { document = try store.document(id) } catch { throw .store(error) }
+        guard let document else { throw .invalid(["there is no customer '\(id)'"]) }
+        return document
+    }
+
+    /// The customer as `actor` may see it: unreadable fields left out, masked ones masked.
+    public func show(as actor: String, id: String) throws(OperationError) -> JSONValue {
+        let u = try user(actor)
+        let document = try existing(id)
+        let table = accessTable(document)
+        try refuseUnless(u, .view, table, what: "view \(id)")
+        return masked(document, fieldAccess(user: u, customer: 0, in: table))
+    }
+
+    /// Changes fields (FIELD=VALUE; an empty value clears), logged with each change.
+    /// Returns the fields (and assignments) it changed.
+    @discardableResult
+    public func edit(as actor: String, id: String, assignments: [(String, String)], time: String, view: View? = nil) throws(OperationError) -> [String] {
+        let u = try user(actor)
+        if let view, view.module == .campaign {
+            let others = assignments.map(\.0).filter { !view.agentFields.contains($0) }
+            if !others.isEmpty {
+                throw .refused("the campaign view '\(view.id)' lets agents change only \(view.agentFields.joined(separator: ", ")); \(others.joined(separator: ", ")) \(others.count == 1 ? "is" : "are") shown read-only")
+            }
+        }
+        let document = try existing(id)
+        guard case .object(var members) = document, let team = document["team"]?.stringValue,
+              let table = document["table"]?.stringValue.flatMap(TableKind.init(rawValue:)) else { throw .invalid(["customer '\(id)' is not a valid document"]) }
+        let accessTable = accessTable(document)
+        try refuseUnless(u, .edit, accessTable, what: "edit \(id)")
+        let newValues = try values(assignments, team: team, table: table, package: document["package"]?.stringValue)
+        // Out of sight is out of reach: an edit would tell whether the value was already so.
+        let hidden = hiddenFields(team: team, table: table, package: document["package"]?.stringValue)
+        if let name = newValues.map(\.0).first(where: hidden.contains) {
+            throw .refused("the schema hides '\(name)' (hidden: true): nobody edits it; an import may give it")
+        }
+        try checkWritable(u, newValues.map(\.0), accessTable)
+        guard let k = members.firstIndex(where: { $0.0 == "fields" }), case .object(var fields) = members[k].1 else { throw .invalid(["customer '\(id)' has no fields"]) }
+        var changes: [(String, JSONValue, JSONValue)] = []
+        // The account executive and the service representative change hands through `assign`.
+        for key in Self.systemAssignments {
+            guard let text = assignments.last(where: { $0.0 == key })?.1 else { continue }
+            let value: JSONValue = text.isEmpty ? .null : .string(text)
+            if value.isNull && key == "account_executive" {
+                throw .invalid(["a customer without an account executive sits in a pool: 'clientele pool return \(id)' puts it there"])
+            }
+            let i = members.firstIndex { $0.0 == key }
+            let old = i.map { members[$0].1 } ?? .null
+            guard old != value else { continue }
+            if case .string(let named) = value { _ = try user(named) }
+            try refuseUnless(u, .assign, accessTable, what: "change the \(key == "account_executive" ? "account executive" : "service representative") of \(id)")
+            changes.append((key, old, value))
+            if let i { members[i].1 = value } else { members.append((key, value)) }
+        }
+        for (name, value) in newValues {
+            let old = fields.first { $0.0 == name }?.1 ?? .null
+            if old == value { continue }
+            changes.append((name, old, value))
+            fields.removeAll { $0.0 == name }
+            if !value.isNull { fields.append((name, value)) }
+        }
+        guard !changes.isEmpty else { return [] }
+        members[k].1 = .object(fields)
+        for key in ["modified_at", "modified_by"] {
+            if let i = members.firstIndex(where: { $0.0 == key }) { members[i].1 = .string(key == "modified_at" ? time : actor) }
+        }
+        let updated = JSONValue.object(members)
+        try validate(updated)
+        do {
+            try store.commit([.put(id: id, document: updated), logEntry("edit", actor: actor, time: time, customers: [id], changes: changes)])
+        } catch { throw .store(error) }
+        return changes.map(\.0)
+    }
+
+    public func delete(as actor: String, id: String, time: String) throws(OperationError) {
+        let u = try user(actor)
+        let document = try existing(id)
+        try refuseUnless(u, .delete, accessTable(document), what: "delete \(id)")
+        do {
+            try store.commit([.delete(id: id), logEntry("delete", actor: actor, time: time, customers: [id], changes: [])])
+        } catch { throw .store(error) }
+    }
+}

@@ -1,0 +1,277 @@
+import ClienteleCore
+import ClienteleSpec
+import ClienteleModel
+import ClienteleEngine
+import ClienteleStore
+import Foundation
+
+/// What a config change does to the stored records, counted over the store.
+public struct DataImpact: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        /// Values (or whole records) that apply removes, kept in a backup: needs `--allow-data-loss`.
+        case lost
+        /// Records the new definitions refuse: apply is refused until the config or the data changes.
+        case invalid
+        /// Values that apply rewrites (a `was:` rename of a field or of an option).
+        case rewritten
+        /// Defaults that apply fills in.
+        case filled
+    }
+
+    /// One counted effect: "12 values of 'level' in package 'spring' are an option no longer offered".
+    public struct Entry: Sendable {
+        public var kind: Kind
+        public var place: String
+        public var field: String?
+        public var what: String
+        public var count: Int
+        /// The first ids, in log order.
+        public var sample: [String]
+        /// Where the config says it.
+        public var location: SourceLocation?
+    }
+
+    public var entries: [Entry] = []
+    /// The stored records the impact was counted over.
+    public var records = 0
+
+    public func entries(_ kind: Kind) -> [Entry] { entries.filter { $0.kind == kind } }
+    public var losesData: Bool { entries.contains { $0.kind == .lost } }
+
+    static let sampleSize = 5
+}
+
+/// Counts a change's effect on the stored records: one pass over the documents,
+/// on every core, reading only the records whose team, table or package changes.
+struct DataImpactScanner: Sendable {
+    let migrations: [RecordMigration]
+    /// Migrations found from a document's bytes: team x table for main tables, and per package.
+    let teams: ByteKeyTable
+    let packages: ByteKeyTable
+    let mainMigrations: [RecordMigration?]
+    let packageMigrations: [RecordMigration]
+    static let topKeys = ByteKeyTable([("id", 0), ("team", 1), ("table", 2), ("package", 3), ("fields", 4)])
+    static let tableNames = ByteKeyTable(TableKind.allCases.enumerated().map { ($1.rawValue, $0) })
+
+    init(migrations: [RecordMigration]) {
+        self.migrations = migrations
+        let teamIds = Array(Set(migrations.map(\.team))).sorted()
+        teams = ByteKeyTable(teamIds.enumerated().map { ($1, $0) })
+        var main = [RecordMigration?](repeating: nil, count: teamIds.count * TableKind.allCases.count)
+        for m in migrations where m.package == nil {
+            main[teamIds.firstIndex(of: m.team)! * TableKind.allCases.count + TableKind.allCases.firstIndex(of: m.table)!] = m
+        }
+        mainMigrations = main
+        packageMigrations = migrations.filter { $0.package != nil }
+        packages = ByteKeyTable(packageMigrations.enumerated().map { ($1.package!, $0) })
+    }
+
+    /// Tallies of one worker, merged at the end.
+    final class Tally: @unchecked Sendable {
+        struct Counter { var count = 0; var sample: [(Int, String)] = [] }
+        var counters: [String: Counter] = [:]
+        /// place/identity -> value -> ids, for new uniqueness.
+        var uniqueValues: [String: [String: [String]]] = [:]
+        /// Reused for every document the worker reads.
+        var tape = JSONTape()
+        /// Documents read so far: with the worker's number, the order of a sample id.
+        var read = 0
+
+        func add(_ key: String, id: String, order: Int) {
+            var c = counters[key, default: Counter()]
+            c.count += 1
+            if c.sample.count < DataImpact.sampleSize { c.sample.append((order, id)) }
+            counters[key] = c
+        }
+    }
+
+    /// The key of a counter: kind, place, field, what (unit separated).
+    static func counterKey(_ kind: DataImpact.Kind, _ m: RecordMigration, _ field: String?, _ what: String) -> String {
+        [kind.rawValue, m.place, field ?? "", what].joined(separator: "\u{1F}")
+    }
+
+    /// The migration for a document, found from its team, table and package.
+    func migration(_ view: JSONView, team: Int, table: Int, package: Int) -> RecordMigration? {
+        if package >= 0, view.kind(package) == .string {
+            guard let p = view.withString(package, { packages.lookup($0) }) else { return nil }
+            let m = packageMigrations[p]
+            return view.kind(team) == .string && view.string(team) == m.team && view.withString(table, { Self.tableNames.lookup($0) }) == TableKind.allCases.firstIndex(of: m.table) ? m : nil
+        }
+        guard team >= 0, table >= 0, view.kind(team) == .string, view.kind(table) == .string,
+              let t = view.withString(team, { teams.lookup($0) }), let k = view.withString(table, { Self.tableNames.lookup($0) }) else { return nil }
+        return mainMigrations[t * TableKind.allCases.count + k]
+    }
+
+    /// Reads one document; tallies what the migration does to it. Returns the
+    /// migration when it changes the document.
+    @discardableResult
+    func inspect(_ view: JSONView, order: Int, tally: Tally) -> RecordMigration? {
+        guard view.kind(0) == .object else { return nil }
+        var top = [-1, -1, -1, -1, -1]
+        var j = 1
+        while j < view.next(0) {
+            if let k = Self.topKeys.lookup(view, j) { top[k] = j + 1 }
+            j = view.next(j + 1)
+        }
+        guard let m = migration(view, team: top[1], table: top[2], package: top[3]), !m.isEmpty else { return nil }
+        let id = top[0] >= 0 && view.kind(top[0]) == .string ? view.string(top[0]) : ""
+        if m.removesRecords {
+            tally.add(Self.counterKey(.lost, m, nil, "records removed with the \(m.removedWith)"), id: id, order: order)
+            return m
+        }
+        var changes = false
+        var present = m.tracksPresence ? [Bool](repeating: false, count: m.interestNames.count) : []
+        if top[4] >= 0, view.kind(top[4]) == .object {
+            let fields = top[4]
+            var k = fields + 1
+            while k < view.next(fields) {
+                let v = k + 1
+                defer { k = view.next(v) }
+                guard let slot = m.interest.lookup(view, k), FieldValueCheck.isGiven(view, v) else { continue }
+                let name = m.interestNames[slot]
+                if m.tracksPresence { present[slot] = true }
+                if let field = m.dropped[name] {
+                    tally.add(Self.counterKey(.lost, m, name, "values of a field \(field.origin == .mainTable || field.origin == .standard ? "removed" : "no longer in this package")"), id: id, order: order)
+                    changes = true
+                    continue
+                }
+                let identity = m.renames[name] ?? name
+                if identity != name {
+                    tally.add(Self.counterKey(.rewritten, m, identity, "values moved from '\(name)' (was:)"), id: id, order: order)
+                    changes = true
+                    if m.tracksPresence, let s = m.interest.lookup(identity) { present[s] = true }
+                }
+                // Unique values as the migration leaves them: options renamed, then normalised as the new field says.
+                if let field = m.unique[identity], view.kind(v) == .string || view.kind(v) == .number {
+                    var value = view.kind(v) == .string ? view.string(v) : String(decoding: view.raw(v), as: UTF8.self)
+                    value = Normalizer.normalize(m.remaps[identity]?[value] ?? value, field.spec.normalize)
+                    tally.uniqueValues[m.place + "\u{1F}" + identity, default: [:]][value, default: []].append(id)
+                }
+                if let remap = m.remaps[identity], remapped(view, v, remap) {
+                    tally.add(Self.counterKey(.rewritten, m, identity, "option values renamed (was:)"), id: id, order: order)
+                    changes = true
+                    continue
+                }
+                if let gone = m.lostOptions[identity], holds(view, v, gone) {
+                    tally.add(Self.counterKey(.lost, m, identity, "values of options removed"), id: id, order: order)
+                    changes = true
+                    continue
+                }
+                if let check = m.checks[identity], check.check(view, v) != nil {
+                    let what = m.becameSelect.contains(identity) ? "values that are not options (input -> select: give can_enter: true or was: mappings)"
+                        : "values the new definition refuses"
+                    tally.add(Self.counterKey(.invalid, m, identity, what), id: id, order: order)
+                }
+            }
+        }
+        guard m.tracksPresence else { return changes ? m : nil }
+        func given(_ identity: String) -> Bool { m.interest.lookup(identity).map { present[$0] } ?? false }
+        for field in m.required where !field.identities.allSatisfy(given) {
+            tally.add(Self.counterKey(.invalid, m, field.identity, "records without a value, now required (give a default to fill them in)"), id: id, order: order)
+        }
+        for d in m.defaults where !given(d.identity) {
+            tally.add(Self.counterKey(.filled, m, d.identity, "records given the default \(d.value.jsonText)"), id: id, order: order)
+            changes = true
+            // A default filled into a unique field is a value like the others.
+            if let field = m.unique[d.identity], case .string(let value) = d.value {
+                tally.uniqueValues[m.place + "\u{1F}" + d.identity, default: [:]][Normalizer.normalize(value, field.spec.normalize), default: []].append(id)
+            }
+        }
+        return changes ? m : nil
+    }
+
+    private func values(_ view: JSONView, _ v: Int) -> [Int] {
+        if view.kind(v) == .string { return [v] }
+        guard view.kind(v) == .array else { return [] }
+        var out: [Int] = []
+        var k = v + 1
+        while k < view.next(v) { if view.kind(k) == .string { out.append(k) }; k = view.next(k) }
+        return out
+    }
+
+    private func remapped(_ view: JSONView, _ v: Int, _ map: [String: String]) -> Bool {
+        values(view, v).contains { map[view.string($0)] != nil }
+    }
+
+    private func holds(_ view: JSONView, _ v: Int, _ set: Set<String>) -> Bool {
+        values(view, v).contains { set.contains(view.string($0)) }
+    }
+
+    /// Counts over every stored document.
+    func scan(_ store: JSONFileStore, locations: [String: SourceLocation]) throws(StoreError) -> DataImpact {
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let tallies = (0..<workers).map { _ in Tally() }
+        if migrations.contains(where: { !$0.isEmpty }) {
+            try store.forEachDocumentConcurrently(workers: workers) { w, bytes in
+                let tally = tallies[w]
+                guard (try? tally.tape.parse(bytes)) != nil else { return }
+                tally.read += 1
+                let order = w << 40 | tally.read
+                _ = tally.tape.withView(bytes: bytes) { inspect($0, order: order, tally: tally) }
+            }
+        }
+        var impact = merge(tallies, locations: locations)
+        impact.records = store.count
+        return impact
+    }
+
+    /// One entry per field definition and effect: a standard field or a main-table
+    /// field reaches many tables and packages, and is one line of the config.
+    static func combined(_ entries: [DataImpact.Entry]) -> [DataImpact.Entry] {
+        var order: [String] = []
+        var groups: [String: [DataImpact.Entry]] = [:]
+        for e in entries {
+            let key = [e.kind.rawValue, e.field ?? "", e.what, e.location?.description ?? e.place].joined(separator: "\u{1F}")
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(e)
+        }
+        return order.map { key in
+            let group = groups[key]!.sorted { $0.place < $1.place }
+            guard group.count > 1 else { return group[0] }
+            var e = group[0]
+            e.count = group.reduce(0) { $0 + $1.count }
+            e.sample = Array(group.flatMap(\.sample).sorted().prefix(DataImpact.sampleSize))
+            let packages = group.filter { $0.place.hasPrefix("package ") }.count, tables = group.count - packages
+            e.place = [tables > 0 ? "\(tables) table\(tables == 1 ? "" : "s")" : nil, packages > 0 ? "\(packages) package\(packages == 1 ? "" : "s")" : nil]
+                .compactMap { $0 }.joined(separator: " and ")
+            return e
+        }
+    }
+
+    func merge(_ tallies: [Tally], locations: [String: SourceLocation]) -> DataImpact {
+        var impact = DataImpact()
+        var merged: [String: Tally.Counter] = [:]
+        var unique: [String: [String: [String]]] = [:]
+        for t in tallies {
+            for (k, c) in t.counters {
+                var m = merged[k, default: Tally.Counter()]
+                m.count += c.count
+                m.sample += c.sample
+                merged[k] = m
+            }
+            for (k, values) in t.uniqueValues { for (v, ids) in values { unique[k, default: [:]][v, default: []] += ids } }
+        }
+        for (k, values) in unique {
+            let duplicates = values.filter { $0.value.count > 1 }
+            guard !duplicates.isEmpty else { continue }
+            let parts = k.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
+            let ids = duplicates.sorted { $0.key < $1.key }.flatMap(\.value)
+            merged[[DataImpact.Kind.invalid.rawValue, parts[0], parts[1], "records sharing a value, now unique (\(duplicates.count) group\(duplicates.count == 1 ? "" : "s"))"]
+                .joined(separator: "\u{1F}")] = Tally.Counter(count: ids.count, sample: ids.prefix(DataImpact.sampleSize).enumerated().map { ($0, $1) })
+        }
+        for (k, c) in merged {
+            let parts = k.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
+            let field = parts[2].isEmpty ? nil : parts[2]
+            impact.entries.append(DataImpact.Entry(kind: DataImpact.Kind(rawValue: parts[0])!, place: parts[1], field: field, what: parts[3],
+                                                   count: c.count, sample: c.sample.sorted { $0.0 < $1.0 }.prefix(DataImpact.sampleSize).map(\.1),
+                                                   location: locations[parts[1] + "\u{1F}" + (field ?? "")] ?? locations[parts[1]]))
+        }
+        impact.entries = Self.combined(impact.entries)
+        let kinds = DataImpact.Kind.allCases
+        impact.entries.sort {
+            ($0.kind == $1.kind) ? ($0.place, $0.field ?? "", $0.what, $0.location?.description ?? "") < ($1.place, $1.field ?? "", $1.what, $1.location?.description ?? "")
+                : kinds.firstIndex(of: $0.kind)! < kinds.firstIndex(of: $1.kind)!
+        }
+        return impact
+    }
+}

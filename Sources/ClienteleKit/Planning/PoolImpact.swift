@@ -1,0 +1,64 @@
+import ClienteleCore
+import ClienteleSpec
+import ClienteleModel
+import ClienteleEngine
+import ClienteleStore
+import Foundation
+
+/// What changed pool rules do: customers the new automatic return would send back
+/// now (that the applied rules would not), per account executive, and members who
+/// lose the right to claim.
+public struct PoolImpact: Sendable {
+    public struct Returns: Sendable {
+        public var pool: String
+        public var accountExecutive: String
+        public var count: Int
+        public var sample: [String]
+    }
+
+    public struct LostMembers: Sendable {
+        public var pool: String
+        public var users: [String]
+    }
+
+    public var returns: [Returns] = []
+    public var lostMembers: [LostMembers] = []
+
+    public var isEmpty: Bool { returns.isEmpty && lostMembers.isEmpty }
+
+    /// Customers due under `model`'s pools at `now`: row -> pool id.
+    static func due(_ model: Model, table: CustomerTable, now: Double) -> [Int: String] {
+        guard model.pools.contains(where: { $0.noFollowupDays != nil || $0.noDealDays != nil }) else { return [:] }
+        let schedule = PoolSchedule(model)
+        var result: [Int: String] = [:]
+        for c in 0..<table.count {
+            if let due = schedule.due(c, in: table), due.at <= now { result[c] = due.pool }
+        }
+        return result
+    }
+
+    init() {}
+
+    init(old: Model, new: Model, table: CustomerTable, now: Double) {
+        let poolsChanged = old.pools.map { ConfigDiff.describe($0.receives) + "\($0.noFollowupDays ?? -1)/\($0.noDealDays ?? -1)/\($0.exemptTags)" }
+            != new.pools.map { ConfigDiff.describe($0.receives) + "\($0.noFollowupDays ?? -1)/\($0.noDealDays ?? -1)/\($0.exemptTags)" }
+        if poolsChanged {
+            let before = Self.due(old, table: table, now: now), after = Self.due(new, table: table, now: now)
+            var groups: [String: [Int]] = [:]
+            for (c, pool) in after where before[c] == nil {
+                groups[pool + "\u{1F}" + table.org.userIds[Int(table.accountExecutive[c])], default: []].append(c)
+            }
+            returns = groups.map { key, rows in
+                let parts = key.split(separator: "\u{1F}").map(String.init)
+                return Returns(pool: parts[0], accountExecutive: parts[1], count: rows.count, sample: rows.sorted().prefix(5).map { table.ids[$0] })
+            }.sorted { ($0.pool, $0.accountExecutive) < ($1.pool, $1.accountExecutive) }
+        }
+        for pool in old.pools {
+            let after = new.pools.first { $0.id == pool.id }
+            let lost = old.organization.users.map(\.id).filter { id in
+                old.organization.matches(pool.members, user: id) && !(after.map { new.organization.matches($0.members, user: id) } ?? false)
+            }
+            if !lost.isEmpty { lostMembers.append(LostMembers(pool: pool.id, users: lost)) }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import ClienteleCore
+import ClienteleSpec
+import ClienteleModel
+import ClienteleEngine
+import ClienteleStore
+import Foundation
+
+/// A store opened with the config version it applied, compiled from the files that
+/// version recorded: what every command that reads or writes customers runs under.
+/// The config directory only says where the store is; an edit to it takes effect
+/// through `plan` and `apply`, never by itself.
+public struct AppliedStore {
+    public let store: JSONFileStore
+    public let config: CompiledConfig
+    public let version: JSONFileStore.AppliedVersion
+
+    /// Opens the store at `path` (as `writer` when the command writes) and compiles its
+    /// applied version. Nothing is created when there is no store yet.
+    public static func open(path: String, writer: String?) throws(StoreError) -> AppliedStore {
+        guard let applied = try openIfApplied(path: path, writer: writer) else { throw noStore(path) }
+        return applied
+    }
+
+    /// The same, or nil when no version has been applied yet (no store, or a first
+    /// apply that did not finish): the case `apply` creates the store in.
+    /// `caches: false` leaves `index/` as it is (`store verify`).
+    public static func openIfApplied(path: String, writer: String?, caches: Bool = true) throws(StoreError) -> AppliedStore? {
+        guard exists(at: path) else { return nil }
+        let store = try JSONFileStore.open(path: path, writer: writer, caches: caches)
+        guard let version = store.version else { return nil }
+        let (config, diagnostics) = Planner.compileApplied(version)
+        guard let config else {
+            let first = diagnostics.first { $0.severity == .error }?.description ?? ""
+            throw StoreError("the applied config version \(version.number) in \(path) does not compile: \(first)")
+        }
+        return AppliedStore(store: store, config: config, version: version)
+    }
+
+    static func noStore(_ path: String) -> StoreError {
+        StoreError("no store yet at \(path): run 'clientele apply' to create it from the config directory")
+    }
+
+    /// Whether a store has been created at `path` (its first version applied or not).
+    public static func exists(at path: String) -> Bool {
+        FileManager.default.fileExists(atPath: path + "/data")
+    }
+
+    /// Whether the config directory holds files other than the applied version's
+    /// (its YAML files, and the relate trees the version recorded).
+    public func differs(from directory: URL) -> Bool {
+        let trees = version.files.map(\.path).filter { !ConfigLoader.isYAML($0) }
+        let current = ConfigLoader.directoryFiles(directory, trees: trees)
+        let recorded = Dictionary(version.files.map { ($0.path, $0.text) }, uniquingKeysWith: { a, _ in a })
+        return current.count != recorded.count || current.contains { recorded[$0.path] != $0.text }
+    }
+
+    /// The note a command prints when the directory was edited but not applied.
+    public var differsNote: String {
+        "the config directory differs from the applied version \(version.number); 'clientele plan' shows the change"
+    }
+}
+
+extension CompiledConfig {
+    /// The index of the user that `--as` names: an existing, active user of this config.
+    public func actingUser(_ id: String) throws(OperationError) -> Int {
+        guard let u = access.org.user(id) else {
+            throw .invalid(["no user '\(id)'\(Suggestion.didYouMean(id, in: access.org.userIds))"])
+        }
+        guard access.org.userActive[u] else { throw .invalid(["user '\(id)' is not active"]) }
+        return u
+    }
+}

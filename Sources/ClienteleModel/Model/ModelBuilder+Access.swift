@@ -1,0 +1,184 @@
+import ClienteleCore
+import ClienteleSpec
+extension ModelBuilder {
+    func resolveViews(_ org: Organization, _ schema: CustomerSchema) -> [View] {
+        checkDuplicates(d.views.map { ($0.id.value, $0.id.location) }, kind: "view")
+        return d.views.compactMap { v in
+            let subject = "view '\(v.id.value)'"
+            guard let moduleName = v.module else { return nil }
+            guard let module = View.Module(rawValue: moduleName.value) else {
+                let names = View.Module.allCases.map(\.rawValue)
+                diagnostics.error("\(subject) has module '\(moduleName.value)'\(Suggestion.hint(moduleName.value, in: names, listing: "view modules"))", at: moduleName.location)
+                return nil
+            }
+            var team: String
+            var table: TableKind
+            var package: String?
+            switch module {
+            case .campaign where v.package == nil && v.table != nil:
+                // Seed 000: the campaign module also works over the main table's customers.
+                guard let tb = self.table(v.table, from: subject) else { return nil }
+                if let t = v.team {
+                    guard resolve(t, in: org.teams.map(\.id), kind: "team", from: subject) else { return nil }
+                    team = t.value
+                } else if org.teams.count == 1 {
+                    team = org.teams[0].id
+                } else {
+                    diagnostics.error("\(subject) is a campaign view over the \(tb.rawValue) table and needs 'team' (the config has several teams)", at: v.location)
+                    return nil
+                }
+                table = tb
+            case .campaign:
+                guard let p = v.package else {
+                    diagnostics.error("\(subject) is a campaign view and needs 'package' (a campaign list) or 'table' (the main table's customers)", at: v.location)
+                    return nil
+                }
+                guard resolve(p, in: schema.packages.map(\.id), kind: "package", from: subject), let found = schema.package(p.value) else { return nil }
+                team = found.team
+                table = found.table
+                package = found.id
+                for (key, given) in [("team", v.team), ("table", v.table)] {
+                    if let given, given.value != (key == "team" ? team : table.rawValue) {
+                        diagnostics.error("\(subject) names \(key) '\(given.value)', but its package '\(found.id)' belongs to \(key) '\(key == "team" ? team : table.rawValue)'", at: given.location)
+                    }
+                }
+            case .customerService:
+                guard let t = v.team else {
+                    diagnostics.error("\(subject) is a customer-service view and needs 'team'", at: v.location)
+                    return nil
+                }
+                guard resolve(t, in: org.teams.map(\.id), kind: "team", from: subject) else { return nil }
+                guard v.table != nil else {
+                    diagnostics.error("\(subject) is a customer-service view and needs 'table'", at: v.location)
+                    return nil
+                }
+                guard let tb = self.table(v.table, from: subject) else { return nil }
+                team = t.value
+                table = tb
+                if let p = v.package {
+                    if resolve(p, in: schema.packages.map(\.id), kind: "package", from: subject) { package = p.value }
+                }
+                for list in [v.backgroundFields, v.agentFields] where !list.isEmpty {
+                    diagnostics.error("\(subject) is a customer-service view; background_fields and agent_fields belong to campaign views", at: list[0].location)
+                }
+            }
+            let identities = Set(schema.fields(team: team, table: table, package: package).flatMap(\.identities))
+            let place = package.map { "package '\($0)'" } ?? "table '\(table.rawValue)' of team '\(team)'"
+            func fields(_ list: [Located<String>], _ key: String) -> [String] {
+                checkDuplicates(list.map { ($0.value, $0.location) }, kind: "field", listedIn: "'\(key)' of \(subject)")
+                return list.filter { f in
+                    if identities.contains(f.value) { return true }
+                    diagnostics.error("'\(key)' of \(subject) names field '\(f.value)', which \(place) does not have\(Suggestion.didYouMean(f.value, in: identities))", at: f.location)
+                    return false
+                }.map(\.value)
+            }
+            let background = fields(v.backgroundFields, "background_fields")
+            let agent = fields(v.agentFields, "agent_fields")
+            for f in v.agentFields where v.backgroundFields.contains(where: { $0.value == f.value }) {
+                diagnostics.error("field '\(f.value)' of \(subject) is both a background field and an agent field", at: f.location)
+            }
+            return View(id: v.id.value, name: v.name?.value, module: module, team: team, table: table, package: package,
+                        order: fields(v.order, "order"), hidden: fields(v.hidden, "hidden"),
+                        backgroundFields: background, agentFields: agent, location: v.location)
+        }
+    }
+
+    func resolvePermissionGroups(_ org: Organization, _ schema: CustomerSchema) -> [PermissionGroup] {
+        checkDuplicates(d.permissionGroups.map { ($0.id.value, $0.id.location) }, kind: "permission group")
+        return d.permissionGroups.map { g in
+            let subject = "permission group '\(g.id.value)'"
+            var team: String?
+            if let t = g.team, resolve(t, in: org.teams.map(\.id), kind: "team", from: subject) { team = t.value }
+            if g.roles.isEmpty && g.users.isEmpty {
+                diagnostics.warning("\(subject) has no members: give it 'roles' or 'users'", at: g.location)
+            }
+            var packages: [String]?
+            if let list = g.customers?.packages {
+                packages = list.filter { p in
+                    guard resolve(p, in: schema.packages.map(\.id), kind: "package", from: subject) else { return false }
+                    if let team, let found = schema.package(p.value), found.team != team {
+                        diagnostics.error("\(subject) is for team '\(team)', but package '\(p.value)' belongs to team '\(found.team)'", at: p.location)
+                        return false
+                    }
+                    return true
+                }.map(\.value)
+            }
+            let grants = actions(g.grants, from: subject)
+            checkDuplicates(g.grants.map { ($0.value, $0.location) }, kind: "action", listedIn: "'grants' of \(subject)")
+            return PermissionGroup(
+                id: g.id.value, name: g.name?.value, team: team,
+                roles: resolveAll(g.roles, in: org.roles.map(\.id), kind: "role", from: subject),
+                users: resolveAll(g.users, in: org.users.map(\.id), kind: "user", from: subject),
+                departments: g.customers?.departments.map { resolveAll($0, in: org.departments.map(\.id), kind: "department", from: subject) },
+                packages: packages, where_: g.customers?.where_, grants: grants, location: g.location)
+        }
+    }
+
+    func resolveRules() -> [Rule] {
+        checkDuplicates(d.rules.map { ($0.id.value, $0.id.location) }, kind: "rule")
+        return d.rules.compactMap { r in
+            let subject = "rule '\(r.id.value)'"
+            guard let effect = r.effect else { return nil }
+            let resolved: Rule.Effect
+            switch effect {
+            case .allow(let names):
+                if names.isEmpty { diagnostics.error("\(subject) allows no action; list at least one", at: r.location) }
+                checkDuplicates(names.map { ($0.value, $0.location) }, kind: "action", listedIn: "\(subject)")
+                resolved = .allow(actions(names, from: subject))
+            case .allowGranted:
+                resolved = .allowGranted
+            case .deny(let names):
+                if names.isEmpty { diagnostics.error("\(subject) denies no action; list at least one", at: r.location) }
+                checkDuplicates(names.map { ($0.value, $0.location) }, kind: "action", listedIn: "\(subject)")
+                resolved = .deny(actions(names, from: subject))
+            }
+            return Rule(id: r.id.value, description: r.description?.value, effect: resolved, when: r.when, unless: r.unless, location: r.location)
+        }
+    }
+
+    func resolveFieldRules(_ org: Organization, _ schema: CustomerSchema) -> [FieldRule] {
+        checkDuplicates(d.fieldRules.compactMap { $0.id.map { ($0.value, $0.location) } }, kind: "field rule")
+        return d.fieldRules.compactMap { r in
+            let subject = r.id.map { "field rule '\($0.value)'" } ?? "a field rule"
+            var team: String?
+            if let t = r.team, resolve(t, in: org.teams.map(\.id), kind: "team", from: subject) { team = t.value }
+            let table = self.table(r.table, from: subject)
+            let packages = r.packages.map { resolveAll($0, in: schema.packages.map(\.id), kind: "package", from: subject) }
+            if r.roles.isEmpty && r.users.isEmpty {
+                diagnostics.error("\(subject) applies to nobody: give it 'roles' or 'users'", at: r.location)
+            }
+            // The fields the rule may name: those of every table and package it covers.
+            var identities: Set<String> = []
+            for t in org.teams.map(\.id) where team == nil || team == t {
+                for kind in TableKind.allCases where table == nil || table == kind {
+                    identities.formUnion(schema.fields(team: t, table: kind, package: nil).flatMap(\.identities))
+                    for p in schema.packages where p.team == t && p.table == kind && (packages == nil || packages!.contains(p.id)) {
+                        identities.formUnion(schema.fields(team: t, table: kind, package: p.id).flatMap(\.identities))
+                    }
+                }
+            }
+            func fields(_ list: [Located<String>]?, _ key: String) -> [String]? {
+                list.map { $0.filter { f in
+                    if identities.contains(f.value) { return true }
+                    diagnostics.error("'\(key)' of \(subject) names field '\(f.value)', which no table it covers has\(Suggestion.didYouMean(f.value, in: identities))", at: f.location)
+                    return false
+                }.map(\.value) }
+            }
+            var masks: [(field: String, mask: FieldRule.Mask)] = []
+            for (field, kind) in r.mask {
+                guard fields([field], "mask") == [field.value] else { continue }
+                guard let mask = FieldRule.Mask(rawValue: kind.value) else {
+                    let names = FieldRule.Mask.allCases.map(\.rawValue)
+                    diagnostics.error("mask '\(kind.value)' of field '\(field.value)' in \(subject) does not exist\(Suggestion.hint(kind.value, in: names, listing: "masks"))", at: kind.location)
+                    continue
+                }
+                masks.append((field.value, mask))
+            }
+            return FieldRule(
+                id: r.id?.value, roles: resolveAll(r.roles, in: org.roles.map(\.id), kind: "role", from: subject),
+                users: resolveAll(r.users, in: org.users.map(\.id), kind: "user", from: subject),
+                team: team, table: table, packages: packages, read: fields(r.read, "read"), write: fields(r.write, "write"),
+                mask: masks, when: r.when, location: r.location)
+        }
+    }
+}

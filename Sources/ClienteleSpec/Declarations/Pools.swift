@@ -1,0 +1,67 @@
+import ClienteleCore
+/// `users`, `departments`, `roles`: who a pool's admins, members or receivers are.
+public struct SelectorDecl: Sendable {
+    public var users: [Located<String>]
+    public var departments: [Located<String>]
+    public var roles: [Located<String>]
+    public var location: SourceLocation
+}
+
+public struct PoolDecl: Sendable {
+    public var id: Located<String>
+    public var name: Located<String>?
+    public var team: Located<String>?
+    public var admins: SelectorDecl?
+    public var members: SelectorDecl?
+    public var receives: SelectorDecl?
+    public var maxHeld: Located<Int>?
+    public var maxPerDay: Located<Int>?
+    public var cooldownDays: Located<Int>?
+    public var reasons: [Located<String>]?
+    public var requireReason: Located<Bool>?
+    public var noFollowupDays: Located<Int>?
+    public var noDealDays: Located<Int>?
+    public var warnDaysBefore: Located<Int>?
+    public var exemptTags: [Located<String>]
+    public var hideInPool: [Located<String>]
+    public var location: SourceLocation
+}
+
+extension DeclarationReader {
+    func readPool(_ node: Node) -> PoolDecl? {
+        guard let m = MappingReader(node, subject: "a pool", diagnostics: diagnostics) else { return nil }
+        defer { m.finish() }
+        guard let id = identify(m) else { return nil }
+        var pool = PoolDecl(id: id, name: m.string("name"), team: m.string("team", required: true),
+                            exemptTags: [], hideInPool: m.strings("hide_in_pool") ?? [], location: m.location)
+        pool.admins = readSelector(m, "admins")
+        pool.members = readSelector(m, "members")
+        pool.receives = readSelector(m, "receives")
+        if let c = m.mapping("claim", subject: "the claim limits of pool '\(id.value)'") {
+            pool.maxHeld = c.integer("max_held")
+            pool.maxPerDay = c.integer("max_per_day")
+            pool.cooldownDays = c.integer("cooldown_days")
+            c.finish()
+        }
+        if let r = m.mapping("return", subject: "the return settings of pool '\(id.value)'") {
+            pool.reasons = r.strings("reasons")
+            pool.requireReason = r.bool("require_reason")
+            r.finish()
+        }
+        if let a = m.mapping("auto_return", subject: "the automatic return of pool '\(id.value)'") {
+            pool.noFollowupDays = a.integer("no_followup_days")
+            pool.noDealDays = a.integer("no_deal_days")
+            pool.warnDaysBefore = a.integer("warn_days_before")
+            pool.exemptTags = a.strings("exempt_tags") ?? []
+            a.finish()
+        }
+        return pool
+    }
+
+    private func readSelector(_ m: MappingReader, _ key: String) -> SelectorDecl? {
+        guard let s = m.mapping(key, subject: "'\(key)' of \(m.subject)") else { return nil }
+        defer { s.finish() }
+        return SelectorDecl(users: s.strings("users") ?? [], departments: s.strings("departments") ?? [],
+                            roles: s.strings("roles") ?? [], location: s.location)
+    }
+}

@@ -1,0 +1,22 @@
+import ClienteleCore
+
+/// One change of a batch: every store commits a batch of these all or nothing.
+public enum StoreOperation: Sendable, Equatable {
+    /// Stores a customer's document under its id (new, or replacing the current one).
+    case put(id: String, document: JSONValue)
+    /// Removes a customer; its id stays retired.
+    case delete(id: String)
+    /// A customer log entry, committed with the changes it records.
+    case log(entry: JSONValue)
+
+    package var id: String? {
+        switch self {
+        case .put(let id, _), .delete(let id): return id
+        case .log: return nil
+        }
+    }
+}
+
+/// A place in a store's history: just after a committed batch. Caches record the
+/// position they were made at, and read only what was written since.
+public typealias StorePosition = DocumentLog.Position

@@ -1,0 +1,105 @@
+import ClienteleCore
+/// The values of `unique` fields and the customers that hold them, kept beside the log
+/// in `index/unique.bin`, so that a write checks uniqueness without parsing every
+/// document. Like the access columns it is a cache made at a committed position for
+/// one layout (the unique fields of the applied config): the documents written since
+/// are read on top of it, and it is made again from every document when it is missing,
+/// made for other fields, damaged, or far behind the log.
+///
+/// Nothing changes after it is made, so threads may read it at once.
+/// Keys are whatever the caller derives from a document (`UniqueKeys`: the field's
+/// place, identity and normalised value); values are customer ids.
+public final class UniqueValues: @unchecked Sendable {
+    private let storage: UnsafeMutableRawBufferPointer?
+    private let file: MappedFile?
+    private let base: StoredHashTable?
+    /// Customers written after the file's position: what the file says of them is stale.
+    private let stale: Set<String>
+    private let recent: [String: [String]]
+
+    init(file: MappedFile?, bytes: [UInt8]?, base: UnsafeRawBufferPointer?, stale: Set<String>, recent: [String: [String]]) {
+        self.file = file
+        if let bytes {
+            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
+            bytes.withUnsafeBytes { copy.copyMemory(from: $0) }
+            storage = copy
+            self.base = StoredHashTable(UnsafeRawBufferPointer(rebasing: copy[..<bytes.count]))
+        } else {
+            storage = nil
+            self.base = base.flatMap(StoredHashTable.init)
+        }
+        self.stale = stale
+        self.recent = recent
+    }
+
+    deinit { storage?.deallocate() }
+
+    /// The customers whose document holds `key` now.
+    public func ids(holding key: String) -> [String] {
+        var found = recent[key] ?? []
+        var key = key
+        key.withUTF8 { k in
+            base?.forEachValue(of: UnsafeRawBufferPointer(k)) { value in
+                let id = String(decoding: value, as: UTF8.self)
+                if !stale.contains(id) { found.append(id) }
+            }
+        }
+        return found
+    }
+
+    /// Every key with the customers holding it, ids sorted (for `store verify`).
+    package func all() -> [String: [String]] {
+        var result = recent
+        base?.forEach { key, value in
+            let id = String(decoding: value, as: UTF8.self)
+            if !stale.contains(id) { result[String(decoding: key, as: UTF8.self), default: []].append(id) }
+        }
+        return result.mapValues { $0.sorted() }
+    }
+
+    static let fileKey = "unique 1\n"
+
+    /// `keys` gives a document's id and its keys (nil for a document it cannot read).
+    static func load(store: JSONFileStore, layout: String, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?) throws(StoreError) -> UniqueValues {
+        let log = store.log
+        let snapshot = SnapshotFile(path: store.path + "/index/unique.bin")
+        if let (file, body, position, mark) = snapshot.map(key: fileKey + layout), log.isCommitBoundary(position, mark: mark) {
+            let written = try log.idsWritten(after: position)
+            if written.count <= 1_000 + log.count / 16 {
+                var recent: [String: [String]] = [:]
+                try log.forEachDocument(of: written, writtenAfter: position) { bytes in
+                    guard let (id, list) = keys(bytes) else { return }
+                    for key in list { recent[key, default: []].append(id) }
+                }
+                return UniqueValues(file: file, bytes: nil, base: body, stale: Set(written), recent: recent)
+            }
+        }
+        let bytes = try fromDocuments(log, keys: keys)
+        if store.writesCaches { snapshot.save(key: fileKey + layout, log: log, body: bytes) }
+        return UniqueValues(file: nil, bytes: bytes, base: nil, stale: [], recent: [:])
+    }
+
+    /// The table made from every document, on both cores.
+    package static func fromDocuments(_ log: DocumentLog, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?) throws(StoreError) -> [UInt8] {
+        /// What one worker found; each worker writes only its own.
+        final class Part: @unchecked Sendable { var pairs: [(key: String, id: String)] = [] }
+        let parts = [Part(), Part()]
+        try log.forEachDocumentConcurrently(workers: parts.count) { w, bytes in
+            guard let (id, list) = keys(bytes) else { return }
+            for key in list { parts[w].pairs.append((key, id)) }
+        }
+        var builder = StoredHashTableBuilder()
+        for part in parts {
+            for (key, id) in part.pairs { builder.add(key: Array(key.utf8), value: Array(id.utf8)) }
+        }
+        guard let bytes = builder.bytes() else {
+            throw StoreError("the values of unique fields pass 4 GiB, more than index/unique.bin holds; uniqueness cannot be checked")
+        }
+        return bytes
+    }
+
+    /// Made from every document, without reading or writing the file.
+    package static func fromDocuments(store: JSONFileStore, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?) throws(StoreError) -> UniqueValues {
+        UniqueValues(file: nil, bytes: try fromDocuments(store.log, keys: keys), base: nil, stale: [], recent: [:])
+    }
+}
