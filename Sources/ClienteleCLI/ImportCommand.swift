@@ -35,7 +35,7 @@ struct ImportCommand: ParsableCommand {
         // An import, and a dry run once there is a store, run under the applied version and
         // check the store's ids and unique values (and the rules, with --as); a dry run before
         // the first apply checks the rows against the directory's config alone.
-        var opened: (CompiledConfig, JSONFileStore)?
+        var opened: (CompiledConfig, any CustomerStore)?
         let storeExists = try options.storeExists()
         if !dryRun || storeExists {
             opened = try StoreOptions.open(config: options, writer: dryRun ? nil : "clientele import \(file)", actor: actor, now: dryRun ? nil : now)

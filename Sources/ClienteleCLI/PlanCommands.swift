@@ -9,7 +9,7 @@ import Foundation
 
 /// The store, the applied version and a config to compare with it, planned.
 struct PlanSession {
-    let store: JSONFileStore
+    let store: any CustomerStore
     let plan: Plan
     let context: PlanContext
     let files: SourceFiles
@@ -45,7 +45,7 @@ struct PlanSession {
             loaded = ConfigLoader(displayPrefix: prefix).load(directory: directory)
             newFiles = ConfigLoader.configFiles(of: loaded)
         case .version(let n):
-            let record: JSONFileStore.AppliedVersion
+            let record: AppliedVersion
             do { record = try store.readVersion(n) } catch {
                 Terminal.error(n > version.number || n < 1 ? "there is no config version \(n); this store holds versions 1 to \(version.number)" : error.message)
                 throw ExitCode(1)
@@ -130,7 +130,7 @@ struct PlanSession {
         }
         do {
             let outcome = try ConfigApplier.apply(plan, context: context, store: store, allowDataLoss: allowDataLoss, actor: actor, time: time, extra: extra)
-            var line = "applied config version \(outcome.version) to \(store.path): \(outcome.recordsChanged) record\(outcome.recordsChanged == 1 ? "" : "s") migrated"
+            var line = "applied config version \(outcome.version) to \(store.location): \(outcome.recordsChanged) record\(outcome.recordsChanged == 1 ? "" : "s") migrated"
             if outcome.recordsRemoved > 0 { line += ", \(outcome.recordsRemoved) removed" }
             if let backup = outcome.backup { line += "; what was removed is kept in \(backup)" }
             // With --format json stdout holds the plan alone.

@@ -19,11 +19,11 @@ struct StoreOptions: ParsableArguments {
 
     /// The store and the config version it applied, compiled; `actor` (the `--as` user)
     /// must be an active user of that version.
-    func open(writer: String?, actor: String?) throws -> (CompiledConfig, JSONFileStore) {
+    func open(writer: String?, actor: String?) throws -> (CompiledConfig, any CustomerStore) {
         try Self.open(config: config, writer: writer, actor: actor, now: now)
     }
 
-    static func open(config: ConfigOptions, writer: String?, actor: String?, now: String? = nil) throws -> (CompiledConfig, JSONFileStore) {
+    static func open(config: ConfigOptions, writer: String?, actor: String?, now: String? = nil) throws -> (CompiledConfig, any CustomerStore) {
         if writer != nil { try Clock.checkWriting(now) }
         let applied = try openApplied(config: config, writer: writer)
         if let actor {
@@ -251,7 +251,7 @@ struct TagCommand: ParsableCommand {
 
     /// `ID... TAG...`: the leading arguments that name stored customers, or that are
     /// shaped like a customer number of one of the config's tables, are ids; the rest tags.
-    static func split(_ arguments: [String], _ store: JSONFileStore, _ config: CompiledConfig) -> ([String], [String]) {
+    static func split(_ arguments: [String], _ store: any CustomerStore, _ config: CompiledConfig) -> ([String], [String]) {
         let numberings = TableKind.allCases.map { config.model.schema.numbering(for: $0) }
         func looksLikeId(_ s: String) -> Bool {
             numberings.contains { n in

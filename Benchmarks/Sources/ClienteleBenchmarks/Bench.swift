@@ -1,5 +1,10 @@
 import ArgumentParser
-import Clientele
+import ClienteleCore
+import ClienteleSpec
+import ClienteleModel
+import ClienteleEngine
+import ClienteleStore
+import ClienteleKit
 import Foundation
 
 @main

@@ -12,7 +12,7 @@ import Foundation
 public struct CustomerImport {
     public let operations: CustomerOperations
 
-    public init(config: CompiledConfig, store: JSONFileStore) {
+    public init(config: CompiledConfig, store: any CustomerStore) {
         operations = CustomerOperations(config: config, store: store)
     }
 

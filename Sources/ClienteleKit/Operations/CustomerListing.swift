@@ -8,7 +8,7 @@ import ClienteleStore
 public struct CustomerListing {
     public let operations: CustomerOperations
 
-    public init(config: CompiledConfig, store: JSONFileStore) {
+    public init(config: CompiledConfig, store: any CustomerStore) {
         operations = CustomerOperations(config: config, store: store)
     }
 

@@ -25,13 +25,13 @@ public enum OperationError: Error, Sendable, CustomStringConvertible {
 /// validated, and logged in the same batch as the change it records.
 public struct CustomerOperations {
     public let config: CompiledConfig
-    public let store: JSONFileStore
+    public let store: any CustomerStore
     /// The config version the store applied, named in every log entry.
     let configVersion: Int
     /// How values of unique fields are compared (made once, not per document).
     let unique: UniqueKeys
 
-    public init(config: CompiledConfig, store: JSONFileStore) {
+    public init(config: CompiledConfig, store: any CustomerStore) {
         self.config = config
         self.store = store
         configVersion = store.version?.number ?? 0

@@ -18,7 +18,7 @@ public enum ConfigApplier {
     }
 
     /// `extra` adds keys to the version's record and log entry (a rollback names the version it returns to).
-    public static func apply(_ plan: Plan, context: PlanContext, store: JSONFileStore, allowDataLoss: Bool, actor: String, time: String,
+    public static func apply(_ plan: Plan, context: PlanContext, store: any CustomerStore, allowDataLoss: Bool, actor: String, time: String,
                              extra: [(String, JSONValue)] = []) throws(OperationError) -> Outcome {
         if let refusal = refusal(plan, allowDataLoss: allowDataLoss) { throw .invalid([refusal]) }
         let number = plan.version
@@ -58,17 +58,12 @@ public enum ConfigApplier {
                 }
                 share.changed += 1
             }
-            var operations = shares.flatMap(\.operations)
+            let operations = shares.flatMap(\.operations)
             let backup = shares.map(\.backup).joined()
             let changed = shares.reduce(0) { $0 + $1.changed }, removed = shares.reduce(0) { $0 + $1.removed }
-            var backupPath: String?
-            if !backup.isEmpty {
-                backupPath = store.path + "/backups/version-" + String(number) + ".jsonl"
-                try store.writeAtomically(backup, to: backupPath!)
-            }
-            let checksum = try store.writeVersion(number, files: context.files, inherited: context.inheritance.inherited, by: actor, at: time, extra: extra)
-            operations.append(.log(entry: JSONFileStore.versionEntry(number, by: actor, at: time, extra: extra + [JSONFileStore.fileChecksum(checksum)])))
-            try store.commitVersion(operations)
+            let backupPath = backup.isEmpty ? nil : try store.saveBackup("version-" + String(number) + ".jsonl", text: backup)
+            let version = AppliedVersion(number: number, appliedAt: time, appliedBy: actor, files: context.files, inherited: context.inheritance.inherited)
+            try store.applyVersion(version, extra: extra, operations: operations)
             return Outcome(version: number, recordsChanged: changed, recordsRemoved: removed, backup: backupPath)
         } catch {
             throw .store(error)

@@ -198,7 +198,7 @@ struct DataImpactScanner: Sendable {
     }
 
     /// Counts over every stored document.
-    func scan(_ store: JSONFileStore, locations: [String: SourceLocation]) throws(StoreError) -> DataImpact {
+    func scan(_ store: any CustomerStore, locations: [String: SourceLocation]) throws(StoreError) -> DataImpact {
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let tallies = (0..<workers).map { _ in Tally() }
         if migrations.contains(where: { !$0.isEmpty }) {

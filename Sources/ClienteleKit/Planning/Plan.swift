@@ -39,13 +39,13 @@ public struct PlanContext: Sendable {
 /// Makes plans: compiles the applied version, compares, counts over the store.
 public enum Planner {
     /// The applied version's config, compiled with its own package inheritance.
-    public static func compileApplied(_ version: JSONFileStore.AppliedVersion) -> (CompiledConfig?, [Diagnostic]) {
+    public static func compileApplied(_ version: AppliedVersion) -> (CompiledConfig?, [Diagnostic]) {
         let (config, diagnostics, _) = Pipeline.compile(load(version), inheritance: version.inheritance)
         return (config, diagnostics)
     }
 
     /// A version's stored files, loaded; its locations read `version N:file:line:column`.
-    public static func load(_ version: JSONFileStore.AppliedVersion) -> LoadedConfig {
+    public static func load(_ version: AppliedVersion) -> LoadedConfig {
         let texts = Dictionary(version.files.map { ($0.path, $0.text) }, uniquingKeysWith: { a, _ in a })
         let yaml = version.files.filter { ConfigLoader.isYAML($0.path) }
         return ConfigLoader(displayPrefix: "version \(version.number):").load(sources: yaml) { texts[$0] }
@@ -64,7 +64,7 @@ public enum Planner {
     }
 
     /// Plans `new` against what `store` holds; `applied` is the stored version compiled.
-    public static func plan(store: JSONFileStore, applied: CompiledConfig, new: CompiledConfig, files: [(path: String, text: String)],
+    public static func plan(store: any CustomerStore, applied: CompiledConfig, new: CompiledConfig, files: [(path: String, text: String)],
                             now: Double) throws(StoreError) -> (Plan, PlanContext) {
         let appliedNumber = store.version?.number ?? 0
         let old = applied.model, model = new.model
@@ -143,7 +143,7 @@ public enum Planner {
 
     /// The customers as the new policy will read them: every document migrated as apply
     /// would migrate it (records a removed package takes along are left out).
-    static func migratedTable(_ store: JSONFileStore, _ migrations: [RecordMigration], _ policy: AccessPolicy) throws(StoreError) -> CustomerTable {
+    static func migratedTable(_ store: any CustomerStore, _ migrations: [RecordMigration], _ policy: AccessPolicy) throws(StoreError) -> CustomerTable {
         let table = policy.makeCustomerTable()
         let scanner = DataImpactScanner(migrations: migrations)
         let tally = DataImpactScanner.Tally()
@@ -222,14 +222,5 @@ public enum Planner {
             }
         }
         return notes
-    }
-}
-
-extension JSONFileStore {
-    /// Identifies the stored data: the end of the log (an append-only log changes
-    /// its end with every committed write).
-    public var dataHash: String {
-        let e = end
-        return "\(e.segment)-\(e.offset)-\(e.batch)"
     }
 }

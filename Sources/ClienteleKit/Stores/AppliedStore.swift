@@ -10,9 +10,9 @@ import Foundation
 /// The config directory only says where the store is; an edit to it takes effect
 /// through `plan` and `apply`, never by itself.
 public struct AppliedStore {
-    public let store: JSONFileStore
+    public let store: any CustomerStore
     public let config: CompiledConfig
-    public let version: JSONFileStore.AppliedVersion
+    public let version: AppliedVersion
 
     /// Opens the store at `path` (as `writer` when the command writes) and compiles its
     /// applied version. Nothing is created when there is no store yet.
@@ -26,14 +26,21 @@ public struct AppliedStore {
     /// `caches: false` leaves `index/` as it is (`store verify`).
     public static func openIfApplied(path: String, writer: String?, caches: Bool = true) throws(StoreError) -> AppliedStore? {
         guard exists(at: path) else { return nil }
-        let store = try JSONFileStore.open(path: path, writer: writer, caches: caches)
+        return try AppliedStore(store: JSONFileStore.open(path: path, writer: writer, caches: caches))
+    }
+
+    /// An open store under its applied version, compiled from the files that version
+    /// recorded; nil when no version has been applied yet.
+    public init?(store: any CustomerStore) throws(StoreError) {
         guard let version = store.version else { return nil }
         let (config, diagnostics) = Planner.compileApplied(version)
         guard let config else {
             let first = diagnostics.first { $0.severity == .error }?.description ?? ""
-            throw StoreError("the applied config version \(version.number) in \(path) does not compile: \(first)")
+            throw StoreError("the applied config version \(version.number) in \(store.location) does not compile: \(first)")
         }
-        return AppliedStore(store: store, config: config, version: version)
+        self.store = store
+        self.config = config
+        self.version = version
     }
 
     static func noStore(_ path: String) -> StoreError {

@@ -12,8 +12,9 @@ public enum StoreVerification {
         let file = path + "/index/" + JSONFileStore.accessColumnsCache + ".bin"
         do throws(StoreError) {
             // Read only: the caches are compared, never written.
-            guard let applied = try AppliedStore.openIfApplied(path: path, writer: nil, caches: false) else { return [] }
-            let store = applied.store
+            guard AppliedStore.exists(at: path) else { return [] }
+            let store = try JSONFileStore.open(path: path, writer: nil, caches: false)
+            guard let applied = try AppliedStore(store: store) else { return [] }
             var problems = StoreCheck.verifyIndexFiles(of: store)
             let unique = UniqueKeys(records: applied.config.records)
             if !unique.isEmpty {

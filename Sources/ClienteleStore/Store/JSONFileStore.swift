@@ -4,8 +4,9 @@ import Foundation
 /// The embedded document store: customer documents and the customer log in one
 /// `DocumentLog` under `<store>/data/`, and each applied config version in
 /// `<store>/versions/`. Writers hold the store's lock for as long as they are open.
-public final class JSONFileStore {
+public final class JSONFileStore: CustomerStore {
     public let path: String
+    public var location: String { path }
     let log: DocumentLog
     private let lock: StoreLock?
     /// The highest number used per id prefix (P, O, W, ...).
@@ -13,18 +14,6 @@ public final class JSONFileStore {
 
     /// The config version applied last, and the record of it.
     public private(set) var version: AppliedVersion?
-
-    /// An applied config: its number, when and by whom, its files, and which
-    /// main-table fields each package inherited when it was created.
-    public struct AppliedVersion: Sendable {
-        public var number: Int
-        public var appliedAt: String
-        public var appliedBy: String
-        public var files: [(path: String, text: String)]
-        /// Which main-table fields each package inherited when it was created:
-        /// package id -> field identities (a package missing here inherited them all).
-        public var inherited: [String: Set<String>]
-    }
 
     /// Whether this process writes the caches of `index/` when they are missing or
     /// behind (every command but `store verify`, which changes nothing).
@@ -101,18 +90,10 @@ public final class JSONFileStore {
         if let checksum, fileChecksum(Checksum.crc32c(mapped.bytes)).1.stringValue != checksum {
             throw StoreError("\(file) does not match the checksum its apply entry recorded: the applied config was changed on disk; the store's data is damaged, and nothing was changed")
         }
-        var files: [(path: String, text: String)] = []
-        if case .object(let members)? = json["files"] {
-            files = members.compactMap { key, value in value.stringValue.map { (key, $0) } }
+        guard let version = AppliedVersion.fromRecord(json, number: number) else {
+            throw StoreError("the applied config version \(number) at \(file) is not a version record")
         }
-        var inherited: [String: Set<String>] = [:]
-        if case .object(let members)? = json["inherited"] {
-            for (package, list) in members {
-                if case .array(let items) = list { inherited[package] = Set(items.compactMap(\.stringValue)) }
-            }
-        }
-        return AppliedVersion(number: number, appliedAt: json["applied_at"]?.stringValue ?? "", appliedBy: json["applied_by"]?.stringValue ?? "",
-                              files: files, inherited: inherited)
+        return version
     }
 
     /// Every applied version's log entry, oldest first.
@@ -127,45 +108,34 @@ public final class JSONFileStore {
         return path + "/versions/" + String(repeating: "0", count: max(0, 6 - s.count)) + s + ".json"
     }
 
-    /// Writes `versions/N.json`; the version counts as applied once its log entry is
-    /// committed, with the file's checksum (`fileChecksum`), so a changed byte in the
-    /// file is found when the store opens. Returns the checksum.
-    @discardableResult
-    public func writeVersion(_ number: Int, files: [(path: String, text: String)], inherited: [String: Set<String>], by actor: String, at time: String,
-                             extra: [(String, JSONValue)]) throws(StoreError) -> UInt32 {
-        let inherited = inherited.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.array($0.value.sorted().map(JSONValue.string))) }
-        let record: JSONValue = .object([
-            ("version", .number(String(number))), ("applied_at", .string(time)), ("applied_by", .string(actor)),
-            ("files", .object(files.map { ($0.path, .string($0.text)) })), ("inherited", .object(inherited)),
-        ] + extra)
-        let bytes = Array((record.jsonText + "\n").utf8)
-        try Self.writeFile(bytes, to: versionPath(number))
-        return bytes.withUnsafeBufferPointer { Checksum.crc32c($0) }
+    /// Writes `versions/N.json`, then commits `operations` and the version's log entry,
+    /// which carries the file's checksum (`fileChecksum`), as one batch: the version
+    /// counts as applied once that batch is committed, and a changed byte in the file
+    /// is found when the store opens.
+    public func applyVersion(_ version: AppliedVersion, extra: [(String, JSONValue)], operations: [StoreOperation]) throws(StoreError) {
+        let bytes = Array((version.record(extra: extra).jsonText + "\n").utf8)
+        try Self.writeFile(bytes, to: versionPath(version.number))
+        let checksum = bytes.withUnsafeBufferPointer { Checksum.crc32c($0) }
+        try commit(operations + [.log(entry: version.logEntry(extra: extra + [Self.fileChecksum(checksum)]))])
+        try loadVersion()
     }
 
     /// The member of a version's log entry that holds its file's checksum.
-    public static func fileChecksum(_ checksum: UInt32) -> (String, JSONValue) {
+    static func fileChecksum(_ checksum: UInt32) -> (String, JSONValue) {
         let hex = String(checksum, radix: 16)
         return ("file_crc32c", .string(String(repeating: "0", count: 8 - hex.count) + hex))
     }
 
     /// The log entry that marks a version applied (its line holds `versionMarker`).
-    public static func versionEntry(_ number: Int, by actor: String, at time: String, extra: [(String, JSONValue)]) -> JSONValue {
-        .object([
-            ("time", .string(time)), ("actor", .string(actor)), ("type", .string("apply")), ("customers", .array([])),
-            ("changes", .array([])), ("reason", .null), ("config_version", .number(String(number))),
-        ] + extra)
+    static func versionEntry(_ number: Int, by actor: String, at time: String, extra: [(String, JSONValue)]) -> JSONValue {
+        AppliedVersion(number: number, appliedAt: time, appliedBy: actor, files: [], inherited: [:]).logEntry(extra: extra)
     }
 
-    /// Commits a version's migration and its log entry as one batch, then reads the version back.
-    public func commitVersion(_ operations: [StoreOperation]) throws(StoreError) {
-        try commit(operations)
-        try loadVersion()
-    }
-
-    /// Writes a whole file so that a crash leaves the old one or the new one.
-    package func writeAtomically(_ text: String, to file: String) throws(StoreError) {
+    /// Writes `backups/NAME` so that a crash leaves the old file or the new one.
+    public func saveBackup(_ name: String, text: String) throws(StoreError) -> String {
+        let file = path + "/backups/" + name
         try Self.writeFile(Array(text.utf8), to: file)
+        return file
     }
 
     /// Writes a whole file of the store (0600, never through a link) through a

@@ -48,7 +48,7 @@ public final class UniqueValues: @unchecked Sendable {
     }
 
     /// Every key with the customers holding it, ids sorted (for `store verify`).
-    package func all() -> [String: [String]] {
+    public func all() -> [String: [String]] {
         var result = recent
         base?.forEach { key, value in
             let id = String(decoding: value, as: UTF8.self)
@@ -74,17 +74,17 @@ public final class UniqueValues: @unchecked Sendable {
                 return UniqueValues(file: file, bytes: nil, base: body, stale: Set(written), recent: recent)
             }
         }
-        let bytes = try fromDocuments(log, keys: keys)
+        let bytes = try fromDocuments(of: store, keys: keys)
         if store.writesCaches { snapshot.save(key: fileKey + layout, log: log, body: bytes) }
         return UniqueValues(file: nil, bytes: bytes, base: nil, stale: [], recent: [:])
     }
 
     /// The table made from every document, on both cores.
-    package static func fromDocuments(_ log: DocumentLog, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?) throws(StoreError) -> [UInt8] {
+    static func fromDocuments(of store: any CustomerStore, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?) throws(StoreError) -> [UInt8] {
         /// What one worker found; each worker writes only its own.
         final class Part: @unchecked Sendable { var pairs: [(key: String, id: String)] = [] }
         let parts = [Part(), Part()]
-        try log.forEachDocumentConcurrently(workers: parts.count) { w, bytes in
+        try store.forEachDocumentConcurrently(workers: parts.count) { w, bytes in
             guard let (id, list) = keys(bytes) else { return }
             for key in list { parts[w].pairs.append((key, id)) }
         }
@@ -99,7 +99,7 @@ public final class UniqueValues: @unchecked Sendable {
     }
 
     /// Made from every document, without reading or writing the file.
-    package static func fromDocuments(store: JSONFileStore, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?) throws(StoreError) -> UniqueValues {
-        UniqueValues(file: nil, bytes: try fromDocuments(store.log, keys: keys), base: nil, stale: [], recent: [:])
+    public static func fromDocuments(store: any CustomerStore, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?) throws(StoreError) -> UniqueValues {
+        UniqueValues(file: nil, bytes: try fromDocuments(of: store, keys: keys), base: nil, stale: [], recent: [:])
     }
 }

@@ -4,12 +4,12 @@ import ClienteleModel
 import ClienteleEngine
 import ClienteleStore
 
-extension JSONFileStore.AppliedVersion {
+extension AppliedVersion {
     /// What each package inherited, as the validators take it.
     public var inheritance: PackageInheritance { PackageInheritance(inherited: inherited) }
 }
 
-extension JSONFileStore {
+extension CustomerStore {
     /// Records the first applied version: the config's files and what each package
     /// inherited (every main-table field of its team and table, those of this version
     /// included). Later versions belong to plan and apply.
@@ -27,8 +27,7 @@ extension JSONFileStore {
             let fields = schema.customizations.filter { $0.team == p.team && $0.table == p.table && $0.origin == .mainTable }.flatMap(\.identities)
             inherited[p.id] = Set(fields)
         }
-        let checksum = try writeVersion(1, files: files, inherited: inherited, by: actor, at: time, extra: [])
-        try commitVersion([.log(entry: Self.versionEntry(1, by: actor, at: time, extra: [Self.fileChecksum(checksum)]))])
+        try applyVersion(AppliedVersion(number: 1, appliedAt: time, appliedBy: actor, files: files, inherited: inherited), extra: [], operations: [])
     }
 
     /// The next free id of a table: its prefix and the next number, zero-padded.
@@ -52,12 +51,12 @@ extension JSONFileStore {
             return table
         }
         let key = table.layoutKey
-        let restored = readCache(Self.accessColumnsCache, key: key) { body in
+        let restored = readCache(JSONFileStore.accessColumnsCache, key: key) { body in
             CustomerTable.restore(body, org: policy.org, fieldIdentities: policy.fieldIdentities)
         }
         guard let (base, position) = restored else {
             try forEachDocument { table.addDocument($0) }
-            saveCache(Self.accessColumnsCache, key: key, body: table.snapshot())
+            saveCache(JSONFileStore.accessColumnsCache, key: key, body: table.snapshot())
             return table
         }
         guard position != end else { return base }
@@ -70,7 +69,7 @@ extension JSONFileStore {
         let current = inPlace ? base : base.keepingRows { !touched.contains(base.ids[$0]) }
         if inPlace { base.removeRows(dropped) }
         try forEachDocument(of: written, writtenAfter: position) { current.addDocument($0) }
-        if written.count > 1_000 + current.count / 16 { saveCache(Self.accessColumnsCache, key: key, body: current.snapshot()) }
+        if written.count > 1_000 + current.count / 16 { saveCache(JSONFileStore.accessColumnsCache, key: key, body: current.snapshot()) }
         return current
     }
 
