@@ -7,59 +7,15 @@ import ClienteleKit
 import ArgumentParser
 import Foundation
 
-/// The config, the customers in an access table (the store's, or a file's), and the policy.
-struct AccessSession {
-    let config: CompiledConfig
-    let customers: CustomerTable
-    /// What a customer id that is not found is missing from, for messages.
-    let source: String
-    var policy: AccessPolicy { config.access }
-
-    init(_ options: StoreOptions, customers file: CustomerFileOption) throws {
+/// The customers the access questions are asked over: the store's, or with
+/// `--customers FILE` a file's (under the applied version, or the directory's config
+/// while there is no store).
+enum AccessSession {
+    static func open(_ options: StoreOptions, customers file: CustomerFileOption) throws -> Decisions {
         guard let path = file.customers else {
-            let (config, store) = try options.open(writer: nil, actor: nil)
-            self.config = config
-            source = "stored customer"
-            do { customers = try store.customerTable(for: config.access) } catch {
-                Terminal.error(error.message)
-                throw ExitCode(1)
-            }
-            return
+            return try Decisions(stored: StoreOptions.openApplied(options.config.directory(), writer: nil))
         }
-        // Customers from a file: the rules decide over data that is not stored (yet),
-        // under the applied version, or the directory's config while there is no store.
-        config = try options.config.appliedOrDirectory()
-        let mapped: MappedFile
-        do { mapped = try MappedFile(path: path) } catch {
-            Terminal.error(error.description)
-            throw ExitCode(1)
-        }
-        let table = config.access.makeCustomerTable()
-        var skipped: [Int] = []
-        table.addJSONLines(mapped.bytes) { skipped.append($0) }
-        if let first = skipped.first {
-            let more = skipped.count > 1 ? " (and \(skipped.count - 1) more \(skipped.count == 2 ? "row" : "rows"))" : ""
-            Terminal.error("\(path): row \(first): expected a customer, a JSON object with a text \"id\"\(more)")
-            throw ExitCode(1)
-        }
-        customers = table
-        source = "customer in \(path)"
-    }
-
-    func user(_ id: String) throws -> Int {
-        guard let u = policy.org.user(id) else {
-            Terminal.error("there is no user '\(id)'\(Suggestion.didYouMean(id, in: policy.org.userIds))")
-            throw ExitCode(1)
-        }
-        return u
-    }
-
-    func customer(_ id: String) throws -> Int {
-        guard let c = customers.index(of: id) else {
-            Terminal.error("there is no customer '\(id)'")
-            throw ExitCode(1)
-        }
-        return c
+        return try Decisions(file: path, config: options.config.appliedOrDirectory())
     }
 
     static func action(_ name: String) throws -> Action {
@@ -94,10 +50,12 @@ struct CanCommand: ParsableCommand {
     }
 
     func run() throws {
-        let session = try AccessSession(options, customers: customerFile)
-        if let batch { return try runBatch(session, batch) }
-        let (u, a, c) = (try session.user(request[0]), try AccessSession.action(request[1]), try session.customer(request[2]))
-        let e = session.policy.explain(user: u, action: a, customer: c, in: session.customers)
+        let decisions = try AccessSession.open(options, customers: customerFile)
+        if let batch { return try runBatch(decisions, batch) }
+        // Checked in the order written: the user, the action, the customer.
+        _ = try decisions.user(request[0])
+        let action = try AccessSession.action(request[1])
+        let e = try decisions.explain(user: request[0], action: action, customer: request[2])
         switch format {
         case .json:
             let value: JSONValue = .object([
@@ -113,47 +71,15 @@ struct CanCommand: ParsableCommand {
         if !e.decision.allowed { throw ExitCode(3) }
     }
 
-    private func runBatch(_ session: AccessSession, _ path: String) throws {
+    private func runBatch(_ decisions: Decisions, _ path: String) throws {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             Terminal.error("cannot read \(path)")
             throw ExitCode(1)
         }
-        var out = ""
-        var failed = 0
-        for (k, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.allSatisfy(\.isWhitespace) {
-            guard let r = try? JSONValue.parse(String(line)), case .object(var members) = r else {
-                Terminal.error("\(path): row \(k + 1): expected a JSON object {\"user\",\"action\",\"customer\"}")
-                throw ExitCode(1)
-            }
-            // Which of two "user" keys counts is up to the reader: refused, so no two readers disagree.
-            var keys = Set<String>()
-            if let twice = members.first(where: { !keys.insert($0.0).inserted }) {
-                Terminal.error("\(path): row \(k + 1): the key \"\(twice.0)\" is given twice")
-                throw ExitCode(1)
-            }
-            // A request that names no user, action or stored customer is answered with
-            // an error on its own line; the others are still decided.
-            let user = r["user"]?.stringValue.flatMap(session.policy.org.user)
-            let action = r["action"]?.stringValue.flatMap(Action.init(rawValue:))
-            let customer = r["customer"]?.stringValue.flatMap(session.customers.index(of:))
-            guard let user, let action, let customer else {
-                let what = user == nil ? "no user \(r["user"]?.jsonText ?? "null")" : action == nil ? "no action \(r["action"]?.jsonText ?? "null")"
-                    : "no \(session.source) \(r["customer"]?.jsonText ?? "null")"
-                members.removeAll { ["allowed", "rule", "error"].contains($0.0) }
-                members += [("allowed", .bool(false)), ("rule", .null), ("error", .string("there is \(what)"))]
-                out += JSONValue.object(members).jsonText + "\n"
-                failed += 1
-                continue
-            }
-            let d = session.policy.decide(user: user, action: action, customer: customer, in: session.customers)
-            members.removeAll { $0.0 == "allowed" || $0.0 == "rule" }
-            members.append(("allowed", .bool(d.allowed)))
-            members.append(("rule", d.ruleId.map(JSONValue.string) ?? .null))
-            out += JSONValue.object(members).jsonText + "\n"
-        }
-        Terminal.out(out)
+        let (lines, failed) = try decisions.batch(text, path: path)
+        Terminal.out(lines)
         if failed > 0 {
-            Terminal.err("\(failed) \(failed == 1 ? "request names" : "requests name") no user, action or \(session.source) (see \"error\")\n")
+            Terminal.err("\(failed) \(failed == 1 ? "request names" : "requests name") no user, action or \(decisions.source) (see \"error\")\n")
             throw ExitCode(1)
         }
     }
@@ -171,16 +97,14 @@ struct WhoCanCommand: ParsableCommand {
     @Option(help: "text or json") var format: OutputFormat = .text
 
     func run() throws {
-        let session = try AccessSession(options, customers: customerFile)
-        let list = session.policy.whoCan(try AccessSession.action(action), customer: try session.customer(customer), in: session.customers)
-        let ids = session.policy.org.userIds
+        let list = try AccessSession.open(options, customers: customerFile).whoCan(AccessSession.action(action), customer: customer)
         switch format {
         case .json:
             Terminal.out(JSONValue.object([("action", .string(action)), ("customer", .string(customer)),
-                                           ("users", .array(list.map { .object([("user", .string(ids[$0.user])), ("rule", .string($0.rule))]) }))]).jsonText + "\n")
+                                           ("users", .array(list.map { .object([("user", .string($0.user)), ("rule", .string($0.rule))]) }))]).jsonText + "\n")
         case .text:
-            let width = list.map { ids[$0.user].count }.max() ?? 0
-            Terminal.out(list.map { ids[$0.user].padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.rule + "\n" }.joined())
+            let width = list.map { $0.user.count }.max() ?? 0
+            Terminal.out(list.map { $0.user.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.rule + "\n" }.joined())
         }
     }
 }
@@ -198,10 +122,9 @@ struct VisibleCommand: ParsableCommand {
     @Option(help: "text or json") var format: OutputFormat = .text
 
     func run() throws {
-        let session = try AccessSession(options, customers: customerFile)
-        let list = session.policy.visible(user: try session.user(user), action: try AccessSession.action(action),
-                                          in: session.customers, index: CustomerIndex(session.customers))
-        let ids = list.map { session.customers.ids[$0] }
+        let decisions = try AccessSession.open(options, customers: customerFile)
+        _ = try decisions.user(user)
+        let ids = try decisions.visible(user: user, action: AccessSession.action(action))
         switch (format, count) {
         case (.json, true): Terminal.out(JSONValue.object([("count", .number(String(ids.count)))]).jsonText + "\n")
         case (.json, false):
@@ -239,13 +162,11 @@ struct LogCommand: ParsableCommand {
     func run() throws {
         let (config, store) = try options.open(writer: nil, actor: actor)
         let selected: [JSONValue]
-        do throws(OperationError) {
-            let entries: [JSONValue]
-            do { entries = try store.logEntries() } catch { throw OperationError.store(error) }
-            // What the user may read first, then the filters: a filter on a customer they may not view finds nothing.
-            let readable = try CustomerLog.readable(entries, as: actor, operations: CustomerOperations(config: config, store: store))
-            selected = CustomerLog.filter(readable, customer: id, type: type, since: since, until: until)
-        } catch { throw StoreOptions.fail(error) }
+        let entries: [JSONValue]
+        do { entries = try store.logEntries() } catch { throw OperationError.store(error) }
+        // What the user may read first, then the filters: a filter on a customer they may not view finds nothing.
+        let readable = try CustomerLog.readable(entries, as: actor, operations: CustomerOperations(config: config, store: store))
+        selected = CustomerLog.filter(readable, customer: id, type: type, since: since, until: until)
         switch format {
         case .json: Terminal.out(JSONValue.array(selected).jsonText + "\n")
         case .text: Terminal.out(selected.map(CustomerLog.line).joined())

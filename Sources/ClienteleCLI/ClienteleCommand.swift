@@ -16,7 +16,13 @@ enum Main {
             Terminal.err("See '\(problem.help) --help' for the commands.\n")
             exit(64)
         }
-        ClienteleCommand.main()
+        do {
+            var command = try ClienteleCommand.parseAsRoot()
+            try command.run()
+        } catch {
+            if let code = Failure.report(error) { exit(code) }
+            ClienteleCommand.exit(withError: error)
+        }
     }
 }
 

@@ -35,12 +35,13 @@ struct ImportCommand: ParsableCommand {
         // An import, and a dry run once there is a store, run under the applied version and
         // check the store's ids and unique values (and the rules, with --as); a dry run before
         // the first apply checks the rows against the directory's config alone.
-        var opened: (CompiledConfig, any CustomerStore)?
-        let storeExists = try options.storeExists()
-        if !dryRun || storeExists {
-            opened = try StoreOptions.open(config: options, writer: dryRun ? nil : "clientele import \(file)", actor: actor, now: dryRun ? nil : now)
+        let directory = try options.directory()
+        var opened: AppliedStore?
+        if !dryRun || directory.storeExists {
+            if !dryRun { try Clock.checkWriting(now) }
+            opened = try StoreOptions.openApplied(directory, writer: dryRun ? nil : "clientele import \(file)", actor: actor)
         }
-        let config = try opened?.0 ?? options.compile(format: format)
+        let config = try opened?.config ?? options.compile()
         guard let fileFormat = ImportFormat.detect(path: file) else {
             Terminal.error("cannot tell the format of '\(file)': name it .csv, .jsonl or .ndjson")
             throw ExitCode(1)
@@ -74,13 +75,13 @@ struct ImportCommand: ParsableCommand {
             if !report.rejected.isEmpty { throw ExitCode(1) }
             return
         }
-        guard let (storeConfig, store) = opened else { return }
+        guard let opened else { return }
         if dryRun && actor == nil {
             Terminal.note("the rules were not checked: give --as USER to check that the user may import each row")
         }
         let outcome: CustomerImport.Outcome
         do {
-            outcome = try CustomerImport(config: storeConfig, store: store).run(
+            outcome = try CustomerImport(config: opened.config, store: opened.store).run(
                 mapped.bytes, format: fileFormat, defaults: defaults, actor: actor, time: now ?? ISO8601DateFormatter().string(from: Date()),
                 source: (file as NSString).lastPathComponent, keepRejected: rejects != nil, dryRun: dryRun, progress: progress.update)
         } catch let error as ImportFileError {

@@ -12,8 +12,8 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The config directory (default: the nearest directory at or above this one that holds clientele.yaml).", valueName: "dir"))
     var config: String?
 
-    /// The directory and the prefix its files are shown with in messages.
-    func locate() throws -> (directory: URL, displayPrefix: String) {
+    /// The config directory: `--config`, or the nearest one at or above the current directory.
+    func directory() throws -> ConfigDirectory {
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         if let config {
             let url = URL(fileURLWithPath: config, relativeTo: cwd).standardizedFileURL
@@ -21,42 +21,29 @@ struct ConfigOptions: ParsableArguments {
             while prefix.hasSuffix("/") && prefix.count > 1 { prefix.removeLast() }
             prefix = (prefix == "." || prefix.isEmpty) ? "" : prefix + "/"
             if prefix.hasPrefix("./") { prefix.removeFirst(2) }
-            return (url, prefix)
+            return ConfigDirectory(url: url, displayPrefix: prefix)
         }
-        guard let found = ConfigLoader.findConfigDirectory(from: cwd) else {
+        guard let found = ConfigDirectory.find(from: cwd) else {
             Terminal.error("no clientele.yaml here or in any parent directory; give --config DIR or run 'clientele init'")
             throw ExitCode(1)
         }
         let relative = Terminal.relativePath(from: cwd, to: found)
-        return (found, relative.isEmpty ? "" : relative + "/")
+        return ConfigDirectory(url: found, displayPrefix: relative.isEmpty ? "" : relative + "/")
     }
 
-    /// Runs the front of the pipeline; prints the diagnostics and exits 1 on errors.
-    func compile(format: OutputFormat) throws -> CompiledConfig {
-        let (directory, prefix) = try locate()
-        let (config, diagnostics, files) = Pipeline.compile(directory: directory, displayPrefix: prefix)
-        if let config {
-            if !diagnostics.isEmpty { Terminal.printDiagnostics(diagnostics, files: files) }
-            return config
-        }
-        Terminal.printDiagnostics(diagnostics, files: files)
-        throw ExitCode(1)
-    }
-}
-
-extension ConfigOptions {
-    /// Whether the store the config names has been created.
-    func storeExists() throws -> Bool {
-        let (directory, prefix) = try locate()
-        return AppliedStore.exists(at: try StoreOptions.storePath(directory: directory, prefix: prefix))
+    /// The directory's config, compiled; its warnings are printed, its errors end the command.
+    func compile() throws -> CompiledConfig {
+        let (config, diagnostics, files) = try directory().compiled()
+        if !diagnostics.isEmpty { Terminal.printDiagnostics(diagnostics, files: files) }
+        return config
     }
 
     /// The applied version when the store exists; before the first apply, the
     /// directory's config, the only one there is (for commands that check files
-    /// against it: `template`, decisions over `--customers FILE`).
-    func appliedOrDirectory(format: OutputFormat = .text) throws -> CompiledConfig {
-        if try storeExists() { return try StoreOptions.openApplied(config: self, writer: nil).config }
-        return try compile(format: format)
+    /// against it: `template`, `import --dry-run`, decisions over `--customers FILE`).
+    func appliedOrDirectory() throws -> CompiledConfig {
+        let directory = try directory()
+        return directory.storeExists ? try StoreOptions.openApplied(directory, writer: nil).config : try compile()
     }
 }
 

@@ -16,8 +16,7 @@ enum OutputPath {
     /// could replace a log segment or the lock.
     static func check(_ path: String, option: String, options: ConfigOptions) throws {
         guard path != "-" else { return }
-        let (directory, prefix) = try options.locate()
-        let store = resolved(try StoreOptions.storePath(directory: directory, prefix: prefix))
+        let store = resolved(try options.directory().storePath)
         let target = resolved(path)
         if target == store || target.hasPrefix(store + "/") {
             Terminal.error("\(option) \(path) is inside the store (\(store)); write it somewhere else")

@@ -7,74 +7,25 @@ import ClienteleKit
 import ArgumentParser
 import Foundation
 
-/// The store, the applied version and a config to compare with it, planned.
+/// A planned change of config, with what the command line adds: the hints it
+/// prints, the confirmation it asks for, and the output.
 struct PlanSession {
-    let store: any CustomerStore
-    let plan: Plan
-    let context: PlanContext
-    let files: SourceFiles
+    let change: PlannedChange
+    var plan: Plan { change.plan }
 
-    /// Where the new config comes from: the config directory, or an applied version (rollback).
-    enum Source {
-        case directory
-        case version(Int)
-    }
-
-    /// Opens the store (as `writer` when it will write) and plans; nil when the store holds no version yet.
+    /// Plans `source` against the applied version; nil when the store holds no version yet.
     /// `actor`, when given, must be allowed `configure` by the applied version.
-    static func make(options: StoreOptions, writer: String?, source: Source, actor: String?) throws -> PlanSession? {
+    static func make(options: StoreOptions, writer: String?, source: PlannedChange.Source, actor: String?) throws -> PlanSession? {
         if writer != nil { try Clock.checkWriting(options.now) }
-        let (directory, prefix) = try options.config.locate()
-        let storePath = try StoreOptions.storePath(directory: directory, prefix: prefix)
-        let opened: AppliedStore?
-        do { opened = try AppliedStore.openIfApplied(path: storePath, writer: writer) } catch {
-            Terminal.error(error.message)
-            throw ExitCode(1)
+        guard let change = try PlannedChange.make(directory: options.config.directory(), writer: writer, source: source, actor: actor, now: options.seconds) else {
+            return nil
         }
-        guard let opened else { return nil }
-        let (store, applied, version) = (opened.store, opened.config, opened.version)
-        if let actor {
-            do {
-                try applied.refuseUnlessConfigure(try applied.actingUser(actor), doing: "change the config of this store")
-            } catch { throw StoreOptions.fail(error) }
-        }
-        let newFiles: [(path: String, text: String)]
-        let loaded: LoadedConfig
-        switch source {
-        case .directory:
-            loaded = ConfigLoader(displayPrefix: prefix).load(directory: directory)
-            newFiles = ConfigLoader.configFiles(of: loaded)
-        case .version(let n):
-            let record: AppliedVersion
-            do { record = try store.readVersion(n) } catch {
-                Terminal.error(n > version.number || n < 1 ? "there is no config version \(n); this store holds versions 1 to \(version.number)" : error.message)
-                throw ExitCode(1)
-            }
-            newFiles = record.files
-            loaded = Planner.load(record)
-        }
-        let (compiled, diagnostics, files) = Pipeline.compile(loaded, inheritance: version.inheritance)
-        Terminal.printDiagnostics(diagnostics, files: files)
-        guard let compiled else { throw ExitCode(1) }
-        let now = Self.seconds(options.time)
-        do {
-            let (plan, context) = try Planner.plan(store: store, applied: applied, new: compiled, files: newFiles, now: now)
-            return PlanSession(store: store, plan: plan, context: context, files: files)
-        } catch {
-            Terminal.error(error.message)
-            throw ExitCode(1)
-        }
-    }
-
-    static func seconds(_ time: String) -> Double {
-        (ISO8601DateFormatter().date(from: time) ?? Date()).timeIntervalSince1970
+        if !change.diagnostics.isEmpty { Terminal.printDiagnostics(change.diagnostics, files: change.files) }
+        return PlanSession(change: change)
     }
 
     /// The first active user the applied version allows `configure`, for the hints.
-    var configurer: String? {
-        let applied = context.applied, org = applied.access.org
-        return org.userIds.indices.first { org.userActive[$0] && applied.mayConfigure($0) }.map { org.userIds[$0] }
-    }
+    var configurer: String? { change.configurer }
 
     /// A command as the user can run it: `words` (`apply`, `rollback 1`), their --config,
     /// and --as `actor` (by default a user the applied version allows to configure).
@@ -90,7 +41,7 @@ struct PlanSession {
         switch format {
         case .text:
             Terminal.out(PlanRenderer(colors: Terminal.colors(1)).render(plan, applying: applying, applyCommand: applyCommand))
-            if !plan.errors.isEmpty { Terminal.printDiagnostics(plan.errors, files: files) }
+            if !plan.errors.isEmpty { Terminal.printDiagnostics(plan.errors, files: change.files) }
         case .json:
             Terminal.out(PlanRenderer.json(plan).jsonText + "\n")
         }
@@ -113,7 +64,7 @@ struct PlanSession {
             return false
         }
         // Refused before asking, so that nobody confirms what cannot be applied.
-        if let refusal = ConfigApplier.refusal(plan, allowDataLoss: allowDataLoss) {
+        if let refusal = change.refusal(allowDataLoss: allowDataLoss) {
             Terminal.error(refusal)
             throw ExitCode(1)
         }
@@ -128,16 +79,12 @@ struct PlanSession {
                 throw ExitCode(1)
             }
         }
-        do {
-            let outcome = try ConfigApplier.apply(plan, context: context, store: store, allowDataLoss: allowDataLoss, actor: actor, time: time, extra: extra)
-            var line = "applied config version \(outcome.version) to \(store.location): \(outcome.recordsChanged) record\(outcome.recordsChanged == 1 ? "" : "s") migrated"
-            if outcome.recordsRemoved > 0 { line += ", \(outcome.recordsRemoved) removed" }
-            if let backup = outcome.backup { line += "; what was removed is kept in \(backup)" }
-            // With --format json stdout holds the plan alone.
-            if format == .json { Terminal.err(line + "\n") } else { Terminal.out(line + "\n") }
-        } catch {
-            throw StoreOptions.fail(error)
-        }
+        let outcome = try change.apply(allowDataLoss: allowDataLoss, actor: actor, time: time, extra: extra)
+        var line = "applied config version \(outcome.version) to \(change.store.location): \(outcome.recordsChanged) record\(outcome.recordsChanged == 1 ? "" : "s") migrated"
+        if outcome.recordsRemoved > 0 { line += ", \(outcome.recordsRemoved) removed" }
+        if let backup = outcome.backup { line += "; what was removed is kept in \(backup)" }
+        // With --format json stdout holds the plan alone.
+        if format == .json { Terminal.err(line + "\n") } else { Terminal.out(line + "\n") }
         return true
     }
 }
@@ -194,7 +141,10 @@ struct ApplyCommand: ParsableCommand {
             }
             return try applyFirst(actor!)
         }
-        if let plan { try Self.checkSaved(plan, against: session.plan) }
+        if let plan, let problem = session.change.savedPlanProblem(try? String(contentsOfFile: plan, encoding: .utf8), path: plan) {
+            Terminal.error(problem)
+            throw ExitCode(1)
+        }
         session.print(format: format, applying: !dryRun, applyCommand: session.command(["apply"], options))
         if dryRun {
             let code = session.exitCode(detailed: detailedExitcode)
@@ -209,36 +159,9 @@ struct ApplyCommand: ParsableCommand {
     /// must be a user whom that config lets configure (an admin).
     private func applyFirst(_ actor: String) throws {
         try Clock.checkWriting(options.now)
-        let config = try options.config.compile(format: .text)
-        do {
-            try config.refuseUnlessConfigure(try config.actingUser(actor), doing: "create the store")
-        } catch { throw StoreOptions.fail(error) }
-        let (directory, prefix) = try options.config.locate()
-        let path = try StoreOptions.storePath(directory: directory, prefix: prefix)
-        do throws(StoreError) {
-            let store = try JSONFileStore.open(path: path, writer: "clientele apply")
-            try store.applyFirst(config, files: ConfigLoader.configFiles(of: config.loaded), by: actor, at: options.time)
-            Terminal.out("applied config version 1 to \(store.path)\n")
-        } catch {
-            Terminal.error(error.message)
-            throw ExitCode(1)
-        }
-    }
-
-    /// A saved plan applies only to the config and the data it was made from.
-    static func checkSaved(_ path: String, against current: Plan) throws {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let saved = try? JSONValue.parse(text),
-              let config = saved["config_hash"]?.stringValue, let data = saved["data_hash"]?.stringValue else {
-            Terminal.error("\(path) is not a plan saved by 'clientele plan --out'")
-            throw ExitCode(1)
-        }
-        var changed: [String] = []
-        if config != current.configHash { changed.append("the config") }
-        if data != current.dataHash { changed.append("the stored data") }
-        guard changed.isEmpty else {
-            Terminal.error("\(changed.joined(separator: " and ")) changed since the plan in \(path) was made; nothing was applied: run 'clientele plan' again")
-            throw ExitCode(1)
-        }
+        let config = try options.config.compile()
+        let location = try options.config.directory().applyFirst(config, as: actor, time: options.time)
+        Terminal.out("applied config version 1 to \(location)\n")
     }
 }
 
@@ -249,13 +172,7 @@ struct HistoryCommand: ParsableCommand {
     @Option(help: "text or json") var format: OutputFormat = .text
 
     func run() throws {
-        let (directory, prefix) = try options.config.locate()
-        let storePath = try StoreOptions.storePath(directory: directory, prefix: prefix)
-        let entries: [JSONValue]
-        do { entries = try JSONFileStore.open(path: storePath, writer: nil).versionEntries() } catch {
-            Terminal.error(error.message)
-            throw ExitCode(1)
-        }
+        let entries = try options.config.directory().history()
         switch format {
         case .json:
             Terminal.out(JSONValue.object([("versions", .array(entries.map { e in

@@ -10,17 +10,14 @@ import Foundation
 extension CustomerCommand {
     struct Followup: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record a follow-up (and a deal won or lost): the clocks of the pool's automatic return.")
-        @OptionGroup var options: StoreOptions
-        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @OptionGroup var options: ActingOptions
         @Argument(help: "The customer's id.") var id: String
         @Option(help: "What happened.") var note: String
         @Option(help: "won or lost") var deal: String?
 
         func run() throws {
-            let (config, store) = try options.open(writer: "clientele customer followup", actor: actor)
-            do {
-                try CustomerOperations(config: config, store: store).followup(as: actor, id: id, note: note, deal: deal, time: options.time)
-            } catch { throw StoreOptions.fail(error) }
+            let (config, store) = try options.open(writer: "clientele customer followup")
+            try CustomerOperations(config: config, store: store).followup(as: options.actor, id: id, note: note, deal: deal, time: options.time)
         }
     }
 }
@@ -33,50 +30,41 @@ struct PoolCommand: ParsableCommand {
 
     struct Return: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Return customers to the pool that receives their account executive's customers.")
-        @OptionGroup var options: StoreOptions
-        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @OptionGroup var options: ActingOptions
         @Argument(help: "Customer ids.") var ids: [String]
         @Option(help: "One of the pool's reasons.") var reason: String?
 
         func run() throws {
-            let (config, store) = try options.open(writer: "clientele pool return", actor: actor)
-            do {
-                let returned = try CustomerOperations(config: config, store: store).returnToPool(as: actor, ids: ids, reason: reason, time: options.time)
-                for (pool, items) in Dictionary(grouping: returned, by: \.pool).sorted(by: { $0.key < $1.key }) {
-                    Done.say("returned \(Done.list(items.map(\.id))) to pool '\(pool)'")
-                }
-            } catch { throw StoreOptions.fail(error) }
+            let (config, store) = try options.open(writer: "clientele pool return")
+            let returned = try CustomerOperations(config: config, store: store).returnToPool(as: options.actor, ids: ids, reason: reason, time: options.time)
+            for (pool, items) in Dictionary(grouping: returned, by: \.pool).sorted(by: { $0.key < $1.key }) {
+                Done.say("returned \(Done.list(items.map(\.id))) to pool '\(pool)'")
+            }
         }
     }
 
     struct Claim: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Claim customers from their pool, within its limits (exit 3 names the limit).")
-        @OptionGroup var options: StoreOptions
-        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @OptionGroup var options: ActingOptions
         @Argument(help: "Customer ids.") var ids: [String]
 
         func run() throws {
-            let (config, store) = try options.open(writer: "clientele pool claim", actor: actor)
-            do {
-                let claimed = try CustomerOperations(config: config, store: store).claim(as: actor, ids: ids, time: options.time)
-                Done.say("\(actor) claimed \(Done.list(claimed)) and is now the account executive")
-            } catch { throw StoreOptions.fail(error) }
+            let (config, store) = try options.open(writer: "clientele pool claim")
+            let claimed = try CustomerOperations(config: config, store: store).claim(as: options.actor, ids: ids, time: options.time)
+            Done.say("\(options.actor) claimed \(Done.list(claimed)) and is now the account executive")
         }
     }
 
     struct Assign: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Give pool customers to a user (pool admins).")
-        @OptionGroup var options: StoreOptions
-        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @OptionGroup var options: ActingOptions
         @Argument(help: "Customer ids.") var ids: [String]
         @Option(help: "The new account executive.") var to: String
 
         func run() throws {
-            let (config, store) = try options.open(writer: "clientele pool assign", actor: actor)
-            do {
-                let assigned = try CustomerOperations(config: config, store: store).assign(as: actor, ids: ids, to: to, time: options.time)
-                Done.say("assigned \(Done.list(assigned)) to \(to)")
-            } catch { throw StoreOptions.fail(error) }
+            let (config, store) = try options.open(writer: "clientele pool assign")
+            let assigned = try CustomerOperations(config: config, store: store).assign(as: options.actor, ids: ids, to: to, time: options.time)
+            Done.say("assigned \(Done.list(assigned)) to \(to)")
         }
     }
 
@@ -90,7 +78,7 @@ struct PoolCommand: ParsableCommand {
 
         func run() throws {
             let realNow = Date()
-            let now = PlanSession.seconds(options.time)
+            let now = options.seconds
             // Only a dry run may look ahead: a sweep returns customers that are due now.
             if !dryRun, now > realNow.timeIntervalSince1970 + 1 {
                 Terminal.error("--now \(options.time) is later than the clock; only 'pool sweep --dry-run' may look ahead")
@@ -98,11 +86,9 @@ struct PoolCommand: ParsableCommand {
             }
             let (config, store) = try options.open(writer: dryRun ? nil : "clientele pool sweep", actor: actor)
             let operations = CustomerOperations(config: config, store: store)
-            do {
-                let sweep = try PoolSweep.plan(operations, as: actor, now: now)
-                Terminal.out(format == .json ? Self.json(sweep, dryRun: dryRun) : Self.text(sweep, dryRun: dryRun))
-                if !dryRun { try sweep.run(operations, actor: actor, time: ISO8601DateFormatter().string(from: realNow)) }
-            } catch { throw StoreOptions.fail(error) }
+            let sweep = try PoolSweep.plan(operations, as: actor, now: now)
+            Terminal.out(format == .json ? Self.json(sweep, dryRun: dryRun) : Self.text(sweep, dryRun: dryRun))
+            if !dryRun { try sweep.run(operations, actor: actor, time: ISO8601DateFormatter().string(from: realNow)) }
         }
 
         nonisolated(unsafe) static let formatter = ISO8601DateFormatter()

@@ -15,53 +15,39 @@ struct StoreOptions: ParsableArguments {
 
     var time: String { now ?? ISO8601DateFormatter().string(from: Date()) }
 
+    /// `time` as seconds since 1970.
+    var seconds: Double { (ISO8601DateFormatter().date(from: time) ?? Date()).timeIntervalSince1970 }
+
     func validate() throws { try Clock.check(now) }
 
     /// The store and the config version it applied, compiled; `actor` (the `--as` user)
     /// must be an active user of that version.
     func open(writer: String?, actor: String?) throws -> (CompiledConfig, any CustomerStore) {
-        try Self.open(config: config, writer: writer, actor: actor, now: now)
-    }
-
-    static func open(config: ConfigOptions, writer: String?, actor: String?, now: String? = nil) throws -> (CompiledConfig, any CustomerStore) {
         if writer != nil { try Clock.checkWriting(now) }
-        let applied = try openApplied(config: config, writer: writer)
-        if let actor {
-            do { _ = try applied.config.actingUser(actor) } catch { throw fail(error) }
-        }
+        let applied = try Self.openApplied(config.directory(), writer: writer, actor: actor)
         return (applied.config, applied.store)
     }
 
     /// The applied store; a note on stderr when the directory was edited since.
-    static func openApplied(config: ConfigOptions, writer: String?) throws -> AppliedStore {
-        let (directory, prefix) = try config.locate()
-        let storePath = try Self.storePath(directory: directory, prefix: prefix)
-        let applied: AppliedStore
-        do { applied = try AppliedStore.open(path: storePath, writer: writer) } catch {
-            Terminal.error(error.message)
-            throw ExitCode(1)
-        }
-        if applied.differs(from: directory) { Terminal.note(applied.differsNote) }
+    static func openApplied(_ directory: ConfigDirectory, writer: String?, actor: String? = nil) throws -> AppliedStore {
+        let applied = try directory.openApplied(writer: writer, actor: actor)
+        if let note = directory.editedNote(applied) { Terminal.note(note) }
         return applied
     }
+}
 
-    static func storePath(directory: URL, prefix: String) throws -> String {
-        let written = ConfigLoader.storePath(in: directory) ?? ModelBuilder.defaultStorePath
-        return written.hasPrefix("/") ? written : directory.appendingPathComponent(written).path
-    }
+/// The options of a command a user runs on the store: `--config`, and `--as USER`,
+/// the user who acts, checked against the rules.
+struct ActingOptions: ParsableArguments {
+    @OptionGroup var store: StoreOptions
+    @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
 
-    static func fail(_ error: OperationError) -> ExitCode {
-        switch error {
-        case .refused(let why):
-            Terminal.error(why)
-            return ExitCode(3)
-        case .invalid(let problems):
-            for p in problems { Terminal.error(p) }
-            return ExitCode(1)
-        case .store(let e):
-            Terminal.error(e.message)
-            return ExitCode(1)
-        }
+    var time: String { store.time }
+    var config: ConfigOptions { store.config }
+
+    /// The store under its applied version, with the acting user checked.
+    func open(writer: String?) throws -> (CompiledConfig, any CustomerStore) {
+        try store.open(writer: writer, actor: actor)
     }
 }
 
@@ -83,8 +69,7 @@ struct CustomerCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate and store a new customer; prints its id.")
-        @OptionGroup var options: StoreOptions
-        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @OptionGroup var options: ActingOptions
         @Option(help: "individual, organization or work_order") var table: String
         @Option(help: "A package of that table.") var package: String?
         @Option(help: "The team (when the user belongs to several).") var team: String?
@@ -96,68 +81,57 @@ struct CustomerCommand: ParsableCommand {
                 throw ValidationError("there is no table '\(table)'; the tables are \(TableKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let pairs = try assignments(values)
-            let (config, store) = try options.open(writer: "clientele customer add", actor: actor)
-            do {
-                let id = try CustomerOperations(config: config, store: store)
-                    .add(as: actor, team: team, table: kind, package: package, assignments: pairs, time: options.time)
-                Terminal.out(format == .json ? JSONValue.object([("id", .string(id))]).jsonText + "\n" : id + "\n")
-            } catch { throw StoreOptions.fail(error) }
+            let (config, store) = try options.open(writer: "clientele customer add")
+            let id = try CustomerOperations(config: config, store: store)
+                .add(as: options.actor, team: team, table: kind, package: package, assignments: pairs, time: options.time)
+            Terminal.out(format == .json ? JSONValue.object([("id", .string(id))]).jsonText + "\n" : id + "\n")
         }
     }
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a customer as the user may see it (JSON).")
-        @OptionGroup var options: StoreOptions
-        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @OptionGroup var options: ActingOptions
         @Argument(help: "The customer's id.") var id: String
         @Option(help: "A view: its field order, without its hidden fields.") var view: String?
         @Option(help: "text (a card: fields by display name, in view order) or json (the document)") var format: OutputFormat = .text
 
         func run() throws {
-            let (config, store) = try options.open(writer: nil, actor: actor)
-            do {
-                let listing = CustomerListing(config: config, store: store)
-                let document = CustomerListing.arranged(try listing.operations.show(as: actor, id: id), try listing.view(named: view))
-                switch format {
-                case .json: Terminal.out(document.jsonText + "\n")
-                case .text: Terminal.out(CustomerCard.text(document, config: config))
-                }
-            } catch { throw StoreOptions.fail(error) }
+            let (config, store) = try options.open(writer: nil)
+            let listing = CustomerListing(config: config, store: store)
+            let document = CustomerListing.arranged(try listing.operations.show(as: options.actor, id: id), try listing.view(named: view))
+            switch format {
+            case .json: Terminal.out(document.jsonText + "\n")
+            case .text: Terminal.out(CustomerCard.text(document, config: config))
+            }
         }
     }
 
     struct Edit: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change fields (FIELD=VALUE; FIELD= clears); logged with each change.")
-        @OptionGroup var options: StoreOptions
-        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @OptionGroup var options: ActingOptions
         @Argument(help: "The customer's id.") var id: String
         @Argument(help: "FIELD=VALUE pairs.") var values: [String] = []
         @Option(help: "A campaign view: only its agent fields may change.") var view: String?
 
         func run() throws {
             let pairs = try assignments(values)
-            let (config, store) = try options.open(writer: "clientele customer edit", actor: actor)
-            do {
-                let listing = CustomerListing(config: config, store: store)
-                let changed = try listing.operations.edit(as: actor, id: id, assignments: pairs, time: options.time, view: try listing.view(named: view))
-                Done.say(changed.isEmpty ? "\(id): nothing changed (the values were already so)"
-                                         : "\(id): \(Done.count(changed.count, "field")) changed")
-            } catch { throw StoreOptions.fail(error) }
+            let (config, store) = try options.open(writer: "clientele customer edit")
+            let listing = CustomerListing(config: config, store: store)
+            let changed = try listing.operations.edit(as: options.actor, id: id, assignments: pairs, time: options.time, view: try listing.view(named: view))
+            Done.say(changed.isEmpty ? "\(id): nothing changed (the values were already so)"
+                                     : "\(id): \(Done.count(changed.count, "field")) changed")
         }
     }
 
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete a customer (logged).")
-        @OptionGroup var options: StoreOptions
-        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @OptionGroup var options: ActingOptions
         @Argument(help: "The customer's id.") var id: String
 
         func run() throws {
-            let (config, store) = try options.open(writer: "clientele customer delete", actor: actor)
-            do {
-                try CustomerOperations(config: config, store: store).delete(as: actor, id: id, time: options.time)
-                Done.say("deleted \(id)")
-            } catch { throw StoreOptions.fail(error) }
+            let (config, store) = try options.open(writer: "clientele customer delete")
+            try CustomerOperations(config: config, store: store).delete(as: options.actor, id: id, time: options.time)
+            Done.say("deleted \(id)")
         }
     }
 }
@@ -165,31 +139,25 @@ struct CustomerCommand: ParsableCommand {
 extension CustomerCommand {
     struct Follow: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add customers to the user's followed list.")
-        @OptionGroup var options: StoreOptions
-        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @OptionGroup var options: ActingOptions
         @Argument(help: "Customer ids.") var ids: [String]
 
         func run() throws {
-            let (config, store) = try options.open(writer: "clientele customer follow", actor: actor)
-            do {
-                let changed = try CustomerOperations(config: config, store: store).follow(as: actor, ids: ids, following: true, time: options.time)
-                Done.say(changed.isEmpty ? "\(actor) already follows \(Done.list(ids))" : "\(actor) now follows \(Done.list(changed))")
-            } catch { throw StoreOptions.fail(error) }
+            let (config, store) = try options.open(writer: "clientele customer follow")
+            let changed = try CustomerOperations(config: config, store: store).follow(as: options.actor, ids: ids, following: true, time: options.time)
+            Done.say(changed.isEmpty ? "\(options.actor) already follows \(Done.list(ids))" : "\(options.actor) now follows \(Done.list(changed))")
         }
     }
 
     struct Unfollow: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove customers from the user's followed list.")
-        @OptionGroup var options: StoreOptions
-        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @OptionGroup var options: ActingOptions
         @Argument(help: "Customer ids.") var ids: [String]
 
         func run() throws {
-            let (config, store) = try options.open(writer: "clientele customer unfollow", actor: actor)
-            do {
-                let changed = try CustomerOperations(config: config, store: store).follow(as: actor, ids: ids, following: false, time: options.time)
-                Done.say(changed.isEmpty ? "\(actor) did not follow \(Done.list(ids))" : "\(actor) no longer follows \(Done.list(changed))")
-            } catch { throw StoreOptions.fail(error) }
+            let (config, store) = try options.open(writer: "clientele customer unfollow")
+            let changed = try CustomerOperations(config: config, store: store).follow(as: options.actor, ids: ids, following: false, time: options.time)
+            Done.say(changed.isEmpty ? "\(options.actor) did not follow \(Done.list(ids))" : "\(options.actor) no longer follows \(Done.list(changed))")
         }
     }
 }
@@ -201,28 +169,24 @@ func commaList(_ text: String?) -> [String] {
 
 struct ShareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "share", abstract: "Share customers (additive; several ids make a batch share).")
-    @OptionGroup var options: StoreOptions
-    @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+    @OptionGroup var options: ActingOptions
     @Argument(help: "Customer ids.") var ids: [String]
     @Option(help: "Users, comma-separated.") var users: String?
     @Option(help: "Departments, comma-separated (their sub-departments share too).") var departments: String?
     @Option(help: "Roles, comma-separated.") var roles: String?
 
     func run() throws {
-        let (config, store) = try options.open(writer: "clientele share", actor: actor)
-        do {
-            let changed = try CustomerOperations(config: config, store: store).share(as: actor, ids: ids, users: commaList(users), departments: commaList(departments),
-                                                                                     roles: commaList(roles), time: options.time)
-            let with = Done.targets(users: users, departments: departments, roles: roles)
-            Done.say(changed.isEmpty ? "nothing changed: \(Done.list(ids)) already shared with \(with)" : "shared \(Done.list(changed)) with \(with)")
-        } catch { throw StoreOptions.fail(error) }
+        let (config, store) = try options.open(writer: "clientele share")
+        let changed = try CustomerOperations(config: config, store: store).share(as: options.actor, ids: ids, users: commaList(users), departments: commaList(departments),
+                                                                                 roles: commaList(roles), time: options.time)
+        let with = Done.targets(users: users, departments: departments, roles: roles)
+        Done.say(changed.isEmpty ? "nothing changed: \(Done.list(ids)) already shared with \(with)" : "shared \(Done.list(changed)) with \(with)")
     }
 }
 
 struct UnshareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "unshare", abstract: "Cancel sharing of customers: --all, or the users, departments and roles named.")
-    @OptionGroup var options: StoreOptions
-    @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+    @OptionGroup var options: ActingOptions
     @Argument(help: "Customer ids.") var ids: [String]
     @Flag(help: "Cancel all sharing.") var all = false
     @Option(help: "Users, comma-separated.") var users: String?
@@ -236,62 +200,41 @@ struct UnshareCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (config, store) = try options.open(writer: "clientele unshare", actor: actor)
-        do {
-            let changed = try CustomerOperations(config: config, store: store).unshare(as: actor, ids: ids, all: all, users: commaList(users),
-                                                                                       departments: commaList(departments), roles: commaList(roles), time: options.time)
-            let from = all ? "anyone" : Done.targets(users: users, departments: departments, roles: roles)
-            Done.say(changed.isEmpty ? "nothing changed: \(Done.list(ids)) was not shared with \(from)" : "stopped sharing \(Done.list(changed)) with \(from)")
-        } catch { throw StoreOptions.fail(error) }
+        let (config, store) = try options.open(writer: "clientele unshare")
+        let changed = try CustomerOperations(config: config, store: store).unshare(as: options.actor, ids: ids, all: all, users: commaList(users),
+                                                                                   departments: commaList(departments), roles: commaList(roles), time: options.time)
+        let from = all ? "anyone" : Done.targets(users: users, departments: departments, roles: roles)
+        Done.say(changed.isEmpty ? "nothing changed: \(Done.list(ids)) was not shared with \(from)" : "stopped sharing \(Done.list(changed)) with \(from)")
     }
 }
 
 struct TagCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "tag", abstract: "Overwrite (set) or add tags.", subcommands: [Set.self, Add.self])
 
-    /// `ID... TAG...`: the leading arguments that name stored customers, or that are
-    /// shaped like a customer number of one of the config's tables, are ids; the rest tags.
-    static func split(_ arguments: [String], _ store: any CustomerStore, _ config: CompiledConfig) -> ([String], [String]) {
-        let numberings = TableKind.allCases.map { config.model.schema.numbering(for: $0) }
-        func looksLikeId(_ s: String) -> Bool {
-            numberings.contains { n in
-                s.hasPrefix(n.prefix) && s.count == n.prefix.count + n.digits && s.dropFirst(n.prefix.count).allSatisfy(\.isNumber)
-            }
-        }
-        let ids = Array(arguments.prefix { store.contains($0) || looksLikeId($0) })
-        return (ids, Array(arguments.dropFirst(ids.count)))
-    }
-
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Replace the tags of customers: tag set ID... TAG...")
-        @OptionGroup var options: StoreOptions
-        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @OptionGroup var options: ActingOptions
         @Argument(help: "Customer ids, then tags.") var arguments: [String]
 
         func run() throws {
-            let (config, store) = try options.open(writer: "clientele tag set", actor: actor)
-            let (ids, tags) = TagCommand.split(arguments, store, config)
-            do {
-                let changed = try CustomerOperations(config: config, store: store).tag(as: actor, ids: ids, tags: tags, overwrite: true, time: options.time)
-                Done.say(changed.isEmpty ? "nothing changed: \(Done.list(ids)) already had exactly those tags" : "set the tags of \(Done.list(changed)) to \(tags.isEmpty ? "none" : tags.joined(separator: ", "))")
-            } catch { throw StoreOptions.fail(error) }
+            let (config, store) = try options.open(writer: "clientele tag set")
+            let (ids, tags) = CustomerOperations(config: config, store: store).splitIdsAndTags(arguments)
+            let changed = try CustomerOperations(config: config, store: store).tag(as: options.actor, ids: ids, tags: tags, overwrite: true, time: options.time)
+            Done.say(changed.isEmpty ? "nothing changed: \(Done.list(ids)) already had exactly those tags" : "set the tags of \(Done.list(changed)) to \(tags.isEmpty ? "none" : tags.joined(separator: ", "))")
         }
     }
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add tags to customers: tag add ID... TAG...")
-        @OptionGroup var options: StoreOptions
-        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @OptionGroup var options: ActingOptions
         @Argument(help: "Customer ids, then tags.") var arguments: [String]
 
         func run() throws {
-            let (config, store) = try options.open(writer: "clientele tag add", actor: actor)
-            let (ids, tags) = TagCommand.split(arguments, store, config)
-            guard !tags.isEmpty else { throw StoreOptions.fail(.invalid(["name at least one tag after the customer ids"])) }
-            do {
-                let changed = try CustomerOperations(config: config, store: store).tag(as: actor, ids: ids, tags: tags, overwrite: false, time: options.time)
-                Done.say(changed.isEmpty ? "nothing changed: \(Done.list(ids)) already had \(tags.joined(separator: ", "))" : "tagged \(Done.list(changed)) \(tags.joined(separator: ", "))")
-            } catch { throw StoreOptions.fail(error) }
+            let (config, store) = try options.open(writer: "clientele tag add")
+            let (ids, tags) = CustomerOperations(config: config, store: store).splitIdsAndTags(arguments)
+            guard !tags.isEmpty else { throw OperationError.invalid(["name at least one tag after the customer ids"]) }
+            let changed = try CustomerOperations(config: config, store: store).tag(as: options.actor, ids: ids, tags: tags, overwrite: false, time: options.time)
+            Done.say(changed.isEmpty ? "nothing changed: \(Done.list(ids)) already had \(tags.joined(separator: ", "))" : "tagged \(Done.list(changed)) \(tags.joined(separator: ", "))")
         }
     }
 }
@@ -299,8 +242,7 @@ struct TagCommand: ParsableCommand {
 extension CustomerCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "What the user may see, filtered: one line per customer, or JSON.")
-        @OptionGroup var options: StoreOptions
-        @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+        @OptionGroup var options: ActingOptions
         @Option(name: .customLong("where"), help: "An expression over the customer (as in rules).") var whereExpression: String?
         @Option(help: "Text to find in the name, phones, e-mail or number.") var search: String?
         @Option(help: "Only customers with this tag.") var tag: String?
@@ -312,7 +254,7 @@ extension CustomerCommand {
         @Option(help: "text or json") var format: OutputFormat = .text
 
         func run() throws {
-            let (config, store) = try options.open(writer: nil, actor: actor)
+            let (config, store) = try options.open(writer: nil)
             var query = CustomerListing.Query()
             query.whereExpression = whereExpression
             query.search = search
@@ -322,25 +264,23 @@ extension CustomerCommand {
             query.pool = pool
             query.table = table
             query.view = view
-            do {
-                let documents = try CustomerListing(config: config, store: store).run(as: actor, query)
-                switch format {
-                case .json: Terminal.out(JSONValue.array(documents).jsonText + "\n")
-                case .text:
-                    if documents.isEmpty, let pool {
-                        Terminal.out("no customers in pool '\(PrintableText.escaped(pool))'\(query.isFiltered ? " match" : "")\n")
-                    }
-                    // ☆ marks the customers the user follows (seed 003).
-                    Terminal.out(documents.map { d in
-                        let fields: [(String, JSONValue)]
-                        if case .object(let f)? = d["fields"] { fields = f } else { fields = [] }
-                        let followed: Bool
-                        if case .array(let list)? = d["followers"] { followed = list.contains(.string(actor)) } else { followed = false }
-                        let shown = fields.prefix(4).map { "\($0.0)=\($0.1.stringValue ?? $0.1.jsonText)" }.joined(separator: "  ")
-                        return PrintableText.escaped((followed ? "☆ " : "  ") + (d["id"]?.stringValue ?? "") + "  " + shown) + "\n"
-                    }.joined())
+            let documents = try CustomerListing(config: config, store: store).run(as: options.actor, query)
+            switch format {
+            case .json: Terminal.out(JSONValue.array(documents).jsonText + "\n")
+            case .text:
+                if documents.isEmpty, let pool {
+                    Terminal.out("no customers in pool '\(PrintableText.escaped(pool))'\(query.isFiltered ? " match" : "")\n")
                 }
-            } catch { throw StoreOptions.fail(error) }
+                // ☆ marks the customers the user follows (seed 003).
+                Terminal.out(documents.map { d in
+                    let fields: [(String, JSONValue)]
+                    if case .object(let f)? = d["fields"] { fields = f } else { fields = [] }
+                    let followed: Bool
+                    if case .array(let list)? = d["followers"] { followed = list.contains(.string(options.actor)) } else { followed = false }
+                    let shown = fields.prefix(4).map { "\($0.0)=\($0.1.stringValue ?? $0.1.jsonText)" }.joined(separator: "  ")
+                    return PrintableText.escaped((followed ? "☆ " : "  ") + (d["id"]?.stringValue ?? "") + "  " + shown) + "\n"
+                }.joined())
+            }
         }
     }
 }
@@ -349,8 +289,7 @@ enum ExportFormat: String, ExpressibleByArgument, CaseIterable { case jsonl, csv
 
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "export", abstract: "Export what the user may export, masked where the field rules mask (JSON Lines or CSV).")
-    @OptionGroup var options: StoreOptions
-    @Option(name: .customLong("as"), help: "The user who acts.") var actor: String
+    @OptionGroup var options: ActingOptions
     @Option(name: .customLong("where"), help: "An expression over the customer (as in rules).") var whereExpression: String?
     @Option(help: "jsonl (default) or csv (needs --table).") var format: ExportFormat = .jsonl
     @Option(help: "Only this table (required for CSV).") var table: String?
@@ -367,7 +306,7 @@ struct ExportCommand: ParsableCommand {
         }
         if format == .csv && kind == nil { throw ValidationError("a CSV export needs --table (one table's columns)") }
         if let out { try OutputPath.check(out, option: "--out", options: options.config) }
-        let (config, store) = try options.open(writer: nil, actor: actor)
+        let (config, store) = try options.open(writer: nil)
         var query = CustomerListing.Query()
         query.action = .export
         query.whereExpression = whereExpression
@@ -376,16 +315,12 @@ struct ExportCommand: ParsableCommand {
         query.view = view
         query.pool = pool
         let text: String
-        do throws(OperationError) {
-            let documents = try CustomerListing(config: config, store: store).run(as: actor, query)
-            switch format {
-            case .jsonl: text = documents.map { $0.jsonText + "\n" }.joined()
-            case .csv:
-                let shown = try CustomerListing(config: config, store: store).view(named: view)
-                text = try CustomerExport.csv(documents, config: config, table: kind!, package: package ?? shown?.package, view: shown, raw: rawCSV)
-            }
-        } catch {
-            throw StoreOptions.fail(error)
+        let documents = try CustomerListing(config: config, store: store).run(as: options.actor, query)
+        switch format {
+        case .jsonl: text = documents.map { $0.jsonText + "\n" }.joined()
+        case .csv:
+            let shown = try CustomerListing(config: config, store: store).view(named: view)
+            text = try CustomerExport.csv(documents, config: config, table: kind!, package: package ?? shown?.package, view: shown, raw: rawCSV)
         }
         try OutputPath.write(text, to: out ?? "-")
     }

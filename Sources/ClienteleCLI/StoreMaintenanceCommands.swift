@@ -13,14 +13,14 @@ struct StoreCommand: ParsableCommand {
         abstract: "Check the store's files, and cut out damaged batches (into backups/).",
         subcommands: [Verify.self, Repair.self])
 
-    static func path(_ options: ConfigOptions) throws -> String {
-        let (directory, prefix) = try options.locate()
-        let path = try StoreOptions.storePath(directory: directory, prefix: prefix)
-        guard AppliedStore.exists(at: path) else {
-            Terminal.error("no store yet at \(path): run 'clientele apply' to create it from the config directory")
+    /// The config's store, which must exist.
+    static func directory(_ options: ConfigOptions) throws -> ConfigDirectory {
+        let directory = try options.directory()
+        guard directory.storeExists else {
+            Terminal.error("no store yet at \(directory.storePath): run 'clientele apply' to create it from the config directory")
             throw ExitCode(1)
         }
-        return path
+        return directory
     }
 
     struct Verify: ParsableCommand {
@@ -30,10 +30,9 @@ struct StoreCommand: ParsableCommand {
         @Option(help: "text or json") var format: OutputFormat = .text
 
         func run() throws {
-            let path = try StoreCommand.path(options)
-            let check = StoreCheck.verifyLog(storePath: path)
             // The access columns are compared with the documents only over a whole log.
-            let problems = check.problems + (check.problems.isEmpty ? StoreVerification.verifyIndex(storePath: path) : [])
+            let check = try StoreCommand.directory(options).verifyStore()
+            let problems = check.problems
             switch format {
             case .json:
                 Terminal.out(JSONValue.object([
@@ -59,12 +58,9 @@ struct StoreCommand: ParsableCommand {
         @OptionGroup var options: ConfigOptions
 
         func run() throws {
-            let path = try StoreCommand.path(options)
-            let repair: StoreCheck.Repair
-            do { repair = try StoreVerification.repair(storePath: path, time: ISO8601DateFormatter().string(from: Date())) } catch {
-                Terminal.error(error.message)
-                throw ExitCode(1)
-            }
+            let directory = try StoreCommand.directory(options)
+            let path = directory.storePath
+            let repair = try directory.repairStore(time: ISO8601DateFormatter().string(from: Date()))
             if let backup = repair.backup { Terminal.out("kept what is cut in \(backup)\n") }
             for line in repair.cut { Terminal.out("cut \(line)\n") }
             for line in repair.renamed { Terminal.out("renamed \(line) (the missing segment's batches are lost)\n") }
@@ -72,7 +68,7 @@ struct StoreCommand: ParsableCommand {
             if let n = repair.rerecorded { Terminal.out("recorded config version \(n) as applied again (versions/: its own entry was cut)\n") }
             if repair.removedIndex { Terminal.out("removed \(path)/index (a cache: the next command rebuilds it)\n") }
             if repair.cut.isEmpty && repair.renamed.isEmpty && !repair.removedIndex && repair.rerecorded == nil { Terminal.out("nothing to repair\n") }
-            let after = StoreCheck.verifyLog(storePath: path)
+            let after = directory.verifyLog()
             if !after.problems.isEmpty {
                 for problem in after.problems { Terminal.error(problem.description) }
                 throw ExitCode(1)

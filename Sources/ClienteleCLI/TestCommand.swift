@@ -15,7 +15,7 @@ struct TestCommand: ParsableCommand {
     @Option(help: "text or json") var format: OutputFormat = .text
 
     func run() throws {
-        let config = try options.compile(format: format)
+        let config = try options.compile()
         let report = RuleTestRunner(model: config.model, policy: config.access).run()
         if format == .json {
             Terminal.out(JSONValue.object([

@@ -15,8 +15,9 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "text or json") var format: OutputFormat = .text
 
     func run() throws {
-        let (directory, prefix) = try options.locate()
-        let (config, diagnostics, files) = Pipeline.compile(directory: directory, displayPrefix: prefix)
+        let directory = try options.directory()
+        let prefix = directory.displayPrefix
+        let (config, diagnostics, files) = directory.compile()
         switch format {
         case .json:
             Terminal.out(DiagnosticJSON.document(diagnostics).jsonText + "\n")

@@ -107,3 +107,19 @@ func uniqued(_ items: [String]) -> [String] {
     var seen: Set<String> = []
     return items.filter { seen.insert($0).inserted }
 }
+
+extension CustomerOperations {
+    /// `ID... TAG...` as `tag` takes them: the leading arguments that name stored
+    /// customers, or that are shaped like a customer number of one of the config's
+    /// tables, are ids; the rest are tags.
+    public func splitIdsAndTags(_ arguments: [String]) -> (ids: [String], tags: [String]) {
+        let numberings = TableKind.allCases.map { config.model.schema.numbering(for: $0) }
+        func looksLikeId(_ s: String) -> Bool {
+            numberings.contains { n in
+                s.hasPrefix(n.prefix) && s.count == n.prefix.count + n.digits && s.dropFirst(n.prefix.count).allSatisfy(\.isNumber)
+            }
+        }
+        let ids = Array(arguments.prefix { store.contains($0) || looksLikeId($0) })
+        return (ids, Array(arguments.dropFirst(ids.count)))
+    }
+}

@@ -8,15 +8,21 @@ import Foundation
 /// Why an operation did not happen: the rules refused it (exit 3), the input is
 /// invalid (exit 1), or the store failed (exit 1). Nothing is stored in any case.
 public enum OperationError: Error, Sendable, CustomStringConvertible {
+    /// The rules do not allow it; the reason names nothing the user may not see.
     case refused(String)
+    /// The input is wrong: one message per problem.
     case invalid([String])
+    /// The store could not do it.
     case store(StoreError)
+    /// A config does not compile: its diagnostics, and the files they point into.
+    case config([Diagnostic], SourceFiles)
 
     public var description: String {
         switch self {
         case .refused(let why): return why
         case .invalid(let problems): return problems.joined(separator: "\n")
         case .store(let error): return error.message
+        case .config(let diagnostics, _): return diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "\n")
         }
     }
 }

@@ -1,0 +1,113 @@
+import ClienteleCore
+import ClienteleSpec
+import ClienteleModel
+import ClienteleEngine
+import ClienteleStore
+import Foundation
+
+/// A config directory and the store it names: where every front end starts.
+///
+/// The directory's files are what an administrator edits; the store runs under the
+/// version applied last, which `plan` and `apply` change. Nothing here prints: each
+/// call returns a value or throws an `OperationError` that names the problem.
+public struct ConfigDirectory: Sendable {
+    /// The directory.
+    public let url: URL
+    /// How messages name the directory's files (`""`, or `"crm/"` for `--config crm`).
+    public let displayPrefix: String
+
+    public init(url: URL, displayPrefix: String = "") {
+        self.url = url
+        self.displayPrefix = displayPrefix
+    }
+
+    /// The nearest directory at or above `directory` that holds `clientele.yaml`.
+    public static func find(from directory: URL) -> URL? {
+        ConfigLoader.findConfigDirectory(from: directory)
+    }
+
+    /// Where the config keeps its store (`store:` in clientele.yaml, relative to the directory).
+    public var storePath: String {
+        let written = ConfigLoader.storePath(in: url) ?? ModelBuilder.defaultStorePath
+        return written.hasPrefix("/") ? written : url.appendingPathComponent(written).path
+    }
+
+    /// Whether the store has been created (its first version applied or not).
+    public var storeExists: Bool { AppliedStore.exists(at: storePath) }
+
+    /// The directory's config through every stage: the compiled config when there
+    /// are no errors, and every diagnostic.
+    public func compile() -> (config: CompiledConfig?, diagnostics: [Diagnostic], files: SourceFiles) {
+        Pipeline.compile(directory: url, displayPrefix: displayPrefix)
+    }
+
+    /// The directory's config, compiled; `.config` with the diagnostics when it has errors.
+    public func compiled() throws(OperationError) -> (config: CompiledConfig, diagnostics: [Diagnostic], files: SourceFiles) {
+        let (config, diagnostics, files) = compile()
+        guard let config else { throw .config(diagnostics, files) }
+        return (config, diagnostics, files)
+    }
+
+    /// The store under its applied version (`writer` names the command when it
+    /// writes, and takes the store's lock); `actor`, when given, must be an active
+    /// user of that version.
+    public func openApplied(writer: String?, actor: String? = nil) throws(OperationError) -> AppliedStore {
+        let applied: AppliedStore
+        do { applied = try AppliedStore.open(path: storePath, writer: writer) } catch { throw .store(error) }
+        if let actor { _ = try applied.config.actingUser(actor) }
+        return applied
+    }
+
+    /// The same, or nil before the first apply.
+    public func openIfApplied(writer: String?) throws(OperationError) -> AppliedStore? {
+        do { return try AppliedStore.openIfApplied(path: storePath, writer: writer) } catch { throw .store(error) }
+    }
+
+    /// The applied version's config when the store exists; before the first apply,
+    /// the directory's, the only one there is (for commands that check files against it).
+    public func appliedOrDirectoryConfig() throws(OperationError) -> CompiledConfig {
+        if storeExists { return try openApplied(writer: nil).config }
+        return try compiled().config
+    }
+
+    /// Whether the directory holds files other than the applied version's: the
+    /// note a front end shows, or nil.
+    public func editedNote(_ applied: AppliedStore) -> String? {
+        applied.differs(from: url) ? applied.differsNote : nil
+    }
+
+    /// Creates the store with the directory's config as version 1; `actor` must be a
+    /// user that config lets configure. Returns where the store is.
+    public func applyFirst(_ config: CompiledConfig, as actor: String, time: String) throws(OperationError) -> String {
+        try config.refuseUnlessConfigure(try config.actingUser(actor), doing: "create the store")
+        do {
+            let store = try JSONFileStore.open(path: storePath, writer: "clientele apply")
+            try store.applyFirst(config, files: ConfigLoader.configFiles(of: config.loaded), by: actor, at: time)
+            return store.location
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    /// Every applied version's log entry, oldest first.
+    public func history() throws(OperationError) -> [JSONValue] {
+        do { return try JSONFileStore.open(path: storePath, writer: nil).versionEntries() } catch { throw .store(error) }
+    }
+
+    /// `store verify`: the log, then (when it is whole) the index files and caches.
+    public func verifyStore() -> StoreCheck {
+        var check = StoreCheck.verifyLog(storePath: storePath)
+        if check.problems.isEmpty { check.problems += StoreVerification.verifyIndex(storePath: storePath) }
+        return check
+    }
+
+    /// The log alone: segments, batches and lines.
+    public func verifyLog() -> StoreCheck {
+        StoreCheck.verifyLog(storePath: storePath)
+    }
+
+    /// `store repair`: cuts what the log cannot keep (saved to `backups/` first).
+    public func repairStore(time: String) throws(OperationError) -> StoreCheck.Repair {
+        do { return try StoreVerification.repair(storePath: storePath, time: time) } catch { throw .store(error) }
+    }
+}
