@@ -17,22 +17,12 @@ extension CustomerTable {
     public func addJSONLines(_ bytes: UnsafeBufferPointer<UInt8>, skipped: ((Int) -> Void)? = nil) -> Int {
         var tape = JSONTape()
         var added = 0
-        var start = 0
-        var line = 0
-        while start < bytes.count {
-            var end = start
-            if let found = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) {
-                end = bytes.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
-            } else {
-                end = bytes.count
-            }
-            defer { start = end + 1 }
-            line += 1
-            let record = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        for line in Lines(bytes) {
+            let record = line.bytes
             if addDocument(record, tape: &tape) {
                 added += 1
             } else if let skipped, !record.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
-                skipped(line)
+                skipped(line.number)
             }
         }
         return added

@@ -190,17 +190,11 @@ public struct ImportChecker: Sendable {
         let hasUnique = records.validators.contains { $0.fields.contains(where: \.unique) }
         result.claims.reserveCapacity(bytes.count / 512)
         var lineNumber = 0
-        var start = 0
         var reported = 0
-        let base = bytes.baseAddress
-        while start < bytes.count {
-            lineNumber += 1
-            var end = bytes.count
-            if let found = memchr(base! + start, 0x0A, bytes.count - start) {
-                end = base!.distance(to: found.assumingMemoryBound(to: UInt8.self))
-            }
-            defer { start = end + 1 }
-            var lineEnd = end
+        for next in Lines(bytes) {
+            lineNumber = next.number
+            let start = next.start
+            var lineEnd = next.end
             if lineEnd > start, bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
             let line = UnsafeBufferPointer(rebasing: bytes[start..<lineEnd])
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }

@@ -9,15 +9,11 @@ public enum RejectsFile {
         var out: [UInt8] = []
         switch format {
         case .jsonLines:
-            // Lines are found with memchr, and the scan stops after the last refused one.
-            guard let base = bytes.baseAddress, let last = lines.max() else { break }
-            var number = 1
-            var start = 0
-            while start < bytes.count, number <= last {
-                let end = memchr(base + start, 0x0A, bytes.count - start).map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? bytes.count
-                if lines.contains(number) { out += bytes[start..<end]; out.append(0x0A) }
-                number += 1
-                start = end + 1
+            // The scan stops after the last refused line.
+            guard let last = lines.max() else { break }
+            for line in Lines(bytes) {
+                if lines.contains(line.number) { out += line.bytes; out.append(0x0A) }
+                if line.number >= last { break }
             }
         case .csv:
             var reader = CSVReader(bytes)

@@ -587,14 +587,13 @@ public final class DocumentLog {
             let file: MappedFile
             do { file = try MappedFile(path: path(segment), followLinks: false) } catch { throw StoreError(error.description) }
             let bytes = file.bytes
-            var start = segment == position.segment ? position.offset : 0
+            let start = segment == position.segment ? position.offset : 0
             let stop = segment == end.segment ? min(end.offset, bytes.count) : bytes.count
-            while start < stop, let found = memchr(bytes.baseAddress! + start, 0x0A, stop - start) {
-                let newline = bytes.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
-                if let header = LineHeader(UnsafeBufferPointer(rebasing: bytes[start..<newline])), header.commit == nil, !header.isLog {
+            // Committed lines only: each ends with its newline.
+            for line in Lines(bytes, from: start, to: stop) where line.hasNewline {
+                if let header = LineHeader(line.bytes), header.commit == nil, !header.isLog {
                     ids.append(header.id)
                 }
-                start = newline + 1
             }
         }
         return ids

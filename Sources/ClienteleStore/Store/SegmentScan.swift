@@ -60,7 +60,6 @@ struct SegmentScan {
         var batchStart = 0
         var batchLine = 1
         var damaged: (line: Int, why: String)?
-        var start = 0
         var lineNumber = 0
         /// Where to read on when a damaged batch ends before the line just read.
         var resume: Int?
@@ -73,11 +72,13 @@ struct SegmentScan {
         func checksum(upTo end: Int) -> UInt32 {
             Checksum.crc32c(UnsafeBufferPointer(rebasing: bytes[batchStart..<end]))
         }
-        while start < bytes.count {
+        var lines = Lines(bytes)
+        while let next = lines.next() {
             lineNumber += 1
-            guard let found = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) else {
+            let start = next.start
+            guard next.hasNewline else {
                 // No newline: a torn last line, unless it is a whole commit line that lost only its newline.
-                let rest = UnsafeBufferPointer(rebasing: bytes[start...])
+                let rest = next.bytes
                 let sum = checksum(upTo: start)
                 if let header = LineHeader(rest), let count = header.commit, damaged == nil, count == pending.count, header.batch > lastBatch,
                    pending.first.map({ $0.header.batch == header.batch }) ?? true, header.checksum == sum {
@@ -96,10 +97,10 @@ struct SegmentScan {
                 }
                 break
             }
-            let newline = bytes.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
-            let line = UnsafeBufferPointer(rebasing: bytes[start..<newline])
+            let newline = next.end
+            let line = next.bytes
             defer {
-                start = resume ?? newline + 1
+                if let resume { lines.seek(to: resume) }
                 resume = nil
             }
             guard let header = LineHeader(line) else {
@@ -175,11 +176,11 @@ struct SegmentScan {
     /// The first committed batch whose checksum does not match (its first line and the
     /// message), reading only commit lines: the checksum pass that opening runs beside `scan`.
     static func firstChecksumMismatch(_ bytes: UnsafeBufferPointer<UInt8>) -> (line: Int, why: String)? {
-        var batchStart = 0, batchLine = 1, start = 0, lineNumber = 0
-        while start < bytes.count, let found = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) {
-            lineNumber += 1
-            let newline = bytes.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
-            let line = UnsafeBufferPointer(rebasing: bytes[start..<newline])
+        var batchStart = 0, batchLine = 1
+        for next in Lines(bytes) {
+            // A last line without its newline is not a commit.
+            guard next.hasNewline else { break }
+            let (start, newline, line, lineNumber) = (next.start, next.end, next.bytes, next.number)
             if startsCommit(line), let header = LineHeader(line), header.commit != nil {
                 if let sum = header.checksum, sum != Checksum.crc32c(UnsafeBufferPointer(rebasing: bytes[batchStart..<start])) {
                     return (batchLine, "batch \(header.batch) (lines \(batchLine)-\(lineNumber)) does not match its checksum")
@@ -187,7 +188,6 @@ struct SegmentScan {
                 batchStart = newline + 1
                 batchLine = lineNumber + 1
             }
-            start = newline + 1
         }
         return nil
     }

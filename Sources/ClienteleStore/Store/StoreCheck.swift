@@ -186,14 +186,11 @@ public struct StoreCheck: Sendable {
         let remaining = try log.lastLogEntry(containing: JSONFileStore.versionMarker)?["config_version"].flatMap { Int($0.jsonText) }
         var retired: [String] = []
         cut.withUnsafeBufferPointer { bytes in
-            var start = 0
-            while start < bytes.count {
-                let end = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start).map { bytes.baseAddress!.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? bytes.count
-                if let header = LineHeader(UnsafeBufferPointer(rebasing: bytes[start..<end])), header.commit == nil, !header.isLog,
+            for line in Lines(bytes) {
+                if let header = LineHeader(line.bytes), header.commit == nil, !header.isLog,
                    DocumentLog.isValidId(header.id), !log.contains(header.id), !log.isRetired(header.id), !retired.contains(header.id) {
                     retired.append(header.id)
                 }
-                start = end + 1
             }
         }
         var operations: [DocumentLog.Operation] = retired.map { .delete(id: $0) }
