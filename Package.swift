@@ -46,14 +46,20 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // What both test targets share: scratch folders, SplitMix, golden files, running a program, seeded stores.
+        .target(
+            name: "ClienteleTestSupport",
+            dependencies: ["ClienteleCore", "ClienteleSpec", "ClienteleEngine", "ClienteleStore", "ClienteleKit"],
+            path: "Tests/ClienteleTestSupport"
+        ),
         .testTarget(
             name: "ClienteleTests",
-            dependencies: ["ClienteleCore", "ClienteleSpec", "ClienteleModel", "ClienteleEngine", "ClienteleStore", "ClienteleKit"],
+            dependencies: ["ClienteleCore", "ClienteleSpec", "ClienteleModel", "ClienteleEngine", "ClienteleStore", "ClienteleKit", "ClienteleTestSupport"],
             exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "ClienteleCLITests",
-            dependencies: ["ClienteleCore", "ClienteleSpec", "ClienteleModel", "ClienteleEngine", "ClienteleStore", "ClienteleKit", "ClienteleCLI"],
+            dependencies: ["ClienteleCore", "ClienteleSpec", "ClienteleModel", "ClienteleEngine", "ClienteleStore", "ClienteleKit", "ClienteleCLI", "ClienteleTestSupport"],
             exclude: ["Golden", "Scenarios"]
         ),
     ]

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import ClienteleTestSupport
 
 /// kill -9 at random instants during `apply`: the store is always at the old
 /// version or at the new one, with every document migrated or none.
-/// CLIENTELE_APPLY_KILLS sets how many kills (default 100).
+/// CLIENTELE_APPLY_KILLS sets how many kills (default 30; .ci/run: 200).
 @Suite("apply survives kill -9", .serialized)
 struct ApplyDurabilityTests {
     /// The two configs apply switches between: `grade` and option `A` (the base), or
@@ -49,8 +50,8 @@ struct ApplyDurabilityTests {
 
     @Test("kill -9 at random instants leaves the old version or the new one, never a mix")
     func kills() throws {
-        let kills = ProcessInfo.processInfo.environment["CLIENTELE_APPLY_KILLS"].flatMap(Int.init) ?? 100
-        var rng = StoreDurabilityTests.SplitMix(state: 20_261_203)
+        let kills = ProcessInfo.processInfo.environment["CLIENTELE_APPLY_KILLS"].flatMap(Int.init) ?? 30
+        var rng = SplitMix(state: 20_261_203)
         let dir = try PlanScenarioTests.seededStore()
         defer { try? FileManager.default.removeItem(at: dir) }
         // 300 more customers, so that apply has documents to migrate for a while.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ClienteleTestSupport
 
 /// End to end: the built binary, run as a user runs it, output compared with
 /// golden files (stdout, stderr and exit code together).

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ClienteleTestSupport
 
 /// What the product manuals say each operation does, checked through the binary
 /// on the shipped examples: data rules, the manuals' list and pool behaviour, and

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ClienteleTestSupport
 
 /// plan and apply around the plan itself: saved plans, confirmations, exit codes,
 /// JSON, history and rollback refusals.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ClienteleTestSupport
 
 /// Config changes applied one after another to a seeded store, each scenario's
 /// plans, applies and follow-up commands compared with its golden transcript.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ClienteleTestSupport
 
 /// The pool operations end to end, through the binary, with time given by `--now`:
 /// returns and their reasons, claims and their limits, assignment, masking while

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ClienteleTestSupport
 
 /// The README's tour, run as a new user would: every command of its `sh` blocks,
 /// in order, in a fresh home directory, with the built binary on the PATH. A

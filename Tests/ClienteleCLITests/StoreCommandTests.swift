@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ClienteleTestSupport
 
 /// Customer operations end to end, through the built binary: success, refusal by
 /// the rules (exit 3, store unchanged) and bad input (exit 1, store unchanged).

@@ -1,29 +1,19 @@
 import Foundation
 import Testing
+import ClienteleTestSupport
 
 /// kill -9 at random instants during writes, writers racing each other, and bytes
 /// changed or cut on disk, through the built binary. CLIENTELE_KILLS sets how many
-/// kills (default 200), CLIENTELE_CORRUPTIONS how many damaged copies (default 20).
+/// kills (default 50; .ci/run: 300), CLIENTELE_CORRUPTIONS how many damaged copies (default 10; .ci/run: 100).
 @Suite("The store survives kill -9 and concurrent writers", .serialized)
 struct StoreDurabilityTests {
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Starts the binary; returns the process and the file its stdout goes to.
     static func start(_ arguments: [String]) throws -> (Process, URL) {
         let process = Process()
         process.executableURL = CLI.binary
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(CLI.environment) { _, b in b }
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("clientele-out-\(UUID().uuidString)")
+        let out = Scratch.path("out")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = FileHandle.nullDevice
@@ -40,7 +30,7 @@ struct StoreDurabilityTests {
 
     @Test("every acknowledged write survives kill -9, and every import is all or nothing")
     func crashes() throws {
-        let kills = ProcessInfo.processInfo.environment["CLIENTELE_KILLS"].flatMap(Int.init) ?? 200
+        let kills = ProcessInfo.processInfo.environment["CLIENTELE_KILLS"].flatMap(Int.init) ?? 50
         var rng = SplitMix(state: 20_261_123)
         let dir = try demo()
         // A file of 300 customers without ids, each with a marker naming its import.
@@ -141,7 +131,7 @@ struct StoreDurabilityTests {
     /// whose index is missing or behind. `byteBeforeTheIdIndex` covers the rest.
     @Test("a changed byte or a cut anywhere in committed batches is found by opening and by verify, never served, and repair leaves a store that opens")
     func corruptions() throws {
-        let rounds = ProcessInfo.processInfo.environment["CLIENTELE_CORRUPTIONS"].flatMap(Int.init) ?? 20
+        let rounds = ProcessInfo.processInfo.environment["CLIENTELE_CORRUPTIONS"].flatMap(Int.init) ?? 10
         let dir = try demo()
         func run(_ arguments: [String], in config: URL) throws -> CLIRun {
             try CLI.run(arguments + ["--config", config.path])

@@ -6,6 +6,7 @@ import ClienteleStore
 import ClienteleKit
 import Foundation
 import Testing
+import ClienteleTestSupport
 
 /// The engine's promises, through the built binary: the applied version governs,
 /// `--as` names a user of it, nothing hidden leaks through filters, logs or

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ClienteleTestSupport
 @testable import ClienteleCore
 @testable import ClienteleSpec
 @testable import ClienteleModel
@@ -13,7 +14,7 @@ import Testing
 /// syntax tree with plain values; it shares nothing with the compiler but the parser.
 @Suite("Compiled access decisions equal a plain interpreter")
 struct AccessPropertyTests {
-    typealias RNG = YAMLMutationTests.SplitMix
+    typealias RNG = SplitMix
 
     struct World {
         var teams: [String] = []

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ClienteleTestSupport
 @testable import ClienteleCore
 @testable import ClienteleSpec
 @testable import ClienteleModel
@@ -29,7 +30,7 @@ enum BenchWorkload {
 
     /// Generates the data once per run.
     static let data: URL? = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clientele-bench-\(ProcessInfo.processInfo.processIdentifier)")
+        let dir = Scratch.root.appendingPathComponent("bench")
         do {
             try run([TestPaths.sharedBench.appendingPathComponent("gen.py").path, "--customers", "2000", "--requests", "1000", "--out", dir.path])
             try run([TestPaths.sharedBench.appendingPathComponent("to_clientele.py").path, dir.path])

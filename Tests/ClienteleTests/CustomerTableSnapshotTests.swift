@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ClienteleTestSupport
 @testable import ClienteleCore
 @testable import ClienteleSpec
 @testable import ClienteleModel
@@ -17,7 +18,7 @@ struct CustomerTableSnapshotTests {
     init() throws {
         let (config, rendered, _) = compileFixture(TestPaths.examples.appendingPathComponent("sales"))
         self.config = try #require(config, "\(rendered)")
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("clientele-snapshot-\(UUID().uuidString)").path
+        path = Scratch.path("snapshot").path
     }
 
     var snapshotPath: String { path + "/index/customers.bin" }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ClienteleTestSupport
 @testable import ClienteleCore
 @testable import ClienteleSpec
 @testable import ClienteleModel
@@ -10,7 +11,7 @@ import Testing
 @Suite("The document log and the store lock")
 struct DocumentLogTests {
     func directory() throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("clientele-log-\(UUID().uuidString)")
+        let url = Scratch.path("log")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url.path
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ClienteleTestSupport
 @testable import ClienteleCore
 @testable import ClienteleSpec
 @testable import ClienteleModel
@@ -10,6 +11,11 @@ import Testing
 @Suite("Examples and built-in libraries")
 struct ExamplesTests {
     static let examples = TestPaths.subfolders(TestPaths.examples)
+
+    @Test("the examples are found (a suite over no examples would pass for nothing)")
+    func examplesFound() {
+        #expect(Self.examples.count >= 3)
+    }
 
     @Test("every example validates without errors or warnings", arguments: examples)
     func exampleValidates(_ name: String) {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ClienteleTestSupport
 @testable import ClienteleCore
 @testable import ClienteleSpec
 @testable import ClienteleModel
@@ -9,12 +10,10 @@ import Testing
 
 /// Expressions and patterns against hostile input: limits with a place, linear time,
 /// and seeded fuzzing. CLIENTELE_FUZZ sets how many inputs each fuzz test tries
-/// (default 20,000; the documented run uses 1,000,000), CLIENTELE_FUZZ_SEED the seed.
+/// (default 5,000; .ci/run: 100,000; the documented run uses 1,000,000), CLIENTELE_FUZZ_SEED the seed.
 @Suite("Expressions and patterns survive hostile input")
 struct HostileInputTests {
-    typealias SplitMix = YAMLMutationTests.SplitMix
-
-    static var fuzzCount: Int { ProcessInfo.processInfo.environment["CLIENTELE_FUZZ"].flatMap(Int.init) ?? 20_000 }
+    static var fuzzCount: Int { ProcessInfo.processInfo.environment["CLIENTELE_FUZZ"].flatMap(Int.init) ?? 5_000 }
     static var seed: UInt64 { ProcessInfo.processInfo.environment["CLIENTELE_FUZZ_SEED"].flatMap(UInt64.init) ?? 12 }
 
     func parseError(_ text: String) -> ExpressionError? {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ClienteleTestSupport
 @testable import ClienteleCore
 @testable import ClienteleSpec
 @testable import ClienteleModel

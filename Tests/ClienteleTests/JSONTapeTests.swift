@@ -1,4 +1,5 @@
 import Testing
+import ClienteleTestSupport
 @testable import ClienteleCore
 @testable import ClienteleSpec
 @testable import ClienteleModel

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ClienteleTestSupport
 @testable import ClienteleCore
 @testable import ClienteleSpec
 @testable import ClienteleModel
@@ -46,18 +47,14 @@ struct KitInProcessTests {
     }
 
     static func compile(_ files: [(path: String, text: String)]) throws -> CompiledConfig {
-        let loaded = Planner.load(AppliedVersion(number: 0, appliedAt: time, appliedBy: "", files: files, inherited: [:]))
-        let (config, diagnostics, _) = Pipeline.compile(loaded)
-        let errors = diagnostics.filter { $0.severity == .error }.map(\.description)
+        let (config, errors) = SeededStores.compile(files)
         #expect(errors.isEmpty)
         return try #require(config)
     }
 
     /// A memory store with the first version applied, and the store under it.
     static func appliedStore() throws -> AppliedStore {
-        let store = MemoryStore()
-        try store.applyFirst(compile(config()), files: config(), by: "ada", at: time)
-        return try #require(try AppliedStore(store: store))
+        try #require(try SeededStores.memory(config(), by: "ada", at: time))
     }
 
     @Test("add, show, edit and delete, each checked by the rules and logged")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ClienteleTestSupport
 @testable import ClienteleCore
 @testable import ClienteleStore
 
@@ -19,7 +20,7 @@ struct StoreContractTests {
         case .memory:
             try body(MemoryStore())
         case .files:
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("clientele-contract-\(UUID().uuidString)").path
+            let folder = Scratch.path("contract").path
             defer { try? FileManager.default.removeItem(atPath: folder) }
             try body(JSONFileStore.open(path: folder, writer: "contract test"))
         }

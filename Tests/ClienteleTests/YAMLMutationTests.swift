@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ClienteleTestSupport
 @testable import ClienteleCore
 @testable import ClienteleSpec
 @testable import ClienteleModel
@@ -9,21 +10,9 @@ import Testing
 
 /// A seeded mutation test of the whole front end (libyaml, Node, Declarations,
 /// Model, validators): mutated configs must give diagnostics, never a crash or a hang.
-/// CLIENTELE_MUTATIONS sets how many inputs (default 100,000); CLIENTELE_MUTATION_SEED the seed.
+/// CLIENTELE_MUTATIONS sets how many inputs (default 20,000; .ci/run: 300,000); CLIENTELE_MUTATION_SEED the seed.
 @Suite("The YAML layer survives mutated input")
 struct YAMLMutationTests {
-    /// A small, fast, seeded generator (SplitMix64), so that a failure can be replayed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let tokens: [[UInt8]] = [":", ": ", "- ", "-", "&a ", "*a", "&b ", "*b", "[", "]", "{", "}", ",", "---\n", "...\n", "\"", "'",
                                     "|\n", ">-\n", "\t", "\n", "\n  ", "    ", "!!str ", "!!int ", "!x ", "? ", "#", "%YAML 1.2\n",
                                     "true", "null", "~", "0x1F", "1e9", "\\u0000", "\u{FEFF}", "é", "\u{1F600}", "<<: *a\n",
@@ -70,11 +59,12 @@ struct YAMLMutationTests {
     @Test("mutated configs give diagnostics, never a crash")
     func mutations() throws {
         let env = ProcessInfo.processInfo.environment
-        let count = env["CLIENTELE_MUTATIONS"].flatMap(Int.init) ?? 100_000
+        let count = env["CLIENTELE_MUTATIONS"].flatMap(Int.init) ?? 20_000
         var rng = SplitMix(state: env["CLIENTELE_MUTATION_SEED"].flatMap(UInt64.init) ?? 20_261_123)
         let seeds = Self.seeds()
         try #require(seeds.count > 50)
         var parsed = 0, diagnosed = 0
+        var misplaced: [String] = []
         for k in 0..<count {
             let input = Self.mutate(seeds[k % seeds.count], seeds, &rng)
             let text = String(decoding: input, as: UTF8.self)
@@ -87,13 +77,46 @@ struct YAMLMutationTests {
                     diagnosed += 1
                     _ = DiagnosticRenderer(files: files).render(diagnostics)
                 }
+                misplaced += diagnostics.compactMap { Self.outside($0, files) }.prefix(1)
             } else {
                 let (node, diagnostics) = YAMLParser.parse(text, displayPath: "m.yaml")
                 if node != nil { parsed += 1 }
                 if !diagnostics.isEmpty { diagnosed += 1 }
+                var files = SourceFiles()
+                files.add(SourceFile(displayPath: "m.yaml", text: text))
+                misplaced += diagnostics.compactMap { Self.outside($0, files) }.prefix(1)
             }
+            if misplaced.count >= 5 { break }
         }
+        #expect(misplaced.isEmpty, "diagnostics located outside their input: \(misplaced.joined(separator: "; "))")
         #expect(parsed > count / 10, "the mutations should not all be unparsable")
         #expect(diagnosed > count / 10, "nor all valid")
+    }
+
+    /// What is wrong with where `diagnostic` (or one of its notes) points, when it
+    /// points outside the files it names: a file that was not read, a line past the
+    /// end, a column past the end of its line. Nil when every location is inside (the
+    /// end of a file or of a line counts as inside).
+    static func outside(_ diagnostic: Diagnostic, _ files: SourceFiles) -> String? {
+        for location in [diagnostic.location] + diagnostic.notes.map(\.location) {
+            guard let location else { continue }
+            guard let file = files[location.file] else { return "\(location): a file that was not read (\(diagnostic.message))" }
+            // Line breaks as YAML counts them: LF, CRLF and a lone CR.
+            var lengths: [Int] = [0]
+            var previous: UInt8 = 0
+            for byte in file.text.utf8 {
+                if byte == 0x0A, previous == 0x0D { previous = byte; continue }
+                if byte == 0x0A || byte == 0x0D { lengths.append(0) } else { lengths[lengths.count - 1] += 1 }
+                previous = byte
+            }
+            guard (1...lengths.count + 1).contains(location.line) else {
+                return "\(location): line \(location.line) of \(lengths.count) (\(diagnostic.message))"
+            }
+            let length = location.line <= lengths.count ? lengths[location.line - 1] : 0
+            guard (1...length + 1).contains(location.column) else {
+                return "\(location): column \(location.column) of a line of \(length) bytes (\(diagnostic.message))"
+            }
+        }
+        return nil
     }
 }
