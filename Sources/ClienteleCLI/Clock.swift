@@ -17,7 +17,7 @@ enum Clock {
     /// A `--now` must be a date and time with an offset.
     static func check(_ now: String?) throws {
         guard let now else { return }
-        guard ISO8601DateFormatter().date(from: now) != nil else {
+        guard Timestamp.parseDateTime(now) != nil else {
             throw ValidationError("--now must be a date and time with an offset, like 2026-11-23T09:00:00Z, not '\(now)'")
         }
     }

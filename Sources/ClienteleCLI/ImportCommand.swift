@@ -82,7 +82,7 @@ struct ImportCommand: ParsableCommand {
         let outcome: CustomerImport.Outcome
         do {
             outcome = try CustomerImport(config: opened.config, store: opened.store).run(
-                mapped.bytes, format: fileFormat, defaults: defaults, actor: actor, time: now ?? ISO8601DateFormatter().string(from: Date()),
+                mapped.bytes, format: fileFormat, defaults: defaults, actor: actor, time: now ?? Timestamp.now(),
                 source: (file as NSString).lastPathComponent, keepRejected: rejects != nil, dryRun: dryRun, progress: progress.update)
         } catch let error as ImportFileError {
             progress.finish()

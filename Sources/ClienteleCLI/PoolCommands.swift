@@ -88,11 +88,10 @@ struct PoolCommand: ParsableCommand {
             let operations = CustomerOperations(config: config, store: store)
             let sweep = try PoolSweep.plan(operations, as: actor, now: now)
             Terminal.out(format == .json ? Self.json(sweep, dryRun: dryRun) : Self.text(sweep, dryRun: dryRun))
-            if !dryRun { try sweep.run(operations, actor: actor, time: ISO8601DateFormatter().string(from: realNow)) }
+            if !dryRun { try sweep.run(operations, actor: actor, time: Timestamp.format(realNow.timeIntervalSince1970)) }
         }
 
-        nonisolated(unsafe) static let formatter = ISO8601DateFormatter()
-        static func day(_ seconds: Double) -> String { String(formatter.string(from: Date(timeIntervalSince1970: seconds)).prefix(10)) }
+        static func day(_ seconds: Double) -> String { Timestamp.day(seconds) }
 
         /// Per account executive: what returns and what is warned.
         static func text(_ sweep: PoolSweep, dryRun: Bool) -> String {

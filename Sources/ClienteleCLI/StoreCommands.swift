@@ -13,10 +13,10 @@ struct StoreOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The time to record, ISO-8601 with an offset (default: now); writers take it only with CLIENTELE_CLOCK_OVERRIDE=1.",
                                visibility: .hidden)) var now: String?
 
-    var time: String { now ?? ISO8601DateFormatter().string(from: Date()) }
+    var time: String { now ?? Timestamp.now() }
 
     /// `time` as seconds since 1970.
-    var seconds: Double { (ISO8601DateFormatter().date(from: time) ?? Date()).timeIntervalSince1970 }
+    var seconds: Double { Timestamp.parse(time) ?? Date().timeIntervalSince1970 }
 
     func validate() throws { try Clock.check(now) }
 

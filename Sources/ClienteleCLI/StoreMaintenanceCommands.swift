@@ -60,7 +60,7 @@ struct StoreCommand: ParsableCommand {
         func run() throws {
             let directory = try StoreCommand.directory(options)
             let path = directory.storePath
-            let repair = try directory.repairStore(time: ISO8601DateFormatter().string(from: Date()))
+            let repair = try directory.repairStore(time: Timestamp.now())
             if let backup = repair.backup { Terminal.out("kept what is cut in \(backup)\n") }
             for line in repair.cut { Terminal.out("cut \(line)\n") }
             for line in repair.renamed { Terminal.out("renamed \(line) (the missing segment's batches are lost)\n") }

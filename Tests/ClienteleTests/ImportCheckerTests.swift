@@ -34,6 +34,22 @@ struct ImportCheckerTests {
         expectGolden(ImportReportRenderer.text(report), file: Self.folder.appendingPathComponent("customers.expected.txt"))
     }
 
+    @Test("defaults the model does not know are refused as a problem of the row, never trusted")
+    func unknownDefaults() throws {
+        let records = try config().records
+        for defaults in [RecordValidator.Defaults(team: "nowhere", table: .individual), RecordValidator.Defaults(package: "nothing")] {
+            let line = Array(#"{"fields":{"name":"Li"}}"#.utf8)
+            var tape = JSONTape()
+            try line.withUnsafeBufferPointer { try tape.parse($0) }
+            var scratch = [Int32](repeating: -1, count: records.maximumSlotCount)
+            var problems: [RecordProblem] = []
+            _ = line.withUnsafeBufferPointer { bytes in
+                tape.withView(bytes: bytes) { records.validate($0, defaults: defaults, scratch: &scratch, problems: &problems) }
+            }
+            #expect(problems.contains { $0.column == "team" || $0.column == "package" }, "\(problems)")
+        }
+    }
+
     @Test("JSON Lines: a duplicate id and a duplicate unique value name the first row")
     func uniqueness() throws {
         let report = try check("customers.jsonl")

@@ -1,6 +1,15 @@
-/// ISO-8601 date-times (with an offset) and dates, as seconds since 1970.
-package enum Timestamp {
-    package static func parse(_ s: String) -> Double? {
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The one time type of the code base: ISO-8601 date-times (with an offset) and
+/// dates, as seconds since 1970; one parser, one formatter. Documents and the log
+/// hold the text (`2026-11-23T09:00:00Z`), the rules and the pools compute with seconds.
+public enum Timestamp {
+    /// A date (`2026-11-23`, midnight UTC) or a date-time with an offset, as seconds; nil otherwise.
+    public static func parse(_ s: String) -> Double? {
         var bytes = Array(s.utf8)
         return bytes.withUnsafeMutableBufferPointer { buffer -> Double? in
             let b = UnsafeBufferPointer(buffer)
@@ -8,6 +17,44 @@ package enum Timestamp {
             if ValueFormats.isDateTime(b) { return seconds(b, time: true) }
             return nil
         }
+    }
+
+    /// A date-time with an offset only (what `--now` takes); a bare date is nil.
+    public static func parseDateTime(_ s: String) -> Double? {
+        var s = s
+        return s.withUTF8 { ValueFormats.isDateTime($0) ? seconds($0, time: true) : nil }
+    }
+
+    /// Seconds as a UTC date-time, `2026-11-23T09:00:00Z` (whole seconds).
+    public static func format(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded(.down))
+        let days = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
+        let inDay = total - days * 86_400
+        // Civil from days (Howard Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let year = String(y)
+        return String(repeating: "0", count: max(0, 4 - year.count)) + year + "-\(two(m))-\(two(d))T\(two(inDay / 3600)):\(two(inDay % 3600 / 60)):\(two(inDay % 60))Z"
+    }
+
+    /// The current time, formatted.
+    public static func now() -> String {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return format(Double(spec.tv_sec))
+    }
+
+    /// The day of a time, `2026-11-23` (UTC).
+    public static func day(_ seconds: Double) -> String {
+        String(format(seconds).prefix(10))
     }
 
     static func seconds(_ b: UnsafeBufferPointer<UInt8>, time: Bool) -> Double {

@@ -38,9 +38,11 @@ extension CustomerTable {
     enum TopKey: Int {
         case id, team, table, package, accountExecutive, serviceRep, pool, previousAccountExecutive, followers, tags, shared, fields, time
     }
-    static let topKeys = ByteKeyTable([("id", 0), ("team", 1), ("table", 2), ("package", 3), ("account_executive", 4),
-                                       ("customer_service_rep", 5), ("pool", 6), ("previous_account_executive", 7), ("followers", 8),
-                                       ("tags", 9), ("shared", 10), ("fields", 11)] + timeKeys.map { ($0, 12) })
+    static let topKeys = ByteKeyTable([
+        (StoredKey.id, TopKey.id), (.team, .team), (.table, .table), (.package, .package), (.accountExecutive, .accountExecutive),
+        (.customerServiceRep, .serviceRep), (.pool, .pool), (.previousAccountExecutive, .previousAccountExecutive), (.followers, .followers),
+        (.tags, .tags), (.shared, .shared), (.fields, .fields),
+    ].map { ($0.name, $1.rawValue) } + timeKeys.map { ($0, TopKey.time.rawValue) })
     static let sharedKeys = ByteKeyTable([("users", 0), ("departments", 1), ("roles", 2)])
     static let tableNames = ByteKeyTable(TableKind.allCases.enumerated().map { ($1.rawValue, $0) })
 

@@ -31,7 +31,7 @@ public final class CustomerTable: @unchecked Sendable {
     public let fieldSlots: [String: Int]
     let fieldSlotTable: ByteKeyTable
 
-    public static let timeKeys = ["claimed_at", "returned_at", "last_followup_at", "created_at", "modified_at", "last_deal_at"]
+    public static let timeKeys = StoredKey.times.map(\.name)
 
     /// A field value as the rules see it.
     public enum FieldValue: Sendable, Equatable {

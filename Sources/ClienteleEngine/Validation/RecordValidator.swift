@@ -6,12 +6,17 @@ import ClienteleModel
 /// (team, table, package).
 public struct RecordValidator: Sendable {
     /// Where a record goes when it does not say (from `--table`, `--package`, `--team`).
+    /// Where a record goes when it does not say: made only from checked input
+    /// (`ImportTarget.resolve` checks each name against the model), or `none`.
     public struct Defaults: Sendable {
-        public var team: String?
-        public var table: TableKind?
-        public var package: String?
+        public internal(set) var team: String?
+        public internal(set) var table: TableKind?
+        public internal(set) var package: String?
 
-        public init(team: String? = nil, table: TableKind? = nil, package: String? = nil) {
+        /// No defaults: every record names its team, table and package.
+        public static let none = Defaults()
+
+        package init(team: String? = nil, table: TableKind? = nil, package: String? = nil) {
             self.team = team
             self.table = table
             self.package = package
@@ -44,12 +49,10 @@ public struct RecordValidator: Sendable {
         case storeKept
     }
     static let keyNames: [(String, Key)] = [
-        ("id", .id), ("team", .team), ("table", .table), ("package", .package),
-        ("account_executive", .accountExecutive), ("customer_service_rep", .customerServiceRep),
-        ("shared", .shared), ("tags", .tags), ("fields", .fields),
-    ] + ["created_at", "created_by", "modified_at", "modified_by", "followers", "pool",
-         "previous_account_executive", "claimed_at", "returned_at", "last_followup_at", "last_deal_at", "deal", "return_reason",
-         "pool_policy_version"].map { ($0, Key.storeKept) }
+        (StoredKey.id, Key.id), (.team, .team), (.table, .table), (.package, .package),
+        (.accountExecutive, .accountExecutive), (.customerServiceRep, .customerServiceRep),
+        (.shared, .shared), (.tags, .tags), (.fields, .fields),
+    ].map { ($0.name, $1) } + StoredKey.storeKept.map { ($0.name, Key.storeKept) }
     static let keyTable = ByteKeyTable(keyNames.enumerated().map { ($1.0, $0) })
     static let keyKinds = keyNames.map(\.1)
     static let tableKinds = ByteKeyTable(TableKind.allCases.enumerated().map { ($1.rawValue, $0) })
@@ -112,7 +115,7 @@ public struct RecordValidator: Sendable {
     /// Validates the record at `root`; problems are appended, and nothing is allocated
     /// for a valid record.
     @discardableResult
-    public func validate(_ view: JSONView, root: Int = 0, defaults: Defaults = Defaults(),
+    public func validate(_ view: JSONView, root: Int = 0, defaults: Defaults = .none,
                          scratch: inout [Int32], problems: inout [RecordProblem]) -> Outcome {
         guard view.kind(root) == .object else {
             problems.append(RecordProblem(column: "", message: "a record must be a JSON object, not \(Shown.value(view, root))"))
@@ -199,7 +202,13 @@ public struct RecordValidator: Sendable {
                 return outcome
             }
         }
-        if !packageGiven, let p = defaults.package { packageIndex = packages.lookup(p) }
+        if !packageGiven, let p = defaults.package {
+            guard let index = packages.lookup(p) else {
+                problems.append(RecordProblem(column: "package", message: "package \(Shown.text(p)) is not defined"))
+                return outcome
+            }
+            packageIndex = index
+        }
         if let p = packageIndex {
             let package = packageList[p]
             if team == nil { team = package.team }
@@ -217,8 +226,13 @@ public struct RecordValidator: Sendable {
             problems.append(RecordProblem(column: "table", message: "the record names no table (give \"table\", or --table)"))
             return outcome
         }
+        // A default the model does not know is refused here, never trusted.
+        guard let teamIndex = teams.lookup(team) else {
+            problems.append(RecordProblem(column: "team", message: "team must be one of \(Shown.list(teamIds)), got \(Shown.text(team))"))
+            return outcome
+        }
         let validatorIndex = packageIndex.map { packageValidators[$0] }
-            ?? mainValidators[teams.lookup(team)! * TableKind.allCases.count + TableKind.allCases.firstIndex(of: table)!]
+            ?? mainValidators[teamIndex * TableKind.allCases.count + TableKind.allCases.firstIndex(of: table)!]
         outcome.validator = validatorIndex
 
         for (key, name) in [(Key.accountExecutive, "account_executive"), (.customerServiceRep, "customer_service_rep")] where found[key.rawValue] >= 0 {

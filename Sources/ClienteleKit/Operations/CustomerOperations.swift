@@ -46,12 +46,11 @@ public struct CustomerOperations {
 
     var policy: AccessPolicy { config.access }
 
-    static let systemAssignments = ["account_executive", "customer_service_rep"]
-    static let storeKept = ["created_at", "created_by", "modified_at", "modified_by", "followers", "pool", "previous_account_executive",
-                            "claimed_at", "returned_at", "last_followup_at", "last_deal_at", "deal", "return_reason", "pool_policy_version"]
+    static let systemAssignments = StoredKey.assignable.map(\.name)
+    static let storeKept = StoredKey.storeKept.map(\.name)
 
     /// The keys of a stored document that are not fields (shown to whoever may view it).
-    static let documentKeys: Set<String> = Set(["id", "team", "table", "package", "shared", "tags"] + systemAssignments + storeKept)
+    static let documentKeys: Set<String> = Set(StoredKey.allCases.filter { $0 != .fields }.map(\.name))
 
     /// The acting user: an active user of the applied version.
     func user(_ id: String) throws(OperationError) -> Int {
@@ -163,12 +162,12 @@ public struct CustomerOperations {
         }
         let id = store.nextId(config.model.schema.numbering(for: table))
         let document: JSONValue = .object([
-            ("id", .string(id)), ("team", .string(teamId)), ("table", .string(table.rawValue)),
+            ("id", .string(id)), (StoredKey.team.name, .string(teamId)), (StoredKey.table.name, .string(table.rawValue)),
             ("package", package.map(JSONValue.string) ?? .null),
-            ("account_executive", .string(owner)), ("customer_service_rep", rep.map(JSONValue.string) ?? .null),
+            ("account_executive", .string(owner)), (StoredKey.customerServiceRep.name, rep.map(JSONValue.string) ?? .null),
             ("shared", .object([("users", .array([])), ("departments", .array([])), ("roles", .array([]))])),
-            ("tags", .array([])), ("followers", .array([])), ("pool", .null),
-            ("created_at", .string(time)), ("created_by", .string(actor)), ("modified_at", .string(time)), ("modified_by", .string(actor)),
+            ("tags", .array([])), (StoredKey.followers.name, .array([])), (StoredKey.pool.name, .null),
+            ("created_at", .string(time)), (StoredKey.createdBy.name, .string(actor)), (StoredKey.modifiedAt.name, .string(time)), (StoredKey.modifiedBy.name, .string(actor)),
             ("fields", .object(fieldValues.filter { !$0.1.isNull })),
         ])
         // The rules first: a refused user learns nothing of the values other customers hold.
@@ -213,13 +212,13 @@ public struct CustomerOperations {
             }
         }
         let document = try existing(id)
-        guard case .object(var members) = document, let team = document["team"]?.stringValue,
-              let table = document["table"]?.stringValue.flatMap(TableKind.init(rawValue:)) else { throw .invalid(["customer '\(id)' is not a valid document"]) }
+        guard case .object(var members) = document, let team = document[StoredKey.team.name]?.stringValue,
+              let table = document[StoredKey.table.name]?.stringValue.flatMap(TableKind.init(rawValue:)) else { throw .invalid(["customer '\(id)' is not a valid document"]) }
         let accessTable = accessTable(document)
         try refuseUnless(u, .edit, accessTable, what: "edit \(id)")
-        let newValues = try values(assignments, team: team, table: table, package: document["package"]?.stringValue)
+        let newValues = try values(assignments, team: team, table: table, package: document[StoredKey.package.name]?.stringValue)
         // Out of sight is out of reach: an edit would tell whether the value was already so.
-        let hidden = hiddenFields(team: team, table: table, package: document["package"]?.stringValue)
+        let hidden = hiddenFields(team: team, table: table, package: document[StoredKey.package.name]?.stringValue)
         if let name = newValues.map(\.0).first(where: hidden.contains) {
             throw .refused("the schema hides '\(name)' (hidden: true): nobody edits it; an import may give it")
         }

@@ -37,15 +37,15 @@ struct ImportDocumentBuilder: Sendable {
         case id, team, table, package, accountExecutive, serviceRep, shared, tags, fields
         var name: String {
             switch self {
-            case .id: "id"
-            case .team: "team"
-            case .table: "table"
-            case .package: "package"
-            case .accountExecutive: "account_executive"
-            case .serviceRep: "customer_service_rep"
-            case .shared: "shared"
-            case .tags: "tags"
-            case .fields: "fields"
+            case .id: StoredKey.id.name
+            case .team: StoredKey.team.name
+            case .table: StoredKey.table.name
+            case .package: StoredKey.package.name
+            case .accountExecutive: StoredKey.accountExecutive.name
+            case .serviceRep: StoredKey.customerServiceRep.name
+            case .shared: StoredKey.shared.name
+            case .tags: StoredKey.tags.name
+            case .fields: StoredKey.fields.name
             }
         }
     }

@@ -52,8 +52,8 @@ extension CustomerOperations {
         var returned: [(id: String, pool: String)] = []
         for id in Self.distinct(ids) {
             let document = try existing(id)
-            if let pool = document["pool"]?.stringValue { throw .invalid(["\(id) is already in pool '\(pool)'"]) }
-            guard let team = document["team"]?.stringValue, let ae = document["account_executive"]?.stringValue else {
+            if let pool = document[StoredKey.pool.name]?.stringValue { throw .invalid(["\(id) is already in pool '\(pool)'"]) }
+            guard let team = document[StoredKey.team.name]?.stringValue, let ae = document[StoredKey.accountExecutive.name]?.stringValue else {
                 throw .invalid(["\(id) has no account executive, so there is nothing to return"])
             }
             try refuseUnless(u, .returnToPool, accessTable(document), what: "return \(id) to the pool")
@@ -68,8 +68,8 @@ extension CustomerOperations {
             }
             guard case .object(var members) = document else { throw .invalid(["customer '\(id)' is not a valid document"]) }
             var changes: [(String, JSONValue, JSONValue)] = []
-            for (key, value) in [("account_executive", JSONValue.null), ("pool", .string(pool.id)), ("previous_account_executive", .string(ae)),
-                                 ("returned_at", .string(time)), ("return_reason", reason.map(JSONValue.string) ?? .null),
+            for (key, value) in [(StoredKey.accountExecutive.name, JSONValue.null), (StoredKey.pool.name, .string(pool.id)), (StoredKey.previousAccountExecutive.name, .string(ae)),
+                                 ("returned_at", .string(time)), (StoredKey.returnReason.name, reason.map(JSONValue.string) ?? .null),
                                  ("pool_policy_version", .number(String(configVersion)))] {
                 if let change = Self.set(&members, key, value) { changes.append(change) }
             }
@@ -91,18 +91,18 @@ extension CustomerOperations {
         var pools: [String: Pool] = [:]
         for id in Self.distinct(ids) {
             let document = try existing(id)
-            guard let poolId = document["pool"]?.stringValue, let pool = poolNamed(poolId) else { throw .invalid(["\(id) is in no pool"]) }
+            guard let poolId = document[StoredKey.pool.name]?.stringValue, let pool = poolNamed(poolId) else { throw .invalid(["\(id) is in no pool"]) }
             try refuseUnless(u, .claim, accessTable(document), what: "claim \(id)")
             guard isPoolMember(actor, pool) || isPoolAdmin(actor, pool) else {
                 throw .refused("\(actor) may not claim \(id): only members of pool '\(pool.id)' claim from it")
             }
-            if let days = pool.cooldownDays, document["previous_account_executive"]?.stringValue == actor,
-               let returned = document["returned_at"]?.stringValue.flatMap(Timestamp.parse), now < returned + Double(days) * PoolSchedule.day {
+            if let days = pool.cooldownDays, document[StoredKey.previousAccountExecutive.name]?.stringValue == actor,
+               let returned = document[StoredKey.returnedAt.name]?.stringValue.flatMap(Timestamp.parse), now < returned + Double(days) * PoolSchedule.day {
                 throw .refused("\(actor) may not claim \(id) yet: \(actor) returned it on \(returned.iso8601), and pool '\(pool.id)' has a cooldown of \(days) days; it can be claimed again from \((returned + Double(days) * PoolSchedule.day).iso8601)")
             }
             guard case .object(var members) = document else { throw .invalid(["customer '\(id)' is not a valid document"]) }
             var changes: [(String, JSONValue, JSONValue)] = []
-            for (key, value) in [("account_executive", JSONValue.string(actor)), ("pool", .null), ("claimed_at", .string(time))] {
+            for (key, value) in [(StoredKey.accountExecutive.name, JSONValue.string(actor)), (StoredKey.pool.name, .null), (StoredKey.claimedAt.name, .string(time))] {
                 if let change = Self.set(&members, key, value) { changes.append(change) }
             }
             updates.append((id, members, changes))
@@ -146,12 +146,12 @@ extension CustomerOperations {
         var updates: [(id: String, members: [(String, JSONValue)], changes: [(String, JSONValue, JSONValue)])] = []
         for id in Self.distinct(ids) {
             let document = try existing(id)
-            guard let poolId = document["pool"]?.stringValue, let pool = poolNamed(poolId) else { throw .invalid(["\(id) is in no pool"]) }
+            guard let poolId = document[StoredKey.pool.name]?.stringValue, let pool = poolNamed(poolId) else { throw .invalid(["\(id) is in no pool"]) }
             try refuseUnless(u, .assign, accessTable(document), what: "assign \(id)")
             guard isPoolAdmin(actor, pool) else { throw .refused("\(actor) may not assign \(id): only admins of pool '\(pool.id)' assign its customers") }
             guard case .object(var members) = document else { throw .invalid(["customer '\(id)' is not a valid document"]) }
             var changes: [(String, JSONValue, JSONValue)] = []
-            for (key, value) in [("account_executive", JSONValue.string(owner)), ("pool", .null), ("claimed_at", .string(time))] {
+            for (key, value) in [(StoredKey.accountExecutive.name, JSONValue.string(owner)), (StoredKey.pool.name, .null), (StoredKey.claimedAt.name, .string(time))] {
                 if let change = Self.set(&members, key, value) { changes.append(change) }
             }
             updates.append((id, members, changes))
@@ -167,8 +167,8 @@ extension CustomerOperations {
         try refuseUnless(u, .edit, accessTable(document), what: "record a follow-up of \(id)")
         guard case .object(var members) = document else { throw .invalid(["customer '\(id)' is not a valid document"]) }
         var changes: [(String, JSONValue, JSONValue)] = []
-        var pairs: [(String, JSONValue)] = [("last_followup_at", .string(time))]
-        if let deal { pairs += [("last_deal_at", .string(time)), ("deal", .string(deal))] }
+        var pairs: [(String, JSONValue)] = [(StoredKey.lastFollowupAt.name, .string(time))]
+        if let deal { pairs += [(StoredKey.lastDealAt.name, .string(time)), (StoredKey.deal.name, .string(deal))] }
         for (key, value) in pairs { if let change = Self.set(&members, key, value) { changes.append(change) } }
         try commitPool([(id, members, changes)], type: "followup", actor: actor, time: time, reason: note)
     }
@@ -238,8 +238,8 @@ public struct PoolSweep: Sendable {
             let document = try operations.existing(item.id)
             guard case .object(var members) = document else { continue }
             let reason = "\(item.rule.replacingOccurrences(of: "_days", with: "").replacingOccurrences(of: "_", with: " ")) for \(item.days) days (pool \(item.pool))"
-            for (key, value) in [("account_executive", JSONValue.null), ("pool", .string(item.pool)), ("previous_account_executive", .string(item.accountExecutive)),
-                                 ("returned_at", .string(time)), ("return_reason", .string(reason)),
+            for (key, value) in [(StoredKey.accountExecutive.name, JSONValue.null), (StoredKey.pool.name, .string(item.pool)), (StoredKey.previousAccountExecutive.name, .string(item.accountExecutive)),
+                                 ("returned_at", .string(time)), (StoredKey.returnReason.name, .string(reason)),
                                  ("pool_policy_version", .number(String(operations.configVersion)))] {
                 _ = CustomerOperations.set(&members, key, value)
             }
@@ -256,8 +256,5 @@ public struct PoolSweep: Sendable {
 
 extension Double {
     /// Seconds since 1970 as `2026-11-23T09:00:00Z`.
-    var iso8601: String {
-        let formatter = ISO8601DateFormatter()
-        return formatter.string(from: Date(timeIntervalSince1970: self))
-    }
+    var iso8601: String { Timestamp.format(self) }
 }

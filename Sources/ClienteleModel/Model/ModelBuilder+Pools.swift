@@ -55,9 +55,7 @@ extension ModelBuilder {
     }
 
     /// System keys a test customer may give besides field values.
-    static let testCustomerKeys = ["team", "table", "package", "account_executive", "customer_service_rep", "shared",
-                                   "tags", "followers", "pool", "previous_account_executive", "claimed_at",
-                                   "returned_at", "last_followup_at", "last_deal_at", "created_by"]
+    static let testCustomerKeys = StoredKey.testCustomer.map(\.name)
 
     func resolveTests(_ org: Organization, _ schema: CustomerSchema) -> [RuleTest] {
         checkDuplicates(d.tests.map { ($0.name.value, $0.name.location) }, kind: "test")

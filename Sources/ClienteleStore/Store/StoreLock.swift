@@ -45,7 +45,7 @@ public final class StoreLock {
             }
             usleep(10_000)
         }
-        let info = "pid \(getpid()), \(holder), since \(ISO8601DateFormatter().string(from: Date()))\n"
+        let info = "pid \(getpid()), \(holder), since \(Timestamp.now())\n"
         unlink(path + ".tmp")
         let note = open(path + ".tmp", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         if note >= 0 {
