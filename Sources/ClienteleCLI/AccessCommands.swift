@@ -13,9 +13,13 @@ import Foundation
 enum AccessSession {
     static func open(_ options: StoreOptions, customers file: CustomerFileOption) throws -> Decisions {
         guard let path = file.customers else {
-            return try Decisions(stored: StoreOptions.openApplied(options.config.directory(), writer: nil))
+            var decisions = try Decisions(stored: StoreOptions.openApplied(options.config.directory(), writer: nil))
+            decisions.now = options.seconds
+            return decisions
         }
-        return try Decisions(file: path, config: options.config.appliedOrDirectory())
+        var decisions = try Decisions(file: path, config: options.config.appliedOrDirectory())
+        decisions.now = options.seconds
+        return decisions
     }
 
     static func action(_ name: String) throws -> Action {

@@ -30,8 +30,10 @@ struct StoreOptions: ParsableArguments {
 
     /// The applied store; a note on stderr when the directory was edited since.
     static func openApplied(_ directory: ConfigDirectory, writer: String?, actor: String? = nil) throws -> AppliedStore {
-        let applied = try directory.openApplied(writer: writer, actor: actor)
+        let applied = try directory.openApplied(writer: writer)
+        // The note first: a user added to the directory but not applied yet is why `--as` may fail.
         if let note = directory.editedNote(applied) { Terminal.note(note) }
+        if let actor { _ = try applied.config.actingUser(actor) }
         return applied
     }
 }
@@ -256,6 +258,7 @@ extension CustomerCommand {
         func run() throws {
             let (config, store) = try options.open(writer: nil)
             var query = CustomerListing.Query()
+            query.now = options.store.seconds
             query.whereExpression = whereExpression
             query.search = search
             query.tag = tag
@@ -308,6 +311,7 @@ struct ExportCommand: ParsableCommand {
         if let out { try OutputPath.check(out, option: "--out", options: options.config) }
         let (config, store) = try options.open(writer: nil)
         var query = CustomerListing.Query()
+        query.now = options.store.seconds
         query.action = .export
         query.whereExpression = whereExpression
         query.package = package

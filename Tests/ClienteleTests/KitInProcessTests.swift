@@ -112,4 +112,29 @@ struct KitInProcessTests {
         #expect(reopened.version.number == 2)
         #expect(reopened.config.model.schema.fields(team: "sales", table: .individual, package: nil, inheritance: .everything).contains { $0.identities.contains("tier") })
     }
+
+    @Test("`now` in a filter is the clock (or the time a front end gives), not 1970")
+    func nowIsTheClock() throws {
+        let applied = try Self.appliedStore()
+        let operations = CustomerOperations(config: applied.config, store: applied.store)
+        _ = try operations.add(as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", "Li")], time: Self.time)
+        let listing = CustomerListing(config: applied.config, store: applied.store)
+        var query = CustomerListing.Query()
+        query.whereExpression = "customer.created_at < now"
+        #expect(try listing.run(as: "sam", query).count == 1)
+        query.now = try #require(Timestamp.parse("2026-01-01T00:00:00Z"))
+        #expect(try listing.run(as: "sam", query).isEmpty, "created on 2026-12-01, after that `now`")
+    }
+
+    @Test("a batch of decisions reads CRLF lines as a file written on Windows")
+    func batchWithCRLF() throws {
+        let applied = try Self.appliedStore()
+        let id = try CustomerOperations(config: applied.config, store: applied.store)
+            .add(as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", "Li")], time: Self.time)
+        let decisions = try Decisions(stored: applied)
+        let text = "{\"user\":\"sam\",\"action\":\"view\",\"customer\":\"\(id)\"}\r\n{\"user\":\"kim\",\"action\":\"view\",\"customer\":\"\(id)\"}\r\n"
+        let (lines, failed) = try decisions.batch(text, path: "requests.jsonl")
+        #expect(failed == 0)
+        #expect(lines.split(separator: "\n").map { $0.contains("\"allowed\":true") } == [true, false])
+    }
 }

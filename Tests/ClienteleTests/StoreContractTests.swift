@@ -77,6 +77,9 @@ struct StoreContractTests {
             #expect(try store.document("P2") == nil)
             #expect(store.contains("P1") && !store.contains("P2"))
             #expect(store.isTaken("P2") && !store.isTaken("P4"))
+            // A delete retires the id even when nothing was stored under it.
+            try store.commit([.delete(id: "P8")])
+            #expect(store.isTaken("P8") && !store.contains("P8"))
             // In the order written: a replaced document comes after the ones written before it.
             #expect(try names(store) == ["Bo", "Li Wang"])
         }
@@ -103,8 +106,11 @@ struct StoreContractTests {
             try store.commit([put("P1", "Li"), entry("add", actor: "U1", customers: ["P1"])])
             try store.commit([entry("claim", actor: "U2", customers: ["P1"])])
             try store.commit([entry("claim", actor: "U3", customers: ["P1"])])
-            // A reason that holds a claim's text is not a claim.
-            try store.commit([entry("edit", actor: "U2", customers: ["P1"], reason: #""type":"claim""#)])
+            // An entry that holds a claim's text, unescaped, in a nested object is not a claim.
+            try store.commit([.log(entry: .object([
+                ("time", .string("2026-12-01T10:00:00Z")), ("actor", .string("U2")), ("type", .string("edit")), ("customers", .array([.string("P1")])),
+                ("changes", .array([.object([("type", .string("claim"))])])), ("reason", .null),
+            ]))])
             #expect(try store.logEntries().map { $0["type"]?.stringValue } == ["add", "claim", "claim", "edit"])
             #expect(try store.logEntries(type: "claim", actor: nil).map { $0["actor"]?.stringValue } == ["U2", "U3"])
             #expect(try store.logEntries(type: "claim", actor: "U2").count == 1)
@@ -135,7 +141,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test("numbers are remembered per prefix, a deleted customer's too", arguments: Kind.allCases)
+    @Test("numbers are remembered per prefix, and a delete never lowers them", arguments: Kind.allCases)
     func numbering(_ kind: Kind) throws {
         try withStore(kind) { store throws in
             try store.commit([put("P000007", "A"), put("P000003", "B"), put("O12", "C"), put("custom-id", "D")])

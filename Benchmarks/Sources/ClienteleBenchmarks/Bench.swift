@@ -50,7 +50,7 @@ struct ValidateRecords: ParsableCommand {
         print("validate-records: \(file.bytes.count) bytes")
         print(String(format: "  config compile      %.1f ms", compileTime * 1000))
         for threads in workers.isEmpty ? [1, ProcessInfo.processInfo.activeProcessorCount] : workers {
-            let checker = ImportChecker(records: config.records, defaults: .init(), workers: threads)
+            let checker = ImportChecker(records: config.records, defaults: .none, workers: threads)
             // Warm the page cache and the code once.
             var report = try checker.check(file.bytes, format: .jsonLines)
             var times: [Double] = []

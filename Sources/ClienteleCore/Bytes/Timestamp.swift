@@ -26,8 +26,10 @@ public enum Timestamp {
     }
 
     /// Seconds as a UTC date-time, `2026-11-23T09:00:00Z` (whole seconds).
+    /// Times outside years 1 to 9999 are written as the nearest end of that range.
     public static func format(_ seconds: Double) -> String {
-        let total = Int(seconds.rounded(.down))
+        let clamped = seconds.isNaN ? 0 : Swift.min(Swift.max(seconds, -62_135_596_800), 253_402_300_799)
+        let total = Int(clamped.rounded(.down))
         let days = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
         let inDay = total - days * 86_400
         // Civil from days (Howard Hinnant's algorithm).
@@ -47,9 +49,15 @@ public enum Timestamp {
 
     /// The current time, formatted.
     public static func now() -> String {
+        format(currentSeconds())
+    }
+
+    /// The current time in seconds since 1970 (what `now` is in rules, unless a
+    /// command is given another time).
+    public static func currentSeconds() -> Double {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
-        return format(Double(spec.tv_sec))
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
     /// The day of a time, `2026-11-23` (UTC).

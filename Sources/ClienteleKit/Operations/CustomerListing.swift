@@ -23,6 +23,8 @@ public struct CustomerListing {
         public var pool: String?
         public var table: TableKind?
         public var view: String?
+        /// What `now` is in `where` (seconds since 1970; default the clock).
+        public var now = Timestamp.currentSeconds()
 
         public init() {}
 
@@ -70,7 +72,7 @@ public struct CustomerListing {
         let viewTeam = view.flatMap { policy.org.team($0.team).map(Int32.init) }
         let needle = query.search?.lowercased()
         var result: [JSONValue] = []
-        for c in policy.visible(user: u, action: query.action, in: table, index: CustomerIndex(table)) {
+        for c in policy.visible(user: u, action: query.action, in: table, index: CustomerIndex(table), now: query.now) {
             if let packageIndex, table.package[c] != packageIndex { continue }
             if let poolIndex, table.pool[c] != poolIndex { continue }
             if poolIndex == nil, table.pool[c] >= 0 { continue }
@@ -81,13 +83,13 @@ public struct CustomerListing {
             }
             if let tag = query.tag, !table.tags.items(c).contains(tag) { continue }
             if query.followed, !table.followers.contains(c, Int32(u)) { continue }
-            let access = operations.fieldAccess(user: u, customer: c, in: table)
+            let access = operations.fieldAccess(user: u, customer: c, in: table, now: query.now)
             if let filter {
                 // A filter never reads what the user may not: that would find hidden values by bisection.
                 if let hidden = filter.fieldsRead.sorted().first(where: { !access.canRead($0) || access.masks[$0] != nil }) {
                     throw .refused("--where reads '\(hidden)', which \(actor) may not read on every customer listed; filter on fields they can read")
                 }
-                if !filter.condition(AccessContext(user: u, customer: c, customers: table, now: 0)) { continue }
+                if !filter.condition(AccessContext(user: u, customer: c, customers: table, now: query.now)) { continue }
             }
             let document: JSONValue?
             do { document = try operations.store.document(table.ids[c]) } catch { throw .store(error) }

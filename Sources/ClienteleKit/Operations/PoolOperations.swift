@@ -175,8 +175,8 @@ extension CustomerOperations {
 
     /// The field access of `user` on row `c`, with a pool's `hide_in_pool` fields
     /// masked for everyone but its admins while the customer sits in it.
-    func fieldAccess(user u: Int, customer c: Int, in table: CustomerTable) -> FieldAccess {
-        var access = policy.fieldAccess(user: u, customer: c, in: table)
+    func fieldAccess(user u: Int, customer c: Int, in table: CustomerTable, now: Double = Timestamp.currentSeconds()) -> FieldAccess {
+        var access = policy.fieldAccess(user: u, customer: c, in: table, now: now)
         let package = table.package[c] >= 0 ? table.org.packageIds[Int(table.package[c])] : nil
         access.hidden = hiddenFields(team: table.org.teamIds[Int(table.team[c])], table: table.tableKind(c), package: package)
         guard table.pool[c] >= 0, let pool = poolNamed(table.org.poolIds[Int(table.pool[c])]), !pool.hideInPool.isEmpty,

@@ -63,13 +63,6 @@ public struct ConfigDirectory: Sendable {
         do { return try AppliedStore.openIfApplied(path: storePath, writer: writer) } catch { throw .store(error) }
     }
 
-    /// The applied version's config when the store exists; before the first apply,
-    /// the directory's, the only one there is (for commands that check files against it).
-    public func appliedOrDirectoryConfig() throws(OperationError) -> CompiledConfig {
-        if storeExists { return try openApplied(writer: nil).config }
-        return try compiled().config
-    }
-
     /// Whether the directory holds files other than the applied version's: the
     /// note a front end shows, or nil.
     public func editedNote(_ applied: AppliedStore) -> String? {

@@ -13,6 +13,8 @@ public struct Decisions {
     public let customers: CustomerTable
     /// What a customer id that is not found is missing from, for messages.
     public let source: String
+    /// What `now` is in the rules: seconds since 1970 (default the clock).
+    public var now = Timestamp.currentSeconds()
 
     public var policy: AccessPolicy { config.access }
 
@@ -56,19 +58,19 @@ public struct Decisions {
 
     /// Every customer `user` may take `action` on, in the table's order.
     public func visible(user: String, action: Action) throws(OperationError) -> [String] {
-        let list = policy.visible(user: try self.user(user), action: action, in: customers, index: CustomerIndex(customers))
+        let list = policy.visible(user: try self.user(user), action: action, in: customers, index: CustomerIndex(customers), now: now)
         return list.map { customers.ids[$0] }
     }
 
     /// Every user who may take `action` on the customer, each with the deciding rule.
     public func whoCan(_ action: Action, customer: String) throws(OperationError) -> [(user: String, rule: String)] {
         let ids = policy.org.userIds
-        return policy.whoCan(action, customer: try self.customer(customer), in: customers).map { (ids[$0.user], $0.rule) }
+        return policy.whoCan(action, customer: try self.customer(customer), in: customers, now: now).map { (ids[$0.user], $0.rule) }
     }
 
     /// The decision on one request, with the reasons `can --explain` prints.
     public func explain(user: String, action: Action, customer: String) throws(OperationError) -> Explanation {
-        policy.explain(user: try self.user(user), action: action, customer: try self.customer(customer), in: customers)
+        policy.explain(user: try self.user(user), action: action, customer: try self.customer(customer), in: customers, now: now)
     }
 
     /// Decides JSON Lines of `{"user","action","customer"}` (`can --batch`): each line
@@ -79,7 +81,9 @@ public struct Decisions {
     public func batch(_ text: String, path: String) throws(OperationError) -> (lines: String, failed: Int) {
         var out = ""
         var failed = 0
-        for (k, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.allSatisfy(\.isWhitespace) {
+        // CRLF is one Character in Swift: lines end at either (a file written on Windows, as imports take).
+        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+        for (k, line) in lines.enumerated() where !line.allSatisfy(\.isWhitespace) {
             guard let r = try? JSONValue.parse(String(line)), case .object(var members) = r else {
                 throw .invalid(["\(path): row \(k + 1): expected a JSON object {\"user\",\"action\",\"customer\"}"])
             }
@@ -100,7 +104,7 @@ public struct Decisions {
                 failed += 1
                 continue
             }
-            let d = policy.decide(user: user, action: action, customer: customer, in: customers)
+            let d = policy.decide(user: user, action: action, customer: customer, in: customers, now: now)
             members.removeAll { $0.0 == "allowed" || $0.0 == "rule" }
             members.append(("allowed", .bool(d.allowed)))
             members.append(("rule", d.ruleId.map(JSONValue.string) ?? .null))

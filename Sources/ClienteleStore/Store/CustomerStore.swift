@@ -7,8 +7,8 @@ import ClienteleCore
 /// `JSONFileStore` (files under the store folder) and `MemoryStore` (nothing on
 /// disk; tests and trials) implement it, and both pass the same contract tests
 /// (`StoreContractTests`). A second backend (a database) implements it too; how
-/// one is opened (paths, URLs, locks) is its own business, and everything above
-/// the store works on it unchanged.
+/// one is opened (paths, URLs, locks) is its own business, and the use cases work
+/// on it unchanged.
 ///
 /// One value serves one command or one request at a time; a writer opens it as
 /// the only writer of the store (the file store holds a lock for that).
