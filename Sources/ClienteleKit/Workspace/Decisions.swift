@@ -81,16 +81,21 @@ public struct Decisions {
     public func batch(_ text: String, path: String) throws(OperationError) -> (lines: String, failed: Int) {
         var out = ""
         var failed = 0
-        // CRLF is one Character in Swift: lines end at either (a file written on Windows, as imports take).
-        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
-        for (k, line) in lines.enumerated() where !line.allSatisfy(\.isWhitespace) {
-            guard let r = try? JSONValue.parse(String(line)), case .object(var members) = r else {
-                throw .invalid(["\(path): row \(k + 1): expected a JSON object {\"user\",\"action\",\"customer\"}"])
+        // Lines end at LF or CRLF (a file written on Windows, as imports take).
+        let lines: [(number: Int, text: String)] = Array(text.utf8).withUnsafeBufferPointer { bytes in
+            Lines(bytes).map { line in
+                let end = line.bytes.last == 0x0D ? line.bytes.count - 1 : line.bytes.count
+                return (line.number, String(decoding: UnsafeBufferPointer(rebasing: line.bytes[..<end]), as: UTF8.self))
+            }
+        }
+        for (row, line) in lines where !line.allSatisfy(\.isWhitespace) {
+            guard let r = try? JSONValue.parse(line), case .object(var members) = r else {
+                throw .invalid(["\(path): row \(row): expected a JSON object {\"user\",\"action\",\"customer\"}"])
             }
             // Which of two "user" keys counts is up to the reader: refused, so no two readers disagree.
             var keys = Set<String>()
             if let twice = members.first(where: { !keys.insert($0.0).inserted }) {
-                throw .invalid(["\(path): row \(k + 1): the key \"\(twice.0)\" is given twice"])
+                throw .invalid(["\(path): row \(row): the key \"\(twice.0)\" is given twice"])
             }
             let user = r["user"]?.stringValue.flatMap(policy.org.user)
             let action = r["action"]?.stringValue.flatMap(Action.init(rawValue:))
