@@ -156,18 +156,8 @@ struct AccessImpactCalculator {
     private func decideWithin(_ ruleIds: Set<String>, user u: Int, action: Action, index: CustomerIndex) -> ([Int], [Int])? {
         guard let before = old.reach(ofRules: ruleIds, user: u, action: action, in: oldTable, index: index),
               let after = new.reach(ofRules: ruleIds, user: u, action: action, in: newTable, index: index) else { return nil }
-        var gained: [Int] = [], lost: [Int] = []
-        var i = 0, j = 0
-        while i < before.count || j < after.count {
-            let c: Int
-            if j == after.count || (i < before.count && before[i] < after[j]) { c = before[i]; i += 1 }
-            else if i == before.count || after[j] < before[i] { c = after[j]; j += 1 }
-            else { c = before[i]; i += 1; j += 1 }
-            let allowedBefore = old.isAllowed(user: u, action: action, customer: c, in: oldTable, now: now)
-            let allowedAfter = new.isAllowed(user: u, action: action, customer: c, in: newTable, now: now)
-            if allowedAfter && !allowedBefore { gained.append(c) } else if allowedBefore && !allowedAfter { lost.append(c) }
-        }
-        return (gained, lost)
+        return AccessPolicy.changes(old: old, new: new, user: u, action: action, before: before, after: after,
+                                    oldTable: oldTable, newTable: newTable, now: now)
     }
 
     /// (in a, not in b), (in b, not in a), for sorted lists.
