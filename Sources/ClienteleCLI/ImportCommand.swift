@@ -63,8 +63,7 @@ struct ImportCommand: ParsableCommand {
         if dryRun && opened == nil {
             let report: ImportReport
             do {
-                report = try ImportChecker(records: config.records, defaults: defaults)
-                    .check(mapped.bytes, format: fileFormat, progress: progress.update)
+                report = try CustomerImport.check(mapped.bytes, format: fileFormat, config: config, defaults: defaults, progress: progress.update)
             } catch {
                 progress.finish()
                 Terminal.error("\(file): \(error.description)")

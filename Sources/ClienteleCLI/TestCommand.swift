@@ -16,7 +16,7 @@ struct TestCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.compile()
-        let report = RuleTestRunner(model: config.model, policy: config.access).run()
+        let report = ConfigDirectory.runTests(config)
         if format == .json {
             Terminal.out(JSONValue.object([
                 ("tests", .number(String(report.tests))), ("checks", .number(String(report.checks))),

@@ -12,6 +12,13 @@ import Foundation
 public struct CustomerImport {
     public let operations: CustomerOperations
 
+    /// A dry run before there is a store: every row checked against `config` alone
+    /// (no stored ids, unique values or rules to check them against yet).
+    public static func check(_ bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat, config: CompiledConfig,
+                             defaults: RecordValidator.Defaults, progress: @escaping (Int) -> Void = { _ in }) throws(ImportFileError) -> ImportReport {
+        try ImportChecker(records: config.records, defaults: defaults).check(bytes, format: format, progress: progress)
+    }
+
     public init(config: CompiledConfig, store: any CustomerStore) {
         operations = CustomerOperations(config: config, store: store)
     }

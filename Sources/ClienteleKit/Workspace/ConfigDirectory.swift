@@ -48,6 +48,11 @@ public struct ConfigDirectory: Sendable {
         return (config, diagnostics, files)
     }
 
+    /// The config's rule tests (`tests:`) run against its compiled rules.
+    public static func runTests(_ config: CompiledConfig) -> RuleTestRunner.Report {
+        RuleTestRunner(model: config.model, policy: config.access).run()
+    }
+
     /// The store under its applied version (`writer` names the command when it
     /// writes, and takes the store's lock); `actor`, when given, must be an active
     /// user of that version.
