@@ -7,8 +7,8 @@ import Darwin
 /// Byte-level checks of the value formats of spec section 4, shared by every
 /// validator. Each takes the UTF-8 bytes of one string value.
 public enum ValueFormats {
-    @inline(__always) package static func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
-    @inline(__always) static func isAlpha(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 }
+    @inlinable package static func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
+    @inlinable package static func isAlpha(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 }
 
     /// A record id: 1 to 64 letters, digits, '-' and '_'. Ids are the only names the
     /// store derives from input, and they never become file names.
@@ -19,7 +19,7 @@ public enum ValueFormats {
     }
 
     /// Number of Unicode scalars (what `max_length` counts).
-    @inline(__always) public static func scalarCount(_ b: UnsafeBufferPointer<UInt8>) -> Int {
+    @inlinable public static func scalarCount(_ b: UnsafeBufferPointer<UInt8>) -> Int {
         var n = 0
         for byte in b where byte & 0xC0 != 0x80 { n += 1 }
         return n

@@ -10,18 +10,18 @@ public struct JSONView {
     public let tokens: UnsafeBufferPointer<JSONTape.Token>
     public let bytes: UnsafeBufferPointer<UInt8>
 
-    @inline(__always) public func token(_ i: Int) -> JSONTape.Token { tokens[i] }
-    @inline(__always) public func kind(_ i: Int) -> JSONTape.Kind { tokens[i].kind }
-    @inline(__always) public func next(_ i: Int) -> Int { Int(tokens[i].next) }
+    @inlinable public func token(_ i: Int) -> JSONTape.Token { tokens[i] }
+    @inlinable public func kind(_ i: Int) -> JSONTape.Kind { tokens[i].kind }
+    @inlinable public func next(_ i: Int) -> Int { Int(tokens[i].next) }
 
     /// The raw bytes of a string's contents or a number's literal.
-    @inline(__always) public func raw(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+    @inlinable public func raw(_ i: Int) -> UnsafeBufferPointer<UInt8> {
         let t = tokens[i]
         return UnsafeBufferPointer(start: bytes.baseAddress.map { $0 + Int(t.start) }, count: Int(t.end - t.start))
     }
 
     /// Calls `body` with the decoded UTF-8 bytes of a string token.
-    @inline(__always) public func withString<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    @inlinable public func withString<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         let t = tokens[i]
         if !t.escaped { return body(raw(i)) }
         let decoded = Array(string(i).utf8)
