@@ -52,6 +52,11 @@ public enum Timestamp {
         format(currentSeconds())
     }
 
+    /// When this process started (seconds since 1970): what `now` is in a decision
+    /// that is given no time. Read once, so that a decision costs no clock call; a
+    /// process that runs for long (a service) passes the time of each request.
+    public static let processStart = currentSeconds()
+
     /// The current time in seconds since 1970 (what `now` is in rules, unless a
     /// command is given another time).
     public static func currentSeconds() -> Double {

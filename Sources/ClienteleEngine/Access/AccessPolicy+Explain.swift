@@ -11,7 +11,7 @@ public struct Explanation: Sendable {
 }
 
 extension AccessPolicy {
-    public func explain(user: Int, action: Action, customer: Int, in customers: CustomerTable, now: Double = Timestamp.currentSeconds()) -> Explanation {
+    public func explain(user: Int, action: Action, customer: Int, in customers: CustomerTable, now: Double = Timestamp.processStart) -> Explanation {
         let decision = decide(user: user, action: action, customer: customer, in: customers, now: now)
         let org = environment.org
         switch decision.reason {

@@ -14,7 +14,7 @@ extension AccessPolicy {
     /// Every customer `user` may take `action` on, in table order. Candidates come
     /// from the index; those an exact plan yields need only the deny rules checked,
     /// the rest a full decision; so the result always equals deciding on every customer.
-    public func visible(user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, now: Double = Timestamp.currentSeconds()) -> [Int] {
+    public func visible(user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, now: Double = Timestamp.processStart) -> [Int] {
         guard environment.org.userActive[user] else { return [] }
         var candidates = Candidates()
         for k in allowRules[action.ordinal] {

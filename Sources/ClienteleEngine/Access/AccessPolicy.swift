@@ -129,7 +129,7 @@ public final class AccessPolicy: Sendable {
 
     /// Decides whether `user` may take `action` on `customer`. Deny by default; a
     /// matching deny beats every allow; inactive users are denied everything.
-    public func decide(user: Int, action: Action, customer: Int, in customers: CustomerTable, now: Double = Timestamp.currentSeconds()) -> Decision {
+    public func decide(user: Int, action: Action, customer: Int, in customers: CustomerTable, now: Double = Timestamp.processStart) -> Decision {
         guard environment.org.userActive[user] else { return Decision(allowed: false, reason: .inactiveUser) }
         let ctx = AccessContext(user: user, customer: customer, customers: customers, now: now)
         for k in denyRules[action.ordinal] where matches(k, ctx, action) { return Decision(allowed: false, reason: .deniedBy(rules[k].rule.id)) }
@@ -139,7 +139,7 @@ public final class AccessPolicy: Sendable {
 
     /// Only whether it is allowed, for bulk checks.
     @inline(__always)
-    public func isAllowed(user: Int, action: Action, customer: Int, in customers: CustomerTable, now: Double = Timestamp.currentSeconds()) -> Bool {
+    public func isAllowed(user: Int, action: Action, customer: Int, in customers: CustomerTable, now: Double = Timestamp.processStart) -> Bool {
         guard environment.org.userActive[user] else { return false }
         let ctx = AccessContext(user: user, customer: customer, customers: customers, now: now)
         for k in denyRules[action.ordinal] where matches(k, ctx, action) { return false }
@@ -158,7 +158,7 @@ public final class AccessPolicy: Sendable {
     public func rule(_ id: String) -> Rule? { rules.first { $0.rule.id == id }?.rule }
 
     /// Every user who may take `action` on `customer`, each with the deciding rule.
-    public func whoCan(_ action: Action, customer: Int, in customers: CustomerTable, now: Double = Timestamp.currentSeconds()) -> [(user: Int, rule: String)] {
+    public func whoCan(_ action: Action, customer: Int, in customers: CustomerTable, now: Double = Timestamp.processStart) -> [(user: Int, rule: String)] {
         (0..<environment.org.userIds.count).compactMap { u in
             let d = decide(user: u, action: action, customer: customer, in: customers, now: now)
             return d.allowed ? (u, d.ruleId ?? "") : nil

@@ -93,7 +93,7 @@ extension AccessPolicy {
     /// The fields `user` may read and write on `customer`, and the masks: the union
     /// of what the applicable field rules list (a rule without `read` or `write`
     /// does not restrict that); the first rule that masks a field decides how.
-    public func fieldAccess(user: Int, customer: Int, in customers: CustomerTable, now: Double = Timestamp.currentSeconds()) -> FieldAccess {
+    public func fieldAccess(user: Int, customer: Int, in customers: CustomerTable, now: Double = Timestamp.processStart) -> FieldAccess {
         let ctx = AccessContext(user: user, customer: customer, customers: customers, now: now)
         var access = FieldAccess.unrestricted
         for rule in fieldRules where rule.applies(ctx, environment.org) {

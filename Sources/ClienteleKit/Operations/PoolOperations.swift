@@ -175,7 +175,7 @@ extension CustomerOperations {
 
     /// The field access of `user` on row `c`, with a pool's `hide_in_pool` fields
     /// masked for everyone but its admins while the customer sits in it.
-    func fieldAccess(user u: Int, customer c: Int, in table: CustomerTable, now: Double = Timestamp.currentSeconds()) -> FieldAccess {
+    func fieldAccess(user u: Int, customer c: Int, in table: CustomerTable, now: Double = Timestamp.processStart) -> FieldAccess {
         var access = policy.fieldAccess(user: u, customer: c, in: table, now: now)
         let package = table.package[c] >= 0 ? table.org.packageIds[Int(table.package[c])] : nil
         access.hidden = hiddenFields(team: table.org.teamIds[Int(table.team[c])], table: table.tableKind(c), package: package)
