@@ -137,4 +137,19 @@ struct KitInProcessTests {
         #expect(failed == 0)
         #expect(lines.split(separator: "\n").map { $0.contains("\"allowed\":true") } == [true, false])
     }
+
+    @Test("claiming a customer outside every pool says so only to those who may view it")
+    func claimOutsidePools() throws {
+        let applied = try Self.appliedStore()
+        let operations = CustomerOperations(config: applied.config, store: applied.store)
+        let id = try operations.add(as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", "Li")], time: Self.time)
+        for (user, message) in [("ada", "\(id) is in no pool"), ("kim", "there is no customer '\(id)'")] {
+            do {
+                try operations.claim(as: user, ids: [id], time: Self.time)
+                Issue.record("\(user) claimed a customer outside every pool")
+            } catch {
+                #expect(error.description == message)
+            }
+        }
+    }
 }

@@ -91,7 +91,7 @@ extension CustomerOperations {
         var pools: [String: Pool] = [:]
         for id in Self.distinct(ids) {
             let document = try existing(id)
-            guard let poolId = document[StoredKey.pool.name]?.stringValue, let pool = poolNamed(poolId) else { throw .invalid(["\(id) is in no pool"]) }
+            guard let poolId = document[StoredKey.pool.name]?.stringValue, let pool = poolNamed(poolId) else { throw notInPool(id, document, user: u) }
             try refuseUnless(u, .claim, accessTable(document), what: "claim \(id)")
             guard isPoolMember(actor, pool) || isPoolAdmin(actor, pool) else {
                 throw .refused("\(actor) may not claim \(id): only members of pool '\(pool.id)' claim from it")
@@ -146,7 +146,7 @@ extension CustomerOperations {
         var updates: [(id: String, members: [(String, JSONValue)], changes: [(String, JSONValue, JSONValue)])] = []
         for id in Self.distinct(ids) {
             let document = try existing(id)
-            guard let poolId = document[StoredKey.pool.name]?.stringValue, let pool = poolNamed(poolId) else { throw .invalid(["\(id) is in no pool"]) }
+            guard let poolId = document[StoredKey.pool.name]?.stringValue, let pool = poolNamed(poolId) else { throw notInPool(id, document, user: u) }
             try refuseUnless(u, .assign, accessTable(document), what: "assign \(id)")
             guard isPoolAdmin(actor, pool) else { throw .refused("\(actor) may not assign \(id): only admins of pool '\(pool.id)' assign its customers") }
             guard case .object(var members) = document else { throw .invalid(["customer '\(id)' is not a valid document"]) }
@@ -257,4 +257,13 @@ public struct PoolSweep: Sendable {
 extension Double {
     /// Seconds since 1970 as `2026-11-23T09:00:00Z`.
     var iso8601: String { Timestamp.format(self) }
+}
+
+extension CustomerOperations {
+    /// Why a customer outside every pool cannot be claimed or assigned: to a user who
+    /// may not view it, the same words as for an id that does not exist.
+    func notInPool(_ id: String, _ document: JSONValue, user u: Int) -> OperationError {
+        policy.isAllowed(user: u, action: .view, customer: 0, in: accessTable(document))
+            ? .invalid(["\(id) is in no pool"]) : .invalid(["there is no customer '\(id)'"])
+    }
 }
