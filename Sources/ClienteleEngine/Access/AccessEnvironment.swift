@@ -50,7 +50,7 @@ struct CompiledSelector: Sendable {
 }
 
 final class CompiledGroup: @unchecked Sendable {
-    package let id: String
+    let id: String
     let team: Int32
     let memberRoles: BitSet
     let memberUsers: Set<Int32>
@@ -110,7 +110,7 @@ final class CompiledGroup: @unchecked Sendable {
 }
 
 final class CompiledPool: Sendable {
-    package let id: String
+    let id: String
     let team: Int32
     let admins: CompiledSelector
     let members: CompiledSelector

@@ -9,7 +9,8 @@ public enum StoreOperation: Sendable, Equatable {
     /// A customer log entry, committed with the changes it records.
     case log(entry: JSONValue)
 
-    package var id: String? {
+    /// The customer a put or delete names; nil for a log entry.
+    public var id: String? {
         switch self {
         case .put(let id, _), .delete(let id): return id
         case .log: return nil
