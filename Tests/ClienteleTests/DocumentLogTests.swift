@@ -33,6 +33,31 @@ struct DocumentLogTests {
         #expect(log.recoveredBytes == 0)
     }
 
+    @Test("a damaged batch after the stored id index's position is named by its lines in the file")
+    func damageAfterIndexNamesFileLines() throws {
+        let dir = try directory()
+        let index = dir + "/ids.bin"
+        do {
+            let log = try DocumentLog.open(directory: dir)
+            try log.commit((1...3).map { .put(id: "P\($0)", document: doc("N\($0)")) })   // lines 1-4
+            #expect(log.saveIdIndex(path: index, numbers: ["P": 3]))
+            try log.commit([.put(id: "P4", document: doc("Blue")), .put(id: "P5", document: doc("N5"))])   // lines 5-7
+        }
+        let file = dir + "/000001.jsonl"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+        let at = try #require(bytes.firstRange(of: Data("Blue".utf8))).lowerBound
+        bytes[at] = UInt8(ascii: "G")
+        try bytes.write(to: URL(fileURLWithPath: file))
+        for idIndex in [index, nil] {
+            do {
+                _ = try DocumentLog.open(directory: dir, recover: false, idIndex: idIndex)
+                Issue.record("a damaged batch was read")
+            } catch {
+                #expect(error.message.contains("000001.jsonl:5: batch 2 (lines 5-7) does not match its checksum"), "\(error.message)")
+            }
+        }
+    }
+
     @Test("opening from the stored id index gives what reading the whole log gives: deletes, ids put again, a torn tail")
     func storedIdIndex() throws {
         let dir = try directory()

@@ -274,9 +274,15 @@ public final class DocumentLog {
         let whole = file.bytes
         let bytes = UnsafeBufferPointer(rebasing: whole[min(start, whole.count)...])
         /// Line numbers count from the start of the file, whatever was skipped.
+        func skippedLines() -> Int {
+            start == 0 ? 0 : UnsafeBufferPointer(rebasing: whole[..<start]).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        }
         func damaged(_ line: Int, _ why: String) -> StoreError {
-            let skipped = start == 0 ? 0 : UnsafeBufferPointer(rebasing: whole[..<start]).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-            return Self.damaged(path(segment), line + skipped, why)
+            Self.damaged(path(segment), line + skippedLines(), why)
+        }
+        func damaged(_ mismatch: SegmentScan.ChecksumMismatch) -> StoreError {
+            let skipped = skippedLines()
+            return Self.damaged(path(segment), mismatch.line + skipped, mismatch.why(skipped: skipped))
         }
         // Documents are about a kilobyte each: room for them up front saves growing the index many times.
         index.reserveCapacity(index.count + bytes.count / 1_024)
@@ -295,7 +301,7 @@ public final class DocumentLog {
             end = Position(segment: segment, offset: start + offset, batch: batch)
         }
         // The checksums are computed on another core while this one reads the lines.
-        let mismatch = Mutex<(line: Int, why: String)?>(nil)
+        let mismatch = Mutex<SegmentScan.ChecksumMismatch?>(nil)
         let checked = DispatchGroup()
         nonisolated(unsafe) let shared = bytes
         DispatchQueue.global().async(group: checked) {
@@ -313,12 +319,12 @@ public final class DocumentLog {
             checked.wait()
             // Of two damaged places, the first in the file is named.
             if let found = mismatch.withLock({ $0 }), let shape, found.line < shape.line {
-                throw damaged(found.line, found.why)
+                throw damaged(found)
             }
             throw error
         }
         checked.wait()
-        if let found = mismatch.withLock({ $0 }) { throw damaged(found.line, found.why) }
+        if let found = mismatch.withLock({ $0 }) { throw damaged(found) }
         checksummed = tail.checksummed
         // A verified batch whose commit line lost its newline is committed for readers and
         // writers alike; a writer puts the newline back.
@@ -702,7 +708,7 @@ struct LineHeader {
     var commit: Int?
     var isDelete = false
     var isLog = false
-    package var id = ""
+    var id = ""
 
     /// The batch's checksum, on a commit line (nil on lines written before checksums).
     var checksum: UInt32?

@@ -175,7 +175,20 @@ struct SegmentScan {
 
     /// The first committed batch whose checksum does not match (its first line and the
     /// message), reading only commit lines: the checksum pass that opening runs beside `scan`.
-    static func firstChecksumMismatch(_ bytes: UnsafeBufferPointer<UInt8>) -> (line: Int, why: String)? {
+    /// A batch whose bytes do not match its checksum: its first and last line (counted
+    /// in the bytes scanned, which may start past the beginning of the file).
+    struct ChecksumMismatch {
+        var line: Int
+        var lastLine: Int
+        var batch: Int
+
+        /// The message, with `skipped` lines before the bytes scanned.
+        func why(skipped: Int) -> String {
+            "batch \(batch) (lines \(line + skipped)-\(lastLine + skipped)) does not match its checksum"
+        }
+    }
+
+    static func firstChecksumMismatch(_ bytes: UnsafeBufferPointer<UInt8>) -> ChecksumMismatch? {
         var batchStart = 0, batchLine = 1
         for next in Lines(bytes) {
             // A last line without its newline is not a commit.
@@ -183,7 +196,7 @@ struct SegmentScan {
             let (start, newline, line, lineNumber) = (next.start, next.end, next.bytes, next.number)
             if startsCommit(line), let header = LineHeader(line), header.commit != nil {
                 if let sum = header.checksum, sum != Checksum.crc32c(UnsafeBufferPointer(rebasing: bytes[batchStart..<start])) {
-                    return (batchLine, "batch \(header.batch) (lines \(batchLine)-\(lineNumber)) does not match its checksum")
+                    return ChecksumMismatch(line: batchLine, lastLine: lineNumber, batch: header.batch)
                 }
                 batchStart = newline + 1
                 batchLine = lineNumber + 1
