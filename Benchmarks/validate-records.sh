@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Validation benchmark: Clientele next to jsonschema-rs on the same file, in one session.
+# Validation benchmark: Clientele next to jsonschema-rs on the same file, in one sitting.
 #   Benchmarks/validate-records.sh [N] [DATA_DIR]     (default N=100000, DATA_DIR=/tmp/crm-anchor-data/nN)
 # Needs ../shared/bench beside this repository, python3, and
 #   pip install cedarpy==4.12.2 jsonschema-rs==0.60.3 fastjsonschema==2.22.3

@@ -10,7 +10,7 @@ import Foundation
 /// The customers the access questions are asked over: the store's, or with
 /// `--customers FILE` a file's (under the applied version, or the directory's config
 /// while there is no store).
-enum AccessSession {
+enum AccessQuestions {
     static func open(_ options: StoreOptions, customers file: CustomerFileOption) throws -> Decisions {
         guard let path = file.customers else {
             var decisions = try Decisions(stored: StoreOptions.openApplied(options.config.directory(), writer: nil))
@@ -54,11 +54,11 @@ struct CanCommand: ParsableCommand {
     }
 
     func run() throws {
-        let decisions = try AccessSession.open(options, customers: customerFile)
+        let decisions = try AccessQuestions.open(options, customers: customerFile)
         if let batch { return try runBatch(decisions, batch) }
         // Checked in the order written: the user, the action, the customer.
         _ = try decisions.user(request[0])
-        let action = try AccessSession.action(request[1])
+        let action = try AccessQuestions.action(request[1])
         let e = try decisions.explain(user: request[0], action: action, customer: request[2])
         switch format {
         case .json:
@@ -101,7 +101,7 @@ struct WhoCanCommand: ParsableCommand {
     @Option(help: "text or json") var format: OutputFormat = .text
 
     func run() throws {
-        let list = try AccessSession.open(options, customers: customerFile).whoCan(AccessSession.action(action), customer: customer)
+        let list = try AccessQuestions.open(options, customers: customerFile).whoCan(AccessQuestions.action(action), customer: customer)
         switch format {
         case .json:
             Terminal.out(JSONValue.object([("action", .string(action)), ("customer", .string(customer)),
@@ -126,9 +126,9 @@ struct VisibleCommand: ParsableCommand {
     @Option(help: "text or json") var format: OutputFormat = .text
 
     func run() throws {
-        let decisions = try AccessSession.open(options, customers: customerFile)
+        let decisions = try AccessQuestions.open(options, customers: customerFile)
         _ = try decisions.user(user)
-        let ids = try decisions.visible(user: user, action: AccessSession.action(action))
+        let ids = try decisions.visible(user: user, action: AccessQuestions.action(action))
         switch (format, count) {
         case (.json, true): Terminal.out(JSONValue.object([("count", .number(String(ids.count)))]).jsonText + "\n")
         case (.json, false):

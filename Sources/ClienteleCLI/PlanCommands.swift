@@ -9,19 +9,19 @@ import Foundation
 
 /// A planned change of config, with what the command line adds: the hints it
 /// prints, the confirmation it asks for, and the output.
-struct PlanSession {
+struct TerminalPlan {
     let change: PlannedChange
     var plan: Plan { change.plan }
 
     /// Plans `source` against the applied version; nil when the store holds no version yet.
     /// `actor`, when given, must be allowed `configure` by the applied version.
-    static func make(options: StoreOptions, writer: String?, source: PlannedChange.Source, actor: String?) throws -> PlanSession? {
+    static func make(options: StoreOptions, writer: String?, source: PlannedChange.Source, actor: String?) throws -> TerminalPlan? {
         if writer != nil { try Clock.checkWriting(options.now) }
         guard let change = try PlannedChange.make(directory: options.config.directory(), writer: writer, source: source, actor: actor, now: options.seconds) else {
             return nil
         }
         if !change.diagnostics.isEmpty { Terminal.printDiagnostics(change.diagnostics, files: change.files) }
-        return PlanSession(change: change)
+        return TerminalPlan(change: change)
     }
 
     /// The first active user the applied version allows `configure`, for the hints.
@@ -101,15 +101,15 @@ struct PlanCommand: ParsableCommand {
 
     func run() throws {
         if let out { try OutputPath.check(out, option: "--out", options: options.config) }
-        guard let session = try PlanSession.make(options: options, writer: nil, source: .directory, actor: nil) else {
+        guard let planned = try TerminalPlan.make(options: options, writer: nil, source: .directory, actor: nil) else {
             Terminal.out("No store yet: 'clientele apply' creates it and records this config as version 1.\n")
             throw ExitCode(detailedExitcode ? 2 : 0)
         }
-        session.print(format: format, applyCommand: session.command(["apply"], options))
+        planned.print(format: format, applyCommand: planned.command(["apply"], options))
         if let out {
-            try OutputPath.write(PlanRenderer.json(session.plan).jsonText + "\n", to: out)
+            try OutputPath.write(PlanRenderer.json(planned.plan).jsonText + "\n", to: out)
         }
-        let code = session.exitCode(detailed: detailedExitcode)
+        let code = planned.exitCode(detailed: detailedExitcode)
         if code != 0 { throw ExitCode(code) }
     }
 }
@@ -134,25 +134,25 @@ struct ApplyCommand: ParsableCommand {
 
     func run() throws {
         let writer = dryRun ? nil : "clientele apply"
-        guard let session = try PlanSession.make(options: options, writer: writer, source: .directory, actor: dryRun ? nil : actor) else {
+        guard let planned = try TerminalPlan.make(options: options, writer: writer, source: .directory, actor: dryRun ? nil : actor) else {
             if dryRun {
                 Terminal.out("No store yet: 'clientele apply' creates it and records this config as version 1.\n")
                 throw ExitCode(detailedExitcode ? 2 : 0)
             }
             return try applyFirst(actor!)
         }
-        if let plan, let problem = session.change.savedPlanProblem(try? String(contentsOfFile: plan, encoding: .utf8), path: plan) {
+        if let plan, let problem = planned.change.savedPlanProblem(try? String(contentsOfFile: plan, encoding: .utf8), path: plan) {
             Terminal.error(problem)
             throw ExitCode(1)
         }
-        session.print(format: format, applying: !dryRun, applyCommand: session.command(["apply"], options))
+        planned.print(format: format, applying: !dryRun, applyCommand: planned.command(["apply"], options))
         if dryRun {
-            let code = session.exitCode(detailed: detailedExitcode)
+            let code = planned.exitCode(detailed: detailedExitcode)
             if code != 0 { throw ExitCode(code) }
             return
         }
-        let rerun = session.command(["apply"], options, actor: actor!, allowDataLoss: allowDataLoss)
-        try session.apply(yes: yes || plan != nil, allowDataLoss: allowDataLoss, actor: actor!, time: options.time, format: format, rerun: rerun)
+        let rerun = planned.command(["apply"], options, actor: actor!, allowDataLoss: allowDataLoss)
+        try planned.apply(yes: yes || plan != nil, allowDataLoss: allowDataLoss, actor: actor!, time: options.time, format: format, rerun: rerun)
     }
 
     /// Creates the store with the directory's config as version 1; the one who applies
@@ -208,18 +208,18 @@ struct RollbackCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard let session = try PlanSession.make(options: options, writer: dryRun ? nil : "clientele rollback", source: .version(version),
+        guard let planned = try TerminalPlan.make(options: options, writer: dryRun ? nil : "clientele rollback", source: .version(version),
                                                  actor: dryRun ? nil : actor) else {
             Terminal.error("there is no store yet, so nothing to roll back")
             throw ExitCode(1)
         }
-        session.print(format: format, applying: !dryRun)
+        planned.print(format: format, applying: !dryRun)
         if dryRun {
-            if !session.plan.errors.isEmpty { throw ExitCode(1) }
+            if !planned.plan.errors.isEmpty { throw ExitCode(1) }
             return
         }
-        let rerun = session.command(["rollback", String(version)], options, actor: actor!, allowDataLoss: allowDataLoss)
-        guard try session.apply(yes: yes, allowDataLoss: allowDataLoss, actor: actor!, time: options.time, format: format, rerun: rerun,
+        let rerun = planned.command(["rollback", String(version)], options, actor: actor!, allowDataLoss: allowDataLoss)
+        guard try planned.apply(yes: yes, allowDataLoss: allowDataLoss, actor: actor!, time: options.time, format: format, rerun: rerun,
                                 extra: [("rollback_of", .number(String(version)))]) else { return }
         Terminal.out("the config directory still holds the later config: restore version \(version)'s files there too, or the next plan undoes this rollback\n")
     }
