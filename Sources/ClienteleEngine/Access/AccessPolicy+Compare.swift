@@ -4,24 +4,44 @@ import ClienteleModel
 extension AccessPolicy {
     /// For one user and action, the rows `new` allows and `old` does not (gained) and
     /// the reverse (lost), deciding only the rows of `before` and `after` (sorted
-    /// lists, such as the reach of changed rules under each policy). The two tables
-    /// hold the same customers in the same rows.
-    ///
-    /// The loop lives here, beside the decisions, so that they are inlined into it:
-    /// a plan of a rule change decides tens of millions of pairs.
-    public static func changes(old: AccessPolicy, new: AccessPolicy, user u: Int, action: Action, before: [Int], after: [Int],
-                               oldTable: CustomerTable, newTable: CustomerTable, now: Double) -> (gained: [Int], lost: [Int]) {
-        var gained: [Int] = [], lost: [Int] = []
-        var i = 0, j = 0
-        while i < before.count || j < after.count {
-            let c: Int
-            if j == after.count || (i < before.count && before[i] < after[j]) { c = before[i]; i += 1 }
-            else if i == before.count || after[j] < before[i] { c = after[j]; j += 1 }
-            else { c = before[i]; i += 1; j += 1 }
-            let allowedBefore = old.isAllowed(user: u, action: action, customer: c, in: oldTable, now: now)
-            let allowedAfter = new.isAllowed(user: u, action: action, customer: c, in: newTable, now: now)
-            if allowedAfter && !allowedBefore { gained.append(c) } else if allowedBefore && !allowedAfter { lost.append(c) }
-        }
+    /// lists, such as the reach of changed rules under each policy) over one table
+    /// and its index. Each policy lists what it allows among those rows the way
+    /// `visible` does, from the index lists first, so that a row is decided in full
+    /// only where no exact list settles it.
+    package static func changes(old: AccessPolicy, new: AccessPolicy, user u: Int, action: Action, before: [Int], after: [Int],
+                                in table: CustomerTable, index: CustomerIndex, now: Double) -> (gained: [Int], lost: [Int]) {
+        let rows = SortedRows.union(before, after)
+        let allowedBefore = old.visible(user: u, action: action, within: rows, in: table, index: index, now: now)
+        let allowedAfter = new.visible(user: u, action: action, within: rows, in: table, index: index, now: now)
+        let (gained, lost) = SortedRows.difference(allowedAfter, allowedBefore)
         return (gained, lost)
+    }
+}
+
+/// Set operations on sorted lists of rows without repeats.
+package enum SortedRows {
+    /// Rows in either list.
+    package static func union(_ a: [Int], _ b: [Int]) -> [Int] {
+        var rows: [Int] = []
+        rows.reserveCapacity(max(a.count, b.count))
+        var i = 0, j = 0
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && a[i] < b[j]) { rows.append(a[i]); i += 1 }
+            else if i == a.count || b[j] < a[i] { rows.append(b[j]); j += 1 }
+            else { rows.append(a[i]); i += 1; j += 1 }
+        }
+        return rows
+    }
+
+    /// Rows only in `a`, and rows only in `b`.
+    package static func difference(_ a: [Int], _ b: [Int]) -> (onlyA: [Int], onlyB: [Int]) {
+        var onlyA: [Int] = [], onlyB: [Int] = []
+        var i = 0, j = 0
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && a[i] < b[j]) { onlyA.append(a[i]); i += 1 }
+            else if i == a.count || b[j] < a[i] { onlyB.append(b[j]); j += 1 }
+            else { i += 1; j += 1 }
+        }
+        return (onlyA, onlyB)
     }
 }

@@ -14,15 +14,11 @@ extension AccessPolicy {
             collect(r.reach, exact: false, granted: r.granted, action: action, user: user, customers: customers, index: index, into: &found)
             if found.everyExact || found.everyInexact { return nil }
         }
-        var bits = [UInt64](repeating: 0, count: (customers.count + 63) / 64)
-        var rows: [Int] = []
+        var rows = BitSet(capacity: customers.count)
         for list in found.exact + found.inexact {
-            for c32 in list {
-                let c = Int(c32), bit: UInt64 = 1 << UInt64(c & 63)
-                if bits[c >> 6] & bit == 0 { bits[c >> 6] |= bit; rows.append(c) }
-            }
+            for c in list { rows.insert(Int(c)) }
         }
-        return rows.sorted()
+        return rows.members
     }
 
     /// Users an allow rule for `action` could allow on `customer` (deny rules not

@@ -11,57 +11,127 @@ extension AccessPolicy {
         var everyInexact = false
     }
 
-    /// Every customer `user` may take `action` on, in table order. Candidates come
-    /// from the index; those an exact plan yields need only the deny rules checked,
-    /// the rest a full decision; so the result always equals deciding on every customer.
-    public func visible(user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, now: Double = Timestamp.processStart) -> [Int] {
-        guard environment.org.userActive[user] else { return [] }
-        var candidates = Candidates()
+    /// The candidate lists of the allow rules for `user` and `action`; with
+    /// `exact: false`, every list is one a decision must confirm.
+    func candidates(user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, exact: Bool = true) -> Candidates {
+        var found = Candidates()
         for k in allowRules[action.ordinal] {
             let r = rules[k]
-            collect(r.plan, exact: r.unless == nil && (!r.granted || r.onlyGroups), granted: r.granted, action: action, user: user,
-                    customers: customers, index: index, into: &candidates)
-            if candidates.everyInexact { break }
+            collect(r.plan, exact: exact && r.unless == nil && (!r.granted || r.onlyGroups), granted: r.granted, action: action, user: user,
+                    customers: customers, index: index, into: &found)
+            if found.everyInexact { break }
         }
+        return found
+    }
+
+    /// The rows a deny rule for `action` could match for `user` (their `when` read
+    /// through the index, `unless` ignored); nil when any row could.
+    func denyReach(user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex) -> BitSet? {
+        var found = Candidates()
+        for k in denyRules[action.ordinal] {
+            let r = rules[k]
+            collect(r.reach, exact: false, granted: r.granted, action: action, user: user, customers: customers, index: index, into: &found)
+            if found.everyInexact || found.everyExact { return nil }
+        }
+        var rows = BitSet(capacity: customers.count)
+        for list in found.inexact { for c in list { rows.insert(Int(c)) } }
+        return rows
+    }
+
+    /// Every customer `user` may take `action` on, in table order. Candidates come
+    /// from the index; those an exact plan yields need only the deny rules checked
+    /// (and only where a deny rule's own index lists could match), the rest a full
+    /// decision; so the result always equals deciding on every customer.
+    public func visible(user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, now: Double = Timestamp.processStart) -> [Int] {
+        visibleSet(user: user, action: action, in: customers, index: index, now: now).members
+    }
+
+    /// `visible` as a set of rows (for comparing two policies' lists).
+    public func visibleSet(user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, now: Double = Timestamp.processStart) -> BitSet {
         let n = customers.count
-        let denies = !denyRules[action.ordinal].isEmpty
+        var accepted = BitSet(capacity: n)
+        guard environment.org.userActive[user] else { return accepted }
+        let candidates = candidates(user: user, action: action, in: customers, index: index)
         if candidates.everyInexact {
-            return (0..<n).filter { isAllowed(user: user, action: action, customer: $0, in: customers, now: now) }
+            for c in 0..<n where isAllowed(user: user, action: action, customer: c, in: customers, now: now) { accepted.insert(c) }
+            return accepted
         }
+        let denies = !denyRules[action.ordinal].isEmpty
+        let deny = denies ? denyReach(user: user, action: action, in: customers, index: index) : BitSet(capacity: 0)
+        func denied(_ c: Int) -> Bool { deny?.contains(c) ?? true ? isDenied(user: user, action: action, customer: c, in: customers, now: now) : false }
         if candidates.everyExact {
-            return denies ? (0..<n).filter { !isDenied(user: user, action: action, customer: $0, in: customers, now: now) } : Array(0..<n)
+            for c in 0..<n where !denies || !denied(c) { accepted.insert(c) }
+            return accepted
         }
-        var accepted = [UInt64](repeating: 0, count: (n + 63) / 64)
-        var checked = denies || !candidates.inexact.isEmpty ? [UInt64](repeating: 0, count: (n + 63) / 64) : []
+        var refused = BitSet(capacity: denies || !candidates.inexact.isEmpty ? n : 0)
         for list in candidates.exact {
-            if !denies {
-                for c in list { accepted[Int(c) >> 6] |= 1 << UInt64(c & 63) }
-                continue
-            }
             for c32 in list {
-                let c = Int(c32), bit: UInt64 = 1 << UInt64(c & 63)
-                if checked[c >> 6] & bit != 0 { continue }
-                checked[c >> 6] |= bit
-                if !isDenied(user: user, action: action, customer: c, in: customers, now: now) { accepted[c >> 6] |= bit }
+                let c = Int(c32)
+                if !denies { accepted.insert(c); continue }
+                if accepted.contains(c) || refused.contains(c) { continue }
+                if denied(c) { refused.insert(c) } else { accepted.insert(c) }
             }
         }
         for list in candidates.inexact {
             for c32 in list {
-                let c = Int(c32), bit: UInt64 = 1 << UInt64(c & 63)
-                if (accepted[c >> 6] | checked[c >> 6]) & bit != 0 { continue }
-                checked[c >> 6] |= bit
-                if isAllowed(user: user, action: action, customer: c, in: customers, now: now) { accepted[c >> 6] |= bit }
+                let c = Int(c32)
+                if accepted.contains(c) || refused.contains(c) { continue }
+                if isAllowed(user: user, action: action, customer: c, in: customers, now: now) { accepted.insert(c) } else { refused.insert(c) }
             }
         }
-        var result: [Int] = []
-        for (w, word) in accepted.enumerated() where word != 0 {
-            var bits = word
-            while bits != 0 {
-                result.append(w << 6 | bits.trailingZeroBitCount)
-                bits &= bits - 1
-            }
+        return accepted
+    }
+
+    /// Whether `user` may take `action` on every customer of the table. Answered from
+    /// the index lists alone when they hold fewer entries than there are customers;
+    /// else by listing what is visible.
+    package func allowsEvery(user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, now: Double) -> Bool {
+        guard environment.org.userActive[user] else { return customers.count == 0 }
+        let candidates = candidates(user: user, action: action, in: customers, index: index, exact: false)
+        if !candidates.everyInexact && candidates.inexact.reduce(0, { $0 + $1.count }) < customers.count { return false }
+        return visibleSet(user: user, action: action, in: customers, index: index, now: now).count == customers.count
+    }
+
+    /// The rows of `rows` (sorted, without repeats) that `user` may take `action` on:
+    /// `visible` restricted to those rows. The index lists still say which rules could
+    /// allow each row, so a row an exact list holds needs only the deny rules, a row
+    /// no list holds is refused without a decision, and only the rows of inexact lists
+    /// are decided in full. Equal to filtering `rows` with `isAllowed`.
+    package func visible(user: Int, action: Action, within rows: [Int], in customers: CustomerTable, index: CustomerIndex,
+                         now: Double) -> [Int] {
+        guard environment.org.userActive[user], !rows.isEmpty else { return [] }
+        let candidates = candidates(user: user, action: action, in: customers, index: index)
+        if candidates.everyInexact { return rows.filter { isAllowed(user: user, action: action, customer: $0, in: customers, now: now) } }
+        let denies = !denyRules[action.ordinal].isEmpty
+        let deny = denies ? denyReach(user: user, action: action, in: customers, index: index) : BitSet(capacity: 0)
+        func denied(_ c: Int) -> Bool { deny?.contains(c) ?? true ? isDenied(user: user, action: action, customer: c, in: customers, now: now) : false }
+        if candidates.everyExact { return denies ? rows.filter { !denied($0) } : rows }
+        var exact = BitSet(capacity: customers.count)
+        var inexact = BitSet(capacity: candidates.inexact.isEmpty ? 0 : customers.count)
+        for list in candidates.exact { Self.mark(list, among: rows, &exact) }
+        for list in candidates.inexact { Self.mark(list, among: rows, &inexact) }
+        return rows.filter { c in
+            if exact.contains(c) { return !denied(c) }
+            return inexact.contains(c) && isAllowed(user: user, action: action, customer: c, in: customers, now: now)
         }
-        return result
+    }
+
+    /// Inserts the rows `list` holds (sorted ascending) where `rows` may hold them
+    /// too: every row of the list, or, when the list is far longer than `rows`, only
+    /// the rows of `rows` a binary search finds in it.
+    static func mark(_ list: ArraySlice<Int32>, among rows: [Int], _ set: inout BitSet) {
+        guard rows.count * 16 < list.count else {
+            for c in list { set.insert(Int(c)) }
+            return
+        }
+        for c in rows {
+            var low = list.startIndex, high = list.endIndex
+            while low < high {
+                let mid = low + (high - low) / 2
+                if Int(list[mid]) < c { low = mid + 1 } else { high = mid }
+            }
+            if low < list.endIndex && Int(list[low]) == c { set.insert(c) }
+        }
     }
 
     /// `granted`: the rule allows what groups grant, so only groups granting `action` count.

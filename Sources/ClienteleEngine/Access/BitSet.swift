@@ -1,7 +1,7 @@
 import ClienteleCore
 import ClienteleSpec
 import ClienteleModel
-/// A fixed-size set of small integers (role, team or department indexes).
+/// A fixed-size set of small integers (role, team or department indexes, or customer rows).
 public struct BitSet: Sendable, Equatable {
     private var words: [UInt64]
 
@@ -29,4 +29,37 @@ public struct BitSet: Sendable, Equatable {
     }
 
     public var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
+
+    /// How many members it has.
+    public var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
+
+    /// Members of this set that `other` lacks (sets of the same capacity).
+    public func subtracting(_ other: BitSet) -> BitSet {
+        var result = self
+        for k in 0..<min(words.count, other.words.count) { result.words[k] &= ~other.words[k] }
+        return result
+    }
+
+    /// Inserts every member of `other` (a set of the same capacity).
+    public mutating func formUnion(_ other: BitSet) {
+        for k in 0..<min(words.count, other.words.count) { words[k] |= other.words[k] }
+    }
+
+    /// Inserts every one of `members`.
+    public mutating func formUnion(_ members: [Int]) {
+        for m in members { insert(m) }
+    }
+
+    /// The members, ascending.
+    public var members: [Int] {
+        var result: [Int] = []
+        for (w, word) in words.enumerated() where word != 0 {
+            var bits = word
+            while bits != 0 {
+                result.append(w << 6 | bits.trailingZeroBitCount)
+                bits &= bits - 1
+            }
+        }
+        return result
+    }
 }

@@ -57,9 +57,24 @@ public final class ByteKeyTable: Sendable {
 
     public var count: Int { values.count }
 
+    /// Eight bytes at a time (keys are short; a byte at a time was most of a lookup).
     @inline(__always) static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf29ce484222325
-        for byte in b { h = (h ^ UInt64(byte)) &* 0x100000001b3 }
+        var h: UInt64 = 0xcbf29ce484222325 ^ UInt64(b.count)
+        guard let base = b.baseAddress else { return h }
+        @inline(__always) func mix(_ word: UInt64) {
+            h = (h ^ word) &* 0xff51afd7ed558ccd
+            h ^= h >> 32
+        }
+        var k = 0
+        while k + 8 <= b.count {
+            mix(UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self))
+            k += 8
+        }
+        if k < b.count {
+            var tail: UInt64 = 0
+            for j in k..<b.count { tail |= UInt64(base[j]) << UInt64((j - k) * 8) }
+            mix(tail)
+        }
         return h ^ (h >> 29)
     }
 

@@ -136,9 +136,9 @@ package final class FieldValueCheck: Sendable {
         return nil
     }
 
-    private func range(_ value: Double, _ text: String) -> String? {
-        if let minimum, value < minimum { return "\(label) must be at least \(spec.min!.text), got \(text)" }
-        if let maximum, value > maximum { return "\(label) must be at most \(spec.max!.text), got \(text)" }
+    private func range(_ value: Double, _ text: @autoclosure () -> String) -> String? {
+        if let minimum, value < minimum { return "\(label) must be at least \(spec.min!.text), got \(text())" }
+        if let maximum, value > maximum { return "\(label) must be at most \(spec.max!.text), got \(text())" }
         return nil
     }
 

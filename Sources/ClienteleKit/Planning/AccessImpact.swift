@@ -97,7 +97,8 @@ struct AccessImpactCalculator {
         // Rows of the new table -> rows of the old one, when they were loaded apart.
         let toOld: [Int]? = oldTable === newTable ? nil : (0..<newTable.count).map { oldTable.index(of: newTable.ids[$0]) ?? -1 }
         let results = Mutex([AccessImpact.UserImpact?](repeating: nil, count: names.count))
-        let lostViews = Mutex(Set<Int>())
+        // Old rows someone lost sight of.
+        let lostViews = Mutex(BitSet(capacity: oldTable.count))
         // When only rules changed, a user's decision on a customer can change only
         // where a changed rule (as applied, or as new) could match: those are decided.
         // (Members of changed permission groups are compared whole.)
@@ -108,7 +109,7 @@ struct AccessImpactCalculator {
         // When every user's lists are compared, the customers someone other than an admin
         // (a user who may view them all) can view under the new policy, as bits of old rows.
         let everyone = limit == nil && changedRules == nil
-        let seen = Mutex([UInt64](repeating: 0, count: everyone ? (oldTable.count + 63) / 64 : 0))
+        let seen = Mutex(BitSet(capacity: everyone ? oldTable.count : 0))
         DispatchQueue.concurrentPerform(iterations: names.count) { k in
             let name = names[k]
             func rows(_ policy: AccessPolicy, _ table: CustomerTable, _ index: CustomerIndex, _ action: Action, mapped: Bool) -> [Int] {
@@ -130,12 +131,20 @@ struct AccessImpactCalculator {
                     record(gained, lost, action)
                     continue
                 }
+                if toOld == nil {
+                    // One table: the two lists compared as sets of its rows.
+                    let before = old.org.user(name).map { old.visibleSet(user: $0, action: action, in: oldTable, index: oldIndex, now: now) }
+                        ?? BitSet(capacity: oldTable.count)
+                    let after = new.org.user(name).map { new.visibleSet(user: $0, action: action, in: newTable, index: newIndex, now: now) }
+                        ?? BitSet(capacity: newTable.count)
+                    if everyone && action == .view && after.count < newTable.count { seen.withLock { $0.formUnion(after) } }
+                    record(after.subtracting(before).members, before.subtracting(after).members, action)
+                    continue
+                }
                 let before = rows(old, oldTable, oldIndex, action, mapped: false)
                 let after = rows(new, newTable, newIndex, action, mapped: true)
-                if everyone && action == .view && after.count < newTable.count {
-                    seen.withLock { bits in for c in after { bits[c >> 6] |= 1 << UInt64(c & 63) } }
-                }
-                let (gained, lost) = Self.difference(after, before)
+                if everyone && action == .view && after.count < newTable.count { seen.withLock { $0.formUnion(after) } }
+                let (gained, lost) = SortedRows.difference(after, before)
                 record(gained, lost, action)
             }
             if !deltas[0].isEmpty || !deltas[1].isEmpty {
@@ -143,7 +152,7 @@ struct AccessImpactCalculator {
             }
         }
         impact.users = results.withLock { $0.compactMap { $0 } }
-        let candidates = lostViews.withLock { $0 }.sorted()
+        let candidates = lostViews.withLock { $0.members }
         let orphans = orphanedCustomers(candidates, seen: everyone ? seen.withLock { $0 } : nil, newIndex: newIndex, oldIndex: oldIndex, toOld: toOld)
         impact.orphaned = orphans.count
         impact.orphanedSample = orphans.prefix(AccessImpact.sampleSize).map { oldTable.ids[$0] }
@@ -157,19 +166,7 @@ struct AccessImpactCalculator {
         guard let before = old.reach(ofRules: ruleIds, user: u, action: action, in: oldTable, index: index),
               let after = new.reach(ofRules: ruleIds, user: u, action: action, in: newTable, index: index) else { return nil }
         return AccessPolicy.changes(old: old, new: new, user: u, action: action, before: before, after: after,
-                                    oldTable: oldTable, newTable: newTable, now: now)
-    }
-
-    /// (in a, not in b), (in b, not in a), for sorted lists.
-    static func difference(_ a: [Int], _ b: [Int]) -> ([Int], [Int]) {
-        var onlyA: [Int] = [], onlyB: [Int] = []
-        var i = 0, j = 0
-        while i < a.count || j < b.count {
-            if j == b.count || (i < a.count && a[i] < b[j]) { onlyA.append(a[i]); i += 1 }
-            else if i == a.count || b[j] < a[i] { onlyB.append(b[j]); j += 1 }
-            else { i += 1; j += 1 }
-        }
-        return (onlyA, onlyB)
+                                    in: oldTable, index: index, now: now)
     }
 
     /// Of the rows in `candidates`, those `keep` says yes to, decided on every core.
@@ -191,7 +188,7 @@ struct AccessImpactCalculator {
     /// Of the customers someone lost sight of (old rows), those only admins can view
     /// under the new policy (found from the lists when every user's were listed) and
     /// someone other than an admin could view under the applied one.
-    private func orphanedCustomers(_ candidates: [Int], seen: [UInt64]?, newIndex: CustomerIndex, oldIndex: CustomerIndex, toOld: [Int]?) -> [Int] {
+    private func orphanedCustomers(_ candidates: [Int], seen: BitSet?, newIndex: CustomerIndex, oldIndex: CustomerIndex, toOld: [Int]?) -> [Int] {
         guard !candidates.isEmpty else { return [] }
         var newRow: [Int: Int] = [:]
         if let toOld { for (n, o) in toOld.enumerated() where o >= 0 { newRow[o] = n } }
@@ -200,7 +197,7 @@ struct AccessImpactCalculator {
         let before = NonAdminViewers(old, oldTable, oldIndex, time: self.now)
         let unseen: [Int]
         if let seen {
-            unseen = candidates.filter { seen[$0 >> 6] & (1 << UInt64($0 & 63)) == 0 }
+            unseen = candidates.filter { !seen.contains($0) }
         } else {
             unseen = Self.filter(candidates) { oldRow in
                 guard let c = toOld == nil ? oldRow : mapping[oldRow] else { return false }
@@ -232,7 +229,7 @@ final class NonAdminViewers: @unchecked Sendable {
 
     func isAdmin(_ u: Int) -> Bool {
         if let known = admins.withLock({ $0[u] }) { return known }
-        let all = policy.visible(user: u, action: .view, in: table, index: index, now: now).count == table.count
+        let all = policy.allowsEvery(user: u, action: .view, in: table, index: index, now: now)
         admins.withLock { $0[u] = all }
         return all
     }

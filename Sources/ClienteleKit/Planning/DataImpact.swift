@@ -68,7 +68,15 @@ struct DataImpactScanner: Sendable {
 
     /// Tallies of one worker, merged at the end.
     final class Tally: @unchecked Sendable {
-        struct Counter { var count = 0; var sample: [(Int, String)] = [] }
+        struct Counter {
+            var count = 0
+            var sample: [(Int, String)] = []
+
+            mutating func add(id: String, order: Int) {
+                count += 1
+                if sample.count < DataImpact.sampleSize { sample.append((order, id)) }
+            }
+        }
         var counters: [String: Counter] = [:]
         /// place/identity -> value -> ids, for new uniqueness.
         var uniqueValues: [String: [String: [String]]] = [:]
@@ -78,16 +86,17 @@ struct DataImpactScanner: Sendable {
         var read = 0
 
         func add(_ key: String, id: String, order: Int) {
-            var c = counters[key, default: Counter()]
-            c.count += 1
-            if c.sample.count < DataImpact.sampleSize { c.sample.append((order, id)) }
-            counters[key] = c
+            counters[key, default: Counter()].add(id: id, order: order)
         }
     }
 
     /// The key of a counter: kind, place, field, what (unit separated).
     static func counterKey(_ kind: DataImpact.Kind, _ m: RecordMigration, _ field: String?, _ what: String) -> String {
-        [kind.rawValue, m.place, field ?? "", what].joined(separator: "\u{1F}")
+        counterKey(kind, place: m.place, field, what)
+    }
+
+    static func counterKey(_ kind: DataImpact.Kind, place: String, _ field: String?, _ what: String) -> String {
+        [kind.rawValue, place, field ?? "", what].joined(separator: "\u{1F}")
     }
 
     /// The migration for a document, found from its team, table and package.
@@ -128,40 +137,35 @@ struct DataImpactScanner: Sendable {
                 let v = k + 1
                 defer { k = view.next(v) }
                 guard let slot = m.interest.lookup(view, k), FieldValueCheck.isGiven(view, v) else { continue }
-                let name = m.interestNames[slot]
+                let s = m.slots[slot]
                 if m.tracksPresence { present[slot] = true }
-                if let field = m.dropped[name] {
-                    tally.add(Self.counterKey(.lost, m, name, "values of a field \(field.origin == .mainTable || field.origin == .standard ? "removed" : "no longer in this package")"), id: id, order: order)
+                if let key = s.droppedKey {
+                    tally.add(key, id: id, order: order)
                     changes = true
                     continue
                 }
-                let identity = m.renames[name] ?? name
-                if identity != name {
-                    tally.add(Self.counterKey(.rewritten, m, identity, "values moved from '\(name)' (was:)"), id: id, order: order)
+                if let key = s.renamedKey {
+                    tally.add(key, id: id, order: order)
                     changes = true
-                    if m.tracksPresence, let s = m.interest.lookup(identity) { present[s] = true }
+                    if m.tracksPresence, let t = s.identitySlot { present[t] = true }
                 }
                 // Unique values as the migration leaves them: options renamed, then normalised as the new field says.
-                if let field = m.unique[identity], view.kind(v) == .string || view.kind(v) == .number {
+                if let field = s.unique, view.kind(v) == .string || view.kind(v) == .number {
                     var value = view.kind(v) == .string ? view.string(v) : String(decoding: view.raw(v), as: UTF8.self)
-                    value = Normalizer.normalize(m.remaps[identity]?[value] ?? value, field.spec.normalize)
-                    tally.uniqueValues[m.place + "\u{1F}" + identity, default: [:]][value, default: []].append(id)
+                    value = Normalizer.normalize(s.remap?[value] ?? value, field.spec.normalize)
+                    tally.uniqueValues[m.place + "\u{1F}" + s.identity, default: [:]][value, default: []].append(id)
                 }
-                if let remap = m.remaps[identity], remapped(view, v, remap) {
-                    tally.add(Self.counterKey(.rewritten, m, identity, "option values renamed (was:)"), id: id, order: order)
+                if let remap = s.remap, remapped(view, v, remap) {
+                    tally.add(s.remappedKey!, id: id, order: order)
                     changes = true
                     continue
                 }
-                if let gone = m.lostOptions[identity], holds(view, v, gone) {
-                    tally.add(Self.counterKey(.lost, m, identity, "values of options removed"), id: id, order: order)
+                if let gone = s.lostOptions, holds(view, v, gone) {
+                    tally.add(s.lostOptionsKey!, id: id, order: order)
                     changes = true
                     continue
                 }
-                if let check = m.checks[identity], check.check(view, v) != nil {
-                    let what = m.becameSelect.contains(identity) ? "values that are not options (input -> select: give can_enter: true or was: mappings)"
-                        : "values the new definition refuses"
-                    tally.add(Self.counterKey(.invalid, m, identity, what), id: id, order: order)
-                }
+                if let check = s.check, check.check(view, v) != nil { tally.add(s.invalidKey!, id: id, order: order) }
             }
         }
         guard m.tracksPresence else { return changes ? m : nil }

@@ -40,10 +40,33 @@ final class RecordMigration: Sendable {
     /// The identities a record's values are read for, looked up from their bytes.
     let interest: ByteKeyTable
     let interestNames: [String]
+    /// What to do with a value, by its slot in `interest` (looked up once here, not per record).
+    let slots: [Slot]
     /// Whether a record's given identities must be tracked (for required fields and defaults).
     let tracksPresence: Bool
 
-    var place: String { package.map { "package '\($0)'" } ?? "the \(table.rawValue) table of team '\(team)'" }
+    /// One identity a record's values are read for, what the change does to its
+    /// value, and the keys of the plan's counters it adds to (made once, not per record).
+    struct Slot: Sendable {
+        let name: String
+        /// The identity the value has in the new config (`name` unless renamed by `was:`).
+        let identity: String
+        /// The slot of `identity`, when it is renamed and tracked.
+        let identitySlot: Int?
+        let unique: Field?
+        let remap: [String: String]?
+        let lostOptions: Set<String>?
+        let check: FieldValueCheck?
+        /// Values dropped (the field is removed here).
+        let droppedKey: String?
+        let renamedKey: String?
+        let remappedKey: String?
+        let lostOptionsKey: String?
+        let invalidKey: String?
+    }
+
+    /// Where these records are, for the plan: a package, or a team's table.
+    let place: String
 
     /// Whether records of this type need reading at all.
     var isEmpty: Bool {
@@ -136,7 +159,27 @@ final class RecordMigration: Sendable {
             .union(checks.keys).union(unique.keys).union(defaults.map(\.0))
         for f in required { names.formUnion(f.identities) }
         interestNames = names.sorted()
-        interest = ByteKeyTable(interestNames.enumerated().map { ($1, $0) })
+        let interest = ByteKeyTable(interestNames.enumerated().map { ($1, $0) })
+        self.interest = interest
+        let place = package.map { "package '\($0)'" } ?? "the \(table.rawValue) table of team '\(team)'"
+        self.place = place
+        func key(_ kind: DataImpact.Kind, _ field: String, _ what: String) -> String {
+            DataImpactScanner.counterKey(kind, place: place, field, what)
+        }
+        slots = interestNames.map { name in
+            let identity = renames[name] ?? name
+            let gone = dropped[name].map { field in
+                key(.lost, name, "values of a field \(field.origin == .mainTable || field.origin == .standard ? "removed" : "no longer in this package")")
+            }
+            let refused = becameSelect.contains(identity) ? "values that are not options (input -> select: give can_enter: true or was: mappings)"
+                : "values the new definition refuses"
+            return Slot(name: name, identity: identity, identitySlot: identity == name ? nil : interest.lookup(identity),
+                        unique: unique[identity], remap: remaps[identity], lostOptions: lostOptions[identity], check: checks[identity],
+                        droppedKey: gone, renamedKey: identity == name ? nil : key(.rewritten, identity, "values moved from '\(name)' (was:)"),
+                        remappedKey: remaps[identity] == nil ? nil : key(.rewritten, identity, "option values renamed (was:)"),
+                        lostOptionsKey: lostOptions[identity] == nil ? nil : key(.lost, identity, "values of options removed"),
+                        invalidKey: checks[identity] == nil ? nil : key(.invalid, identity, refused))
+        }
         tracksPresence = !required.isEmpty || !defaults.isEmpty
     }
 }

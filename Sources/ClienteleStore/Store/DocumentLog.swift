@@ -24,6 +24,9 @@ public final class DocumentLog {
         var offset: Int
         var length: Int32
 
+        /// Sorts lines in the order they were written (segment, then offset).
+        var logOrder: UInt64 { UInt64(UInt32(bitPattern: segment)) << 40 | UInt64(offset) }
+
         /// Whether the line was written before `position`.
         func isBefore(_ position: Position) -> Bool {
             segment < position.segment || (segment == position.segment && offset < position.offset)
@@ -135,6 +138,24 @@ public final class DocumentLog {
             if index[id] == nil, !removedFromStored.contains(id) { result.append((id, StoredIds.location(value))) }
         }
         for (id, location) in index { result.append((id, location)) }
+        return result
+    }
+
+    /// Where every current document is, in log order (no ids made when none was
+    /// written or deleted since the stored index).
+    private func currentLocationsInLogOrder() -> [Location] {
+        var result: [Location] = []
+        result.reserveCapacity(count)
+        let filtered = !index.isEmpty || !removedFromStored.isEmpty
+        stored?.live.forEach { key, value in
+            if filtered {
+                let id = String(decoding: key, as: UTF8.self)
+                if index[id] != nil || removedFromStored.contains(id) { return }
+            }
+            result.append(StoredIds.location(value))
+        }
+        result.append(contentsOf: index.values)
+        result.sort { $0.logOrder < $1.logOrder }
         return result
     }
 
@@ -531,21 +552,21 @@ public final class DocumentLog {
 
     /// Calls `body` with the bytes of every current document, in log order.
     public func forEachDocument(_ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
-        try forEachDocument(at: currentLocations().map(\.location), body)
+        try forEachDocument(inLogOrder: currentLocationsInLogOrder(), body)
     }
 
     /// Calls `body` with the bytes of the current documents among `ids` (from
     /// `idsWritten(after: position)`) that were written after `position`, in log order.
     public func forEachDocument(of ids: [String], writtenAfter position: Position, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
-        try forEachDocument(at: ids.compactMap { id in location(of: id).flatMap { $0.isBefore(position) ? nil : $0 } }, body)
+        let locations = ids.compactMap { id in location(of: id).flatMap { $0.isBefore(position) ? nil : $0 } }
+        try forEachDocument(inLogOrder: locations.sorted { $0.logOrder < $1.logOrder }, body)
     }
 
     /// Calls `body` with the bytes of every current document, split between
     /// `workers` threads (each a contiguous share of the log, in order); `body`
     /// gets the worker's number and must be safe to call from several threads at once.
     public func forEachDocumentConcurrently(workers: Int, _ body: @Sendable (Int, UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
-        var locations = currentLocations().map(\.location)
-        locations.sort { ($0.segment, $0.offset) < ($1.segment, $1.offset) }
+        let locations = currentLocationsInLogOrder()
         let workers = max(1, min(workers, locations.count))
         let shares = (0..<workers).map { w in Array(locations[(locations.count * w / workers)..<(locations.count * (w + 1) / workers)]) }
         let failures = Mutex<StoreError?>(nil)
@@ -553,7 +574,7 @@ public final class DocumentLog {
         nonisolated(unsafe) let log = self
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             do throws(StoreError) {
-                try log.forEachDocument(at: shares[w]) { body(w, $0) }
+                try log.forEachDocument(inLogOrder: shares[w]) { body(w, $0) }
             } catch {
                 failures.withLock { $0 = error }
             }
@@ -561,9 +582,7 @@ public final class DocumentLog {
         if let failure = failures.withLock({ $0 }) { throw failure }
     }
 
-    private func forEachDocument(at locations: [Location], _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
-        var locations = locations
-        locations.sort { ($0.segment, $0.offset) < ($1.segment, $1.offset) }
+    private func forEachDocument(inLogOrder locations: [Location], _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
         var mapped: [Int32: MappedFile] = [:]
         let marker = Array(",\"doc\":".utf8)
         var previous: Location?
