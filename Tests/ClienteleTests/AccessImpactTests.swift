@@ -56,7 +56,7 @@ struct AccessImpactTests {
             let newTable = new.access.makeCustomerTable().layoutKey == oldTable.layoutKey ? oldTable : AccessPropertyTests.table(w, new.access)
             let diff = ConfigDiff(old: old.model, new: new.model)
             let impact = AccessImpactCalculator(old: old.access, new: new.access, oldModel: old.model, newModel: new.model,
-                                                oldTable: oldTable, newTable: newTable, now: 0).compute(diff: diff)
+                                                oldTable: oldTable, newTable: newTable, now: Timestamp.processStart).compute(diff: diff)
             // Every user and customer, decided under both policies.
             var expected: [String: [Int]] = [:]
             var lostView = Set<Int>()

@@ -87,6 +87,8 @@ struct AccessPropertyTests {
             "has(customer.level)", "\"\(tags.randomElement(using: &rng)!)\" in customer.tags", "customer.account_executive == user.id",
             "customer.customer_service_rep != null", "user.department == \"\(w.departments.randomElement(using: &rng)!.id)\"",
             "true", "false",
+            // About the time alone: true at any time a test runs, false in 1970.
+            "now >= \"2000-01-01T00:00:00Z\"", "now < \"2000-01-01T00:00:00Z\"",
         ]
         return atoms.randomElement(using: &rng)!
     }
@@ -177,6 +179,8 @@ struct AccessPropertyTests {
             case .binary(.or, let l, let r, _): return .bool(eval(l, u, c) == .bool(true) || eval(r, u, c) == .bool(true))
             case .binary(.equal, let l, let r, _): return .bool(eval(l, u, c) == eval(r, u, c))
             case .binary(.notEqual, let l, let r, _): return .bool(eval(l, u, c) != eval(r, u, c))
+            case .binary(.greaterOrEqual, .path(["now"], _), _, _): return .bool(true)
+            case .binary(.less, .path(["now"], _), _, _): return .bool(false)
             case .binary(.in, let l, let r, _):
                 guard case .list(let items) = eval(r, u, c) else { return .bool(false) }
                 return .bool(items.contains(eval(l, u, c)))

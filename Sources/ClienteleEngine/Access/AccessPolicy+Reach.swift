@@ -7,11 +7,11 @@ import ClienteleModel
 extension AccessPolicy {
     /// Rows any of the rules named could match for `user` and `action` (allow or
     /// deny, `unless` ignored), sorted; nil when any customer could.
-    package func reach(ofRules ids: Set<String>, user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex) -> [Int]? {
+    package func reach(ofRules ids: Set<String>, user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, now: Double) -> [Int]? {
         var found = Candidates()
         for k in allowRules[action.ordinal] + denyRules[action.ordinal] where ids.contains(rules[k].rule.id) {
             let r = rules[k]
-            collect(r.reach, exact: false, granted: r.granted, action: action, user: user, customers: customers, index: index, into: &found)
+            collect(r.reach, exact: false, granted: r.granted, action: action, user: user, customers: customers, index: index, now: now, into: &found)
             if found.everyExact || found.everyInexact { return nil }
         }
         var rows = BitSet(capacity: customers.count)
@@ -47,8 +47,11 @@ extension AccessPolicy {
         let groupMembers: [String: [Int]]
         /// Rule index -> users, for rules whose plan is a gate on the user before any customer.
         var gated: [Int: [Int]] = [:]
+        /// The time gates on the user are decided at.
+        let now: Double
 
-        package init(_ policy: AccessPolicy, customers: CustomerTable) {
+        package init(_ policy: AccessPolicy, customers: CustomerTable, now: Double) {
+            self.now = now
             let org = policy.environment.org
             var departments = [[Int]](repeating: [], count: org.departmentIds.count)
             var roles = [[Int]](repeating: [], count: org.roleIds.count)
@@ -69,7 +72,7 @@ extension AccessPolicy {
                 guard case .gate(let condition, let rest) = r.plan else { continue }
                 switch rest {
                 case .all, .every:
-                    gated[k] = (0..<org.userIds.count).filter { condition(AccessContext(user: $0, customer: 0, customers: customers, now: 0)) }
+                    gated[k] = (0..<org.userIds.count).filter { condition(AccessContext(user: $0, customer: 0, customers: customers, now: now)) }
                 default: continue
                 }
             }
@@ -84,7 +87,7 @@ extension AccessPolicy {
         case .none: return []
         case .gate(let condition, let rest):
             let candidates = inverse(rest, granted: granted, action: action, customer: c, in: t, users: users) ?? Array(0..<org.userIds.count)
-            return candidates.filter { condition(AccessContext(user: $0, customer: 0, customers: t, now: 0)) }
+            return candidates.filter { condition(AccessContext(user: $0, customer: 0, customers: t, now: users.now)) }
         case .accountExecutive: return t.accountExecutive[c] >= 0 ? [Int(t.accountExecutive[c])] : []
         case .serviceRep: return t.serviceRep[c] >= 0 ? [Int(t.serviceRep[c])] : []
         case .follower: return t.followers.items(c).map(Int.init)
@@ -101,7 +104,7 @@ extension AccessPolicy {
             // Only the groups whose team, departments and packages cover this customer
             // (a group's `where` may read the user, so such a group is kept).
             let groups = granted ? groupsGranting[action.ordinal] : environment.groups
-            let context = AccessContext(user: 0, customer: c, customers: t, now: 0)
+            let context = AccessContext(user: 0, customer: c, customers: t, now: users.now)
             return groups.filter { $0.where_ != nil || $0.covers(context) }.flatMap { users.groupMembers[$0.id] ?? [] }
         case .union(let plans):
             var all: [Int] = []

@@ -13,12 +13,12 @@ extension AccessPolicy {
 
     /// The candidate lists of the allow rules for `user` and `action`; with
     /// `exact: false`, every list is one a decision must confirm.
-    func candidates(user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, exact: Bool = true) -> Candidates {
+    func candidates(user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, now: Double, exact: Bool = true) -> Candidates {
         var found = Candidates()
         for k in allowRules[action.ordinal] {
             let r = rules[k]
             collect(r.plan, exact: exact && r.unless == nil && (!r.granted || r.onlyGroups), granted: r.granted, action: action, user: user,
-                    customers: customers, index: index, into: &found)
+                    customers: customers, index: index, now: now, into: &found)
             if found.everyInexact { break }
         }
         return found
@@ -26,11 +26,11 @@ extension AccessPolicy {
 
     /// The rows a deny rule for `action` could match for `user` (their `when` read
     /// through the index, `unless` ignored); nil when any row could.
-    func denyReach(user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex) -> BitSet? {
+    func denyReach(user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, now: Double) -> BitSet? {
         var found = Candidates()
         for k in denyRules[action.ordinal] {
             let r = rules[k]
-            collect(r.reach, exact: false, granted: r.granted, action: action, user: user, customers: customers, index: index, into: &found)
+            collect(r.reach, exact: false, granted: r.granted, action: action, user: user, customers: customers, index: index, now: now, into: &found)
             if found.everyInexact || found.everyExact { return nil }
         }
         var rows = BitSet(capacity: customers.count)
@@ -51,13 +51,13 @@ extension AccessPolicy {
         let n = customers.count
         var accepted = BitSet(capacity: n)
         guard environment.org.userActive[user] else { return accepted }
-        let candidates = candidates(user: user, action: action, in: customers, index: index)
+        let candidates = candidates(user: user, action: action, in: customers, index: index, now: now)
         if candidates.everyInexact {
             for c in 0..<n where isAllowed(user: user, action: action, customer: c, in: customers, now: now) { accepted.insert(c) }
             return accepted
         }
         let denies = !denyRules[action.ordinal].isEmpty
-        let deny = denies ? denyReach(user: user, action: action, in: customers, index: index) : BitSet(capacity: 0)
+        let deny = denies ? denyReach(user: user, action: action, in: customers, index: index, now: now) : BitSet(capacity: 0)
         func denied(_ c: Int) -> Bool { deny?.contains(c) ?? true ? isDenied(user: user, action: action, customer: c, in: customers, now: now) : false }
         if candidates.everyExact {
             for c in 0..<n where !denies || !denied(c) { accepted.insert(c) }
@@ -87,7 +87,7 @@ extension AccessPolicy {
     /// else by listing what is visible.
     package func allowsEvery(user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, now: Double) -> Bool {
         guard environment.org.userActive[user] else { return customers.count == 0 }
-        let candidates = candidates(user: user, action: action, in: customers, index: index, exact: false)
+        let candidates = candidates(user: user, action: action, in: customers, index: index, now: now, exact: false)
         if !candidates.everyInexact && candidates.inexact.reduce(0, { $0 + $1.count }) < customers.count { return false }
         return visibleSet(user: user, action: action, in: customers, index: index, now: now).count == customers.count
     }
@@ -100,10 +100,10 @@ extension AccessPolicy {
     package func visible(user: Int, action: Action, within rows: [Int], in customers: CustomerTable, index: CustomerIndex,
                          now: Double) -> [Int] {
         guard environment.org.userActive[user], !rows.isEmpty else { return [] }
-        let candidates = candidates(user: user, action: action, in: customers, index: index)
+        let candidates = candidates(user: user, action: action, in: customers, index: index, now: now)
         if candidates.everyInexact { return rows.filter { isAllowed(user: user, action: action, customer: $0, in: customers, now: now) } }
         let denies = !denyRules[action.ordinal].isEmpty
-        let deny = denies ? denyReach(user: user, action: action, in: customers, index: index) : BitSet(capacity: 0)
+        let deny = denies ? denyReach(user: user, action: action, in: customers, index: index, now: now) : BitSet(capacity: 0)
         func denied(_ c: Int) -> Bool { deny?.contains(c) ?? true ? isDenied(user: user, action: action, customer: c, in: customers, now: now) : false }
         if candidates.everyExact { return denies ? rows.filter { !denied($0) } : rows }
         var exact = BitSet(capacity: customers.count)
@@ -136,7 +136,7 @@ extension AccessPolicy {
 
     /// `granted`: the rule allows what groups grant, so only groups granting `action` count.
     func collect(_ plan: CandidatePlan, exact: Bool, granted: Bool, action: Action, user: Int, customers: CustomerTable,
-                         index: CustomerIndex, into c: inout Candidates) {
+                 index: CustomerIndex, now: Double, into c: inout Candidates) {
         let org = environment.org
         func add(_ list: ArraySlice<Int32>, _ isExact: Bool) {
             if isExact { c.exact.append(list) } else { c.inexact.append(list) }
@@ -148,8 +148,8 @@ extension AccessPolicy {
         case .gate(let condition, let rest):
             // A condition on the user alone: any customer will do to evaluate it.
             guard customers.count > 0 else { return }
-            if condition(AccessContext(user: user, customer: 0, customers: customers, now: 0)) {
-                collect(rest, exact: exact, granted: granted, action: action, user: user, customers: customers, index: index, into: &c)
+            if condition(AccessContext(user: user, customer: 0, customers: customers, now: now)) {
+                collect(rest, exact: exact, granted: granted, action: action, user: user, customers: customers, index: index, now: now, into: &c)
             }
         case .accountExecutive: add(index.byAccountExecutive.list(user), exact)
         case .serviceRep: add(index.byServiceRep.list(user), exact)
@@ -178,11 +178,11 @@ extension AccessPolicy {
                 }
             }
         case .union(let plans):
-            for p in plans { collect(p, exact: exact, granted: granted, action: action, user: user, customers: customers, index: index, into: &c) }
+            for p in plans { collect(p, exact: exact, granted: granted, action: action, user: user, customers: customers, index: index, now: now, into: &c) }
         case .either(let a, let b):
             var left = Candidates(), right = Candidates()
-            collect(a, exact: false, granted: granted, action: action, user: user, customers: customers, index: index, into: &left)
-            collect(b, exact: false, granted: granted, action: action, user: user, customers: customers, index: index, into: &right)
+            collect(a, exact: false, granted: granted, action: action, user: user, customers: customers, index: index, now: now, into: &left)
+            collect(b, exact: false, granted: granted, action: action, user: user, customers: customers, index: index, now: now, into: &right)
             let leftAll = left.everyExact || left.everyInexact, rightAll = right.everyExact || right.everyInexact
             switch (leftAll, rightAll) {
             case (true, true): c.everyInexact = true

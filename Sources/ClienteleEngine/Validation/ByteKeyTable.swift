@@ -60,7 +60,7 @@ public final class ByteKeyTable: Sendable {
     /// Eight bytes at a time (keys are short; a byte at a time was most of a lookup).
     @inline(__always) static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var h: UInt64 = 0xcbf29ce484222325 ^ UInt64(b.count)
-        guard let base = b.baseAddress else { return h }
+        guard let base = b.baseAddress else { return h ^ (h >> 29) }
         @inline(__always) func mix(_ word: UInt64) {
             h = (h ^ word) &* 0xff51afd7ed558ccd
             h ^= h >> 32

@@ -163,8 +163,8 @@ struct AccessImpactCalculator {
     /// changed rules reach under either policy (one table, one organisation); nil
     /// when they reach every customer.
     private func decideWithin(_ ruleIds: Set<String>, user u: Int, action: Action, index: CustomerIndex) -> ([Int], [Int])? {
-        guard let before = old.reach(ofRules: ruleIds, user: u, action: action, in: oldTable, index: index),
-              let after = new.reach(ofRules: ruleIds, user: u, action: action, in: newTable, index: index) else { return nil }
+        guard let before = old.reach(ofRules: ruleIds, user: u, action: action, in: oldTable, index: index, now: now),
+              let after = new.reach(ofRules: ruleIds, user: u, action: action, in: newTable, index: index, now: now) else { return nil }
         return AccessPolicy.changes(old: old, new: new, user: u, action: action, before: before, after: after,
                                     in: oldTable, index: index, now: now)
     }
@@ -224,7 +224,7 @@ final class NonAdminViewers: @unchecked Sendable {
         self.table = table
         self.index = index
         now = time
-        users = AccessPolicy.UserLists(policy, customers: table)
+        users = AccessPolicy.UserLists(policy, customers: table, now: time)
     }
 
     func isAdmin(_ u: Int) -> Bool {
