@@ -36,8 +36,9 @@ package struct SnapshotReader {
     }
 
     package mutating func int() -> Int? {
-        guard let v: [Int64] = raw(1) else { return nil }
-        return Int(exactly: v[0])
+        guard bytes.count - offset >= 8 else { return nil }
+        defer { offset += 8 }
+        return Int(exactly: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self))
     }
 
     package mutating func raw<T: BitwiseCopyable>(_ count: Int) -> [T]? {

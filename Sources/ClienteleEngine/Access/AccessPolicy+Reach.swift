@@ -14,11 +14,17 @@ extension AccessPolicy {
             collect(r.reach, exact: false, granted: r.granted, action: action, user: user, customers: customers, index: index, now: now, into: &found)
             if found.everyExact || found.everyInexact { return nil }
         }
-        var rows = BitSet(capacity: customers.count)
-        for list in found.exact + found.inexact {
-            for c in list { rows.insert(Int(c)) }
+        let lists = found.exact + found.inexact
+        if lists.count == 1 { return lists[0].map(Int.init) }
+        var seen = BitSet(capacity: customers.count)
+        var rows: [Int] = []
+        for list in lists {
+            for c32 in list where !seen.contains(Int(c32)) {
+                seen.insert(Int(c32))
+                rows.append(Int(c32))
+            }
         }
-        return rows.members
+        return rows.sorted()
     }
 
     /// Users an allow rule for `action` could allow on `customer` (deny rules not

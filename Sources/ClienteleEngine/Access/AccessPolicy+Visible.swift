@@ -34,7 +34,7 @@ extension AccessPolicy {
             if found.everyInexact || found.everyExact { return nil }
         }
         var rows = BitSet(capacity: customers.count)
-        for list in found.inexact { for c in list { rows.insert(Int(c)) } }
+        for list in found.inexact { rows.formUnion(list) }
         return rows
     }
 
@@ -65,9 +65,9 @@ extension AccessPolicy {
         }
         var refused = BitSet(capacity: denies || !candidates.inexact.isEmpty ? n : 0)
         for list in candidates.exact {
+            if !denies { accepted.formUnion(list); continue }
             for c32 in list {
                 let c = Int(c32)
-                if !denies { accepted.insert(c); continue }
                 if accepted.contains(c) || refused.contains(c) { continue }
                 if denied(c) { refused.insert(c) } else { accepted.insert(c) }
             }
@@ -121,7 +121,7 @@ extension AccessPolicy {
     /// the rows of `rows` a binary search finds in it.
     static func mark(_ list: ArraySlice<Int32>, among rows: [Int], _ set: inout BitSet) {
         guard rows.count * 16 < list.count else {
-            for c in list { set.insert(Int(c)) }
+            set.formUnion(list)
             return
         }
         for c in rows {

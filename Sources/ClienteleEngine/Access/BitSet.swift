@@ -47,12 +47,22 @@ public struct BitSet: Sendable, Equatable {
 
     /// Inserts every one of `members`.
     public mutating func formUnion(_ members: [Int]) {
-        for m in members { insert(m) }
+        words.withUnsafeMutableBufferPointer { w in
+            for m in members where m >= 0 && m >> 6 < w.count { w[m >> 6] |= 1 << UInt64(m & 63) }
+        }
+    }
+
+    /// Inserts every row of an index list (one check of the storage for the whole list).
+    mutating func formUnion(_ rows: ArraySlice<Int32>) {
+        words.withUnsafeMutableBufferPointer { w in
+            for r in rows where r >= 0 && Int(r) >> 6 < w.count { w[Int(r) >> 6] |= 1 << UInt64(r & 63) }
+        }
     }
 
     /// The members, ascending.
     public var members: [Int] {
         var result: [Int] = []
+        result.reserveCapacity(count)
         for (w, word) in words.enumerated() where word != 0 {
             var bits = word
             while bits != 0 {

@@ -19,6 +19,9 @@ public final class ByteKeyTable: Sendable {
     private let keyRanges: [(Int32, Int32)]
     private let values: [Int32]
     private let mask: Int
+    /// Bit k set when a key of k bytes is held (bit 63: one of 63 bytes or more),
+    /// so that most keys a table lacks are refused without hashing.
+    private let lengths: UInt64
 
     public init(_ pairs: [(String, Int)]) {
         var capacity = 8
@@ -29,8 +32,10 @@ public final class ByteKeyTable: Sendable {
         var keyBytes: [UInt8] = []
         var keyRanges: [(Int32, Int32)] = []
         var values: [Int32] = []
+        var lengths: UInt64 = 0
         for (key, value) in pairs {
             let utf8 = Array(key.utf8)
+            lengths |= 1 << UInt64(min(utf8.count, 63))
             let h = utf8.withUnsafeBufferPointer { Self.hash($0) }
             var s = Int(truncatingIfNeeded: h) & mask
             var duplicate = false
@@ -48,6 +53,7 @@ public final class ByteKeyTable: Sendable {
             values.append(Int32(value))
         }
         self.mask = mask
+        self.lengths = lengths
         self.slots = slots
         self.hashes = hashes
         self.keyBytes = keyBytes
@@ -79,6 +85,7 @@ public final class ByteKeyTable: Sendable {
     }
 
     @inline(__always) public func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard lengths & (1 << UInt64(min(key.count, 63))) != 0 else { return nil }
         let h = Self.hash(key)
         var s = Int(truncatingIfNeeded: h) & mask
         while true {

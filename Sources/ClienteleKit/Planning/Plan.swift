@@ -96,12 +96,6 @@ public enum Planner {
             for (i, f) in m.dropped { locations[m.place + "\u{1F}" + i] = locations[m.place + "\u{1F}" + i] ?? f.location }
             if let p = m.package { locations[m.place] = old.schema.package(p)?.location }
         }
-        let data = try DataImpactScanner(migrations: migrations).scan(store, locations: locations)
-        for entry in data.entries(.invalid) {
-            errors.append(.error("\(entry.count) stored record\(entry.count == 1 ? "" : "s")\(entry.field.map { " of field '\($0)'" } ?? "") (\(entry.place)): \(entry.what); first: \(entry.sample.joined(separator: ", "))",
-                                 at: entry.location))
-        }
-
         // Access and pools, over the customer table the applied rules read.
         let oldTable = try store.customerTable(for: applied.access)
         let probe = new.access.makeCustomerTable()
@@ -110,9 +104,18 @@ public enum Planner {
         let newTable = fieldsRead ? try Self.migratedTable(store, migrations, new.access)
             : probe.layoutKey == oldTable.layoutKey ? oldTable : try store.customerTableFromDocuments(for: new.access)
         let accessChanged = fieldsRead || diff.changes.contains { AccessImpactCalculator.entities.contains($0.entity) }
-        let access = accessChanged
-            ? AccessImpactCalculator(old: applied.access, new: new.access, oldModel: old, newModel: model, oldTable: oldTable, newTable: newTable, now: now).compute(diff: diff)
-            : AccessImpact()
+        // The access impact reads only the tables in memory: it runs beside the walk
+        // over the documents (the store is read by this thread alone).
+        let calculator = AccessImpactCalculator(old: applied.access, new: new.access, oldModel: old, newModel: model, oldTable: oldTable,
+                                                newTable: newTable, now: now)
+        let accessImpact = accessChanged ? Beside { calculator.compute(diff: diff) } : nil
+
+        let data = try DataImpactScanner(migrations: migrations).scan(store, locations: locations)
+        for entry in data.entries(.invalid) {
+            errors.append(.error("\(entry.count) stored record\(entry.count == 1 ? "" : "s")\(entry.field.map { " of field '\($0)'" } ?? "") (\(entry.place)): \(entry.what); first: \(entry.sample.joined(separator: ", "))",
+                                 at: entry.location))
+        }
+        let access = accessImpact?.value() ?? AccessImpact()
         let pools = PoolImpact(old: old, new: model, table: oldTable, now: now)
 
         let plan = Plan(appliedVersion: appliedNumber, version: appliedNumber + 1, diff: diff, errors: errors.sortedByLocation(), notes: notes,
@@ -222,5 +225,25 @@ public enum Planner {
             }
         }
         return notes
+    }
+}
+
+/// Work done on a thread of its own while the caller goes on; `value()` waits for it.
+final class Beside<T: Sendable>: @unchecked Sendable {
+    private var result: T?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ work: @escaping @Sendable () -> T) {
+        Thread.detachNewThread { [self] in
+            result = work()
+            done.signal()
+        }
+    }
+
+    /// The result, once the work is done (read after the semaphore, which orders the write before it).
+    func value() -> T {
+        done.wait()
+        done.signal()
+        return result!
     }
 }

@@ -47,7 +47,9 @@ final class RecordMigration: Sendable {
 
     /// One identity a record's values are read for, what the change does to its
     /// value, and the keys of the plan's counters it adds to (made once, not per record).
-    struct Slot: Sendable {
+    /// A class: a record reads one per value, and copying a struct of strings and
+    /// tables retained each of them.
+    final class Slot: Sendable {
         let name: String
         /// The identity the value has in the new config (`name` unless renamed by `was:`).
         let identity: String
@@ -63,6 +65,22 @@ final class RecordMigration: Sendable {
         let remappedKey: String?
         let lostOptionsKey: String?
         let invalidKey: String?
+
+        init(name: String, identity: String, identitySlot: Int?, unique: Field?, remap: [String: String]?, lostOptions: Set<String>?,
+             check: FieldValueCheck?, droppedKey: String?, renamedKey: String?, remappedKey: String?, lostOptionsKey: String?, invalidKey: String?) {
+            self.name = name
+            self.identity = identity
+            self.identitySlot = identitySlot
+            self.unique = unique
+            self.remap = remap
+            self.lostOptions = lostOptions
+            self.check = check
+            self.droppedKey = droppedKey
+            self.renamedKey = renamedKey
+            self.remappedKey = remappedKey
+            self.lostOptionsKey = lostOptionsKey
+            self.invalidKey = invalidKey
+        }
     }
 
     /// Where these records are, for the plan: a package, or a team's table.
