@@ -24,18 +24,46 @@ extension AccessPolicy {
         return found
     }
 
-    /// The rows a deny rule for `action` could match for `user` (their `when` read
-    /// through the index, `unless` ignored); nil when any row could.
-    func denyReach(user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, now: Double) -> BitSet? {
-        var found = Candidates()
-        for k in denyRules[action.ordinal] {
-            let r = rules[k]
-            collect(r.reach, exact: false, granted: r.granted, action: action, user: user, customers: customers, index: index, now: now, into: &found)
-            if found.everyInexact || found.everyExact { return nil }
+    /// The deny rules of one user and action, decided only on the rows their `when`
+    /// can match through the index (`unless` ignored): a row outside is not denied.
+    struct DenyCheck {
+        let policy: AccessPolicy
+        let user: Int
+        let action: Action
+        let customers: CustomerTable
+        let now: Double
+        /// Whether any deny rule applies to the action.
+        let any: Bool
+        /// The rows a deny rule could match; nil when any row could.
+        let reach: BitSet?
+
+        init(_ policy: AccessPolicy, user: Int, action: Action, customers: CustomerTable, index: CustomerIndex, now: Double) {
+            self.policy = policy
+            self.user = user
+            self.action = action
+            self.customers = customers
+            self.now = now
+            any = !policy.denyRules[action.ordinal].isEmpty
+            guard any else { reach = BitSet(capacity: 0); return }
+            var found = Candidates()
+            for k in policy.denyRules[action.ordinal] {
+                let r = policy.rules[k]
+                policy.collect(r.reach, exact: false, granted: r.granted, action: action, user: user, customers: customers, index: index, now: now,
+                               into: &found)
+                if found.everyInexact || found.everyExact { break }
+            }
+            if found.everyInexact || found.everyExact {
+                reach = nil
+            } else {
+                var rows = BitSet(capacity: customers.count)
+                for list in found.inexact { rows.formUnion(list) }
+                reach = rows
+            }
         }
-        var rows = BitSet(capacity: customers.count)
-        for list in found.inexact { rows.formUnion(list) }
-        return rows
+
+        @inline(__always) func denied(_ c: Int) -> Bool {
+            any && (reach?.contains(c) ?? true) && policy.isDenied(user: user, action: action, customer: c, in: customers, now: now)
+        }
     }
 
     /// Every customer `user` may take `action` on, in table order. Candidates come
@@ -56,11 +84,10 @@ extension AccessPolicy {
             for c in 0..<n where isAllowed(user: user, action: action, customer: c, in: customers, now: now) { accepted.insert(c) }
             return accepted
         }
-        let denies = !denyRules[action.ordinal].isEmpty
-        let deny = denies ? denyReach(user: user, action: action, in: customers, index: index, now: now) : BitSet(capacity: 0)
-        func denied(_ c: Int) -> Bool { deny?.contains(c) ?? true ? isDenied(user: user, action: action, customer: c, in: customers, now: now) : false }
+        let deny = DenyCheck(self, user: user, action: action, customers: customers, index: index, now: now)
+        let denies = deny.any
         if candidates.everyExact {
-            for c in 0..<n where !denies || !denied(c) { accepted.insert(c) }
+            for c in 0..<n where !deny.denied(c) { accepted.insert(c) }
             return accepted
         }
         var refused = BitSet(capacity: denies || !candidates.inexact.isEmpty ? n : 0)
@@ -69,7 +96,7 @@ extension AccessPolicy {
             for c32 in list {
                 let c = Int(c32)
                 if accepted.contains(c) || refused.contains(c) { continue }
-                if denied(c) { refused.insert(c) } else { accepted.insert(c) }
+                if deny.denied(c) { refused.insert(c) } else { accepted.insert(c) }
             }
         }
         for list in candidates.inexact {
@@ -102,16 +129,14 @@ extension AccessPolicy {
         guard environment.org.userActive[user], !rows.isEmpty else { return [] }
         let candidates = candidates(user: user, action: action, in: customers, index: index, now: now)
         if candidates.everyInexact { return rows.filter { isAllowed(user: user, action: action, customer: $0, in: customers, now: now) } }
-        let denies = !denyRules[action.ordinal].isEmpty
-        let deny = denies ? denyReach(user: user, action: action, in: customers, index: index, now: now) : BitSet(capacity: 0)
-        func denied(_ c: Int) -> Bool { deny?.contains(c) ?? true ? isDenied(user: user, action: action, customer: c, in: customers, now: now) : false }
-        if candidates.everyExact { return denies ? rows.filter { !denied($0) } : rows }
+        let deny = DenyCheck(self, user: user, action: action, customers: customers, index: index, now: now)
+        if candidates.everyExact { return deny.any ? rows.filter { !deny.denied($0) } : rows }
         var exact = BitSet(capacity: customers.count)
         var inexact = BitSet(capacity: candidates.inexact.isEmpty ? 0 : customers.count)
         for list in candidates.exact { Self.mark(list, among: rows, &exact) }
         for list in candidates.inexact { Self.mark(list, among: rows, &inexact) }
         return rows.filter { c in
-            if exact.contains(c) { return !denied(c) }
+            if exact.contains(c) { return !deny.denied(c) }
             return inexact.contains(c) && isAllowed(user: user, action: action, customer: c, in: customers, now: now)
         }
     }
