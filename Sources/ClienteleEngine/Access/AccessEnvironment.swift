@@ -152,9 +152,16 @@ final class AccessEnvironment: Sendable {
     func sharedWithUser(_ ctx: AccessContext) -> Bool {
         let c = ctx.customers
         if c.sharedUsers.contains(ctx.customer, Int32(ctx.user)) { return true }
-        // Sharing with a department reaches its sub-departments.
-        for d in org.userDepartments[ctx.user] where c.sharedDepartments.contains(ctx.customer, d) { return true }
-        for r in org.userRoleList[ctx.user] where c.sharedRoles.contains(ctx.customer, r) { return true }
+        // Sharing with a department reaches its sub-departments. Most customers are
+        // shared with no department and no role: their lists are read once, first.
+        let departments = c.sharedDepartments.items(ctx.customer)
+        if !departments.isEmpty {
+            for d in org.userDepartments[ctx.user] where departments.contains(d) { return true }
+        }
+        let roles = c.sharedRoles.items(ctx.customer)
+        if !roles.isEmpty {
+            for r in org.userRoleList[ctx.user] where roles.contains(r) { return true }
+        }
         return false
     }
 

@@ -11,17 +11,18 @@ import Darwin
 /// looked up straight from byte slices so that validation never builds a String.
 ///
 /// A final class, not a struct: a struct of five arrays would retain and release
-/// each of them on every lookup.
+/// each of them on every lookup. Lookups are inlinable: the planner and the
+/// validators call them from other modules for every key of every record.
 public final class ByteKeyTable: Sendable {
-    private let slots: [Int32]          // index into entries, or -1
-    private let hashes: [UInt64]
-    private let keyBytes: [UInt8]
-    private let keyRanges: [(Int32, Int32)]
-    private let values: [Int32]
-    private let mask: Int
+    @usableFromInline let slots: [Int32]          // index into entries, or -1
+    @usableFromInline let hashes: [UInt64]
+    @usableFromInline let keyBytes: [UInt8]
+    @usableFromInline let keyRanges: [(Int32, Int32)]
+    @usableFromInline let values: [Int32]
+    @usableFromInline let mask: Int
     /// Bit k set when a key of k bytes is held (bit 63: one of 63 bytes or more),
     /// so that most keys a table lacks are refused without hashing.
-    private let lengths: UInt64
+    @usableFromInline let lengths: UInt64
 
     public init(_ pairs: [(String, Int)]) {
         var capacity = 8
@@ -64,7 +65,7 @@ public final class ByteKeyTable: Sendable {
     public var count: Int { values.count }
 
     /// Eight bytes at a time (keys are short; a byte at a time was most of a lookup).
-    @inline(__always) static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    @inlinable @inline(__always) static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var h: UInt64 = 0xcbf29ce484222325 ^ UInt64(b.count)
         guard let base = b.baseAddress else { return h ^ (h >> 29) }
         @inline(__always) func mix(_ word: UInt64) {
@@ -84,7 +85,7 @@ public final class ByteKeyTable: Sendable {
         return h ^ (h >> 29)
     }
 
-    @inline(__always) public func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
+    @inlinable @inline(__always) public func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
         guard lengths & (1 << UInt64(min(key.count, 63))) != 0 else { return nil }
         let h = Self.hash(key)
         var s = Int(truncatingIfNeeded: h) & mask
@@ -105,7 +106,7 @@ public final class ByteKeyTable: Sendable {
     }
 
     /// Byte equality, eight bytes at a time (keys are short: no call to memcmp).
-    @inline(__always) static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>?, _ n: Int) -> Bool {
+    @inlinable @inline(__always) static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>?, _ n: Int) -> Bool {
         guard let b else { return n == 0 }
         var k = 0
         while k + 8 <= n {
@@ -125,7 +126,7 @@ public final class ByteKeyTable: Sendable {
     }
 
     /// The value of the string token `i`, looked up from its bytes.
-    @inline(__always) package func lookup(_ view: JSONView, _ i: Int) -> Int? {
+    @inlinable @inline(__always) package func lookup(_ view: JSONView, _ i: Int) -> Int? {
         view.withString(i) { lookup($0) }
     }
 }
