@@ -71,7 +71,8 @@ extension AccessPolicy {
     /// (and only where a deny rule's own index lists could match), the rest a full
     /// decision; so the result always equals deciding on every customer.
     public func visible(user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, now: Double = Timestamp.processStart) -> [Int] {
-        visibleSet(user: user, action: action, in: customers, index: index, now: now).members
+        let rows = visibleSet(user: user, action: action, in: customers, index: index, now: now)
+        return rows.count == customers.count ? Array(0..<customers.count) : rows.members
     }
 
     /// `visible` as a set of rows (for comparing two policies' lists).
@@ -87,6 +88,7 @@ extension AccessPolicy {
         let deny = DenyCheck(self, user: user, action: action, customers: customers, index: index, now: now)
         let denies = deny.any
         if candidates.everyExact {
+            guard deny.any else { return BitSet(all: n) }
             for c in 0..<n where !deny.denied(c) { accepted.insert(c) }
             return accepted
         }

@@ -9,6 +9,13 @@ public struct BitSet: Sendable, Equatable {
         words = [UInt64](repeating: 0, count: max(1, (capacity + 63) / 64))
     }
 
+    /// Every integer below `capacity`.
+    public init(all capacity: Int) {
+        self.init(capacity: capacity)
+        for k in 0..<(capacity >> 6) { words[k] = ~0 }
+        if capacity & 63 != 0 { words[capacity >> 6] = (1 << UInt64(capacity & 63)) - 1 }
+    }
+
     public init(capacity: Int, _ members: some Sequence<Int>) {
         self.init(capacity: capacity)
         for m in members { insert(m) }
