@@ -14,8 +14,8 @@ extension AccessPolicy {
             collect(r.reach, exact: false, granted: r.granted, action: action, user: user, customers: customers, index: index, now: now, into: &found)
             if found.everyExact || found.everyInexact { return nil }
         }
+        // A list may hold a row twice (a customer shared twice with one user): the set removes repeats.
         let lists = found.exact + found.inexact
-        if lists.count == 1 { return lists[0].map(Int.init) }
         var seen = BitSet(capacity: customers.count)
         var rows: [Int] = []
         for list in lists {

@@ -110,7 +110,14 @@ public enum Planner {
                                                 newTable: newTable, now: now)
         let accessImpact = accessChanged ? Beside { calculator.compute(diff: diff) } : nil
 
-        let data = try DataImpactScanner(migrations: migrations).scan(store, locations: locations)
+        let data: DataImpact
+        do {
+            data = try DataImpactScanner(migrations: migrations).scan(store, locations: locations)
+        } catch {
+            // No work left running after the plan is refused.
+            _ = accessImpact?.value()
+            throw error
+        }
         for entry in data.entries(.invalid) {
             errors.append(.error("\(entry.count) stored record\(entry.count == 1 ? "" : "s")\(entry.field.map { " of field '\($0)'" } ?? "") (\(entry.place)): \(entry.what); first: \(entry.sample.joined(separator: ", "))",
                                  at: entry.location))
