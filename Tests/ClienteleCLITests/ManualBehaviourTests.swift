@@ -438,6 +438,9 @@ struct ManualBehaviourTests {
         #expect(try d.run(["customer", "edit", id, "--as", "bob", "level=B", "email=wang@example.com"]).stdout == "\(id): 2 fields changed\n")
         #expect(try d.run(["customer", "edit", id, "--as", "bob", "level=B"]).stdout == "\(id): nothing changed (the values were already so)\n")
         #expect(try d.run(["share", id, "--as", "bob", "--users", "erin,dora"]).stdout == "shared \(id) with users erin, dora\n")
+        #expect(try d.run(["share", id, "--as", "bob", "--users", "frank,frank"]).exitCode == 0)
+        let shown = try d.run(["customer", "show", id, "--as", "bob", "--format", "json"]).stdout
+        #expect(shown.contains(#""users":["erin","dora","frank"]"#), "a user named twice is shared with once: \(shown)")
         #expect(try d.run(["tag", "add", id, "vip", "--as", "bob"]).stdout == "tagged \(id) vip\n")
         #expect(try d.run(["tag", "set", id, "key", "--as", "bob"]).stdout == "set the tags of \(id) to key\n")
         #expect(try d.run(["pool", "return", id, "--as", "bob", "--reason", "unreachable"]).exitCode == 0)

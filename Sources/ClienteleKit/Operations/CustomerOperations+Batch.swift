@@ -50,7 +50,12 @@ extension CustomerOperations {
         return [(key, .array(old.map(JSONValue.string)), value)]
     }
 
-    static func union(_ a: [String], _ b: [String]) -> [String] { a + b.filter { !a.contains($0) } }
+    /// `a`, then what `b` adds, each once (`share --users bob,bob` shares with bob once).
+    static func union(_ a: [String], _ b: [String]) -> [String] {
+        var result = a
+        for x in b where !result.contains(x) { result.append(x) }
+        return result
+    }
 
     @discardableResult
     public func follow(as actor: String, ids: [String], following: Bool, time: String) throws(OperationError) -> [String] {
