@@ -15,10 +15,9 @@ extension AccessPolicy {
             if found.everyExact || found.everyInexact { return nil }
         }
         // A list may hold a row twice (a customer shared twice with one user): the set removes repeats.
-        let lists = found.exact + found.inexact
         var seen = BitSet(capacity: customers.count)
         var rows: [Int] = []
-        for list in lists {
+        for list in found.exact + found.inexact {
             for c32 in list where !seen.contains(Int(c32)) {
                 seen.insert(Int(c32))
                 rows.append(Int(c32))

@@ -129,7 +129,7 @@ struct DataImpactScanner: Sendable {
             return m
         }
         var changes = false
-        var present = m.tracksPresence ? [Bool](repeating: false, count: m.interestNames.count) : []
+        var present = m.tracksPresence ? [Bool](repeating: false, count: m.slots.count) : []
         if top[4] >= 0, view.kind(top[4]) == .object {
             let fields = top[4]
             var k = fields + 1

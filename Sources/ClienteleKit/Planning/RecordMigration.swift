@@ -39,7 +39,6 @@ final class RecordMigration: Sendable {
 
     /// The identities a record's values are read for, looked up from their bytes.
     let interest: ByteKeyTable
-    let interestNames: [String]
     /// What to do with a value, by its slot in `interest` (looked up once here, not per record).
     let slots: [Slot]
     /// Whether a record's given identities must be tracked (for required fields and defaults).
@@ -50,7 +49,6 @@ final class RecordMigration: Sendable {
     /// A class: a record reads one per value, and copying a struct of strings and
     /// tables retained each of them.
     final class Slot: Sendable {
-        let name: String
         /// The identity the value has in the new config (`name` unless renamed by `was:`).
         let identity: String
         /// The slot of `identity`, when it is renamed and tracked.
@@ -66,9 +64,8 @@ final class RecordMigration: Sendable {
         let lostOptionsKey: String?
         let invalidKey: String?
 
-        init(name: String, identity: String, identitySlot: Int?, unique: Field?, remap: [String: String]?, lostOptions: Set<String>?,
+        init(identity: String, identitySlot: Int?, unique: Field?, remap: [String: String]?, lostOptions: Set<String>?,
              check: FieldValueCheck?, droppedKey: String?, renamedKey: String?, remappedKey: String?, lostOptionsKey: String?, invalidKey: String?) {
-            self.name = name
             self.identity = identity
             self.identitySlot = identitySlot
             self.unique = unique
@@ -176,7 +173,7 @@ final class RecordMigration: Sendable {
         var names = Set(dropped.keys).union(renames.keys).union(renames.values).union(remaps.keys).union(lostOptions.keys)
             .union(checks.keys).union(unique.keys).union(defaults.map(\.0))
         for f in required { names.formUnion(f.identities) }
-        interestNames = names.sorted()
+        let interestNames = names.sorted()
         let interest = ByteKeyTable(interestNames.enumerated().map { ($1, $0) })
         self.interest = interest
         let place = package.map { "package '\($0)'" } ?? "the \(table.rawValue) table of team '\(team)'"
@@ -191,7 +188,7 @@ final class RecordMigration: Sendable {
             }
             let refused = becameSelect.contains(identity) ? "values that are not options (input -> select: give can_enter: true or was: mappings)"
                 : "values the new definition refuses"
-            return Slot(name: name, identity: identity, identitySlot: identity == name ? nil : interest.lookup(identity),
+            return Slot(identity: identity, identitySlot: identity == name ? nil : interest.lookup(identity),
                         unique: unique[identity], remap: remaps[identity], lostOptions: lostOptions[identity], check: checks[identity],
                         droppedKey: gone, renamedKey: identity == name ? nil : key(.rewritten, identity, "values moved from '\(name)' (was:)"),
                         remappedKey: remaps[identity] == nil ? nil : key(.rewritten, identity, "option values renamed (was:)"),

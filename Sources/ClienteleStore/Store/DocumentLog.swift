@@ -133,30 +133,29 @@ public final class DocumentLog {
     private func currentLocations() -> [(id: String, location: Location)] {
         var result: [(id: String, location: Location)] = []
         result.reserveCapacity(count)
-        stored?.live.forEach { key, value in
-            let id = String(decoding: key, as: UTF8.self)
-            if index[id] == nil, !removedFromStored.contains(id) { result.append((id, StoredIds.location(value))) }
-        }
-        for (id, location) in index { result.append((id, location)) }
+        forEachCurrent(ids: true) { id, location in result.append((id!, location)) }
         return result
     }
 
-    /// Where every current document is, in log order (no ids made when none was
-    /// written or deleted since the stored index).
+    /// Where every current document is, in log order.
     private func currentLocationsInLogOrder() -> [Location] {
         var result: [Location] = []
         result.reserveCapacity(count)
-        let filtered = !index.isEmpty || !removedFromStored.isEmpty
-        stored?.live.forEach { key, value in
-            if filtered {
-                let id = String(decoding: key, as: UTF8.self)
-                if index[id] != nil || removedFromStored.contains(id) { return }
-            }
-            result.append(StoredIds.location(value))
-        }
-        result.append(contentsOf: index.values)
+        forEachCurrent(ids: false) { _, location in result.append(location) }
         result.sort { $0.logOrder < $1.logOrder }
         return result
+    }
+
+    /// Calls `body` with every current document's location, and its id when `ids`
+    /// (no id is made when none was written or deleted since the stored index).
+    private func forEachCurrent(ids: Bool, _ body: (String?, Location) -> Void) {
+        let filtered = !index.isEmpty || !removedFromStored.isEmpty
+        stored?.live.forEach { key, value in
+            let id = ids || filtered ? String(decoding: key, as: UTF8.self) : nil
+            if filtered, let id, index[id] != nil || removedFromStored.contains(id) { return }
+            body(id, StoredIds.location(value))
+        }
+        for (id, location) in index { body(id, location) }
     }
 
     /// Records a put of `id` at `location`.
