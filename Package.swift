@@ -14,17 +14,18 @@ import PackageDescription
 //
 // The code calls Glibc and uses `Synchronization.Mutex`: it builds on Linux
 // (Swift 6.0 and later); no other platform is claimed.
+//
+// Every front end lives in this package (the command line today, the service
+// next) and reaches the library through `package` access: no product exports
+// an API to other packages, so nothing outside promises to stay stable.
 let package = Package(
     name: "Clientele",
     products: [
-        .library(
-            name: "Clientele",
-            targets: ["ClienteleCore", "ClienteleSpec", "ClienteleModel", "ClienteleEngine", "ClienteleStore", "ClienteleKit"]
-        ),
         .executable(name: "clientele", targets: ["ClienteleCLI"]),
+        .executable(name: "clientele-bench", targets: ["ClienteleBenchmarks"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         .systemLibrary(
@@ -46,6 +47,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The benchmarks (docs/performance.md), beside the product so that they reach its `package` API;
+        // `swift test` never runs them. Run: swift run -c release clientele-bench --help
+        .executableTarget(
+            name: "ClienteleBenchmarks",
+            dependencies: [
+                "ClienteleCore", "ClienteleModel", "ClienteleEngine", "ClienteleKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/Sources/ClienteleBenchmarks"
+        ),
         // What both test targets share: scratch folders, SplitMix, golden files, running a program, seeded stores.
         .target(
             name: "ClienteleTestSupport",
@@ -54,12 +65,18 @@ let package = Package(
         ),
         .testTarget(
             name: "ClienteleTests",
-            dependencies: ["ClienteleCore", "ClienteleSpec", "ClienteleModel", "ClienteleEngine", "ClienteleStore", "ClienteleKit", "ClienteleTestSupport"],
+            dependencies: [
+                "ClienteleCore", "ClienteleSpec", "ClienteleModel", "ClienteleEngine", "ClienteleStore", "ClienteleKit",
+                "ClienteleTestSupport",
+            ],
             exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "ClienteleCLITests",
-            dependencies: ["ClienteleCore", "ClienteleSpec", "ClienteleModel", "ClienteleEngine", "ClienteleStore", "ClienteleKit", "ClienteleCLI", "ClienteleTestSupport"],
+            dependencies: [
+                "ClienteleCore", "ClienteleSpec", "ClienteleModel", "ClienteleEngine", "ClienteleStore", "ClienteleKit",
+                "ClienteleCLI", "ClienteleTestSupport",
+            ],
             exclude: ["Golden", "Scenarios"]
         ),
     ]

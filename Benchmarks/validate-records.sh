@@ -12,8 +12,8 @@ if [ ! -f "$data/clientele-customers.jsonl" ]; then
   python3 "$bench/gen.py" --customers "$n" --out "$data" > /dev/null
   python3 "$bench/to_clientele.py" "$data"
 fi
-swift build -c release --package-path "$here" > /dev/null
+swift build -c release --package-path "$here/.." --product clientele-bench > /dev/null
 sha256sum "$data/customers.jsonl"
-"$here/.build/release/clientele-bench" validate-records --data "$data" --runs 5
+"$here/../.build/release/clientele-bench" validate-records --data "$data" --runs 5
 (cd "$bench" && python3 bench.py --data "$data" --only c,d --runs 3 --no-parsed --results "$data/anchor-results.json")
-"$here/.build/release/clientele-bench" validate-records --data "$data" --runs 5
+"$here/../.build/release/clientele-bench" validate-records --data "$data" --runs 5

@@ -1,10 +1,10 @@
-import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
-import ClienteleEngine
-import ClienteleStore
-import ClienteleKit
 import ArgumentParser
+import ClienteleCore
+import ClienteleEngine
+import ClienteleKit
+import ClienteleModel
+import ClienteleSpec
+import ClienteleStore
 import Foundation
 
 @main
@@ -29,10 +29,14 @@ enum Main {
 struct ClienteleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clientele",
-        abstract: "Rules and schema for CRM customer data: validate, test, plan and apply a config, and run the customer operations.",
+        abstract:
+            "Rules and schema for CRM customer data: validate, test, plan and apply a config, and run the customer operations.",
         version: ClienteleVersion.string,
         subcommands: [
-            ValidateCommand.self, TestCommand.self, InitCommand.self, TemplateCommand.self, ImportCommand.self, PlanCommand.self, ApplyCommand.self, HistoryCommand.self, RollbackCommand.self, PoolCommand.self, CustomerCommand.self, CanCommand.self, WhoCanCommand.self, VisibleCommand.self, LogCommand.self, ShareCommand.self, UnshareCommand.self, TagCommand.self, ExportCommand.self, StoreCommand.self,
+            ValidateCommand.self, TestCommand.self, InitCommand.self, TemplateCommand.self, ImportCommand.self,
+            PlanCommand.self, ApplyCommand.self, HistoryCommand.self, RollbackCommand.self, PoolCommand.self,
+            CustomerCommand.self, CanCommand.self, WhoCanCommand.self, VisibleCommand.self, LogCommand.self,
+            ShareCommand.self, UnshareCommand.self, TagCommand.self, ExportCommand.self, StoreCommand.self,
         ]
     )
 }

@@ -1,10 +1,10 @@
-import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
-import ClienteleEngine
-import ClienteleStore
-import ClienteleKit
 import ArgumentParser
+import ClienteleCore
+import ClienteleEngine
+import ClienteleKit
+import ClienteleModel
+import ClienteleSpec
+import ClienteleStore
 import Foundation
 
 /// `--now`: the time a command takes as the present. Reading commands may look at any
@@ -18,12 +18,15 @@ enum Clock {
     static func check(_ now: String?) throws {
         guard let now else { return }
         guard Timestamp.parseDateTime(now) != nil else {
-            throw ValidationError("--now must be a date and time with an offset, like 2026-11-23T09:00:00Z, not '\(now)'")
+            throw ValidationError(
+                "--now must be a date and time with an offset, like 2026-11-23T09:00:00Z, not '\(now)'")
         }
     }
 
     static func checkWriting(_ now: String?) throws {
         guard now != nil, ProcessInfo.processInfo.environment[overrideVariable] != "1" else { return }
-        throw ValidationError("--now sets the time a write records, which only tests and demos may do: set \(overrideVariable)=1 to allow it")
+        throw ValidationError(
+            "--now sets the time a write records, which only tests and demos may do: set \(overrideVariable)=1 to allow it"
+        )
     }
 }

@@ -1,6 +1,6 @@
+import ClienteleKit
 import ClienteleSpec
 import ClienteleStore
-import ClienteleKit
 
 /// The one place an error of the library becomes messages on stderr and an exit
 /// code: 3 when the rules refuse, 1 for everything else (spec/cli.md).

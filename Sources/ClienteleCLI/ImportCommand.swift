@@ -1,10 +1,10 @@
-import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
-import ClienteleEngine
-import ClienteleStore
-import ClienteleKit
 import ArgumentParser
+import ClienteleCore
+import ClienteleEngine
+import ClienteleKit
+import ClienteleModel
+import ClienteleSpec
+import ClienteleStore
 import Foundation
 
 struct ImportCommand: ParsableCommand {
@@ -16,13 +16,18 @@ struct ImportCommand: ParsableCommand {
     @Argument(help: "A .csv, .jsonl or .ndjson file.") var file: String
     @Option(help: "The table rows go into when they do not say (required for CSV).") var table: String?
     @Option(help: "The package rows go into when they do not say.") var package: String?
-    @Option(help: "The team rows belong to when they do not say (needed when the config has several teams).") var team: String?
+    @Option(help: "The team rows belong to when they do not say (needed when the config has several teams).") var team:
+        String?
     @Option(name: .customLong("as"), help: "The user who imports (needed to store).") var actor: String?
-    @Option(help: ArgumentHelp("The time to record, ISO-8601 with an offset (default: now).", visibility: .hidden)) var now: String?
+    @Option(help: ArgumentHelp("The time to record, ISO-8601 with an offset (default: now).", visibility: .hidden))
+    var now: String?
     @Flag(help: "Check every row and report; store nothing.") var dryRun = false
     @Option(help: "Write the refused rows to this file instead of refusing the whole import.") var rejects: String?
     @Option(help: "text or json") var format: OutputFormat = .text
-    @Flag(help: "Write CSV rejects exactly as read, without the ' that keeps spreadsheets from running a cell as a formula.") var rawCSV = false
+    @Flag(
+        help:
+            "Write CSV rejects exactly as read, without the ' that keeps spreadsheets from running a cell as a formula."
+    ) var rawCSV = false
 
     func validate() throws { try Clock.check(now) }
 
@@ -39,7 +44,8 @@ struct ImportCommand: ParsableCommand {
         var opened: AppliedStore?
         if !dryRun || directory.storeExists {
             if !dryRun { try Clock.checkWriting(now) }
-            opened = try StoreOptions.openApplied(directory, writer: dryRun ? nil : "clientele import \(file)", actor: actor)
+            opened = try StoreOptions.openApplied(
+                directory, writer: dryRun ? nil : "clientele import \(file)", actor: actor)
         }
         let config = try opened?.config ?? options.compile()
         guard let fileFormat = ImportFormat.detect(path: file) else {
@@ -63,7 +69,8 @@ struct ImportCommand: ParsableCommand {
         if dryRun && opened == nil {
             let report: ImportReport
             do {
-                report = try CustomerImport.check(mapped.bytes, format: fileFormat, config: config, defaults: defaults, progress: progress.update)
+                report = try CustomerImport.check(
+                    mapped.bytes, format: fileFormat, config: config, defaults: defaults, progress: progress.update)
             } catch {
                 progress.finish()
                 Terminal.error("\(file): \(error.description)")
@@ -82,7 +89,8 @@ struct ImportCommand: ParsableCommand {
         do {
             outcome = try CustomerImport(config: opened.config, store: opened.store).run(
                 mapped.bytes, format: fileFormat, defaults: defaults, actor: actor, time: now ?? Timestamp.now(),
-                source: (file as NSString).lastPathComponent, keepRejected: rejects != nil, dryRun: dryRun, progress: progress.update)
+                source: (file as NSString).lastPathComponent, keepRejected: rejects != nil, dryRun: dryRun,
+                progress: progress.update)
         } catch let error as ImportFileError {
             progress.finish()
             Terminal.error("\(file): \(error.description)")
@@ -100,12 +108,17 @@ struct ImportCommand: ParsableCommand {
         }
         if let rejects, !outcome.report.rejected.isEmpty {
             let bytes: [UInt8]
-            do { bytes = try RejectsFile.contents(outcome.report.rejected, of: mapped.bytes, format: fileFormat, raw: rawCSV) } catch {
+            do {
+                bytes = try RejectsFile.contents(
+                    outcome.report.rejected, of: mapped.bytes, format: fileFormat, raw: rawCSV)
+            } catch {
                 Terminal.error("\(file): \(error)")
                 throw ExitCode(1)
             }
             do { try OutputPath.write(bytes, to: rejects) } catch {
-                Terminal.err("the \(outcome.stored.count) valid rows were imported; only the refused rows could not be written\n")
+                Terminal.err(
+                    "the \(outcome.stored.count) valid rows were imported; only the refused rows could not be written\n"
+                )
                 throw error
             }
         }
@@ -113,7 +126,9 @@ struct ImportCommand: ParsableCommand {
             Terminal.err("nothing was imported: fix the rows above, or give --rejects FILE to import the others\n")
             throw ExitCode(outcome.refusedByRules == outcome.report.rejected.count ? 3 : 1)
         }
-        Terminal.err("imported \(outcome.stored.count) \(outcome.stored.count == 1 ? "customer" : "customers")\(rejects != nil && !outcome.report.rejected.isEmpty ? "; the \(outcome.report.rejected.count) refused rows are in \(rejects!)" : "")\n")
+        Terminal.err(
+            "imported \(outcome.stored.count) \(outcome.stored.count == 1 ? "customer" : "customers")\(rejects != nil && !outcome.report.rejected.isEmpty ? "; the \(outcome.report.rejected.count) refused rows are in \(rejects!)" : "")\n"
+        )
     }
 
     private func print(_ report: ImportReport) {
@@ -143,7 +158,9 @@ final class Progress {
         shown = percent
         let width = 30
         let filled = width * percent / 100
-        Terminal.err("\r[" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled) + "] \(percent)%")
+        Terminal.err(
+            "\r[" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
+                + "] \(percent)%")
     }
 
     func finish() {

@@ -1,15 +1,19 @@
-import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
-import ClienteleEngine
-import ClienteleStore
-import ClienteleKit
 import ArgumentParser
+import ClienteleCore
+import ClienteleEngine
+import ClienteleKit
+import ClienteleModel
+import ClienteleSpec
+import ClienteleStore
 import Foundation
 
 /// `--config DIR`: the config directory, or the nearest one at or above the current directory.
 struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The config directory (default: the nearest directory at or above this one that holds clientele.yaml).", valueName: "dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The config directory (default: the nearest directory at or above this one that holds clientele.yaml).",
+            valueName: "dir"))
     var config: String?
 
     /// The config directory: `--config`, or the nearest one at or above the current directory.
@@ -24,7 +28,8 @@ struct ConfigOptions: ParsableArguments {
             return ConfigDirectory(url: url, displayPrefix: prefix)
         }
         guard let found = ConfigDirectory.find(from: cwd) else {
-            Terminal.error("no clientele.yaml here or in any parent directory; give --config DIR or run 'clientele init'")
+            Terminal.error(
+                "no clientele.yaml here or in any parent directory; give --config DIR or run 'clientele init'")
             throw ExitCode(1)
         }
         let relative = Terminal.relativePath(from: cwd, to: found)
@@ -64,13 +69,18 @@ enum Shell {
                 case "\\", "'": out += "\\" + String(scalar)
                 case "\n": out += "\\n"
                 case "\t": out += "\\t"
-                case _ where scalar.value < 0x20 || scalar.value == 0x7F: out += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+                case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                    out += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
                 default: out.unicodeScalars.append(scalar)
                 }
             }
             return out + "'"
         }
-        let safe = !word.isEmpty && word.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_./=:@,+".unicodeScalars.contains($0) }
+        let safe =
+            !word.isEmpty
+            && word.unicodeScalars.allSatisfy {
+                CharacterSet.alphanumerics.contains($0) || "-_./=:@,+".unicodeScalars.contains($0)
+            }
         return safe ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 

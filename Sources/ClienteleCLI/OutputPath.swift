@@ -1,10 +1,10 @@
-import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
-import ClienteleEngine
-import ClienteleStore
-import ClienteleKit
 import ArgumentParser
+import ClienteleCore
+import ClienteleEngine
+import ClienteleKit
+import ClienteleModel
+import ClienteleSpec
+import ClienteleStore
 import Foundation
 
 /// Files a command writes because it was asked to (`--out`, `--rejects`): never inside
@@ -30,7 +30,9 @@ enum OutputPath {
         }
         let folder = (target as NSString).deletingLastPathComponent
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isDirectory),
+            isDirectory.boolValue
+        else {
             Terminal.error("\(option) \(path): \(folder) is not a folder")
             throw ExitCode(1)
         }

@@ -1,9 +1,9 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
-import ClienteleStore
 import ClienteleKit
+import ClienteleModel
+import ClienteleSpec
+import ClienteleStore
 import Foundation
 
 /// A file read through a memory map that another program cuts short raises SIGBUS
@@ -13,7 +13,8 @@ import Foundation
 enum ReadFault {
     /// The message the handler writes, made before the signal can arrive: a handler may
     /// only call what is safe in a signal handler (write and _exit).
-    nonisolated(unsafe) private static var message: [CChar] = Array("error: a file this command was reading was cut short by another program; nothing was stored\n".utf8CString)
+    nonisolated(unsafe) private static var message: [CChar] = Array(
+        "error: a file this command was reading was cut short by another program; nothing was stored\n".utf8CString)
 
     /// Watches `file` (the import's input) from now on.
     static func watch(_ file: String) {

@@ -1,17 +1,19 @@
-import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
-import ClienteleEngine
-import ClienteleStore
-import ClienteleKit
 import ArgumentParser
+import ClienteleCore
+import ClienteleEngine
+import ClienteleKit
+import ClienteleModel
+import ClienteleSpec
+import ClienteleStore
 import Foundation
 
 /// Options of every command that works on the store.
 struct StoreOptions: ParsableArguments {
     @OptionGroup var config: ConfigOptions
-    @Option(help: ArgumentHelp("The time to record, ISO-8601 with an offset (default: now); writers take it only with CLIENTELE_CLOCK_OVERRIDE=1.",
-                               visibility: .hidden)) var now: String?
+    @Option(
+        help: ArgumentHelp(
+            "The time to record, ISO-8601 with an offset (default: now); writers take it only with CLIENTELE_CLOCK_OVERRIDE=1.",
+            visibility: .hidden)) var now: String?
 
     var time: String { now ?? Timestamp.now() }
 
@@ -29,7 +31,8 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// The applied store; a note on stderr when the directory was edited since.
-    static func openApplied(_ directory: ConfigDirectory, writer: String?, actor: String? = nil) throws -> AppliedStore {
+    static func openApplied(_ directory: ConfigDirectory, writer: String?, actor: String? = nil) throws -> AppliedStore
+    {
         let applied = try directory.openApplied(writer: writer)
         // The note first: a user added to the directory but not applied yet is why `--as` may fail.
         if let note = directory.editedNote(applied) { Terminal.note(note) }
@@ -67,7 +70,9 @@ struct CustomerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "customer",
         abstract: "Add, show, edit and delete customers, as a named user checked against the rules.",
-        subcommands: [Add.self, Show.self, Edit.self, Delete.self, List.self, Follow.self, Unfollow.self, Followup.self])
+        subcommands: [
+            Add.self, Show.self, Edit.self, Delete.self, List.self, Follow.self, Unfollow.self, Followup.self,
+        ])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate and store a new customer; prints its id.")
@@ -80,12 +85,16 @@ struct CustomerCommand: ParsableCommand {
 
         func run() throws {
             guard let kind = TableKind(rawValue: table) else {
-                throw ValidationError("there is no table '\(table)'; the tables are \(TableKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ValidationError(
+                    "there is no table '\(table)'; the tables are \(TableKind.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             let pairs = try assignments(values)
             let (config, store) = try options.open(writer: "clientele customer add")
             let id = try CustomerOperations(config: config, store: store)
-                .add(as: options.actor, team: team, table: kind, package: package, assignments: pairs, time: options.time)
+                .add(
+                    as: options.actor, team: team, table: kind, package: package, assignments: pairs, time: options.time
+                )
             Terminal.out(format == .json ? JSONValue.object([("id", .string(id))]).jsonText + "\n" : id + "\n")
         }
     }
@@ -95,12 +104,14 @@ struct CustomerCommand: ParsableCommand {
         @OptionGroup var options: ActingOptions
         @Argument(help: "The customer's id.") var id: String
         @Option(help: "A view: its field order, without its hidden fields.") var view: String?
-        @Option(help: "text (a card: fields by display name, in view order) or json (the document)") var format: OutputFormat = .text
+        @Option(help: "text (a card: fields by display name, in view order) or json (the document)") var format:
+            OutputFormat = .text
 
         func run() throws {
             let (config, store) = try options.open(writer: nil)
             let listing = CustomerListing(config: config, store: store)
-            let document = CustomerListing.arranged(try listing.operations.show(as: options.actor, id: id), try listing.view(named: view))
+            let document = CustomerListing.arranged(
+                try listing.operations.show(as: options.actor, id: id), try listing.view(named: view))
             switch format {
             case .json: Terminal.out(document.jsonText + "\n")
             case .text: Terminal.out(CustomerCard.text(document, config: config))
@@ -109,7 +120,8 @@ struct CustomerCommand: ParsableCommand {
     }
 
     struct Edit: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change fields (FIELD=VALUE; FIELD= clears); logged with each change.")
+        static let configuration = CommandConfiguration(
+            abstract: "Change fields (FIELD=VALUE; FIELD= clears); logged with each change.")
         @OptionGroup var options: ActingOptions
         @Argument(help: "The customer's id.") var id: String
         @Argument(help: "FIELD=VALUE pairs.") var values: [String] = []
@@ -119,9 +131,12 @@ struct CustomerCommand: ParsableCommand {
             let pairs = try assignments(values)
             let (config, store) = try options.open(writer: "clientele customer edit")
             let listing = CustomerListing(config: config, store: store)
-            let changed = try listing.operations.edit(as: options.actor, id: id, assignments: pairs, time: options.time, view: try listing.view(named: view))
-            Done.say(changed.isEmpty ? "\(id): nothing changed (the values were already so)"
-                                     : "\(id): \(Done.count(changed.count, "field")) changed")
+            let changed = try listing.operations.edit(
+                as: options.actor, id: id, assignments: pairs, time: options.time, view: try listing.view(named: view))
+            Done.say(
+                changed.isEmpty
+                    ? "\(id): nothing changed (the values were already so)"
+                    : "\(id): \(Done.count(changed.count, "field")) changed")
         }
     }
 
@@ -146,8 +161,12 @@ extension CustomerCommand {
 
         func run() throws {
             let (config, store) = try options.open(writer: "clientele customer follow")
-            let changed = try CustomerOperations(config: config, store: store).follow(as: options.actor, ids: ids, following: true, time: options.time)
-            Done.say(changed.isEmpty ? "\(options.actor) already follows \(Done.list(ids))" : "\(options.actor) now follows \(Done.list(changed))")
+            let changed = try CustomerOperations(config: config, store: store).follow(
+                as: options.actor, ids: ids, following: true, time: options.time)
+            Done.say(
+                changed.isEmpty
+                    ? "\(options.actor) already follows \(Done.list(ids))"
+                    : "\(options.actor) now follows \(Done.list(changed))")
         }
     }
 
@@ -158,8 +177,12 @@ extension CustomerCommand {
 
         func run() throws {
             let (config, store) = try options.open(writer: "clientele customer unfollow")
-            let changed = try CustomerOperations(config: config, store: store).follow(as: options.actor, ids: ids, following: false, time: options.time)
-            Done.say(changed.isEmpty ? "\(options.actor) did not follow \(Done.list(ids))" : "\(options.actor) no longer follows \(Done.list(changed))")
+            let changed = try CustomerOperations(config: config, store: store).follow(
+                as: options.actor, ids: ids, following: false, time: options.time)
+            Done.say(
+                changed.isEmpty
+                    ? "\(options.actor) did not follow \(Done.list(ids))"
+                    : "\(options.actor) no longer follows \(Done.list(changed))")
         }
     }
 }
@@ -170,7 +193,8 @@ func commaList(_ text: String?) -> [String] {
 }
 
 struct ShareCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "share", abstract: "Share customers (additive; several ids make a batch share).")
+    static let configuration = CommandConfiguration(
+        commandName: "share", abstract: "Share customers (additive; several ids make a batch share).")
     @OptionGroup var options: ActingOptions
     @Argument(help: "Customer ids.") var ids: [String]
     @Option(help: "Users, comma-separated.") var users: String?
@@ -179,15 +203,21 @@ struct ShareCommand: ParsableCommand {
 
     func run() throws {
         let (config, store) = try options.open(writer: "clientele share")
-        let changed = try CustomerOperations(config: config, store: store).share(as: options.actor, ids: ids, users: commaList(users), departments: commaList(departments),
-                                                                                 roles: commaList(roles), time: options.time)
+        let changed = try CustomerOperations(config: config, store: store).share(
+            as: options.actor, ids: ids, users: commaList(users), departments: commaList(departments),
+            roles: commaList(roles), time: options.time)
         let with = Done.targets(users: users, departments: departments, roles: roles)
-        Done.say(changed.isEmpty ? "nothing changed: \(Done.list(ids)) already shared with \(with)" : "shared \(Done.list(changed)) with \(with)")
+        Done.say(
+            changed.isEmpty
+                ? "nothing changed: \(Done.list(ids)) already shared with \(with)"
+                : "shared \(Done.list(changed)) with \(with)")
     }
 }
 
 struct UnshareCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "unshare", abstract: "Cancel sharing of customers: --all, or the users, departments and roles named.")
+    static let configuration = CommandConfiguration(
+        commandName: "unshare",
+        abstract: "Cancel sharing of customers: --all, or the users, departments and roles named.")
     @OptionGroup var options: ActingOptions
     @Argument(help: "Customer ids.") var ids: [String]
     @Flag(help: "Cancel all sharing.") var all = false
@@ -203,15 +233,20 @@ struct UnshareCommand: ParsableCommand {
 
     func run() throws {
         let (config, store) = try options.open(writer: "clientele unshare")
-        let changed = try CustomerOperations(config: config, store: store).unshare(as: options.actor, ids: ids, all: all, users: commaList(users),
-                                                                                   departments: commaList(departments), roles: commaList(roles), time: options.time)
+        let changed = try CustomerOperations(config: config, store: store).unshare(
+            as: options.actor, ids: ids, all: all, users: commaList(users),
+            departments: commaList(departments), roles: commaList(roles), time: options.time)
         let from = all ? "anyone" : Done.targets(users: users, departments: departments, roles: roles)
-        Done.say(changed.isEmpty ? "nothing changed: \(Done.list(ids)) was not shared with \(from)" : "stopped sharing \(Done.list(changed)) with \(from)")
+        Done.say(
+            changed.isEmpty
+                ? "nothing changed: \(Done.list(ids)) was not shared with \(from)"
+                : "stopped sharing \(Done.list(changed)) with \(from)")
     }
 }
 
 struct TagCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tag", abstract: "Overwrite (set) or add tags.", subcommands: [Set.self, Add.self])
+    static let configuration = CommandConfiguration(
+        commandName: "tag", abstract: "Overwrite (set) or add tags.", subcommands: [Set.self, Add.self])
 
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Replace the tags of customers: tag set ID... TAG...")
@@ -221,8 +256,13 @@ struct TagCommand: ParsableCommand {
         func run() throws {
             let (config, store) = try options.open(writer: "clientele tag set")
             let (ids, tags) = CustomerOperations(config: config, store: store).splitIdsAndTags(arguments)
-            let changed = try CustomerOperations(config: config, store: store).tag(as: options.actor, ids: ids, tags: tags, overwrite: true, time: options.time)
-            Done.say(changed.isEmpty ? "nothing changed: \(Done.list(ids)) already had exactly those tags" : "set the tags of \(Done.list(changed)) to \(tags.isEmpty ? "none" : tags.joined(separator: ", "))")
+            let changed = try CustomerOperations(config: config, store: store).tag(
+                as: options.actor, ids: ids, tags: tags, overwrite: true, time: options.time)
+            Done.say(
+                changed.isEmpty
+                    ? "nothing changed: \(Done.list(ids)) already had exactly those tags"
+                    : "set the tags of \(Done.list(changed)) to \(tags.isEmpty ? "none" : tags.joined(separator: ", "))"
+            )
         }
     }
 
@@ -235,23 +275,32 @@ struct TagCommand: ParsableCommand {
             let (config, store) = try options.open(writer: "clientele tag add")
             let (ids, tags) = CustomerOperations(config: config, store: store).splitIdsAndTags(arguments)
             guard !tags.isEmpty else { throw OperationError.invalid(["name at least one tag after the customer ids"]) }
-            let changed = try CustomerOperations(config: config, store: store).tag(as: options.actor, ids: ids, tags: tags, overwrite: false, time: options.time)
-            Done.say(changed.isEmpty ? "nothing changed: \(Done.list(ids)) already had \(tags.joined(separator: ", "))" : "tagged \(Done.list(changed)) \(tags.joined(separator: ", "))")
+            let changed = try CustomerOperations(config: config, store: store).tag(
+                as: options.actor, ids: ids, tags: tags, overwrite: false, time: options.time)
+            Done.say(
+                changed.isEmpty
+                    ? "nothing changed: \(Done.list(ids)) already had \(tags.joined(separator: ", "))"
+                    : "tagged \(Done.list(changed)) \(tags.joined(separator: ", "))")
         }
     }
 }
 
 extension CustomerCommand {
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "What the user may see, filtered: one line per customer, or JSON.")
+        static let configuration = CommandConfiguration(
+            abstract: "What the user may see, filtered: one line per customer, or JSON.")
         @OptionGroup var options: ActingOptions
-        @Option(name: .customLong("where"), help: "An expression over the customer (as in rules).") var whereExpression: String?
+        @Option(name: .customLong("where"), help: "An expression over the customer (as in rules).") var whereExpression:
+            String?
         @Option(help: "Text to find in the name, phones, e-mail or number.") var search: String?
         @Option(help: "Only customers with this tag.") var tag: String?
         @Flag(help: "Only customers the user follows.") var followed = false
         @Option(help: "Only customers of this package.") var package: String?
         @Option(help: "Only customers of this table (individual or organization).") var table: TableKind?
-        @Option(help: "Only customers sitting in this pool (for its members and admins); without it, pool customers are not listed.") var pool: String?
+        @Option(
+            help:
+                "Only customers sitting in this pool (for its members and admins); without it, pool customers are not listed."
+        ) var pool: String?
         @Option(help: "A view: its customers, its field order, without its hidden fields.") var view: String?
         @Option(help: "text or json") var format: OutputFormat = .text
 
@@ -272,17 +321,25 @@ extension CustomerCommand {
             case .json: Terminal.out(JSONValue.array(documents).jsonText + "\n")
             case .text:
                 if documents.isEmpty, let pool {
-                    Terminal.out("no customers in pool '\(PrintableText.escaped(pool))'\(query.isFiltered ? " match" : "")\n")
+                    Terminal.out(
+                        "no customers in pool '\(PrintableText.escaped(pool))'\(query.isFiltered ? " match" : "")\n")
                 }
                 // ☆ marks the customers the user follows (seed 003).
-                Terminal.out(documents.map { d in
-                    let fields: [(String, JSONValue)]
-                    if case .object(let f)? = d["fields"] { fields = f } else { fields = [] }
-                    let followed: Bool
-                    if case .array(let list)? = d["followers"] { followed = list.contains(.string(options.actor)) } else { followed = false }
-                    let shown = fields.prefix(4).map { "\($0.0)=\($0.1.stringValue ?? $0.1.jsonText)" }.joined(separator: "  ")
-                    return PrintableText.escaped((followed ? "☆ " : "  ") + (d["id"]?.stringValue ?? "") + "  " + shown) + "\n"
-                }.joined())
+                Terminal.out(
+                    documents.map { d in
+                        let fields: [(String, JSONValue)]
+                        if case .object(let f)? = d["fields"] { fields = f } else { fields = [] }
+                        let followed: Bool
+                        if case .array(let list)? = d["followers"] {
+                            followed = list.contains(.string(options.actor))
+                        } else {
+                            followed = false
+                        }
+                        let shown = fields.prefix(4).map { "\($0.0)=\($0.1.stringValue ?? $0.1.jsonText)" }.joined(
+                            separator: "  ")
+                        return PrintableText.escaped(
+                            (followed ? "☆ " : "  ") + (d["id"]?.stringValue ?? "") + "  " + shown) + "\n"
+                    }.joined())
             }
         }
     }
@@ -291,16 +348,23 @@ extension CustomerCommand {
 enum ExportFormat: String, ExpressibleByArgument, CaseIterable { case jsonl, csv }
 
 struct ExportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "export", abstract: "Export what the user may export, masked where the field rules mask (JSON Lines or CSV).")
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export what the user may export, masked where the field rules mask (JSON Lines or CSV).")
     @OptionGroup var options: ActingOptions
-    @Option(name: .customLong("where"), help: "An expression over the customer (as in rules).") var whereExpression: String?
+    @Option(name: .customLong("where"), help: "An expression over the customer (as in rules).") var whereExpression:
+        String?
     @Option(help: "jsonl (default) or csv (needs --table).") var format: ExportFormat = .jsonl
     @Option(help: "Only this table (required for CSV).") var table: String?
     @Option(help: "Only this package.") var package: String?
     @Option(help: "A view: its customers, its field order, without its hidden fields.") var view: String?
-    @Option(help: "Only customers sitting in this pool (for its members and admins); without it, pool customers are not exported.") var pool: String?
+    @Option(
+        help:
+            "Only customers sitting in this pool (for its members and admins); without it, pool customers are not exported."
+    ) var pool: String?
     @Option(help: "Write to this file instead of standard output.") var out: String?
-    @Flag(help: "CSV cells exactly as stored, without the ' that keeps spreadsheets from running a cell as a formula.") var rawCSV = false
+    @Flag(help: "CSV cells exactly as stored, without the ' that keeps spreadsheets from running a cell as a formula.")
+    var rawCSV = false
 
     func run() throws {
         let kind = try table.map { name -> TableKind in
@@ -324,7 +388,8 @@ struct ExportCommand: ParsableCommand {
         case .jsonl: text = documents.map { $0.jsonText + "\n" }.joined()
         case .csv:
             let shown = try CustomerListing(config: config, store: store).view(named: view)
-            text = try CustomerExport.csv(documents, config: config, table: kind!, package: package ?? shown?.package, view: shown, raw: rawCSV)
+            text = try CustomerExport.csv(
+                documents, config: config, table: kind!, package: package ?? shown?.package, view: shown, raw: rawCSV)
         }
         try OutputPath.write(text, to: out ?? "-")
     }
@@ -344,7 +409,8 @@ enum Done {
     static func targets(users: String?, departments: String?, roles: String?) -> String {
         [("users", users), ("departments", departments), ("roles", roles)].compactMap { name, value in
             let items = commaList(value)
-            return items.isEmpty ? nil : "\(items.count == 1 ? String(name.dropLast()) : name) \(items.joined(separator: ", "))"
+            return items.isEmpty
+                ? nil : "\(items.count == 1 ? String(name.dropLast()) : name) \(items.joined(separator: ", "))"
         }.joined(separator: ", ")
     }
 }

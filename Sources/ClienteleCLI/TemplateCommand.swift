@@ -1,10 +1,10 @@
-import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
-import ClienteleEngine
-import ClienteleStore
-import ClienteleKit
 import ArgumentParser
+import ClienteleCore
+import ClienteleEngine
+import ClienteleKit
+import ClienteleModel
+import ClienteleSpec
+import ClienteleStore
 import Foundation
 
 struct TemplateCommand: ParsableCommand {
@@ -33,6 +33,8 @@ struct TemplateCommand: ParsableCommand {
         }
         try OutputPath.check(out, option: "--out", options: options)
         try OutputPath.write(header + "\r\n", to: out)
-        if out != "-" { Done.say("wrote the \(package.map { "package '\($0)'" } ?? "\(table) table")'s import template to \(out)") }
+        if out != "-" {
+            Done.say("wrote the \(package.map { "package '\($0)'" } ?? "\(table) table")'s import template to \(out)")
+        }
     }
 }

@@ -1,9 +1,9 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
-import ClienteleStore
 import ClienteleKit
+import ClienteleModel
+import ClienteleSpec
+import ClienteleStore
 import Foundation
 
 /// Where output goes, and whether it may be coloured (a terminal, and no NO_COLOR).
@@ -22,7 +22,8 @@ enum Terminal {
     static func out(_ text: String) {
         guard writeAll(1, text) else {
             let reason = String(cString: strerror(errno))
-            _ = writeAll(2, "error: cannot write the output: \(reason); a change the command made before this is stored\n")
+            _ = writeAll(
+                2, "error: cannot write the output: \(reason); a change the command made before this is stored\n")
             exit(1)
         }
     }

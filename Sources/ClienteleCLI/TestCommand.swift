@@ -1,10 +1,10 @@
-import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
-import ClienteleEngine
-import ClienteleStore
-import ClienteleKit
 import ArgumentParser
+import ClienteleCore
+import ClienteleEngine
+import ClienteleKit
+import ClienteleModel
+import ClienteleSpec
+import ClienteleStore
 
 struct TestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,15 +18,18 @@ struct TestCommand: ParsableCommand {
         let config = try options.compile()
         let report = ConfigDirectory.runTests(config)
         if format == .json {
-            Terminal.out(JSONValue.object([
-                ("tests", .number(String(report.tests))), ("checks", .number(String(report.checks))),
-                ("passed", .number(String(report.checks - report.failures.count))), ("failures", .array(report.failures.map(DiagnosticJSON.value))),
-            ]).jsonText + "\n")
+            Terminal.out(
+                JSONValue.object([
+                    ("tests", .number(String(report.tests))), ("checks", .number(String(report.checks))),
+                    ("passed", .number(String(report.checks - report.failures.count))),
+                    ("failures", .array(report.failures.map(DiagnosticJSON.value))),
+                ]).jsonText + "\n")
             if !report.failures.isEmpty { throw ExitCode(1) }
             return
         }
         Terminal.printDiagnostics(report.failures, files: config.loaded.files)
-        let summary = "\(report.tests) \(report.tests == 1 ? "test" : "tests"), \(report.checks) \(report.checks == 1 ? "check" : "checks"): \(report.checks - report.failures.count) passed, \(report.failures.count) failed\n"
+        let summary =
+            "\(report.tests) \(report.tests == 1 ? "test" : "tests"), \(report.checks) \(report.checks == 1 ? "check" : "checks"): \(report.checks - report.failures.count) passed, \(report.failures.count) failed\n"
         if report.failures.isEmpty {
             Terminal.out(summary)
         } else {

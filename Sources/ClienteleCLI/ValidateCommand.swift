@@ -1,10 +1,10 @@
-import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
-import ClienteleEngine
-import ClienteleStore
-import ClienteleKit
 import ArgumentParser
+import ClienteleCore
+import ClienteleEngine
+import ClienteleKit
+import ClienteleModel
+import ClienteleSpec
+import ClienteleStore
 
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,7 +30,9 @@ struct ValidateCommand: ParsableCommand {
                     count(m.schema.packages.count, "package"), count(m.schema.customizations.count, "custom field"),
                     count(m.rules.count, "rule"), count(m.pools.count, "pool"),
                 ]
-                Terminal.out("\(prefix.isEmpty ? "config" : String(prefix.dropLast())) is valid: \(counts.joined(separator: ", "))\n")
+                Terminal.out(
+                    "\(prefix.isEmpty ? "config" : String(prefix.dropLast())) is valid: \(counts.joined(separator: ", "))\n"
+                )
             } else {
                 let errors = diagnostics.filter { $0.severity == .error }.count
                 Terminal.err("\(errors) \(errors == 1 ? "error" : "errors")\n")

@@ -1,30 +1,34 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
 import Foundation
 
 /// A config directory taken through every stage a command needs: loaded,
 /// resolved into a model and compiled into record validators.
-public struct CompiledConfig: Sendable {
-    public var loaded: LoadedConfig
-    public var model: Model
-    public var records: RecordValidator
-    public var access: AccessPolicy
+package struct CompiledConfig: Sendable {
+    package var loaded: LoadedConfig
+    package var model: Model
+    package var records: RecordValidator
+    package var access: AccessPolicy
 
-    public var directory: URL { loaded.directory }
+    package var directory: URL { loaded.directory }
 }
 
 /// The whole front of the pipeline in one call: YAML to Node to Declarations to Model to Compiled.
-public enum Pipeline {
+package enum Pipeline {
     /// All diagnostics of every stage, sorted; the compiled config when there are no errors.
-    public static func compile(directory: URL, displayPrefix: String = "",
-                               inheritance: PackageInheritance = .everything) -> (config: CompiledConfig?, diagnostics: [Diagnostic], files: SourceFiles) {
+    package static func compile(
+        directory: URL, displayPrefix: String = "",
+        inheritance: PackageInheritance = .everything
+    ) -> (config: CompiledConfig?, diagnostics: [Diagnostic], files: SourceFiles) {
         compile(ConfigLoader(displayPrefix: displayPrefix).load(directory: directory), inheritance: inheritance)
     }
 
     /// The stages after loading, for a config already read (from disk or from memory).
-    public static func compile(_ loaded: LoadedConfig,
-                               inheritance: PackageInheritance = .everything) -> (config: CompiledConfig?, diagnostics: [Diagnostic], files: SourceFiles) {
+    package static func compile(
+        _ loaded: LoadedConfig,
+        inheritance: PackageInheritance = .everything
+    ) -> (config: CompiledConfig?, diagnostics: [Diagnostic], files: SourceFiles) {
         // A file that is not YAML is reported alone: resolving the rest would only report what it failed to declare.
         if loaded.hasSyntaxErrors { return (nil, loaded.diagnostics.sortedByLocation(), loaded.files) }
         let (model, diagnostics) = ModelBuilder.build(loaded)

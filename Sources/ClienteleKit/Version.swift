@@ -1,9 +1,10 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
+
 /// The version `clientele --version` prints.
-public enum ClienteleVersion {
-    public static let string = "0.1.0"
+package enum ClienteleVersion {
+    package static let string = "0.1.0"
 }

@@ -1,6 +1,6 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
 
 /// What a run of the built `clientele` binary printed, and its exit code.
 typealias CLIRun = ProgramRun
@@ -22,12 +22,16 @@ enum CLI {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[2]
     }()
 
-    static func run(_ arguments: [String], in directory: URL = repository, environment: [String: String] = [:]) throws -> CLIRun {
+    static func run(_ arguments: [String], in directory: URL = repository, environment: [String: String] = [:]) throws
+        -> CLIRun
+    {
         try execute(binary, arguments, in: directory, environment: environment.mapValues { Optional($0) })
     }
 
     /// Runs any program with this environment (a nil value removes a variable).
-    static func execute(_ executable: URL, _ arguments: [String], in directory: URL, environment: [String: String?] = [:]) throws -> CLIRun {
+    static func execute(
+        _ executable: URL, _ arguments: [String], in directory: URL, environment: [String: String?] = [:]
+    ) throws -> CLIRun {
         try ProgramRun.execute(executable, arguments, in: directory, base: CLI.environment, environment: environment)
     }
 

@@ -1,6 +1,6 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
 
 /// End to end: the built binary, run as a user runs it, output compared with
 /// golden files (stdout, stderr and exit code together).
@@ -13,26 +13,62 @@ struct CommandLineTests {
     static let cases: [(String, [String])] = [
         ("validate-example", ["validate", "--config", "examples/sales"]),
         ("validate-invalid", ["validate", "--config", "\(invalid)/ten-mistakes"]),
-        ("validate-invalid-json", ["validate", "--config", "\(invalid)/org-unknown-key-did-you-mean", "--format", "json"]),
+        (
+            "validate-invalid-json",
+            ["validate", "--config", "\(invalid)/org-unknown-key-did-you-mean", "--format", "json"]
+        ),
         ("validate-valid-json", ["validate", "--config", "examples/starter", "--format", "json"]),
         ("validate-missing-directory", ["validate", "--config", "no/such/dir"]),
         ("validate-bad-format", ["validate", "--config", "examples/sales", "--format", "xml"]),
         ("unknown-flag", ["validate", "--colour"]),
         ("unknown-command", ["valdate"]),
         ("template-individual", ["template", "--config", "examples/sales", "--table", "individual"]),
-        ("template-package", ["template", "--config", "examples/sales", "--table", "organization", "--package", "trade-show"]),
+        (
+            "template-package",
+            ["template", "--config", "examples/sales", "--table", "organization", "--package", "trade-show"]
+        ),
         ("template-unknown-table", ["template", "--config", "examples/sales", "--table", "person"]),
-        ("template-package-of-other-table", ["template", "--config", "examples/sales", "--table", "individual", "--package", "trade-show"]),
+        (
+            "template-package-of-other-table",
+            ["template", "--config", "examples/sales", "--table", "individual", "--package", "trade-show"]
+        ),
         ("import-dry-run-jsonl", ["import", "\(imports)/customers.jsonl", "--config", "examples/sales", "--dry-run"]),
-        ("import-dry-run-jsonl-json", ["import", "\(imports)/customers.jsonl", "--config", "examples/sales", "--dry-run", "--format", "json"]),
-        ("import-dry-run-csv", ["import", "\(imports)/accounts.csv", "--config", "examples/sales", "--table", "organization", "--dry-run"]),
-        ("import-dry-run-csv-unknown-column", ["import", "\(imports)/unknown-column.csv", "--config", "examples/sales", "--table", "organization", "--dry-run"]),
-        ("import-dry-run-csv-unclosed-quote", ["import", "\(imports)/unclosed-quote.csv", "--config", "examples/sales", "--table", "organization", "--dry-run"]),
+        (
+            "import-dry-run-jsonl-json",
+            ["import", "\(imports)/customers.jsonl", "--config", "examples/sales", "--dry-run", "--format", "json"]
+        ),
+        (
+            "import-dry-run-csv",
+            ["import", "\(imports)/accounts.csv", "--config", "examples/sales", "--table", "organization", "--dry-run"]
+        ),
+        (
+            "import-dry-run-csv-unknown-column",
+            [
+                "import", "\(imports)/unknown-column.csv", "--config", "examples/sales", "--table", "organization",
+                "--dry-run",
+            ]
+        ),
+        (
+            "import-dry-run-csv-unclosed-quote",
+            [
+                "import", "\(imports)/unclosed-quote.csv", "--config", "examples/sales", "--table", "organization",
+                "--dry-run",
+            ]
+        ),
         ("import-missing-file", ["import", "no-such-file.jsonl", "--config", "examples/sales", "--dry-run"]),
         ("import-unknown-extension", ["import", "README.md", "--config", "examples/sales", "--dry-run"]),
-        ("import-unknown-package", ["import", "\(imports)/customers.jsonl", "--config", "examples/sales", "--package", "sprnig-2026", "--dry-run"]),
+        (
+            "import-unknown-package",
+            [
+                "import", "\(imports)/customers.jsonl", "--config", "examples/sales", "--package", "sprnig-2026",
+                "--dry-run",
+            ]
+        ),
         ("import-without-dry-run", ["import", "\(imports)/customers.jsonl", "--config", "examples/sales"]),
-        ("import-invalid-config", ["import", "\(imports)/customers.jsonl", "--config", "\(invalid)/org-unknown-team", "--dry-run"]),
+        (
+            "import-invalid-config",
+            ["import", "\(imports)/customers.jsonl", "--config", "\(invalid)/org-unknown-team", "--dry-run"]
+        ),
         ("init-unknown-example", ["init", "/tmp/never-written", "--example", "sale"]),
         ("test-examples-sales", ["test", "--config", "examples/sales"]),
         ("test-wrong-expectation", ["test", "--config", "Tests/ClienteleTests/Fixtures/rule-tests/wrong-expectation"]),
@@ -107,13 +143,17 @@ struct CommandLineTests {
         #expect(written.exitCode == 0)
         var text = try String(contentsOfFile: file, encoding: .utf8)
         let header = text.trimmingCharacters(in: .newlines).components(separatedBy: ",")
-        let values = ["Id": "O1", "Account executive": "bob", "Tags": "vip", "Name": "Acme", "Organization level": "A",
-                      "Country": "China", "Province": "Zhejiang", "City": "Hangzhou", "Budget": "10.5", "Seats": "3",
-                      "Contract signed": "true", "Next meeting": "2026-11-23T09:00:00Z"]
+        let values = [
+            "Id": "O1", "Account executive": "bob", "Tags": "vip", "Name": "Acme", "Organization level": "A",
+            "Country": "China", "Province": "Zhejiang", "City": "Hangzhou", "Budget": "10.5", "Seats": "3",
+            "Contract signed": "true", "Next meeting": "2026-11-23T09:00:00Z",
+        ]
         #expect(Set(values.keys).isSubset(of: Set(header)), "\(header)")
         text += header.map { values[$0] ?? "" }.joined(separator: ",") + "\r\n"
         try text.write(toFile: file, atomically: true, encoding: .utf8)
-        let imported = try CLI.run(["import", file, "--config", "examples/sales", "--table", "organization", "--dry-run"])
+        let imported = try CLI.run([
+            "import", file, "--config", "examples/sales", "--table", "organization", "--dry-run",
+        ])
         #expect(imported.stdout == "1 row: 1 valid, 0 refused\n", "\(imported.stdout)\(imported.stderr)")
         #expect(imported.exitCode == 0)
     }

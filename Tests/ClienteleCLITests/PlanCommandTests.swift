@@ -1,6 +1,6 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
 
 /// plan and apply around the plan itself: saved plans, confirmations, exit codes,
 /// JSON, history and rollback refusals.
@@ -15,7 +15,8 @@ struct PlanCommandTests {
     /// The seeded store with `grade` renamed to `tier` in the config, not yet applied.
     func changed() throws -> URL {
         let dir = try PlanScenarioTests.seededStore()
-        try PlanScenarioTests.useConfig(PlanScenarioTests.root.appendingPathComponent("field-renamed-and-rolled-back/1"), in: dir)
+        try PlanScenarioTests.useConfig(
+            PlanScenarioTests.root.appendingPathComponent("field-renamed-and-rolled-back/1"), in: dir)
         return dir
     }
 
@@ -38,7 +39,8 @@ struct PlanCommandTests {
         let plan = try run(dir, ["plan", "--detailed-exitcode"])
         #expect(plan.exitCode == 2)
         #expect(plan.stdout.contains("'clientele apply' creates it"))
-        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent(".store").path), "plan writes nothing")
+        #expect(
+            !FileManager.default.fileExists(atPath: dir.appendingPathComponent(".store").path), "plan writes nothing")
     }
 
     @Test("--format json is one document with the changes, the impact and the hashes; --detailed-exitcode exits 2")
@@ -51,19 +53,24 @@ struct PlanCommandTests {
             #expect(document[key] != nil, "missing \(key)")
         }
         let changes = try #require(document["changes"] as? [[String: Any]])
-        #expect(changes.first?["kind"] as? String == "renamed" && changes.first?["id"] as? String == "sales/individual/tier")
+        #expect(
+            changes.first?["kind"] as? String == "renamed" && changes.first?["id"] as? String == "sales/individual/tier"
+        )
         let rewritten = (document["data_impact"] as? [String: Any])?["rewritten"] as? [[String: Any]]
         #expect(rewritten?.first?["count"] as? Int == 4)
     }
 
     /// Runs apply on a pseudo-terminal (script(1)) and types `answer` at its prompt.
     func applyOnTerminal(_ dir: URL, answer: String) throws -> (Int32, String) {
-        let command = [CLI.binary.path, "apply", "--as", "carol", "--config", dir.path, "--now", Self.now].map { "'\($0)'" }.joined(separator: " ")
+        let command = [CLI.binary.path, "apply", "--as", "carol", "--config", dir.path, "--now", Self.now].map {
+            "'\($0)'"
+        }.joined(separator: " ")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
         process.arguments = ["-qec", command, "/dev/null"]
         process.environment = ProcessInfo.processInfo.environment.merging(CLI.environment) { $1 }
-        let output = Pipe(), input = Pipe()
+        let output = Pipe()
+        let input = Pipe()
         process.standardOutput = output
         process.standardInput = input
         try process.run()
@@ -73,8 +80,9 @@ struct PlanCommandTests {
         return (process.terminationStatus, shown)
     }
 
-    @Test("on a terminal apply asks, and applies only on 'yes'",
-          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1) for a terminal"))
+    @Test(
+        "on a terminal apply asks, and applies only on 'yes'",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1) for a terminal"))
     func prompt() throws {
         let dir = try changed()
         let (declined, no) = try applyOnTerminal(dir, answer: "no")
@@ -88,7 +96,8 @@ struct PlanCommandTests {
         let dir = try changed()
         let refused = try run(dir, ["apply", "--as", "carol"])
         #expect(refused.exitCode == 1)
-        #expect(refused.stderr.contains("run 'clientele apply --config \(dir.path) --as carol --yes'"), "\(refused.stderr)")
+        #expect(
+            refused.stderr.contains("run 'clientele apply --config \(dir.path) --as carol --yes'"), "\(refused.stderr)")
         #expect(try run(dir, ["history", "--format", "json"]).stdout.contains(#""version":1"#))
         #expect(!(try run(dir, ["history", "--format", "json"]).stdout.contains(#""version":2"#)))
     }
@@ -101,12 +110,15 @@ struct PlanCommandTests {
         // The data changes: the plan is stale.
         #expect(try run(dir, ["customer", "add", "--as", "carol", "--table", "individual", "name=New"]).exitCode == 0)
         let stale = try run(dir, ["apply", "--as", "carol", "--plan", saved])
-        #expect(stale.exitCode == 1 && stale.stderr.contains("the stored data changed since the plan"), "\(stale.stderr)")
+        #expect(
+            stale.exitCode == 1 && stale.stderr.contains("the stored data changed since the plan"), "\(stale.stderr)")
         // A fresh plan, then the config changes.
         #expect(try run(dir, ["plan", "--out", saved]).exitCode == 0)
         let schema = dir.appendingPathComponent("schema.yaml")
-        try (try String(contentsOf: schema, encoding: .utf8)).replacingOccurrences(of: "display: Tier", with: "display: Level of service")
-            .write(to: schema, atomically: true, encoding: .utf8)
+        try (try String(contentsOf: schema, encoding: .utf8)).replacingOccurrences(
+            of: "display: Tier", with: "display: Level of service"
+        )
+        .write(to: schema, atomically: true, encoding: .utf8)
         let edited = try run(dir, ["apply", "--as", "carol", "--plan", saved])
         #expect(edited.exitCode == 1 && edited.stderr.contains("the config changed since the plan"), "\(edited.stderr)")
         #expect(try run(dir, ["plan", "--out", saved]).exitCode == 0)
@@ -124,10 +136,15 @@ struct PlanCommandTests {
         #expect(log.exitCode == 0)
         #expect(log.stdout.contains(#""config_version":2"#), "\(log.stdout)")
         let history = try run(dir, ["history", "--format", "json"])
-        let versions = ((try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any])?["versions"] as? [[String: Any]]) ?? []
+        let versions =
+            ((try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any])?["versions"]
+                as? [[String: Any]]) ?? []
         #expect(versions.compactMap { $0["version"] as? Int } == [1, 2])
         let unknown = try run(dir, ["rollback", "7", "--as", "carol", "--yes"])
-        #expect(unknown.exitCode == 1 && unknown.stderr.contains("there is no config version 7; this store holds versions 1 to 2"), "\(unknown.stderr)")
+        #expect(
+            unknown.exitCode == 1
+                && unknown.stderr.contains("there is no config version 7; this store holds versions 1 to 2"),
+            "\(unknown.stderr)")
         let dry = try run(dir, ["rollback", "1", "--dry-run"])
         #expect(dry.exitCode == 0 && dry.stdout.contains("Plan: config version 2 -> 3"))
         #expect(try run(dir, ["history", "--format", "json"]).stdout.contains(#""version":2"#))
@@ -137,8 +154,10 @@ struct PlanCommandTests {
     func invalidConfig() throws {
         let dir = try PlanScenarioTests.seededStore()
         let schema = dir.appendingPathComponent("schema.yaml")
-        try (try String(contentsOf: schema, encoding: .utf8)).replacingOccurrences(of: "type: select", with: "type: selct")
-            .write(to: schema, atomically: true, encoding: .utf8)
+        try (try String(contentsOf: schema, encoding: .utf8)).replacingOccurrences(
+            of: "type: select", with: "type: selct"
+        )
+        .write(to: schema, atomically: true, encoding: .utf8)
         let plan = try run(dir, ["plan"])
         #expect(plan.exitCode == 1)
         #expect(plan.stderr.contains("schema.yaml:"), "\(plan.stderr)")

@@ -1,6 +1,6 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
 
 /// Config changes applied one after another to a seeded store, each scenario's
 /// plans, applies and follow-up commands compared with its golden transcript.
@@ -15,7 +15,9 @@ struct PlanScenarioTests {
 
     static let names: [String] = {
         let all = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
-        return all.filter { FileManager.default.fileExists(atPath: root.appendingPathComponent($0 + "/scenario.txt").path) }.sorted()
+        return all.filter {
+            FileManager.default.fileExists(atPath: root.appendingPathComponent($0 + "/scenario.txt").path)
+        }.sorted()
     }()
 
     /// A store at version 1 of the base config, with the seed imported.
@@ -25,7 +27,10 @@ struct PlanScenarioTests {
         let seeded = "2026-09-01T00:00:00Z"
         let applied = try CLI.run(["apply", "--as", "carol", "--config", dir.path, "--now", seeded])
         #expect(applied.exitCode == 0, "\(applied.stderr)")
-        let imported = try CLI.run(["import", root.appendingPathComponent("seed.jsonl").path, "--as", "carol", "--config", dir.path, "--now", seeded])
+        let imported = try CLI.run([
+            "import", root.appendingPathComponent("seed.jsonl").path, "--as", "carol", "--config", dir.path, "--now",
+            seeded,
+        ])
         #expect(imported.exitCode == 0, "\(imported.stderr)")
         return dir
     }
@@ -62,8 +67,9 @@ struct PlanScenarioTests {
             } else {
                 let arguments = line.split(separator: " ").map(String.init)
                 let run = try CLI.run(arguments + ["--config", dir.path, "--now", "2026-12-01T00:00:00Z"])
-                let shown = CLIRun(exitCode: run.exitCode, stdout: run.stdout.replacingOccurrences(of: dir.path, with: "<dir>"),
-                                   stderr: run.stderr.replacingOccurrences(of: dir.path, with: "<dir>"))
+                let shown = CLIRun(
+                    exitCode: run.exitCode, stdout: run.stdout.replacingOccurrences(of: dir.path, with: "<dir>"),
+                    stderr: run.stderr.replacingOccurrences(of: dir.path, with: "<dir>"))
                 transcript += "\n" + shown.transcript(arguments)
             }
         }

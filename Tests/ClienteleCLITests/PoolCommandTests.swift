@@ -1,6 +1,6 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
 
 /// The pool operations end to end, through the binary, with time given by `--now`:
 /// returns and their reasons, claims and their limits, assignment, masking while
@@ -21,13 +21,18 @@ struct PoolCommandTests {
         #expect(try CLI.run(["init", dir.path, "--example", "sales"]).exitCode == 0)
         let pools = dir.appendingPathComponent("pools.yaml")
         let text = try String(contentsOf: pools, encoding: .utf8)
-            .replacingOccurrences(of: "max_held: 200", with: "max_held: 3").replacingOccurrences(of: "max_per_day: 20", with: "max_per_day: 2")
+            .replacingOccurrences(of: "max_held: 200", with: "max_held: 3").replacingOccurrences(
+                of: "max_per_day: 20", with: "max_per_day: 2")
         try text.write(to: pools, atomically: true, encoding: .utf8)
         let d = Demo(dir: dir)
         #expect(try d.run(["apply", "--as", "carol"], at: "2026-11-01T09:00:00Z").exitCode == 0)
         for k in 1...customers {
-            let added = try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Customer \(k)", "email=c\(k)@example.com",
-                                   "phone1=55501\(k)"], at: "2026-11-01T09:00:00Z")
+            let added = try d.run(
+                [
+                    "customer", "add", "--as", "bob", "--table", "individual", "name=Customer \(k)",
+                    "email=c\(k)@example.com",
+                    "phone1=55501\(k)",
+                ], at: "2026-11-01T09:00:00Z")
             #expect(added.exitCode == 0, "\(added.stderr)")
         }
         return d
@@ -38,7 +43,8 @@ struct PoolCommandTests {
         return (try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any]) ?? [:]
     }
 
-    @Test("a return needs one of the pool's reasons, empties the account executive at once and records who, when and why")
+    @Test(
+        "a return needs one of the pool's reasons, empties the account executive at once and records who, when and why")
     func returns() throws {
         let d = try demo()
         let t = "2026-11-02T10:00:00Z"
@@ -49,8 +55,11 @@ struct PoolCommandTests {
         let other = try d.run(["pool", "return", "P000001", "--as", "dora", "--reason", "other"], at: t)
         #expect(other.exitCode == 3, "only the account executive or a pool admin returns: \(other.stderr)")
         #expect(try d.run(["visible", "bob", "--action", "edit", "--count"], at: t).stdout == "6\n")
-        #expect(try d.run(["pool", "return", "P000001", "--as", "bob", "--reason", "unreachable"], at: t).exitCode == 0)
-        #expect(try d.run(["visible", "bob", "--action", "edit", "--count"], at: t).stdout == "5\n", "it leaves bob's list at once")
+        #expect(
+            try d.run(["pool", "return", "P000001", "--as", "bob", "--reason", "unreachable"], at: t).exitCode == 0)
+        #expect(
+            try d.run(["visible", "bob", "--action", "edit", "--count"], at: t).stdout == "5\n",
+            "it leaves bob's list at once")
         let returned = try document(d, "P000001")
         #expect(returned["account_executive"] is NSNull && returned["pool"] as? String == "east-sea")
         #expect(returned["previous_account_executive"] as? String == "bob" && returned["returned_at"] as? String == t)
@@ -64,37 +73,68 @@ struct PoolCommandTests {
     @Test("hide_in_pool masks phones and e-mail for members while the customer is in the pool, not for its admins")
     func masking() throws {
         let d = try demo()
-        #expect(try d.run(["pool", "return", "P000001", "--as", "bob", "--reason", "other"], at: "2026-11-02T10:00:00Z").exitCode == 0)
+        #expect(
+            try d.run(["pool", "return", "P000001", "--as", "bob", "--reason", "other"], at: "2026-11-02T10:00:00Z")
+                .exitCode == 0)
         let member = try document(d, "P000001", as: "dora")["fields"] as? [String: Any]
-        #expect(member?["email"] as? String == "****" && member?["phone1"] as? String == "****" && member?["name"] as? String == "Customer 1")
+        #expect(
+            member?["email"] as? String == "****" && member?["phone1"] as? String == "****"
+                && member?["name"] as? String == "Customer 1")
         let admin = try document(d, "P000001", as: "carol")["fields"] as? [String: Any]
         #expect(admin?["email"] as? String == "c1@example.com")
-        let listed = try d.run(["customer", "list", "--pool", "east-sea", "--as", "dora", "--format", "json"], at: "2026-11-02T10:00:00Z")
-        #expect(listed.exitCode == 0 && listed.stdout.contains("P000001") && !listed.stdout.contains("c1@example.com"), "\(listed.stdout)")
+        let listed = try d.run(
+            ["customer", "list", "--pool", "east-sea", "--as", "dora", "--format", "json"], at: "2026-11-02T10:00:00Z")
+        #expect(
+            listed.exitCode == 0 && listed.stdout.contains("P000001") && !listed.stdout.contains("c1@example.com"),
+            "\(listed.stdout)")
         let exported = try d.run(["export", "--as", "dora", "--format", "jsonl"], at: "2026-11-02T10:00:00Z")
         #expect(exported.exitCode == 0 && !exported.stdout.contains("c1@example.com"), "\(exported.stdout)")
-        let outsider = try d.run(["customer", "list", "--pool", "east-sea", "--as", "erin"], at: "2026-11-02T10:00:00Z")
+        let outsider = try d.run(
+            ["customer", "list", "--pool", "east-sea", "--as", "erin"], at: "2026-11-02T10:00:00Z")
         #expect(outsider.exitCode == 3 && outsider.stderr.contains("only its members and admins"))
         #expect(try d.run(["pool", "claim", "P000001", "--as", "dora"], at: "2026-11-03T10:00:00Z").exitCode == 0)
         let claimed = try document(d, "P000001", as: "dora")["fields"] as? [String: Any]
         #expect(claimed?["email"] as? String == "c1@example.com", "claimed, the fields show again")
     }
 
-    @Test("claims: the previous owner's cooldown, the daily limit and its reset, and max_held, each named with when it frees up")
+    @Test(
+        "claims: the previous owner's cooldown, the daily limit and its reset, and max_held, each named with when it frees up"
+    )
     func claimLimits() throws {
         let d = try demo()
-        #expect(try d.run(["pool", "return", "P000001", "P000002", "P000003", "P000004", "P000005", "P000006", "--as", "bob", "--reason", "no-budget"],
-                          at: "2026-11-02T10:00:00Z").exitCode == 0)
+        #expect(
+            try d.run(
+                [
+                    "pool", "return", "P000001", "P000002", "P000003", "P000004", "P000005", "P000006", "--as", "bob",
+                    "--reason", "no-budget",
+                ],
+                at: "2026-11-02T10:00:00Z"
+            ).exitCode == 0)
         let cooldown = try d.run(["pool", "claim", "P000001", "--as", "bob"], at: "2026-11-20T10:00:00Z")
-        #expect(cooldown.exitCode == 3 && cooldown.stderr.contains("cooldown of 30 days; it can be claimed again from 2026-12-02T10:00:00Z"), "\(cooldown.stderr)")
-        #expect(try d.run(["pool", "claim", "P000001", "P000002", "--as", "dora"], at: "2026-11-20T10:00:00Z").exitCode == 0)
+        #expect(
+            cooldown.exitCode == 3
+                && cooldown.stderr.contains("cooldown of 30 days; it can be claimed again from 2026-12-02T10:00:00Z"),
+            "\(cooldown.stderr)")
+        #expect(
+            try d.run(["pool", "claim", "P000001", "P000002", "--as", "dora"], at: "2026-11-20T10:00:00Z").exitCode == 0
+        )
         let daily = try d.run(["pool", "claim", "P000003", "--as", "dora"], at: "2026-11-20T18:00:00Z")
-        #expect(daily.exitCode == 3 && daily.stderr.contains("max_per_day") && daily.stderr.contains("2026-11-21T00:00:00Z"), "\(daily.stderr)")
-        #expect(try d.run(["pool", "claim", "P000003", "--as", "dora"], at: "2026-11-21T08:00:00Z").exitCode == 0, "a new day")
+        #expect(
+            daily.exitCode == 3 && daily.stderr.contains("max_per_day")
+                && daily.stderr.contains("2026-11-21T00:00:00Z"), "\(daily.stderr)")
+        #expect(
+            try d.run(["pool", "claim", "P000003", "--as", "dora"], at: "2026-11-21T08:00:00Z").exitCode == 0,
+            "a new day")
         let held = try d.run(["pool", "claim", "P000004", "--as", "dora"], at: "2026-11-21T09:00:00Z")
-        #expect(held.exitCode == 3 && held.stderr.contains("holds 3 customers") && held.stderr.contains("max_held"), "\(held.stderr)")
-        #expect(try d.run(["pool", "claim", "P000001", "--as", "bob"], at: "2026-12-02T10:00:00Z").exitCode == 1, "P000001 is dora's now")
-        #expect(try d.run(["pool", "claim", "P000004", "--as", "bob"], at: "2026-12-02T10:00:00Z").exitCode == 0, "after the cooldown")
+        #expect(
+            held.exitCode == 3 && held.stderr.contains("holds 3 customers") && held.stderr.contains("max_held"),
+            "\(held.stderr)")
+        #expect(
+            try d.run(["pool", "claim", "P000001", "--as", "bob"], at: "2026-12-02T10:00:00Z").exitCode == 1,
+            "P000001 is dora's now")
+        #expect(
+            try d.run(["pool", "claim", "P000004", "--as", "bob"], at: "2026-12-02T10:00:00Z").exitCode == 0,
+            "after the cooldown")
         let outsider = try d.run(["pool", "claim", "P000005", "--as", "erin"], at: "2026-12-02T10:00:00Z")
         #expect(outsider.exitCode == 3, "\(outsider.stderr)")
     }
@@ -102,39 +142,64 @@ struct PoolCommandTests {
     @Test("pool admins assign; others may not")
     func assign() throws {
         let d = try demo()
-        #expect(try d.run(["pool", "return", "P000001", "--as", "bob", "--reason", "other"], at: "2026-11-02T10:00:00Z").exitCode == 0)
-        let member = try d.run(["pool", "assign", "P000001", "--to", "dora", "--as", "dora"], at: "2026-11-02T11:00:00Z")
+        #expect(
+            try d.run(["pool", "return", "P000001", "--as", "bob", "--reason", "other"], at: "2026-11-02T10:00:00Z")
+                .exitCode == 0)
+        let member = try d.run(
+            ["pool", "assign", "P000001", "--to", "dora", "--as", "dora"], at: "2026-11-02T11:00:00Z")
         #expect(member.exitCode == 3, "\(member.stderr)")
-        #expect(try d.run(["pool", "assign", "P000001", "--to", "alice", "--as", "carol"], at: "2026-11-02T11:00:00Z").exitCode == 0)
+        #expect(
+            try d.run(["pool", "assign", "P000001", "--to", "alice", "--as", "carol"], at: "2026-11-02T11:00:00Z")
+                .exitCode == 0)
         let assigned = try document(d, "P000001")
         #expect(assigned["account_executive"] as? String == "alice" && assigned["pool"] is NSNull)
-        #expect(try d.run(["log", "P000001", "--type", "assign", "--as", "carol"], at: "2026-11-02T11:00:00Z").stdout.contains("carol  assign  P000001"))
+        #expect(
+            try d.run(["log", "P000001", "--type", "assign", "--as", "carol"], at: "2026-11-02T11:00:00Z").stdout
+                .contains("carol  assign  P000001"))
     }
 
-    @Test("the sweep returns what is due, skips exempt tags, warns ahead, and its dry run lists exactly what it then does")
+    @Test(
+        "the sweep returns what is due, skips exempt tags, warns ahead, and its dry run lists exactly what it then does"
+    )
     func sweep() throws {
         let d = try demo()
-        // P000001: a follow-up on 11-20 restarts its 30-day clock; P000002: exempt; the rest are due on 12-01 (created 11-01).
-        #expect(try d.run(["customer", "followup", "P000001", "--note", "called", "--as", "bob"], at: "2026-11-20T09:00:00Z").exitCode == 0)
-        #expect(try d.run(["tag", "add", "P000002", "key-account", "--as", "bob"], at: "2026-11-20T09:00:00Z").exitCode == 0)
+        // P000001: a follow-up on 11-20 restarts its 30-day clock; P000002: exempt; the rest are due on 12-01 (created
+        // 11-01).
+        #expect(
+            try d.run(
+                ["customer", "followup", "P000001", "--note", "called", "--as", "bob"], at: "2026-11-20T09:00:00Z"
+            ).exitCode == 0)
+        #expect(
+            try d.run(["tag", "add", "P000002", "key-account", "--as", "bob"], at: "2026-11-20T09:00:00Z").exitCode == 0
+        )
         let early = try d.run(["pool", "sweep", "--dry-run", "--as", "carol"], at: "2026-11-29T10:00:00Z")
         #expect(early.stdout.contains("warning: P000003 returns to pool 'east-sea' on 2026-12-01"), "\(early.stdout)")
         #expect(early.stdout.hasSuffix("0 customers would be returned, 4 warnings\n"), "\(early.stdout)")
         let dry = try d.run(["pool", "sweep", "--dry-run", "--as", "carol"], at: "2026-12-02T10:00:00Z")
         #expect(dry.exitCode == 0)
-        #expect(try d.run(["visible", "bob", "--action", "edit", "--count"], at: "2026-12-02T10:00:00Z").stdout == "6\n", "a dry run changes nothing")
+        #expect(
+            try d.run(["visible", "bob", "--action", "edit", "--count"], at: "2026-12-02T10:00:00Z").stdout == "6\n",
+            "a dry run changes nothing")
         let done = try d.run(["pool", "sweep", "--as", "carol"], at: "2026-12-02T10:00:00Z")
         #expect(done.exitCode == 0)
-        #expect(dry.stdout.replacingOccurrences(of: "would return", with: "returns").replacingOccurrences(of: "would be returned", with: "returned") == done.stdout,
-                "\(dry.stdout)\n---\n\(done.stdout)")
-        let listed = Set(done.stdout.split(separator: "\n").filter { $0.contains("returns P") }.map { String($0.split(separator: " ")[1]) })
+        #expect(
+            dry.stdout.replacingOccurrences(of: "would return", with: "returns").replacingOccurrences(
+                of: "would be returned", with: "returned") == done.stdout,
+            "\(dry.stdout)\n---\n\(done.stdout)")
+        let listed = Set(
+            done.stdout.split(separator: "\n").filter { $0.contains("returns P") }.map {
+                String($0.split(separator: " ")[1])
+            })
         #expect(listed == ["P000003", "P000004", "P000005", "P000006"])
         for id in listed { #expect(try document(d, id)["pool"] as? String == "east-sea") }
         #expect(try document(d, "P000001")["account_executive"] as? String == "bob", "followed up")
         #expect(try document(d, "P000002")["account_executive"] as? String == "bob", "exempt")
         let log = try d.run(["log", "P000003", "--type", "return", "--as", "carol"], at: "2026-12-02T10:00:00Z").stdout
-        #expect(log.contains("carol  return") && log.contains("automatic return: no followup for 30 days (pool east-sea)"), "\(log)")
-        let json = try d.run(["pool", "sweep", "--dry-run", "--format", "json", "--as", "carol"], at: "2026-12-02T10:00:00Z")
+        #expect(
+            log.contains("carol  return") && log.contains("automatic return: no followup for 30 days (pool east-sea)"),
+            "\(log)")
+        let json = try d.run(
+            ["pool", "sweep", "--dry-run", "--format", "json", "--as", "carol"], at: "2026-12-02T10:00:00Z")
         #expect(json.stdout.contains(#""returns":[]"#), "nothing is due twice: \(json.stdout)")
     }
 
@@ -142,28 +207,46 @@ struct PoolCommandTests {
     func dealClock() throws {
         let d = try demo(customers: 2)
         // Both followed up on 01-25; only P000002 records a deal. No deal for 90 days since 11-01 is due on 01-30.
-        #expect(try d.run(["customer", "followup", "P000001", "--note", "call", "--as", "bob"], at: "2027-01-25T09:00:00Z").exitCode == 0)
-        #expect(try d.run(["customer", "followup", "P000002", "--note", "signed", "--deal", "won", "--as", "bob"], at: "2027-01-25T09:00:00Z").exitCode == 0)
-        let bad = try d.run(["customer", "followup", "P000002", "--note", "x", "--deal", "maybe", "--as", "bob"], at: "2027-01-25T09:00:00Z")
+        #expect(
+            try d.run(["customer", "followup", "P000001", "--note", "call", "--as", "bob"], at: "2027-01-25T09:00:00Z")
+                .exitCode == 0)
+        #expect(
+            try d.run(
+                ["customer", "followup", "P000002", "--note", "signed", "--deal", "won", "--as", "bob"],
+                at: "2027-01-25T09:00:00Z"
+            ).exitCode == 0)
+        let bad = try d.run(
+            ["customer", "followup", "P000002", "--note", "x", "--deal", "maybe", "--as", "bob"],
+            at: "2027-01-25T09:00:00Z")
         #expect(bad.exitCode == 1 && bad.stderr.contains("--deal is won or lost"))
-        let sweep = try d.run(["pool", "sweep", "--dry-run", "--format", "json", "--as", "carol"], at: "2027-02-01T09:00:00Z")
+        let sweep = try d.run(
+            ["pool", "sweep", "--dry-run", "--format", "json", "--as", "carol"], at: "2027-02-01T09:00:00Z")
         let parsed = (try JSONSerialization.jsonObject(with: Data(sweep.stdout.utf8)) as? [String: Any]) ?? [:]
         let returns = (parsed["returns"] as? [[String: Any]]) ?? []
-        #expect(returns.map { $0["id"] as? String } == ["P000001"] && returns.first?["rule"] as? String == "no_deal_days", "\(sweep.stdout)")
+        #expect(
+            returns.map { $0["id"] as? String } == ["P000001"] && returns.first?["rule"] as? String == "no_deal_days",
+            "\(sweep.stdout)")
         #expect(try document(d, "P000002")["deal"] as? String == "won")
     }
 
-    @Test("8 processes claiming from one pool at once never pass max_per_day or max_held, and the log accounts for every claim")
+    @Test(
+        "8 processes claiming from one pool at once never pass max_per_day or max_held, and the log accounts for every claim"
+    )
     func race() throws {
         let d = try demo(customers: 24)
         let ids = (1...24).map { String(format: "P%06d", $0) }
-        #expect(try d.run(["pool", "return"] + ids + ["--as", "bob", "--reason", "other"], at: "2026-11-02T10:00:00Z").exitCode == 0)
+        #expect(
+            try d.run(["pool", "return"] + ids + ["--as", "bob", "--reason", "other"], at: "2026-11-02T10:00:00Z")
+                .exitCode == 0)
         var owned = 0
         for (round, day) in ["2026-11-10", "2026-11-11", "2026-11-12"].enumerated() {
             var processes: [Process] = []
             for k in 0..<8 {
                 let id = ids[round * 8 + k]
-                processes.append(try StoreDurabilityTests.start(["pool", "claim", id, "--as", "dora", "--config", d.dir.path, "--now", "\(day)T10:00:0\(k)Z"]).0)
+                processes.append(
+                    try StoreDurabilityTests.start([
+                        "pool", "claim", id, "--as", "dora", "--config", d.dir.path, "--now", "\(day)T10:00:0\(k)Z",
+                    ]).0)
             }
             for p in processes { p.waitUntilExit() }
             let succeeded = processes.filter { $0.terminationStatus == 0 }.count
@@ -173,7 +256,8 @@ struct PoolCommandTests {
             owned += succeeded
         }
         let listed = try d.run(["customer", "list", "--as", "dora", "--format", "json"], at: "2026-11-12T12:00:00Z")
-        let mine = ((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []).filter { $0["account_executive"] as? String == "dora" }
+        let mine = ((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []).filter
+        { $0["account_executive"] as? String == "dora" }
         #expect(mine.count == 3 && owned == 3)
         let log = try d.run(["log", "--type", "claim", "--as", "carol"], at: "2026-11-12T12:00:00Z").stdout
         #expect(log.split(separator: "\n").count == 3, "one log entry per claim: \(log)")

@@ -1,6 +1,6 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
 
 /// The README's tour, run as a new user would: every command of its `sh` blocks,
 /// in order, in a fresh home directory, with the built binary on the PATH. A
@@ -79,9 +79,12 @@ struct ReadmeTourTests {
             }
             if step.text.contains("cd ") { prelude.append(step.text) }
             // As a user runs it: their own clock, a home of their own.
-            let run = try CLI.execute(URL(fileURLWithPath: "/bin/bash"), ["-c", (prelude + [step.text]).joined(separator: "\n")], in: home,
-                                      environment: ["HOME": home.path, "CLIENTELE_CLOCK_OVERRIDE": nil])
-            #expect(run.exitCode == step.exit, "\(step) exited \(run.exitCode), not \(step.exit):\n\(run.stdout)\(run.stderr)")
+            let run = try CLI.execute(
+                URL(fileURLWithPath: "/bin/bash"), ["-c", (prelude + [step.text]).joined(separator: "\n")], in: home,
+                environment: ["HOME": home.path, "CLIENTELE_CLOCK_OVERRIDE": nil])
+            #expect(
+                run.exitCode == step.exit,
+                "\(step) exited \(run.exitCode), not \(step.exit):\n\(run.stdout)\(run.stderr)")
             guard run.exitCode == step.exit else { return }
         }
     }

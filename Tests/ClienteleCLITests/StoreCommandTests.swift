@@ -1,6 +1,6 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
 
 /// Customer operations end to end, through the built binary: success, refusal by
 /// the rules (exit 3, store unchanged) and bad input (exit 1, store unchanged).
@@ -34,8 +34,10 @@ struct StoreCommandTests {
         return demo
     }
 
-    func expectUnchanged(_ demo: Demo, _ arguments: [String], exit code: Int32, mentions: String,
-                         sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectUnchanged(
+        _ demo: Demo, _ arguments: [String], exit code: Int32, mentions: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let before = try demo.snapshot()
         let run = try demo.run(arguments)
         #expect(run.exitCode == code, "\(arguments): \(run.stderr)", sourceLocation: sourceLocation)
@@ -46,7 +48,10 @@ struct StoreCommandTests {
     @Test("add, show, edit and delete, each logged")
     func lifecycle() throws {
         let d = try demo()
-        let added = try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li Wang", "email=li@example.com", "level=A"])
+        let added = try d.run([
+            "customer", "add", "--as", "bob", "--table", "individual", "name=Li Wang", "email=li@example.com",
+            "level=A",
+        ])
         #expect(added.exitCode == 0 && added.stdout == "P000001\n", "\(added.stderr)")
         let shown = try d.run(["customer", "show", "--format", "json", "--as", "bob", "P000001"])
         #expect(shown.exitCode == 0)
@@ -65,23 +70,39 @@ struct StoreCommandTests {
     func refusals() throws {
         let d = try demo()
         #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li Wang"]).exitCode == 0)
-        try expectUnchanged(d, ["customer", "edit", "--as", "erin", "P000001", "name=Someone"], exit: 3, mentions: "erin may not edit P000001")
-        try expectUnchanged(d, ["customer", "show", "--format", "json", "--as", "erin", "P000001"], exit: 3, mentions: "may not view")
+        try expectUnchanged(
+            d, ["customer", "edit", "--as", "erin", "P000001", "name=Someone"], exit: 3,
+            mentions: "erin may not edit P000001")
+        try expectUnchanged(
+            d, ["customer", "show", "--format", "json", "--as", "erin", "P000001"], exit: 3, mentions: "may not view")
         try expectUnchanged(d, ["customer", "delete", "--as", "bob", "P000001"], exit: 3, mentions: "may not delete")
-        try expectUnchanged(d, ["customer", "add", "--as", "bob", "--table", "individual", "name=X", "account_executive=dora"], exit: 3,
-                            mentions: "may not name another account executive")
+        try expectUnchanged(
+            d, ["customer", "add", "--as", "bob", "--table", "individual", "name=X", "account_executive=dora"], exit: 3,
+            mentions: "may not name another account executive")
     }
 
     @Test("bad input exits 1 and changes nothing")
     func badInput() throws {
         let d = try demo()
         #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li Wang"]).exitCode == 0)
-        try expectUnchanged(d, ["customer", "add", "--as", "bob", "--table", "individual", "name=X", "email=bad@"], exit: 1, mentions: "column email")
-        try expectUnchanged(d, ["customer", "add", "--as", "bob", "--table", "individual", "nmae=X"], exit: 1, mentions: "did you mean 'name'")
-        try expectUnchanged(d, ["customer", "add", "--as", "bob", "--table", "individual", "level=Z"], exit: 1, mentions: "column name: 'name' (Name) is required")
-        try expectUnchanged(d, ["customer", "edit", "--as", "bob", "P000001", "level=Z"], exit: 1, mentions: "expects one of A, B, C, VIP")
-        try expectUnchanged(d, ["customer", "edit", "--as", "bob", "P000404", "level=A"], exit: 1, mentions: "there is no customer 'P000404'")
-        try expectUnchanged(d, ["customer", "add", "--as", "nobody", "--table", "individual", "name=X"], exit: 1, mentions: "no user 'nobody'")
+        try expectUnchanged(
+            d, ["customer", "add", "--as", "bob", "--table", "individual", "name=X", "email=bad@"], exit: 1,
+            mentions: "column email")
+        try expectUnchanged(
+            d, ["customer", "add", "--as", "bob", "--table", "individual", "nmae=X"], exit: 1,
+            mentions: "did you mean 'name'")
+        try expectUnchanged(
+            d, ["customer", "add", "--as", "bob", "--table", "individual", "level=Z"], exit: 1,
+            mentions: "column name: 'name' (Name) is required")
+        try expectUnchanged(
+            d, ["customer", "edit", "--as", "bob", "P000001", "level=Z"], exit: 1,
+            mentions: "expects one of A, B, C, VIP")
+        try expectUnchanged(
+            d, ["customer", "edit", "--as", "bob", "P000404", "level=A"], exit: 1,
+            mentions: "there is no customer 'P000404'")
+        try expectUnchanged(
+            d, ["customer", "add", "--as", "nobody", "--table", "individual", "name=X"], exit: 1,
+            mentions: "no user 'nobody'")
     }
 
     @Test("without a store, reading commands say how to create one")
@@ -96,26 +117,40 @@ struct StoreCommandTests {
     @Test("can, who-can, visible and log read the store")
     func accessCommands() throws {
         let d = try demo()
-        #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li Wang", "level=A"]).stdout == "P000001\n")
-        #expect(try d.run(["customer", "add", "--as", "erin", "--table", "individual", "name=West", "level=B"]).stdout == "P000002\n")
+        #expect(
+            try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li Wang", "level=A"]).stdout
+                == "P000001\n")
+        #expect(
+            try d.run(["customer", "add", "--as", "erin", "--table", "individual", "name=West", "level=B"]).stdout
+                == "P000002\n")
 
         let allowed = try d.run(["can", "bob", "edit", "P000001"])
         #expect(allowed.exitCode == 0 && allowed.stdout == "allowed (rule 'default.owner')\n")
         let denied = try d.run(["can", "erin", "edit", "P000001", "--format", "json"])
         #expect(denied.exitCode == 3)
         let json = try JSONSerialization.jsonObject(with: Data(denied.stdout.utf8)) as? [String: Any]
-        #expect(json?["allowed"] as? Bool == false && json?["rule"] is NSNull && (json?["reasons"] as? [String])?.first == "no rule allows edit")
+        #expect(
+            json?["allowed"] as? Bool == false && json?["rule"] is NSNull
+                && (json?["reasons"] as? [String])?.first == "no rule allows edit")
         #expect(try d.run(["can", "erin", "fly", "P000001"]).exitCode == 64, "an unknown action is a usage error")
         #expect(try d.run(["can", "erin", "edit", "P000404"]).exitCode == 1)
 
-        #expect(try d.run(["who-can", "view", "P000001"]).stdout == "carol  default.admin\nalice  default.group\nbob    default.owner\ndora   default.group\n")
+        #expect(
+            try d.run(["who-can", "view", "P000001"]).stdout
+                == "carol  default.admin\nalice  default.group\nbob    default.owner\ndora   default.group\n")
         #expect(try d.run(["visible", "frank"]).stdout == "P000002\n", "frank manages erin")
         #expect(try d.run(["visible", "carol", "--count"]).stdout == "2\n")
-        #expect(try d.run(["visible", "bob", "--format", "json"]).stdout == #"{"user":"bob","action":"view","customers":["P000001"]}"# + "\n")
+        #expect(
+            try d.run(["visible", "bob", "--format", "json"]).stdout
+                == #"{"user":"bob","action":"view","customers":["P000001"]}"# + "\n")
 
         let requests = d.dir.appendingPathComponent("requests.jsonl")
-        try #"{"user":"bob","action":"edit","customer":"P000001"}"#.appending("\n" + #"{"user":"erin","action":"view","customer":"P000001"}"#).write(to: requests, atomically: true, encoding: .utf8)
-        #expect(try d.run(["can", "--batch", requests.path]).stdout == #"{"user":"bob","action":"edit","customer":"P000001","allowed":true,"rule":"default.owner"}"# + "\n"
+        try #"{"user":"bob","action":"edit","customer":"P000001"}"#.appending(
+            "\n" + #"{"user":"erin","action":"view","customer":"P000001"}"#
+        ).write(to: requests, atomically: true, encoding: .utf8)
+        #expect(
+            try d.run(["can", "--batch", requests.path]).stdout
+                == #"{"user":"bob","action":"edit","customer":"P000001","allowed":true,"rule":"default.owner"}"# + "\n"
                 + #"{"user":"erin","action":"view","customer":"P000001","allowed":false,"rule":null}"# + "\n")
 
         // --customers FILE: the same decisions over customers that are not stored.
@@ -127,74 +162,122 @@ struct StoreCommandTests {
 
         """.write(to: file, atomically: true, encoding: .utf8)
         let fromFile = try d.run(["can", "--batch", requests.path, "--customers", file.path])
-        #expect(fromFile.exitCode == 0 && fromFile.stdout == #"{"user":"bob","action":"edit","customer":"P000001","allowed":false,"rule":null}"# + "\n"
-                + #"{"user":"erin","action":"view","customer":"P000001","allowed":true,"rule":"default.owner"}"# + "\n", "\(fromFile.stderr)")
+        #expect(
+            fromFile.exitCode == 0
+                && fromFile.stdout
+                    == #"{"user":"bob","action":"edit","customer":"P000001","allowed":false,"rule":null}"# + "\n"
+                    + #"{"user":"erin","action":"view","customer":"P000001","allowed":true,"rule":"default.owner"}"#
+                    + "\n",
+            "\(fromFile.stderr)")
         #expect(try d.run(["visible", "erin", "--customers", file.path]).stdout == "X1\nP000001\n")
-        #expect(try d.run(["can", "frank", "view", "X1", "--customers", file.path]).stdout == "allowed (rule 'default.manager')\n")
-        let missing = try d.run(["can", "--batch", requests.path, "--customers", d.dir.appendingPathComponent("requests.jsonl").path])
-        #expect(missing.exitCode == 1 && missing.stderr.contains("requests.jsonl: row 1: expected a customer"), "requests are not customers: \(missing.stderr)")
-        let unknown = try d.run(["can", "--batch", requests.path, "--customers", d.dir.appendingPathComponent("none.jsonl").path])
+        #expect(
+            try d.run(["can", "frank", "view", "X1", "--customers", file.path]).stdout
+                == "allowed (rule 'default.manager')\n")
+        let missing = try d.run([
+            "can", "--batch", requests.path, "--customers", d.dir.appendingPathComponent("requests.jsonl").path,
+        ])
+        #expect(
+            missing.exitCode == 1 && missing.stderr.contains("requests.jsonl: row 1: expected a customer"),
+            "requests are not customers: \(missing.stderr)")
+        let unknown = try d.run([
+            "can", "--batch", requests.path, "--customers", d.dir.appendingPathComponent("none.jsonl").path,
+        ])
         #expect(unknown.exitCode == 1 && unknown.stderr.contains("none.jsonl"))
-        try #"{"user":"bob","action":"view","customer":"P000002"}"#.write(to: requests, atomically: true, encoding: .utf8)
+        try #"{"user":"bob","action":"view","customer":"P000002"}"#.write(
+            to: requests, atomically: true, encoding: .utf8)
         let notInFile = try d.run(["can", "--batch", requests.path, "--customers", file.path])
-        #expect(notInFile.exitCode == 1 && notInFile.stdout.contains(#""error":"there is no customer in "#), "\(notInFile.stdout)")
+        #expect(
+            notInFile.exitCode == 1 && notInFile.stdout.contains(#""error":"there is no customer in "#),
+            "\(notInFile.stdout)")
 
         let log = try d.run(["log", "P000001", "--as", "bob"])
-        #expect(log.stdout == "2026-11-23T10:00:00Z  bob  create  P000001  name: null -> \"Li Wang\"; level: null -> \"A\"\n")
-        #expect(try d.run(["log", "--type", "apply", "--as", "carol"]).stdout == "2026-11-23T10:00:00Z  carol  apply\n")
-        #expect(try d.run(["log", "--type", "apply", "--as", "bob"]).stdout == "", "the config's own entries are for admins")
+        #expect(
+            log.stdout
+                == "2026-11-23T10:00:00Z  bob  create  P000001  name: null -> \"Li Wang\"; level: null -> \"A\"\n")
+        #expect(
+            try d.run(["log", "--type", "apply", "--as", "carol"]).stdout == "2026-11-23T10:00:00Z  carol  apply\n")
+        #expect(
+            try d.run(["log", "--type", "apply", "--as", "bob"]).stdout == "", "the config's own entries are for admins"
+        )
     }
 
     @Test("follow, share, unshare and tags: checked, batched and logged")
     func sharingAndTags() throws {
         let d = try demo()
-        for name in ["One", "Two"] { #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=\(name)"]).exitCode == 0) }
-        #expect(try d.run(["share", "P000001", "P000002", "--as", "bob", "--users", "erin", "--roles", "finance"]).exitCode == 0)
+        for name in ["One", "Two"] {
+            #expect(
+                try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=\(name)"]).exitCode == 0)
+        }
+        #expect(
+            try d.run(["share", "P000001", "P000002", "--as", "bob", "--users", "erin", "--roles", "finance"]).exitCode
+                == 0)
         #expect(try d.run(["can", "erin", "view", "P000002"]).exitCode == 0, "shared with erin")
         #expect(try d.run(["can", "erin", "edit", "P000002"]).exitCode == 3, "sharing gives view only")
-        #expect(try d.run(["customer", "follow", "--as", "erin", "P000001"]).exitCode == 0, "shared customers may be followed")
-        #expect(try d.run(["customer", "show", "--format", "json", "--as", "erin", "P000001"]).stdout.contains(#""followers":["erin"]"#))
+        #expect(
+            try d.run(["customer", "follow", "--as", "erin", "P000001"]).exitCode == 0,
+            "shared customers may be followed")
+        #expect(
+            try d.run(["customer", "show", "--format", "json", "--as", "erin", "P000001"]).stdout.contains(
+                #""followers":["erin"]"#))
         #expect(try d.run(["unshare", "P000001", "P000002", "--as", "bob", "--all"]).exitCode == 0)
         #expect(try d.run(["can", "erin", "view", "P000002"]).exitCode == 3)
         #expect(try d.run(["tag", "add", "P000001", "P000002", "hot", "q4", "--as", "bob"]).exitCode == 0)
         #expect(try d.run(["tag", "set", "P000001", "cold", "--as", "bob"]).exitCode == 0)
-        #expect(try d.run(["customer", "show", "--format", "json", "--as", "bob", "P000001"]).stdout.contains(#""tags":["cold"]"#))
-        #expect(try d.run(["customer", "show", "--format", "json", "--as", "bob", "P000002"]).stdout.contains(#""tags":["hot","q4"]"#))
+        #expect(
+            try d.run(["customer", "show", "--format", "json", "--as", "bob", "P000001"]).stdout.contains(
+                #""tags":["cold"]"#))
+        #expect(
+            try d.run(["customer", "show", "--format", "json", "--as", "bob", "P000002"]).stdout.contains(
+                #""tags":["hot","q4"]"#))
         let types = try d.run(["log", "--format", "json", "--as", "bob"]).stdout
         for type in ["batch-share", "batch-unshare", "follow", "tag"] { #expect(types.contains(#""type":"\#(type)""#)) }
 
-        try expectUnchanged(d, ["share", "P000001", "P000002", "--as", "erin", "--users", "fin"], exit: 3, mentions: "erin may not share P000001")
-        try expectUnchanged(d, ["share", "P000001", "--as", "bob", "--users", "nobody"], exit: 1, mentions: "which is not a user")
-        try expectUnchanged(d, ["tag", "add", "P000001", "P000404", "x", "--as", "bob"], exit: 1, mentions: "there is no customer 'P000404'")
+        try expectUnchanged(
+            d, ["share", "P000001", "P000002", "--as", "erin", "--users", "fin"], exit: 3,
+            mentions: "erin may not share P000001")
+        try expectUnchanged(
+            d, ["share", "P000001", "--as", "bob", "--users", "nobody"], exit: 1, mentions: "which is not a user")
+        try expectUnchanged(
+            d, ["tag", "add", "P000001", "P000404", "x", "--as", "bob"], exit: 1,
+            mentions: "there is no customer 'P000404'")
     }
 
     @Test("unique fields are enforced after normalisation, and a batch is all or nothing")
     func uniqueAndAtomic() throws {
         let d = try demo()
-        #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=A", "email=li@example.com"]).exitCode == 0)
-        try expectUnchanged(d, ["customer", "add", "--as", "bob", "--table", "individual", "name=B", "email=LI@Example.com"], exit: 1,
-                            mentions: "must be unique in the individual table of team 'sales'")
+        #expect(
+            try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=A", "email=li@example.com"])
+                .exitCode == 0)
+        try expectUnchanged(
+            d, ["customer", "add", "--as", "bob", "--table", "individual", "name=B", "email=LI@Example.com"], exit: 1,
+            mentions: "must be unique in the individual table of team 'sales'")
         #expect(try d.run(["customer", "add", "--as", "erin", "--table", "individual", "name=C"]).exitCode == 0)
         // bob may tag his own customer but not erin's: nothing at all is tagged.
-        try expectUnchanged(d, ["tag", "add", "P000001", "P000002", "x", "--as", "bob"], exit: 3, mentions: "bob may not tag P000002")
+        try expectUnchanged(
+            d, ["tag", "add", "P000001", "P000002", "x", "--as", "bob"], exit: 3, mentions: "bob may not tag P000002")
     }
 
     @Test("import stores every row or none; --rejects keeps the refused rows, ready to fix")
     func importForReal() throws {
         let d = try demo()
         let accounts = d.dir.appendingPathComponent("accounts.csv").path
-        let customers = CLI.repository.appendingPathComponent("Tests/ClienteleTests/Fixtures/imports/customers.jsonl").path
+        let customers = CLI.repository.appendingPathComponent("Tests/ClienteleTests/Fixtures/imports/customers.jsonl")
+            .path
         // Invalid rows refuse the whole file.
         try expectUnchanged(d, ["import", customers, "--as", "carol"], exit: 1, mentions: "nothing was imported")
         // Refused by the rules: bob may not import (only admins may, in the sales example).
-        try expectUnchanged(d, ["import", accounts, "--table", "organization", "--as", "bob"], exit: 3, mentions: "nothing was imported")
+        try expectUnchanged(
+            d, ["import", accounts, "--table", "organization", "--as", "bob"], exit: 3, mentions: "nothing was imported"
+        )
         #expect(try d.run(["import", "--dry-run", customers]).exitCode == 1, "a dry run needs no --as")
         try expectUnchanged(d, ["import", customers], exit: 1, mentions: "needs --as USER")
 
         let imported = try d.run(["import", accounts, "--table", "organization", "--as", "carol"])
         #expect(imported.exitCode == 0, "\(imported.stderr)")
         #expect(imported.stdout == "5 rows: 5 valid, 0 refused\n" && imported.stderr == "imported 5 customers\n")
-        #expect(try d.run(["customer", "show", "--format", "json", "--as", "bob", "O000101"]).stdout.contains(#""name":"Acme Tools Co.""#))
+        #expect(
+            try d.run(["customer", "show", "--format", "json", "--as", "bob", "O000101"]).stdout.contains(
+                #""name":"Acme Tools Co.""#))
 
         let rejects = d.dir.appendingPathComponent("rejects.jsonl").path
         let partial = try d.run(["import", customers, "--as", "carol", "--rejects", rejects])
@@ -204,15 +287,20 @@ struct StoreCommandTests {
         #expect(kept.count == 10 && kept[0].hasPrefix(#"{"id":"P3""#), "the refused rows, as they were")
         #expect(try d.run(["log", "--type", "import", "--as", "carol"]).stdout.split(separator: "\n").count == 2)
         // Importing the same ids again is refused: they exist.
-        try expectUnchanged(d, ["import", accounts, "--table", "organization", "--as", "carol"], exit: 1, mentions: "nothing was imported")
+        try expectUnchanged(
+            d, ["import", accounts, "--table", "organization", "--as", "carol"], exit: 1,
+            mentions: "nothing was imported")
     }
 
-    @Test("on a terminal, import shows a progress bar, checking then storing, and clears it",
-          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1) for a terminal"))
+    @Test(
+        "on a terminal, import shows a progress bar, checking then storing, and clears it",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1) for a terminal"))
     func progressBar() throws {
         let d = try demo()
-        let command = [CLI.binary.path, "import", d.dir.appendingPathComponent("accounts.csv").path, "--table", "organization",
-                       "--as", "carol", "--config", d.config].map { "'\($0)'" }.joined(separator: " ")
+        let command = [
+            CLI.binary.path, "import", d.dir.appendingPathComponent("accounts.csv").path, "--table", "organization",
+            "--as", "carol", "--config", d.config,
+        ].map { "'\($0)'" }.joined(separator: " ")
         // script(1) runs the command on a pseudo-terminal; its output is what the terminal showed.
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
@@ -229,14 +317,18 @@ struct StoreCommandTests {
         #expect(shown.contains("\r\u{1B}[K"), "the bar is cleared")
         #expect(shown.contains("imported 5 customers"))
         // Not on a terminal: no bar.
-        let plain = try d.run(["import", d.dir.appendingPathComponent("accounts.csv").path, "--table", "organization", "--as", "carol"])
+        let plain = try d.run([
+            "import", d.dir.appendingPathComponent("accounts.csv").path, "--table", "organization", "--as", "carol",
+        ])
         #expect(!plain.stderr.contains("%"), "\(plain.stderr)")
     }
 
     @Test("rows without an id are numbered after the highest number in the store and in the file")
     func importNumbering() throws {
         let d = try demo()
-        #expect(try d.run(["customer", "add", "--as", "carol", "--table", "individual", "name=First"]).stdout.contains("P000001"))
+        #expect(
+            try d.run(["customer", "add", "--as", "carol", "--table", "individual", "name=First"]).stdout.contains(
+                "P000001"))
         let file = d.dir.appendingPathComponent("new.jsonl")
         try """
         {"team":"sales","table":"individual","fields":{"name":"No id","email":"Mixed@Example.COM"}}
@@ -247,29 +339,58 @@ struct StoreCommandTests {
         """.write(to: file, atomically: true, encoding: .utf8)
         let imported = try d.run(["import", file.path, "--as", "carol"])
         #expect(imported.exitCode == 0, "\(imported.stderr)")
-        for (id, name) in [("P000206", "No id"), ("P000205", "Given"), ("P000207", "Null id"), ("O000001", "An organization")] {
+        for (id, name) in [
+            ("P000206", "No id"), ("P000205", "Given"), ("P000207", "Null id"), ("O000001", "An organization"),
+        ] {
             let shown = try d.run(["customer", "show", "--format", "json", "--as", "carol", id])
-            #expect(shown.exitCode == 0 && shown.stdout.contains(#""name":"\#(name)""#), "\(id): \(shown.stdout)\(shown.stderr)")
+            #expect(
+                shown.exitCode == 0 && shown.stdout.contains(#""name":"\#(name)""#),
+                "\(id): \(shown.stdout)\(shown.stderr)")
         }
-        #expect(try d.run(["customer", "show", "--format", "json", "--as", "carol", "P000206"]).stdout.contains(#""email":"mixed@example.com""#), "stored normalised")
-        #expect(try d.run(["customer", "add", "--as", "carol", "--table", "individual", "name=Next"]).stdout.contains("P000208"))
+        #expect(
+            try d.run(["customer", "show", "--format", "json", "--as", "carol", "P000206"]).stdout.contains(
+                #""email":"mixed@example.com""#), "stored normalised")
+        #expect(
+            try d.run(["customer", "add", "--as", "carol", "--table", "individual", "name=Next"]).stdout.contains(
+                "P000208"))
     }
 
     @Test("list and export show what the user may see, filtered, masked and arranged by views")
     func listAndExport() throws {
         let d = try demo()
-        #expect(try d.run(["import", d.dir.appendingPathComponent("accounts.csv").path, "--table", "organization", "--as", "carol"]).exitCode == 0)
-        #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li Wang", "phone1=13800138000", "email=LI@Example.COM", "level=A"]).exitCode == 0)
+        #expect(
+            try d.run([
+                "import", d.dir.appendingPathComponent("accounts.csv").path, "--table", "organization", "--as", "carol",
+            ]).exitCode == 0)
+        #expect(
+            try d.run([
+                "customer", "add", "--as", "bob", "--table", "individual", "name=Li Wang", "phone1=13800138000",
+                "email=LI@Example.COM", "level=A",
+            ]).exitCode == 0)
 
         // Values are stored normalised: e-mail lower-cased (standard field), website with a scheme (sales example).
-        #expect(try d.run(["customer", "show", "--format", "json", "--as", "bob", "P000001"]).stdout.contains(#""email":"li@example.com""#))
-        #expect(try d.run(["customer", "show", "--format", "json", "--as", "carol", "O000101"]).stdout.contains(#""website":"https://www.acme-tools.example.com""#))
-        #expect(!(try d.run(["customer", "show", "--format", "json", "--as", "bob", "O000101"]).stdout.contains("website")), "sales reps read only the fields their field rule lists")
+        #expect(
+            try d.run(["customer", "show", "--format", "json", "--as", "bob", "P000001"]).stdout.contains(
+                #""email":"li@example.com""#))
+        #expect(
+            try d.run(["customer", "show", "--format", "json", "--as", "carol", "O000101"]).stdout.contains(
+                #""website":"https://www.acme-tools.example.com""#))
+        #expect(
+            !(try d.run(["customer", "show", "--format", "json", "--as", "bob", "O000101"]).stdout.contains("website")),
+            "sales reps read only the fields their field rule lists")
 
-        #expect(try d.run(["customer", "list", "--as", "bob"]).stdout.split(separator: "\n").map { $0.dropFirst(2).prefix(7) } == ["O000101", "P000001"])
-        #expect(try d.run(["customer", "list", "--as", "carol", "--where", #"customer.level == "A""#]).stdout.split(separator: "\n").count == 3)
+        #expect(
+            try d.run(["customer", "list", "--as", "bob"]).stdout.split(separator: "\n").map {
+                $0.dropFirst(2).prefix(7)
+            } == ["O000101", "P000001"])
+        #expect(
+            try d.run(["customer", "list", "--as", "carol", "--where", #"customer.level == "A""#]).stdout.split(
+                separator: "\n"
+            ).count == 3)
         #expect(try d.run(["customer", "list", "--as", "carol", "--search", "HARBOR"]).stdout.hasPrefix("  O000102"))
-        #expect(try d.run(["customer", "list", "--as", "carol", "--search", "0013 8000"]).stdout.hasPrefix("  P000001"), "phones by digits")
+        #expect(
+            try d.run(["customer", "list", "--as", "carol", "--search", "0013 8000"]).stdout.hasPrefix("  P000001"),
+            "phones by digits")
         #expect(try d.run(["customer", "list", "--as", "carol", "--tag", "trade-show"]).stdout.hasPrefix("  O000104"))
         let bad = try d.run(["customer", "list", "--as", "carol", "--where", #"customer.levle == "A""#])
         #expect(bad.exitCode == 1 && bad.stderr.contains("did you mean 'level'"))
@@ -279,7 +400,9 @@ struct StoreCommandTests {
         let masked = try d.run(["customer", "show", "--format", "json", "--as", "fin", "P000001"]).stdout
         #expect(masked.contains(#""phone1":"*******8000""#) && masked.contains(#""email":"l***@example.com""#))
 
-        let view = try d.run(["customer", "show", "--format", "json", "--as", "carol", "O000101", "--view", "account-overview"]).stdout
+        let view = try d.run([
+            "customer", "show", "--format", "json", "--as", "carol", "O000101", "--view", "account-overview",
+        ]).stdout
         let fields = (try JSONSerialization.jsonObject(with: Data(view.utf8)) as? [String: Any])?["fields"]
         #expect(fields != nil)
         #expect(view.range(of: #""name""#)!.lowerBound < view.range(of: #""budget""#)!.lowerBound, "the view's order")
@@ -287,35 +410,56 @@ struct StoreCommandTests {
         let csv = try d.run(["export", "--as", "carol", "--table", "organization", "--format", "csv"])
         #expect(csv.exitCode == 0)
         #expect(csv.stdout.hasPrefix("Id,Account executive,Service representative,Tags,Name,"))
-        #expect(csv.stdout.split(separator: "\r\n").count == 5, "header and the four non-VIP accounts (carol is denied VIP export)")
-        #expect(try d.run(["export", "--as", "bob"]).stdout.split(separator: "\n").count == 0, "export needs the export action")
+        #expect(
+            csv.stdout.split(separator: "\r\n").count == 5,
+            "header and the four non-VIP accounts (carol is denied VIP export)")
+        #expect(
+            try d.run(["export", "--as", "bob"]).stdout.split(separator: "\n").count == 0,
+            "export needs the export action")
     }
 
     @Test("a campaign view lets the agent change only the agent fields")
     func campaignView() throws {
         let d = try demo()
-        #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "--package", "spring-2026", "name=Li"]).exitCode == 0)
-        try expectUnchanged(d, ["customer", "edit", "--as", "bob", "P000001", "name=Other", "--view", "spring-calls"], exit: 3,
-                            mentions: "lets agents change only description")
-        #expect(try d.run(["customer", "edit", "--as", "bob", "P000001", "description=called", "--view", "spring-calls"]).exitCode == 0)
+        #expect(
+            try d.run([
+                "customer", "add", "--as", "bob", "--table", "individual", "--package", "spring-2026", "name=Li",
+            ]).exitCode == 0)
+        try expectUnchanged(
+            d, ["customer", "edit", "--as", "bob", "P000001", "name=Other", "--view", "spring-calls"], exit: 3,
+            mentions: "lets agents change only description")
+        #expect(
+            try d.run(["customer", "edit", "--as", "bob", "P000001", "description=called", "--view", "spring-calls"])
+                .exitCode == 0)
     }
 
     @Test("every other operation refuses without changing anything")
     func moreRefusalsAndBadInput() throws {
         let d = try demo()
         #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li"]).exitCode == 0)
-        try expectUnchanged(d, ["customer", "follow", "--as", "erin", "P000001"], exit: 3, mentions: "erin may not follow P000001")
-        try expectUnchanged(d, ["customer", "unfollow", "--as", "erin", "P000001"], exit: 3, mentions: "erin may not unfollow P000001")
-        try expectUnchanged(d, ["customer", "follow", "--as", "bob", "P000404"], exit: 1, mentions: "there is no customer 'P000404'")
-        try expectUnchanged(d, ["unshare", "P000001", "--as", "erin", "--all"], exit: 3, mentions: "erin may not unshare P000001")
-        try expectUnchanged(d, ["unshare", "P000001", "--as", "bob"], exit: 64, mentions: "--all, or --users, --departments or --roles")
+        try expectUnchanged(
+            d, ["customer", "follow", "--as", "erin", "P000001"], exit: 3, mentions: "erin may not follow P000001")
+        try expectUnchanged(
+            d, ["customer", "unfollow", "--as", "erin", "P000001"], exit: 3, mentions: "erin may not unfollow P000001")
+        try expectUnchanged(
+            d, ["customer", "follow", "--as", "bob", "P000404"], exit: 1, mentions: "there is no customer 'P000404'")
+        try expectUnchanged(
+            d, ["unshare", "P000001", "--as", "erin", "--all"], exit: 3, mentions: "erin may not unshare P000001")
+        try expectUnchanged(
+            d, ["unshare", "P000001", "--as", "bob"], exit: 64, mentions: "--all, or --users, --departments or --roles")
         try expectUnchanged(d, ["share", "P000001", "--as", "bob"], exit: 1, mentions: "share with --users")
-        try expectUnchanged(d, ["customer", "delete", "--as", "carol", "P000404"], exit: 1, mentions: "there is no customer 'P000404'")
-        try expectUnchanged(d, ["customer", "edit", "--as", "bob", "P000001", "notfieldvalue"], exit: 64, mentions: "is not FIELD=VALUE")
+        try expectUnchanged(
+            d, ["customer", "delete", "--as", "carol", "P000404"], exit: 1, mentions: "there is no customer 'P000404'")
+        try expectUnchanged(
+            d, ["customer", "edit", "--as", "bob", "P000001", "notfieldvalue"], exit: 64, mentions: "is not FIELD=VALUE"
+        )
         try expectUnchanged(d, ["export", "--as", "carol", "--format", "csv"], exit: 64, mentions: "needs --table")
-        try expectUnchanged(d, ["log", "--since", "yesterday", "--as", "bob"], exit: 64, mentions: "--since must be a date")
+        try expectUnchanged(
+            d, ["log", "--since", "yesterday", "--as", "bob"], exit: 64, mentions: "--since must be a date")
         try expectUnchanged(d, ["can", "nobody", "view", "P000001"], exit: 1, mentions: "no user 'nobody'")
         try expectUnchanged(d, ["visible", "nobody"], exit: 1, mentions: "no user 'nobody'")
-        try expectUnchanged(d, ["customer", "list", "--as", "carol", "--view", "no-such-view"], exit: 1, mentions: "there is no view 'no-such-view'")
+        try expectUnchanged(
+            d, ["customer", "list", "--as", "carol", "--view", "no-such-view"], exit: 1,
+            mentions: "there is no view 'no-such-view'")
     }
 }

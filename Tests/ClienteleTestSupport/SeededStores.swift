@@ -1,14 +1,15 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleEngine
-import ClienteleStore
 import ClienteleKit
+import ClienteleSpec
+import ClienteleStore
 
 /// Stores with a config applied, for tests of the use cases.
-public enum SeededStores {
+package enum SeededStores {
     /// Compiles config files held in memory (path, text); nil and the error
     /// diagnostics when they do not compile.
-    public static func compile(_ files: [(path: String, text: String)]) -> (config: CompiledConfig?, errors: [String]) {
+    package static func compile(_ files: [(path: String, text: String)]) -> (config: CompiledConfig?, errors: [String])
+    {
         let loaded = Planner.load(AppliedVersion(number: 0, appliedAt: "", appliedBy: "", files: files, inherited: [:]))
         let (config, diagnostics, _) = Pipeline.compile(loaded)
         return (config, diagnostics.filter { $0.severity == .error }.map(\.description))
@@ -16,7 +17,9 @@ public enum SeededStores {
 
     /// A `MemoryStore` with `files` applied as version 1 by `actor`, opened under it;
     /// nil when the files do not compile.
-    public static func memory(_ files: [(path: String, text: String)], by actor: String, at time: String) throws -> AppliedStore? {
+    package static func memory(_ files: [(path: String, text: String)], by actor: String, at time: String) throws
+        -> AppliedStore?
+    {
         guard let config = compile(files).config else { return nil }
         let store = MemoryStore()
         try store.applyFirst(config, files: files, by: actor, at: time)

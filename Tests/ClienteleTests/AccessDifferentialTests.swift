@@ -1,16 +1,19 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
+
 @testable import ClienteleCore
-@testable import ClienteleSpec
-@testable import ClienteleModel
 @testable import ClienteleEngine
-@testable import ClienteleStore
 @testable import ClienteleKit
+@testable import ClienteleModel
+@testable import ClienteleSpec
+@testable import ClienteleStore
 
 /// The bench workload's requests, decided by Clientele and by the reference
 /// (`../shared/bench/reference.py`, written into clientele-expected.jsonl).
-@Suite("Access decisions agree with the reference", .enabled(if: BenchWorkload.available, "needs ../shared/bench and python3"))
+@Suite(
+    "Access decisions agree with the reference",
+    .enabled(if: BenchWorkload.available, "needs ../shared/bench and python3"))
 struct AccessDifferentialTests {
     struct Loaded {
         let config: CompiledConfig
@@ -31,14 +34,16 @@ struct AccessDifferentialTests {
         let data = try #require(BenchWorkload.data)
         let loaded = try Self.load(data)
         let text = try String(contentsOf: data.appendingPathComponent("clientele-expected.jsonl"), encoding: .utf8)
-        var checked = 0, wrong: [String] = []
+        var checked = 0
+        var wrong: [String] = []
         for line in text.split(separator: "\n") {
             let r = try JSONValue.parse(String(line))
             let user = try #require(loaded.config.access.org.user(r["user"]!.stringValue!))
             let customer = try #require(loaded.customers.index(of: r["customer"]!.stringValue!))
             let action = try #require(Action(rawValue: r["action"]!.stringValue!))
             let expected = r["allowed"] == .bool(true)
-            let decision = loaded.config.access.decide(user: user, action: action, customer: customer, in: loaded.customers)
+            let decision = loaded.config.access.decide(
+                user: user, action: action, customer: customer, in: loaded.customers)
             if decision.allowed != expected { wrong.append(String(line)) }
             checked += 1
         }
@@ -58,7 +63,9 @@ struct AccessDifferentialTests {
         for user in users {
             for action in [Action.view, .edit, .delete, .returnToPool] {
                 let fast = policy.visible(user: user, action: action, in: loaded.customers, index: index)
-                let slow = (0..<loaded.customers.count).filter { policy.isAllowed(user: user, action: action, customer: $0, in: loaded.customers) }
+                let slow = (0..<loaded.customers.count).filter {
+                    policy.isAllowed(user: user, action: action, customer: $0, in: loaded.customers)
+                }
                 #expect(fast == slow, "user \(policy.org.userIds[user]) \(action.rawValue)")
                 if !fast.isEmpty { nonEmpty += 1 }
             }

@@ -1,12 +1,13 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
+
 @testable import ClienteleCore
-@testable import ClienteleSpec
-@testable import ClienteleModel
 @testable import ClienteleEngine
-@testable import ClienteleStore
 @testable import ClienteleKit
+@testable import ClienteleModel
+@testable import ClienteleSpec
+@testable import ClienteleStore
 
 /// Explain and who-can on the sales example.
 @Suite("Explaining decisions and who can act")
@@ -22,10 +23,14 @@ struct AccessExplainTests {
         let policy = try #require(config?.access, "\(rendered)")
         let customers = policy.makeCustomerTable()
         var c1 = CustomerTable.Record(id: "c1")
-        c1.team = "sales"; c1.accountExecutive = "erin"; c1.fields["level"] = .string("B")
+        c1.team = "sales"
+        c1.accountExecutive = "erin"
+        c1.fields["level"] = .string("B")
         customers.add(c1)
         var v1 = CustomerTable.Record(id: "v1")
-        v1.team = "sales"; v1.accountExecutive = "bob"; v1.fields["level"] = .string("VIP")
+        v1.team = "sales"
+        v1.accountExecutive = "bob"
+        v1.fields["level"] = .string("VIP")
         customers.add(v1)
         return Setup(policy: policy, customers: customers)
     }
@@ -78,13 +83,17 @@ struct FieldRuleTests {
         let policy = try #require(config?.access, "\(rendered)")
         let customers = policy.makeCustomerTable()
         var campaign = CustomerTable.Record(id: "c1")
-        campaign.team = "service"; campaign.package = "spring-2026"; campaign.accountExecutive = "ann"
+        campaign.team = "service"
+        campaign.package = "spring-2026"
+        campaign.accountExecutive = "ann"
         customers.add(campaign)
         var pooled = CustomerTable.Record(id: "c2")
-        pooled.team = "service"; pooled.pool = "service-pool"
+        pooled.team = "service"
+        pooled.pool = "service-pool"
         customers.add(pooled)
         var plain = CustomerTable.Record(id: "c3")
-        plain.team = "service"; plain.accountExecutive = "ann"
+        plain.team = "service"
+        plain.accountExecutive = "ann"
         customers.add(plain)
         return (policy, customers)
     }
@@ -111,10 +120,13 @@ struct FieldRuleTests {
         #expect(policy.fieldAccess(user: ann, customer: 2, in: customers).masks.isEmpty, "not in a pool")
     }
 
-    @Test("masks", arguments: [
-        (FieldRule.Mask.all, "secret", "****"), (.last4, "13800138000", "*******8000"), (.last4, "123", "***"),
-        (.first4, "ABCDEFG", "ABCD***"), (.first4, "AB", "**"), (.email, "li.wang@example.com", "l***@example.com"), (.email, "nobody", "****"),
-    ])
+    @Test(
+        "masks",
+        arguments: [
+            (FieldRule.Mask.all, "secret", "****"), (.last4, "13800138000", "*******8000"), (.last4, "123", "***"),
+            (.first4, "ABCDEFG", "ABCD***"), (.first4, "AB", "**"), (.email, "li.wang@example.com", "l***@example.com"),
+            (.email, "nobody", "****"),
+        ])
     func masks(mask: FieldRule.Mask, value: String, shown: String) {
         #expect(FieldAccess.apply(mask, to: value) == shown)
     }

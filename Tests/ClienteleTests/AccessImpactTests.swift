@@ -1,12 +1,13 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
+
 @testable import ClienteleCore
-@testable import ClienteleSpec
-@testable import ClienteleModel
 @testable import ClienteleEngine
-@testable import ClienteleStore
 @testable import ClienteleKit
+@testable import ClienteleModel
+@testable import ClienteleSpec
+@testable import ClienteleStore
 
 /// The access impact of a config change equals deciding, for every user and
 /// customer, under the applied policy and under the new one: on random worlds
@@ -25,7 +26,9 @@ struct AccessImpactTests {
             let k = Int.random(in: 0..<next.rules.count, using: &rng)
             var rule = next.rules[k]
             rule.when = AccessPropertyTests.expression(w, &rng, depth: 0)
-            if rule.effect != "granted" && Bool.random(using: &rng) { rule.effect = rule.effect == "deny" ? "allow" : "deny" }
+            if rule.effect != "granted" && Bool.random(using: &rng) {
+                rule.effect = rule.effect == "deny" ? "allow" : "deny"
+            }
             next.rules[k] = rule
         case 1 where !next.groups.isEmpty:
             let k = Int.random(in: 0..<next.groups.count, using: &rng)
@@ -59,12 +62,17 @@ struct AccessImpactTests {
             let w2 = Self.changed(w, &rng)
             let (c1, d1, _) = Pipeline.compile(ConfigLoader().load(sources: AccessPropertyTests.yaml(w)))
             let (c2, d2, _) = Pipeline.compile(ConfigLoader().load(sources: AccessPropertyTests.yaml(w2)))
-            let old = try #require(c1, "\(d1)"), new = try #require(c2, "\(d2)")
+            let old = try #require(c1, "\(d1)")
+            let new = try #require(c2, "\(d2)")
             let oldTable = AccessPropertyTests.table(w, old.access)
-            let newTable = new.access.makeCustomerTable().layoutKey == oldTable.layoutKey ? oldTable : AccessPropertyTests.table(w, new.access)
+            let newTable =
+                new.access.makeCustomerTable().layoutKey == oldTable.layoutKey
+                ? oldTable : AccessPropertyTests.table(w, new.access)
             let diff = ConfigDiff(old: old.model, new: new.model)
-            let impact = AccessImpactCalculator(old: old.access, new: new.access, oldModel: old.model, newModel: new.model,
-                                                oldTable: oldTable, newTable: newTable, now: Timestamp.processStart).compute(diff: diff)
+            let impact = AccessImpactCalculator(
+                old: old.access, new: new.access, oldModel: old.model, newModel: new.model,
+                oldTable: oldTable, newTable: newTable, now: Timestamp.processStart
+            ).compute(diff: diff)
             // Every user and customer, decided under both policies.
             var expected: [String: [Int]] = [:]
             var lostView = Set<Int>()
@@ -75,23 +83,39 @@ struct AccessImpactTests {
                         let before = old.access.isAllowed(user: u, action: action, customer: c, in: oldTable)
                         let after = new.access.isAllowed(user: u, action: action, customer: c, in: newTable)
                         if after && !before { counts[k * 2] += 1 }
-                        if before && !after { counts[k * 2 + 1] += 1; if action == .view { lostView.insert(c) } }
+                        if before && !after {
+                            counts[k * 2 + 1] += 1
+                            if action == .view { lostView.insert(c) }
+                        }
                     }
                 }
                 if counts != [0, 0, 0, 0] { expected[user.id] = counts }
             }
-            let found = Dictionary(uniqueKeysWithValues: impact.users.map { ($0.user, [$0.view.gained, $0.view.lost, $0.edit.gained, $0.edit.lost]) })
-            #expect(found == expected, "\(diff.changes.map { "\($0.kind) \($0.entity) \($0.id)" })\n\(AccessPropertyTests.yaml(w2)[1].text)")
+            let found = Dictionary(
+                uniqueKeysWithValues: impact.users.map {
+                    ($0.user, [$0.view.gained, $0.view.lost, $0.edit.gained, $0.edit.lost])
+                })
+            #expect(
+                found == expected,
+                "\(diff.changes.map { "\($0.kind) \($0.entity) \($0.id)" })\n\(AccessPropertyTests.yaml(w2)[1].text)")
             func admins(_ policy: AccessPolicy, _ table: CustomerTable) -> [Int] {
-                (0..<w.users.count).filter { u in (0..<table.count).allSatisfy { policy.isAllowed(user: u, action: .view, customer: $0, in: table) } }
+                (0..<w.users.count).filter { u in
+                    (0..<table.count).allSatisfy { policy.isAllowed(user: u, action: .view, customer: $0, in: table) }
+                }
             }
             func seenByNonAdmin(_ policy: AccessPolicy, _ table: CustomerTable, _ c: Int) -> Bool {
                 let a = admins(policy, table)
-                return (0..<w.users.count).contains { u in !a.contains(u) && policy.isAllowed(user: u, action: .view, customer: c, in: table) }
+                return (0..<w.users.count).contains { u in
+                    !a.contains(u) && policy.isAllowed(user: u, action: .view, customer: c, in: table)
+                }
             }
             // Someone other than an admin could view it before, and only admins can now.
-            let orphans = lostView.filter { c in seenByNonAdmin(old.access, oldTable, c) && !seenByNonAdmin(new.access, newTable, c) }
-            #expect(impact.orphaned == orphans.count, "orphans: \(impact.orphanedSample) vs \(orphans.sorted().map { oldTable.ids[$0] })")
+            let orphans = lostView.filter { c in
+                seenByNonAdmin(old.access, oldTable, c) && !seenByNonAdmin(new.access, newTable, c)
+            }
+            #expect(
+                impact.orphaned == orphans.count,
+                "orphans: \(impact.orphanedSample) vs \(orphans.sorted().map { oldTable.ids[$0] })")
             compared += 1
         }
         #expect(compared == 200)

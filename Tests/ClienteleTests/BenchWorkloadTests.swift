@@ -1,12 +1,13 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
+
 @testable import ClienteleCore
-@testable import ClienteleSpec
-@testable import ClienteleModel
 @testable import ClienteleEngine
-@testable import ClienteleStore
 @testable import ClienteleKit
+@testable import ClienteleModel
+@testable import ClienteleSpec
+@testable import ClienteleStore
 
 /// The synthetic CRM workload of ../shared/bench at 2,000 customers: its config
 /// validates, and a dry run refuses exactly the rows it lists as invalid.
@@ -15,7 +16,8 @@ enum BenchWorkload {
     static let python = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
         .map { "\($0)/python3" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     static var available: Bool {
-        python != nil && FileManager.default.fileExists(atPath: TestPaths.sharedBench.appendingPathComponent("gen.py").path)
+        python != nil
+            && FileManager.default.fileExists(atPath: TestPaths.sharedBench.appendingPathComponent("gen.py").path)
     }
 
     static func run(_ arguments: [String]) throws {
@@ -32,7 +34,10 @@ enum BenchWorkload {
     static let data: URL? = {
         let dir = Scratch.root.appendingPathComponent("bench")
         do {
-            try run([TestPaths.sharedBench.appendingPathComponent("gen.py").path, "--customers", "2000", "--requests", "1000", "--out", dir.path])
+            try run([
+                TestPaths.sharedBench.appendingPathComponent("gen.py").path, "--customers", "2000", "--requests",
+                "1000", "--out", dir.path,
+            ])
             try run([TestPaths.sharedBench.appendingPathComponent("to_clientele.py").path, dir.path])
             return dir
         } catch {
@@ -50,8 +55,10 @@ struct BenchWorkloadTests {
         let compiled = try #require(config, "\(rendered)")
         #expect(diagnostics.isEmpty)
         let mapped = try MappedFile(path: data.appendingPathComponent("clientele-customers.jsonl").path)
-        let report = try ImportChecker(records: compiled.records, defaults: .init()).check(mapped.bytes, format: .jsonLines)
-        let expected = try JSONValue.parse(String(contentsOf: data.appendingPathComponent("clientele-invalid.json"), encoding: .utf8))
+        let report = try ImportChecker(records: compiled.records, defaults: .init()).check(
+            mapped.bytes, format: .jsonLines)
+        let expected = try JSONValue.parse(
+            String(contentsOf: data.appendingPathComponent("clientele-invalid.json"), encoding: .utf8))
         guard case .array(let ids)? = expected["ids"] else {
             Issue.record("clientele-invalid.json has no ids")
             return
@@ -60,7 +67,10 @@ struct BenchWorkloadTests {
         let refused = Set(report.rejected.compactMap(\.id))
         #expect(report.rows == 2000)
         #expect(report.rejected.count == refused.count, "every refused row has its id")
-        #expect(refused.subtracting(expectedIds).isEmpty, "refused but valid: \(refused.subtracting(expectedIds).sorted())")
-        #expect(expectedIds.subtracting(refused).isEmpty, "accepted but invalid: \(expectedIds.subtracting(refused).sorted())")
+        #expect(
+            refused.subtracting(expectedIds).isEmpty, "refused but valid: \(refused.subtracting(expectedIds).sorted())")
+        #expect(
+            expectedIds.subtracting(refused).isEmpty,
+            "accepted but invalid: \(expectedIds.subtracting(refused).sorted())")
     }
 }

@@ -1,12 +1,13 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
+
 @testable import ClienteleCore
-@testable import ClienteleSpec
-@testable import ClienteleModel
 @testable import ClienteleEngine
-@testable import ClienteleStore
 @testable import ClienteleKit
+@testable import ClienteleModel
+@testable import ClienteleSpec
+@testable import ClienteleStore
 
 /// Every fixture under Fixtures/invalid is a config directory with one kind of
 /// mistake (or several); `expected.txt` holds the diagnostics exactly as
@@ -29,7 +30,9 @@ struct ConfigDiagnosticsTests {
         #expect(config == nil, "the fixture must not validate")
         #expect(diagnostics.hasErrors)
         for diagnostic in diagnostics where diagnostic.severity == .error {
-            #expect(diagnostic.location != nil || name == "project-no-clientele-yaml", "every error names its place: \(diagnostic)")
+            #expect(
+                diagnostic.location != nil || name == "project-no-clientele-yaml",
+                "every error names its place: \(diagnostic)")
         }
         expectGolden(rendered, file: directory.appendingPathComponent("expected.txt"))
     }

@@ -1,12 +1,13 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
+
 @testable import ClienteleCore
-@testable import ClienteleSpec
-@testable import ClienteleModel
 @testable import ClienteleEngine
-@testable import ClienteleStore
 @testable import ClienteleKit
+@testable import ClienteleModel
+@testable import ClienteleSpec
+@testable import ClienteleStore
 
 /// The access columns kept beside the log must always give the table a full load
 /// of the documents would: after writes, when damaged, and when made for another config.
@@ -27,9 +28,18 @@ struct CustomerTableSnapshotTests {
         .object([
             ("id", .string("P\(n)")), ("team", .string("sales")), ("table", .string("individual")), ("package", .null),
             ("account_executive", .string(owner)), ("customer_service_rep", n % 3 == 0 ? .string("erin") : .null),
-            ("shared", .object([("users", .array(n % 2 == 0 ? [.string("dora")] : [])), ("departments", .array([])), ("roles", .array([]))])),
+            (
+                "shared",
+                .object([
+                    ("users", .array(n % 2 == 0 ? [.string("dora")] : [])), ("departments", .array([])),
+                    ("roles", .array([])),
+                ])
+            ),
             ("tags", .array(n % 5 == 0 ? [.string("key-account"), .string("n\(n)")] : [])),
-            ("fields", .object([("name", .string("Customer \(n)")), ("level", .string(level)), ("seats", .number(String(n)))])),
+            (
+                "fields",
+                .object([("name", .string("Customer \(n)")), ("level", .string(level)), ("seats", .number(String(n)))])
+            ),
             ("followers", .array([])), ("pool", .null), ("created_at", .string("2026-11-23T10:00:00Z")),
         ])
     }
@@ -41,7 +51,8 @@ struct CustomerTableSnapshotTests {
         return table
     }
 
-    func expectSameAsFullLoad(_ store: JSONFileStore, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+    func expectSameAsFullLoad(_ store: JSONFileStore, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws
+    {
         let loaded = try store.customerTable(for: config.access)
         let full = try fullLoad(store)
         #expect(loaded.ids == full.ids, sourceLocation: sourceLocation)
@@ -58,15 +69,20 @@ struct CustomerTableSnapshotTests {
         #expect(FileManager.default.fileExists(atPath: snapshotPath))
         let written = try Data(contentsOf: URL(fileURLWithPath: snapshotPath))
 
-        try expectSameAsFullLoad(store)   // from the snapshot, nothing since
-        try store.commit([.put(id: "P7", document: customer(7, owner: "dora", level: "VIP")), .delete(id: "P8"),
-                          .put(id: "P51", document: customer(51))])
+        try expectSameAsFullLoad(store)  // from the snapshot, nothing since
+        try store.commit([
+            .put(id: "P7", document: customer(7, owner: "dora", level: "VIP")), .delete(id: "P8"),
+            .put(id: "P51", document: customer(51)),
+        ])
         try store.commit([.delete(id: "P51"), .put(id: "P1", document: customer(1, level: "B"))])
         try expectSameAsFullLoad(store)
-        #expect(try Data(contentsOf: URL(fileURLWithPath: snapshotPath)) == written, "a short tail does not rewrite the snapshot")
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: snapshotPath)) == written,
+            "a short tail does not rewrite the snapshot")
         #expect(try store.customerTable(for: config.access).index(of: "P8") == nil)
         // More rows changed than are taken out in place: the others are copied.
-        try store.commit((10...40).map { .put(id: "P\($0)", document: customer($0, owner: "erin")) } + [.delete(id: "P2")])
+        try store.commit(
+            (10...40).map { .put(id: "P\($0)", document: customer($0, owner: "erin")) } + [.delete(id: "P2")])
         try expectSameAsFullLoad(store)
         #expect(try Data(contentsOf: URL(fileURLWithPath: snapshotPath)) == written)
     }
@@ -96,7 +112,8 @@ struct CustomerTableSnapshotTests {
         try expectSameAsFullLoad(store)
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: snapshotPath))
         try expectSameAsFullLoad(store)
-        #expect(try Data(contentsOf: URL(fileURLWithPath: snapshotPath)).count > bytes.count / 2, "written again, whole")
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: snapshotPath)).count > bytes.count / 2, "written again, whole")
     }
 
     @Test("a snapshot made for other users or fields, or for another log, is not used")
@@ -114,21 +131,31 @@ struct CustomerTableSnapshotTests {
         let mark = try #require(store.log.mark(of: store.log.end))
         var position = store.log.end
         position.offset -= 1
-        #expect(SnapshotFile(path: snapshotPath).save(key: table.layoutKey, position: position, mark: mark, body: table.snapshot()))
+        #expect(
+            SnapshotFile(path: snapshotPath).save(
+                key: table.layoutKey, position: position, mark: mark, body: table.snapshot()))
         try expectSameAsFullLoad(store)
         position = store.log.end
         position.batch += 1
-        #expect(SnapshotFile(path: snapshotPath).save(key: table.layoutKey, position: position, mark: mark, body: table.snapshot()))
+        #expect(
+            SnapshotFile(path: snapshotPath).save(
+                key: table.layoutKey, position: position, mark: mark, body: table.snapshot()))
         try expectSameAsFullLoad(store)
         // At the end of a batch of the same number and length, but another commit line: made from another log
         // (here, one that holds a single customer; used, it would make the table wrong).
         let foreign = config.access.makeCustomerTable()
         let one = Array(customer(1).jsonText.utf8)
         #expect(one.withUnsafeBufferPointer { foreign.addDocument($0) })
-        #expect(SnapshotFile(path: snapshotPath).save(key: foreign.layoutKey, position: store.log.end, mark: mark ^ 1, body: foreign.snapshot()))
+        #expect(
+            SnapshotFile(path: snapshotPath).save(
+                key: foreign.layoutKey, position: store.log.end, mark: mark ^ 1, body: foreign.snapshot()))
         try expectSameAsFullLoad(store)
-        #expect(SnapshotFile(path: snapshotPath).save(key: foreign.layoutKey, position: store.log.end, mark: mark, body: foreign.snapshot()))
-        #expect(try store.customerTable(for: config.access).count == 1, "with the right mark, the snapshot is used (so the check above can fail)")
+        #expect(
+            SnapshotFile(path: snapshotPath).save(
+                key: foreign.layoutKey, position: store.log.end, mark: mark, body: foreign.snapshot()))
+        #expect(
+            try store.customerTable(for: config.access).count == 1,
+            "with the right mark, the snapshot is used (so the check above can fail)")
     }
 
     @Test("restoring refuses bytes that do not hold a whole table")
@@ -136,12 +163,18 @@ struct CustomerTableSnapshotTests {
         let table = config.access.makeCustomerTable()
         for n in 1...10 { _ = Array(customer(n).jsonText.utf8).withUnsafeBufferPointer { table.addDocument($0) } }
         let bytes = table.snapshot()
-        let org = config.access.org, fields = config.access.fieldIdentities
-        let roundTrip = bytes.withUnsafeBytes { CustomerTable.restore($0, org: org, fieldIdentities: fields) }?.snapshot() == bytes
+        let org = config.access.org
+        let fields = config.access.fieldIdentities
+        let roundTrip =
+            bytes.withUnsafeBytes { CustomerTable.restore($0, org: org, fieldIdentities: fields) }?.snapshot() == bytes
         #expect(roundTrip)
         for cut in [0, 1, 8, bytes.count / 2, bytes.count - 1] {
-            #expect(bytes.prefix(cut).withUnsafeBytes { CustomerTable.restore($0, org: org, fieldIdentities: fields) } == nil, "cut at \(cut)")
+            #expect(
+                bytes.prefix(cut).withUnsafeBytes { CustomerTable.restore($0, org: org, fieldIdentities: fields) }
+                    == nil, "cut at \(cut)")
         }
-        #expect((bytes + [0]).withUnsafeBytes { CustomerTable.restore($0, org: org, fieldIdentities: fields) } == nil, "trailing bytes")
+        #expect(
+            (bytes + [0]).withUnsafeBytes { CustomerTable.restore($0, org: org, fieldIdentities: fields) } == nil,
+            "trailing bytes")
     }
 }

@@ -1,12 +1,13 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
+
 @testable import ClienteleCore
-@testable import ClienteleSpec
-@testable import ClienteleModel
 @testable import ClienteleEngine
-@testable import ClienteleStore
 @testable import ClienteleKit
+@testable import ClienteleModel
+@testable import ClienteleSpec
+@testable import ClienteleStore
 
 @Suite("The document log and the store lock")
 struct DocumentLogTests {
@@ -39,9 +40,9 @@ struct DocumentLogTests {
         let index = dir + "/ids.bin"
         do {
             let log = try DocumentLog.open(directory: dir)
-            try log.commit((1...3).map { .put(id: "P\($0)", document: doc("N\($0)")) })   // lines 1-4
+            try log.commit((1...3).map { .put(id: "P\($0)", document: doc("N\($0)")) })  // lines 1-4
             #expect(log.saveIdIndex(path: index, numbers: ["P": 3]))
-            try log.commit([.put(id: "P4", document: doc("Blue")), .put(id: "P5", document: doc("N5"))])   // lines 5-7
+            try log.commit([.put(id: "P4", document: doc("Blue")), .put(id: "P5", document: doc("N5"))])  // lines 5-7
         }
         let file = dir + "/000001.jsonl"
         var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
@@ -53,22 +54,30 @@ struct DocumentLogTests {
                 _ = try DocumentLog.open(directory: dir, recover: false, idIndex: idIndex)
                 Issue.record("a damaged batch was read")
             } catch {
-                #expect(error.message.contains("000001.jsonl:5: batch 2 (lines 5-7) does not match its checksum"), "\(error.message)")
+                #expect(
+                    error.message.contains("000001.jsonl:5: batch 2 (lines 5-7) does not match its checksum"),
+                    "\(error.message)")
             }
         }
     }
 
-    @Test("opening from the stored id index gives what reading the whole log gives: deletes, ids put again, a torn tail")
+    @Test(
+        "opening from the stored id index gives what reading the whole log gives: deletes, ids put again, a torn tail")
     func storedIdIndex() throws {
         let dir = try directory()
         let index = dir + "/ids.bin"
         do {
             let log = try DocumentLog.open(directory: dir)
             try log.commit((1...5).map { .put(id: "P\($0)", document: doc("N\($0)")) })
-            try log.commit([.delete(id: "P2"), .put(id: "P3", document: doc("N3b")), .log(entry: .object([("type", .string("edit"))]))])
+            try log.commit([
+                .delete(id: "P2"), .put(id: "P3", document: doc("N3b")),
+                .log(entry: .object([("type", .string("edit"))])),
+            ])
             #expect(log.saveIdIndex(path: index, numbers: ["P": 5]))
             // After the index's position: a stored id deleted, a retired one put again, a new one put and deleted.
-            try log.commit([.delete(id: "P1"), .put(id: "P2", document: doc("N2 again")), .put(id: "P6", document: doc("N6"))])
+            try log.commit([
+                .delete(id: "P1"), .put(id: "P2", document: doc("N2 again")), .put(id: "P6", document: doc("N6")),
+            ])
             try log.commit([.delete(id: "P6"), .log(entry: .object([("type", .string("delete"))]))])
         }
         // What a crash leaves after the last commit.
@@ -81,8 +90,12 @@ struct DocumentLogTests {
         #expect(fromIndex.recoveredBytes > 0)
         #expect(fromIndex.sameIds(as: whole))
         #expect(fromIndex.count == 4 && Set(fromIndex.ids) == ["P2", "P3", "P4", "P5"])
-        #expect(try fromIndex.document("P3") == doc("N3b") && fromIndex.document("P2") == doc("N2 again") && fromIndex.document("P1") == nil)
-        #expect(fromIndex.isRetired("P1") && fromIndex.isRetired("P6") && !fromIndex.isRetired("P2") && !fromIndex.isRetired("P3"))
+        #expect(
+            try fromIndex.document("P3") == doc("N3b") && fromIndex.document("P2") == doc("N2 again")
+                && fromIndex.document("P1") == nil)
+        #expect(
+            fromIndex.isRetired("P1") && fromIndex.isRetired("P6") && !fromIndex.isRetired("P2")
+                && !fromIndex.isRetired("P3"))
         #expect(try fromIndex.logEntries().count == 2)
         // Written again at the end, it still reads the same; a damaged copy is not used.
         #expect(fromIndex.saveIdIndex(path: index, numbers: ["P": 6]))
@@ -111,11 +124,14 @@ struct DocumentLogTests {
             _ = try DocumentLog.open(directory: dir, recover: false, idIndex: index)
         } throws: { error in
             // Lines 1-3 hold the first batch; the changed batch starts at line 4.
-            (error as? StoreError)?.message.contains("000001.jsonl:4") == true || (error as? StoreError)?.message.contains("000001.jsonl:5") == true
+            (error as? StoreError)?.message.contains("000001.jsonl:4") == true
+                || (error as? StoreError)?.message.contains("000001.jsonl:5") == true
         }
     }
 
-    @Test("the end of every committed batch, streamed or not, is a commit boundary, so the access columns kept beside the log are used")
+    @Test(
+        "the end of every committed batch, streamed or not, is a commit boundary, so the access columns kept beside the log are used"
+    )
     func commitBoundaries() throws {
         let dir = try directory()
         let log = try DocumentLog.open(directory: dir)
@@ -129,14 +145,18 @@ struct DocumentLogTests {
         #expect(log.isCommitBoundary(log.end))
         let reopened = try DocumentLog.open(directory: dir, recover: false)
         #expect(reopened.isCommitBoundary(reopened.end))
-        #expect(!reopened.isCommitBoundary(DocumentLog.Position(segment: 1, offset: reopened.end.offset - 1, batch: reopened.end.batch)))
+        #expect(
+            !reopened.isCommitBoundary(
+                DocumentLog.Position(segment: 1, offset: reopened.end.offset - 1, batch: reopened.end.batch)))
     }
 
-    @Test("a torn last line or an unfinished batch is cut off when the log is opened", arguments: [
-        "{\"batch\":3,\"op\":\"put\",\"id\":\"P9\",\"doc\":{\"fields\":{\"na",
-        "{\"batch\":3,\"op\":\"put\",\"id\":\"P9\",\"doc\":{}}\n",
-        "{\"batch\":3,\"op\":\"delete\",\"id\":\"P1\"}\n{\"batch\":3,\"comm",
-    ])
+    @Test(
+        "a torn last line or an unfinished batch is cut off when the log is opened",
+        arguments: [
+            "{\"batch\":3,\"op\":\"put\",\"id\":\"P9\",\"doc\":{\"fields\":{\"na",
+            "{\"batch\":3,\"op\":\"put\",\"id\":\"P9\",\"doc\":{}}\n",
+            "{\"batch\":3,\"op\":\"delete\",\"id\":\"P1\"}\n{\"batch\":3,\"comm",
+        ])
     func recovery(tail: String) throws {
         let dir = try directory()
         do {
@@ -161,11 +181,15 @@ struct DocumentLogTests {
         #expect(reopened.count == 3, "writing goes on after recovery")
     }
 
-    @Test("ids that could name a path are refused, and nothing is written", arguments: ["../etc/passwd", "a/b", "", "x y", String(repeating: "a", count: 65)])
+    @Test(
+        "ids that could name a path are refused, and nothing is written",
+        arguments: ["../etc/passwd", "a/b", "", "x y", String(repeating: "a", count: 65)])
     func badIds(id: String) throws {
         let dir = try directory()
         let log = try DocumentLog.open(directory: dir)
-        #expect(throws: StoreError.self) { try log.commit([.put(id: "ok", document: doc("x")), .put(id: id, document: doc("x"))]) }
+        #expect(throws: StoreError.self) {
+            try log.commit([.put(id: "ok", document: doc("x")), .put(id: id, document: doc("x"))])
+        }
         #expect(log.count == 0)
         let reopened = try DocumentLog.open(directory: dir)
         #expect(reopened.count == 0)

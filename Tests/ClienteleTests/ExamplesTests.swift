@@ -1,12 +1,13 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
+
 @testable import ClienteleCore
-@testable import ClienteleSpec
-@testable import ClienteleModel
 @testable import ClienteleEngine
-@testable import ClienteleStore
 @testable import ClienteleKit
+@testable import ClienteleModel
+@testable import ClienteleSpec
+@testable import ClienteleStore
 
 @Suite("Examples and built-in libraries")
 struct ExamplesTests {
@@ -30,9 +31,15 @@ struct ExamplesTests {
             let loaded = ConfigLoader().load(directory: TestPaths.examples.appendingPathComponent(name))
             let d = loaded.declarations
             #expect(d.project?.extends.isEmpty == false, "\(name): extends")
-            #expect(!d.teams.isEmpty && !d.departments.isEmpty && !d.roles.isEmpty && !d.users.isEmpty, "\(name): organisation")
-            #expect(!d.tables.isEmpty && !d.packages.isEmpty && !d.fieldTypes.isEmpty && !d.fields.isEmpty, "\(name): schema")
-            #expect(!d.views.isEmpty && !d.permissionGroups.isEmpty && !d.rules.isEmpty && !d.fieldRules.isEmpty, "\(name): access")
+            #expect(
+                !d.teams.isEmpty && !d.departments.isEmpty && !d.roles.isEmpty && !d.users.isEmpty,
+                "\(name): organisation")
+            #expect(
+                !d.tables.isEmpty && !d.packages.isEmpty && !d.fieldTypes.isEmpty && !d.fields.isEmpty,
+                "\(name): schema")
+            #expect(
+                !d.views.isEmpty && !d.permissionGroups.isEmpty && !d.rules.isEmpty && !d.fieldRules.isEmpty,
+                "\(name): access")
             #expect(!d.pools.isEmpty && !d.tests.isEmpty, "\(name): pools and tests")
         }
     }
@@ -41,11 +48,17 @@ struct ExamplesTests {
     func embeddedExampleMatchesFolder(_ name: String) throws {
         let embedded = try #require(ExampleConfig.named(name), "run scripts/embed-libraries")
         let folder = TestPaths.examples.appendingPathComponent(name)
-        let onDisk = ConfigLoader.yamlFiles(in: folder) + ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".txt") || $0.hasSuffix(".csv") }
+        let onDisk =
+            ConfigLoader.yamlFiles(in: folder)
+            + ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter {
+                $0.hasSuffix(".txt") || $0.hasSuffix(".csv")
+            }
         #expect(Set(embedded.files.map(\.path)) == Set(onDisk), "run scripts/embed-libraries")
         for file in embedded.files {
             let text = try String(contentsOf: folder.appendingPathComponent(file.path), encoding: .utf8)
-            #expect(file.text + "\n" == text, "\(name)/\(file.path) differs from the embedded copy: run scripts/embed-libraries")
+            #expect(
+                file.text + "\n" == text,
+                "\(name)/\(file.path) differs from the embedded copy: run scripts/embed-libraries")
         }
     }
 
@@ -91,11 +104,14 @@ struct ExamplesTests {
     func standardFields() throws {
         let (config, rendered, _) = compileFixture(TestPaths.examples.appendingPathComponent("starter"))
         let model = try #require(config?.model, "\(rendered)")
-        let spec = ["name", "phone1", "phone2", "email", "fax", "website", "description", "contactName", "area",
-                    "serviceZone", "industry", "category", "categoryCode", "customerType", "employees", "paymentTerm", "referenceNo",
-                    "externalId", "externalId2", "source", "billingStreet", "billingCity", "billingState",
-                    "billingCountry", "billingPostcode", "billingLat", "billingLng", "shippingStreet", "shippingCity",
-                    "shippingState", "shippingCountry", "shippingPostcode", "shippingLat", "shippingLng"]
+        let spec = [
+            "name", "phone1", "phone2", "email", "fax", "website", "description", "contactName", "area",
+            "serviceZone", "industry", "category", "categoryCode", "customerType", "employees", "paymentTerm",
+            "referenceNo",
+            "externalId", "externalId2", "source", "billingStreet", "billingCity", "billingState",
+            "billingCountry", "billingPostcode", "billingLat", "billingLng", "shippingStreet", "shippingCity",
+            "shippingState", "shippingCountry", "shippingPostcode", "shippingLat", "shippingLng",
+        ]
         for table in [TableKind.individual, .organization] {
             #expect(model.schema.standardFields[table]?.map(\.identity) == spec)
         }

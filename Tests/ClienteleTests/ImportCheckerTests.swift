@@ -1,12 +1,13 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
+
 @testable import ClienteleCore
-@testable import ClienteleSpec
-@testable import ClienteleModel
 @testable import ClienteleEngine
-@testable import ClienteleStore
 @testable import ClienteleKit
+@testable import ClienteleModel
+@testable import ClienteleSpec
+@testable import ClienteleStore
 
 /// `import --dry-run` against the sales example: every refusal with its row and column.
 @Suite("Import dry runs")
@@ -31,20 +32,25 @@ struct ImportCheckerTests {
         let report = try check("customers.jsonl")
         #expect(report.rows == 13)
         #expect(report.rejected.map(\.line) == Array(4...13), "row 2 is valid, line 3 is blank")
-        expectGolden(ImportReportRenderer.text(report), file: Self.folder.appendingPathComponent("customers.expected.txt"))
+        expectGolden(
+            ImportReportRenderer.text(report), file: Self.folder.appendingPathComponent("customers.expected.txt"))
     }
 
     @Test("defaults the model does not know are refused as a problem of the row, never trusted")
     func unknownDefaults() throws {
         let records = try config().records
-        for defaults in [RecordValidator.Defaults(team: "nowhere", table: .individual), RecordValidator.Defaults(package: "nothing")] {
+        for defaults in [
+            RecordValidator.Defaults(team: "nowhere", table: .individual), RecordValidator.Defaults(package: "nothing"),
+        ] {
             let line = Array(#"{"fields":{"name":"Li"}}"#.utf8)
             var tape = JSONTape()
             try line.withUnsafeBufferPointer { try tape.parse($0) }
             var scratch = [Int32](repeating: -1, count: records.maximumSlotCount)
             var problems: [RecordProblem] = []
             _ = line.withUnsafeBufferPointer { bytes in
-                tape.withView(bytes: bytes) { records.validate($0, defaults: defaults, scratch: &scratch, problems: &problems) }
+                tape.withView(bytes: bytes) {
+                    records.validate($0, defaults: defaults, scratch: &scratch, problems: &problems)
+                }
             }
             #expect(problems.contains { $0.column == "team" || $0.column == "package" }, "\(problems)")
         }
@@ -56,7 +62,9 @@ struct ImportCheckerTests {
         let row5 = try #require(report.rejected.first { $0.line == 5 })
         #expect(row5.problems.contains { $0.column == "id" && $0.message.contains("row 1") })
         let row6 = try #require(report.rejected.first { $0.line == 6 })
-        #expect(row6.problems.contains { $0.column == "email" && $0.message.contains("row 1") }, "e-mail is unique after lowercase normalisation")
+        #expect(
+            row6.problems.contains { $0.column == "email" && $0.message.contains("row 1") },
+            "e-mail is unique after lowercase normalisation")
     }
 
     @Test("CSV: headers by display name, cells parsed by field type, rows by starting line")
@@ -64,7 +72,8 @@ struct ImportCheckerTests {
         let report = try check("accounts.csv", table: "organization")
         #expect(report.rows == 5)
         #expect(report.rejected.map(\.line) == [3, 4, 5])
-        expectGolden(ImportReportRenderer.text(report), file: Self.folder.appendingPathComponent("accounts.expected.txt"))
+        expectGolden(
+            ImportReportRenderer.text(report), file: Self.folder.appendingPathComponent("accounts.expected.txt"))
     }
 
     @Test("CSV: an unknown column refuses the file, naming the column")
@@ -96,7 +105,9 @@ struct ImportCheckerTests {
         for _ in 0..<4000 { text += lines }
         let bytes = Array(text.utf8)
         #expect(bytes.count > 4 << 20, "large enough to be split")
-        let report = try bytes.withUnsafeBufferPointer { try ImportChecker(records: config.records, defaults: .init()).check($0, format: .jsonLines) }
+        let report = try bytes.withUnsafeBufferPointer {
+            try ImportChecker(records: config.records, defaults: .init()).check($0, format: .jsonLines)
+        }
         #expect(report.rows == 13 * 4000)
         let once = try check("customers.jsonl")
         let firstBlock = report.rejected.prefix(once.rejected.count)

@@ -1,12 +1,13 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
+
 @testable import ClienteleCore
-@testable import ClienteleSpec
-@testable import ClienteleModel
 @testable import ClienteleEngine
-@testable import ClienteleStore
 @testable import ClienteleKit
+@testable import ClienteleModel
+@testable import ClienteleSpec
+@testable import ClienteleStore
 
 /// The use cases called as a front end calls them, in process, on the in-memory
 /// store: no binary, no files.
@@ -15,35 +16,42 @@ struct KitInProcessTests {
     static let time = "2026-12-01T10:00:00Z"
 
     /// A small company: an admin, a seller and the seller's colleague; one custom select.
-    static func config(level: String = "level", was: String? = nil, options: String = "[A, B, C]") -> [(path: String, text: String)] {
-        [("clientele.yaml", """
-        version: 1
-        name: kit
-        extends: [standard-fields, default-rules]
-        teams:
-          - { id: sales, name: Sales }
-        departments:
-          - { id: hq, name: Headquarters }
-        roles:
-          - { id: admin, name: Administrator }
-          - { id: rep, name: Representative }
-        users:
-          - { id: ada, name: Ada, teams: [sales], department: hq, roles: [admin] }
-          - { id: sam, name: Sam, teams: [sales], department: hq, roles: [rep], manager: ada }
-          - { id: kim, name: Kim, teams: [sales], department: hq, roles: [rep], manager: ada }
-        tables:
-          individual:
-            number: { prefix: P, digits: 6 }
-            standard:
-              name: { required: true }
-        fields:
-          - identity: \(level)
-            display: Level
-            team: sales
-            table: individual
-            type: select
-            options: \(options)\(was.map { "\n    was: \($0)" } ?? "")
-        """)]
+    static func config(level: String = "level", was: String? = nil, options: String = "[A, B, C]") -> [(
+        path: String, text: String
+    )] {
+        [
+            (
+                "clientele.yaml",
+                """
+                version: 1
+                name: kit
+                extends: [standard-fields, default-rules]
+                teams:
+                  - { id: sales, name: Sales }
+                departments:
+                  - { id: hq, name: Headquarters }
+                roles:
+                  - { id: admin, name: Administrator }
+                  - { id: rep, name: Representative }
+                users:
+                  - { id: ada, name: Ada, teams: [sales], department: hq, roles: [admin] }
+                  - { id: sam, name: Sam, teams: [sales], department: hq, roles: [rep], manager: ada }
+                  - { id: kim, name: Kim, teams: [sales], department: hq, roles: [rep], manager: ada }
+                tables:
+                  individual:
+                    number: { prefix: P, digits: 6 }
+                    standard:
+                      name: { required: true }
+                fields:
+                  - identity: \(level)
+                    display: Level
+                    team: sales
+                    table: individual
+                    type: select
+                    options: \(options)\(was.map { "\n    was: \($0)" } ?? "")
+                """
+            )
+        ]
     }
 
     static func compile(_ files: [(path: String, text: String)]) throws -> CompiledConfig {
@@ -61,20 +69,28 @@ struct KitInProcessTests {
     func customerLifecycle() throws {
         let applied = try Self.appliedStore()
         let operations = CustomerOperations(config: applied.config, store: applied.store)
-        let id = try operations.add(as: "sam", team: "sales", table: .individual, package: nil,
-                                    assignments: [("name", "Li Wang"), ("level", "B")], time: Self.time)
+        let id = try operations.add(
+            as: "sam", team: "sales", table: .individual, package: nil,
+            assignments: [("name", "Li Wang"), ("level", "B")], time: Self.time)
         #expect(id == "P000001")
         #expect(try operations.show(as: "sam", id: id)["fields"]?["level"]?.stringValue == "B")
         // Kim is not the account executive: the default rules let her neither edit nor view.
-        #expect(throws: OperationError.self) { try operations.edit(as: "kim", id: id, assignments: [("level", "C")], time: Self.time) }
+        #expect(throws: OperationError.self) {
+            try operations.edit(as: "kim", id: id, assignments: [("level", "C")], time: Self.time)
+        }
         #expect(try operations.edit(as: "sam", id: id, assignments: [("level", "C")], time: Self.time) == ["level"])
-        #expect(throws: OperationError.self) { try operations.edit(as: "sam", id: id, assignments: [("level", "Z")], time: Self.time) }
+        #expect(throws: OperationError.self) {
+            try operations.edit(as: "sam", id: id, assignments: [("level", "Z")], time: Self.time)
+        }
         #expect(try applied.store.document(id)?["fields"]?["level"]?.stringValue == "C")
         try operations.delete(as: "ada", id: id, time: Self.time)
         #expect(applied.store.count == 0)
         #expect(applied.store.isTaken(id))
         // A new customer never takes a deleted customer's number.
-        #expect(try operations.add(as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", "Bo")], time: Self.time) == "P000002")
+        #expect(
+            try operations.add(
+                as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", "Bo")],
+                time: Self.time) == "P000002")
         let types = try applied.store.logEntries().compactMap { $0["type"]?.stringValue }
         #expect(types == ["apply", "create", "edit", "delete", "create"])
     }
@@ -84,19 +100,24 @@ struct KitInProcessTests {
         let applied = try Self.appliedStore()
         let operations = CustomerOperations(config: applied.config, store: applied.store)
         for (name, level) in [("Li", "A"), ("Ana", "B"), ("Bo", "C"), ("Cy", "C")] {
-            _ = try operations.add(as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", name), ("level", level)], time: Self.time)
+            _ = try operations.add(
+                as: "sam", team: "sales", table: .individual, package: nil,
+                assignments: [("name", name), ("level", level)], time: Self.time)
         }
         // `level` becomes `tier`, and option C goes: two values are lost.
         let files = Self.config(level: "tier", was: "level", options: "[A, B]")
-        let (plan, context) = try Planner.plan(store: applied.store, applied: applied.config, new: Self.compile(files), files: files, now: 0)
+        let (plan, context) = try Planner.plan(
+            store: applied.store, applied: applied.config, new: Self.compile(files), files: files, now: 0)
         #expect(plan.version == 2)
         #expect(plan.errors.isEmpty)
         #expect(plan.losesData)
         #expect(throws: OperationError.self) {
-            try ConfigApplier.apply(plan, context: context, store: applied.store, allowDataLoss: false, actor: "ada", time: Self.time)
+            try ConfigApplier.apply(
+                plan, context: context, store: applied.store, allowDataLoss: false, actor: "ada", time: Self.time)
         }
         #expect(applied.store.version?.number == 1)
-        let outcome = try ConfigApplier.apply(plan, context: context, store: applied.store, allowDataLoss: true, actor: "ada", time: Self.time)
+        let outcome = try ConfigApplier.apply(
+            plan, context: context, store: applied.store, allowDataLoss: true, actor: "ada", time: Self.time)
         #expect(outcome.version == 2)
         #expect(outcome.recordsChanged == 4)
         #expect(applied.store.version?.number == 2)
@@ -110,14 +131,18 @@ struct KitInProcessTests {
         // The store now runs under version 2.
         let reopened = try #require(try AppliedStore(store: applied.store))
         #expect(reopened.version.number == 2)
-        #expect(reopened.config.model.schema.fields(team: "sales", table: .individual, package: nil, inheritance: .everything).contains { $0.identities.contains("tier") })
+        #expect(
+            reopened.config.model.schema.fields(
+                team: "sales", table: .individual, package: nil, inheritance: .everything
+            ).contains { $0.identities.contains("tier") })
     }
 
     @Test("`now` in a filter is the clock (or the time a front end gives), not 1970")
     func nowIsTheClock() throws {
         let applied = try Self.appliedStore()
         let operations = CustomerOperations(config: applied.config, store: applied.store)
-        _ = try operations.add(as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", "Li")], time: Self.time)
+        _ = try operations.add(
+            as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", "Li")], time: Self.time)
         let listing = CustomerListing(config: applied.config, store: applied.store)
         var query = CustomerListing.Query()
         query.whereExpression = "customer.created_at < now"
@@ -130,9 +155,12 @@ struct KitInProcessTests {
     func batchWithCRLF() throws {
         let applied = try Self.appliedStore()
         let id = try CustomerOperations(config: applied.config, store: applied.store)
-            .add(as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", "Li")], time: Self.time)
+            .add(
+                as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", "Li")],
+                time: Self.time)
         let decisions = try Decisions(stored: applied)
-        let text = "{\"user\":\"sam\",\"action\":\"view\",\"customer\":\"\(id)\"}\r\n{\"user\":\"kim\",\"action\":\"view\",\"customer\":\"\(id)\"}\r\n"
+        let text =
+            "{\"user\":\"sam\",\"action\":\"view\",\"customer\":\"\(id)\"}\r\n{\"user\":\"kim\",\"action\":\"view\",\"customer\":\"\(id)\"}\r\n"
         let (lines, failed) = try decisions.batch(text, path: "requests.jsonl")
         #expect(failed == 0)
         #expect(lines.split(separator: "\n").map { $0.contains("\"allowed\":true") } == [true, false])
@@ -142,7 +170,8 @@ struct KitInProcessTests {
     func claimOutsidePools() throws {
         let applied = try Self.appliedStore()
         let operations = CustomerOperations(config: applied.config, store: applied.store)
-        let id = try operations.add(as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", "Li")], time: Self.time)
+        let id = try operations.add(
+            as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", "Li")], time: Self.time)
         for (user, message) in [("ada", "\(id) is in no pool"), ("kim", "there is no customer '\(id)'")] {
             do {
                 try operations.claim(as: user, ids: [id], time: Self.time)

@@ -1,12 +1,15 @@
-import Testing
 import ClienteleTestSupport
+import Testing
+
 @testable import ClienteleCore
 
 @Suite("The line splitter")
 struct LinesTests {
     func lines(_ text: String, from: Int = 0, to: Int? = nil) -> [String] {
         Array(text.utf8).withUnsafeBufferPointer { bytes in
-            Lines(bytes, from: from, to: to).map { String(decoding: $0.bytes, as: UTF8.self) + ($0.hasNewline ? "⏎" : "") }
+            Lines(bytes, from: from, to: to).map {
+                String(decoding: $0.bytes, as: UTF8.self) + ($0.hasNewline ? "⏎" : "")
+            }
         }
     }
 
@@ -38,7 +41,10 @@ struct LinesTests {
             var sought = false
             while let line = lines.next() {
                 out.append(String(decoding: line.bytes, as: UTF8.self))
-                if out.count == 2, !sought { lines.seek(to: 0); sought = true }
+                if out.count == 2, !sought {
+                    lines.seek(to: 0)
+                    sought = true
+                }
             }
             return out
         }

@@ -1,12 +1,13 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
+
 @testable import ClienteleCore
-@testable import ClienteleSpec
-@testable import ClienteleModel
 @testable import ClienteleEngine
-@testable import ClienteleStore
 @testable import ClienteleKit
+@testable import ClienteleModel
+@testable import ClienteleSpec
+@testable import ClienteleStore
 
 /// A main-table field reaches only the packages created after it: the validator
 /// builder takes what each package inherited as an input.
@@ -14,23 +15,27 @@ import ClienteleTestSupport
 struct PackageInheritanceTests {
     static let sources: [(path: String, text: String)] = [
         ("clientele.yaml", "version: 1\n"),
-        ("config.yaml", """
-        teams: [{ id: sales }]
-        packages:
-          - { id: old, team: sales, table: individual }
-          - { id: new, team: sales, table: individual }
-          - { id: inbound, team: sales, table: individual, module: call-center }
-        fields:
-          - { identity: level, team: sales, table: individual, type: select, options: [A, B], display: Level }
-          - { identity: level, team: sales, table: individual, packages: [inbound], type: input }
-          - { identity: budget, team: sales, table: individual, packages: [old, new], type: integer }
-          - { identity: tier, team: sales, table: organization, type: select, options: [gold, silver], required: true, default: silver }
-          - { identity: code, team: sales, table: organization, type: input, required: true }
-        """),
+        (
+            "config.yaml",
+            """
+            teams: [{ id: sales }]
+            packages:
+              - { id: old, team: sales, table: individual }
+              - { id: new, team: sales, table: individual }
+              - { id: inbound, team: sales, table: individual, module: call-center }
+            fields:
+              - { identity: level, team: sales, table: individual, type: select, options: [A, B], display: Level }
+              - { identity: level, team: sales, table: individual, packages: [inbound], type: input }
+              - { identity: budget, team: sales, table: individual, packages: [old, new], type: integer }
+              - { identity: tier, team: sales, table: organization, type: select, options: [gold, silver], required: true, default: silver }
+              - { identity: code, team: sales, table: organization, type: input, required: true }
+            """
+        ),
     ]
 
     func problems(_ record: String, inheritance: PackageInheritance) throws -> [RecordProblem] {
-        let (config, diagnostics, _) = Pipeline.compile(ConfigLoader().load(sources: Self.sources), inheritance: inheritance)
+        let (config, diagnostics, _) = Pipeline.compile(
+            ConfigLoader().load(sources: Self.sources), inheritance: inheritance)
         let compiled = try #require(config, "\(diagnostics)")
         var tape = JSONTape()
         let bytes = Array(record.utf8)
@@ -46,7 +51,8 @@ struct PackageInheritanceTests {
     @Test("without a store every campaign package inherits the main-table fields")
     func firstApplyInheritsAll() throws {
         for package in ["old", "new"] {
-            let record = #"{"team":"sales","table":"individual","package":"\#(package)","fields":{"level":"A","budget":5}}"#
+            let record =
+                #"{"team":"sales","table":"individual","package":"\#(package)","fields":{"level":"A","budget":5}}"#
             #expect(try problems(record, inheritance: .everything).isEmpty)
         }
     }
@@ -54,17 +60,28 @@ struct PackageInheritanceTests {
     @Test("a package created before a main-table field does not have it, and the message says why")
     func olderPackageLacksField() throws {
         let inheritance = PackageInheritance(inherited: ["old": [], "new": ["level"]])
-        let old = try problems(#"{"team":"sales","table":"individual","package":"old","fields":{"level":"A"}}"#, inheritance: inheritance)
+        let old = try problems(
+            #"{"team":"sales","table":"individual","package":"old","fields":{"level":"A"}}"#, inheritance: inheritance)
         #expect(old.map(\.column) == ["level"])
         #expect(old.first?.message.contains("did not inherit") == true, "\(old)")
-        #expect(try problems(#"{"team":"sales","table":"individual","package":"new","fields":{"level":"A"}}"#, inheritance: inheritance).isEmpty)
+        #expect(
+            try problems(
+                #"{"team":"sales","table":"individual","package":"new","fields":{"level":"A"}}"#,
+                inheritance: inheritance
+            ).isEmpty)
     }
 
     @Test("a call-center package gets no main-table field; its own customization of the identity wins")
     func callCenterIsIndependent() throws {
         // `level` there is the package's own input, so any text is valid, not only A or B.
-        #expect(try problems(#"{"team":"sales","table":"individual","package":"inbound","fields":{"level":"anything"}}"#, inheritance: .everything).isEmpty)
-        let budget = try problems(#"{"team":"sales","table":"individual","package":"inbound","fields":{"budget":1}}"#, inheritance: .everything)
+        #expect(
+            try problems(
+                #"{"team":"sales","table":"individual","package":"inbound","fields":{"level":"anything"}}"#,
+                inheritance: .everything
+            ).isEmpty)
+        let budget = try problems(
+            #"{"team":"sales","table":"individual","package":"inbound","fields":{"budget":1}}"#,
+            inheritance: .everything)
         #expect(budget.map(\.column) == ["budget"])
     }
 
@@ -72,7 +89,8 @@ struct PackageInheritanceTests {
     func requiredWithDefault() throws {
         let p = try problems(#"{"team":"sales","table":"organization","fields":{}}"#, inheritance: .everything)
         #expect(p.map(\.column) == ["code"])
-        let given = try problems(#"{"team":"sales","table":"organization","fields":{"code":"X","tier":"bronze"}}"#, inheritance: .everything)
+        let given = try problems(
+            #"{"team":"sales","table":"organization","fields":{"code":"X","tier":"bronze"}}"#, inheritance: .everything)
         #expect(given.map(\.column) == ["tier"], "a given value is still checked")
     }
 

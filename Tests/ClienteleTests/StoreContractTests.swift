@@ -1,6 +1,7 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
+
 @testable import ClienteleCore
 @testable import ClienteleStore
 
@@ -27,7 +28,9 @@ struct StoreContractTests {
     }
 
     func customer(_ name: String, owner: String = "U1") -> JSONValue {
-        .object([("id", .string("")), ("account_executive", .string(owner)), ("fields", .object([("name", .string(name))]))])
+        .object([
+            ("id", .string("")), ("account_executive", .string(owner)), ("fields", .object([("name", .string(name))])),
+        ])
     }
 
     func put(_ id: String, _ name: String) -> StoreOperation {
@@ -37,10 +40,12 @@ struct StoreContractTests {
     }
 
     func entry(_ type: String, actor: String, customers: [String], reason: String? = nil) -> StoreOperation {
-        .log(entry: .object([
-            ("time", .string("2026-12-01T10:00:00Z")), ("actor", .string(actor)), ("type", .string(type)),
-            ("customers", .array(customers.map(JSONValue.string))), ("changes", .array([])), ("reason", reason.map(JSONValue.string) ?? .null),
-        ]))
+        .log(
+            entry: .object([
+                ("time", .string("2026-12-01T10:00:00Z")), ("actor", .string(actor)), ("type", .string(type)),
+                ("customers", .array(customers.map(JSONValue.string))), ("changes", .array([])),
+                ("reason", reason.map(JSONValue.string) ?? .null),
+            ]))
     }
 
     func names(_ store: any CustomerStore) throws -> [String] {
@@ -107,10 +112,14 @@ struct StoreContractTests {
             try store.commit([entry("claim", actor: "U2", customers: ["P1"])])
             try store.commit([entry("claim", actor: "U3", customers: ["P1"])])
             // An entry that holds a claim's text, unescaped, in a nested object is not a claim.
-            try store.commit([.log(entry: .object([
-                ("time", .string("2026-12-01T10:00:00Z")), ("actor", .string("U2")), ("type", .string("edit")), ("customers", .array([.string("P1")])),
-                ("changes", .array([.object([("type", .string("claim"))])])), ("reason", .null),
-            ]))])
+            try store.commit([
+                .log(
+                    entry: .object([
+                        ("time", .string("2026-12-01T10:00:00Z")), ("actor", .string("U2")), ("type", .string("edit")),
+                        ("customers", .array([.string("P1")])),
+                        ("changes", .array([.object([("type", .string("claim"))])])), ("reason", .null),
+                    ]))
+            ])
             #expect(try store.logEntries().map { $0["type"]?.stringValue } == ["add", "claim", "claim", "edit"])
             #expect(try store.logEntries(type: "claim", actor: nil).map { $0["actor"]?.stringValue } == ["U2", "U3"])
             #expect(try store.logEntries(type: "claim", actor: "U2").count == 1)
@@ -122,18 +131,22 @@ struct StoreContractTests {
     @Test("a version is applied with its migration in one batch, and read back", arguments: Kind.allCases)
     func versions(_ kind: Kind) throws {
         try withStore(kind) { store throws in
-            let first = AppliedVersion(number: 1, appliedAt: "2026-12-01T10:00:00Z", appliedBy: "U1",
-                                       files: [("clientele.yaml", "name: Demo\n")], inherited: ["pkg": ["email", "name"]])
+            let first = AppliedVersion(
+                number: 1, appliedAt: "2026-12-01T10:00:00Z", appliedBy: "U1",
+                files: [("clientele.yaml", "name: Demo\n")], inherited: ["pkg": ["email", "name"]])
             try store.applyVersion(first, extra: [], operations: [])
             try store.commit([put("P1", "Li")])
-            let second = AppliedVersion(number: 2, appliedAt: "2026-12-02T10:00:00Z", appliedBy: "U2",
-                                        files: [("clientele.yaml", "name: Demo 2\n"), ("schema.yaml", "tables: []\n")], inherited: [:])
+            let second = AppliedVersion(
+                number: 2, appliedAt: "2026-12-02T10:00:00Z", appliedBy: "U2",
+                files: [("clientele.yaml", "name: Demo 2\n"), ("schema.yaml", "tables: []\n")], inherited: [:])
             try store.applyVersion(second, extra: [("rollback_of", .number("1"))], operations: [put("P1", "Li Wang")])
             #expect(store.version?.number == 2)
             #expect(store.version?.files.map(\.path) == ["clientele.yaml", "schema.yaml"])
             #expect(try store.document("P1")?["fields"]?["name"]?.stringValue == "Li Wang")
             let read = try store.readVersion(1)
-            #expect(read.appliedBy == "U1" && read.files.map(\.text) == ["name: Demo\n"] && read.inherited == ["pkg": ["email", "name"]])
+            #expect(
+                read.appliedBy == "U1" && read.files.map(\.text) == ["name: Demo\n"]
+                    && read.inherited == ["pkg": ["email", "name"]])
             let entries = try store.versionEntries()
             #expect(entries.map { $0["config_version"]?.jsonText } == ["1", "2"])
             #expect(entries.last?["rollback_of"]?.jsonText == "1")
@@ -171,7 +184,8 @@ struct StoreContractTests {
         }
     }
 
-    @Test("a cache is read back at its position, for its key only, with what was written since", arguments: Kind.allCases)
+    @Test(
+        "a cache is read back at its position, for its key only, with what was written since", arguments: Kind.allCases)
     func caches(_ kind: Kind) throws {
         try withStore(kind) { store throws in
             try store.commit([put("P1", "Li"), put("P2", "Ana")])
@@ -188,13 +202,17 @@ struct StoreContractTests {
             #expect(written == ["P2", "P3", "P1"])
             var current: [String] = []
             try store.forEachDocument(of: written, writtenAfter: made) { bytes in
-                current.append((try? JSONValue.parse(String(decoding: bytes, as: UTF8.self)))?["fields"]?["name"]?.stringValue ?? "?")
+                current.append(
+                    (try? JSONValue.parse(String(decoding: bytes, as: UTF8.self)))?["fields"]?["name"]?.stringValue
+                        ?? "?")
             }
             #expect(current.sorted() == ["Ana Li", "Bo"])
         }
     }
 
-    @Test("a streamed batch commits its documents and entries together, or nothing when it fails", arguments: Kind.allCases)
+    @Test(
+        "a streamed batch commits its documents and entries together, or nothing when it fails",
+        arguments: Kind.allCases)
     func streaming(_ kind: Kind) throws {
         try withStore(kind) { store throws in
             try store.commitStreaming { put, log in
@@ -223,8 +241,10 @@ struct StoreContractTests {
     func uniqueValues(_ kind: Kind) throws {
         try withStore(kind) { store throws in
             let keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])? = { bytes in
-                guard let value = try? JSONValue.parse(String(decoding: bytes, as: UTF8.self)), let id = value["id"]?.stringValue,
-                      let name = value["fields"]?["name"]?.stringValue else { return nil }
+                guard let value = try? JSONValue.parse(String(decoding: bytes, as: UTF8.self)),
+                    let id = value["id"]?.stringValue,
+                    let name = value["fields"]?["name"]?.stringValue
+                else { return nil }
                 return (id, ["name\u{0}" + name])
             }
             try store.commit([put("P1", "Li"), put("P2", "Ana")])

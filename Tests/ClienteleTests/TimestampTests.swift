@@ -1,6 +1,7 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
+
 @testable import ClienteleCore
 
 @Suite("The one time type")

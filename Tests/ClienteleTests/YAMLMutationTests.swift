@@ -1,22 +1,25 @@
+import ClienteleTestSupport
 import Foundation
 import Testing
-import ClienteleTestSupport
+
 @testable import ClienteleCore
-@testable import ClienteleSpec
-@testable import ClienteleModel
 @testable import ClienteleEngine
-@testable import ClienteleStore
 @testable import ClienteleKit
+@testable import ClienteleModel
+@testable import ClienteleSpec
+@testable import ClienteleStore
 
 /// A seeded mutation test of the whole front end (libyaml, Node, Declarations,
 /// Model, validators): mutated configs must give diagnostics, never a crash or a hang.
 /// CLIENTELE_MUTATIONS sets how many inputs (default 20,000; .ci/run: 300,000); CLIENTELE_MUTATION_SEED the seed.
 @Suite("The YAML layer survives mutated input")
 struct YAMLMutationTests {
-    static let tokens: [[UInt8]] = [":", ": ", "- ", "-", "&a ", "*a", "&b ", "*b", "[", "]", "{", "}", ",", "---\n", "...\n", "\"", "'",
-                                    "|\n", ">-\n", "\t", "\n", "\n  ", "    ", "!!str ", "!!int ", "!x ", "? ", "#", "%YAML 1.2\n",
-                                    "true", "null", "~", "0x1F", "1e9", "\\u0000", "\u{FEFF}", "é", "\u{1F600}", "<<: *a\n",
-                                    "id: x\n", "identity: a\n", "type: relate\n", "tree: t.txt\n"].map { Array($0.utf8) }
+    static let tokens: [[UInt8]] = [
+        ":", ": ", "- ", "-", "&a ", "*a", "&b ", "*b", "[", "]", "{", "}", ",", "---\n", "...\n", "\"", "'",
+        "|\n", ">-\n", "\t", "\n", "\n  ", "    ", "!!str ", "!!int ", "!x ", "? ", "#", "%YAML 1.2\n",
+        "true", "null", "~", "0x1F", "1e9", "\\u0000", "\u{FEFF}", "é", "\u{1F600}", "<<: *a\n",
+        "id: x\n", "identity: a\n", "type: relate\n", "tree: t.txt\n",
+    ].map { Array($0.utf8) }
 
     static func seeds() -> [[UInt8]] {
         var result: [[UInt8]] = []
@@ -25,7 +28,9 @@ struct YAMLMutationTests {
             let enumerator = FileManager.default.enumerator(atPath: root.path)
             while let path = enumerator?.nextObject() as? String {
                 guard path.hasSuffix(".yaml") else { continue }
-                if let data = FileManager.default.contents(atPath: root.appendingPathComponent(path).path) { result.append(Array(data)) }
+                if let data = FileManager.default.contents(atPath: root.appendingPathComponent(path).path) {
+                    result.append(Array(data))
+                }
             }
         }
         return result
@@ -63,15 +68,17 @@ struct YAMLMutationTests {
         var rng = SplitMix(state: env["CLIENTELE_MUTATION_SEED"].flatMap(UInt64.init) ?? 20_261_123)
         let seeds = Self.seeds()
         try #require(seeds.count > 50)
-        var parsed = 0, diagnosed = 0
+        var parsed = 0
+        var diagnosed = 0
         var misplaced: [String] = []
         for k in 0..<count {
             let input = Self.mutate(seeds[k % seeds.count], seeds, &rng)
             let text = String(decoding: input, as: UTF8.self)
             // Most inputs go through the YAML layer alone; every 20th through the whole front end.
             if k % 20 == 0 {
-                let loaded = ConfigLoader().load(sources: [("clientele.yaml", "version: 1\nextends: [standard-fields]\n"), ("m.yaml", text)],
-                                                 readTree: { _ in "A/B/C\n" })
+                let loaded = ConfigLoader().load(
+                    sources: [("clientele.yaml", "version: 1\nextends: [standard-fields]\n"), ("m.yaml", text)],
+                    readTree: { _ in "A/B/C\n" })
                 let (config, diagnostics, files) = Pipeline.compile(loaded)
                 if config == nil {
                     diagnosed += 1
@@ -100,12 +107,17 @@ struct YAMLMutationTests {
     static func outside(_ diagnostic: Diagnostic, _ files: SourceFiles) -> String? {
         for location in [diagnostic.location] + diagnostic.notes.map(\.location) {
             guard let location else { continue }
-            guard let file = files[location.file] else { return "\(location): a file that was not read (\(diagnostic.message))" }
+            guard let file = files[location.file] else {
+                return "\(location): a file that was not read (\(diagnostic.message))"
+            }
             // Line breaks as YAML counts them: LF, CRLF and a lone CR.
             var lengths: [Int] = [0]
             var previous: UInt8 = 0
             for byte in file.text.utf8 {
-                if byte == 0x0A, previous == 0x0D { previous = byte; continue }
+                if byte == 0x0A, previous == 0x0D {
+                    previous = byte
+                    continue
+                }
                 if byte == 0x0A || byte == 0x0D { lengths.append(0) } else { lengths[lengths.count - 1] += 1 }
                 previous = byte
             }

@@ -1,11 +1,12 @@
-import Testing
 import ClienteleTestSupport
+import Testing
+
 @testable import ClienteleCore
-@testable import ClienteleSpec
-@testable import ClienteleModel
 @testable import ClienteleEngine
-@testable import ClienteleStore
 @testable import ClienteleKit
+@testable import ClienteleModel
+@testable import ClienteleSpec
+@testable import ClienteleStore
 
 @Suite("The YAML source layer")
 struct YAMLParserTests {
@@ -36,15 +37,19 @@ struct YAMLParserTests {
         #expect(entry.value.location.column == 5)
     }
 
-    @Test("only plain true and false are booleans; quoted scalars are strings", arguments: [
-        ("true", false), ("false", false), ("yes", true), ("no", true), ("on", true), ("off", true),
-        ("\"true\"", true), ("'false'", true), ("!!str true", true),
-    ])
+    @Test(
+        "only plain true and false are booleans; quoted scalars are strings",
+        arguments: [
+            ("true", false), ("false", false), ("yes", true), ("no", true), ("on", true), ("off", true),
+            ("\"true\"", true), ("'false'", true), ("!!str true", true),
+        ])
     func booleans(text: String, isString: Bool) throws {
         let (node, diagnostics) = parse("k: \(text)\n")
         #expect(diagnostics.isEmpty)
         let scalar = try #require(node?.mapping?.first?.value.scalar)
-        #expect(Node(.scalar(scalar), at: SourceLocation(file: "", line: 1, column: 1)).kindDescription == (isString ? "text" : "a boolean"))
+        #expect(
+            Node(.scalar(scalar), at: SourceLocation(file: "", line: 1, column: 1)).kindDescription
+                == (isString ? "text" : "a boolean"))
     }
 
     @Test("aliases are resolved to a copy of their anchor")
@@ -59,7 +64,11 @@ struct YAMLParserTests {
     @Test("an alias that expands past the limit is refused")
     func billionLaughs() {
         var text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-        for k in 1...7 { text += "\(Character(Unicode.Scalar(97 + k)!)): &\(Character(Unicode.Scalar(97 + k)!)) [" + Array(repeating: "*\(Character(Unicode.Scalar(96 + k)!))", count: 10).joined(separator: ", ") + "]\n" }
+        for k in 1...7 {
+            text +=
+                "\(Character(Unicode.Scalar(97 + k)!)): &\(Character(Unicode.Scalar(97 + k)!)) ["
+                + Array(repeating: "*\(Character(Unicode.Scalar(96 + k)!))", count: 10).joined(separator: ", ") + "]\n"
+        }
         let (node, diagnostics) = parse(text)
         #expect(node == nil)
         #expect(diagnostics.first?.message.contains("expand") == true)

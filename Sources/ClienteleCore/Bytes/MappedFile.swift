@@ -1,31 +1,35 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A read-only memory map of a whole file, so that imports of a gigabyte of
 /// JSON Lines neither copy it nor hold it twice.
-public final class MappedFile {
-    public let path: String
-    public let bytes: UnsafeBufferPointer<UInt8>
+package final class MappedFile {
+    package let path: String
+    package let bytes: UnsafeBufferPointer<UInt8>
     private let length: Int
 
-    public struct OpenError: Error, CustomStringConvertible {
-        public var description: String
+    package struct OpenError: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// `followLinks: false` refuses a symbolic link (the store's own files).
-    public init(path: String, followLinks: Bool = true) throws(OpenError) {
+    package init(path: String, followLinks: Bool = true) throws(OpenError) {
         self.path = path
         // Not blocking: a FIFO put where a file should be is refused below, not waited on.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW))
         guard fd >= 0 else { throw OpenError(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw OpenError(description: "cannot read \(path): \(String(cString: strerror(errno)))") }
+        guard fstat(fd, &info) == 0 else {
+            throw OpenError(description: "cannot read \(path): \(String(cString: strerror(errno)))")
+        }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw OpenError(description: "\(path) is a directory, not a file") }
-        if (info.st_mode & S_IFMT) != S_IFREG { throw OpenError(description: "\(path) is not a regular file (a pipe or a device cannot be read whole)") }
+        if (info.st_mode & S_IFMT) != S_IFREG {
+            throw OpenError(description: "\(path) is not a regular file (a pipe or a device cannot be read whole)")
+        }
         length = Int(info.st_size)
         if length == 0 {
             bytes = UnsafeBufferPointer(start: nil, count: 0)

@@ -47,7 +47,8 @@ package struct SnapshotReader {
         let start = offset
         offset += count * size
         return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + count * size)]))
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(
+                from: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + count * size)]))
             initialized = count
         }
     }
@@ -59,7 +60,7 @@ package struct SnapshotReader {
     }
 
     package mutating func strings(_ count: Int) -> [String]? {
-        guard count <= bytes.count - offset else { return nil }   // every string takes at least its length
+        guard count <= bytes.count - offset else { return nil }  // every string takes at least its length
         var list: [String] = []
         list.reserveCapacity(count)
         for _ in 0..<count {

@@ -1,37 +1,37 @@
 /// A strict JSON parser (RFC 8259) that records one token per value in a flat,
 /// reusable tape instead of building objects, so that validating a record
 /// allocates nothing. Tokens point into the caller's bytes.
-public struct JSONTape: Sendable {
-    public enum Kind: UInt8, Sendable { case object, array, string, number, `true`, `false`, null }
+package struct JSONTape: Sendable {
+    package enum Kind: UInt8, Sendable { case object, array, string, number, `true`, `false`, null }
 
-    public struct Token: Sendable {
-        public var kind: Kind
+    package struct Token: Sendable {
+        package var kind: Kind
         /// A string token holding backslash escapes (its bytes need decoding).
-        public var escaped: Bool
+        package var escaped: Bool
         /// Byte range of a string's contents (without quotes) or of a number's literal.
-        public var start: Int32
-        public var end: Int32
+        package var start: Int32
+        package var end: Int32
         /// The index of the token that follows this value (and its children).
-        public var next: Int32
+        package var next: Int32
         /// Members of an object, or items of an array.
-        public var count: Int32
+        package var count: Int32
     }
 
-    public struct SyntaxError: Error, Sendable, Equatable {
-        public var message: String
+    package struct SyntaxError: Error, Sendable, Equatable {
+        package var message: String
         /// Byte offset in the parsed text.
-        public var offset: Int
+        package var offset: Int
     }
 
-    public private(set) var tokens: [Token] = []
-    public static let maximumDepth = 64
+    package private(set) var tokens: [Token] = []
+    package static let maximumDepth = 64
 
-    public init() {
+    package init() {
         tokens.reserveCapacity(256)
     }
 
     /// Parses one complete JSON text (surrounding white space allowed).
-    public mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(SyntaxError) {
+    package mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(SyntaxError) {
         tokens.removeAll(keepingCapacity: true)
         var parser = Parser(bytes: bytes, tokens: tokens)
         tokens = []
@@ -40,7 +40,8 @@ public struct JSONTape: Sendable {
         try parser.value(depth: 0)
         parser.skipSpace()
         if parser.i < bytes.count {
-            throw SyntaxError(message: "unexpected \(Parser.describe(bytes[parser.i])) after the JSON value", offset: parser.i)
+            throw SyntaxError(
+                message: "unexpected \(Parser.describe(bytes[parser.i])) after the JSON value", offset: parser.i)
         }
     }
 
@@ -89,9 +90,12 @@ public struct JSONTape: Sendable {
             let n = word.utf8CodeUnitCount
             guard i + n <= count else { throw fail("unexpected end of the JSON text") }
             let w = word.utf8Start
-            for k in 0..<n where bytes[i + k] != w[k] { throw fail("unexpected \(Self.describe(bytes[i])) where a value was expected") }
+            for k in 0..<n where bytes[i + k] != w[k] {
+                throw fail("unexpected \(Self.describe(bytes[i])) where a value was expected")
+            }
             let index = Int32(tokens.count)
-            tokens.append(Token(kind: kind, escaped: false, start: Int32(i), end: Int32(i + n), next: index + 1, count: 0))
+            tokens.append(
+                Token(kind: kind, escaped: false, start: Int32(i), end: Int32(i + n), next: index + 1, count: 0))
             i += n
         }
 
@@ -117,7 +121,8 @@ public struct JSONTape: Sendable {
                 while i < count, isDigit(bytes[i]) { i += 1 }
             }
             let index = Int32(tokens.count)
-            tokens.append(Token(kind: .number, escaped: false, start: Int32(start), end: Int32(i), next: index + 1, count: 0))
+            tokens.append(
+                Token(kind: .number, escaped: false, start: Int32(start), end: Int32(i), next: index + 1, count: 0))
         }
 
         @inline(__always) func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
@@ -131,9 +136,13 @@ public struct JSONTape: Sendable {
                 // non-ASCII byte and jump to it (bytes are little-endian in the word).
                 if i + 8 <= count {
                     let v = UnsafeRawPointer(bytes + i).loadUnaligned(as: UInt64.self)
-                    let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-                    let quote = v ^ (ones &* 0x22), backslash = v ^ (ones &* 0x5C)
-                    let special = (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((v &- ones &* 0x20) & ~v) | v) & highs
+                    let ones: UInt64 = 0x0101_0101_0101_0101
+                    let highs: UInt64 = 0x8080_8080_8080_8080
+                    let quote = v ^ (ones &* 0x22)
+                    let backslash = v ^ (ones &* 0x5C)
+                    let special =
+                        (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((v &- ones &* 0x20) & ~v)
+                            | v) & highs
                     if special == 0 {
                         i += 8
                         continue
@@ -148,8 +157,9 @@ public struct JSONTape: Sendable {
                     i += 1
                     guard i < count else { throw fail("a string is not closed") }
                     switch bytes[i] {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                         UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+                        UInt8(ascii: "f"),
+                        UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                         i += 1
                     case UInt8(ascii: "u"):
                         guard i + 4 < count else { throw fail("a \\u escape needs four hex digits") }
@@ -167,38 +177,56 @@ public struct JSONTape: Sendable {
                 }
             }
             let index = Int32(tokens.count)
-            tokens.append(Token(kind: .string, escaped: escaped, start: Int32(start), end: Int32(i), next: index + 1, count: 0))
+            tokens.append(
+                Token(kind: .string, escaped: escaped, start: Int32(start), end: Int32(i), next: index + 1, count: 0))
             i += 1
         }
 
-        func isHex(_ b: UInt8) -> Bool { isDigit(b) || (b | 0x20 >= UInt8(ascii: "a") && b | 0x20 <= UInt8(ascii: "f")) }
+        func isHex(_ b: UInt8) -> Bool {
+            isDigit(b) || (b | 0x20 >= UInt8(ascii: "a") && b | 0x20 <= UInt8(ascii: "f"))
+        }
 
         /// Checks one multi-byte UTF-8 sequence (no overlongs, no surrogates, at most U+10FFFF).
         mutating func utf8Sequence() throws(SyntaxError) {
             let b = bytes[i]
             let n: Int
-            var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
+            var lo: UInt8 = 0x80
+            var hi: UInt8 = 0xBF
             switch b {
             case 0xC2...0xDF: n = 1
-            case 0xE0: n = 2; lo = 0xA0
+            case 0xE0:
+                n = 2
+                lo = 0xA0
             case 0xE1...0xEC, 0xEE...0xEF: n = 2
-            case 0xED: n = 2; hi = 0x9F
-            case 0xF0: n = 3; lo = 0x90
+            case 0xED:
+                n = 2
+                hi = 0x9F
+            case 0xF0:
+                n = 3
+                lo = 0x90
             case 0xF1...0xF3: n = 3
-            case 0xF4: n = 3; hi = 0x8F
+            case 0xF4:
+                n = 3
+                hi = 0x8F
             default: throw fail("invalid UTF-8 (byte 0x\(String(b, radix: 16)))")
             }
             guard i + n < count else { throw fail("invalid UTF-8 at the end of the text") }
             let second = bytes[i + 1]
-            guard second >= lo && second <= hi else { throw fail("invalid UTF-8 (byte 0x\(String(second, radix: 16)))") }
+            guard second >= lo && second <= hi else {
+                throw fail("invalid UTF-8 (byte 0x\(String(second, radix: 16)))")
+            }
             if n > 1 {
-                for k in 2...n where bytes[i + k] & 0xC0 != 0x80 { throw fail("invalid UTF-8 (byte 0x\(String(bytes[i + k], radix: 16)))") }
+                for k in 2...n where bytes[i + k] & 0xC0 != 0x80 {
+                    throw fail("invalid UTF-8 (byte 0x\(String(bytes[i + k], radix: 16)))")
+                }
             }
             i += n + 1
         }
 
         mutating func object(depth: Int) throws(SyntaxError) {
-            if depth > JSONTape.maximumDepth { throw fail("values are nested more than \(JSONTape.maximumDepth) levels deep") }
+            if depth > JSONTape.maximumDepth {
+                throw fail("values are nested more than \(JSONTape.maximumDepth) levels deep")
+            }
             let index = tokens.count
             tokens.append(Token(kind: .object, escaped: false, start: Int32(i), end: 0, next: 0, count: 0))
             i += 1
@@ -209,7 +237,9 @@ public struct JSONTape: Sendable {
             } else {
                 while true {
                     guard i < count else { throw fail("an object is not closed") }
-                    guard bytes[i] == UInt8(ascii: "\"") else { throw fail("unexpected \(Self.describe(bytes[i])) where a key in quotes was expected") }
+                    guard bytes[i] == UInt8(ascii: "\"") else {
+                        throw fail("unexpected \(Self.describe(bytes[i])) where a key in quotes was expected")
+                    }
                     try string()
                     skipSpace()
                     guard i < count, bytes[i] == UInt8(ascii: ":") else { throw fail("a ':' must follow each key") }
@@ -224,7 +254,10 @@ public struct JSONTape: Sendable {
                         skipSpace()
                         continue
                     }
-                    if bytes[i] == UInt8(ascii: "}") { i += 1; break }
+                    if bytes[i] == UInt8(ascii: "}") {
+                        i += 1
+                        break
+                    }
                     throw fail("unexpected \(Self.describe(bytes[i])) where ',' or '}' was expected")
                 }
             }
@@ -234,7 +267,9 @@ public struct JSONTape: Sendable {
         }
 
         mutating func array(depth: Int) throws(SyntaxError) {
-            if depth > JSONTape.maximumDepth { throw fail("values are nested more than \(JSONTape.maximumDepth) levels deep") }
+            if depth > JSONTape.maximumDepth {
+                throw fail("values are nested more than \(JSONTape.maximumDepth) levels deep")
+            }
             let index = tokens.count
             tokens.append(Token(kind: .array, escaped: false, start: Int32(i), end: 0, next: 0, count: 0))
             i += 1
@@ -253,7 +288,10 @@ public struct JSONTape: Sendable {
                         skipSpace()
                         continue
                     }
-                    if bytes[i] == UInt8(ascii: "]") { i += 1; break }
+                    if bytes[i] == UInt8(ascii: "]") {
+                        i += 1
+                        break
+                    }
                     throw fail("unexpected \(Self.describe(bytes[i])) where ',' or ']' was expected")
                 }
             }

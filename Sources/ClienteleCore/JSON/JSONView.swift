@@ -1,27 +1,27 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Read access to a parsed tape and the bytes it points into; valid only inside
 /// `JSONTape.withView`, which pins both.
-public struct JSONView {
-    public let tokens: UnsafeBufferPointer<JSONTape.Token>
-    public let bytes: UnsafeBufferPointer<UInt8>
+package struct JSONView {
+    package let tokens: UnsafeBufferPointer<JSONTape.Token>
+    package let bytes: UnsafeBufferPointer<UInt8>
 
-    @inlinable public func token(_ i: Int) -> JSONTape.Token { tokens[i] }
-    @inlinable public func kind(_ i: Int) -> JSONTape.Kind { tokens[i].kind }
-    @inlinable public func next(_ i: Int) -> Int { Int(tokens[i].next) }
+    @inlinable package func token(_ i: Int) -> JSONTape.Token { tokens[i] }
+    @inlinable package func kind(_ i: Int) -> JSONTape.Kind { tokens[i].kind }
+    @inlinable package func next(_ i: Int) -> Int { Int(tokens[i].next) }
 
     /// The raw bytes of a string's contents or a number's literal.
-    @inlinable public func raw(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+    @inlinable package func raw(_ i: Int) -> UnsafeBufferPointer<UInt8> {
         let t = tokens[i]
         return UnsafeBufferPointer(start: bytes.baseAddress.map { $0 + Int(t.start) }, count: Int(t.end - t.start))
     }
 
     /// Calls `body` with the decoded UTF-8 bytes of a string token.
-    @inlinable public func withString<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    @inlinable package func withString<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         let t = tokens[i]
         if !t.escaped { return body(raw(i)) }
         let decoded = Array(string(i).utf8)
@@ -29,7 +29,7 @@ public struct JSONView {
     }
 
     /// A string token's text, escapes decoded; a number's or literal's text otherwise.
-    public func string(_ i: Int) -> String {
+    package func string(_ i: Int) -> String {
         let t = tokens[i]
         let r = raw(i)
         guard t.escaped else { return String(decoding: r, as: UTF8.self) }
@@ -50,7 +50,10 @@ public struct JSONView {
         while k < r.count {
             let b = r[k]
             guard b == UInt8(ascii: "\\") else {
-                if pendingHigh != nil { append("\u{FFFD}"); pendingHigh = nil }
+                if pendingHigh != nil {
+                    append("\u{FFFD}")
+                    pendingHigh = nil
+                }
                 out.append(b)
                 k += 1
                 continue
@@ -76,7 +79,10 @@ public struct JSONView {
                 append(Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (scalar - 0xDC00)) ?? "\u{FFFD}")
                 pendingHigh = nil
             } else {
-                if pendingHigh != nil { append("\u{FFFD}"); pendingHigh = nil }
+                if pendingHigh != nil {
+                    append("\u{FFFD}")
+                    pendingHigh = nil
+                }
                 append(Unicode.Scalar(scalar) ?? "\u{FFFD}")
             }
         }
@@ -85,14 +91,14 @@ public struct JSONView {
     }
 
     /// Compares a string token with `expected` without allocating (when unescaped).
-    public func stringEquals(_ i: Int, _ expected: StaticString) -> Bool {
+    package func stringEquals(_ i: Int, _ expected: StaticString) -> Bool {
         withString(i) { b in
             b.count == expected.utf8CodeUnitCount && memcmp(b.baseAddress!, expected.utf8Start, b.count) == 0
         }
     }
 
     /// Converts the value at `i` (and its children) to a `JSONValue`.
-    public func value(_ i: Int) -> JSONValue {
+    package func value(_ i: Int) -> JSONValue {
         switch kind(i) {
         case .null: return .null
         case .true: return .bool(true)
@@ -121,7 +127,7 @@ public struct JSONView {
 
 extension JSONValue {
     /// Parses JSON text strictly.
-    public static func parse(_ text: String) throws(JSONTape.SyntaxError) -> JSONValue {
+    package static func parse(_ text: String) throws(JSONTape.SyntaxError) -> JSONValue {
         var tape = JSONTape()
         let bytes = Array(text.utf8)
         return try bytes.withUnsafeBufferPointer { (buffer) throws(JSONTape.SyntaxError) -> JSONValue in
@@ -134,7 +140,7 @@ extension JSONValue {
 extension JSONTape {
     /// Reads the parsed tape; `bytes` must be the bytes it was parsed from.
     @inline(__always)
-    public func withView<R>(bytes: UnsafeBufferPointer<UInt8>, _ body: (JSONView) throws -> R) rethrows -> R {
+    package func withView<R>(bytes: UnsafeBufferPointer<UInt8>, _ body: (JSONView) throws -> R) rethrows -> R {
         try tokens.withUnsafeBufferPointer { try body(JSONView(tokens: $0, bytes: bytes)) }
     }
 }

@@ -1,15 +1,16 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
-/// What one decision looks at: the user, the customer, the customers' columns and the time.
-public struct AccessContext: Sendable {
-    public let user: Int
-    public let customer: Int
-    public let customers: CustomerTable
-    /// Seconds since 1970.
-    public let now: Double
+import ClienteleSpec
 
-    public init(user: Int, customer: Int, customers: CustomerTable, now: Double) {
+/// What one decision looks at: the user, the customer, the customers' columns and the time.
+package struct AccessContext: Sendable {
+    package let user: Int
+    package let customer: Int
+    package let customers: CustomerTable
+    /// Seconds since 1970.
+    package let now: Double
+
+    package init(user: Int, customer: Int, customers: CustomerTable, now: Double) {
         self.user = user
         self.customer = customer
         self.customers = customers
@@ -18,7 +19,7 @@ public struct AccessContext: Sendable {
 }
 
 /// A compiled boolean expression.
-public typealias Condition = @Sendable (AccessContext) -> Bool
+package typealias Condition = @Sendable (AccessContext) -> Bool
 
 /// Users chosen by id, or by department (and below) and role together.
 struct CompiledSelector: Sendable {
@@ -58,7 +59,7 @@ final class CompiledGroup: @unchecked Sendable {
     let departments: BitSet?
     let departmentList: [Int32]?
     let packages: Set<Int32>?
-    var where_: Condition?
+    var customerFilter: Condition?
     let grants: Set<Action>
     let location: SourceLocation
 
@@ -104,7 +105,7 @@ final class CompiledGroup: @unchecked Sendable {
             guard ae >= 0, departments.contains(Int(ctx.customers.org.userDepartment[Int(ae)])) else { return false }
         }
         if let packages, !packages.contains(ctx.customers.package[ctx.customer]) { return false }
-        if let where_, !where_(ctx) { return false }
+        if let customerFilter, !customerFilter(ctx) { return false }
         return true
     }
 }

@@ -1,27 +1,33 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
+
 /// Why a decision came out as it did, in words an auditor reads.
-public struct Explanation: Sendable {
-    public var decision: AccessPolicy.Decision
+package struct Explanation: Sendable {
+    package var decision: AccessPolicy.Decision
     /// The deciding rule's location, for an allow or an explicit deny.
-    public var location: SourceLocation?
+    package var location: SourceLocation?
     /// For a denial without a denying rule: the rules that came closest and what each still needs.
-    public var reasons: [String]
+    package var reasons: [String]
 }
 
 extension AccessPolicy {
-    public func explain(user: Int, action: Action, customer: Int, in customers: CustomerTable, now: Double = Timestamp.processStart) -> Explanation {
+    package func explain(
+        user: Int, action: Action, customer: Int, in customers: CustomerTable, now: Double = Timestamp.processStart
+    ) -> Explanation {
         let decision = decide(user: user, action: action, customer: customer, in: customers, now: now)
         let org = environment.org
         switch decision.reason {
         case .allowedBy(let id), .deniedBy(let id):
             let rule = self.rule(id)
             let verb = decision.allowed ? "allowed" : "denied"
-            return Explanation(decision: decision, location: rule?.location,
-                               reasons: ["\(verb) by rule '\(id)'\(rule.map { " (\($0.location))" } ?? "")"])
+            return Explanation(
+                decision: decision, location: rule?.location,
+                reasons: ["\(verb) by rule '\(id)'\(rule.map { " (\($0.location))" } ?? "")"])
         case .inactiveUser:
-            return Explanation(decision: decision, location: nil, reasons: ["user '\(org.userIds[user])' is inactive, and inactive users are denied everything"])
+            return Explanation(
+                decision: decision, location: nil,
+                reasons: ["user '\(org.userIds[user])' is inactive, and inactive users are denied everything"])
         case .noRuleAllows:
             let ctx = AccessContext(user: user, customer: customer, customers: customers, now: now)
             var candidates: [(missing: Int, text: String)] = []
@@ -32,13 +38,19 @@ extension AccessPolicy {
                 if let unless = r.unless, unless(ctx), r.parts.allSatisfy({ $0.condition(ctx) }) {
                     needs = ["not \(r.rule.unless.map { "'\($0.text)'" } ?? "its 'unless'")"]
                 }
-                if r.granted, failing.isEmpty, needs.isEmpty { needs = ["a permission group covering this customer that grants \(action.rawValue)"] }
+                if r.granted, failing.isEmpty, needs.isEmpty {
+                    needs = ["a permission group covering this customer that grants \(action.rawValue)"]
+                }
                 guard !needs.isEmpty else { continue }
-                candidates.append((needs.count, "rule '\(r.rule.id)' (\(r.rule.location)) needs \(needs.joined(separator: ", and "))"))
+                candidates.append(
+                    (needs.count, "rule '\(r.rule.id)' (\(r.rule.location)) needs \(needs.joined(separator: ", and "))")
+                )
             }
             let closest = candidates.sorted { $0.missing < $1.missing }.prefix(3).map(\.text)
             let lead = "no rule allows \(action.rawValue)"
-            return Explanation(decision: decision, location: nil, reasons: closest.isEmpty ? [lead + "; no rule mentions this action"] : [lead] + closest)
+            return Explanation(
+                decision: decision, location: nil,
+                reasons: closest.isEmpty ? [lead + "; no rule mentions this action"] : [lead] + closest)
         }
     }
 
@@ -51,7 +63,8 @@ extension AccessPolicy {
         case .path(["follower"], _): return "to follow the customer"
         case .path(["permission_group"], _): return "a permission group that covers this customer"
         case .path(["in_permission_group"], _): return "to belong to a permission group of the customer's team"
-        case .path(["in_editing_permission_group"], _): return "to belong to a permission group of the customer's team that grants edit"
+        case .path(["in_editing_permission_group"], _):
+            return "to belong to a permission group of the customer's team that grants edit"
         case .path(["pool_admin"], _): return "to be a pool admin"
         case .path(["pool_member"], _): return "to be a pool member"
         case .path(["in_pool"], _): return "the customer to sit in a pool"
@@ -78,7 +91,9 @@ extension AccessPolicy {
             case .null: return "null"
             }
         case .path(let p, _): return p.joined(separator: ".")
-        case .call(let name, let args, _): return name + "(" + args.map { ($0.label.map { "\($0): " } ?? "") + text($0.value) }.joined(separator: ", ") + ")"
+        case .call(let name, let args, _):
+            return name + "(" + args.map { ($0.label.map { "\($0): " } ?? "") + text($0.value) }.joined(separator: ", ")
+                + ")"
         case .list(let items, _): return "[" + items.map(text).joined(separator: ", ") + "]"
         case .not(let inner, _): return "not " + text(inner)
         case .binary(let op, let l, let r, _): return text(l) + " " + op.rawValue + " " + text(r)

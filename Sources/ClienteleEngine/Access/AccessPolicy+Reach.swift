@@ -1,17 +1,23 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
+
 /// Reach in both directions, for comparing two policies without deciding on
 /// every user and customer: which customers some rules could match for a user,
 /// and which users the allow rules could allow on a customer.
 extension AccessPolicy {
     /// Rows any of the rules named could match for `user` and `action` (allow or
     /// deny, `unless` ignored), sorted; nil when any customer could.
-    package func reach(ofRules ids: Set<String>, user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, now: Double) -> [Int]? {
+    package func reach(
+        ofRules ids: Set<String>, user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex,
+        now: Double
+    ) -> [Int]? {
         var found = Candidates()
         for k in allowRules[action.ordinal] + denyRules[action.ordinal] where ids.contains(rules[k].rule.id) {
             let r = rules[k]
-            collect(r.reach, exact: false, granted: r.granted, action: action, user: user, customers: customers, index: index, now: now, into: &found)
+            collect(
+                r.reach, exact: false, granted: r.granted, action: action, user: user, customers: customers,
+                index: index, now: now, into: &found)
             if found.everyExact || found.everyInexact { return nil }
         }
         // A list may hold a row twice (a customer shared twice with one user): the set removes repeats.
@@ -28,11 +34,16 @@ extension AccessPolicy {
 
     /// Users an allow rule for `action` could allow on `customer` (deny rules not
     /// applied: each still needs a decision); nil when any user could.
-    package func potentialUsers(_ action: Action, customer c: Int, in customers: CustomerTable, users: UserLists) -> [Int]? {
+    package func potentialUsers(_ action: Action, customer c: Int, in customers: CustomerTable, users: UserLists)
+        -> [Int]?
+    {
         var result: [Int] = []
         for k in allowRules[action.ordinal] {
             let r = rules[k]
-            guard let found = users.gated[k] ?? inverse(r.plan, granted: r.granted, action: action, customer: c, in: customers, users: users) else { return nil }
+            guard
+                let found = users.gated[k]
+                    ?? inverse(r.plan, granted: r.granted, action: action, customer: c, in: customers, users: users)
+            else { return nil }
             result += found
         }
         result.sort()
@@ -70,14 +81,18 @@ extension AccessPolicy {
             byRole = roles
             byTeam = teams
             var members: [String: [Int]] = [:]
-            for g in policy.environment.groups { members[g.id] = (0..<org.userIds.count).filter { g.isMember($0, org) } }
+            for g in policy.environment.groups {
+                members[g.id] = (0..<org.userIds.count).filter { g.isMember($0, org) }
+            }
             groupMembers = members
             guard customers.count > 0 else { return }
             for (k, r) in policy.rules.enumerated() {
                 guard case .gate(let condition, let rest) = r.plan else { continue }
                 switch rest {
                 case .all, .every:
-                    gated[k] = (0..<org.userIds.count).filter { condition(AccessContext(user: $0, customer: 0, customers: customers, now: now)) }
+                    gated[k] = (0..<org.userIds.count).filter {
+                        condition(AccessContext(user: $0, customer: 0, customers: customers, now: now))
+                    }
                 default: continue
                 }
             }
@@ -85,19 +100,24 @@ extension AccessPolicy {
     }
 
     /// The users `plan` could yield `customer` for; nil when any user could.
-    private func inverse(_ plan: CandidatePlan, granted: Bool, action: Action, customer c: Int, in t: CustomerTable, users: UserLists) -> [Int]? {
+    private func inverse(
+        _ plan: CandidatePlan, granted: Bool, action: Action, customer c: Int, in t: CustomerTable, users: UserLists
+    ) -> [Int]? {
         let org = environment.org
         switch plan {
         case .all, .every, .inPool: return nil
         case .none: return []
         case .gate(let condition, let rest):
-            let candidates = inverse(rest, granted: granted, action: action, customer: c, in: t, users: users) ?? Array(0..<org.userIds.count)
+            let candidates =
+                inverse(rest, granted: granted, action: action, customer: c, in: t, users: users)
+                ?? Array(0..<org.userIds.count)
             return candidates.filter { condition(AccessContext(user: $0, customer: 0, customers: t, now: users.now)) }
         case .accountExecutive: return t.accountExecutive[c] >= 0 ? [Int(t.accountExecutive[c])] : []
         case .serviceRep: return t.serviceRep[c] >= 0 ? [Int(t.serviceRep[c])] : []
         case .follower: return t.followers.items(c).map(Int.init)
         case .shared:
-            return t.sharedUsers.items(c).map(Int.init) + t.sharedDepartments.items(c).flatMap { users.byDepartment[Int($0)] }
+            return t.sharedUsers.items(c).map(Int.init)
+                + t.sharedDepartments.items(c).flatMap { users.byDepartment[Int($0)] }
                 + t.sharedRoles.items(c).flatMap { users.byRole[Int($0)] }
         case .userTeams: return t.team[c] >= 0 ? users.byTeam[Int(t.team[c])] : []
         case .manages(let depth):
@@ -110,11 +130,15 @@ extension AccessPolicy {
             // (a group's `where` may read the user, so such a group is kept).
             let groups = granted ? groupsGranting[action.ordinal] : environment.groups
             let context = AccessContext(user: 0, customer: c, customers: t, now: users.now)
-            return groups.filter { $0.where_ != nil || $0.covers(context) }.flatMap { users.groupMembers[$0.id] ?? [] }
+            return groups.filter { $0.customerFilter != nil || $0.covers(context) }.flatMap {
+                users.groupMembers[$0.id] ?? []
+            }
         case .union(let plans):
             var all: [Int] = []
             for p in plans {
-                guard let found = inverse(p, granted: granted, action: action, customer: c, in: t, users: users) else { return nil }
+                guard let found = inverse(p, granted: granted, action: action, customer: c, in: t, users: users) else {
+                    return nil
+                }
                 all += found
             }
             return all

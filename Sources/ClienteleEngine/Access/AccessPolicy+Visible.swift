@@ -1,6 +1,7 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
+
 extension AccessPolicy {
     /// Candidate lists gathered from the index: an exact list holds only customers
     /// its rule allows (before deny rules); an inexact one needs a decision each.
@@ -13,12 +14,16 @@ extension AccessPolicy {
 
     /// The candidate lists of the allow rules for `user` and `action`; with
     /// `exact: false`, every list is one a decision must confirm.
-    func candidates(user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, now: Double, exact: Bool = true) -> Candidates {
+    func candidates(
+        user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, now: Double, exact: Bool = true
+    ) -> Candidates {
         var found = Candidates()
         for k in allowRules[action.ordinal] {
             let r = rules[k]
-            collect(r.plan, exact: exact && r.unless == nil && (!r.granted || r.onlyGroups), granted: r.granted, action: action, user: user,
-                    customers: customers, index: index, now: now, into: &found)
+            collect(
+                r.plan, exact: exact && r.unless == nil && (!r.granted || r.onlyGroups), granted: r.granted,
+                action: action, user: user,
+                customers: customers, index: index, now: now, into: &found)
             if found.everyInexact { break }
         }
         return found
@@ -37,19 +42,27 @@ extension AccessPolicy {
         /// The rows a deny rule could match; nil when any row could.
         let reach: BitSet?
 
-        init(_ policy: AccessPolicy, user: Int, action: Action, customers: CustomerTable, index: CustomerIndex, now: Double) {
+        init(
+            _ policy: AccessPolicy, user: Int, action: Action, customers: CustomerTable, index: CustomerIndex,
+            now: Double
+        ) {
             self.policy = policy
             self.user = user
             self.action = action
             self.customers = customers
             self.now = now
             any = !policy.denyRules[action.ordinal].isEmpty
-            guard any else { reach = BitSet(capacity: 0); return }
+            guard any else {
+                reach = BitSet(capacity: 0)
+                return
+            }
             var found = Candidates()
             for k in policy.denyRules[action.ordinal] {
                 let r = policy.rules[k]
-                policy.collect(r.reach, exact: false, granted: r.granted, action: action, user: user, customers: customers, index: index, now: now,
-                               into: &found)
+                policy.collect(
+                    r.reach, exact: false, granted: r.granted, action: action, user: user, customers: customers,
+                    index: index, now: now,
+                    into: &found)
                 if found.everyInexact || found.everyExact { break }
             }
             if found.everyInexact || found.everyExact {
@@ -62,7 +75,8 @@ extension AccessPolicy {
         }
 
         @inline(__always) func denied(_ c: Int) -> Bool {
-            any && (reach?.contains(c) ?? true) && policy.isDenied(user: user, action: action, customer: c, in: customers, now: now)
+            any && (reach?.contains(c) ?? true)
+                && policy.isDenied(user: user, action: action, customer: c, in: customers, now: now)
         }
     }
 
@@ -70,19 +84,27 @@ extension AccessPolicy {
     /// from the index; those an exact plan yields need only the deny rules checked
     /// (and only where a deny rule's own index lists could match), the rest a full
     /// decision; so the result always equals deciding on every customer.
-    public func visible(user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, now: Double = Timestamp.processStart) -> [Int] {
+    package func visible(
+        user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex,
+        now: Double = Timestamp.processStart
+    ) -> [Int] {
         let rows = visibleSet(user: user, action: action, in: customers, index: index, now: now)
         return rows.count == customers.count ? Array(0..<customers.count) : rows.members
     }
 
     /// `visible` as a set of rows (for comparing two policies' lists).
-    public func visibleSet(user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, now: Double = Timestamp.processStart) -> BitSet {
+    package func visibleSet(
+        user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex,
+        now: Double = Timestamp.processStart
+    ) -> BitSet {
         let n = customers.count
         var accepted = BitSet(capacity: n)
         guard environment.org.userActive[user] else { return accepted }
         let candidates = candidates(user: user, action: action, in: customers, index: index, now: now)
         if candidates.everyInexact {
-            for c in 0..<n where isAllowed(user: user, action: action, customer: c, in: customers, now: now) { accepted.insert(c) }
+            for c in 0..<n where isAllowed(user: user, action: action, customer: c, in: customers, now: now) {
+                accepted.insert(c)
+            }
             return accepted
         }
         let deny = DenyCheck(self, user: user, action: action, customers: customers, index: index, now: now)
@@ -94,7 +116,10 @@ extension AccessPolicy {
         }
         var refused = BitSet(capacity: denies || !candidates.inexact.isEmpty ? n : 0)
         for list in candidates.exact {
-            if !denies { accepted.formUnion(list); continue }
+            if !denies {
+                accepted.formUnion(list)
+                continue
+            }
             for c32 in list {
                 let c = Int(c32)
                 if accepted.contains(c) || refused.contains(c) { continue }
@@ -105,7 +130,11 @@ extension AccessPolicy {
             for c32 in list {
                 let c = Int(c32)
                 if accepted.contains(c) || refused.contains(c) { continue }
-                if isAllowed(user: user, action: action, customer: c, in: customers, now: now) { accepted.insert(c) } else { refused.insert(c) }
+                if isAllowed(user: user, action: action, customer: c, in: customers, now: now) {
+                    accepted.insert(c)
+                } else {
+                    refused.insert(c)
+                }
             }
         }
         return accepted
@@ -114,10 +143,14 @@ extension AccessPolicy {
     /// Whether `user` may take `action` on every customer of the table. Answered from
     /// the index lists alone when they hold fewer entries than there are customers;
     /// else by listing what is visible.
-    package func allowsEvery(user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, now: Double) -> Bool {
+    package func allowsEvery(user: Int, action: Action, in customers: CustomerTable, index: CustomerIndex, now: Double)
+        -> Bool
+    {
         guard environment.org.userActive[user] else { return customers.count == 0 }
         let candidates = candidates(user: user, action: action, in: customers, index: index, now: now, exact: false)
-        if !candidates.everyInexact && candidates.inexact.reduce(0, { $0 + $1.count }) < customers.count { return false }
+        if !candidates.everyInexact && candidates.inexact.reduce(0, { $0 + $1.count }) < customers.count {
+            return false
+        }
         return visibleSet(user: user, action: action, in: customers, index: index, now: now).count == customers.count
     }
 
@@ -126,11 +159,15 @@ extension AccessPolicy {
     /// allow each row, so a row an exact list holds needs only the deny rules, a row
     /// no list holds is refused without a decision, and only the rows of inexact lists
     /// are decided in full. Equal to filtering `rows` with `isAllowed`.
-    package func visible(user: Int, action: Action, within rows: [Int], in customers: CustomerTable, index: CustomerIndex,
-                         now: Double) -> [Int] {
+    package func visible(
+        user: Int, action: Action, within rows: [Int], in customers: CustomerTable, index: CustomerIndex,
+        now: Double
+    ) -> [Int] {
         guard environment.org.userActive[user], !rows.isEmpty else { return [] }
         let candidates = candidates(user: user, action: action, in: customers, index: index, now: now)
-        if candidates.everyInexact { return rows.filter { isAllowed(user: user, action: action, customer: $0, in: customers, now: now) } }
+        if candidates.everyInexact {
+            return rows.filter { isAllowed(user: user, action: action, customer: $0, in: customers, now: now) }
+        }
         let deny = DenyCheck(self, user: user, action: action, customers: customers, index: index, now: now)
         if candidates.everyExact { return deny.any ? rows.filter { !deny.denied($0) } : rows }
         var exact = BitSet(capacity: customers.count)
@@ -152,7 +189,8 @@ extension AccessPolicy {
             return
         }
         for c in rows {
-            var low = list.startIndex, high = list.endIndex
+            var low = list.startIndex
+            var high = list.endIndex
             while low < high {
                 let mid = low + (high - low) / 2
                 if Int(list[mid]) < c { low = mid + 1 } else { high = mid }
@@ -162,8 +200,10 @@ extension AccessPolicy {
     }
 
     /// `granted`: the rule allows what groups grant, so only groups granting `action` count.
-    func collect(_ plan: CandidatePlan, exact: Bool, granted: Bool, action: Action, user: Int, customers: CustomerTable,
-                 index: CustomerIndex, now: Double, into c: inout Candidates) {
+    func collect(
+        _ plan: CandidatePlan, exact: Bool, granted: Bool, action: Action, user: Int, customers: CustomerTable,
+        index: CustomerIndex, now: Double, into c: inout Candidates
+    ) {
         let org = environment.org
         func add(_ list: ArraySlice<Int32>, _ isExact: Bool) {
             if isExact { c.exact.append(list) } else { c.inexact.append(list) }
@@ -176,7 +216,9 @@ extension AccessPolicy {
             // A condition on the user alone: any customer will do to evaluate it.
             guard customers.count > 0 else { return }
             if condition(AccessContext(user: user, customer: 0, customers: customers, now: now)) {
-                collect(rest, exact: exact, granted: granted, action: action, user: user, customers: customers, index: index, now: now, into: &c)
+                collect(
+                    rest, exact: exact, granted: granted, action: action, user: user, customers: customers,
+                    index: index, now: now, into: &c)
             }
         case .accountExecutive: add(index.byAccountExecutive.list(user), exact)
         case .serviceRep: add(index.byServiceRep.list(user), exact)
@@ -193,9 +235,11 @@ extension AccessPolicy {
             for s in org.subordinates(of: user, depth: depth) { add(index.byAccountExecutive.list(Int(s)), exact) }
         case .groups:
             for g in granted ? groupsGranting[action.ordinal] : environment.groups where g.isMember(user, org) {
-                let filtered = g.packages != nil || g.where_ != nil
+                let filtered = g.packages != nil || g.customerFilter != nil
                 if let departments = g.departmentList {
-                    for d in departments { add(index.byAccountExecutiveDepartment.list(Int(d)), exact && !filtered && g.team < 0) }
+                    for d in departments {
+                        add(index.byAccountExecutiveDepartment.list(Int(d)), exact && !filtered && g.team < 0)
+                    }
                 } else if g.team >= 0 {
                     add(index.byTeam.list(Int(g.team)), exact && !filtered)
                 } else if exact && !filtered {
@@ -205,18 +249,29 @@ extension AccessPolicy {
                 }
             }
         case .union(let plans):
-            for p in plans { collect(p, exact: exact, granted: granted, action: action, user: user, customers: customers, index: index, now: now, into: &c) }
+            for p in plans {
+                collect(
+                    p, exact: exact, granted: granted, action: action, user: user, customers: customers, index: index,
+                    now: now, into: &c)
+            }
         case .either(let a, let b):
-            var left = Candidates(), right = Candidates()
-            collect(a, exact: false, granted: granted, action: action, user: user, customers: customers, index: index, now: now, into: &left)
-            collect(b, exact: false, granted: granted, action: action, user: user, customers: customers, index: index, now: now, into: &right)
-            let leftAll = left.everyExact || left.everyInexact, rightAll = right.everyExact || right.everyInexact
+            var left = Candidates()
+            var right = Candidates()
+            collect(
+                a, exact: false, granted: granted, action: action, user: user, customers: customers, index: index,
+                now: now, into: &left)
+            collect(
+                b, exact: false, granted: granted, action: action, user: user, customers: customers, index: index,
+                now: now, into: &right)
+            let leftAll = left.everyExact || left.everyInexact
+            let rightAll = right.everyExact || right.everyInexact
             switch (leftAll, rightAll) {
             case (true, true): c.everyInexact = true
             case (true, false): c.inexact.append(contentsOf: right.inexact)
             case (false, true): c.inexact.append(contentsOf: left.inexact)
             case (false, false):
-                let l = left.inexact.reduce(0) { $0 + $1.count }, r = right.inexact.reduce(0) { $0 + $1.count }
+                let l = left.inexact.reduce(0) { $0 + $1.count }
+                let r = right.inexact.reduce(0) { $0 + $1.count }
                 c.inexact.append(contentsOf: l <= r ? left.inexact : right.inexact)
             }
         }

@@ -1,8 +1,9 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
+
 /// The compiled access rules: decides, explains, and lists who can and what is visible.
-public final class AccessPolicy: Sendable {
+package final class AccessPolicy: Sendable {
     /// A final class: copying a struct of closures and arrays per decision costs more than the decision.
     final class CompiledRule: Sendable {
         let rule: Rule
@@ -21,8 +22,11 @@ public final class AccessPolicy: Sendable {
         /// `allow: granted` with `when: permission_group`: the grant check is the whole condition.
         let onlyGroups: Bool
 
-        init(rule: Rule, when: @escaping Condition, unless: Condition?, whenSyntax: Syntax?, actions: Set<Action>, isDeny: Bool,
-             granted: Bool, plan: CandidatePlan, reach: CandidatePlan, parts: [(syntax: Syntax, condition: Condition)]) {
+        init(
+            rule: Rule, when: @escaping Condition, unless: Condition?, whenSyntax: Syntax?, actions: Set<Action>,
+            isDeny: Bool,
+            granted: Bool, plan: CandidatePlan, reach: CandidatePlan, parts: [(syntax: Syntax, condition: Condition)]
+        ) {
             self.rule = rule
             self.when = when
             self.unless = unless
@@ -44,19 +48,24 @@ public final class AccessPolicy: Sendable {
     /// Groups that grant each action.
     let groupsGranting: [[CompiledGroup]]
     /// The field identities rules read; a `CustomerTable` for this policy keeps these.
-    public let fieldIdentities: [String]
+    package let fieldIdentities: [String]
     let fieldRules: [CompiledFieldRule]
 
-    public var org: OrgIndex { environment.org }
+    package var org: OrgIndex { environment.org }
 
-    init(environment: AccessEnvironment, rules: [CompiledRule], fieldRules: [CompiledFieldRule], fieldIdentities: [String]) {
+    init(
+        environment: AccessEnvironment, rules: [CompiledRule], fieldRules: [CompiledFieldRule],
+        fieldIdentities: [String]
+    ) {
         self.environment = environment
         self.fieldRules = fieldRules
         self.rules = rules
         self.fieldIdentities = fieldIdentities
-        var allow = [[Int]](repeating: [], count: Action.allCases.count), deny = allow
+        var allow = [[Int]](repeating: [], count: Action.allCases.count)
+        var deny = allow
         for (k, r) in rules.enumerated() {
-            for a in Action.allCases where r.granted ? environment.groups.contains(where: { $0.grants.contains(a) }) : r.actions.contains(a) {
+            for a in Action.allCases
+            where r.granted ? environment.groups.contains(where: { $0.grants.contains(a) }) : r.actions.contains(a) {
                 if r.isDeny { deny[a.ordinal].append(k) } else { allow[a.ordinal].append(k) }
             }
         }
@@ -66,12 +75,12 @@ public final class AccessPolicy: Sendable {
     }
 
     /// An empty customer table that keeps what these rules read.
-    public func makeCustomerTable() -> CustomerTable {
+    package func makeCustomerTable() -> CustomerTable {
         CustomerTable(org: environment.org, fieldIdentities: fieldIdentities)
     }
 
     /// One customer document alone in a table, as the access engine sees it (row 0).
-    public func customerTable(of document: JSONValue) -> CustomerTable {
+    package func customerTable(of document: JSONValue) -> CustomerTable {
         let table = makeCustomerTable()
         let bytes = Array(document.jsonText.utf8)
         _ = bytes.withUnsafeBufferPointer { table.addDocument($0) }
@@ -80,34 +89,37 @@ public final class AccessPolicy: Sendable {
 
     /// A `--where` expression over customers, compiled against the same model and
     /// field slots; its table must keep `filter.fieldIdentities` (which begin with the rules').
-    public struct Filter: Sendable {
-        public let condition: Condition
+    package struct Filter: Sendable {
+        package let condition: Condition
         /// The customer table's field slots: the rules' fields, then the filter's own.
-        public let fieldIdentities: [String]
+        package let fieldIdentities: [String]
         /// The fields the filter itself reads (a reader must be allowed to read them).
-        public let fieldsRead: Set<String>
+        package let fieldsRead: Set<String>
     }
 
-    public func filter(_ text: String, model: Model) throws(ExpressionError) -> Filter {
+    package func filter(_ text: String, model: Model) throws(ExpressionError) -> Filter {
         let compiler = ExpressionCompiler(environment: environment, model: model, fieldOrder: fieldIdentities)
         let syntax = try ExpressionParser.parse(text)
         let compiled = try compiler.compile(syntax)
-        guard compiled.type == .bool else { throw ExpressionError("--where must be true or false, but it is \(compiled.type)", at: syntax.offset) }
-        return Filter(condition: compiled.condition, fieldIdentities: compiler.fieldOrder, fieldsRead: compiler.fieldsRead)
+        guard compiled.type == .bool else {
+            throw ExpressionError("--where must be true or false, but it is \(compiled.type)", at: syntax.offset)
+        }
+        return Filter(
+            condition: compiled.condition, fieldIdentities: compiler.fieldOrder, fieldsRead: compiler.fieldsRead)
     }
 
     /// The outcome of one decision.
-    public struct Decision: Sendable, Equatable {
-        public enum Reason: Sendable, Equatable {
+    package struct Decision: Sendable, Equatable {
+        package enum Reason: Sendable, Equatable {
             case allowedBy(String)
             case deniedBy(String)
             case inactiveUser
             case noRuleAllows
         }
-        public var allowed: Bool
-        public var reason: Reason
+        package var allowed: Bool
+        package var reason: Reason
 
-        public var ruleId: String? {
+        package var ruleId: String? {
             switch reason {
             case .allowedBy(let id), .deniedBy(let id): return id
             default: return nil
@@ -129,17 +141,25 @@ public final class AccessPolicy: Sendable {
 
     /// Decides whether `user` may take `action` on `customer`. Deny by default; a
     /// matching deny beats every allow; inactive users are denied everything.
-    public func decide(user: Int, action: Action, customer: Int, in customers: CustomerTable, now: Double = Timestamp.processStart) -> Decision {
+    package func decide(
+        user: Int, action: Action, customer: Int, in customers: CustomerTable, now: Double = Timestamp.processStart
+    ) -> Decision {
         guard environment.org.userActive[user] else { return Decision(allowed: false, reason: .inactiveUser) }
         let ctx = AccessContext(user: user, customer: customer, customers: customers, now: now)
-        for k in denyRules[action.ordinal] where matches(k, ctx, action) { return Decision(allowed: false, reason: .deniedBy(rules[k].rule.id)) }
-        for k in allowRules[action.ordinal] where matches(k, ctx, action) { return Decision(allowed: true, reason: .allowedBy(rules[k].rule.id)) }
+        for k in denyRules[action.ordinal] where matches(k, ctx, action) {
+            return Decision(allowed: false, reason: .deniedBy(rules[k].rule.id))
+        }
+        for k in allowRules[action.ordinal] where matches(k, ctx, action) {
+            return Decision(allowed: true, reason: .allowedBy(rules[k].rule.id))
+        }
         return Decision(allowed: false, reason: .noRuleAllows)
     }
 
     /// Only whether it is allowed, for bulk checks.
     @inline(__always)
-    public func isAllowed(user: Int, action: Action, customer: Int, in customers: CustomerTable, now: Double = Timestamp.processStart) -> Bool {
+    package func isAllowed(
+        user: Int, action: Action, customer: Int, in customers: CustomerTable, now: Double = Timestamp.processStart
+    ) -> Bool {
         guard environment.org.userActive[user] else { return false }
         let ctx = AccessContext(user: user, customer: customer, customers: customers, now: now)
         for k in denyRules[action.ordinal] where matches(k, ctx, action) { return false }
@@ -155,10 +175,12 @@ public final class AccessPolicy: Sendable {
         return false
     }
 
-    public func rule(_ id: String) -> Rule? { rules.first { $0.rule.id == id }?.rule }
+    package func rule(_ id: String) -> Rule? { rules.first { $0.rule.id == id }?.rule }
 
     /// Every user who may take `action` on `customer`, each with the deciding rule.
-    public func whoCan(_ action: Action, customer: Int, in customers: CustomerTable, now: Double = Timestamp.processStart) -> [(user: Int, rule: String)] {
+    package func whoCan(
+        _ action: Action, customer: Int, in customers: CustomerTable, now: Double = Timestamp.processStart
+    ) -> [(user: Int, rule: String)] {
         (0..<environment.org.userIds.count).compactMap { u in
             let d = decide(user: u, action: action, customer: customer, in: customers, now: now)
             return d.allowed ? (u, d.ruleId ?? "") : nil

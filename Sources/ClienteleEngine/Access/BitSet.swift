@@ -1,59 +1,60 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
+
 /// A fixed-size set of small integers (role, team or department indexes, or customer rows).
-public struct BitSet: Sendable, Equatable {
+package struct BitSet: Sendable, Equatable {
     private var words: [UInt64]
 
-    public init(capacity: Int) {
+    package init(capacity: Int) {
         words = [UInt64](repeating: 0, count: max(1, (capacity + 63) / 64))
     }
 
     /// Every integer below `capacity`.
-    public init(all capacity: Int) {
+    package init(all capacity: Int) {
         self.init(capacity: capacity)
         for k in 0..<(capacity >> 6) { words[k] = ~0 }
         if capacity & 63 != 0 { words[capacity >> 6] = (1 << UInt64(capacity & 63)) - 1 }
     }
 
-    public init(capacity: Int, _ members: some Sequence<Int>) {
+    package init(capacity: Int, _ members: some Sequence<Int>) {
         self.init(capacity: capacity)
         for m in members { insert(m) }
     }
 
-    public mutating func insert(_ i: Int) {
+    package mutating func insert(_ i: Int) {
         guard i >= 0 else { return }
         words[i >> 6] |= 1 << UInt64(i & 63)
     }
 
-    @inline(__always) public func contains(_ i: Int) -> Bool {
+    @inline(__always) package func contains(_ i: Int) -> Bool {
         i >= 0 && i >> 6 < words.count && words[i >> 6] & (1 << UInt64(i & 63)) != 0
     }
 
-    public func intersects(_ other: BitSet) -> Bool {
+    package func intersects(_ other: BitSet) -> Bool {
         for k in 0..<min(words.count, other.words.count) where words[k] & other.words[k] != 0 { return true }
         return false
     }
 
-    public var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
+    package var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
 
     /// How many members it has.
-    public var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
+    package var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
 
     /// Members of this set that `other` lacks (sets of the same capacity).
-    public func subtracting(_ other: BitSet) -> BitSet {
+    package func subtracting(_ other: BitSet) -> BitSet {
         var result = self
         for k in 0..<min(words.count, other.words.count) { result.words[k] &= ~other.words[k] }
         return result
     }
 
     /// Inserts every member of `other` (a set of the same capacity).
-    public mutating func formUnion(_ other: BitSet) {
+    package mutating func formUnion(_ other: BitSet) {
         for k in 0..<min(words.count, other.words.count) { words[k] |= other.words[k] }
     }
 
     /// Inserts every one of `members`.
-    public mutating func formUnion(_ members: [Int]) {
+    package mutating func formUnion(_ members: [Int]) {
         words.withUnsafeMutableBufferPointer { w in
             for m in members where m >= 0 && m >> 6 < w.count { w[m >> 6] |= 1 << UInt64(m & 63) }
         }
@@ -67,7 +68,7 @@ public struct BitSet: Sendable, Equatable {
     }
 
     /// The members, ascending.
-    public var members: [Int] {
+    package var members: [Int] {
         var result: [Int] = []
         result.reserveCapacity(count)
         for (w, word) in words.enumerated() where word != 0 {

@@ -1,6 +1,7 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
+
 /// Turns a rule's `when` into a `CandidatePlan`: which index lists hold every
 /// customer the rule can allow. Conservative by construction: anything it does
 /// not understand becomes `.all`.
@@ -20,10 +21,12 @@ struct CandidatePlanner {
         case .path(["in_pool"], _): return .inPool
         case .path(["permission_group"], _): return .groups
         case .binary(.in, .path(["customer", "team"], _), .path(["user", "teams"], _), _),
-             .binary(.contains, .path(["user", "teams"], _), .path(["customer", "team"], _), _):
+            .binary(.contains, .path(["user", "teams"], _), .path(["customer", "team"], _), _):
             return .userTeams
         case .call("manages", let arguments, _):
-            guard arguments.count <= 2, case .path(["customer", "account_executive"], _)? = arguments.first(where: { $0.label == nil })?.value else { return .all }
+            guard arguments.count <= 2,
+                case .path(["customer", "account_executive"], _)? = arguments.first(where: { $0.label == nil })?.value
+            else { return .all }
             switch arguments.first(where: { $0.label == "depth" })?.value {
             case nil: return .manages(depth: 1)
             case .path(["all"], _)?: return .manages(depth: nil)

@@ -1,11 +1,12 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
+
 /// Posting lists over a customer table: which customers have a given account
 /// executive, service representative, share, follower, team, pool, or account
 /// executive's department. `visible` reads candidates from here instead of
 /// deciding on every customer.
-public final class CustomerIndex: Sendable {
+package final class CustomerIndex: Sendable {
     /// key -> customers, flattened.
     struct Postings: Sendable {
         let offsets: [Int32]
@@ -42,10 +43,11 @@ public final class CustomerIndex: Sendable {
     let byPool: Postings
     let byAccountExecutiveDepartment: Postings
 
-    public init(_ t: CustomerTable) {
+    package init(_ t: CustomerTable) {
         let org = t.org
         let n = t.count
-        let users = org.userIds.count, departments = org.departmentIds.count
+        let users = org.userIds.count
+        let departments = org.departmentIds.count
         func single(_ keys: Int, _ column: [Int32]) -> Postings {
             Postings(keys: keys) { emit in for c in 0..<n { emit(Int(column[c]), Int32(c)) } }
         }

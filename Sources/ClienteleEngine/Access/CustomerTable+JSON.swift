@@ -1,10 +1,11 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Fills a customer table from records in the import / store shape (JSON Lines).
@@ -14,7 +15,7 @@ extension CustomerTable {
     /// this one's) and handed to `skipped` by their 1-based line number. Returns how
     /// many customers were added.
     @discardableResult
-    public func addJSONLines(_ bytes: UnsafeBufferPointer<UInt8>, skipped: ((Int) -> Void)? = nil) -> Int {
+    package func addJSONLines(_ bytes: UnsafeBufferPointer<UInt8>, skipped: ((Int) -> Void)? = nil) -> Int {
         var tape = JSONTape()
         var added = 0
         for line in Lines(bytes) {
@@ -30,19 +31,23 @@ extension CustomerTable {
 
     /// Adds one document given as JSON bytes; false when it is not a record with an id.
     @discardableResult
-    public func addDocument(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    package func addDocument(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var tape = JSONTape()
         return addDocument(bytes, tape: &tape)
     }
 
     enum TopKey: Int {
-        case id, team, table, package, accountExecutive, serviceRep, pool, previousAccountExecutive, followers, tags, shared, fields, time
+        case id, team, table, package, accountExecutive, serviceRep, pool, previousAccountExecutive, followers, tags,
+            shared, fields, time
     }
-    static let topKeys = ByteKeyTable([
-        (StoredKey.id, TopKey.id), (.team, .team), (.table, .table), (.package, .package), (.accountExecutive, .accountExecutive),
-        (.customerServiceRep, .serviceRep), (.pool, .pool), (.previousAccountExecutive, .previousAccountExecutive), (.followers, .followers),
-        (.tags, .tags), (.shared, .shared), (.fields, .fields),
-    ].map { ($0.name, $1.rawValue) } + timeKeys.map { ($0, TopKey.time.rawValue) })
+    static let topKeys = ByteKeyTable(
+        [
+            (StoredKey.id, TopKey.id), (.team, .team), (.table, .table), (.package, .package),
+            (.accountExecutive, .accountExecutive),
+            (.customerServiceRep, .serviceRep), (.pool, .pool), (.previousAccountExecutive, .previousAccountExecutive),
+            (.followers, .followers),
+            (.tags, .tags), (.shared, .shared), (.fields, .fields),
+        ].map { ($0.name, $1.rawValue) } + timeKeys.map { ($0, TopKey.time.rawValue) })
     static let sharedKeys = ByteKeyTable([("users", 0), ("departments", 1), ("roles", 2)])
     static let tableNames = ByteKeyTable(TableKind.allCases.enumerated().map { ($1.rawValue, $0) })
 
@@ -53,11 +58,18 @@ extension CustomerTable {
         return tape.withView(bytes: bytes) { view -> Bool in
             guard view.kind(0) == .object else { return false }
             var id: String?
-            var teamValue: Int32 = -1, tableValue: UInt8 = 0, packageValue: Int32 = -1, ae: Int32 = -1, csr: Int32 = -1
-            var poolValue: Int32 = -1, previous: Int32 = -1
+            var teamValue: Int32 = -1
+            var tableValue: UInt8 = 0
+            var packageValue: Int32 = -1
+            var ae: Int32 = -1
+            var csr: Int32 = -1
+            var poolValue: Int32 = -1
+            var previous: Int32 = -1
             var timeValues = [Double](repeating: .nan, count: Self.timeKeys.count)
             var fieldValues = [FieldValue](repeating: .null, count: fieldSlots.count)
-            var followerIds: [Int32] = [], tagTexts: [String] = [], sharedIds: [[Int32]] = [[], [], []]
+            var followerIds: [Int32] = []
+            var tagTexts: [String] = []
+            var sharedIds: [[Int32]] = [[], [], []]
             func intern(_ table: ByteKeyTable, _ i: Int) -> Int32 {
                 guard view.kind(i) == .string else { return -1 }
                 return view.withString(i) { table.lookup($0) }.map(Int32.init) ?? -1
@@ -77,11 +89,16 @@ extension CustomerTable {
             while j < view.next(0) {
                 let v = j + 1
                 defer { j = view.next(v) }
-                guard let key = view.withString(j, { Self.topKeys.lookup($0) }).flatMap(TopKey.init(rawValue:)) else { continue }
+                guard let key = view.withString(j, { Self.topKeys.lookup($0) }).flatMap(TopKey.init(rawValue:)) else {
+                    continue
+                }
                 switch key {
                 case .id: if view.kind(v) == .string { id = view.string(v) }
                 case .team: teamValue = intern(org.teams, v)
-                case .table: if view.kind(v) == .string, let t = view.withString(v, { Self.tableNames.lookup($0) }) { tableValue = UInt8(t) }
+                case .table:
+                    if view.kind(v) == .string, let t = view.withString(v, { Self.tableNames.lookup($0) }) {
+                        tableValue = UInt8(t)
+                    }
                 case .package: packageValue = intern(org.packages, v)
                 case .accountExecutive: ae = intern(org.users, v)
                 case .serviceRep: csr = intern(org.users, v)
@@ -100,7 +117,8 @@ extension CustomerTable {
                     var k = v + 1
                     while k < view.next(v) {
                         if let which = view.withString(k, { Self.sharedKeys.lookup($0) }) {
-                            sharedIds[which] = internList(which == 0 ? org.users : which == 1 ? org.departments : org.roles, k + 1)
+                            sharedIds[which] = internList(
+                                which == 0 ? org.users : which == 1 ? org.departments : org.roles, k + 1)
                         }
                         k = view.next(k + 1)
                     }
@@ -108,20 +126,28 @@ extension CustomerTable {
                     guard view.kind(v) == .object, !fieldSlots.isEmpty else { continue }
                     var k = v + 1
                     while k < view.next(v) {
-                        if let slot = view.withString(k, { fieldSlotTable.lookup($0) }) { fieldValues[slot] = Self.fieldValue(view, k + 1) }
+                        if let slot = view.withString(k, { fieldSlotTable.lookup($0) }) {
+                            fieldValues[slot] = Self.fieldValue(view, k + 1)
+                        }
                         k = view.next(k + 1)
                     }
                 case .time:
                     let name = view.string(j)
-                    if let index = Self.timeKeys.firstIndex(of: name), view.kind(v) == .string, let t = Timestamp.parse(view.string(v)) {
+                    if let index = Self.timeKeys.firstIndex(of: name), view.kind(v) == .string,
+                        let t = Timestamp.parse(view.string(v))
+                    {
                         timeValues[index] = t
                     }
                 }
             }
             guard let id else { return false }
-            append(id: id, team: teamValue, table: tableValue, package: packageValue, accountExecutive: ae, serviceRep: csr,
-                   pool: poolValue, previousAccountExecutive: previous, sharedUsers: sharedIds[0], sharedDepartments: sharedIds[1],
-                   sharedRoles: sharedIds[2], followers: followerIds, tags: tagTexts, times: timeValues, fields: fieldValues)
+            append(
+                id: id, team: teamValue, table: tableValue, package: packageValue, accountExecutive: ae,
+                serviceRep: csr,
+                pool: poolValue, previousAccountExecutive: previous, sharedUsers: sharedIds[0],
+                sharedDepartments: sharedIds[1],
+                sharedRoles: sharedIds[2], followers: followerIds, tags: tagTexts, times: timeValues,
+                fields: fieldValues)
             return true
         }
     }

@@ -1,6 +1,7 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
+
 /// The columns of a customer table as bytes, so that a store can keep them beside
 /// its log and reopen without parsing every document. The bytes are only meaningful
 /// to a table with the same layout (`layoutKey`): the same users, departments,
@@ -8,15 +9,17 @@ import ClienteleModel
 /// their indexes) and the same field slots.
 extension CustomerTable {
     /// Everything the interned values and the field slots depend on, as text.
-    public var layoutKey: String {
-        let lists = [org.userIds, org.departmentIds, org.roleIds, org.teamIds, org.packageIds, org.poolIds,
-                     TableKind.allCases.map(\.rawValue), Self.timeKeys, fieldSlots.sorted { $0.value < $1.value }.map(\.key)]
+    package var layoutKey: String {
+        let lists = [
+            org.userIds, org.departmentIds, org.roleIds, org.teamIds, org.packageIds, org.poolIds,
+            TableKind.allCases.map(\.rawValue), Self.timeKeys, fieldSlots.sorted { $0.value < $1.value }.map(\.key),
+        ]
         let byteOrder = 1.littleEndian == 1 ? "little-endian" : "big-endian"
         return "customer-table 1 \(byteOrder)\n" + lists.map { $0.joined(separator: "\u{1F}") }.joined(separator: "\n")
     }
 
     /// The columns, in row order.
-    public func snapshot() -> [UInt8] {
+    package func snapshot() -> [UInt8] {
         var w = SnapshotWriter()
         w.int(count)
         w.strings(ids)
@@ -35,10 +38,17 @@ extension CustomerTable {
             for value in column {
                 switch value {
                 case .null: w.byte(0)
-                case .string(let s): w.byte(1); w.string(s)
-                case .number(let n): w.byte(2); w.raw([n])
+                case .string(let s):
+                    w.byte(1)
+                    w.string(s)
+                case .number(let n):
+                    w.byte(2)
+                    w.raw([n])
                 case .bool(let b): w.byte(b ? 4 : 3)
-                case .strings(let list): w.byte(5); w.int(list.count); w.strings(list)
+                case .strings(let list):
+                    w.byte(5)
+                    w.int(list.count)
+                    w.strings(list)
                 }
             }
         }
@@ -47,7 +57,9 @@ extension CustomerTable {
 
     /// A table restored from `snapshot()` bytes made with the same `layoutKey`;
     /// nil when they do not hold a whole, consistent table.
-    public static func restore(_ bytes: UnsafeRawBufferPointer, org: OrgIndex, fieldIdentities: [String]) -> CustomerTable? {
+    package static func restore(_ bytes: UnsafeRawBufferPointer, org: OrgIndex, fieldIdentities: [String])
+        -> CustomerTable?
+    {
         let table = CustomerTable(org: org, fieldIdentities: fieldIdentities)
         var r = SnapshotReader(bytes)
         guard let n = r.int(), n >= 0, let ids = r.strings(n) else { return nil }
@@ -56,15 +68,20 @@ extension CustomerTable {
             guard let column: [Int32] = r.raw(n) else { return nil }
             ints.append(column)
         }
-        guard let kinds: [UInt8] = r.raw(n), kinds.allSatisfy({ Int($0) < TableKind.allCases.count }) else { return nil }
+        guard let kinds: [UInt8] = r.raw(n), kinds.allSatisfy({ Int($0) < TableKind.allCases.count }) else {
+            return nil
+        }
         var lists: [ListColumn] = []
         for _ in 0..<4 {
             guard let offsets: [Int32] = r.raw(n + 1), let m = r.int(), m >= 0, let values: [Int32] = r.raw(m),
-                  Self.offsetsAreValid(offsets, total: m) else { return nil }
+                Self.offsetsAreValid(offsets, total: m)
+            else { return nil }
             lists.append(ListColumn(offsets: offsets, values: values))
         }
-        guard let tagOffsets: [Int32] = r.raw(n + 1), let tagCount = r.int(), tagCount >= 0, let tagValues = r.strings(tagCount),
-              Self.offsetsAreValid(tagOffsets, total: tagCount) else { return nil }
+        guard let tagOffsets: [Int32] = r.raw(n + 1), let tagCount = r.int(), tagCount >= 0,
+            let tagValues = r.strings(tagCount),
+            Self.offsetsAreValid(tagOffsets, total: tagCount)
+        else { return nil }
         var times: [[Double]] = []
         for _ in timeKeys {
             guard let column: [Double] = r.raw(n) else { return nil }
@@ -78,10 +95,16 @@ extension CustomerTable {
                 guard let kind = r.byte() else { return nil }
                 switch kind {
                 case 0: column.append(.null)
-                case 1: guard let s = r.string() else { return nil }; column.append(.string(s))
-                case 2: guard let d: [Double] = r.raw(1) else { return nil }; column.append(.number(d[0]))
+                case 1:
+                    guard let s = r.string() else { return nil }
+                    column.append(.string(s))
+                case 2:
+                    guard let d: [Double] = r.raw(1) else { return nil }
+                    column.append(.number(d[0]))
                 case 3, 4: column.append(.bool(kind == 4))
-                case 5: guard let m = r.int(), m >= 0, let list = r.strings(m) else { return nil }; column.append(.strings(list))
+                case 5:
+                    guard let m = r.int(), m >= 0, let list = r.strings(m) else { return nil }
+                    column.append(.strings(list))
                 default: return nil
                 }
             }
@@ -89,17 +112,26 @@ extension CustomerTable {
         }
         guard r.isAtEnd else { return nil }
         // Interned values must point into the org's lists.
-        let limits = [org.teamIds.count, org.packageIds.count, org.userIds.count, org.userIds.count, org.poolIds.count, org.userIds.count]
+        let limits = [
+            org.teamIds.count, org.packageIds.count, org.userIds.count, org.userIds.count, org.poolIds.count,
+            org.userIds.count,
+        ]
         for (column, limit) in zip(ints, limits) where !column.allSatisfy({ $0 >= -1 && $0 < limit }) { return nil }
-        for (list, limit) in zip(lists, [org.userIds.count, org.departmentIds.count, org.roleIds.count, org.userIds.count])
+        for (list, limit) in zip(
+            lists, [org.userIds.count, org.departmentIds.count, org.roleIds.count, org.userIds.count])
         where !list.values.allSatisfy({ $0 >= 0 && $0 < limit }) { return nil }
 
         table.ids = ids
         table.invalidateIdIndex()
-        (table.team, table.package, table.accountExecutive, table.serviceRep, table.pool, table.previousAccountExecutive) =
+        (
+            table.team, table.package, table.accountExecutive, table.serviceRep, table.pool,
+            table.previousAccountExecutive
+        ) =
             (ints[0], ints[1], ints[2], ints[3], ints[4], ints[5])
         table.table = kinds
-        (table.sharedUsers, table.sharedDepartments, table.sharedRoles, table.followers) = (lists[0], lists[1], lists[2], lists[3])
+        (table.sharedUsers, table.sharedDepartments, table.sharedRoles, table.followers) = (
+            lists[0], lists[1], lists[2], lists[3]
+        )
         table.tags = StringListColumn(offsets: tagOffsets, values: tagValues)
         table.times = times
         table.fields = fields
@@ -112,7 +144,7 @@ extension CustomerTable {
     }
 
     /// Removes a few rows (ascending indexes), column by column; later rows move up.
-    public func removeRows(_ rows: [Int]) {
+    package func removeRows(_ rows: [Int]) {
         guard !rows.isEmpty else { return }
         func drop(_ list: inout ListColumn, _ c: Int) {
             let range = list.range(c)
@@ -122,9 +154,17 @@ extension CustomerTable {
         }
         for c in rows.reversed() {
             ids.remove(at: c)
-            team.remove(at: c); table.remove(at: c); package.remove(at: c)
-            accountExecutive.remove(at: c); serviceRep.remove(at: c); pool.remove(at: c); previousAccountExecutive.remove(at: c)
-            drop(&sharedUsers, c); drop(&sharedDepartments, c); drop(&sharedRoles, c); drop(&followers, c)
+            team.remove(at: c)
+            table.remove(at: c)
+            package.remove(at: c)
+            accountExecutive.remove(at: c)
+            serviceRep.remove(at: c)
+            pool.remove(at: c)
+            previousAccountExecutive.remove(at: c)
+            drop(&sharedUsers, c)
+            drop(&sharedDepartments, c)
+            drop(&sharedRoles, c)
+            drop(&followers, c)
             let tagRange = Int(tags.offsets[c])..<Int(tags.offsets[c + 1])
             tags.values.removeSubrange(tagRange)
             tags.offsets.remove(at: c + 1)
@@ -137,7 +177,7 @@ extension CustomerTable {
 
     /// A table of the rows that `keep` accepts, in the same order (column by column,
     /// so that dropping a few rows of a million stays cheap).
-    public func keepingRows(where keep: (Int) -> Bool) -> CustomerTable {
+    package func keepingRows(where keep: (Int) -> Bool) -> CustomerTable {
         let rows = (0..<count).filter(keep)
         let kept = CustomerTable(org: org, fieldIdentities: fieldSlots.sorted { $0.value < $1.value }.map(\.key))
         func pick<T>(_ column: [T]) -> [T] { rows.map { column[$0] } }
@@ -153,9 +193,14 @@ extension CustomerTable {
         kept.ids = pick(ids)
         kept.invalidateIdIndex()
         (kept.team, kept.package, kept.accountExecutive, kept.serviceRep, kept.pool, kept.previousAccountExecutive) =
-            (pick(team), pick(package), pick(accountExecutive), pick(serviceRep), pick(pool), pick(previousAccountExecutive))
+            (
+                pick(team), pick(package), pick(accountExecutive), pick(serviceRep), pick(pool),
+                pick(previousAccountExecutive)
+            )
         kept.table = pick(table)
-        (kept.sharedUsers, kept.sharedDepartments, kept.sharedRoles, kept.followers) = (pick(sharedUsers), pick(sharedDepartments), pick(sharedRoles), pick(followers))
+        (kept.sharedUsers, kept.sharedDepartments, kept.sharedRoles, kept.followers) = (
+            pick(sharedUsers), pick(sharedDepartments), pick(sharedRoles), pick(followers)
+        )
         var tagColumn = StringListColumn()
         for c in rows { tagColumn.append(Array(tags.items(c))) }
         kept.tags = tagColumn
@@ -164,5 +209,3 @@ extension CustomerTable {
         return kept
     }
 }
-
-

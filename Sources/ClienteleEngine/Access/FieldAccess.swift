@@ -1,35 +1,38 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
+
 /// What a user may do with each field of one customer, after the field rules.
-public struct FieldAccess: Sendable, Equatable {
+package struct FieldAccess: Sendable, Equatable {
     /// Readable fields; nil: every field.
-    public var readable: Set<String>?
+    package var readable: Set<String>?
     /// Writable fields; nil: every field (editing still needs the `edit` action).
-    public var writable: Set<String>?
+    package var writable: Set<String>?
     /// Fields shown masked, and how.
-    public var masks: [String: FieldRule.Mask]
+    package var masks: [String: FieldRule.Mask]
     /// Fields the schema keeps out of sight (`hidden: true`): not shown and not
     /// filtered on, whoever reads (`customer edit` refuses them too).
-    public var hidden: Set<String> = []
+    package var hidden: Set<String> = []
 
-    public static let unrestricted = FieldAccess(readable: nil, writable: nil, masks: [:])
+    package static let unrestricted = FieldAccess(readable: nil, writable: nil, masks: [:])
 
-    public func canRead(_ identity: String) -> Bool { !hidden.contains(identity) && readable?.contains(identity) ?? true }
+    package func canRead(_ identity: String) -> Bool {
+        !hidden.contains(identity) && readable?.contains(identity) ?? true
+    }
 
     /// A masked field is read-only: nobody overwrites what they cannot see.
-    public func canWrite(_ identity: String) -> Bool {
+    package func canWrite(_ identity: String) -> Bool {
         masks[identity] == nil && canRead(identity) && (writable?.contains(identity) ?? true)
     }
 
     /// The value as this user sees it: masked, or nil when the field is not readable.
-    public func shown(_ identity: String, _ value: String) -> String? {
+    package func shown(_ identity: String, _ value: String) -> String? {
         guard canRead(identity) else { return nil }
         return masks[identity].map { Self.apply($0, to: value) } ?? value
     }
 
     /// A stored value masked: text as `apply` says, any other value but null as `****`.
-    public static func masked(_ value: JSONValue, _ mask: FieldRule.Mask) -> JSONValue {
+    package static func masked(_ value: JSONValue, _ mask: FieldRule.Mask) -> JSONValue {
         switch value {
         case .null: return .null
         case .string(let s): return .string(apply(mask, to: s))
@@ -37,7 +40,7 @@ public struct FieldAccess: Sendable, Equatable {
         }
     }
 
-    public static func apply(_ mask: FieldRule.Mask, to value: String) -> String {
+    package static func apply(_ mask: FieldRule.Mask, to value: String) -> String {
         let chars = Array(value)
         switch mask {
         case .all:
@@ -93,7 +96,9 @@ extension AccessPolicy {
     /// The fields `user` may read and write on `customer`, and the masks: the union
     /// of what the applicable field rules list (a rule without `read` or `write`
     /// does not restrict that); the first rule that masks a field decides how.
-    public func fieldAccess(user: Int, customer: Int, in customers: CustomerTable, now: Double = Timestamp.processStart) -> FieldAccess {
+    package func fieldAccess(
+        user: Int, customer: Int, in customers: CustomerTable, now: Double = Timestamp.processStart
+    ) -> FieldAccess {
         let ctx = AccessContext(user: user, customer: customer, customers: customers, now: now)
         var access = FieldAccess.unrestricted
         for rule in fieldRules where rule.applies(ctx, environment.org) {

@@ -1,33 +1,35 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
+
 /// The organisation as integers: users, departments, roles, teams, packages and
 /// pools by index, with the sets and chains access checks need precomputed.
-public final class OrgIndex: Sendable {
-    public let userIds: [String]
-    public let departmentIds: [String]
-    public let roleIds: [String]
-    public let teamIds: [String]
-    public let packageIds: [String]
-    public let poolIds: [String]
-    let users: ByteKeyTable, departments: ByteKeyTable, roles: ByteKeyTable, teams: ByteKeyTable, packages: ByteKeyTable, pools: ByteKeyTable
+package final class OrgIndex: Sendable {
+    package let userIds: [String]
+    package let departmentIds: [String]
+    package let roleIds: [String]
+    package let teamIds: [String]
+    package let packageIds: [String]
+    package let poolIds: [String]
+    let users: ByteKeyTable, departments: ByteKeyTable, roles: ByteKeyTable, teams: ByteKeyTable,
+        packages: ByteKeyTable, pools: ByteKeyTable
 
-    public let userActive: [Bool]
-    public let userDepartment: [Int32]
-    public let userTeams: [BitSet]
-    public let userRoles: [BitSet]
-    public let userRoleList: [[Int32]]
+    package let userActive: [Bool]
+    package let userDepartment: [Int32]
+    package let userTeams: [BitSet]
+    package let userRoles: [BitSet]
+    package let userRoleList: [[Int32]]
     /// The user's department and every department above it.
-    public let userDepartments: [[Int32]]
-    public let userManager: [Int32]
+    package let userDepartments: [[Int32]]
+    package let userManager: [Int32]
     /// Managers nearest first.
-    public let userManagerChain: [[Int32]]
+    package let userManagerChain: [[Int32]]
     /// Direct reports of each user.
-    public let userReports: [[Int32]]
+    package let userReports: [[Int32]]
     /// For each department, the set of it and its sub-departments.
-    public let departmentSubtree: [BitSet]
+    package let departmentSubtree: [BitSet]
 
-    public init(_ model: Model) {
+    package init(_ model: Model) {
         let org = model.organization
         userIds = org.users.map(\.id)
         departmentIds = org.departments.map(\.id)
@@ -36,8 +38,12 @@ public final class OrgIndex: Sendable {
         packageIds = model.schema.packages.map(\.id)
         poolIds = model.pools.map(\.id)
         func table(_ ids: [String]) -> ByteKeyTable { ByteKeyTable(ids.enumerated().map { ($1, $0) }) }
-        users = table(userIds); departments = table(departmentIds); roles = table(roleIds)
-        teams = table(teamIds); packages = table(packageIds); pools = table(poolIds)
+        users = table(userIds)
+        departments = table(departmentIds)
+        roles = table(roleIds)
+        teams = table(teamIds)
+        packages = table(packageIds)
+        pools = table(poolIds)
         let d = Dictionary(uniqueKeysWithValues: departmentIds.enumerated().map { ($1, Int32($0)) })
         let u = Dictionary(uniqueKeysWithValues: userIds.enumerated().map { ($1, Int32($0)) })
         let r = Dictionary(uniqueKeysWithValues: roleIds.enumerated().map { ($1, $0) })
@@ -47,7 +53,9 @@ public final class OrgIndex: Sendable {
         userTeams = org.users.map { BitSet(capacity: t.count, $0.teams.compactMap { t[$0] }) }
         userRoles = org.users.map { BitSet(capacity: r.count, $0.roles.compactMap { r[$0] }) }
         userRoleList = org.users.map { $0.roles.compactMap { r[$0].map(Int32.init) } }
-        userDepartments = org.users.map { user in user.department.map { org.departmentAndAncestors($0).compactMap { d[$0] } } ?? [] }
+        userDepartments = org.users.map { user in
+            user.department.map { org.departmentAndAncestors($0).compactMap { d[$0] } } ?? []
+        }
         userManager = org.users.map { $0.manager.flatMap { u[$0] } ?? -1 }
         userManagerChain = org.users.map { org.managerChain(of: $0.id).compactMap { u[$0] } }
         var reports = [[Int32]](repeating: [], count: userIds.count)
@@ -60,15 +68,15 @@ public final class OrgIndex: Sendable {
         departmentSubtree = subtree
     }
 
-    public func user(_ id: String) -> Int? { users.lookup(id) }
-    public func department(_ id: String) -> Int? { departments.lookup(id) }
-    public func role(_ id: String) -> Int? { roles.lookup(id) }
-    public func team(_ id: String) -> Int? { teams.lookup(id) }
-    public func package(_ id: String) -> Int? { packages.lookup(id) }
-    public func pool(_ id: String) -> Int? { pools.lookup(id) }
+    package func user(_ id: String) -> Int? { users.lookup(id) }
+    package func department(_ id: String) -> Int? { departments.lookup(id) }
+    package func role(_ id: String) -> Int? { roles.lookup(id) }
+    package func team(_ id: String) -> Int? { teams.lookup(id) }
+    package func package(_ id: String) -> Int? { packages.lookup(id) }
+    package func pool(_ id: String) -> Int? { pools.lookup(id) }
 
     /// Everyone below `user` in the manager tree, down to `depth` levels (nil: all).
-    public func subordinates(of user: Int, depth: Int?) -> [Int32] {
+    package func subordinates(of user: Int, depth: Int?) -> [Int32] {
         var result: [Int32] = []
         var level = userReports[user]
         var remaining = depth ?? Int.max

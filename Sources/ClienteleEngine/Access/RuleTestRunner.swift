@@ -1,31 +1,34 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
-/// Runs the `tests:` of a config against the compiled rules, without a store.
-public struct RuleTestRunner: Sendable {
-    public let model: Model
-    public let policy: AccessPolicy
+import ClienteleSpec
 
-    public init(model: Model, policy: AccessPolicy) {
+/// Runs the `tests:` of a config against the compiled rules, without a store.
+package struct RuleTestRunner: Sendable {
+    package let model: Model
+    package let policy: AccessPolicy
+
+    package init(model: Model, policy: AccessPolicy) {
         self.model = model
         self.policy = policy
     }
 
-    public struct Report: Sendable {
-        public var tests = 0
-        public var checks = 0
+    package struct Report: Sendable {
+        package var tests = 0
+        package var checks = 0
         /// One diagnostic per failed expectation, located at the expectation.
-        public var failures: [Diagnostic] = []
+        package var failures: [Diagnostic] = []
     }
 
-    public func run() -> Report {
+    package func run() -> Report {
         var report = Report()
         for test in model.tests {
             report.tests += 1
             let customers = policy.makeCustomerTable()
             for c in test.customers { customers.add(record(c)) }
             for e in test.expectations {
-                guard let user = policy.org.user(e.user), let customer = customers.index(of: e.customer) else { continue }
+                guard let user = policy.org.user(e.user), let customer = customers.index(of: e.customer) else {
+                    continue
+                }
                 for (actions, expected) in [(e.can, true), (e.cannot, false)] {
                     for action in actions {
                         report.checks += 1
@@ -34,11 +37,17 @@ public struct RuleTestRunner: Sendable {
                         let verb = expected ? "can" : "cannot"
                         var notes: [Diagnostic.Note] = []
                         if let location = explanation.location {
-                            notes.append(.init("rule '\(explanation.decision.ruleId ?? "")' decides it here", at: location))
+                            notes.append(
+                                .init("rule '\(explanation.decision.ruleId ?? "")' decides it here", at: location))
                         }
-                        for reason in explanation.reasons.dropFirst() where explanation.location == nil { notes.append(.init(reason)) }
+                        for reason in explanation.reasons.dropFirst() where explanation.location == nil {
+                            notes.append(.init(reason))
+                        }
                         let why = explanation.reasons.first ?? ""
-                        report.failures.append(.error("test '\(test.name)': expected \(e.user) \(verb) \(action.rawValue) \(e.customer), but \(why)", at: e.location, notes: notes))
+                        report.failures.append(
+                            .error(
+                                "test '\(test.name)': expected \(e.user) \(verb) \(action.rawValue) \(e.customer), but \(why)",
+                                at: e.location, notes: notes))
                     }
                 }
             }

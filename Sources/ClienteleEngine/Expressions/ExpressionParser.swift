@@ -1,6 +1,7 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
+
 /// Parses rule expressions:
 ///
 ///     expr    := or
@@ -9,7 +10,7 @@ import ClienteleModel
 ///     not     := "not" not | compare
 ///     compare := primary (("==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "contains") primary)?
 ///     primary := literal | path | call | "[" list "]" | "(" expr ")"
-public struct ExpressionParser {
+package struct ExpressionParser {
     enum Token: Equatable {
         case identifier(String)
         case string(String)
@@ -27,17 +28,19 @@ public struct ExpressionParser {
     private var depth = 0
 
     /// The longest expression read, in characters: enough for any rule a person writes.
-    public static let maximumLength = 65_536
+    package static let maximumLength = 65_536
     /// The deepest tree: every later stage walks it recursively, within a thread's stack.
-    public static let maximumDepth = 256
+    package static let maximumDepth = 256
 
     /// Parses `text`; the offsets in the result and in errors count characters of `text`.
     /// Linear in the length; refuses more than `maximumLength` characters and trees
     /// deeper than `maximumDepth`, each with its place.
-    public static func parse(_ text: String) throws(ExpressionError) -> Syntax {
+    package static func parse(_ text: String) throws(ExpressionError) -> Syntax {
         let characters = Array(text)
         guard characters.count <= maximumLength else {
-            throw ExpressionError("the expression is \(characters.count) characters long, more than the \(maximumLength) allowed; split it into several rules", at: maximumLength)
+            throw ExpressionError(
+                "the expression is \(characters.count) characters long, more than the \(maximumLength) allowed; split it into several rules",
+                at: maximumLength)
         }
         var parser = ExpressionParser(characters: characters)
         try parser.tokenize()
@@ -69,14 +72,21 @@ public struct ExpressionParser {
         let c = characters
         while i < c.count {
             let ch = c[i]
-            if ch.isWhitespace { i += 1; continue }
+            if ch.isWhitespace {
+                i += 1
+                continue
+            }
             let start = i
             if ch == "\"" || ch == "'" {
                 var value = ""
                 i += 1
                 var closed = false
                 while i < c.count {
-                    if c[i] == ch { closed = true; i += 1; break }
+                    if c[i] == ch {
+                        closed = true
+                        i += 1
+                        break
+                    }
                     if c[i] == "\\", i + 1 < c.count {
                         let e = c[i + 1]
                         switch e {
@@ -94,7 +104,10 @@ public struct ExpressionParser {
                 tokens.append((.string(value), start))
                 continue
             }
-            if ch.isASCII && ch.isNumber || (ch == "-" && i + 1 < c.count && c[i + 1].isASCII && c[i + 1].isNumber && Self.allowsSign(tokens.last?.token)) {
+            if ch.isASCII && ch.isNumber
+                || (ch == "-" && i + 1 < c.count && c[i + 1].isASCII && c[i + 1].isNumber
+                    && Self.allowsSign(tokens.last?.token))
+            {
                 i += 1
                 while i < c.count, c[i].isASCII, c[i].isNumber || c[i] == "." { i += 1 }
                 let text = String(c[start..<i])
@@ -106,14 +119,20 @@ public struct ExpressionParser {
                     let days: Double = unit == "d" ? value : unit == "h" ? value / 24 : value / 1440
                     tokens.append((.duration(days, text: text + String(unit)), start))
                 } else {
-                    if i < c.count, c[i].isLetter { throw ExpressionError("'\(String(c[start...i]))' is not a number; a duration ends in d, h or m (30d)", at: start) }
+                    if i < c.count, c[i].isLetter {
+                        throw ExpressionError(
+                            "'\(String(c[start...i]))' is not a number; a duration ends in d, h or m (30d)", at: start)
+                    }
                     tokens.append((.number(value, text: text), start))
                 }
                 continue
             }
             if ch.isLetter || ch == "_" {
                 i += 1
-                while i < c.count, c[i].isLetter || c[i].isNumber || c[i] == "_" || (c[i] == "-" && i + 1 < c.count && c[i + 1].isLetter) { i += 1 }
+                while i < c.count,
+                    c[i].isLetter || c[i].isNumber || c[i] == "_"
+                        || (c[i] == "-" && i + 1 < c.count && c[i + 1].isLetter)
+                { i += 1 }
                 tokens.append((.identifier(String(c[start..<i])), start))
                 continue
             }
@@ -140,8 +159,10 @@ public struct ExpressionParser {
 
     private static func allowsSign(_ previous: Token?) -> Bool {
         switch previous {
-        case nil, .symbol("("), .symbol("["), .symbol(","), .symbol(":"), .symbol("=="), .symbol("!="), .symbol("<"), .symbol("<="),
-             .symbol(">"), .symbol(">="), .identifier("in"), .identifier("and"), .identifier("or"), .identifier("not"), .identifier("contains"):
+        case nil, .symbol("("), .symbol("["), .symbol(","), .symbol(":"), .symbol("=="), .symbol("!="), .symbol("<"),
+            .symbol("<="),
+            .symbol(">"), .symbol(">="), .identifier("in"), .identifier("and"), .identifier("or"), .identifier("not"),
+            .identifier("contains"):
             return true
         default:
             return false
@@ -168,7 +189,9 @@ public struct ExpressionParser {
     private mutating func descend() throws(ExpressionError) {
         depth += 1
         guard depth <= Self.maximumDepth else {
-            throw ExpressionError("the expression nests more than \(Self.maximumDepth) levels deep (not, parentheses, lists, calls and chained and/or terms); split it into several rules, or use 'in [...]' for a long list of alternatives", at: offset)
+            throw ExpressionError(
+                "the expression nests more than \(Self.maximumDepth) levels deep (not, parentheses, lists, calls and chained and/or terms); split it into several rules, or use 'in [...]' for a long list of alternatives",
+                at: offset)
         }
     }
 
@@ -261,7 +284,10 @@ public struct ExpressionParser {
             if current != .symbol("]") {
                 while true {
                     items.append(try primary())
-                    if current == .symbol(",") { advance(); continue }
+                    if current == .symbol(",") {
+                        advance()
+                        continue
+                    }
                     break
                 }
             }
@@ -292,7 +318,10 @@ public struct ExpressionParser {
                             advance()
                         }
                         arguments.append(Syntax.Argument(label: label, value: try expression()))
-                        if current == .symbol(",") { advance(); continue }
+                        if current == .symbol(",") {
+                            advance()
+                            continue
+                        }
                         break
                     }
                 }

@@ -1,14 +1,15 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
+
 /// The type of an expression value, as the checker sees it.
-public indirect enum ExpressionType: Sendable, Equatable, CustomStringConvertible {
+package indirect enum ExpressionType: Sendable, Equatable, CustomStringConvertible {
     case bool, number, duration, datetime, null
     case text(Domain)
     case list(ExpressionType)
 
     /// What a piece of text names, so literals can be checked against the config.
-    public enum Domain: Sendable, Equatable {
+    package enum Domain: Sendable, Equatable {
         case free, user, department, role, team, package, pool, table, tag
         /// The options of a select field (several fields may share an identity).
         case option(field: String, options: [String], canEnter: Bool)
@@ -37,7 +38,7 @@ public indirect enum ExpressionType: Sendable, Equatable, CustomStringConvertibl
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .bool: return "true or false"
         case .number: return "a number"
@@ -65,7 +66,7 @@ public indirect enum ExpressionType: Sendable, Equatable, CustomStringConvertibl
 
 /// A value at run time: entities (users, departments, roles, teams, packages,
 /// pools) are interned indexes.
-public enum Value: Sendable, Equatable {
+package enum Value: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(Double)

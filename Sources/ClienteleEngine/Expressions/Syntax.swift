@@ -1,10 +1,11 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
+
 /// The syntax tree of a rule expression (spec section 7). Every node keeps the
 /// character offset where it starts in the expression text, so that errors can
 /// point inside the YAML string.
-public indirect enum Syntax: Sendable, Equatable {
+package indirect enum Syntax: Sendable, Equatable {
     case literal(Literal, at: Int)
     /// `user.roles`, `customer.level`, `account_executive`, `now`
     case path([String], at: Int)
@@ -13,7 +14,7 @@ public indirect enum Syntax: Sendable, Equatable {
     case not(Syntax, at: Int)
     case binary(BinaryOperator, Syntax, Syntax, at: Int)
 
-    public enum Literal: Sendable, Equatable {
+    package enum Literal: Sendable, Equatable {
         case string(String)
         case number(Double)
         /// A duration in days (`30d`, `12h`, `90m`).
@@ -22,19 +23,24 @@ public indirect enum Syntax: Sendable, Equatable {
         case null
     }
 
-    public struct Argument: Sendable, Equatable {
+    package struct Argument: Sendable, Equatable {
         /// `depth:` in `manages(u, depth: 2)`; nil for a positional argument.
-        public var label: String?
-        public var value: Syntax
+        package var label: String?
+        package var value: Syntax
     }
 
-    public enum BinaryOperator: String, Sendable, Equatable {
+    package enum BinaryOperator: String, Sendable, Equatable {
         case and, or
-        case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+        case equal = "=="
+        case notEqual = "!="
+        case less = "<"
+        case lessOrEqual = "<="
+        case greater = ">"
+        case greaterOrEqual = ">="
         case `in`, contains
     }
 
-    public var offset: Int {
+    package var offset: Int {
         switch self {
         case .literal(_, let at), .path(_, let at), .call(_, _, let at), .list(_, let at), .not(_, let at): return at
         case .binary(_, let lhs, _, _): return lhs.offset
@@ -43,11 +49,11 @@ public indirect enum Syntax: Sendable, Equatable {
 }
 
 /// A mistake in an expression, at a character offset of its text.
-public struct ExpressionError: Error, Sendable, Equatable {
-    public var message: String
-    public var offset: Int
+package struct ExpressionError: Error, Sendable, Equatable {
+    package var message: String
+    package var offset: Int
 
-    public init(_ message: String, at offset: Int) {
+    package init(_ message: String, at offset: Int) {
         self.message = message
         self.offset = offset
     }

@@ -1,6 +1,7 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
+
 /// How the columns of a CSV header map onto a record: system keys or fields,
 /// matched by identity or by display name (case and surrounding spaces ignored).
 package struct CSVColumns {
@@ -53,15 +54,23 @@ package struct CSVColumns {
             let name = cell.trimmingWhitespace()
             guard let matches = byName[Self.fold(name)] else {
                 let candidates = identities + validator.fields.flatMap(\.displays) + Self.systemColumns.map(\.display)
-                throw ImportFileError("column '\(name)' is neither a field of \(validator.place) nor a system column\(Suggestion.didYouMean(name, in: candidates))", line: line, column: k + 1)
+                throw ImportFileError(
+                    "column '\(name)' is neither a field of \(validator.place) nor a system column\(Suggestion.didYouMean(name, in: candidates))",
+                    line: line, column: k + 1)
             }
             guard matches.count == 1 else {
-                let which = matches.compactMap { if case .field(let id, _) = $0 { return "'\(id)'" } else { return nil } }
-                throw ImportFileError("column '\(name)' could be any of the fields \(which.joined(separator: ", ")); head it with the field's identity instead", line: line, column: k + 1)
+                let which = matches.compactMap {
+                    if case .field(let id, _) = $0 { return "'\(id)'" } else { return nil }
+                }
+                throw ImportFileError(
+                    "column '\(name)' could be any of the fields \(which.joined(separator: ", ")); head it with the field's identity instead",
+                    line: line, column: k + 1)
             }
             let key = Self.key(matches[0])
             if let earlier = used[key] {
-                throw ImportFileError("column '\(name)' fills the same value as column \(earlier + 1) ('\(header[earlier])')", line: line, column: k + 1)
+                throw ImportFileError(
+                    "column '\(name)' fills the same value as column \(earlier + 1) ('\(header[earlier])')", line: line,
+                    column: k + 1)
             }
             used[key] = k
             names[key] = name
@@ -118,7 +127,9 @@ package struct CSVColumns {
     package static func typed(_ cell: String, _ trimmed: String, _ base: BaseType) -> JSONValue {
         switch base {
         case .integer, .decimal:
-            if (try? JSONValue.parse(trimmed)).map({ if case .number = $0 { return true } else { return false } }) == true {
+            if (try? JSONValue.parse(trimmed)).map({ if case .number = $0 { return true } else { return false } })
+                == true
+            {
                 return .number(trimmed)
             }
             return .string(cell)

@@ -1,22 +1,25 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
 import Dispatch
 import Foundation
 
 /// Validates every row of a CSV or JSON Lines file against a compiled config,
 /// as `import --dry-run` does: nothing is stored, every refusal is reported
 /// with its line and column.
-public struct ImportChecker: Sendable {
-    public let records: RecordValidator
-    public let defaults: RecordValidator.Defaults
+package struct ImportChecker: Sendable {
+    package let records: RecordValidator
+    package let defaults: RecordValidator.Defaults
     /// At most this many threads check a large file (default: one per core).
-    public let workers: Int
+    package let workers: Int
     /// Whether the store already holds a unique value (its key, as `UniqueKeys` makes it):
     /// such a row is refused like one repeating a value of the file.
-    public let held: (@Sendable (String) -> Bool)?
+    package let held: (@Sendable (String) -> Bool)?
 
-    public init(records: RecordValidator, defaults: RecordValidator.Defaults, workers: Int? = nil, held: (@Sendable (String) -> Bool)? = nil) {
+    package init(
+        records: RecordValidator, defaults: RecordValidator.Defaults, workers: Int? = nil,
+        held: (@Sendable (String) -> Bool)? = nil
+    ) {
         self.records = records
         self.defaults = defaults
         self.held = held
@@ -24,8 +27,10 @@ public struct ImportChecker: Sendable {
     }
 
     /// Checks the whole of `bytes`; `progress` is called now and then with the bytes done.
-    public func check(_ bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat,
-                      progress: ((Int) -> Void)? = nil) throws(ImportFileError) -> ImportReport {
+    package func check(
+        _ bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat,
+        progress: ((Int) -> Void)? = nil
+    ) throws(ImportFileError) -> ImportReport {
         switch format {
         case .jsonLines:
             return checkJSONLines(bytes, progress: progress, keepRows: false).report
@@ -35,27 +40,29 @@ public struct ImportChecker: Sendable {
 
     /// A row that passed its own checks, and where its JSON is: in the checked bytes
     /// (JSON Lines) or in `CheckedFile.converted` (CSV rows, turned into JSON).
-    public struct CheckedRow: Sendable {
-        public var line: Int
-        public var offset: Int
-        public var length: Int
+    package struct CheckedRow: Sendable {
+        package var line: Int
+        package var offset: Int
+        package var length: Int
         /// The validator the row was checked against (its team, table and package).
-        public var validator: Int
+        package var validator: Int
         /// The id the row gives, if any.
-        public var id: String?
+        package var id: String?
     }
 
     /// What storing a file needs from the check: the report, and every row that
     /// passed all checks (ids and unique values across the file included), in file order.
-    public struct CheckedFile: Sendable {
-        public var report: ImportReport
-        public var rows: [CheckedRow]
-        public var converted: [UInt8] = []
+    package struct CheckedFile: Sendable {
+        package var report: ImportReport
+        package var rows: [CheckedRow]
+        package var converted: [UInt8] = []
     }
 
     /// Checks like `check`, and keeps where every accepted row is, for storing them.
-    public func checkForStoring(_ bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat,
-                                progress: ((Int) -> Void)? = nil) throws(ImportFileError) -> CheckedFile {
+    package func checkForStoring(
+        _ bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat,
+        progress: ((Int) -> Void)? = nil
+    ) throws(ImportFileError) -> CheckedFile {
         var file: CheckedFile
         switch format {
         case .jsonLines:
@@ -65,7 +72,8 @@ public struct ImportChecker: Sendable {
             var converted: [UInt8] = []
             var rows: [CheckedRow] = []
             let report = try checkCSV(bytes, progress: progress) { line, record, validator, id in
-                rows.append(CheckedRow(line: line, offset: converted.count, length: record.count, validator: validator, id: id))
+                rows.append(
+                    CheckedRow(line: line, offset: converted.count, length: record.count, validator: validator, id: id))
                 converted.append(contentsOf: record)
             }
             file = CheckedFile(report: report, rows: rows, converted: converted)
@@ -92,7 +100,11 @@ public struct ImportChecker: Sendable {
             }
             let validator = records.validators[unique.validator]
             let value = String(key.split(separator: "\u{0}", omittingEmptySubsequences: false).last ?? "")
-            return RecordProblem(column: column, message: "\(validator.fields[unique.field].label) must be unique in \(validator.place), but \(Shown.text(value)) is already used on row \(first)")
+            return RecordProblem(
+                column: column,
+                message:
+                    "\(validator.fields[unique.field].label) must be unique in \(validator.place), but \(Shown.text(value)) is already used on row \(first)"
+            )
         }
 
         /// The problem of a unique value the store already holds (naming no customer).
@@ -100,7 +112,11 @@ public struct ImportChecker: Sendable {
             guard let unique else { return nil }
             let validator = records.validators[unique.validator]
             let value = String(key.split(separator: "\u{0}", omittingEmptySubsequences: false).last ?? "")
-            return RecordProblem(column: column, message: "\(validator.fields[unique.field].label) must be unique in \(validator.place), but \(Shown.text(value)) is already in use")
+            return RecordProblem(
+                column: column,
+                message:
+                    "\(validator.fields[unique.field].label) must be unique in \(validator.place), but \(Shown.text(value)) is already in use"
+            )
         }
     }
 
@@ -116,7 +132,9 @@ public struct ImportChecker: Sendable {
 
     /// Rows are independent, so large files are checked in chunks on every core;
     /// ids and unique values are then settled in file order.
-    private func checkJSONLines(_ bytes: UnsafeBufferPointer<UInt8>, progress: ((Int) -> Void)?, keepRows: Bool) -> (report: ImportReport, rows: [CheckedRow]) {
+    private func checkJSONLines(_ bytes: UnsafeBufferPointer<UInt8>, progress: ((Int) -> Void)?, keepRows: Bool) -> (
+        report: ImportReport, rows: [CheckedRow]
+    ) {
         let workers = bytes.count < 4 << 20 ? 1 : self.workers
         var cuts = [0]
         for k in 1..<workers {
@@ -128,7 +146,10 @@ public struct ImportChecker: Sendable {
         let bounds = cuts
         let results = UnsafeMutableBufferPointer<ChunkResult>.allocate(capacity: workers)
         results.initialize(repeating: ChunkResult())
-        defer { results.deinitialize(); results.deallocate() }
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
         let doneBytes = ProgressCounter()
         // Each worker reads its own slice of `bytes` and writes only its own result slot.
         let shared = UncheckedSendable((bytes: bytes, results: results, progress: progress))
@@ -161,7 +182,12 @@ public struct ImportChecker: Sendable {
                 row.line += lineOffset
                 byLine[row.line] = row
             }
-            claims.append(contentsOf: results[k].claims.map { var c = $0; c.line += lineOffset; return c })
+            claims.append(
+                contentsOf: results[k].claims.map {
+                    var c = $0
+                    c.line += lineOffset
+                    return c
+                })
             lineOffset += results[k].lines
         }
         var first: [String: Int] = [:]
@@ -169,11 +195,13 @@ public struct ImportChecker: Sendable {
         for claim in claims {
             if let earlier = first[claim.key] {
                 let problem = claim.problem(firstRow: earlier, records)
-                byLine[claim.line, default: RejectedRow(line: claim.line, id: claim.id, problems: [])].problems.append(problem)
+                byLine[claim.line, default: RejectedRow(line: claim.line, id: claim.id, problems: [])].problems.append(
+                    problem)
             } else {
                 first[claim.key] = claim.line
                 if claim.unique != nil, let held, held(claim.key), let problem = claim.heldProblem(records) {
-                    byLine[claim.line, default: RejectedRow(line: claim.line, id: claim.id, problems: [])].problems.append(problem)
+                    byLine[claim.line, default: RejectedRow(line: claim.line, id: claim.id, problems: [])].problems
+                        .append(problem)
                 }
             }
         }
@@ -182,7 +210,9 @@ public struct ImportChecker: Sendable {
         return (report, rows)
     }
 
-    private func checkChunk(_ bytes: UnsafeBufferPointer<UInt8>, records: RecordValidator, keepRows: Bool, progress: (Int) -> Void) -> ChunkResult {
+    private func checkChunk(
+        _ bytes: UnsafeBufferPointer<UInt8>, records: RecordValidator, keepRows: Bool, progress: (Int) -> Void
+    ) -> ChunkResult {
         var result = ChunkResult()
         var tape = JSONTape()
         var scratch = [Int32](repeating: -1, count: records.maximumSlotCount)
@@ -206,8 +236,14 @@ public struct ImportChecker: Sendable {
             do {
                 try tape.parse(line)
             } catch {
-                let column = String(decoding: UnsafeBufferPointer(rebasing: line[..<min(error.offset, line.count)]), as: UTF8.self).unicodeScalars.count + 1
-                result.rejected.append(RejectedRow(line: lineNumber, id: nil, problems: [RecordProblem(column: "\(column)", message: "invalid JSON: \(error.message)")]))
+                let column =
+                    String(
+                        decoding: UnsafeBufferPointer(rebasing: line[..<min(error.offset, line.count)]), as: UTF8.self
+                    ).unicodeScalars.count + 1
+                result.rejected.append(
+                    RejectedRow(
+                        line: lineNumber, id: nil,
+                        problems: [RecordProblem(column: "\(column)", message: "invalid JSON: \(error.message)")]))
                 continue
             }
             problems.removeAll(keepingCapacity: true)
@@ -219,28 +255,32 @@ public struct ImportChecker: Sendable {
                     result.claims.append(Claim(key: id!, line: lineNumber, id: id, column: "id"))
                 }
                 if hasUnique, let v = outcome.validator {
-                    Self.uniqueClaims(view, fields: Self.fieldsObject(view), validator: v, records: records, line: lineNumber, id: id,
-                                      withDefaults: true, into: &result.claims)
+                    Self.uniqueClaims(
+                        view, fields: Self.fieldsObject(view), validator: v, records: records, line: lineNumber, id: id,
+                        withDefaults: true, into: &result.claims)
                 }
                 if !problems.isEmpty {
                     result.rejected.append(RejectedRow(line: lineNumber, id: id, problems: problems))
                 } else if keepRows {
                     // A record without problems always has its validator.
-                    result.accepted.append(CheckedRow(line: lineNumber, offset: start, length: line.count, validator: outcome.validator!, id: id))
+                    result.accepted.append(
+                        CheckedRow(
+                            line: lineNumber, offset: start, length: line.count, validator: outcome.validator!, id: id))
                 }
             }
         }
         progress(bytes.count - reported)
         result.lines = lineNumber
-        if bytes.last == 0x0A { /* the line count already ends at the last newline */ }
         return result
     }
 
     /// Claims for each unique field's normalised value, scoped to the table or package.
     /// `withDefaults`: a row that leaves a unique field out claims its default, which
     /// storing the row fills in (an import row; a stored document has its values).
-    package static func uniqueClaims(_ view: JSONView, fields object: Int?, validator index: Int, records: RecordValidator, line: Int, id: String?,
-                             withDefaults: Bool = false, into claims: inout [Claim]) {
+    package static func uniqueClaims(
+        _ view: JSONView, fields object: Int?, validator index: Int, records: RecordValidator, line: Int, id: String?,
+        withDefaults: Bool = false, into claims: inout [Claim]
+    ) {
         let validator = records.validators[index]
         for (k, field) in validator.fields.enumerated() where field.unique {
             var given = false
@@ -250,7 +290,10 @@ public struct ImportChecker: Sendable {
                     if view.string(j) == field.identity {
                         given = view.kind(j + 1) != .null
                         // An empty value holds nothing, as in `customer add`: two empty values never clash.
-                        if view.kind(j + 1) == .string, case let value = Normalizer.normalize(view.string(j + 1), field.spec.normalize), !value.isEmpty {
+                        if view.kind(j + 1) == .string,
+                            case let value = Normalizer.normalize(view.string(j + 1), field.spec.normalize),
+                            !value.isEmpty
+                        {
                             claims.append(claim(value, field, k))
                         }
                     }
@@ -262,7 +305,9 @@ public struct ImportChecker: Sendable {
             }
         }
         func claim(_ value: String, _ field: Field, _ k: Int) -> Claim {
-            Claim(key: "\u{1}" + validator.place + "\u{0}" + field.identity + "\u{0}" + value, line: line, id: id, column: field.identity, unique: (index, k))
+            Claim(
+                key: "\u{1}" + validator.place + "\u{0}" + field.identity + "\u{0}" + value, line: line, id: id,
+                column: field.identity, unique: (index, k))
         }
     }
 
@@ -279,19 +324,34 @@ public struct ImportChecker: Sendable {
     /// A CSV row that passed its checks: its line, its JSON, its validator and its id.
     typealias CSVRowSink = (_ line: Int, _ record: UnsafeBufferPointer<UInt8>, _ validator: Int, _ id: String?) -> Void
 
-    private func checkCSV(_ bytes: UnsafeBufferPointer<UInt8>, progress: ((Int) -> Void)?, rows: CSVRowSink?) throws(ImportFileError) -> ImportReport {
+    private func checkCSV(_ bytes: UnsafeBufferPointer<UInt8>, progress: ((Int) -> Void)?, rows: CSVRowSink?)
+        throws(ImportFileError) -> ImportReport
+    {
         var reader = CSVReader(bytes)
         var headerRecord: CSVReader.Record?
-        do { headerRecord = try reader.next() } catch { throw ImportFileError(error.message, line: error.line, column: error.column) }
-        guard let headerRecord else { throw ImportFileError("the file is empty; a CSV import starts with a header row") }
-        guard let team = defaults.team ?? defaults.package.flatMap({ p in records.packageList.first { $0.id == p }?.team }) else {
-            throw ImportFileError("a CSV file does not say which team its customers belong to; give --team (the teams are \(records.teamIds.joined(separator: ", ")))")
+        do { headerRecord = try reader.next() } catch {
+            throw ImportFileError(error.message, line: error.line, column: error.column)
         }
-        guard let table = defaults.table ?? defaults.package.flatMap({ p in records.packageList.first { $0.id == p }?.table }) else {
+        guard let headerRecord else {
+            throw ImportFileError("the file is empty; a CSV import starts with a header row")
+        }
+        guard
+            let team = defaults.team
+                ?? defaults.package.flatMap({ p in records.packageList.first { $0.id == p }?.team })
+        else {
+            throw ImportFileError(
+                "a CSV file does not say which team its customers belong to; give --team (the teams are \(records.teamIds.joined(separator: ", ")))"
+            )
+        }
+        guard
+            let table = defaults.table
+                ?? defaults.package.flatMap({ p in records.packageList.first { $0.id == p }?.table })
+        else {
             throw ImportFileError("a CSV file does not say which table it fills; give --table")
         }
         guard let index = records.validatorIndex(team: team, table: table, package: defaults.package) else {
-            throw ImportFileError("package '\(defaults.package ?? "")' is not a package of team '\(team)', table '\(table.rawValue)'")
+            throw ImportFileError(
+                "package '\(defaults.package ?? "")' is not a package of team '\(team)', table '\(table.rawValue)'")
         }
         let validator = records.validators[index]
         let columns = try CSVColumns(header: headerRecord.cells, validator: validator, line: headerRecord.line)
@@ -312,8 +372,16 @@ public struct ImportChecker: Sendable {
             report.rows += 1
             if report.rows % 65_536 == 0 { progress?(0) }
             if row.cells.count > columns.targets.count {
-                report.rejected.append(RejectedRow(line: row.line, id: nil, problems: [RecordProblem(
-                    column: "\(columns.targets.count + 1)", message: "the row has \(row.cells.count) cells but the header has \(columns.targets.count) columns")]))
+                report.rejected.append(
+                    RejectedRow(
+                        line: row.line, id: nil,
+                        problems: [
+                            RecordProblem(
+                                column: "\(columns.targets.count + 1)",
+                                message:
+                                    "the row has \(row.cells.count) cells but the header has \(columns.targets.count) columns"
+                            )
+                        ]))
                 continue
             }
             let text = Array(columns.record(row.cells, defaults: rowDefaults).jsonText.utf8)
@@ -322,27 +390,34 @@ public struct ImportChecker: Sendable {
             text.withUnsafeBufferPointer { buffer in
                 guard (try? tape.parse(buffer)) != nil else { return }
                 tape.withView(bytes: buffer) { view in
-                let outcome = records.validate(view, defaults: rowDefaults, scratch: &scratch, problems: &problems)
-                claims.removeAll(keepingCapacity: true)
-                if let token = outcome.idToken {
-                    id = view.string(token)
-                    claims.append(Claim(key: id!, line: row.line, id: id, column: "id"))
-                }
-                Self.uniqueClaims(view, fields: Self.fieldsObject(view), validator: index, records: records, line: row.line, id: id,
-                                  withDefaults: true, into: &claims)
-                for claim in claims {
-                    if let earlier = firstClaims[claim.key] {
-                        problems.append(claim.problem(firstRow: earlier, records))
-                    } else {
-                        firstClaims[claim.key] = claim.line
-                        if claim.unique != nil, let held, held(claim.key), let problem = claim.heldProblem(records) { problems.append(problem) }
+                    let outcome = records.validate(view, defaults: rowDefaults, scratch: &scratch, problems: &problems)
+                    claims.removeAll(keepingCapacity: true)
+                    if let token = outcome.idToken {
+                        id = view.string(token)
+                        claims.append(Claim(key: id!, line: row.line, id: id, column: "id"))
                     }
-                }
-                if problems.isEmpty { rows?(row.line, buffer, index, id) }
+                    Self.uniqueClaims(
+                        view, fields: Self.fieldsObject(view), validator: index, records: records, line: row.line,
+                        id: id,
+                        withDefaults: true, into: &claims)
+                    for claim in claims {
+                        if let earlier = firstClaims[claim.key] {
+                            problems.append(claim.problem(firstRow: earlier, records))
+                        } else {
+                            firstClaims[claim.key] = claim.line
+                            if claim.unique != nil, let held, held(claim.key), let problem = claim.heldProblem(records)
+                            {
+                                problems.append(problem)
+                            }
+                        }
+                    }
+                    if problems.isEmpty { rows?(row.line, buffer, index, id) }
                 }
             }
             if !problems.isEmpty {
-                let named = problems.map { RecordProblem(column: columns.columnName[$0.column] ?? $0.column, message: $0.message) }
+                let named = problems.map {
+                    RecordProblem(column: columns.columnName[$0.column] ?? $0.column, message: $0.message)
+                }
                 report.rejected.append(RejectedRow(line: row.line, id: id, problems: named))
             }
         }
@@ -363,4 +438,3 @@ final class ProgressCounter: @unchecked Sendable {
         return value
     }
 }
-

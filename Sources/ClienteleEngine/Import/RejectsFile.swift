@@ -1,10 +1,14 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
+import Foundation
+
 /// The refused rows of an import, as they were, in a file of the same format (a CSV
 /// file keeps its header), so they can be fixed and imported again.
-public enum RejectsFile {
-    public static func contents(_ rejected: [RejectedRow], of bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat, raw: Bool = false) throws -> [UInt8] {
+package enum RejectsFile {
+    package static func contents(
+        _ rejected: [RejectedRow], of bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat, raw: Bool = false
+    ) throws -> [UInt8] {
         let lines = Set(rejected.map(\.line))
         var out: [UInt8] = []
         switch format {
@@ -12,7 +16,10 @@ public enum RejectsFile {
             // The scan stops after the last refused line.
             guard let last = lines.max() else { break }
             for line in Lines(bytes) {
-                if lines.contains(line.number) { out += line.bytes; out.append(0x0A) }
+                if lines.contains(line.number) {
+                    out += line.bytes
+                    out.append(0x0A)
+                }
                 if line.number >= last { break }
             }
         case .csv:
@@ -20,7 +27,10 @@ public enum RejectsFile {
             var first = true
             while let record = try reader.next() {
                 if first || lines.contains(record.line) {
-                    out += Array(record.cells.map { CSVCell.escaped($0, raw: raw) }.joined(separator: ",").utf8) + [0x0D, 0x0A]
+                    out +=
+                        Array(record.cells.map { CSVCell.escaped($0, raw: raw) }.joined(separator: ",").utf8) + [
+                            0x0D, 0x0A,
+                        ]
                 }
                 first = false
             }
@@ -28,5 +38,3 @@ public enum RejectsFile {
         return out
     }
 }
-
-import Foundation

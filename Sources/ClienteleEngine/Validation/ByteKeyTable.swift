@@ -1,10 +1,11 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An immutable open-addressing hash table from UTF-8 keys to small integers,
@@ -13,8 +14,8 @@ import Darwin
 /// A final class, not a struct: a struct of five arrays would retain and release
 /// each of them on every lookup. Lookups are inlinable: the planner and the
 /// validators call them from other modules for every key of every record.
-public final class ByteKeyTable: Sendable {
-    @usableFromInline let slots: [Int32]          // index into entries, or -1
+package final class ByteKeyTable: Sendable {
+    @usableFromInline let slots: [Int32]  // index into entries, or -1
     @usableFromInline let hashes: [UInt64]
     @usableFromInline let keyBytes: [UInt8]
     @usableFromInline let keyRanges: [(Int32, Int32)]
@@ -24,7 +25,7 @@ public final class ByteKeyTable: Sendable {
     /// so that most keys a table lacks are refused without hashing.
     @usableFromInline let lengths: UInt64
 
-    public init(_ pairs: [(String, Int)]) {
+    package init(_ pairs: [(String, Int)]) {
         var capacity = 8
         while capacity < pairs.count * 2 { capacity <<= 1 }
         let mask = capacity - 1
@@ -43,7 +44,10 @@ public final class ByteKeyTable: Sendable {
             while slots[s] >= 0 {
                 let e = Int(slots[s])
                 let (a, b) = keyRanges[e]
-                if hashes[e] == h && Array(keyBytes[Int(a)..<Int(b)]) == utf8 { duplicate = true; break }
+                if hashes[e] == h && Array(keyBytes[Int(a)..<Int(b)]) == utf8 {
+                    duplicate = true
+                    break
+                }
                 s = (s + 1) & mask
             }
             if duplicate { continue }
@@ -62,14 +66,14 @@ public final class ByteKeyTable: Sendable {
         self.values = values
     }
 
-    public var count: Int { values.count }
+    package var count: Int { values.count }
 
     /// Eight bytes at a time (keys are short; a byte at a time was most of a lookup).
     @inlinable @inline(__always) static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf29ce484222325 ^ UInt64(b.count)
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(b.count)
         guard let base = b.baseAddress else { return h ^ (h >> 29) }
         @inline(__always) func mix(_ word: UInt64) {
-            h = (h ^ word) &* 0xff51afd7ed558ccd
+            h = (h ^ word) &* 0xff51_afd7_ed55_8ccd
             h ^= h >> 32
         }
         var k = 0
@@ -85,7 +89,7 @@ public final class ByteKeyTable: Sendable {
         return h ^ (h >> 29)
     }
 
-    @inlinable @inline(__always) public func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
+    @inlinable @inline(__always) package func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
         guard lengths & (1 << UInt64(min(key.count, 63))) != 0 else { return nil }
         let h = Self.hash(key)
         var s = Int(truncatingIfNeeded: h) & mask
@@ -106,11 +110,17 @@ public final class ByteKeyTable: Sendable {
     }
 
     /// Byte equality, eight bytes at a time (keys are short: no call to memcmp).
-    @inlinable @inline(__always) static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>?, _ n: Int) -> Bool {
+    @inlinable @inline(__always) static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>?, _ n: Int)
+        -> Bool
+    {
         guard let b else { return n == 0 }
         var k = 0
         while k + 8 <= n {
-            if UnsafeRawPointer(a + k).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self) { return false }
+            if UnsafeRawPointer(a + k).loadUnaligned(as: UInt64.self)
+                != UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self)
+            {
+                return false
+            }
             k += 8
         }
         while k < n {
@@ -120,7 +130,7 @@ public final class ByteKeyTable: Sendable {
         return true
     }
 
-    public func lookup(_ key: String) -> Int? {
+    package func lookup(_ key: String) -> Int? {
         var k = key
         return k.withUTF8 { lookup($0) }
     }

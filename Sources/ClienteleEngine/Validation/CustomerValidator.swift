@@ -1,15 +1,16 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
+
 /// Validates the `fields` of records of one (team, table, package): which fields
 /// exist there, their types and refinements, required values and relate paths.
-public final class CustomerValidator: Sendable {
-    public let team: String
-    public let table: TableKind
-    public let package: String?
-    public let fields: [Field]
+package final class CustomerValidator: Sendable {
+    package let team: String
+    package let table: TableKind
+    package let package: String?
+    package let fields: [Field]
     /// The identities of the fields the schema hides (`hidden: true`).
-    public let hiddenIdentities: Set<String>
+    package let hiddenIdentities: Set<String>
     let checks: [FieldValueCheck]
     /// The same checks, unretained: the validator keeps them alive, and skipping
     /// retain/release per field is a measurable share of validating a record.
@@ -40,7 +41,9 @@ public final class CustomerValidator: Sendable {
         uncounted = checks.map { Unmanaged.passUnretained($0) }
         trees = fields.map { $0.spec.tree.map(CompiledRelateTree.init) }
         var pairs: [(String, Int)] = []
-        var slotCheck: [Int] = [], slotLevel: [Int] = [], slotIdentity: [String] = []
+        var slotCheck: [Int] = []
+        var slotLevel: [Int] = []
+        var slotIdentity: [String] = []
         for (k, field) in fields.enumerated() {
             for (level, identity) in field.identities.enumerated() {
                 pairs.append((identity, slotCheck.count))
@@ -62,27 +65,34 @@ public final class CustomerValidator: Sendable {
         var missing: [String: Field] = [:]
         if package != nil {
             let present = Set(slotIdentity)
-            for field in schema.customizations where field.team == team && field.table == table && field.origin == .mainTable {
+            for field in schema.customizations
+            where field.team == team && field.table == table && field.origin == .mainTable {
                 for identity in field.identities where !present.contains(identity) { missing[identity] = field }
             }
         }
         notInherited = missing
     }
 
-    public var slotCount: Int { slotCheck.count }
+    package var slotCount: Int { slotCheck.count }
 
     /// "package 'spring'" or "the individual table of team 'sales'".
-    public var place: String {
+    package var place: String {
         package.map { "package '\($0)'" } ?? "the \(table.rawValue) table of team '\(team)'"
     }
 
     /// Validates the `fields` object at `object` (or no fields at all when nil).
-    func validate(_ view: JSONView, fieldsObject object: Int?, scratch: inout [Int32], problems: inout [RecordProblem]) {
+    func validate(_ view: JSONView, fieldsObject object: Int?, scratch: inout [Int32], problems: inout [RecordProblem])
+    {
         if scratch.count < slotCheck.count { scratch = [Int32](repeating: -1, count: slotCheck.count) }
-        scratch.withUnsafeMutableBufferPointer { validate(view, fieldsObject: object, scratch: $0, problems: &problems) }
+        scratch.withUnsafeMutableBufferPointer {
+            validate(view, fieldsObject: object, scratch: $0, problems: &problems)
+        }
     }
 
-    private func validate(_ view: JSONView, fieldsObject object: Int?, scratch: UnsafeMutableBufferPointer<Int32>, problems: inout [RecordProblem]) {
+    private func validate(
+        _ view: JSONView, fieldsObject object: Int?, scratch: UnsafeMutableBufferPointer<Int32>,
+        problems: inout [RecordProblem]
+    ) {
         for s in 0..<slotCheck.count { scratch[s] = -1 }
         if let object {
             var j = object + 1
@@ -95,7 +105,9 @@ public final class CustomerValidator: Sendable {
                     continue
                 }
                 if scratch[slot] >= 0 {
-                    problems.append(RecordProblem(column: slotIdentity[slot], message: "field '\(slotIdentity[slot])' is given twice"))
+                    problems.append(
+                        RecordProblem(
+                            column: slotIdentity[slot], message: "field '\(slotIdentity[slot])' is given twice"))
                     continue
                 }
                 scratch[slot] = Int32(valueIndex)
@@ -110,7 +122,8 @@ public final class CustomerValidator: Sendable {
             for slot in fieldSlots[k] {
                 let index = Int(scratch[slot])
                 if index < 0 || !FieldValueCheck.isGiven(view, index) {
-                    problems.append(RecordProblem(column: slotIdentity[slot], message: "\(fields[k].label) is required"))
+                    problems.append(
+                        RecordProblem(column: slotIdentity[slot], message: "\(fields[k].label) is required"))
                     break
                 }
             }
@@ -119,21 +132,29 @@ public final class CustomerValidator: Sendable {
 
     private func unknownField(_ name: String) -> RecordProblem {
         if let field = notInherited[name] {
-            return RecordProblem(column: name, message: "\(place) has no field '\(name)': the main-table field \(field.label) was added after the package was created, so the package did not inherit it")
+            return RecordProblem(
+                column: name,
+                message:
+                    "\(place) has no field '\(name)': the main-table field \(field.label) was added after the package was created, so the package did not inherit it"
+            )
         }
-        return RecordProblem(column: name, message: "\(place) has no field '\(name)'\(Suggestion.didYouMean(name, in: slotIdentity))")
+        return RecordProblem(
+            column: name, message: "\(place) has no field '\(name)'\(Suggestion.didYouMean(name, in: slotIdentity))")
     }
 
     /// A relate value is a path of the tree: each given level under the one before,
     /// with no level skipped.
-    private func checkRelate(_ k: Int, _ view: JSONView, _ scratch: UnsafeMutableBufferPointer<Int32>, _ problems: inout [RecordProblem]) {
+    private func checkRelate(
+        _ k: Int, _ view: JSONView, _ scratch: UnsafeMutableBufferPointer<Int32>, _ problems: inout [RecordProblem]
+    ) {
         guard let tree = trees[k] else { return }
         var node = 0
         var given = 0
         for slot in fieldSlots[k] {
             let index = Int(scratch[slot])
             guard index >= 0, FieldValueCheck.isGiven(view, index), view.kind(index) == .string,
-                  let child = view.withString(index, { tree.child(of: node, named: $0) }) else { break }
+                let child = view.withString(index, { tree.child(of: node, named: $0) })
+            else { break }
             node = child
             given += 1
         }
@@ -142,7 +163,9 @@ public final class CustomerValidator: Sendable {
     }
 
     /// The slow path: says which level of a relate value is wrong.
-    private func describeRelateProblem(_ k: Int, _ view: JSONView, _ scratch: UnsafeMutableBufferPointer<Int32>, _ problems: inout [RecordProblem]) {
+    private func describeRelateProblem(
+        _ k: Int, _ view: JSONView, _ scratch: UnsafeMutableBufferPointer<Int32>, _ problems: inout [RecordProblem]
+    ) {
         let field = fields[k]
         guard let tree = field.spec.tree else { return }
         var node = tree
@@ -164,13 +187,19 @@ public final class CustomerValidator: Sendable {
                 return
             }
             guard view.kind(index) == .string else {
-                problems.append(RecordProblem(column: identity, message: "\(label) expects text, got \(Shown.value(view, index))"))
+                problems.append(
+                    RecordProblem(column: identity, message: "\(label) expects text, got \(Shown.value(view, index))"))
                 return
             }
             let value = view.string(index)
             guard let child = node.children[value] else {
                 let parent = path.last.map { " of \($0)" } ?? ""
-                problems.append(RecordProblem(column: identity, message: "\(label) expects a \(field.spec.levels.indices.contains(level) ? field.spec.levels[level] : display)\(parent) (\(Shown.list(node.order, limit: 8))), got \(Shown.text(value))"))
+                problems.append(
+                    RecordProblem(
+                        column: identity,
+                        message:
+                            "\(label) expects a \(field.spec.levels.indices.contains(level) ? field.spec.levels[level] : display)\(parent) (\(Shown.list(node.order, limit: 8))), got \(Shown.text(value))"
+                    ))
                 return
             }
             path.append(value)

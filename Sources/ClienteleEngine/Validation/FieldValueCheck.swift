@@ -1,6 +1,6 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
 import Foundation
 
 /// One field, compiled: its spec turned into lookup tables and ready-made messages.
@@ -60,18 +60,23 @@ package final class FieldValueCheck: Sendable {
             let k = view.kind(i)
             return k == .true || k == .false ? nil : "\(label) expects true or false, got \(Shown.value(view, i))"
         case .date:
-            guard view.kind(i) == .string else { return "\(label) expects a date written YYYY-MM-DD, got \(Shown.value(view, i))" }
+            guard view.kind(i) == .string else {
+                return "\(label) expects a date written YYYY-MM-DD, got \(Shown.value(view, i))"
+            }
             if view.withString(i, ValueFormats.isDate) { return nil }
             let s = view.string(i)
-            let shapeOK = s.count == 10 && s.enumerated().allSatisfy { k, c in (k == 4 || k == 7) ? c == "-" : c.isASCII && c.isNumber }
+            let shapeOK =
+                s.count == 10
+                && s.enumerated().allSatisfy { k, c in (k == 4 || k == 7) ? c == "-" : c.isASCII && c.isNumber }
             return "\(label) expects a date written YYYY-MM-DD, got \(Shown.text(s))\(shapeOK ? " (no such day)" : "")"
         case .datetime:
             guard view.kind(i) == .string, view.withString(i, ValueFormats.isDateTime) else {
-                return "\(label) expects a date and time with an offset, like 2026-11-23T09:00:00Z or 2026-11-23T17:00:00+08:00, got \(Shown.value(view, i))"
+                return
+                    "\(label) expects a date and time with an offset, like 2026-11-23T09:00:00Z or 2026-11-23T17:00:00+08:00, got \(Shown.value(view, i))"
             }
             return nil
         case .upload: return checkUpload(view, i)
-        case .relate: return nil // checked per path by the record validator
+        case .relate: return nil  // checked per path by the record validator
         }
     }
 
@@ -85,9 +90,15 @@ package final class FieldValueCheck: Sendable {
             if let format = spec.format {
                 switch format {
                 case .email:
-                    if !ValueFormats.isEmail(b) { return "\(label) expects an e-mail address like name@example.com, got \(Shown.text(view.string(i)))" }
+                    if !ValueFormats.isEmail(b) {
+                        return
+                            "\(label) expects an e-mail address like name@example.com, got \(Shown.text(view.string(i)))"
+                    }
                 case .phone:
-                    if !ValueFormats.isPhone(b) { return "\(label) expects a phone number (3 to 20 digits; spaces, dashes, dots, parentheses and a leading + allowed), got \(Shown.text(view.string(i)))" }
+                    if !ValueFormats.isPhone(b) {
+                        return
+                            "\(label) expects a phone number (3 to 20 digits; spaces, dashes, dots, parentheses and a leading + allowed), got \(Shown.text(view.string(i)))"
+                    }
                 case .url:
                     if !ValueFormats.isURL(b) {
                         let s = view.string(i)
@@ -107,9 +118,12 @@ package final class FieldValueCheck: Sendable {
     private func optionList() -> String { Shown.list(spec.options.map(\.value)) }
 
     private func checkSelect(_ view: JSONView, _ i: Int) -> String? {
-        guard view.kind(i) == .string else { return "\(label) expects one of \(optionList()), got \(Shown.value(view, i))" }
+        guard view.kind(i) == .string else {
+            return "\(label) expects one of \(optionList()), got \(Shown.value(view, i))"
+        }
         if spec.canEnter {
-            return view.withString(i) { b in b.count > 255 && ValueFormats.scalarCount(b) > 255 } ? "\(label) is longer than 255 characters" : nil
+            return view.withString(i) { b in b.count > 255 && ValueFormats.scalarCount(b) > 255 }
+                ? "\(label) is longer than 255 characters" : nil
         }
         if view.withString(i, { options!.lookup($0) }) != nil { return nil }
         return "\(label) expects one of \(optionList()), got \(Shown.text(view.string(i)))"
@@ -122,9 +136,13 @@ package final class FieldValueCheck: Sendable {
         var j = i + 1
         while j < view.next(i) {
             defer { j = view.next(j) }
-            guard view.kind(j) == .string else { return "\(label) expects a list of options, but one item is \(Shown.value(view, j))" }
+            guard view.kind(j) == .string else {
+                return "\(label) expects a list of options, but one item is \(Shown.value(view, j))"
+            }
             if spec.canEnter {
-                if !seenText.insert(view.string(j)).inserted { return "\(label) lists \(Shown.text(view.string(j))) twice" }
+                if !seenText.insert(view.string(j)).inserted {
+                    return "\(label) lists \(Shown.text(view.string(j))) twice"
+                }
                 continue
             }
             guard let k = view.withString(j, { options!.lookup($0) }) else {
@@ -156,7 +174,9 @@ package final class FieldValueCheck: Sendable {
         let raw = view.raw(i)
         // Only a long literal or one with an exponent can overflow to infinity (1e400).
         if raw.count > 17 || raw.contains(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
-            guard let v = ValueFormats.double(raw), v.isFinite else { return "\(label) expects a finite number, got \(view.string(i))" }
+            guard let v = ValueFormats.double(raw), v.isFinite else {
+                return "\(label) expects a finite number, got \(view.string(i))"
+            }
         }
         if let scale = spec.scale, ValueFormats.scale(raw) > scale {
             return "\(label) allows at most \(scale) decimal places, got \(view.string(i))"
@@ -169,7 +189,9 @@ package final class FieldValueCheck: Sendable {
     }
 
     private func checkUpload(_ view: JSONView, _ i: Int) -> String? {
-        guard view.kind(i) == .array else { return "\(label) expects a list of stored file references, got \(Shown.value(view, i))" }
+        guard view.kind(i) == .array else {
+            return "\(label) expects a list of stored file references, got \(Shown.value(view, i))"
+        }
         if let maxFiles = spec.maxFiles, view.token(i).count > maxFiles {
             return "\(label) holds \(view.token(i).count) files; at most \(maxFiles) are allowed"
         }
@@ -185,22 +207,33 @@ package final class FieldValueCheck: Sendable {
                 var k = j + 1
                 while k < view.next(j) {
                     let key = view.string(k)
-                    if key == "file", view.kind(k + 1) == .string { reference = view.string(k + 1) }
-                    else if key == "size", view.kind(k + 1) == .number { size = ValueFormats.integer(view.raw(k + 1)) }
-                    else if key != "name" && key != "type" { return "\(label): a file entry has the unknown key '\(key)' (use file, name, size, type)" }
+                    if key == "file", view.kind(k + 1) == .string {
+                        reference = view.string(k + 1)
+                    } else if key == "size", view.kind(k + 1) == .number {
+                        size = ValueFormats.integer(view.raw(k + 1))
+                    } else if key != "name" && key != "type" {
+                        return "\(label): a file entry has the unknown key '\(key)' (use file, name, size, type)"
+                    }
                     k = view.next(k + 1)
                 }
             default:
                 break
             }
-            guard let reference else { return "\(label) expects file references (text, or {\"file\": ..., \"size\": ...}), but one item is \(Shown.value(view, j))" }
+            guard let reference else {
+                return
+                    "\(label) expects file references (text, or {\"file\": ..., \"size\": ...}), but one item is \(Shown.value(view, j))"
+            }
             guard ValueFormats.isFileReference(reference) else {
                 return "\(label) refers to \(Shown.text(reference)), which is not a file inside the store"
             }
             if !extensions.isEmpty {
-                let ext = reference.split(separator: "/").last.flatMap { name in name.contains(".") ? name.split(separator: ".").last.map { $0.lowercased() } : nil } ?? ""
+                let ext =
+                    reference.split(separator: "/").last.flatMap { name in
+                        name.contains(".") ? name.split(separator: ".").last.map { $0.lowercased() } : nil
+                    } ?? ""
                 if !extensions.contains(ext) {
-                    return "\(label) accepts files ending in \(spec.extensions.map { "." + $0 }.joined(separator: ", ")), got \(Shown.text(reference))"
+                    return
+                        "\(label) accepts files ending in \(spec.extensions.map { "." + $0 }.joined(separator: ", ")), got \(Shown.text(reference))"
                 }
             }
             if let maxSize = spec.maxSize, let size, size > maxSize {

@@ -1,9 +1,10 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
+
 /// Rewrites values as `normalize:` says, before they are stored or compared for uniqueness.
-public enum Normalizer {
-    public static func normalize(_ value: String, _ how: Normalization?) -> String {
+package enum Normalizer {
+    package static func normalize(_ value: String, _ how: Normalization?) -> String {
         guard let how else { return value }
         let trimmed = value.trimmingWhitespace()
         switch how {
@@ -20,7 +21,8 @@ public enum Normalizer {
             guard let schemeEnd = s.range(of: "://") else { return s }
             let afterScheme = s[schemeEnd.upperBound...]
             let hostEnd = afterScheme.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? afterScheme.endIndex
-            return s[..<schemeEnd.upperBound].lowercased() + afterScheme[..<hostEnd].lowercased() + afterScheme[hostEnd...]
+            return s[..<schemeEnd.upperBound].lowercased() + afterScheme[..<hostEnd].lowercased()
+                + afterScheme[hostEnd...]
         }
     }
 }
@@ -29,7 +31,8 @@ extension String {
     package func trimmingWhitespace() -> String {
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
         return String(scalars[first...last])
     }
 }

@@ -1,17 +1,18 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
-/// One reason a record is refused: the column (a field identity or a system key) and what is wrong.
-public struct RecordProblem: Sendable, Equatable, CustomStringConvertible {
-    public var column: String
-    public var message: String
+import ClienteleSpec
 
-    public init(column: String, message: String) {
+/// One reason a record is refused: the column (a field identity or a system key) and what is wrong.
+package struct RecordProblem: Sendable, Equatable, CustomStringConvertible {
+    package var column: String
+    package var message: String
+
+    package init(column: String, message: String) {
         self.column = column
         self.message = message
     }
 
-    public var description: String { column.isEmpty ? message : "column \(column): \(message)" }
+    package var description: String { column.isEmpty ? message : "column \(column): \(message)" }
 }
 
 /// Shows a value in a message: quoted text, cut when long.

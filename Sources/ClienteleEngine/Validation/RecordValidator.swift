@@ -1,20 +1,21 @@
 import ClienteleCore
-import ClienteleSpec
 import ClienteleModel
+import ClienteleSpec
+
 /// Validates whole customer records (system keys, ownership and `fields`) against
 /// a model: the compiled form of the schema, one `CustomerValidator` per
 /// (team, table, package).
-public struct RecordValidator: Sendable {
+package struct RecordValidator: Sendable {
     /// Where a record goes when it does not say (from `--table`, `--package`, `--team`).
     /// Where a record goes when it does not say: made only from checked input
     /// (`ImportTarget.resolve` checks each name against the model), or `none`.
-    public struct Defaults: Sendable {
-        public internal(set) var team: String?
-        public internal(set) var table: TableKind?
-        public internal(set) var package: String?
+    package struct Defaults: Sendable {
+        package internal(set) var team: String?
+        package internal(set) var table: TableKind?
+        package internal(set) var package: String?
 
         /// No defaults: every record names its team, table and package.
-        public static let none = Defaults()
+        package static let none = Defaults()
 
         package init(team: String? = nil, table: TableKind? = nil, package: String? = nil) {
             self.team = team
@@ -24,14 +25,14 @@ public struct RecordValidator: Sendable {
     }
 
     /// What validation learned about a record besides its problems.
-    public struct Outcome: Sendable {
+    package struct Outcome: Sendable {
         /// The token of the record's `id` string, when it gave one.
-        public var idToken: Int?
+        package var idToken: Int?
         /// The validator the record was checked against.
-        public var validator: Int?
+        package var validator: Int?
     }
 
-    public let validators: [CustomerValidator]
+    package let validators: [CustomerValidator]
     let teams: ByteKeyTable
     let teamIds: [String]
     let packages: ByteKeyTable
@@ -48,11 +49,12 @@ public struct RecordValidator: Sendable {
         case id, team, table, package, accountExecutive, customerServiceRep, shared, tags, fields
         case storeKept
     }
-    static let keyNames: [(String, Key)] = [
-        (StoredKey.id, Key.id), (.team, .team), (.table, .table), (.package, .package),
-        (.accountExecutive, .accountExecutive), (.customerServiceRep, .customerServiceRep),
-        (.shared, .shared), (.tags, .tags), (.fields, .fields),
-    ].map { ($0.name, $1) } + StoredKey.storeKept.map { ($0.name, Key.storeKept) }
+    static let keyNames: [(String, Key)] =
+        [
+            (StoredKey.id, Key.id), (.team, .team), (.table, .table), (.package, .package),
+            (.accountExecutive, .accountExecutive), (.customerServiceRep, .customerServiceRep),
+            (.shared, .shared), (.tags, .tags), (.fields, .fields),
+        ].map { ($0.name, $1) } + StoredKey.storeKept.map { ($0.name, Key.storeKept) }
     static let keyTable = ByteKeyTable(keyNames.enumerated().map { ($1.0, $0) })
     static let keyKinds = keyNames.map(\.1)
     static let tableKinds = ByteKeyTable(TableKind.allCases.enumerated().map { ($1.rawValue, $0) })
@@ -63,11 +65,11 @@ public struct RecordValidator: Sendable {
 
     /// An independent copy for another thread: sharing the compiled checks would make
     /// every thread retain the same objects, and their reference counts bounce between cores.
-    public func copyForAnotherThread() -> RecordValidator {
+    package func copyForAnotherThread() -> RecordValidator {
         RecordValidator(model: model, inheritance: inheritance)
     }
 
-    public init(model: Model, inheritance: PackageInheritance = .everything) {
+    package init(model: Model, inheritance: PackageInheritance = .everything) {
         self.model = model
         self.inheritance = inheritance
         let org = model.organization
@@ -81,13 +83,16 @@ public struct RecordValidator: Sendable {
         for team in teamIds {
             for table in TableKind.allCases {
                 main.append(validators.count)
-                validators.append(CustomerValidator(team: team, table: table, package: nil, schema: schema, inheritance: inheritance))
+                validators.append(
+                    CustomerValidator(team: team, table: table, package: nil, schema: schema, inheritance: inheritance))
             }
         }
         var byPackage: [Int] = []
         for p in packageList {
             byPackage.append(validators.count)
-            validators.append(CustomerValidator(team: p.team, table: p.table, package: p.id, schema: schema, inheritance: inheritance))
+            validators.append(
+                CustomerValidator(team: p.team, table: p.table, package: p.id, schema: schema, inheritance: inheritance)
+            )
         }
         self.validators = validators
         mainValidators = main
@@ -100,12 +105,14 @@ public struct RecordValidator: Sendable {
         roles = ByteKeyTable(roleIds.enumerated().map { ($1, $0) })
     }
 
-    public var maximumSlotCount: Int { validators.map(\.slotCount).max() ?? 0 }
+    package var maximumSlotCount: Int { validators.map(\.slotCount).max() ?? 0 }
 
     /// The validator for (team, table, package), if that combination exists.
-    public func validatorIndex(team: String, table: TableKind, package: String?) -> Int? {
+    package func validatorIndex(team: String, table: TableKind, package: String?) -> Int? {
         if let package {
-            guard let p = packages.lookup(package), packageList[p].team == team, packageList[p].table == table else { return nil }
+            guard let p = packages.lookup(package), packageList[p].team == team, packageList[p].table == table else {
+                return nil
+            }
             return packageValidators[p]
         }
         guard let t = teams.lookup(team) else { return nil }
@@ -115,10 +122,13 @@ public struct RecordValidator: Sendable {
     /// Validates the record at `root`; problems are appended, and nothing is allocated
     /// for a valid record.
     @discardableResult
-    public func validate(_ view: JSONView, root: Int = 0, defaults: Defaults = .none,
-                         scratch: inout [Int32], problems: inout [RecordProblem]) -> Outcome {
+    package func validate(
+        _ view: JSONView, root: Int = 0, defaults: Defaults = .none,
+        scratch: inout [Int32], problems: inout [RecordProblem]
+    ) -> Outcome {
         guard view.kind(root) == .object else {
-            problems.append(RecordProblem(column: "", message: "a record must be a JSON object, not \(Shown.value(view, root))"))
+            problems.append(
+                RecordProblem(column: "", message: "a record must be a JSON object, not \(Shown.value(view, root))"))
             return Outcome()
         }
         return withUnsafeTemporaryAllocation(of: Int.self, capacity: Key.allCases.count) { found in
@@ -127,8 +137,10 @@ public struct RecordValidator: Sendable {
         }
     }
 
-    private func validate(_ view: JSONView, root: Int, defaults: Defaults, found: UnsafeMutableBufferPointer<Int>,
-                          scratch: inout [Int32], problems: inout [RecordProblem]) -> Outcome {
+    private func validate(
+        _ view: JSONView, root: Int, defaults: Defaults, found: UnsafeMutableBufferPointer<Int>,
+        scratch: inout [Int32], problems: inout [RecordProblem]
+    ) -> Outcome {
         var outcome = Outcome()
         var j = root + 1
         let end = view.next(root)
@@ -137,7 +149,8 @@ public struct RecordValidator: Sendable {
             defer { j = view.next(valueIndex) }
             guard let k = Self.keyTable.lookup(view, j) else {
                 let name = view.string(j)
-                let hint = TableKind.allCases.count > 0 && validators.contains(where: { $0.slots.lookup(name) != nil })
+                let hint =
+                    TableKind.allCases.count > 0 && validators.contains(where: { $0.slots.lookup(name) != nil })
                     ? "; field values go under \"fields\"" : Suggestion.didYouMean(name, in: Self.keyNames.map(\.0))
                 problems.append(RecordProblem(column: name, message: "unknown key '\(name)'\(hint)"))
                 continue
@@ -145,11 +158,13 @@ public struct RecordValidator: Sendable {
             let key = Self.keyKinds[k]
             if key == .storeKept {
                 let name = Self.keyNames[k].0
-                problems.append(RecordProblem(column: name, message: "'\(name)' is kept by the store and cannot be imported"))
+                problems.append(
+                    RecordProblem(column: name, message: "'\(name)' is kept by the store and cannot be imported"))
                 continue
             }
             if found[key.rawValue] >= 0 {
-                problems.append(RecordProblem(column: Self.keyNames[k].0, message: "key '\(Self.keyNames[k].0)' is given twice"))
+                problems.append(
+                    RecordProblem(column: Self.keyNames[k].0, message: "key '\(Self.keyNames[k].0)' is given twice"))
                 continue
             }
             found[key.rawValue] = valueIndex
@@ -160,7 +175,10 @@ public struct RecordValidator: Sendable {
             if view.kind(i) == .string, view.withString(i, Self.isRecordId) {
                 outcome.idToken = i
             } else if view.kind(i) != .null {
-                problems.append(RecordProblem(column: "id", message: "id must be 1 to 64 letters, digits, '-' or '_', got \(Shown.value(view, i))"))
+                problems.append(
+                    RecordProblem(
+                        column: "id",
+                        message: "id must be 1 to 64 letters, digits, '-' or '_', got \(Shown.value(view, i))"))
             }
         }
 
@@ -171,7 +189,10 @@ public struct RecordValidator: Sendable {
             if view.kind(i) == .string, view.withString(i, { teams.lookup($0) }) != nil {
                 team = view.string(i)
             } else {
-                problems.append(RecordProblem(column: "team", message: "team must be one of \(Shown.list(teamIds)), got \(Shown.value(view, i))"))
+                problems.append(
+                    RecordProblem(
+                        column: "team",
+                        message: "team must be one of \(Shown.list(teamIds)), got \(Shown.value(view, i))"))
                 return outcome
             }
         }
@@ -182,7 +203,10 @@ public struct RecordValidator: Sendable {
             if view.kind(i) == .string, let kind = Self.tableKinds.lookup(view, i) {
                 table = TableKind.allCases[kind]
             } else {
-                problems.append(RecordProblem(column: "table", message: "table must be one of \(names.joined(separator: ", ")), got \(Shown.value(view, i))"))
+                problems.append(
+                    RecordProblem(
+                        column: "table",
+                        message: "table must be one of \(names.joined(separator: ", ")), got \(Shown.value(view, i))"))
                 return outcome
             }
         }
@@ -193,12 +217,20 @@ public struct RecordValidator: Sendable {
             packageGiven = true
             if view.kind(i) == .string {
                 guard let p = view.withString(i, { packages.lookup($0) }) else {
-                    problems.append(RecordProblem(column: "package", message: "package \(Shown.text(view.string(i))) is not defined\(Suggestion.didYouMean(view.string(i), in: packageList.map(\.id)))"))
+                    problems.append(
+                        RecordProblem(
+                            column: "package",
+                            message:
+                                "package \(Shown.text(view.string(i))) is not defined\(Suggestion.didYouMean(view.string(i), in: packageList.map(\.id)))"
+                        ))
                     return outcome
                 }
                 packageIndex = p
             } else if view.kind(i) != .null {
-                problems.append(RecordProblem(column: "package", message: "package must be a package id or null, got \(Shown.value(view, i))"))
+                problems.append(
+                    RecordProblem(
+                        column: "package", message: "package must be a package id or null, got \(Shown.value(view, i))")
+                )
                 return outcome
             }
         }
@@ -214,32 +246,48 @@ public struct RecordValidator: Sendable {
             if team == nil { team = package.team }
             if table == nil { table = package.table }
             if package.team != team || package.table != table {
-                problems.append(RecordProblem(column: "package", message: "package '\(package.id)' belongs to team '\(package.team)', table '\(package.table.rawValue)', not team '\(team ?? "")', table '\(table?.rawValue ?? "")'"))
+                problems.append(
+                    RecordProblem(
+                        column: "package",
+                        message:
+                            "package '\(package.id)' belongs to team '\(package.team)', table '\(package.table.rawValue)', not team '\(team ?? "")', table '\(table?.rawValue ?? "")'"
+                    ))
                 return outcome
             }
         }
         guard let team else {
-            problems.append(RecordProblem(column: "team", message: "the record names no team (give \"team\", or --team)"))
+            problems.append(
+                RecordProblem(column: "team", message: "the record names no team (give \"team\", or --team)"))
             return outcome
         }
         guard let table else {
-            problems.append(RecordProblem(column: "table", message: "the record names no table (give \"table\", or --table)"))
+            problems.append(
+                RecordProblem(column: "table", message: "the record names no table (give \"table\", or --table)"))
             return outcome
         }
         // A default the model does not know is refused here, never trusted.
         guard let teamIndex = teams.lookup(team) else {
-            problems.append(RecordProblem(column: "team", message: "team must be one of \(Shown.list(teamIds)), got \(Shown.text(team))"))
+            problems.append(
+                RecordProblem(
+                    column: "team", message: "team must be one of \(Shown.list(teamIds)), got \(Shown.text(team))"))
             return outcome
         }
-        let validatorIndex = packageIndex.map { packageValidators[$0] }
+        let validatorIndex =
+            packageIndex.map { packageValidators[$0] }
             ?? mainValidators[teamIndex * TableKind.allCases.count + TableKind.allCases.firstIndex(of: table)!]
         outcome.validator = validatorIndex
 
-        for (key, name) in [(Key.accountExecutive, "account_executive"), (.customerServiceRep, "customer_service_rep")] where found[key.rawValue] >= 0 {
+        for (key, name) in [(Key.accountExecutive, "account_executive"), (.customerServiceRep, "customer_service_rep")]
+        where found[key.rawValue] >= 0 {
             let i = found[key.rawValue]
             if view.kind(i) == .null { continue }
             if view.kind(i) != .string || view.withString(i, { users.lookup($0) }) == nil {
-                problems.append(RecordProblem(column: name, message: "\(name) must be a user id or null, got \(Shown.value(view, i))\(view.kind(i) == .string ? Suggestion.didYouMean(view.string(i), in: userIds) : "")"))
+                problems.append(
+                    RecordProblem(
+                        column: name,
+                        message:
+                            "\(name) must be a user id or null, got \(Shown.value(view, i))\(view.kind(i) == .string ? Suggestion.didYouMean(view.string(i), in: userIds) : "")"
+                    ))
             }
         }
         if found[Key.shared.rawValue] >= 0 { checkShared(view, found[Key.shared.rawValue], &problems) }
@@ -251,7 +299,10 @@ public struct RecordValidator: Sendable {
             if view.kind(i) == .object {
                 fieldsObject = i
             } else if view.kind(i) != .null {
-                problems.append(RecordProblem(column: "fields", message: "fields must be an object of field values, got \(Shown.value(view, i))"))
+                problems.append(
+                    RecordProblem(
+                        column: "fields",
+                        message: "fields must be an object of field values, got \(Shown.value(view, i))"))
                 return outcome
             }
         }
@@ -263,7 +314,13 @@ public struct RecordValidator: Sendable {
 
     private func checkShared(_ view: JSONView, _ i: Int, _ problems: inout [RecordProblem]) {
         guard view.kind(i) == .object else {
-            if view.kind(i) != .null { problems.append(RecordProblem(column: "shared", message: "shared must be an object with users, departments and roles, got \(Shown.value(view, i))")) }
+            if view.kind(i) != .null {
+                problems.append(
+                    RecordProblem(
+                        column: "shared",
+                        message:
+                            "shared must be an object with users, departments and roles, got \(Shown.value(view, i))"))
+            }
             return
         }
         var j = i + 1
@@ -277,19 +334,30 @@ public struct RecordValidator: Sendable {
             case 1: (table, ids, what) = (departments, departmentIds, "department")
             case 2: (table, ids, what) = (roles, roleIds, "role")
             default:
-                problems.append(RecordProblem(column: "shared", message: "shared has the unknown key '\(view.string(keyIndex))'; it takes users, departments and roles"))
+                problems.append(
+                    RecordProblem(
+                        column: "shared",
+                        message:
+                            "shared has the unknown key '\(view.string(keyIndex))'; it takes users, departments and roles"
+                    ))
                 continue
             }
             let key = what + "s"
             guard view.kind(list) == .array else {
-                problems.append(RecordProblem(column: "shared", message: "shared.\(key) must be a list of \(what) ids, got \(Shown.value(view, list))"))
+                problems.append(
+                    RecordProblem(
+                        column: "shared",
+                        message: "shared.\(key) must be a list of \(what) ids, got \(Shown.value(view, list))"))
                 continue
             }
             var k = list + 1
             while k < view.next(list) {
                 if view.kind(k) != .string || view.withString(k, { table.lookup($0) }) == nil {
                     let hint = view.kind(k) == .string ? Suggestion.didYouMean(view.string(k), in: ids) : ""
-                    problems.append(RecordProblem(column: "shared", message: "shared.\(key) names \(Shown.value(view, k)), which is not a \(what)\(hint)"))
+                    problems.append(
+                        RecordProblem(
+                            column: "shared",
+                            message: "shared.\(key) names \(Shown.value(view, k)), which is not a \(what)\(hint)"))
                 }
                 k = view.next(k)
             }
@@ -298,14 +366,20 @@ public struct RecordValidator: Sendable {
 
     private func checkTags(_ view: JSONView, _ i: Int, _ problems: inout [RecordProblem]) {
         guard view.kind(i) == .array else {
-            if view.kind(i) != .null { problems.append(RecordProblem(column: "tags", message: "tags must be a list of text, got \(Shown.value(view, i))")) }
+            if view.kind(i) != .null {
+                problems.append(
+                    RecordProblem(column: "tags", message: "tags must be a list of text, got \(Shown.value(view, i))"))
+            }
             return
         }
         var k = i + 1
         while k < view.next(i) {
             let t = view.token(k)
             if t.kind != .string || t.end == t.start || t.end - t.start > 200 {
-                problems.append(RecordProblem(column: "tags", message: "each tag must be text of 1 to 200 characters, got \(Shown.value(view, k))"))
+                problems.append(
+                    RecordProblem(
+                        column: "tags",
+                        message: "each tag must be text of 1 to 200 characters, got \(Shown.value(view, k))"))
             }
             k = view.next(k)
         }

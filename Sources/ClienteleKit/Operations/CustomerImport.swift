@@ -1,7 +1,7 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
 import Dispatch
 import Foundation
@@ -9,25 +9,27 @@ import Foundation
 /// `import` for real: every row validated, the `import` action checked on each
 /// row's customer, then all accepted rows stored in one batch with one log entry.
 /// Without a rejects file, any refused row refuses the whole file.
-public struct CustomerImport {
-    public let operations: CustomerOperations
+package struct CustomerImport {
+    package let operations: CustomerOperations
 
     /// A dry run before there is a store: every row checked against `config` alone
     /// (no stored ids, unique values or rules to check them against yet).
-    public static func check(_ bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat, config: CompiledConfig,
-                             defaults: RecordValidator.Defaults, progress: @escaping (Int) -> Void = { _ in }) throws(ImportFileError) -> ImportReport {
+    package static func check(
+        _ bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat, config: CompiledConfig,
+        defaults: RecordValidator.Defaults, progress: @escaping (Int) -> Void = { _ in }
+    ) throws(ImportFileError) -> ImportReport {
         try ImportChecker(records: config.records, defaults: defaults).check(bytes, format: format, progress: progress)
     }
 
-    public init(config: CompiledConfig, store: any CustomerStore) {
+    package init(config: CompiledConfig, store: any CustomerStore) {
         operations = CustomerOperations(config: config, store: store)
     }
 
-    public struct Outcome: Sendable {
-        public var report: ImportReport
+    package struct Outcome: Sendable {
+        package var report: ImportReport
         /// Rows the access rules refused (also in `report.rejected`).
-        public var refusedByRules: Int
-        public var stored: [String]
+        package var refusedByRules: Int
+        package var stored: [String]
     }
 
     /// `keepRejected`: store the accepted rows even when others are refused (the
@@ -39,8 +41,10 @@ public struct CustomerImport {
     /// checked against the rules, on every core again and a few thousand rows at a
     /// time, while the batch streams out in file order. The documents are never all
     /// held at once.
-    public func run(_ bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat, defaults: RecordValidator.Defaults, actor: String?,
-                    time: String, source: String, keepRejected: Bool, dryRun: Bool = false, progress: ((Int) -> Void)? = nil) throws -> Outcome {
+    package func run(
+        _ bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat, defaults: RecordValidator.Defaults, actor: String?,
+        time: String, source: String, keepRejected: Bool, dryRun: Bool = false, progress: ((Int) -> Void)? = nil
+    ) throws -> Outcome {
         let config = operations.config
         let store = operations.store
         let u = try actor.map { a throws(OperationError) in try operations.user(a) }
@@ -58,11 +62,19 @@ public struct CustomerImport {
         var built = 0
 
         /// With `storing` false nothing is put: the rules run for the report alone.
-        func buildAll(_ input: UnsafeBufferPointer<UInt8>, storing: Bool, _ put: (String, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
-            try Self.buildInChunks(rows, assigned: assigned, input: input, builder: builder, policy: config.access, user: u, actor: actor ?? "") { chunk in
+        func buildAll(
+            _ input: UnsafeBufferPointer<UInt8>, storing: Bool,
+            _ put: (String, UnsafeBufferPointer<UInt8>) throws -> Void
+        ) throws {
+            try Self.buildInChunks(
+                rows, assigned: assigned, input: input, builder: builder, policy: config.access, user: u,
+                actor: actor ?? ""
+            ) { chunk in
                 for refusal in chunk.refusals {
                     refusedByRules += 1
-                    rejected[refusal.line] = RejectedRow(line: refusal.line, id: refusal.id, problems: [RecordProblem(column: "", message: refusal.message)])
+                    rejected[refusal.line] = RejectedRow(
+                        line: refusal.line, id: refusal.id,
+                        problems: [RecordProblem(column: "", message: refusal.message)])
                 }
                 refused = refused || !chunk.refusals.isEmpty
                 guard storing, keepRejected || !refused else { return }
@@ -86,11 +98,12 @@ public struct CustomerImport {
                     try buildAll(input, storing: true, put)
                     // All or nothing: a row the rules refused cancels the batch.
                     guard keepRejected || !refused, !stored.isEmpty else { throw CancelledBatch() }
-                    try log(.object([
-                        ("time", .string(time)), ("actor", .string(actor ?? "")), ("type", .string("import")),
-                        ("customers", .array(stored.map { .string($0) })), ("changes", .array([])),
-                        ("reason", .string(source)), ("config_version", .number(String(operations.configVersion))),
-                    ]))
+                    try log(
+                        .object([
+                            ("time", .string(time)), ("actor", .string(actor ?? "")), ("type", .string("import")),
+                            ("customers", .array(stored.map { .string($0) })), ("changes", .array([])),
+                            ("reason", .string(source)), ("config_version", .number(String(operations.configVersion))),
+                        ]))
                 }
             } catch is CancelledBatch {
                 stored = []
@@ -120,7 +133,9 @@ public struct CustomerImport {
         for row in rows {
             guard let id = row.id else { continue }
             let prefix = String(id.prefix { !$0.isNumber })
-            if let n = Int(id.dropFirst(prefix.count)) { highest[prefix] = max(highest[prefix] ?? store.highestNumber(prefix: prefix), n) }
+            if let n = Int(id.dropFirst(prefix.count)) {
+                highest[prefix] = max(highest[prefix] ?? store.highestNumber(prefix: prefix), n)
+            }
         }
         var assigned: Set<Int> = []
         var kept: [ImportChecker.CheckedRow] = []
@@ -128,7 +143,9 @@ public struct CustomerImport {
         for var row in rows {
             if let id = row.id {
                 if store.isTaken(id) {
-                    rejected[row.line] = RejectedRow(line: row.line, id: id, problems: [RecordProblem(column: "id", message: "id '\(id)' is taken in the store")])
+                    rejected[row.line] = RejectedRow(
+                        line: row.line, id: id,
+                        problems: [RecordProblem(column: "id", message: "id '\(id)' is taken in the store")])
                     continue
                 }
             } else {
@@ -156,9 +173,11 @@ public struct CustomerImport {
     /// Builds the documents of `rows` and checks the `import` action on each, in
     /// chunks on every core; `body` gets the chunks in file order, on the calling
     /// thread, while the next chunks are being built.
-    static func buildInChunks(_ rows: [ImportChecker.CheckedRow], assigned: Set<Int>, input: UnsafeBufferPointer<UInt8>,
-                              builder: ImportDocumentBuilder, policy: AccessPolicy, user: Int?, actor: String,
-                              _ body: (ChunkOutput) throws -> Void) throws {
+    static func buildInChunks(
+        _ rows: [ImportChecker.CheckedRow], assigned: Set<Int>, input: UnsafeBufferPointer<UInt8>,
+        builder: ImportDocumentBuilder, policy: AccessPolicy, user: Int?, actor: String,
+        _ body: (ChunkOutput) throws -> Void
+    ) throws {
         let chunkSize = 4_096
         let chunkCount = (rows.count + chunkSize - 1) / chunkSize
         let wave = 2 * ProcessInfo.processInfo.activeProcessorCount
@@ -174,8 +193,9 @@ public struct CustomerImport {
                 DispatchQueue.concurrentPerform(iterations: chunks.count) { k in
                     let (rows, input, assigned, builder) = shared.value
                     let lower = (chunks.lowerBound + k) * chunkSize
-                    slots.value[k] = buildChunk(rows, lower..<min(lower + chunkSize, rows.count), assigned: assigned, input: input,
-                                                builder: builder, policy: policy, user: user, actor: actor)
+                    slots.value[k] = buildChunk(
+                        rows, lower..<min(lower + chunkSize, rows.count), assigned: assigned, input: input,
+                        builder: builder, policy: policy, user: user, actor: actor)
                 }
             }
             return (outputs, group)
@@ -185,7 +205,10 @@ public struct CustomerImport {
         while true {
             let current = building
             building.group.wait()
-            defer { current.outputs.deinitialize(); current.outputs.deallocate() }
+            defer {
+                current.outputs.deinitialize()
+                current.outputs.deallocate()
+            }
             first += current.outputs.count
             guard first < chunkCount else {
                 for output in current.outputs { try body(output) }
@@ -204,23 +227,31 @@ public struct CustomerImport {
         }
     }
 
-    static func buildChunk(_ rows: [ImportChecker.CheckedRow], _ range: Range<Int>, assigned: Set<Int>, input: UnsafeBufferPointer<UInt8>,
-                           builder: ImportDocumentBuilder, policy: AccessPolicy, user: Int?, actor: String) -> ChunkOutput {
+    static func buildChunk(
+        _ rows: [ImportChecker.CheckedRow], _ range: Range<Int>, assigned: Set<Int>, input: UnsafeBufferPointer<UInt8>,
+        builder: ImportDocumentBuilder, policy: AccessPolicy, user: Int?, actor: String
+    ) -> ChunkOutput {
         var output = ChunkOutput()
         let table = policy.makeCustomerTable()
         var tape = JSONTape()
         var documentTape = JSONTape()
         for index in range {
             let row = rows[index]
-            let id = row.id!   // every row has its id once `assignIds` ran
+            let id = row.id!  // every row has its id once `assignIds` ran
             let record = UnsafeBufferPointer(rebasing: input[row.offset..<(row.offset + row.length)])
             let start = output.documents.count
-            let built = (try? tape.parse(record)) != nil && tape.withView(bytes: record) { view in
-                builder.build(view, validator: row.validator, assignedId: assigned.contains(index) ? id : nil, into: &output.documents)
-            }
-            let added = built && output.documents.withUnsafeBufferPointer { documents in
-                table.addDocument(UnsafeBufferPointer(rebasing: documents[start...]), tape: &documentTape)
-            }
+            let built =
+                (try? tape.parse(record)) != nil
+                && tape.withView(bytes: record) { view in
+                    builder.build(
+                        view, validator: row.validator, assignedId: assigned.contains(index) ? id : nil,
+                        into: &output.documents)
+                }
+            let added =
+                built
+                && output.documents.withUnsafeBufferPointer { documents in
+                    table.addDocument(UnsafeBufferPointer(rebasing: documents[start...]), tape: &documentTape)
+                }
             guard added else {
                 // A row that passed validation always makes a document; this guards the store all the same.
                 output.documents.removeSubrange(start...)
@@ -230,7 +261,8 @@ public struct CustomerImport {
             let c = table.count - 1
             if let user, !policy.isAllowed(user: user, action: .import, customer: c, in: table) {
                 output.documents.removeSubrange(start...)
-                let reasons = policy.explain(user: user, action: .import, customer: c, in: table).reasons.joined(separator: "; ")
+                let reasons = policy.explain(user: user, action: .import, customer: c, in: table).reasons.joined(
+                    separator: "; ")
                 output.refusals.append((row.line, id, "\(actor) may not import this customer: \(reasons)"))
                 continue
             }

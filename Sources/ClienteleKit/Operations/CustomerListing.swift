@@ -1,50 +1,54 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
+
 /// `customer list` and `export`: the customers a user may act on, filtered, read
 /// from the store, masked by the field rules and arranged by a view.
-public struct CustomerListing {
-    public let operations: CustomerOperations
+package struct CustomerListing {
+    package let operations: CustomerOperations
 
-    public init(config: CompiledConfig, store: any CustomerStore) {
+    package init(config: CompiledConfig, store: any CustomerStore) {
         operations = CustomerOperations(config: config, store: store)
     }
 
-    public struct Query: Sendable {
-        public var action: Action = .view
-        public var whereExpression: String?
-        public var search: String?
-        public var tag: String?
-        public var followed = false
-        public var package: String?
+    package struct Query: Sendable {
+        package var action: Action = .view
+        package var whereExpression: String?
+        package var search: String?
+        package var tag: String?
+        package var followed = false
+        package var package: String?
         /// Only the customers sitting in this pool (its members and admins only).
-        public var pool: String?
-        public var table: TableKind?
-        public var view: String?
+        package var pool: String?
+        package var table: TableKind?
+        package var view: String?
         /// What `now` is in `where` (seconds since 1970; default the clock).
-        public var now = Timestamp.currentSeconds()
+        package var now = Timestamp.currentSeconds()
 
-        public init() {}
+        package init() {}
 
         /// Whether anything but the pool narrows the list.
-        public var isFiltered: Bool {
-            whereExpression != nil || search != nil || tag != nil || followed || package != nil || table != nil || view != nil
+        package var isFiltered: Bool {
+            whereExpression != nil || search != nil || tag != nil || followed || package != nil || table != nil
+                || view != nil
         }
     }
 
-    public func view(named name: String?) throws(OperationError) -> View? {
+    package func view(named name: String?) throws(OperationError) -> View? {
         guard let name else { return nil }
         guard let v = operations.config.model.views.first(where: { $0.id == name }) else {
-            throw .invalid(["there is no view '\(name)'\(Suggestion.didYouMean(name, in: operations.config.model.views.map(\.id)))"])
+            throw .invalid([
+                "there is no view '\(name)'\(Suggestion.didYouMean(name, in: operations.config.model.views.map(\.id)))"
+            ])
         }
         return v
     }
 
     /// The documents, by number. Customers sitting in a pool are listed only with
     /// `pool` (seed 003: a customer returned to the high seas leaves its owner's list).
-    public func run(as actor: String, _ query: Query) throws(OperationError) -> [JSONValue] {
+    package func run(as actor: String, _ query: Query) throws(OperationError) -> [JSONValue] {
         let config = operations.config
         let policy = config.access
         let u = try operations.user(actor)
@@ -56,12 +60,16 @@ public struct CustomerListing {
             }
         }
         let table: CustomerTable
-        do { table = try operations.store.customerTable(for: policy, fieldIdentities: filter?.fieldIdentities) } catch { throw .store(error) }
+        do { table = try operations.store.customerTable(for: policy, fieldIdentities: filter?.fieldIdentities) } catch {
+            throw .store(error)
+        }
         let packageIndex = query.package.map { policy.org.package($0).map(Int32.init) ?? -2 }
         var poolIndex: Int32?
         if let id = query.pool {
             guard let pool = operations.poolNamed(id), let p = policy.org.pool(id) else {
-                throw .invalid(["there is no pool '\(id)'\(Suggestion.didYouMean(id, in: config.model.pools.map(\.id)))"])
+                throw .invalid([
+                    "there is no pool '\(id)'\(Suggestion.didYouMean(id, in: config.model.pools.map(\.id)))"
+                ])
             }
             guard operations.isPoolMember(actor, pool) || operations.isPoolAdmin(actor, pool) else {
                 throw .refused("\(actor) may not list pool '\(id)': only its members and admins do")
@@ -86,8 +94,12 @@ public struct CustomerListing {
             let access = operations.fieldAccess(user: u, customer: c, in: table, now: query.now)
             if let filter {
                 // A filter never reads what the user may not: that would find hidden values by bisection.
-                if let hidden = filter.fieldsRead.sorted().first(where: { !access.canRead($0) || access.masks[$0] != nil }) {
-                    throw .refused("--where reads '\(hidden)', which \(actor) may not read on every customer listed; filter on fields they can read")
+                if let hidden = filter.fieldsRead.sorted().first(where: {
+                    !access.canRead($0) || access.masks[$0] != nil
+                }) {
+                    throw .refused(
+                        "--where reads '\(hidden)', which \(actor) may not read on every customer listed; filter on fields they can read"
+                    )
                 }
                 if !filter.condition(AccessContext(user: u, customer: c, customers: table, now: query.now)) { continue }
             }
@@ -104,10 +116,12 @@ public struct CustomerListing {
     }
 
     /// Customer numbers in order: by prefix, then by the number after it (P9 before P10).
-    public static func numberOrder(_ a: String, _ b: String) -> Bool {
-        let pa = a.prefix { !$0.isNumber }, pb = b.prefix { !$0.isNumber }
+    package static func numberOrder(_ a: String, _ b: String) -> Bool {
+        let pa = a.prefix { !$0.isNumber }
+        let pb = b.prefix { !$0.isNumber }
         if pa != pb { return pa < pb }
-        let na = a.dropFirst(pa.count).drop { $0 == "0" }, nb = b.dropFirst(pb.count).drop { $0 == "0" }
+        let na = a.dropFirst(pa.count).drop { $0 == "0" }
+        let nb = b.dropFirst(pb.count).drop { $0 == "0" }
         if na.count != nb.count { return na.count < nb.count }
         return na == nb ? a < b : na < nb
     }
@@ -125,9 +139,10 @@ public struct CustomerListing {
     }
 
     /// Fields in the view's order (the rest follow), without its hidden ones.
-    public static func arranged(_ document: JSONValue, _ view: View?) -> JSONValue {
+    package static func arranged(_ document: JSONValue, _ view: View?) -> JSONValue {
         guard let view, case .object(var members) = document, let k = members.firstIndex(where: { $0.0 == "fields" }),
-              case .object(let fields) = members[k].1 else { return document }
+            case .object(let fields) = members[k].1
+        else { return document }
         let hidden = Set(view.hidden)
         let order = view.module == .campaign ? view.backgroundFields + view.agentFields + view.order : view.order
         let kept = fields.filter { !hidden.contains($0.0) }
@@ -140,19 +155,23 @@ public struct CustomerListing {
 extension CustomerOperations {
     /// The identities of the fields `hidden: true` keeps out of sight on this table or package.
     func hiddenFields(team: String, table: TableKind, package: String?) -> Set<String> {
-        config.records.validatorIndex(team: team, table: table, package: package).map { config.records.validators[$0].hiddenIdentities } ?? []
+        config.records.validatorIndex(team: team, table: table, package: package).map {
+            config.records.validators[$0].hiddenIdentities
+        } ?? []
     }
 
     /// A document as the field access allows: unreadable fields (the hidden ones
     /// among them) left out, masked ones masked.
     func masked(_ document: JSONValue, _ access: FieldAccess) -> JSONValue {
         guard case .object(var members) = document, let k = members.firstIndex(where: { $0.0 == "fields" }),
-              case .object(let fields) = members[k].1 else { return document }
-        members[k].1 = .object(fields.compactMap { name, value in
-            guard access.canRead(name) else { return nil }
-            if let mask = access.masks[name] { return (name, FieldAccess.masked(value, mask)) }
-            return (name, value)
-        })
+            case .object(let fields) = members[k].1
+        else { return document }
+        members[k].1 = .object(
+            fields.compactMap { name, value in
+                guard access.canRead(name) else { return nil }
+                if let mask = access.masks[name] { return (name, FieldAccess.masked(value, mask)) }
+                return (name, value)
+            })
         return .object(members)
     }
 }

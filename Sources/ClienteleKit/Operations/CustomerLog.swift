@@ -1,19 +1,25 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
+
 /// Reading the customer log: filters and the one-line timeline form.
-public enum CustomerLog {
+package enum CustomerLog {
     /// Whether `text` is a date or a date and time the log filters understand.
-    public static func isTime(_ text: String) -> Bool { Timestamp.parse(text) != nil }
+    package static func isTime(_ text: String) -> Bool { Timestamp.parse(text) != nil }
 
     /// Every type of entry the store writes.
-    public static let types = ["create", "edit", "delete", "import", "share", "batch-share", "unshare", "batch-unshare", "tag",
-                               "follow", "unfollow", "return", "claim", "assign", "followup", "apply", "repair"]
+    package static let types = [
+        "create", "edit", "delete", "import", "share", "batch-share", "unshare", "batch-unshare", "tag",
+        "follow", "unfollow", "return", "claim", "assign", "followup", "apply", "repair",
+    ]
 
-    public static func filter(_ entries: [JSONValue], customer: String?, type: String?, since: String?, until: String?) -> [JSONValue] {
-        let from = since.flatMap(Timestamp.parse), to = until.flatMap(Timestamp.parse)
+    package static func filter(_ entries: [JSONValue], customer: String?, type: String?, since: String?, until: String?)
+        -> [JSONValue]
+    {
+        let from = since.flatMap(Timestamp.parse)
+        let to = until.flatMap(Timestamp.parse)
         return entries.filter { e in
             if let type, e["type"]?.stringValue != type { return false }
             if let customer {
@@ -29,11 +35,16 @@ public enum CustomerLog {
     }
 
     /// `2026-11-23T10:00:00Z  bob  edit  P000001  level: "A" -> "B"`
-    public static func line(_ e: JSONValue) -> String {
+    package static func line(_ e: JSONValue) -> String {
         var parts = [e["time"]?.stringValue ?? "", e["actor"]?.stringValue ?? "", e["type"]?.stringValue ?? ""]
-        if case .array(let ids)? = e["customers"], !ids.isEmpty { parts.append(ids.compactMap(\.stringValue).joined(separator: ",")) }
+        if case .array(let ids)? = e["customers"], !ids.isEmpty {
+            parts.append(ids.compactMap(\.stringValue).joined(separator: ","))
+        }
         if case .array(let changes)? = e["changes"], !changes.isEmpty {
-            parts.append(changes.map { c in "\(c["field"]?.stringValue ?? ""): \(c["from"]?.jsonText ?? "null") -> \(c["to"]?.jsonText ?? "null")" }.joined(separator: "; "))
+            parts.append(
+                changes.map { c in
+                    "\(c["field"]?.stringValue ?? ""): \(c["from"]?.jsonText ?? "null") -> \(c["to"]?.jsonText ?? "null")"
+                }.joined(separator: "; "))
         }
         if let reason = e["reason"]?.stringValue { parts.append("reason: \(reason)") }
         return PrintableText.escaped(parts.joined(separator: "  ")) + "\n"
@@ -47,7 +58,9 @@ extension CustomerLog {
     /// (field rules, `hide_in_pool`). Users allowed `configure` also read the entries of
     /// deleted customers, and the config's own versions; a customer that exists and that
     /// they may not view stays out for them too.
-    public static func readable(_ entries: [JSONValue], as actor: String, operations: CustomerOperations) throws(OperationError) -> [JSONValue] {
+    package static func readable(_ entries: [JSONValue], as actor: String, operations: CustomerOperations)
+        throws(OperationError) -> [JSONValue]
+    {
         let u = try operations.user(actor)
         let config = operations.config
         let admin = config.mayConfigure(u)
@@ -72,25 +85,33 @@ extension CustomerLog {
             return result
         }
         return entries.compactMap { entry -> JSONValue? in
-            guard case .object(var members) = entry, case .array(let listed)? = entry["customers"] else { return admin ? entry : nil }
+            guard case .object(var members) = entry, case .array(let listed)? = entry["customers"] else {
+                return admin ? entry : nil
+            }
             let ids = listed.compactMap(\.stringValue)
             if ids.isEmpty { return admin ? entry : nil }
             let seen = ids.filter { access($0) != nil }
             if seen.isEmpty { return nil }
-            if let k = members.firstIndex(where: { $0.0 == "customers" }) { members[k].1 = .array(seen.map(JSONValue.string)) }
+            if let k = members.firstIndex(where: { $0.0 == "customers" }) {
+                members[k].1 = .array(seen.map(JSONValue.string))
+            }
             if let k = members.firstIndex(where: { $0.0 == "changes" }), case .array(let changes) = members[k].1 {
-                members[k].1 = .array(changes.compactMap { change in
-                    shown(change, ids: ids, single: ids.count == 1 ? ids[0] : nil, access: access)
-                })
+                members[k].1 = .array(
+                    changes.compactMap { change in
+                        shown(change, ids: ids, single: ids.count == 1 ? ids[0] : nil, access: access)
+                    })
             }
             return .object(members)
         }
     }
 
     /// One change as the reader may see it; a batch names each change `ID.key`.
-    private static func shown(_ change: JSONValue, ids: [String], single: String?, access: (String) -> FieldAccess?) -> JSONValue? {
+    private static func shown(_ change: JSONValue, ids: [String], single: String?, access: (String) -> FieldAccess?)
+        -> JSONValue?
+    {
         guard case .object(var members) = change, let name = change["field"]?.stringValue else { return change }
-        var customer = single, key = name
+        var customer = single
+        var key = name
         if let dot = name.firstIndex(of: "."), ids.contains(String(name[..<dot])) {
             customer = String(name[..<dot])
             key = String(name[name.index(after: dot)...])

@@ -1,8 +1,9 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
+
 /// Operations on several customers at once: one access check per customer, one
 /// batch for all of them (all or nothing), one log entry.
 extension CustomerOperations {
@@ -11,8 +12,11 @@ extension CustomerOperations {
     /// following does not.
     /// Returns the ids of the customers it changed.
     @discardableResult
-    func update(as actor: String, ids: [String], action: Action, what: String, type: String, time: String, reason: String? = nil, edits: Bool = true,
-                change: (inout [(String, JSONValue)], String) -> [(String, JSONValue, JSONValue)]) throws(OperationError) -> [String] {
+    func update(
+        as actor: String, ids: [String], action: Action, what: String, type: String, time: String,
+        reason: String? = nil, edits: Bool = true,
+        change: (inout [(String, JSONValue)], String) -> [(String, JSONValue, JSONValue)]
+    ) throws(OperationError) -> [String] {
         let u = try user(actor)
         guard !ids.isEmpty else { throw .invalid(["name at least one customer"]) }
         var operations: [StoreOperation] = []
@@ -21,11 +25,15 @@ extension CustomerOperations {
         for id in ids where seen.insert(id).inserted {
             let document = try existing(id)
             try refuseUnless(u, action, accessTable(document), what: "\(what) \(id)")
-            guard case .object(var members) = document else { throw .invalid(["customer '\(id)' is not a valid document"]) }
+            guard case .object(var members) = document else {
+                throw .invalid(["customer '\(id)' is not a valid document"])
+            }
             let made = change(&members, id)
             guard !made.isEmpty else { continue }
             for key in ["modified_at", "modified_by"] where edits {
-                if let i = members.firstIndex(where: { $0.0 == key }) { members[i].1 = .string(key == "modified_at" ? time : actor) }
+                if let i = members.firstIndex(where: { $0.0 == key }) {
+                    members[i].1 = .string(key == "modified_at" ? time : actor)
+                }
             }
             let updated = JSONValue.object(members)
             try validate(updated)
@@ -34,15 +42,21 @@ extension CustomerOperations {
         }
         guard !operations.isEmpty else { return [] }
         let changed = operations.compactMap(\.id)
-        operations.append(logEntry(type, actor: actor, time: time, customers: changed, changes: changes, reason: reason))
+        operations.append(
+            logEntry(type, actor: actor, time: time, customers: changed, changes: changes, reason: reason))
         do { try store.commit(operations) } catch { throw .store(error) }
         return changed
     }
 
     /// Replaces a list-valued system key, recording the change when there is one.
-    static func setList(_ members: inout [(String, JSONValue)], _ key: String, _ transform: ([String]) -> [String]) -> [(String, JSONValue, JSONValue)] {
+    static func setList(_ members: inout [(String, JSONValue)], _ key: String, _ transform: ([String]) -> [String])
+        -> [(String, JSONValue, JSONValue)]
+    {
         let index = members.firstIndex { $0.0 == key }
-        let old = index.flatMap { k -> [String]? in if case .array(let a) = members[k].1 { return a.compactMap(\.stringValue) } else { return nil } } ?? []
+        let old =
+            index.flatMap { k -> [String]? in
+                if case .array(let a) = members[k].1 { return a.compactMap(\.stringValue) } else { return nil }
+            } ?? []
         let new = transform(old)
         guard new != old else { return [] }
         let value = JSONValue.array(new.map(JSONValue.string))
@@ -58,27 +72,49 @@ extension CustomerOperations {
     }
 
     @discardableResult
-    public func follow(as actor: String, ids: [String], following: Bool, time: String) throws(OperationError) -> [String] {
-        return try update(as: actor, ids: ids, action: .follow, what: following ? "follow" : "unfollow", type: following ? "follow" : "unfollow",
-                       time: time, edits: false) { members, _ in
+    package func follow(as actor: String, ids: [String], following: Bool, time: String) throws(OperationError)
+        -> [String]
+    {
+        return try update(
+            as: actor, ids: ids, action: .follow, what: following ? "follow" : "unfollow",
+            type: following ? "follow" : "unfollow",
+            time: time, edits: false
+        ) { members, _ in
             Self.setList(&members, "followers") { following ? Self.union($0, [actor]) : $0.filter { $0 != actor } }
         }
     }
 
     /// Additive sharing; several ids make a batch share.
     @discardableResult
-    public func share(as actor: String, ids: [String], users: [String], departments: [String], roles: [String], time: String) throws(OperationError) -> [String] {
-        guard !(users.isEmpty && departments.isEmpty && roles.isEmpty) else { throw .invalid(["share with --users, --departments or --roles"]) }
-        return try update(as: actor, ids: ids, action: .share, what: "share", type: ids.count > 1 ? "batch-share" : "share", time: time) { members, _ in
-            Self.changeShared(&members) { key, old in Self.union(old, key == "users" ? users : key == "departments" ? departments : roles) }
+    package func share(
+        as actor: String, ids: [String], users: [String], departments: [String], roles: [String], time: String
+    ) throws(OperationError) -> [String] {
+        guard !(users.isEmpty && departments.isEmpty && roles.isEmpty) else {
+            throw .invalid(["share with --users, --departments or --roles"])
+        }
+        return try update(
+            as: actor, ids: ids, action: .share, what: "share", type: ids.count > 1 ? "batch-share" : "share",
+            time: time
+        ) { members, _ in
+            Self.changeShared(&members) { key, old in
+                Self.union(old, key == "users" ? users : key == "departments" ? departments : roles)
+            }
         }
     }
 
     /// Cancels sharing: everything (`all`) or the users, departments and roles named.
     @discardableResult
-    public func unshare(as actor: String, ids: [String], all: Bool, users: [String], departments: [String], roles: [String], time: String) throws(OperationError) -> [String] {
-        guard all || !(users.isEmpty && departments.isEmpty && roles.isEmpty) else { throw .invalid(["unshare --all, or name --users, --departments or --roles"]) }
-        return try update(as: actor, ids: ids, action: .unshare, what: "unshare", type: ids.count > 1 ? "batch-unshare" : "unshare", time: time) { members, _ in
+    package func unshare(
+        as actor: String, ids: [String], all: Bool, users: [String], departments: [String], roles: [String],
+        time: String
+    ) throws(OperationError) -> [String] {
+        guard all || !(users.isEmpty && departments.isEmpty && roles.isEmpty) else {
+            throw .invalid(["unshare --all, or name --users, --departments or --roles"])
+        }
+        return try update(
+            as: actor, ids: ids, action: .unshare, what: "unshare", type: ids.count > 1 ? "batch-unshare" : "unshare",
+            time: time
+        ) { members, _ in
             Self.changeShared(&members) { key, old in
                 if all { return [] }
                 let removed = key == "users" ? users : key == "departments" ? departments : roles
@@ -87,20 +123,28 @@ extension CustomerOperations {
         }
     }
 
-    static func changeShared(_ members: inout [(String, JSONValue)], _ transform: (String, [String]) -> [String]) -> [(String, JSONValue, JSONValue)] {
+    static func changeShared(_ members: inout [(String, JSONValue)], _ transform: (String, [String]) -> [String]) -> [(
+        String, JSONValue, JSONValue
+    )] {
         var shared: [(String, JSONValue)] = []
         if let k = members.firstIndex(where: { $0.0 == "shared" }), case .object(let m) = members[k].1 { shared = m }
         var changes: [(String, JSONValue, JSONValue)] = []
         for key in ["users", "departments", "roles"] {
             changes += setList(&shared, key) { transform(key, $0) }.map { ("shared.\($0.0)", $0.1, $0.2) }
         }
-        if let k = members.firstIndex(where: { $0.0 == "shared" }) { members[k].1 = .object(shared) } else { members.append(("shared", .object(shared))) }
+        if let k = members.firstIndex(where: { $0.0 == "shared" }) {
+            members[k].1 = .object(shared)
+        } else {
+            members.append(("shared", .object(shared)))
+        }
         return changes
     }
 
     /// `set` overwrites the tags; otherwise they are added.
     @discardableResult
-    public func tag(as actor: String, ids: [String], tags: [String], overwrite: Bool, time: String) throws(OperationError) -> [String] {
+    package func tag(as actor: String, ids: [String], tags: [String], overwrite: Bool, time: String)
+        throws(OperationError) -> [String]
+    {
         return try update(as: actor, ids: ids, action: .tag, what: "tag", type: "tag", time: time) { members, _ in
             Self.setList(&members, "tags") { overwrite ? uniqued(tags) : Self.union($0, tags) }
         }
@@ -117,11 +161,12 @@ extension CustomerOperations {
     /// `ID... TAG...` as `tag` takes them: the leading arguments that name stored
     /// customers, or that are shaped like a customer number of one of the config's
     /// tables, are ids; the rest are tags.
-    public func splitIdsAndTags(_ arguments: [String]) -> (ids: [String], tags: [String]) {
+    package func splitIdsAndTags(_ arguments: [String]) -> (ids: [String], tags: [String]) {
         let numberings = TableKind.allCases.map { config.model.schema.numbering(for: $0) }
         func looksLikeId(_ s: String) -> Bool {
             numberings.contains { n in
-                s.hasPrefix(n.prefix) && s.count == n.prefix.count + n.digits && s.dropFirst(n.prefix.count).allSatisfy(\.isNumber)
+                s.hasPrefix(n.prefix) && s.count == n.prefix.count + n.digits
+                    && s.dropFirst(n.prefix.count).allSatisfy(\.isNumber)
             }
         }
         let ids = Array(arguments.prefix { store.contains($0) || looksLikeId($0) })

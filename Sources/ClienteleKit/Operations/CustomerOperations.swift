@@ -1,13 +1,13 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
 import Foundation
 
 /// Why an operation did not happen: the rules refused it (exit 3), the input is
 /// invalid (exit 1), or the store failed (exit 1). Nothing is stored in any case.
-public enum OperationError: Error, Sendable, CustomStringConvertible {
+package enum OperationError: Error, Sendable, CustomStringConvertible {
     /// The rules do not allow it; the reason names nothing the user may not see.
     case refused(String)
     /// The input is wrong: one message per problem.
@@ -17,27 +17,28 @@ public enum OperationError: Error, Sendable, CustomStringConvertible {
     /// A config does not compile: its diagnostics, and the files they point into.
     case config([Diagnostic], SourceFiles)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .refused(let why): return why
         case .invalid(let problems): return problems.joined(separator: "\n")
         case .store(let error): return error.message
-        case .config(let diagnostics, _): return diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "\n")
+        case .config(let diagnostics, _):
+            return diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "\n")
         }
     }
 }
 
 /// The customer operations, each checked by the access rules and the field rules,
 /// validated, and logged in the same batch as the change it records.
-public struct CustomerOperations {
-    public let config: CompiledConfig
-    public let store: any CustomerStore
+package struct CustomerOperations {
+    package let config: CompiledConfig
+    package let store: any CustomerStore
     /// The config version the store applied, named in every log entry.
     let configVersion: Int
     /// How values of unique fields are compared (made once, not per document).
     let unique: UniqueKeys
 
-    public init(config: CompiledConfig, store: any CustomerStore) {
+    package init(config: CompiledConfig, store: any CustomerStore) {
         self.config = config
         self.store = store
         configVersion = store.version?.number ?? 0
@@ -94,27 +95,36 @@ public struct CustomerOperations {
         let bytes = Array(document.jsonText.utf8)
         guard let (id, claims) = bytes.withUnsafeBufferPointer({ unique.read($0) }), !claims.isEmpty else { return }
         let held: UniqueValues
-        do { held = try store.uniqueValues(layout: unique.layout, keys: unique.keys(ofDocument:)) } catch { throw .store(error) }
+        do { held = try store.uniqueValues(layout: unique.layout, keys: unique.keys(ofDocument:)) } catch {
+            throw .store(error)
+        }
         let problems = claims.filter { held.ids(holding: $0.key).contains { $0 != id } }
             .compactMap { $0.heldProblem(config.records)?.description }
         if !problems.isEmpty { throw .invalid(problems) }
     }
 
     /// FIELD=VALUE pairs as typed field values of the customer's table or package.
-    func values(_ assignments: [(String, String)], team: String, table: TableKind, package: String?) throws(OperationError) -> [(String, JSONValue)] {
-        let fields = config.model.schema.fields(team: team, table: table, package: package, inheritance: store.version?.inheritance ?? .everything)
+    func values(_ assignments: [(String, String)], team: String, table: TableKind, package: String?)
+        throws(OperationError) -> [(String, JSONValue)]
+    {
+        let fields = config.model.schema.fields(
+            team: team, table: table, package: package, inheritance: store.version?.inheritance ?? .everything)
         var result: [(String, JSONValue)] = []
         var problems: [String] = []
         for (name, text) in assignments {
             if Self.systemAssignments.contains(name) { continue }
             guard let field = fields.first(where: { $0.identities.contains(name) }) else {
-                problems.append("column \(name): \(package.map { "package '\($0)'" } ?? "the \(table.rawValue) table of team '\(team)'") has no field '\(name)'\(Suggestion.didYouMean(name, in: fields.flatMap(\.identities)))")
+                problems.append(
+                    "column \(name): \(package.map { "package '\($0)'" } ?? "the \(table.rawValue) table of team '\(team)'") has no field '\(name)'\(Suggestion.didYouMean(name, in: fields.flatMap(\.identities)))"
+                )
                 continue
             }
             let trimmed = text.trimmingWhitespace()
             var value = trimmed.isEmpty ? JSONValue.null : CSVColumns.typed(text, trimmed, field.spec.base)
             // Values are stored normalised, as `normalize:` says.
-            if let how = field.spec.normalize, case .string(let s) = value { value = .string(Normalizer.normalize(s, how)) }
+            if let how = field.spec.normalize, case .string(let s) = value {
+                value = .string(Normalizer.normalize(s, how))
+            }
             result.append((name, value))
         }
         if !problems.isEmpty { throw .invalid(problems) }
@@ -125,23 +135,32 @@ public struct CustomerOperations {
         let access = policy.fieldAccess(user: user, customer: 0, in: table)
         let readOnly = fields.filter { !access.canWrite($0) }
         if !readOnly.isEmpty {
-            throw .refused("\(policy.org.userIds[user]) may not change \(readOnly.map { "'\($0)'" }.joined(separator: ", ")): the field rules make \(readOnly.count == 1 ? "it" : "them") read-only for them")
+            throw .refused(
+                "\(policy.org.userIds[user]) may not change \(readOnly.map { "'\($0)'" }.joined(separator: ", ")): the field rules make \(readOnly.count == 1 ? "it" : "them") read-only for them"
+            )
         }
     }
 
-    func logEntry(_ type: String, actor: String, time: String, customers: [String], changes: [(String, JSONValue, JSONValue)], reason: String? = nil) -> StoreOperation {
-        .log(entry: .object([
-            ("time", .string(time)), ("actor", .string(actor)), ("type", .string(type)),
-            ("customers", .array(customers.map(JSONValue.string))),
-            ("changes", .array(changes.map { .object([("field", .string($0.0)), ("from", $0.1), ("to", $0.2)]) })),
-            ("reason", reason.map(JSONValue.string) ?? .null), ("config_version", .number(String(configVersion))),
-        ]))
+    func logEntry(
+        _ type: String, actor: String, time: String, customers: [String], changes: [(String, JSONValue, JSONValue)],
+        reason: String? = nil
+    ) -> StoreOperation {
+        .log(
+            entry: .object([
+                ("time", .string(time)), ("actor", .string(actor)), ("type", .string(type)),
+                ("customers", .array(customers.map(JSONValue.string))),
+                ("changes", .array(changes.map { .object([("field", .string($0.0)), ("from", $0.1), ("to", $0.2)]) })),
+                ("reason", reason.map(JSONValue.string) ?? .null), ("config_version", .number(String(configVersion))),
+            ]))
     }
 
     // MARK: - Operations
 
     /// Adds a customer owned by `actor` (or by the `account_executive` given, which needs `assign`).
-    public func add(as actor: String, team: String?, table: TableKind, package: String?, assignments: [(String, String)], time: String) throws(OperationError) -> String {
+    package func add(
+        as actor: String, team: String?, table: TableKind, package: String?, assignments: [(String, String)],
+        time: String
+    ) throws(OperationError) -> String {
         let u = try user(actor)
         let org = config.model.organization
         var teamId = team ?? package.flatMap { config.model.schema.package($0)?.team }
@@ -155,19 +174,24 @@ public struct CustomerOperations {
         var fieldValues = try values(assignments, team: teamId, table: table, package: package)
         let given = fieldValues.map(\.0)
         // The fields left out take their defaults, as in an import.
-        let fields = config.model.schema.fields(team: teamId, table: table, package: package, inheritance: store.version?.inheritance ?? .everything)
+        let fields = config.model.schema.fields(
+            team: teamId, table: table, package: package, inheritance: store.version?.inheritance ?? .everything)
         for field in fields {
-            guard let value = field.defaultValue, !assignments.contains(where: { field.identities.contains($0.0) }) else { continue }
+            guard let value = field.defaultValue, !assignments.contains(where: { field.identities.contains($0.0) })
+            else { continue }
             fieldValues.append((field.identity, value))
         }
         let id = store.nextId(config.model.schema.numbering(for: table))
         let document: JSONValue = .object([
-            ("id", .string(id)), (StoredKey.team.name, .string(teamId)), (StoredKey.table.name, .string(table.rawValue)),
+            ("id", .string(id)), (StoredKey.team.name, .string(teamId)),
+            (StoredKey.table.name, .string(table.rawValue)),
             ("package", package.map(JSONValue.string) ?? .null),
-            ("account_executive", .string(owner)), (StoredKey.customerServiceRep.name, rep.map(JSONValue.string) ?? .null),
+            ("account_executive", .string(owner)),
+            (StoredKey.customerServiceRep.name, rep.map(JSONValue.string) ?? .null),
             ("shared", .object([("users", .array([])), ("departments", .array([])), ("roles", .array([]))])),
             ("tags", .array([])), (StoredKey.followers.name, .array([])), (StoredKey.pool.name, .null),
-            ("created_at", .string(time)), (StoredKey.createdBy.name, .string(actor)), (StoredKey.modifiedAt.name, .string(time)), (StoredKey.modifiedBy.name, .string(actor)),
+            ("created_at", .string(time)), (StoredKey.createdBy.name, .string(actor)),
+            (StoredKey.modifiedAt.name, .string(time)), (StoredKey.modifiedBy.name, .string(actor)),
             ("fields", .object(fieldValues.filter { !$0.1.isNull })),
         ])
         // The rules first: a refused user learns nothing of the values other customers hold.
@@ -178,8 +202,12 @@ public struct CustomerOperations {
         try checkWritable(u, given, table)
         try validate(document)
         do {
-            try store.commit([.put(id: id, document: document),
-                              logEntry("create", actor: actor, time: time, customers: [id], changes: fieldValues.map { ($0.0, .null, $0.1) })])
+            try store.commit([
+                .put(id: id, document: document),
+                logEntry(
+                    "create", actor: actor, time: time, customers: [id],
+                    changes: fieldValues.map { ($0.0, .null, $0.1) }),
+            ])
         } catch { throw .store(error) }
         return id
     }
@@ -192,7 +220,7 @@ public struct CustomerOperations {
     }
 
     /// The customer as `actor` may see it: unreadable fields left out, masked ones masked.
-    public func show(as actor: String, id: String) throws(OperationError) -> JSONValue {
+    package func show(as actor: String, id: String) throws(OperationError) -> JSONValue {
         let u = try user(actor)
         let document = try existing(id)
         let table = accessTable(document)
@@ -203,40 +231,54 @@ public struct CustomerOperations {
     /// Changes fields (FIELD=VALUE; an empty value clears), logged with each change.
     /// Returns the fields (and assignments) it changed.
     @discardableResult
-    public func edit(as actor: String, id: String, assignments: [(String, String)], time: String, view: View? = nil) throws(OperationError) -> [String] {
+    package func edit(as actor: String, id: String, assignments: [(String, String)], time: String, view: View? = nil)
+        throws(OperationError) -> [String]
+    {
         let u = try user(actor)
         if let view, view.module == .campaign {
             let others = assignments.map(\.0).filter { !view.agentFields.contains($0) }
             if !others.isEmpty {
-                throw .refused("the campaign view '\(view.id)' lets agents change only \(view.agentFields.joined(separator: ", ")); \(others.joined(separator: ", ")) \(others.count == 1 ? "is" : "are") shown read-only")
+                throw .refused(
+                    "the campaign view '\(view.id)' lets agents change only \(view.agentFields.joined(separator: ", ")); \(others.joined(separator: ", ")) \(others.count == 1 ? "is" : "are") shown read-only"
+                )
             }
         }
         let document = try existing(id)
         guard case .object(var members) = document, let team = document[StoredKey.team.name]?.stringValue,
-              let table = document[StoredKey.table.name]?.stringValue.flatMap(TableKind.init(rawValue:)) else { throw .invalid(["customer '\(id)' is not a valid document"]) }
+            let table = document[StoredKey.table.name]?.stringValue.flatMap(TableKind.init(rawValue:))
+        else { throw .invalid(["customer '\(id)' is not a valid document"]) }
         let accessTable = accessTable(document)
         try refuseUnless(u, .edit, accessTable, what: "edit \(id)")
-        let newValues = try values(assignments, team: team, table: table, package: document[StoredKey.package.name]?.stringValue)
+        let newValues = try values(
+            assignments, team: team, table: table, package: document[StoredKey.package.name]?.stringValue)
         // Out of sight is out of reach: an edit would tell whether the value was already so.
         let hidden = hiddenFields(team: team, table: table, package: document[StoredKey.package.name]?.stringValue)
         if let name = newValues.map(\.0).first(where: hidden.contains) {
             throw .refused("the schema hides '\(name)' (hidden: true): nobody edits it; an import may give it")
         }
         try checkWritable(u, newValues.map(\.0), accessTable)
-        guard let k = members.firstIndex(where: { $0.0 == "fields" }), case .object(var fields) = members[k].1 else { throw .invalid(["customer '\(id)' has no fields"]) }
+        guard let k = members.firstIndex(where: { $0.0 == "fields" }), case .object(var fields) = members[k].1 else {
+            throw .invalid(["customer '\(id)' has no fields"])
+        }
         var changes: [(String, JSONValue, JSONValue)] = []
         // The account executive and the service representative change hands through `assign`.
         for key in Self.systemAssignments {
             guard let text = assignments.last(where: { $0.0 == key })?.1 else { continue }
             let value: JSONValue = text.isEmpty ? .null : .string(text)
             if value.isNull && key == "account_executive" {
-                throw .invalid(["a customer without an account executive sits in a pool: 'clientele pool return \(id)' puts it there"])
+                throw .invalid([
+                    "a customer without an account executive sits in a pool: 'clientele pool return \(id)' puts it there"
+                ])
             }
             let i = members.firstIndex { $0.0 == key }
             let old = i.map { members[$0].1 } ?? .null
             guard old != value else { continue }
             if case .string(let named) = value { _ = try user(named) }
-            try refuseUnless(u, .assign, accessTable, what: "change the \(key == "account_executive" ? "account executive" : "service representative") of \(id)")
+            try refuseUnless(
+                u, .assign, accessTable,
+                what:
+                    "change the \(key == "account_executive" ? "account executive" : "service representative") of \(id)"
+            )
             changes.append((key, old, value))
             if let i { members[i].1 = value } else { members.append((key, value)) }
         }
@@ -250,22 +292,29 @@ public struct CustomerOperations {
         guard !changes.isEmpty else { return [] }
         members[k].1 = .object(fields)
         for key in ["modified_at", "modified_by"] {
-            if let i = members.firstIndex(where: { $0.0 == key }) { members[i].1 = .string(key == "modified_at" ? time : actor) }
+            if let i = members.firstIndex(where: { $0.0 == key }) {
+                members[i].1 = .string(key == "modified_at" ? time : actor)
+            }
         }
         let updated = JSONValue.object(members)
         try validate(updated)
         do {
-            try store.commit([.put(id: id, document: updated), logEntry("edit", actor: actor, time: time, customers: [id], changes: changes)])
+            try store.commit([
+                .put(id: id, document: updated),
+                logEntry("edit", actor: actor, time: time, customers: [id], changes: changes),
+            ])
         } catch { throw .store(error) }
         return changes.map(\.0)
     }
 
-    public func delete(as actor: String, id: String, time: String) throws(OperationError) {
+    package func delete(as actor: String, id: String, time: String) throws(OperationError) {
         let u = try user(actor)
         let document = try existing(id)
         try refuseUnless(u, .delete, accessTable(document), what: "delete \(id)")
         do {
-            try store.commit([.delete(id: id), logEntry("delete", actor: actor, time: time, customers: [id], changes: [])])
+            try store.commit([
+                .delete(id: id), logEntry("delete", actor: actor, time: time, customers: [id], changes: []),
+            ])
         } catch { throw .store(error) }
     }
 }

@@ -1,8 +1,9 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
+
 /// Turns an import row that passed validation into the document the store keeps:
 /// the row's own keys, the team, table and package of the validator that accepted
 /// it when the row does not say, the defaults of the fields it leaves out, values
@@ -72,8 +73,12 @@ struct ImportDocumentBuilder: Sendable {
                 normalized: ByteKeyTable(normalized.enumerated().map { ($1.0, $0) }),
                 normalizations: normalized.map(\.1))
         }
-        suffix = [("followers", JSONValue.array([])), ("pool", .null), ("created_at", .string(time)), ("created_by", .string(actor)),
-                  ("modified_at", .string(time)), ("modified_by", .string(actor))].flatMap { member($0, $1) } + [UInt8(ascii: "}")]
+        suffix =
+            [
+                ("followers", JSONValue.array([])), ("pool", .null), ("created_at", .string(time)),
+                ("created_by", .string(actor)),
+                ("modified_at", .string(time)), ("modified_by", .string(actor)),
+            ].flatMap { member($0, $1) } + [UInt8(ascii: "}")]
     }
 
     private static let sharedEmpty = Array(#","shared":{"users":[],"departments":[],"roles":[]}"#.utf8)
@@ -104,7 +109,9 @@ struct ImportDocumentBuilder: Sendable {
             var k = f + 1
             while k < view.next(f), !rebuild {
                 let value = k + 1
-                if view.kind(value) != .null, let d = view.withString(k, { plan.defaults.lookup($0) }) { given[d] = true }
+                if view.kind(value) != .null, let d = view.withString(k, { plan.defaults.lookup($0) }) {
+                    given[d] = true
+                }
                 if view.kind(value) == .string, let n = view.withString(k, { plan.normalized.lookup($0) }) {
                     rebuild = !Self.isNormalized(view, value, plan.normalizations[n])
                 }
@@ -124,16 +131,21 @@ struct ImportDocumentBuilder: Sendable {
                 var fields: [(String, JSONValue)] = []
                 if case .object(let f) = members[k].1 { fields = f.filter { !$0.1.isNull } }
                 let have = Set(fields.map(\.0))
-                for (identity, value) in plan.defaultFields where !have.contains(identity) { fields.append((identity, value)) }
-                members[k].1 = .object(fields.map { name, value in
-                    guard case .string(let s) = value, let n = plan.normalized.lookup(name) else { return (name, value) }
-                    return (name, .string(Normalizer.normalize(s, plan.normalizations[n])))
-                })
+                for (identity, value) in plan.defaultFields where !have.contains(identity) {
+                    fields.append((identity, value))
+                }
+                members[k].1 = .object(
+                    fields.map { name, value in
+                        guard case .string(let s) = value, let n = plan.normalized.lookup(name) else {
+                            return (name, value)
+                        }
+                        return (name, .string(Normalizer.normalize(s, plan.normalizations[n])))
+                    })
             } else if !plan.defaultFields.isEmpty {
                 members.append(("fields", .object(plan.defaultFields.map { ($0.identity, $0.value) })))
             }
             out.append(contentsOf: JSONValue.object(members).jsonText.utf8)
-            out.removeLast()   // the closing brace: the store's keys follow
+            out.removeLast()  // the closing brace: the store's keys follow
         } else {
             out.append(UInt8(ascii: "{"))
             if let assignedId {
@@ -160,11 +172,13 @@ struct ImportDocumentBuilder: Sendable {
         if !present(.shared) { out.append(contentsOf: Self.sharedEmpty) }
         if !present(.tags) { out.append(contentsOf: Self.tagsEmpty) }
         out.append(contentsOf: suffix)
-        if empty { out.remove(at: tail) }   // an empty object: no comma before the first key
+        if empty { out.remove(at: tail) }  // an empty object: no comma before the first key
         return true
     }
 
-    @inline(__always) private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+    @inline(__always) private static func isSpace(_ b: UInt8) -> Bool {
+        b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D
+    }
 
     /// Whether normalising would leave the string at `i` as it is. Plain ASCII is
     /// decided on the bytes; anything else goes through `Normalizer`.
@@ -184,7 +198,9 @@ struct ImportDocumentBuilder: Sendable {
         case .lowercase:
             return !bytes.contains { (0x41...0x5A).contains($0) }
         case .digits:
-            return bytes.enumerated().allSatisfy { k, b in (0x30...0x39).contains(b) || (k == 0 && b == UInt8(ascii: "+")) }
+            return bytes.enumerated().allSatisfy { k, b in
+                (0x30...0x39).contains(b) || (k == 0 && b == UInt8(ascii: "+"))
+            }
         case .url:
             let value = view.string(i)
             return Normalizer.normalize(value, how) == value

@@ -1,7 +1,7 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
 import Foundation
 
@@ -14,13 +14,23 @@ extension CustomerOperations {
 
     func poolNamed(_ id: String) -> Pool? { config.model.pools.first { $0.id == id } }
 
-    func isPoolAdmin(_ user: String, _ pool: Pool) -> Bool { config.model.organization.matches(pool.admins, user: user) }
-    func isPoolMember(_ user: String, _ pool: Pool) -> Bool { config.model.organization.matches(pool.members, user: user) }
+    func isPoolAdmin(_ user: String, _ pool: Pool) -> Bool {
+        config.model.organization.matches(pool.admins, user: user)
+    }
+    func isPoolMember(_ user: String, _ pool: Pool) -> Bool {
+        config.model.organization.matches(pool.members, user: user)
+    }
 
-    static func set(_ members: inout [(String, JSONValue)], _ key: String, _ value: JSONValue) -> (String, JSONValue, JSONValue)? {
+    static func set(_ members: inout [(String, JSONValue)], _ key: String, _ value: JSONValue) -> (
+        String, JSONValue, JSONValue
+    )? {
         let old = members.first { $0.0 == key }?.1 ?? .null
         guard old != value else { return nil }
-        if let k = members.firstIndex(where: { $0.0 == key }) { members[k].1 = value } else { members.append((key, value)) }
+        if let k = members.firstIndex(where: { $0.0 == key }) {
+            members[k].1 = value
+        } else {
+            members.append((key, value))
+        }
         return (key, old, value)
     }
 
@@ -28,8 +38,10 @@ extension CustomerOperations {
     /// change keys the store keeps, never field values, so the records are not
     /// validated again. Returns the ids of the customers it changed.
     @discardableResult
-    func commitPool(_ updates: [(id: String, members: [(String, JSONValue)], changes: [(String, JSONValue, JSONValue)])],
-                    type: String, actor: String, time: String, reason: String?) throws(OperationError) -> [String] {
+    func commitPool(
+        _ updates: [(id: String, members: [(String, JSONValue)], changes: [(String, JSONValue, JSONValue)])],
+        type: String, actor: String, time: String, reason: String?
+    ) throws(OperationError) -> [String] {
         var operations: [StoreOperation] = []
         var changes: [(String, JSONValue, JSONValue)] = []
         for u in updates {
@@ -38,7 +50,8 @@ extension CustomerOperations {
             changes += u.changes.map { ("\(u.id).\($0.0)", $0.1, $0.2) }
         }
         guard !operations.isEmpty else { return [] }
-        operations.append(logEntry(type, actor: actor, time: time, customers: updates.map(\.id), changes: changes, reason: reason))
+        operations.append(
+            logEntry(type, actor: actor, time: time, customers: updates.map(\.id), changes: changes, reason: reason))
         do { try store.commit(operations) } catch { throw .store(error) }
         return updates.map(\.id)
     }
@@ -46,14 +59,20 @@ extension CustomerOperations {
     /// Returns customers to the pool that receives their account executive's customers.
     /// Returns each customer returned, with the pool it went to.
     @discardableResult
-    public func returnToPool(as actor: String, ids: [String], reason: String?, time: String) throws(OperationError) -> [(id: String, pool: String)] {
+    package func returnToPool(as actor: String, ids: [String], reason: String?, time: String) throws(OperationError)
+        -> [(id: String, pool: String)]
+    {
         let u = try user(actor)
         var updates: [(id: String, members: [(String, JSONValue)], changes: [(String, JSONValue, JSONValue)])] = []
         var returned: [(id: String, pool: String)] = []
         for id in Self.distinct(ids) {
             let document = try existing(id)
-            if let pool = document[StoredKey.pool.name]?.stringValue { throw .invalid(["\(id) is already in pool '\(pool)'"]) }
-            guard let team = document[StoredKey.team.name]?.stringValue, let ae = document[StoredKey.accountExecutive.name]?.stringValue else {
+            if let pool = document[StoredKey.pool.name]?.stringValue {
+                throw .invalid(["\(id) is already in pool '\(pool)'"])
+            }
+            guard let team = document[StoredKey.team.name]?.stringValue,
+                let ae = document[StoredKey.accountExecutive.name]?.stringValue
+            else {
                 throw .invalid(["\(id) has no account executive, so there is nothing to return"])
             }
             try refuseUnless(u, .returnToPool, accessTable(document), what: "return \(id) to the pool")
@@ -61,16 +80,25 @@ extension CustomerOperations {
                 throw .invalid(["no pool of team '\(team)' receives the customers of \(ae)"])
             }
             if let reason, !pool.reasons.isEmpty, !pool.reasons.contains(reason) {
-                throw .invalid(["'\(reason)' is not a reason of pool '\(pool.id)'; the reasons are \(pool.reasons.joined(separator: ", "))\(Suggestion.didYouMean(reason, in: pool.reasons))"])
+                throw .invalid([
+                    "'\(reason)' is not a reason of pool '\(pool.id)'; the reasons are \(pool.reasons.joined(separator: ", "))\(Suggestion.didYouMean(reason, in: pool.reasons))"
+                ])
             }
             if reason == nil && pool.requireReason {
-                throw .invalid(["pool '\(pool.id)' needs a reason to return a customer: give --reason, one of \(pool.reasons.joined(separator: ", "))"])
+                throw .invalid([
+                    "pool '\(pool.id)' needs a reason to return a customer: give --reason, one of \(pool.reasons.joined(separator: ", "))"
+                ])
             }
-            guard case .object(var members) = document else { throw .invalid(["customer '\(id)' is not a valid document"]) }
+            guard case .object(var members) = document else {
+                throw .invalid(["customer '\(id)' is not a valid document"])
+            }
             var changes: [(String, JSONValue, JSONValue)] = []
-            for (key, value) in [(StoredKey.accountExecutive.name, JSONValue.null), (StoredKey.pool.name, .string(pool.id)), (StoredKey.previousAccountExecutive.name, .string(ae)),
-                                 ("returned_at", .string(time)), (StoredKey.returnReason.name, reason.map(JSONValue.string) ?? .null),
-                                 ("pool_policy_version", .number(String(configVersion)))] {
+            for (key, value) in [
+                (StoredKey.accountExecutive.name, JSONValue.null), (StoredKey.pool.name, .string(pool.id)),
+                (StoredKey.previousAccountExecutive.name, .string(ae)),
+                ("returned_at", .string(time)), (StoredKey.returnReason.name, reason.map(JSONValue.string) ?? .null),
+                ("pool_policy_version", .number(String(configVersion))),
+            ] {
                 if let change = Self.set(&members, key, value) { changes.append(change) }
             }
             updates.append((id, members, changes))
@@ -83,7 +111,7 @@ extension CustomerOperations {
     /// Claims customers from their pools; `max_held`, `max_per_day` and `cooldown_days`
     /// are checked here, under the lock, for the whole batch.
     @discardableResult
-    public func claim(as actor: String, ids: [String], time: String) throws(OperationError) -> [String] {
+    package func claim(as actor: String, ids: [String], time: String) throws(OperationError) -> [String] {
         let u = try user(actor)
         guard let now = Timestamp.parse(time) else { throw .invalid(["'\(time)' is not a time"]) }
         var updates: [(id: String, members: [(String, JSONValue)], changes: [(String, JSONValue, JSONValue)])] = []
@@ -91,18 +119,29 @@ extension CustomerOperations {
         var pools: [String: Pool] = [:]
         for id in Self.distinct(ids) {
             let document = try existing(id)
-            guard let poolId = document[StoredKey.pool.name]?.stringValue, let pool = poolNamed(poolId) else { throw notInPool(id, document, user: u) }
+            guard let poolId = document[StoredKey.pool.name]?.stringValue, let pool = poolNamed(poolId) else {
+                throw notInPool(id, document, user: u)
+            }
             try refuseUnless(u, .claim, accessTable(document), what: "claim \(id)")
             guard isPoolMember(actor, pool) || isPoolAdmin(actor, pool) else {
                 throw .refused("\(actor) may not claim \(id): only members of pool '\(pool.id)' claim from it")
             }
             if let days = pool.cooldownDays, document[StoredKey.previousAccountExecutive.name]?.stringValue == actor,
-               let returned = document[StoredKey.returnedAt.name]?.stringValue.flatMap(Timestamp.parse), now < returned + Double(days) * PoolSchedule.day {
-                throw .refused("\(actor) may not claim \(id) yet: \(actor) returned it on \(returned.iso8601), and pool '\(pool.id)' has a cooldown of \(days) days; it can be claimed again from \((returned + Double(days) * PoolSchedule.day).iso8601)")
+                let returned = document[StoredKey.returnedAt.name]?.stringValue.flatMap(Timestamp.parse),
+                now < returned + Double(days) * PoolSchedule.day
+            {
+                throw .refused(
+                    "\(actor) may not claim \(id) yet: \(actor) returned it on \(returned.iso8601), and pool '\(pool.id)' has a cooldown of \(days) days; it can be claimed again from \((returned + Double(days) * PoolSchedule.day).iso8601)"
+                )
             }
-            guard case .object(var members) = document else { throw .invalid(["customer '\(id)' is not a valid document"]) }
+            guard case .object(var members) = document else {
+                throw .invalid(["customer '\(id)' is not a valid document"])
+            }
             var changes: [(String, JSONValue, JSONValue)] = []
-            for (key, value) in [(StoredKey.accountExecutive.name, JSONValue.string(actor)), (StoredKey.pool.name, .null), (StoredKey.claimedAt.name, .string(time))] {
+            for (key, value) in [
+                (StoredKey.accountExecutive.name, JSONValue.string(actor)), (StoredKey.pool.name, .null),
+                (StoredKey.claimedAt.name, .string(time)),
+            ] {
                 if let change = Self.set(&members, key, value) { changes.append(change) }
             }
             updates.append((id, members, changes))
@@ -114,10 +153,16 @@ extension CustomerOperations {
             let table: CustomerTable
             do { table = try store.customerTable(for: policy) } catch { throw .store(error) }
             for (team, claiming) in perTeam {
-                guard let limit = pools.values.filter({ $0.team == team }).compactMap(\.maxHeld).min(), let t = policy.org.team(team) else { continue }
-                let held = (0..<table.count).reduce(0) { $0 + (table.accountExecutive[$1] == Int32(u) && table.team[$1] == Int32(t) ? 1 : 0) }
+                guard let limit = pools.values.filter({ $0.team == team }).compactMap(\.maxHeld).min(),
+                    let t = policy.org.team(team)
+                else { continue }
+                let held = (0..<table.count).reduce(0) {
+                    $0 + (table.accountExecutive[$1] == Int32(u) && table.team[$1] == Int32(t) ? 1 : 0)
+                }
                 if held + claiming > limit {
-                    throw .refused("\(actor) may not claim \(claiming) more: \(actor) holds \(held) customers of team '\(team)' and the pool allows \(limit) (max_held); it frees up when \(actor) returns a customer")
+                    throw .refused(
+                        "\(actor) may not claim \(claiming) more: \(actor) holds \(held) customers of team '\(team)' and the pool allows \(limit) (max_held); it frees up when \(actor) returns a customer"
+                    )
                 }
             }
         }
@@ -126,13 +171,17 @@ extension CustomerOperations {
             var today = 0
             do {
                 for entry in try store.logEntries(type: "claim", actor: actor) {
-                    guard let at = entry["time"]?.stringValue.flatMap(Timestamp.parse), at >= dayStart, at < dayStart + PoolSchedule.day,
-                          case .array(let customers)? = entry["customers"] else { continue }
+                    guard let at = entry["time"]?.stringValue.flatMap(Timestamp.parse), at >= dayStart,
+                        at < dayStart + PoolSchedule.day,
+                        case .array(let customers)? = entry["customers"]
+                    else { continue }
                     today += customers.count
                 }
             } catch { throw .store(error) }
             if today + updates.count > limit {
-                throw .refused("\(actor) may not claim \(updates.count) more today: \(actor) claimed \(today) today and the pool allows \(limit) a day (max_per_day); the count starts again at \((dayStart + PoolSchedule.day).iso8601)")
+                throw .refused(
+                    "\(actor) may not claim \(updates.count) more today: \(actor) claimed \(today) today and the pool allows \(limit) a day (max_per_day); the count starts again at \((dayStart + PoolSchedule.day).iso8601)"
+                )
             }
         }
         return try commitPool(updates, type: "claim", actor: actor, time: time, reason: nil)
@@ -140,18 +189,29 @@ extension CustomerOperations {
 
     /// A pool admin gives pool customers to a user.
     @discardableResult
-    public func assign(as actor: String, ids: [String], to owner: String, time: String) throws(OperationError) -> [String] {
+    package func assign(as actor: String, ids: [String], to owner: String, time: String) throws(OperationError)
+        -> [String]
+    {
         let u = try user(actor)
         _ = try user(owner)
         var updates: [(id: String, members: [(String, JSONValue)], changes: [(String, JSONValue, JSONValue)])] = []
         for id in Self.distinct(ids) {
             let document = try existing(id)
-            guard let poolId = document[StoredKey.pool.name]?.stringValue, let pool = poolNamed(poolId) else { throw notInPool(id, document, user: u) }
+            guard let poolId = document[StoredKey.pool.name]?.stringValue, let pool = poolNamed(poolId) else {
+                throw notInPool(id, document, user: u)
+            }
             try refuseUnless(u, .assign, accessTable(document), what: "assign \(id)")
-            guard isPoolAdmin(actor, pool) else { throw .refused("\(actor) may not assign \(id): only admins of pool '\(pool.id)' assign its customers") }
-            guard case .object(var members) = document else { throw .invalid(["customer '\(id)' is not a valid document"]) }
+            guard isPoolAdmin(actor, pool) else {
+                throw .refused("\(actor) may not assign \(id): only admins of pool '\(pool.id)' assign its customers")
+            }
+            guard case .object(var members) = document else {
+                throw .invalid(["customer '\(id)' is not a valid document"])
+            }
             var changes: [(String, JSONValue, JSONValue)] = []
-            for (key, value) in [(StoredKey.accountExecutive.name, JSONValue.string(owner)), (StoredKey.pool.name, .null), (StoredKey.claimedAt.name, .string(time))] {
+            for (key, value) in [
+                (StoredKey.accountExecutive.name, JSONValue.string(owner)), (StoredKey.pool.name, .null),
+                (StoredKey.claimedAt.name, .string(time)),
+            ] {
                 if let change = Self.set(&members, key, value) { changes.append(change) }
             }
             updates.append((id, members, changes))
@@ -160,7 +220,9 @@ extension CustomerOperations {
     }
 
     /// Records a follow-up (and a deal won or lost): the clocks of the automatic return.
-    public func followup(as actor: String, id: String, note: String, deal: String?, time: String) throws(OperationError) {
+    package func followup(as actor: String, id: String, note: String, deal: String?, time: String)
+        throws(OperationError)
+    {
         let u = try user(actor)
         if let deal, !["won", "lost"].contains(deal) { throw .invalid(["--deal is won or lost, not '\(deal)'"]) }
         let document = try existing(id)
@@ -175,12 +237,16 @@ extension CustomerOperations {
 
     /// The field access of `user` on row `c`, with a pool's `hide_in_pool` fields
     /// masked for everyone but its admins while the customer sits in it.
-    func fieldAccess(user u: Int, customer c: Int, in table: CustomerTable, now: Double = Timestamp.processStart) -> FieldAccess {
+    func fieldAccess(user u: Int, customer c: Int, in table: CustomerTable, now: Double = Timestamp.processStart)
+        -> FieldAccess
+    {
         var access = policy.fieldAccess(user: u, customer: c, in: table, now: now)
         let package = table.package[c] >= 0 ? table.org.packageIds[Int(table.package[c])] : nil
-        access.hidden = hiddenFields(team: table.org.teamIds[Int(table.team[c])], table: table.tableKind(c), package: package)
+        access.hidden = hiddenFields(
+            team: table.org.teamIds[Int(table.team[c])], table: table.tableKind(c), package: package)
         guard table.pool[c] >= 0, let pool = poolNamed(table.org.poolIds[Int(table.pool[c])]), !pool.hideInPool.isEmpty,
-              !isPoolAdmin(policy.org.userIds[u], pool) else { return access }
+            !isPoolAdmin(policy.org.userIds[u], pool)
+        else { return access }
         for field in pool.hideInPool { access.masks[field] = .all }
         return access
     }
@@ -192,22 +258,24 @@ extension CustomerOperations {
 }
 
 /// The automatic return: who is due now, who is warned, and the returns themselves.
-public struct PoolSweep: Sendable {
-    public struct Item: Sendable, Equatable {
-        public var id: String
-        public var accountExecutive: String
-        public var pool: String
-        public var rule: String
-        public var days: Int
-        public var at: Double
+package struct PoolSweep: Sendable {
+    package struct Item: Sendable, Equatable {
+        package var id: String
+        package var accountExecutive: String
+        package var pool: String
+        package var rule: String
+        package var days: Int
+        package var at: Double
     }
 
-    public var returns: [Item] = []
-    public var warnings: [Item] = []
+    package var returns: [Item] = []
+    package var warnings: [Item] = []
 
     /// Customers due at `now` (to return) and due within their pool's `warn_days_before`
     /// (to warn), in the pools `actor` may sweep (refused when there is none).
-    public static func plan(_ operations: CustomerOperations, as actor: String, now: Double) throws(OperationError) -> PoolSweep {
+    package static func plan(_ operations: CustomerOperations, as actor: String, now: Double) throws(OperationError)
+        -> PoolSweep
+    {
         let u = try operations.user(actor)
         let pools = Set(operations.config.model.pools.filter { operations.config.maySweep(u, pool: $0) }.map(\.id))
         if pools.isEmpty, !operations.config.model.pools.isEmpty {
@@ -219,8 +287,9 @@ public struct PoolSweep: Sendable {
         var sweep = PoolSweep()
         for c in 0..<table.count {
             guard let due = schedule.due(c, in: table), pools.contains(due.pool) else { continue }
-            let item = Item(id: table.ids[c], accountExecutive: table.org.userIds[Int(table.accountExecutive[c])], pool: due.pool,
-                            rule: due.rule, days: due.days, at: due.at)
+            let item = Item(
+                id: table.ids[c], accountExecutive: table.org.userIds[Int(table.accountExecutive[c])], pool: due.pool,
+                rule: due.rule, days: due.days, at: due.at)
             if due.at <= now {
                 sweep.returns.append(item)
             } else if due.at - Double(schedule.warnDays(due.pool)) * PoolSchedule.day <= now {
@@ -231,16 +300,20 @@ public struct PoolSweep: Sendable {
     }
 
     /// Returns every due customer in one batch, one log entry per pool and rule.
-    public func run(_ operations: CustomerOperations, actor: String, time: String) throws(OperationError) {
+    package func run(_ operations: CustomerOperations, actor: String, time: String) throws(OperationError) {
         var operationsToCommit: [StoreOperation] = []
         var groups: [String: [String]] = [:]
         for item in returns {
             let document = try operations.existing(item.id)
             guard case .object(var members) = document else { continue }
-            let reason = "\(item.rule.replacingOccurrences(of: "_days", with: "").replacingOccurrences(of: "_", with: " ")) for \(item.days) days (pool \(item.pool))"
-            for (key, value) in [(StoredKey.accountExecutive.name, JSONValue.null), (StoredKey.pool.name, .string(item.pool)), (StoredKey.previousAccountExecutive.name, .string(item.accountExecutive)),
-                                 ("returned_at", .string(time)), (StoredKey.returnReason.name, .string(reason)),
-                                 ("pool_policy_version", .number(String(operations.configVersion)))] {
+            let reason =
+                "\(item.rule.replacingOccurrences(of: "_days", with: "").replacingOccurrences(of: "_", with: " ")) for \(item.days) days (pool \(item.pool))"
+            for (key, value) in [
+                (StoredKey.accountExecutive.name, JSONValue.null), (StoredKey.pool.name, .string(item.pool)),
+                (StoredKey.previousAccountExecutive.name, .string(item.accountExecutive)),
+                ("returned_at", .string(time)), (StoredKey.returnReason.name, .string(reason)),
+                ("pool_policy_version", .number(String(operations.configVersion))),
+            ] {
                 _ = CustomerOperations.set(&members, key, value)
             }
             operationsToCommit.append(.put(id: item.id, document: .object(members)))
@@ -248,7 +321,10 @@ public struct PoolSweep: Sendable {
         }
         guard !operationsToCommit.isEmpty else { return }
         for (reason, ids) in groups.sorted(by: { $0.key < $1.key }) {
-            operationsToCommit.append(operations.logEntry("return", actor: actor, time: time, customers: ids, changes: [], reason: "automatic return: " + reason))
+            operationsToCommit.append(
+                operations.logEntry(
+                    "return", actor: actor, time: time, customers: ids, changes: [],
+                    reason: "automatic return: " + reason))
         }
         do { try operations.store.commit(operationsToCommit) } catch { throw .store(error) }
     }

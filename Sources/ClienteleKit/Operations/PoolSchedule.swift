@@ -1,7 +1,7 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
 import Foundation
 
@@ -9,28 +9,29 @@ import Foundation
 /// the pool that would receive it (the first of its team whose `receives`
 /// matches its account executive), the rule and the time. Shared by the sweep
 /// and by plan's pool impact.
-public struct PoolSchedule: Sendable {
-    public static let day = 86_400.0
+package struct PoolSchedule: Sendable {
+    package static let day = 86_400.0
 
-    public struct Due: Sendable, Equatable {
-        public var row: Int
-        public var pool: String
+    package struct Due: Sendable, Equatable {
+        package var row: Int
+        package var pool: String
         /// `no_followup_days` or `no_deal_days`.
-        public var rule: String
-        public var days: Int
+        package var rule: String
+        package var days: Int
         /// Seconds since 1970 when the customer is due.
-        public var at: Double
+        package var at: Double
     }
 
     let model: Model
     /// team -> user -> the pool that receives that user's customers.
     let receiving: [String: [String: Pool]]
 
-    public init(_ model: Model) {
+    package init(_ model: Model) {
         self.model = model
         var receiving: [String: [String: Pool]] = [:]
         for user in model.organization.users {
-            for pool in model.pools where receiving[pool.team]?[user.id] == nil && model.organization.matches(pool.receives, user: user.id) {
+            for pool in model.pools
+            where receiving[pool.team]?[user.id] == nil && model.organization.matches(pool.receives, user: user.id) {
                 receiving[pool.team, default: [:]][user.id] = pool
             }
         }
@@ -38,7 +39,7 @@ public struct PoolSchedule: Sendable {
     }
 
     /// The pool a customer of `team` owned by `accountExecutive` returns to.
-    public func pool(team: String, accountExecutive: String) -> Pool? { receiving[team]?[accountExecutive] }
+    package func pool(team: String, accountExecutive: String) -> Pool? { receiving[team]?[accountExecutive] }
 
     static let claimed = CustomerTable.timeKeys.firstIndex(of: "claimed_at")!
     static let followup = CustomerTable.timeKeys.firstIndex(of: "last_followup_at")!
@@ -46,7 +47,7 @@ public struct PoolSchedule: Sendable {
     static let created = CustomerTable.timeKeys.firstIndex(of: "created_at")!
 
     /// The earliest automatic return of row `c` (owned, in no pool, not exempt), or nil.
-    public func due(_ c: Int, in table: CustomerTable) -> Due? {
+    package func due(_ c: Int, in table: CustomerTable) -> Due? {
         guard table.accountExecutive[c] >= 0, table.pool[c] < 0, table.team[c] >= 0 else { return nil }
         let ae = table.org.userIds[Int(table.accountExecutive[c])]
         guard let pool = pool(team: table.org.teamIds[Int(table.team[c])], accountExecutive: ae) else { return nil }
@@ -72,5 +73,5 @@ public struct PoolSchedule: Sendable {
     }
 
     /// How many days before its return a customer's owner is warned (0: not warned).
-    public func warnDays(_ pool: String) -> Int { model.pools.first { $0.id == pool }?.warnDaysBefore ?? 0 }
+    package func warnDays(_ pool: String) -> Int { model.pools.first { $0.id == pool }?.warnDaysBefore ?? 0 }
 }

@@ -1,17 +1,18 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
+
 /// The keys under which a customer's values of `unique` fields are compared: one per
 /// unique field with a value, scoped to the field's table or package, normalised as
 /// `normalize:` says (the same keys `import` compares the rows of a file with).
-public struct UniqueKeys: Sendable {
-    public let records: RecordValidator
+package struct UniqueKeys: Sendable {
+    package let records: RecordValidator
     /// The unique fields, each with its place and normalisation: what the stored keys were made for.
-    public let layout: String
+    package let layout: String
 
-    public init(records: RecordValidator) {
+    package init(records: RecordValidator) {
         self.records = records
         var lines: [String] = []
         for validator in records.validators {
@@ -23,10 +24,10 @@ public struct UniqueKeys: Sendable {
     }
 
     /// Whether the config has no unique field at all (then there is nothing to check).
-    public var isEmpty: Bool { layout.isEmpty }
+    package var isEmpty: Bool { layout.isEmpty }
 
     /// A stored document's id and keys; nil when it cannot be read.
-    public func keys(ofDocument bytes: UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])? {
+    package func keys(ofDocument bytes: UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])? {
         read(bytes).map { ($0.id, $0.claims.map(\.key)) }
     }
 
@@ -36,15 +37,24 @@ public struct UniqueKeys: Sendable {
         guard (try? tape.parse(bytes)) != nil else { return nil }
         return tape.withView(bytes: bytes) { view -> (id: String, claims: [ImportChecker.Claim])? in
             guard view.kind(0) == .object else { return nil }
-            var id: String?, team: String?, table: TableKind?, package: String?, fields: Int?
+            var id: String?
+            var team: String?
+            var table: TableKind?
+            var package: String?
+            var fields: Int?
             var j = 1
             while j < view.next(0) {
                 switch view.kind(j + 1) {
                 case .string:
-                    if view.stringEquals(j, "id") { id = view.string(j + 1) }
-                    else if view.stringEquals(j, "team") { team = view.string(j + 1) }
-                    else if view.stringEquals(j, "table") { table = TableKind(rawValue: view.string(j + 1)) }
-                    else if view.stringEquals(j, "package") { package = view.string(j + 1) }
+                    if view.stringEquals(j, "id") {
+                        id = view.string(j + 1)
+                    } else if view.stringEquals(j, "team") {
+                        team = view.string(j + 1)
+                    } else if view.stringEquals(j, "table") {
+                        table = TableKind(rawValue: view.string(j + 1))
+                    } else if view.stringEquals(j, "package") {
+                        package = view.string(j + 1)
+                    }
                 case .object:
                     if view.stringEquals(j, "fields") { fields = j + 1 }
                 default: break
@@ -52,9 +62,11 @@ public struct UniqueKeys: Sendable {
                 j = view.next(j + 1)
             }
             guard let id, let team, let table, let fields,
-                  let validator = records.validatorIndex(team: team, table: table, package: package) else { return nil }
+                let validator = records.validatorIndex(team: team, table: table, package: package)
+            else { return nil }
             var claims: [ImportChecker.Claim] = []
-            ImportChecker.uniqueClaims(view, fields: fields, validator: validator, records: records, line: 0, id: id, into: &claims)
+            ImportChecker.uniqueClaims(
+                view, fields: fields, validator: validator, records: records, line: 0, id: id, into: &claims)
             return (id, claims)
         }
     }

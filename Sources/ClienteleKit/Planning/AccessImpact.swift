@@ -1,35 +1,35 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
 import Foundation
 import Synchronization
 
 /// Who gains and who loses access to which customers when a new policy replaces the applied one.
-public struct AccessImpact: Sendable {
+package struct AccessImpact: Sendable {
     /// Customers gained and lost for one action, with the first ids of each.
-    public struct Delta: Sendable, Equatable {
-        public var gained = 0
-        public var lost = 0
-        public var gainedSample: [String] = []
-        public var lostSample: [String] = []
-        public var isEmpty: Bool { gained == 0 && lost == 0 }
+    package struct Delta: Sendable, Equatable {
+        package var gained = 0
+        package var lost = 0
+        package var gainedSample: [String] = []
+        package var lostSample: [String] = []
+        package var isEmpty: Bool { gained == 0 && lost == 0 }
     }
 
-    public struct UserImpact: Sendable {
-        public var user: String
-        public var view: Delta
-        public var edit: Delta
+    package struct UserImpact: Sendable {
+        package var user: String
+        package var view: Delta
+        package var edit: Delta
     }
 
     /// Users whose access changes, in the order of the new config (removed users last).
-    public var users: [UserImpact] = []
+    package var users: [UserImpact] = []
     /// Customers someone other than an admin could view before and only admins can now.
-    public var orphaned = 0
-    public var orphanedSample: [String] = []
+    package var orphaned = 0
+    package var orphanedSample: [String] = []
     /// How many users were compared (only those a change can touch).
-    public var usersCompared = 0
+    package var usersCompared = 0
 
     static let sampleSize = 5
 }
@@ -46,12 +46,16 @@ struct AccessImpactCalculator {
     let now: Double
 
     /// Changes of these can change what a user may view or edit.
-    static let entities: Set<String> = ["rule", "team", "department", "role", "user", "pool", "package", "permission group"]
+    static let entities: Set<String> = [
+        "rule", "team", "department", "role", "user", "pool", "package", "permission group",
+    ]
 
     /// Users a change could touch: everyone when rules, the organisation, packages
     /// or pools change; otherwise the members of the permission groups that changed.
     func usersToCompare(diff: ConfigDiff) -> Set<String>? {
-        if diff.changes.contains(where: { Self.entities.contains($0.entity) && $0.entity != "permission group" }) { return nil }
+        if diff.changes.contains(where: { Self.entities.contains($0.entity) && $0.entity != "permission group" }) {
+            return nil
+        }
         if Self.changesFieldsRead(diff, old: old, new: new) { return nil }
         return groupMembers(diff: diff)
     }
@@ -88,22 +92,29 @@ struct AccessImpactCalculator {
     func compute(diff: ConfigDiff) -> AccessImpact {
         var impact = AccessImpact()
         let limit = usersToCompare(diff: diff)
-        let names = (newModel.organization.users.map(\.id) + oldModel.organization.users.map(\.id).filter { new.org.user($0) == nil })
+        let names =
+            (newModel.organization.users.map(\.id)
+            + oldModel.organization.users.map(\.id).filter { new.org.user($0) == nil })
             .filter { limit?.contains($0) ?? true }
         impact.usersCompared = names.count
         guard !names.isEmpty else { return impact }
         let oldIndex = CustomerIndex(oldTable)
         let newIndex = oldTable === newTable ? oldIndex : CustomerIndex(newTable)
         // Rows of the new table -> rows of the old one, when they were loaded apart.
-        let toOld: [Int]? = oldTable === newTable ? nil : (0..<newTable.count).map { oldTable.index(of: newTable.ids[$0]) ?? -1 }
+        let toOld: [Int]? =
+            oldTable === newTable ? nil : (0..<newTable.count).map { oldTable.index(of: newTable.ids[$0]) ?? -1 }
         let results = Mutex([AccessImpact.UserImpact?](repeating: nil, count: names.count))
         // Old rows someone lost sight of.
         let lostViews = Mutex(BitSet(capacity: oldTable.count))
         // When only rules changed, a user's decision on a customer can change only
         // where a changed rule (as applied, or as new) could match: those are decided.
         // (Members of changed permission groups are compared whole.)
-        let changedRules: Set<String>? = oldTable === newTable && old.org.userIds == new.org.userIds && !Self.changesFieldsRead(diff, old: old, new: new)
-            && diff.changes.allSatisfy({ !Self.entities.contains($0.entity) || $0.entity == "rule" || $0.entity == "permission group" })
+        let changedRules: Set<String>? =
+            oldTable === newTable && old.org.userIds == new.org.userIds
+                && !Self.changesFieldsRead(diff, old: old, new: new)
+                && diff.changes.allSatisfy({
+                    !Self.entities.contains($0.entity) || $0.entity == "rule" || $0.entity == "permission group"
+                })
             ? Set(diff.changes.filter { $0.entity == "rule" }.map(\.id)) : nil
         let wholeUsers = changedRules == nil ? [] : groupMembers(diff: diff)
         // When every user's lists are compared, the customers someone other than an admin
@@ -112,7 +123,9 @@ struct AccessImpactCalculator {
         let seen = Mutex(BitSet(capacity: everyone ? oldTable.count : 0))
         DispatchQueue.concurrentPerform(iterations: names.count) { k in
             let name = names[k]
-            func rows(_ policy: AccessPolicy, _ table: CustomerTable, _ index: CustomerIndex, _ action: Action, mapped: Bool) -> [Int] {
+            func rows(
+                _ policy: AccessPolicy, _ table: CustomerTable, _ index: CustomerIndex, _ action: Action, mapped: Bool
+            ) -> [Int] {
                 guard let u = policy.org.user(name) else { return [] }
                 let found = policy.visible(user: u, action: action, in: table, index: index, now: now)
                 guard mapped, let toOld else { return found }
@@ -121,23 +134,34 @@ struct AccessImpactCalculator {
             var deltas: [AccessImpact.Delta] = []
             func record(_ gained: [Int], _ lost: [Int], _ action: Action) {
                 if action == .view, !lost.isEmpty { lostViews.withLock { $0.formUnion(lost) } }
-                deltas.append(AccessImpact.Delta(gained: gained.count, lost: lost.count,
-                                                 gainedSample: gained.prefix(AccessImpact.sampleSize).map { oldTable.ids[$0] },
-                                                 lostSample: lost.prefix(AccessImpact.sampleSize).map { oldTable.ids[$0] }))
+                deltas.append(
+                    AccessImpact.Delta(
+                        gained: gained.count, lost: lost.count,
+                        gainedSample: gained.prefix(AccessImpact.sampleSize).map { oldTable.ids[$0] },
+                        lostSample: lost.prefix(AccessImpact.sampleSize).map { oldTable.ids[$0] }))
             }
             for action in [Action.view, .edit] {
                 if let changedRules, !wholeUsers.contains(name), let u = new.org.user(name),
-                   let (gained, lost) = decideWithin(changedRules, user: u, action: action, index: oldIndex) {
+                    let (gained, lost) = decideWithin(changedRules, user: u, action: action, index: oldIndex)
+                {
                     record(gained, lost, action)
                     continue
                 }
                 if toOld == nil {
                     // One table: the two lists compared as sets of its rows.
-                    let before = old.org.user(name).map { old.visibleSet(user: $0, action: action, in: oldTable, index: oldIndex, now: now) }
+                    let before =
+                        old.org.user(name).map {
+                            old.visibleSet(user: $0, action: action, in: oldTable, index: oldIndex, now: now)
+                        }
                         ?? BitSet(capacity: oldTable.count)
-                    let after = new.org.user(name).map { new.visibleSet(user: $0, action: action, in: newTable, index: newIndex, now: now) }
+                    let after =
+                        new.org.user(name).map {
+                            new.visibleSet(user: $0, action: action, in: newTable, index: newIndex, now: now)
+                        }
                         ?? BitSet(capacity: newTable.count)
-                    if everyone && action == .view && after.count < newTable.count { seen.withLock { $0.formUnion(after) } }
+                    if everyone && action == .view && after.count < newTable.count {
+                        seen.withLock { $0.formUnion(after) }
+                    }
                     record(after.subtracting(before).members, before.subtracting(after).members, action)
                     continue
                 }
@@ -153,7 +177,9 @@ struct AccessImpactCalculator {
         }
         impact.users = results.withLock { $0.compactMap { $0 } }
         let candidates = lostViews.withLock { $0.members }
-        let orphans = orphanedCustomers(candidates, seen: everyone ? seen.withLock { $0 } : nil, newIndex: newIndex, oldIndex: oldIndex, toOld: toOld)
+        let orphans = orphanedCustomers(
+            candidates, seen: everyone ? seen.withLock { $0 } : nil, newIndex: newIndex, oldIndex: oldIndex,
+            toOld: toOld)
         impact.orphaned = orphans.count
         impact.orphanedSample = orphans.prefix(AccessImpact.sampleSize).map { oldTable.ids[$0] }
         return impact
@@ -162,11 +188,15 @@ struct AccessImpactCalculator {
     /// Gained and lost rows of one user and action, deciding only the customers the
     /// changed rules reach under either policy (one table, one organisation); nil
     /// when they reach every customer.
-    private func decideWithin(_ ruleIds: Set<String>, user u: Int, action: Action, index: CustomerIndex) -> ([Int], [Int])? {
+    private func decideWithin(_ ruleIds: Set<String>, user u: Int, action: Action, index: CustomerIndex) -> (
+        [Int], [Int]
+    )? {
         guard let before = old.reach(ofRules: ruleIds, user: u, action: action, in: oldTable, index: index, now: now),
-              let after = new.reach(ofRules: ruleIds, user: u, action: action, in: newTable, index: index, now: now) else { return nil }
-        return AccessPolicy.changes(old: old, new: new, user: u, action: action, before: before, after: after,
-                                    in: oldTable, index: index, now: now)
+            let after = new.reach(ofRules: ruleIds, user: u, action: action, in: newTable, index: index, now: now)
+        else { return nil }
+        return AccessPolicy.changes(
+            old: old, new: new, user: u, action: action, before: before, after: after,
+            in: oldTable, index: index, now: now)
     }
 
     /// Of the rows in `candidates`, those `keep` says yes to, decided on every core.
@@ -188,7 +218,9 @@ struct AccessImpactCalculator {
     /// Of the customers someone lost sight of (old rows), those only admins can view
     /// under the new policy (found from the lists when every user's were listed) and
     /// someone other than an admin could view under the applied one.
-    private func orphanedCustomers(_ candidates: [Int], seen: BitSet?, newIndex: CustomerIndex, oldIndex: CustomerIndex, toOld: [Int]?) -> [Int] {
+    private func orphanedCustomers(
+        _ candidates: [Int], seen: BitSet?, newIndex: CustomerIndex, oldIndex: CustomerIndex, toOld: [Int]?
+    ) -> [Int] {
         guard !candidates.isEmpty else { return [] }
         var newRow: [Int: Int] = [:]
         if let toOld { for (n, o) in toOld.enumerated() where o >= 0 { newRow[o] = n } }
@@ -235,10 +267,14 @@ final class NonAdminViewers: @unchecked Sendable {
     }
 
     func canSee(_ c: Int) -> Bool {
-        func sees(_ u: Int) -> Bool { policy.isAllowed(user: u, action: .view, customer: c, in: table, now: now) && !isAdmin(u) }
-        let ae = Int(table.accountExecutive[c]), rep = Int(table.serviceRep[c])
+        func sees(_ u: Int) -> Bool {
+            policy.isAllowed(user: u, action: .view, customer: c, in: table, now: now) && !isAdmin(u)
+        }
+        let ae = Int(table.accountExecutive[c])
+        let rep = Int(table.serviceRep[c])
         if ae >= 0 && sees(ae) || rep >= 0 && sees(rep) { return true }
-        let others = policy.potentialUsers(.view, customer: c, in: table, users: users) ?? Array(0..<policy.org.userIds.count)
+        let others =
+            policy.potentialUsers(.view, customer: c, in: table, users: users) ?? Array(0..<policy.org.userIds.count)
         return others.contains { $0 != ae && $0 != rep && sees($0) }
     }
 }

@@ -1,66 +1,85 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
+
 /// One difference between the applied config and the new one.
-public struct ConfigChange: Sendable, Equatable {
-    public enum Kind: String, Sendable { case added, removed, changed, renamed }
-    public var kind: Kind
-    /// What changed: team, department, role, user, package, field, option, field type, view, permission group, rule, pool, ...
-    public var entity: String
+package struct ConfigChange: Sendable, Equatable {
+    package enum Kind: String, Sendable { case added, removed, changed, renamed }
+    package var kind: Kind
+    /// What changed: team, department, role, user, package, field, option, field type, view, permission group, rule,
+    /// pool, ...
+    package var entity: String
     /// Its id; for an option, `field: value`; for a field, `team/table/identity`.
-    public var id: String
+    package var id: String
     /// "type: input -> select", one per changed property.
-    public var details: [String]
+    package var details: [String]
     /// Where it is in the new config (in the applied one, when removed).
-    public var location: SourceLocation?
+    package var location: SourceLocation?
 }
 
 /// A field of the applied config paired with its counterpart in the new one.
-public struct FieldMatch: Sendable {
-    public var old: Field
-    public var new: Field
-    public var renamed: Bool { old.identities != new.identities }
+package struct FieldMatch: Sendable {
+    package var old: Field
+    package var new: Field
+    package var renamed: Bool { old.identities != new.identities }
 }
 
 /// The differences between two models, entity by entity, each described by its
 /// properties as text so that a change can say what changed.
-public struct ConfigDiff: Sendable {
-    public var changes: [ConfigChange] = []
+package struct ConfigDiff: Sendable {
+    package var changes: [ConfigChange] = []
     /// Customizations present in both, paired by identity or by `was:`.
-    public var matchedFields: [FieldMatch] = []
-    public var addedFields: [Field] = []
-    public var removedFields: [Field] = []
+    package var matchedFields: [FieldMatch] = []
+    package var addedFields: [Field] = []
+    package var removedFields: [Field] = []
 
-    public init(old: Model, new: Model) {
-        let o = old.organization, n = new.organization
+    package init(old: Model, new: Model) {
+        let o = old.organization
+        let n = new.organization
         compare("team", o.teams, n.teams, id: \.id, location: \.location) { [("name", $0.name ?? "")] }
-        compare("department", o.departments, n.departments, id: \.id, location: \.location) { [("name", $0.name ?? ""), ("parent", $0.parent ?? "")] }
+        compare("department", o.departments, n.departments, id: \.id, location: \.location) {
+            [("name", $0.name ?? ""), ("parent", $0.parent ?? "")]
+        }
         compare("role", o.roles, n.roles, id: \.id, location: \.location) { [("name", $0.name ?? "")] }
         compare("user", o.users, n.users, id: \.id, location: \.location) { u in
-            [("name", u.name ?? ""), ("teams", Self.list(u.teams)), ("department", u.department ?? ""), ("roles", Self.list(u.roles)),
-             ("manager", u.manager ?? ""), ("active", String(u.active))]
+            [
+                ("name", u.name ?? ""), ("teams", Self.list(u.teams)), ("department", u.department ?? ""),
+                ("roles", Self.list(u.roles)),
+                ("manager", u.manager ?? ""), ("active", String(u.active)),
+            ]
         }
         compare("package", old.schema.packages, new.schema.packages, id: \.id, location: \.location) { p in
             [("name", p.name ?? ""), ("team", p.team), ("table", p.table.rawValue), ("module", p.module.rawValue)]
         }
-        let oldTypes = old.schema.fieldTypes.sorted { $0.key < $1.key }, newTypes = new.schema.fieldTypes.sorted { $0.key < $1.key }
-        compare("field type", oldTypes, newTypes, id: \.key, location: { _ in nil }) { Self.describe($0.value) }
+        let oldTypes = old.schema.fieldTypes.sorted { $0.key < $1.key }
+        let newTypes = new.schema.fieldTypes.sorted { $0.key < $1.key }
+        compare(
+            "field type", oldTypes, newTypes, id: \.key, location: { _ in nil }, describe: { Self.describe($0.value) })
         for kind in TableKind.allCases {
-            compare("standard field", old.schema.standardFields[kind] ?? [], new.schema.standardFields[kind] ?? [],
-                    id: { "\(kind.rawValue)/\($0.identity)" }, location: \.location, Self.describe)
+            compare(
+                "standard field", old.schema.standardFields[kind] ?? [], new.schema.standardFields[kind] ?? [],
+                id: { "\(kind.rawValue)/\($0.identity)" }, location: \.location, describe: Self.describe)
         }
         compareFields(old.schema.customizations, new.schema.customizations)
         compare("view", old.views, new.views, id: \.id, location: \.location) { v in
-            [("name", v.name ?? ""), ("module", v.module.rawValue), ("team", v.team), ("table", v.table.rawValue), ("package", v.package ?? ""),
-             ("order", Self.list(v.order)), ("hidden", Self.list(v.hidden)), ("background_fields", Self.list(v.backgroundFields)),
-             ("agent_fields", Self.list(v.agentFields))]
+            [
+                ("name", v.name ?? ""), ("module", v.module.rawValue), ("team", v.team), ("table", v.table.rawValue),
+                ("package", v.package ?? ""),
+                ("order", Self.list(v.order)), ("hidden", Self.list(v.hidden)),
+                ("background_fields", Self.list(v.backgroundFields)),
+                ("agent_fields", Self.list(v.agentFields)),
+            ]
         }
         compare("permission group", old.permissionGroups, new.permissionGroups, id: \.id, location: \.location) { g in
-            [("name", g.name ?? ""), ("team", g.team ?? ""), ("roles", Self.list(g.roles)), ("users", Self.list(g.users)),
-             ("departments", g.departments.map(Self.list) ?? "any"), ("packages", g.packages.map(Self.list) ?? "any"),
-             ("where", g.where_?.text ?? ""), ("grants", Self.list(g.grants.map(\.rawValue)))]
+            [
+                ("name", g.name ?? ""), ("team", g.team ?? ""), ("roles", Self.list(g.roles)),
+                ("users", Self.list(g.users)),
+                ("departments", g.departments.map(Self.list) ?? "any"),
+                ("packages", g.packages.map(Self.list) ?? "any"),
+                ("where", g.customerFilter?.text ?? ""), ("grants", Self.list(g.grants.map(\.rawValue))),
+            ]
         }
         compare("rule", old.rules, new.rules, id: \.id, location: \.location) { r in
             [("effect", Self.describe(r.effect)), ("when", r.when?.text ?? ""), ("unless", r.unless?.text ?? "")]
@@ -69,40 +88,56 @@ public struct ConfigDiff: Sendable {
         let newFieldRules = new.fieldRules.enumerated().map { ($1.id ?? "#\($0 + 1)", $1) }
         compare("field rule", oldFieldRules, newFieldRules, id: \.0, location: \.1.location) { pair in
             let r = pair.1
-            return [("roles", Self.list(r.roles)), ("users", Self.list(r.users)), ("team", r.team ?? ""), ("table", r.table?.rawValue ?? ""),
-                    ("packages", r.packages.map(Self.list) ?? "any"), ("read", r.read.map(Self.list) ?? "all"),
-                    ("write", r.write.map(Self.list) ?? "all"), ("mask", Self.list(r.mask.map { "\($0.field):\($0.mask.rawValue)" })),
-                    ("when", r.when?.text ?? "")]
+            return [
+                ("roles", Self.list(r.roles)), ("users", Self.list(r.users)), ("team", r.team ?? ""),
+                ("table", r.table?.rawValue ?? ""),
+                ("packages", r.packages.map(Self.list) ?? "any"), ("read", r.read.map(Self.list) ?? "all"),
+                ("write", r.write.map(Self.list) ?? "all"),
+                ("mask", Self.list(r.mask.map { "\($0.field):\($0.mask.rawValue)" })),
+                ("when", r.when?.text ?? ""),
+            ]
         }
         compare("pool", old.pools, new.pools, id: \.id, location: \.location) { p in
-            [("name", p.name ?? ""), ("team", p.team), ("admins", Self.describe(p.admins)), ("members", Self.describe(p.members)),
-             ("receives", Self.describe(p.receives)), ("max_held", Self.number(p.maxHeld)), ("max_per_day", Self.number(p.maxPerDay)),
-             ("cooldown_days", Self.number(p.cooldownDays)), ("reasons", Self.list(p.reasons)), ("require_reason", String(p.requireReason)),
-             ("no_followup_days", Self.number(p.noFollowupDays)), ("no_deal_days", Self.number(p.noDealDays)),
-             ("warn_days_before", Self.number(p.warnDaysBefore)), ("exempt_tags", Self.list(p.exemptTags)),
-             ("hide_in_pool", Self.list(p.hideInPool))]
+            [
+                ("name", p.name ?? ""), ("team", p.team), ("admins", Self.describe(p.admins)),
+                ("members", Self.describe(p.members)),
+                ("receives", Self.describe(p.receives)), ("max_held", Self.number(p.maxHeld)),
+                ("max_per_day", Self.number(p.maxPerDay)),
+                ("cooldown_days", Self.number(p.cooldownDays)), ("reasons", Self.list(p.reasons)),
+                ("require_reason", String(p.requireReason)),
+                ("no_followup_days", Self.number(p.noFollowupDays)), ("no_deal_days", Self.number(p.noDealDays)),
+                ("warn_days_before", Self.number(p.warnDaysBefore)), ("exempt_tags", Self.list(p.exemptTags)),
+                ("hide_in_pool", Self.list(p.hideInPool)),
+            ]
         }
     }
 
-    public var isEmpty: Bool { changes.isEmpty }
+    package var isEmpty: Bool { changes.isEmpty }
 
     /// Pairs by id; each pair whose properties differ is a change listing the properties.
-    private mutating func compare<T>(_ entity: String, _ old: [T], _ new: [T], id: (T) -> String, location: (T) -> SourceLocation?,
-                                     _ describe: (T) -> [(String, String)]) {
+    private mutating func compare<T>(
+        _ entity: String, _ old: [T], _ new: [T], id: (T) -> String, location: (T) -> SourceLocation?,
+        describe: (T) -> [(String, String)]
+    ) {
         var oldById: [String: T] = [:]
         for item in old { oldById[id(item)] = item }
         let newIds = Set(new.map(id))
         for item in new {
             let key = id(item)
             guard let before = oldById[key] else {
-                changes.append(ConfigChange(kind: .added, entity: entity, id: key, details: [], location: location(item)))
+                changes.append(
+                    ConfigChange(kind: .added, entity: entity, id: key, details: [], location: location(item)))
                 continue
             }
             let details = Self.differences(describe(before), describe(item))
-            if !details.isEmpty { changes.append(ConfigChange(kind: .changed, entity: entity, id: key, details: details, location: location(item))) }
+            if !details.isEmpty {
+                changes.append(
+                    ConfigChange(kind: .changed, entity: entity, id: key, details: details, location: location(item)))
+            }
         }
         for item in old where !newIds.contains(id(item)) {
-            changes.append(ConfigChange(kind: .removed, entity: entity, id: id(item), details: [], location: location(item)))
+            changes.append(
+                ConfigChange(kind: .removed, entity: entity, id: id(item), details: [], location: location(item)))
         }
     }
 
@@ -125,7 +160,9 @@ public struct ConfigDiff: Sendable {
         }
         var pending: [Field] = []
         for field in new {
-            let same: (Field) -> Bool = { $0.team == field.team && $0.table == field.table && $0.identities == field.identities }
+            let same: (Field) -> Bool = {
+                $0.team == field.team && $0.table == field.table && $0.identities == field.identities
+            }
             if let o = take({ same($0) && scopeMatches($0, field) }) {
                 matchedFields.append(FieldMatch(old: o, new: field))
             } else {
@@ -134,11 +171,19 @@ public struct ConfigDiff: Sendable {
         }
         // Second pass: renames, then a change of scope (which the change rules refuse, but is still the same field).
         for field in pending {
-            if let was = field.was, let o = take({ $0.team == field.team && $0.table == field.table && $0.identity == was && scopeMatches($0, field) }) {
+            if let was = field.was,
+                let o = take({
+                    $0.team == field.team && $0.table == field.table && $0.identity == was && scopeMatches($0, field)
+                })
+            {
                 matchedFields.append(FieldMatch(old: o, new: field))
-            } else if let o = take({ $0.team == field.team && $0.table == field.table && $0.was == field.identity && scopeMatches($0, field) }) {
+            } else if let o = take({
+                $0.team == field.team && $0.table == field.table && $0.was == field.identity && scopeMatches($0, field)
+            }) {
                 matchedFields.append(FieldMatch(old: o, new: field))
-            } else if let o = take({ $0.team == field.team && $0.table == field.table && $0.identities == field.identities }) {
+            } else if let o = take({
+                $0.team == field.team && $0.table == field.table && $0.identities == field.identities
+            }) {
                 matchedFields.append(FieldMatch(old: o, new: field))
             } else {
                 addedFields.append(field)
@@ -146,47 +191,75 @@ public struct ConfigDiff: Sendable {
         }
         removedFields = unmatched.map { old[$0] }
         for field in addedFields {
-            changes.append(ConfigChange(kind: .added, entity: "field", id: Self.fieldId(field), details: Self.describe(field).filter { !$0.1.isEmpty && $0.1 != "false" }.map { "\($0.0): \($0.1)" },
-                                        location: field.location))
+            changes.append(
+                ConfigChange(
+                    kind: .added, entity: "field", id: Self.fieldId(field),
+                    details: Self.describe(field).filter { !$0.1.isEmpty && $0.1 != "false" }.map {
+                        "\($0.0): \($0.1)"
+                    },
+                    location: field.location))
         }
         for match in matchedFields {
-            var details = Self.differences(Self.describe(match.old).filter { $0.0 != "options" }, Self.describe(match.new).filter { $0.0 != "options" })
-            if match.renamed { details.insert("identity: \(match.old.identities.joined(separator: "/")) -> \(match.new.identities.joined(separator: "/"))", at: 0) }
+            var details = Self.differences(
+                Self.describe(match.old).filter { $0.0 != "options" },
+                Self.describe(match.new).filter { $0.0 != "options" })
+            if match.renamed {
+                details.insert(
+                    "identity: \(match.old.identities.joined(separator: "/")) -> \(match.new.identities.joined(separator: "/"))",
+                    at: 0)
+            }
             if !details.isEmpty {
-                changes.append(ConfigChange(kind: match.renamed ? .renamed : .changed, entity: "field", id: Self.fieldId(match.new), details: details, location: match.new.location))
+                changes.append(
+                    ConfigChange(
+                        kind: match.renamed ? .renamed : .changed, entity: "field", id: Self.fieldId(match.new),
+                        details: details, location: match.new.location))
             }
             compareOptions(match)
         }
         for field in removedFields {
-            changes.append(ConfigChange(kind: .removed, entity: "field", id: Self.fieldId(field), details: [], location: field.location))
+            changes.append(
+                ConfigChange(
+                    kind: .removed, entity: "field", id: Self.fieldId(field), details: [], location: field.location))
         }
     }
 
     private mutating func compareOptions(_ match: FieldMatch) {
-        let before = match.old.spec.options, after = match.new.spec.options
+        let before = match.old.spec.options
+        let after = match.new.spec.options
         guard !before.isEmpty || !after.isEmpty else { return }
         let field = Self.fieldId(match.new)
         let oldValues = Set(before.map(\.value))
         var carried = Set<String>()
         for option in after {
-            if oldValues.contains(option.value) { carried.insert(option.value); continue }
+            if oldValues.contains(option.value) {
+                carried.insert(option.value)
+                continue
+            }
             let undone = before.filter { $0.was.contains(option.value) }.map(\.value)
             let from = option.was.filter(oldValues.contains) + undone
             carried.formUnion(from)
             if from.isEmpty {
-                changes.append(ConfigChange(kind: .added, entity: "option", id: "\(field): \(option.value)", details: [], location: match.new.location))
+                changes.append(
+                    ConfigChange(
+                        kind: .added, entity: "option", id: "\(field): \(option.value)", details: [],
+                        location: match.new.location))
             } else {
-                changes.append(ConfigChange(kind: .renamed, entity: "option", id: "\(field): \(option.value)",
-                                            details: ["was: \(from.joined(separator: ", "))"], location: match.new.location))
+                changes.append(
+                    ConfigChange(
+                        kind: .renamed, entity: "option", id: "\(field): \(option.value)",
+                        details: ["was: \(from.joined(separator: ", "))"], location: match.new.location))
             }
         }
         for option in before where !carried.contains(option.value) {
-            changes.append(ConfigChange(kind: .removed, entity: "option", id: "\(field): \(option.value)", details: [], location: match.new.location))
+            changes.append(
+                ConfigChange(
+                    kind: .removed, entity: "option", id: "\(field): \(option.value)", details: [],
+                    location: match.new.location))
         }
     }
 
     /// `sales/individual/level`, with the packages of a package field: `sales/individual[spring]/level`.
-    public static func fieldId(_ f: Field) -> String {
+    package static func fieldId(_ f: Field) -> String {
         let scope: String
         switch f.origin {
         case .packages(let list): scope = "[\(list.joined(separator: ","))]"
@@ -204,17 +277,25 @@ public struct ConfigDiff: Sendable {
         }
         var result: [(String, String)] = [("display", f.displays.joined(separator: "/")), ("packages", scope)]
         result += describe(f.spec)
-        result += [("required", String(f.required)), ("unique", String(f.unique)), ("hidden", String(f.hidden)),
-                   ("default", f.defaultValue?.jsonText ?? "")]
+        result += [
+            ("required", String(f.required)), ("unique", String(f.unique)), ("hidden", String(f.hidden)),
+            ("default", f.defaultValue?.jsonText ?? ""),
+        ]
         return result
     }
 
     static func describe(_ s: FieldSpec) -> [(String, String)] {
-        [("type", s.typeName.map { "\($0) (\(s.base.rawValue))" } ?? s.base.rawValue), ("max_length", number(s.maxLength)),
-         ("pattern", s.pattern ?? ""), ("format", s.format?.rawValue ?? ""), ("normalize", s.normalize?.rawValue ?? ""),
-         ("options", list(s.options.map(\.value))), ("can_enter", String(s.canEnter)), ("min", s.min?.text ?? ""), ("max", s.max?.text ?? ""),
-         ("scale", number(s.scale)), ("extensions", list(s.extensions)), ("max_size", number(s.maxSize)), ("max_files", number(s.maxFiles)),
-         ("levels", list(s.levels)), ("tree", s.tree.map { "\($0.order.count) top-level entries" } ?? "")]
+        [
+            ("type", s.typeName.map { "\($0) (\(s.base.rawValue))" } ?? s.base.rawValue),
+            ("max_length", number(s.maxLength)),
+            ("pattern", s.pattern ?? ""), ("format", s.format?.rawValue ?? ""),
+            ("normalize", s.normalize?.rawValue ?? ""),
+            ("options", list(s.options.map(\.value))), ("can_enter", String(s.canEnter)), ("min", s.min?.text ?? ""),
+            ("max", s.max?.text ?? ""),
+            ("scale", number(s.scale)), ("extensions", list(s.extensions)), ("max_size", number(s.maxSize)),
+            ("max_files", number(s.maxFiles)),
+            ("levels", list(s.levels)), ("tree", s.tree.map { "\($0.order.count) top-level entries" } ?? ""),
+        ]
     }
 
     static func describe(_ e: Rule.Effect) -> String {

@@ -1,13 +1,13 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
 import Foundation
 
 /// What a config change does to the stored records, counted over the store.
-public struct DataImpact: Sendable {
-    public enum Kind: String, Sendable, CaseIterable {
+package struct DataImpact: Sendable {
+    package enum Kind: String, Sendable, CaseIterable {
         /// Values (or whole records) that apply removes, kept in a backup: needs `--allow-data-loss`.
         case lost
         /// Records the new definitions refuse: apply is refused until the config or the data changes.
@@ -19,24 +19,24 @@ public struct DataImpact: Sendable {
     }
 
     /// One counted effect: "12 values of 'level' in package 'spring' are an option no longer offered".
-    public struct Entry: Sendable {
-        public var kind: Kind
-        public var place: String
-        public var field: String?
-        public var what: String
-        public var count: Int
+    package struct Entry: Sendable {
+        package var kind: Kind
+        package var place: String
+        package var field: String?
+        package var what: String
+        package var count: Int
         /// The first ids, in log order.
-        public var sample: [String]
+        package var sample: [String]
         /// Where the config says it.
-        public var location: SourceLocation?
+        package var location: SourceLocation?
     }
 
-    public var entries: [Entry] = []
+    package var entries: [Entry] = []
     /// The stored records the impact was counted over.
-    public var records = 0
+    package var records = 0
 
-    public func entries(_ kind: Kind) -> [Entry] { entries.filter { $0.kind == kind } }
-    public var losesData: Bool { entries.contains { $0.kind == .lost } }
+    package func entries(_ kind: Kind) -> [Entry] { entries.filter { $0.kind == kind } }
+    package var losesData: Bool { entries.contains { $0.kind == .lost } }
 
     static let sampleSize = 5
 }
@@ -59,7 +59,9 @@ struct DataImpactScanner: Sendable {
         teams = ByteKeyTable(teamIds.enumerated().map { ($1, $0) })
         var main = [RecordMigration?](repeating: nil, count: teamIds.count * TableKind.allCases.count)
         for m in migrations where m.package == nil {
-            main[teamIds.firstIndex(of: m.team)! * TableKind.allCases.count + TableKind.allCases.firstIndex(of: m.table)!] = m
+            main[
+                teamIds.firstIndex(of: m.team)! * TableKind.allCases.count + TableKind.allCases.firstIndex(of: m.table)!
+            ] = m
         }
         mainMigrations = main
         packageMigrations = migrations.filter { $0.package != nil }
@@ -104,10 +106,14 @@ struct DataImpactScanner: Sendable {
         if package >= 0, view.kind(package) == .string {
             guard let p = view.withString(package, { packages.lookup($0) }) else { return nil }
             let m = packageMigrations[p]
-            return view.kind(team) == .string && view.string(team) == m.team && view.withString(table, { Self.tableNames.lookup($0) }) == TableKind.allCases.firstIndex(of: m.table) ? m : nil
+            return view.kind(team) == .string && view.string(team) == m.team
+                && view.withString(table, { Self.tableNames.lookup($0) }) == TableKind.allCases.firstIndex(of: m.table)
+                ? m : nil
         }
         guard team >= 0, table >= 0, view.kind(team) == .string, view.kind(table) == .string,
-              let t = view.withString(team, { teams.lookup($0) }), let k = view.withString(table, { Self.tableNames.lookup($0) }) else { return nil }
+            let t = view.withString(team, { teams.lookup($0) }),
+            let k = view.withString(table, { Self.tableNames.lookup($0) })
+        else { return nil }
         return mainMigrations[t * TableKind.allCases.count + k]
     }
 
@@ -171,14 +177,21 @@ struct DataImpactScanner: Sendable {
         guard m.tracksPresence else { return changes ? m : nil }
         func given(_ identity: String) -> Bool { m.interest.lookup(identity).map { present[$0] } ?? false }
         for field in m.required where !field.identities.allSatisfy(given) {
-            tally.add(Self.counterKey(.invalid, m, field.identity, "records without a value, now required (give a default to fill them in)"), id: id, order: order)
+            tally.add(
+                Self.counterKey(
+                    .invalid, m, field.identity,
+                    "records without a value, now required (give a default to fill them in)"), id: id, order: order)
         }
         for d in m.defaults where !given(d.identity) {
-            tally.add(Self.counterKey(.filled, m, d.identity, "records given the default \(d.value.jsonText)"), id: id, order: order)
+            tally.add(
+                Self.counterKey(.filled, m, d.identity, "records given the default \(d.value.jsonText)"), id: id,
+                order: order)
             changes = true
             // A default filled into a unique field is a value like the others.
             if let field = m.unique[d.identity], case .string(let value) = d.value {
-                tally.uniqueValues[m.place + "\u{1F}" + d.identity, default: [:]][Normalizer.normalize(value, field.spec.normalize), default: []].append(id)
+                tally.uniqueValues[m.place + "\u{1F}" + d.identity, default: [:]][
+                    Normalizer.normalize(value, field.spec.normalize), default: []
+                ].append(id)
             }
         }
         return changes ? m : nil
@@ -189,7 +202,10 @@ struct DataImpactScanner: Sendable {
         guard view.kind(v) == .array else { return [] }
         var out: [Int] = []
         var k = v + 1
-        while k < view.next(v) { if view.kind(k) == .string { out.append(k) }; k = view.next(k) }
+        while k < view.next(v) {
+            if view.kind(k) == .string { out.append(k) }
+            k = view.next(k)
+        }
         return out
     }
 
@@ -225,7 +241,8 @@ struct DataImpactScanner: Sendable {
         var order: [String] = []
         var groups: [String: [DataImpact.Entry]] = [:]
         for e in entries {
-            let key = [e.kind.rawValue, e.field ?? "", e.what, e.location?.description ?? e.place].joined(separator: "\u{1F}")
+            let key = [e.kind.rawValue, e.field ?? "", e.what, e.location?.description ?? e.place].joined(
+                separator: "\u{1F}")
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(e)
         }
@@ -235,9 +252,13 @@ struct DataImpactScanner: Sendable {
             var e = group[0]
             e.count = group.reduce(0) { $0 + $1.count }
             e.sample = Array(group.flatMap(\.sample).sorted().prefix(DataImpact.sampleSize))
-            let packages = group.filter { $0.place.hasPrefix("package ") }.count, tables = group.count - packages
-            e.place = [tables > 0 ? "\(tables) table\(tables == 1 ? "" : "s")" : nil, packages > 0 ? "\(packages) package\(packages == 1 ? "" : "s")" : nil]
-                .compactMap { $0 }.joined(separator: " and ")
+            let packages = group.filter { $0.place.hasPrefix("package ") }.count
+            let tables = group.count - packages
+            e.place = [
+                tables > 0 ? "\(tables) table\(tables == 1 ? "" : "s")" : nil,
+                packages > 0 ? "\(packages) package\(packages == 1 ? "" : "s")" : nil,
+            ]
+            .compactMap { $0 }.joined(separator: " and ")
             return e
         }
     }
@@ -253,27 +274,39 @@ struct DataImpactScanner: Sendable {
                 m.sample += c.sample
                 merged[k] = m
             }
-            for (k, values) in t.uniqueValues { for (v, ids) in values { unique[k, default: [:]][v, default: []] += ids } }
+            for (k, values) in t.uniqueValues {
+                for (v, ids) in values { unique[k, default: [:]][v, default: []] += ids }
+            }
         }
         for (k, values) in unique {
             let duplicates = values.filter { $0.value.count > 1 }
             guard !duplicates.isEmpty else { continue }
             let parts = k.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
             let ids = duplicates.sorted { $0.key < $1.key }.flatMap(\.value)
-            merged[[DataImpact.Kind.invalid.rawValue, parts[0], parts[1], "records sharing a value, now unique (\(duplicates.count) group\(duplicates.count == 1 ? "" : "s"))"]
-                .joined(separator: "\u{1F}")] = Tally.Counter(count: ids.count, sample: ids.prefix(DataImpact.sampleSize).enumerated().map { ($0, $1) })
+            merged[
+                [
+                    DataImpact.Kind.invalid.rawValue, parts[0], parts[1],
+                    "records sharing a value, now unique (\(duplicates.count) group\(duplicates.count == 1 ? "" : "s"))",
+                ]
+                .joined(separator: "\u{1F}")] = Tally.Counter(
+                    count: ids.count, sample: ids.prefix(DataImpact.sampleSize).enumerated().map { ($0, $1) })
         }
         for (k, c) in merged {
             let parts = k.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
             let field = parts[2].isEmpty ? nil : parts[2]
-            impact.entries.append(DataImpact.Entry(kind: DataImpact.Kind(rawValue: parts[0])!, place: parts[1], field: field, what: parts[3],
-                                                   count: c.count, sample: c.sample.sorted { $0.0 < $1.0 }.prefix(DataImpact.sampleSize).map(\.1),
-                                                   location: locations[parts[1] + "\u{1F}" + (field ?? "")] ?? locations[parts[1]]))
+            impact.entries.append(
+                DataImpact.Entry(
+                    kind: DataImpact.Kind(rawValue: parts[0])!, place: parts[1], field: field, what: parts[3],
+                    count: c.count, sample: c.sample.sorted { $0.0 < $1.0 }.prefix(DataImpact.sampleSize).map(\.1),
+                    location: locations[parts[1] + "\u{1F}" + (field ?? "")] ?? locations[parts[1]]))
         }
         impact.entries = Self.combined(impact.entries)
         let kinds = DataImpact.Kind.allCases
         impact.entries.sort {
-            ($0.kind == $1.kind) ? ($0.place, $0.field ?? "", $0.what, $0.location?.description ?? "") < ($1.place, $1.field ?? "", $1.what, $1.location?.description ?? "")
+            ($0.kind == $1.kind)
+                ? ($0.place, $0.field ?? "", $0.what, $0.location?.description ?? "") < (
+                    $1.place, $1.field ?? "", $1.what, $1.location?.description ?? ""
+                )
                 : kinds.firstIndex(of: $0.kind)! < kinds.firstIndex(of: $1.kind)!
         }
         return impact

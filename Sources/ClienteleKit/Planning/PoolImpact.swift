@@ -1,30 +1,30 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
 import Foundation
 
 /// What changed pool rules do: customers the new automatic return would send back
 /// now (that the applied rules would not), per account executive, and members who
 /// lose the right to claim.
-public struct PoolImpact: Sendable {
-    public struct Returns: Sendable {
-        public var pool: String
-        public var accountExecutive: String
-        public var count: Int
-        public var sample: [String]
+package struct PoolImpact: Sendable {
+    package struct Returns: Sendable {
+        package var pool: String
+        package var accountExecutive: String
+        package var count: Int
+        package var sample: [String]
     }
 
-    public struct LostMembers: Sendable {
-        public var pool: String
-        public var users: [String]
+    package struct LostMembers: Sendable {
+        package var pool: String
+        package var users: [String]
     }
 
-    public var returns: [Returns] = []
-    public var lostMembers: [LostMembers] = []
+    package var returns: [Returns] = []
+    package var lostMembers: [LostMembers] = []
 
-    public var isEmpty: Bool { returns.isEmpty && lostMembers.isEmpty }
+    package var isEmpty: Bool { returns.isEmpty && lostMembers.isEmpty }
 
     /// Customers due under `model`'s pools at `now`: row -> pool id.
     static func due(_ model: Model, table: CustomerTable, now: Double) -> [Int: String] {
@@ -40,23 +40,32 @@ public struct PoolImpact: Sendable {
     init() {}
 
     init(old: Model, new: Model, table: CustomerTable, now: Double) {
-        let poolsChanged = old.pools.map { ConfigDiff.describe($0.receives) + "\($0.noFollowupDays ?? -1)/\($0.noDealDays ?? -1)/\($0.exemptTags)" }
-            != new.pools.map { ConfigDiff.describe($0.receives) + "\($0.noFollowupDays ?? -1)/\($0.noDealDays ?? -1)/\($0.exemptTags)" }
+        let poolsChanged =
+            old.pools.map {
+                ConfigDiff.describe($0.receives) + "\($0.noFollowupDays ?? -1)/\($0.noDealDays ?? -1)/\($0.exemptTags)"
+            }
+            != new.pools.map {
+                ConfigDiff.describe($0.receives) + "\($0.noFollowupDays ?? -1)/\($0.noDealDays ?? -1)/\($0.exemptTags)"
+            }
         if poolsChanged {
-            let before = Self.due(old, table: table, now: now), after = Self.due(new, table: table, now: now)
+            let before = Self.due(old, table: table, now: now)
+            let after = Self.due(new, table: table, now: now)
             var groups: [String: [Int]] = [:]
             for (c, pool) in after where before[c] == nil {
                 groups[pool + "\u{1F}" + table.org.userIds[Int(table.accountExecutive[c])], default: []].append(c)
             }
             returns = groups.map { key, rows in
                 let parts = key.split(separator: "\u{1F}").map(String.init)
-                return Returns(pool: parts[0], accountExecutive: parts[1], count: rows.count, sample: rows.sorted().prefix(5).map { table.ids[$0] })
+                return Returns(
+                    pool: parts[0], accountExecutive: parts[1], count: rows.count,
+                    sample: rows.sorted().prefix(5).map { table.ids[$0] })
             }.sorted { ($0.pool, $0.accountExecutive) < ($1.pool, $1.accountExecutive) }
         }
         for pool in old.pools {
             let after = new.pools.first { $0.id == pool.id }
             let lost = old.organization.users.map(\.id).filter { id in
-                old.organization.matches(pool.members, user: id) && !(after.map { new.organization.matches($0.members, user: id) } ?? false)
+                old.organization.matches(pool.members, user: id)
+                    && !(after.map { new.organization.matches($0.members, user: id) } ?? false)
             }
             if !lost.isEmpty { lostMembers.append(LostMembers(pool: pool.id, users: lost)) }
         }

@@ -1,7 +1,7 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
 import Foundation
 
@@ -64,8 +64,11 @@ final class RecordMigration: Sendable {
         let lostOptionsKey: String?
         let invalidKey: String?
 
-        init(identity: String, identitySlot: Int?, unique: Field?, remap: [String: String]?, lostOptions: Set<String>?,
-             check: FieldValueCheck?, droppedKey: String?, renamedKey: String?, remappedKey: String?, lostOptionsKey: String?, invalidKey: String?) {
+        init(
+            identity: String, identitySlot: Int?, unique: Field?, remap: [String: String]?, lostOptions: Set<String>?,
+            check: FieldValueCheck?, droppedKey: String?, renamedKey: String?, remappedKey: String?,
+            lostOptionsKey: String?, invalidKey: String?
+        ) {
             self.identity = identity
             self.identitySlot = identitySlot
             self.unique = unique
@@ -89,17 +92,25 @@ final class RecordMigration: Sendable {
             && required.isEmpty && defaults.isEmpty && unique.isEmpty
     }
 
-    init(team: String, table: TableKind, package: String?, old: CustomerSchema, oldInheritance: PackageInheritance,
-         new: CustomerSchema, newInheritance: PackageInheritance, teamRemains: Bool = true) {
+    init(
+        team: String, table: TableKind, package: String?, old: CustomerSchema, oldInheritance: PackageInheritance,
+        new: CustomerSchema, newInheritance: PackageInheritance, teamRemains: Bool = true
+    ) {
         self.team = team
         self.table = table
         self.package = package
         let before = old.fields(team: team, table: table, package: package, inheritance: oldInheritance)
         removesRecords = !teamRemains || (package != nil && new.package(package!) == nil)
         removedWith = teamRemains ? "package" : "team"
-        var renames: [String: String] = [:], dropped: [String: Field] = [:], remaps: [String: [String: String]] = [:]
-        var lostOptions: [String: Set<String>] = [:], checks: [String: FieldValueCheck] = [:], required: [Field] = []
-        var defaults: [(String, JSONValue, Field)] = [], unique: [String: Field] = [:], becameSelect = Set<String>()
+        var renames: [String: String] = [:]
+        var dropped: [String: Field] = [:]
+        var remaps: [String: [String: String]] = [:]
+        var lostOptions: [String: Set<String>] = [:]
+        var checks: [String: FieldValueCheck] = [:]
+        var required: [Field] = []
+        var defaults: [(String, JSONValue, Field)] = []
+        var unique: [String: Field] = [:]
+        var becameSelect = Set<String>()
         if !removesRecords {
             let after = new.fields(team: team, table: table, package: package, inheritance: newInheritance)
             var oldByIdentity: [String: Field] = [:]
@@ -112,10 +123,14 @@ final class RecordMigration: Sendable {
                 var source: Field?
                 if let o = oldByIdentity[f.identity], o.identities == f.identities {
                     source = o
-                } else if let was = f.was, !kept.contains(was), let o = oldByIdentity[was], o.identities.count == 1, f.identities.count == 1 {
+                } else if let was = f.was, !kept.contains(was), let o = oldByIdentity[was], o.identities.count == 1,
+                    f.identities.count == 1
+                {
                     source = o
                     renames[was] = f.identity
-                } else if f.identities.count == 1, let o = before.first(where: { $0.was == f.identity && $0.identities.count == 1 }) {
+                } else if f.identities.count == 1,
+                    let o = before.first(where: { $0.was == f.identity && $0.identities.count == 1 })
+                {
                     // A rename undone (a rollback): the applied field says it was this one.
                     source = o
                     renames[o.identity] = f.identity
@@ -128,19 +143,30 @@ final class RecordMigration: Sendable {
                     continue
                 }
                 claimed.formUnion(source.identities)
-                if ConfigDiff.describe(source.spec).map(\.1) != ConfigDiff.describe(f.spec).map(\.1) || source.required != f.required {
+                if ConfigDiff.describe(source.spec).map(\.1) != ConfigDiff.describe(f.spec).map(\.1)
+                    || source.required != f.required
+                {
                     checks[f.identity] = FieldValueCheck(field: f)
                 }
                 if f.required && !source.required {
-                    if let d = f.defaultValue, f.identities.count == 1 { defaults.append((f.identity, d, f)) } else { required.append(f) }
+                    if let d = f.defaultValue, f.identities.count == 1 {
+                        defaults.append((f.identity, d, f))
+                    } else {
+                        required.append(f)
+                    }
                 }
-                if f.unique && (!source.unique || source.spec.normalize != f.spec.normalize || f.defaultValue != nil && f.required && !source.required) {
+                if f.unique
+                    && (!source.unique || source.spec.normalize != f.spec.normalize
+                        || f.defaultValue != nil && f.required && !source.required)
+                {
                     unique[f.identity] = f
                 }
                 if source.spec.base == .input && f.spec.base == .select { becameSelect.insert(f.identity) }
                 if f.spec.base == .select || f.spec.base == .multiselect {
                     var map: [String: String] = [:]
-                    for option in f.spec.options { for w in option.was where w != option.value { map[w] = option.value } }
+                    for option in f.spec.options {
+                        for w in option.was where w != option.value { map[w] = option.value }
+                    }
                     // Renames undone: an applied option that was one of the new options goes back to it.
                     let offered = Set(f.spec.options.map(\.value))
                     for option in source.spec.options where !offered.contains(option.value) {
@@ -170,8 +196,10 @@ final class RecordMigration: Sendable {
         self.defaults = defaults
         self.unique = unique
         self.becameSelect = becameSelect
-        var names = Set(dropped.keys).union(renames.keys).union(renames.values).union(remaps.keys).union(lostOptions.keys)
-            .union(checks.keys).union(unique.keys).union(defaults.map(\.0))
+        var names = Set(dropped.keys).union(renames.keys).union(renames.values).union(remaps.keys).union(
+            lostOptions.keys
+        )
+        .union(checks.keys).union(unique.keys).union(defaults.map(\.0))
         for f in required { names.formUnion(f.identities) }
         let interestNames = names.sorted()
         let interest = ByteKeyTable(interestNames.enumerated().map { ($1, $0) })
@@ -184,16 +212,24 @@ final class RecordMigration: Sendable {
         slots = interestNames.map { name in
             let identity = renames[name] ?? name
             let gone = dropped[name].map { field in
-                key(.lost, name, "values of a field \(field.origin == .mainTable || field.origin == .standard ? "removed" : "no longer in this package")")
+                key(
+                    .lost, name,
+                    "values of a field \(field.origin == .mainTable || field.origin == .standard ? "removed" : "no longer in this package")"
+                )
             }
-            let refused = becameSelect.contains(identity) ? "values that are not options (input -> select: give can_enter: true or was: mappings)"
+            let refused =
+                becameSelect.contains(identity)
+                ? "values that are not options (input -> select: give can_enter: true or was: mappings)"
                 : "values the new definition refuses"
-            return Slot(identity: identity, identitySlot: identity == name ? nil : interest.lookup(identity),
-                        unique: unique[identity], remap: remaps[identity], lostOptions: lostOptions[identity], check: checks[identity],
-                        droppedKey: gone, renamedKey: identity == name ? nil : key(.rewritten, identity, "values moved from '\(name)' (was:)"),
-                        remappedKey: remaps[identity] == nil ? nil : key(.rewritten, identity, "option values renamed (was:)"),
-                        lostOptionsKey: lostOptions[identity] == nil ? nil : key(.lost, identity, "values of options removed"),
-                        invalidKey: checks[identity] == nil ? nil : key(.invalid, identity, refused))
+            return Slot(
+                identity: identity, identitySlot: identity == name ? nil : interest.lookup(identity),
+                unique: unique[identity], remap: remaps[identity], lostOptions: lostOptions[identity],
+                check: checks[identity],
+                droppedKey: gone,
+                renamedKey: identity == name ? nil : key(.rewritten, identity, "values moved from '\(name)' (was:)"),
+                remappedKey: remaps[identity] == nil ? nil : key(.rewritten, identity, "option values renamed (was:)"),
+                lostOptionsKey: lostOptions[identity] == nil ? nil : key(.lost, identity, "values of options removed"),
+                invalidKey: checks[identity] == nil ? nil : key(.invalid, identity, refused))
         }
         tracksPresence = !required.isEmpty || !defaults.isEmpty
     }

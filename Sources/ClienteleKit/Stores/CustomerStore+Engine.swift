@@ -1,37 +1,47 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
 
 extension AppliedVersion {
     /// What each package inherited, as the validators take it.
-    public var inheritance: PackageInheritance { PackageInheritance(inherited: inherited) }
+    package var inheritance: PackageInheritance { PackageInheritance(inherited: inherited) }
 }
 
 extension CustomerStore {
     /// Records the first applied version: the config's files and what each package
     /// inherited (every main-table field of its team and table, those of this version
     /// included). Later versions belong to plan and apply.
-    public func applyFirst(_ config: CompiledConfig, files: [(path: String, text: String)], by actor: String, at time: String) throws(StoreError) {
+    package func applyFirst(
+        _ config: CompiledConfig, files: [(path: String, text: String)], by actor: String, at time: String
+    ) throws(StoreError) {
         if let version {
-            throw StoreError("this store already holds config version \(version.number); applying changes to an applied config needs 'clientele plan' and 'apply' of a later release")
+            throw StoreError(
+                "this store already holds config version \(version.number); applying changes to an applied config needs 'clientele plan' and 'apply' of a later release"
+            )
         }
         // Customers but no applied version: the entry that recorded it is lost, and a first apply would skip the plan.
         guard count == 0 else {
-            throw StoreError("this store holds \(count) customers but no applied config version; run 'clientele store repair', which records the version again from versions/")
+            throw StoreError(
+                "this store holds \(count) customers but no applied config version; run 'clientele store repair', which records the version again from versions/"
+            )
         }
         var inherited: [String: Set<String>] = [:]
         let schema = config.model.schema
         for p in schema.packages where p.module == .campaign {
-            let fields = schema.customizations.filter { $0.team == p.team && $0.table == p.table && $0.origin == .mainTable }.flatMap(\.identities)
+            let fields = schema.customizations.filter {
+                $0.team == p.team && $0.table == p.table && $0.origin == .mainTable
+            }.flatMap(\.identities)
             inherited[p.id] = Set(fields)
         }
-        try applyVersion(AppliedVersion(number: 1, appliedAt: time, appliedBy: actor, files: files, inherited: inherited), extra: [], operations: [])
+        try applyVersion(
+            AppliedVersion(number: 1, appliedAt: time, appliedBy: actor, files: files, inherited: inherited), extra: [],
+            operations: [])
     }
 
     /// The next free id of a table: its prefix and the next number, zero-padded.
-    public func nextId(_ numbering: Numbering) -> String {
+    package func nextId(_ numbering: Numbering) -> String {
         var n = highestNumber(prefix: numbering.prefix) + 1
         while isTaken(numbering.format(n)) { n += 1 }
         return numbering.format(n)
@@ -44,7 +54,9 @@ extension CustomerStore {
     /// every document: the documents written since are applied on top, and the cache
     /// is written again when it is missing, made for another config (other users,
     /// fields, ...), damaged, or far behind the log.
-    public func customerTable(for policy: AccessPolicy, fieldIdentities: [String]? = nil) throws(StoreError) -> CustomerTable {
+    package func customerTable(for policy: AccessPolicy, fieldIdentities: [String]? = nil) throws(StoreError)
+        -> CustomerTable
+    {
         let table = CustomerTable(org: policy.org, fieldIdentities: fieldIdentities ?? policy.fieldIdentities)
         guard fieldIdentities == nil || fieldIdentities == policy.fieldIdentities else {
             try forEachDocument { table.addDocument($0) }
@@ -69,13 +81,15 @@ extension CustomerStore {
         let current = inPlace ? base : base.keepingRows { !touched.contains(base.ids[$0]) }
         if inPlace { base.removeRows(dropped) }
         try forEachDocument(of: written, writtenAfter: position) { current.addDocument($0) }
-        if written.count > 1_000 + current.count / 16 { saveCache(JSONFileStore.accessColumnsCache, key: key, body: current.snapshot()) }
+        if written.count > 1_000 + current.count / 16 {
+            saveCache(JSONFileStore.accessColumnsCache, key: key, body: current.snapshot())
+        }
         return current
     }
 
     /// Every customer, parsed from the documents, without reading or writing the
     /// cache (for a policy that is not applied yet).
-    public func customerTableFromDocuments(for policy: AccessPolicy) throws(StoreError) -> CustomerTable {
+    package func customerTableFromDocuments(for policy: AccessPolicy) throws(StoreError) -> CustomerTable {
         let table = policy.makeCustomerTable()
         try forEachDocument { table.addDocument($0) }
         return table

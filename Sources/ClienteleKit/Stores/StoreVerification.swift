@@ -1,14 +1,14 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
 
 /// `clientele store verify`, past the log: the caches kept beside the data against
 /// the documents, under the applied version, read without changing anything.
-public enum StoreVerification {
+package enum StoreVerification {
     /// The index files and caches of the store at `path`; run when the log itself is whole.
-    public static func verifyIndex(storePath path: String) -> [StoreCheck.Problem] {
+    package static func verifyIndex(storePath path: String) -> [StoreCheck.Problem] {
         let file = path + "/index/" + JSONFileStore.accessColumnsCache + ".bin"
         do throws(StoreError) {
             // Read only: the caches are compared, never written.
@@ -21,19 +21,35 @@ public enum StoreVerification {
                 let kept = try store.uniqueValues(layout: unique.layout, keys: unique.keys(ofDocument:))
                 let held = try UniqueValues.fromDocuments(store: store, keys: unique.keys(ofDocument:)).all()
                 if kept.all() != held {
-                    problems.append(StoreCheck.Problem(file: path + "/index/unique.bin", line: 1, message: "the unique values do not match the documents; delete index/ (a cache) and the next command rebuilds it"))
+                    problems.append(
+                        StoreCheck.Problem(
+                            file: path + "/index/unique.bin", line: 1,
+                            message:
+                                "the unique values do not match the documents; delete index/ (a cache) and the next command rebuilds it"
+                        ))
                 }
-                // The documents themselves: a value of a unique field held twice (written before uniqueness was enforced everywhere).
+                // The documents themselves: a value of a unique field held twice (written before uniqueness was
+                // enforced everywhere).
                 let repeated = held.filter { $0.value.count > 1 }.sorted { $0.key < $1.key }
                 if let (key, ids) = repeated.first {
                     let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
-                    problems.append(StoreCheck.Problem(file: path + "/data", line: 1, message: "\(repeated.count) value\(repeated.count == 1 ? " of a unique field is" : "s of unique fields are") held by more than one customer; first: \(parts.count == 3 ? "'\(parts[1])' \(Shown.text(String(parts[2])))" : "a value") in \(ids.joined(separator: ", ")) (\(parts.first.map { String($0.dropFirst()) } ?? "")); edit all but one"))
+                    problems.append(
+                        StoreCheck.Problem(
+                            file: path + "/data", line: 1,
+                            message:
+                                "\(repeated.count) value\(repeated.count == 1 ? " of a unique field is" : "s of unique fields are") held by more than one customer; first: \(parts.count == 3 ? "'\(parts[1])' \(Shown.text(String(parts[2])))" : "a value") in \(ids.joined(separator: ", ")) (\(parts.first.map { String($0.dropFirst()) } ?? "")); edit all but one"
+                        ))
                 }
             }
             let kept = try store.customerTable(for: applied.config.access)
             let parsed = try store.customerTableFromDocuments(for: applied.config.access)
             if kept.snapshot() != parsed.snapshot() {
-                problems.append(StoreCheck.Problem(file: file, line: 1, message: "the access columns do not match the documents; delete index/ (a cache) and the next command rebuilds it"))
+                problems.append(
+                    StoreCheck.Problem(
+                        file: file, line: 1,
+                        message:
+                            "the access columns do not match the documents; delete index/ (a cache) and the next command rebuilds it"
+                    ))
             }
             return problems
         } catch {
@@ -43,7 +59,7 @@ public enum StoreVerification {
 
     /// `clientele store repair`: cuts what the log cannot keep (saved to `backups/`
     /// first) and removes the caches that no longer match the data.
-    public static func repair(storePath path: String, time: String) throws(StoreError) -> StoreCheck.Repair {
+    package static func repair(storePath path: String, time: String) throws(StoreError) -> StoreCheck.Repair {
         try StoreCheck.repair(storePath: path, time: time) {
             verifyIndex(storePath: path).contains { $0.file.hasPrefix(path + "/index/") }
         }

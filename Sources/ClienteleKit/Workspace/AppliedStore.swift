@@ -1,7 +1,7 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
 import Foundation
 
@@ -9,14 +9,14 @@ import Foundation
 /// version recorded: what every command that reads or writes customers runs under.
 /// The config directory only says where the store is; an edit to it takes effect
 /// through `plan` and `apply`, never by itself.
-public struct AppliedStore {
-    public let store: any CustomerStore
-    public let config: CompiledConfig
-    public let version: AppliedVersion
+package struct AppliedStore {
+    package let store: any CustomerStore
+    package let config: CompiledConfig
+    package let version: AppliedVersion
 
     /// Opens the store at `path` (as `writer` when the command writes) and compiles its
     /// applied version. Nothing is created when there is no store yet.
-    public static func open(path: String, writer: String?) throws(StoreError) -> AppliedStore {
+    package static func open(path: String, writer: String?) throws(StoreError) -> AppliedStore {
         guard let applied = try openIfApplied(path: path, writer: writer) else { throw noStore(path) }
         return applied
     }
@@ -24,19 +24,22 @@ public struct AppliedStore {
     /// The same, or nil when no version has been applied yet (no store, or a first
     /// apply that did not finish): the case `apply` creates the store in.
     /// `caches: false` leaves `index/` as it is (`store verify`).
-    public static func openIfApplied(path: String, writer: String?, caches: Bool = true) throws(StoreError) -> AppliedStore? {
+    package static func openIfApplied(path: String, writer: String?, caches: Bool = true) throws(StoreError)
+        -> AppliedStore?
+    {
         guard exists(at: path) else { return nil }
         return try AppliedStore(store: JSONFileStore.open(path: path, writer: writer, caches: caches))
     }
 
     /// An open store under its applied version, compiled from the files that version
     /// recorded; nil when no version has been applied yet.
-    public init?(store: any CustomerStore) throws(StoreError) {
+    package init?(store: any CustomerStore) throws(StoreError) {
         guard let version = store.version else { return nil }
         let (config, diagnostics) = Planner.compileApplied(version)
         guard let config else {
             let first = diagnostics.first { $0.severity == .error }?.description ?? ""
-            throw StoreError("the applied config version \(version.number) in \(store.location) does not compile: \(first)")
+            throw StoreError(
+                "the applied config version \(version.number) in \(store.location) does not compile: \(first)")
         }
         self.store = store
         self.config = config
@@ -48,13 +51,13 @@ public struct AppliedStore {
     }
 
     /// Whether a store has been created at `path` (its first version applied or not).
-    public static func exists(at path: String) -> Bool {
+    package static func exists(at path: String) -> Bool {
         FileManager.default.fileExists(atPath: path + "/data")
     }
 
     /// Whether the config directory holds files other than the applied version's
     /// (its YAML files, and the relate trees the version recorded).
-    public func differs(from directory: URL) -> Bool {
+    package func differs(from directory: URL) -> Bool {
         let trees = version.files.map(\.path).filter { !ConfigLoader.isYAML($0) }
         let current = ConfigLoader.directoryFiles(directory, trees: trees)
         let recorded = Dictionary(version.files.map { ($0.path, $0.text) }, uniquingKeysWith: { a, _ in a })
@@ -62,14 +65,14 @@ public struct AppliedStore {
     }
 
     /// The note a command prints when the directory was edited but not applied.
-    public var differsNote: String {
+    package var differsNote: String {
         "the config directory differs from the applied version \(version.number); 'clientele plan' shows the change"
     }
 }
 
 extension CompiledConfig {
     /// The index of the user that `--as` names: an existing, active user of this config.
-    public func actingUser(_ id: String) throws(OperationError) -> Int {
+    package func actingUser(_ id: String) throws(OperationError) -> Int {
         guard let u = access.org.user(id) else {
             throw .invalid(["no user '\(id)'\(Suggestion.didYouMean(id, in: access.org.userIds))"])
         }

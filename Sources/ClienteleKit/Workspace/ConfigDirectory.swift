@@ -1,7 +1,7 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
 import Foundation
 
@@ -10,53 +10,55 @@ import Foundation
 /// The directory's files are what an administrator edits; the store runs under the
 /// version applied last, which `plan` and `apply` change. Nothing here prints: each
 /// call returns a value or throws an `OperationError` that names the problem.
-public struct ConfigDirectory: Sendable {
+package struct ConfigDirectory: Sendable {
     /// The directory.
-    public let url: URL
+    package let url: URL
     /// How messages name the directory's files (`""`, or `"crm/"` for `--config crm`).
-    public let displayPrefix: String
+    package let displayPrefix: String
 
-    public init(url: URL, displayPrefix: String = "") {
+    package init(url: URL, displayPrefix: String = "") {
         self.url = url
         self.displayPrefix = displayPrefix
     }
 
     /// The nearest directory at or above `directory` that holds `clientele.yaml`.
-    public static func find(from directory: URL) -> URL? {
+    package static func find(from directory: URL) -> URL? {
         ConfigLoader.findConfigDirectory(from: directory)
     }
 
     /// Where the config keeps its store (`store:` in clientele.yaml, relative to the directory).
-    public var storePath: String {
+    package var storePath: String {
         let written = ConfigLoader.storePath(in: url) ?? ModelBuilder.defaultStorePath
         return written.hasPrefix("/") ? written : url.appendingPathComponent(written).path
     }
 
     /// Whether the store has been created (its first version applied or not).
-    public var storeExists: Bool { AppliedStore.exists(at: storePath) }
+    package var storeExists: Bool { AppliedStore.exists(at: storePath) }
 
     /// The directory's config through every stage: the compiled config when there
     /// are no errors, and every diagnostic.
-    public func compile() -> (config: CompiledConfig?, diagnostics: [Diagnostic], files: SourceFiles) {
+    package func compile() -> (config: CompiledConfig?, diagnostics: [Diagnostic], files: SourceFiles) {
         Pipeline.compile(directory: url, displayPrefix: displayPrefix)
     }
 
     /// The directory's config, compiled; `.config` with the diagnostics when it has errors.
-    public func compiled() throws(OperationError) -> (config: CompiledConfig, diagnostics: [Diagnostic], files: SourceFiles) {
+    package func compiled() throws(OperationError) -> (
+        config: CompiledConfig, diagnostics: [Diagnostic], files: SourceFiles
+    ) {
         let (config, diagnostics, files) = compile()
         guard let config else { throw .config(diagnostics, files) }
         return (config, diagnostics, files)
     }
 
     /// The config's rule tests (`tests:`) run against its compiled rules.
-    public static func runTests(_ config: CompiledConfig) -> RuleTestRunner.Report {
+    package static func runTests(_ config: CompiledConfig) -> RuleTestRunner.Report {
         RuleTestRunner(model: config.model, policy: config.access).run()
     }
 
     /// The store under its applied version (`writer` names the command when it
     /// writes, and takes the store's lock); `actor`, when given, must be an active
     /// user of that version.
-    public func openApplied(writer: String?, actor: String? = nil) throws(OperationError) -> AppliedStore {
+    package func openApplied(writer: String?, actor: String? = nil) throws(OperationError) -> AppliedStore {
         let applied: AppliedStore
         do { applied = try AppliedStore.open(path: storePath, writer: writer) } catch { throw .store(error) }
         if let actor { _ = try applied.config.actingUser(actor) }
@@ -64,19 +66,19 @@ public struct ConfigDirectory: Sendable {
     }
 
     /// The same, or nil before the first apply.
-    public func openIfApplied(writer: String?) throws(OperationError) -> AppliedStore? {
+    package func openIfApplied(writer: String?) throws(OperationError) -> AppliedStore? {
         do { return try AppliedStore.openIfApplied(path: storePath, writer: writer) } catch { throw .store(error) }
     }
 
     /// Whether the directory holds files other than the applied version's: the
     /// note a front end shows, or nil.
-    public func editedNote(_ applied: AppliedStore) -> String? {
+    package func editedNote(_ applied: AppliedStore) -> String? {
         applied.differs(from: url) ? applied.differsNote : nil
     }
 
     /// Creates the store with the directory's config as version 1; `actor` must be a
     /// user that config lets configure. Returns where the store is.
-    public func applyFirst(_ config: CompiledConfig, as actor: String, time: String) throws(OperationError) -> String {
+    package func applyFirst(_ config: CompiledConfig, as actor: String, time: String) throws(OperationError) -> String {
         try config.refuseUnlessConfigure(try config.actingUser(actor), doing: "create the store")
         do {
             let store = try JSONFileStore.open(path: storePath, writer: "clientele apply")
@@ -88,24 +90,26 @@ public struct ConfigDirectory: Sendable {
     }
 
     /// Every applied version's log entry, oldest first.
-    public func history() throws(OperationError) -> [JSONValue] {
-        do { return try JSONFileStore.open(path: storePath, writer: nil).versionEntries() } catch { throw .store(error) }
+    package func history() throws(OperationError) -> [JSONValue] {
+        do { return try JSONFileStore.open(path: storePath, writer: nil).versionEntries() } catch {
+            throw .store(error)
+        }
     }
 
     /// `store verify`: the log, then (when it is whole) the index files and caches.
-    public func verifyStore() -> StoreCheck {
+    package func verifyStore() -> StoreCheck {
         var check = StoreCheck.verifyLog(storePath: storePath)
         if check.problems.isEmpty { check.problems += StoreVerification.verifyIndex(storePath: storePath) }
         return check
     }
 
     /// The log alone: segments, batches and lines.
-    public func verifyLog() -> StoreCheck {
+    package func verifyLog() -> StoreCheck {
         StoreCheck.verifyLog(storePath: storePath)
     }
 
     /// `store repair`: cuts what the log cannot keep (saved to `backups/` first).
-    public func repairStore(time: String) throws(OperationError) -> StoreCheck.Repair {
+    package func repairStore(time: String) throws(OperationError) -> StoreCheck.Repair {
         do { return try StoreVerification.repair(storePath: storePath, time: time) } catch { throw .store(error) }
     }
 }

@@ -1,25 +1,25 @@
 import ClienteleCore
-import ClienteleSpec
-import ClienteleModel
 import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
 
 /// Access questions (can, who-can, visible, a batch of decisions) over a set of
 /// customers: the store's, under its applied version, or a JSON Lines file's.
-public struct Decisions {
+package struct Decisions {
     /// The config whose rules decide.
-    public let config: CompiledConfig
+    package let config: CompiledConfig
     /// The customers, in the columns the rules read.
-    public let customers: CustomerTable
+    package let customers: CustomerTable
     /// What a customer id that is not found is missing from, for messages.
-    public let source: String
+    package let source: String
     /// What `now` is in the rules: seconds since 1970 (default the clock).
-    public var now = Timestamp.currentSeconds()
+    package var now = Timestamp.currentSeconds()
 
-    public var policy: AccessPolicy { config.access }
+    package var policy: AccessPolicy { config.access }
 
     /// Over the stored customers of `applied`.
-    public init(stored applied: AppliedStore) throws(OperationError) {
+    package init(stored applied: AppliedStore) throws(OperationError) {
         config = applied.config
         source = "stored customer"
         do { customers = try applied.store.customerTable(for: applied.config.access) } catch { throw .store(error) }
@@ -27,14 +27,15 @@ public struct Decisions {
 
     /// Over the customers of the JSON Lines file at `path` (stored documents or import
     /// rows), decided by `config`: data that is not stored (yet).
-    public init(file path: String, config: CompiledConfig) throws(OperationError) {
+    package init(file path: String, config: CompiledConfig) throws(OperationError) {
         let mapped: MappedFile
         do { mapped = try MappedFile(path: path) } catch { throw .invalid([error.description]) }
         let table = config.access.makeCustomerTable()
         var skipped: [Int] = []
         table.addJSONLines(mapped.bytes) { skipped.append($0) }
         if let first = skipped.first {
-            let more = skipped.count > 1 ? " (and \(skipped.count - 1) more \(skipped.count == 2 ? "row" : "rows"))" : ""
+            let more =
+                skipped.count > 1 ? " (and \(skipped.count - 1) more \(skipped.count == 2 ? "row" : "rows"))" : ""
             throw .invalid(["\(path): row \(first): expected a customer, a JSON object with a text \"id\"\(more)"])
         }
         self.config = config
@@ -43,7 +44,7 @@ public struct Decisions {
     }
 
     /// The index of a user of the config.
-    public func user(_ id: String) throws(OperationError) -> Int {
+    package func user(_ id: String) throws(OperationError) -> Int {
         guard let u = policy.org.user(id) else {
             throw .invalid(["there is no user '\(id)'\(Suggestion.didYouMean(id, in: policy.org.userIds))"])
         }
@@ -51,26 +52,30 @@ public struct Decisions {
     }
 
     /// The row of a customer.
-    public func customer(_ id: String) throws(OperationError) -> Int {
+    package func customer(_ id: String) throws(OperationError) -> Int {
         guard let c = customers.index(of: id) else { throw .invalid(["there is no customer '\(id)'"]) }
         return c
     }
 
     /// Every customer `user` may take `action` on, in the table's order.
-    public func visible(user: String, action: Action) throws(OperationError) -> [String] {
-        let list = policy.visible(user: try self.user(user), action: action, in: customers, index: CustomerIndex(customers), now: now)
+    package func visible(user: String, action: Action) throws(OperationError) -> [String] {
+        let list = policy.visible(
+            user: try self.user(user), action: action, in: customers, index: CustomerIndex(customers), now: now)
         return list.map { customers.ids[$0] }
     }
 
     /// Every user who may take `action` on the customer, each with the deciding rule.
-    public func whoCan(_ action: Action, customer: String) throws(OperationError) -> [(user: String, rule: String)] {
+    package func whoCan(_ action: Action, customer: String) throws(OperationError) -> [(user: String, rule: String)] {
         let ids = policy.org.userIds
-        return policy.whoCan(action, customer: try self.customer(customer), in: customers, now: now).map { (ids[$0.user], $0.rule) }
+        return policy.whoCan(action, customer: try self.customer(customer), in: customers, now: now).map {
+            (ids[$0.user], $0.rule)
+        }
     }
 
     /// The decision on one request, with the reasons `can --explain` prints.
-    public func explain(user: String, action: Action, customer: String) throws(OperationError) -> Explanation {
-        policy.explain(user: try self.user(user), action: action, customer: try self.customer(customer), in: customers, now: now)
+    package func explain(user: String, action: Action, customer: String) throws(OperationError) -> Explanation {
+        policy.explain(
+            user: try self.user(user), action: action, customer: try self.customer(customer), in: customers, now: now)
     }
 
     /// Decides JSON Lines of `{"user","action","customer"}` (`can --batch`): each line
@@ -78,7 +83,7 @@ public struct Decisions {
     /// user, action or customer gets `"error"` on its own line and is counted in
     /// `failed`; the others are still decided. A line that is not a request object
     /// refuses the whole batch, naming its row.
-    public func batch(_ text: String, path: String) throws(OperationError) -> (lines: String, failed: Int) {
+    package func batch(_ text: String, path: String) throws(OperationError) -> (lines: String, failed: Int) {
         var out = ""
         var failed = 0
         // Lines end at LF or CRLF (a file written on Windows, as imports take).
@@ -101,8 +106,12 @@ public struct Decisions {
             let action = r["action"]?.stringValue.flatMap(Action.init(rawValue:))
             let customer = r["customer"]?.stringValue.flatMap(customers.index(of:))
             guard let user, let action, let customer else {
-                let what = user == nil ? "no user \(r["user"]?.jsonText ?? "null")" : action == nil ? "no action \(r["action"]?.jsonText ?? "null")"
-                    : "no \(source) \(r["customer"]?.jsonText ?? "null")"
+                let what =
+                    user == nil
+                    ? "no user \(r["user"]?.jsonText ?? "null")"
+                    : action == nil
+                        ? "no action \(r["action"]?.jsonText ?? "null")"
+                        : "no \(source) \(r["customer"]?.jsonText ?? "null")"
                 members.removeAll { ["allowed", "rule", "error"].contains($0.0) }
                 members += [("allowed", .bool(false)), ("rule", .null), ("error", .string("there is \(what)"))]
                 out += JSONValue.object(members).jsonText + "\n"

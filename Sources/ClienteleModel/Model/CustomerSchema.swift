@@ -1,22 +1,23 @@
 import ClienteleCore
 import ClienteleSpec
+
 /// The built-in tables every team has.
-public enum TableKind: String, Sendable, CaseIterable, Hashable, Codable {
+package enum TableKind: String, Sendable, CaseIterable, Hashable, Codable {
     case individual, organization
     case workOrder = "work_order"
 
-    public var isCustomerTable: Bool { self != .workOrder }
+    package var isCustomerTable: Bool { self != .workOrder }
 }
 
 /// The base types of spec section 4.
-public enum BaseType: String, Sendable, CaseIterable, Hashable {
+package enum BaseType: String, Sendable, CaseIterable, Hashable {
     case input, text, select, multiselect, integer, decimal, boolean, date, datetime, upload, relate
 }
 
-public enum TextFormat: String, Sendable, CaseIterable { case email, phone, url }
+package enum TextFormat: String, Sendable, CaseIterable { case email, phone, url }
 
 /// How a value is rewritten before it is stored and compared for uniqueness.
-public enum Normalization: String, Sendable, CaseIterable {
+package enum Normalization: String, Sendable, CaseIterable {
     /// Surrounding white space removed.
     case trim
     /// Lower case (and trimmed).
@@ -27,25 +28,25 @@ public enum Normalization: String, Sendable, CaseIterable {
     case url
 }
 
-public struct SelectOption: Sendable, Equatable {
-    public var value: String
+package struct SelectOption: Sendable, Equatable {
+    package var value: String
     /// Earlier spellings that stored values are migrated from.
-    public var was: [String]
+    package var was: [String]
 }
 
 /// A country / province / city tree: each node's children by name.
-public struct RelateTree: Sendable, Equatable {
-    public var children: [String: RelateTree]
+package struct RelateTree: Sendable, Equatable {
+    package var children: [String: RelateTree]
     /// Names in the order they were written, for templates and messages.
-    public var order: [String]
+    package var order: [String]
 
-    public init(children: [String: RelateTree] = [:], order: [String] = []) {
+    package init(children: [String: RelateTree] = [:], order: [String] = []) {
         self.children = children
         self.order = order
     }
 
     /// The subtree at `path`, if every step exists.
-    public func subtree(_ path: [String]) -> RelateTree? {
+    package func subtree(_ path: [String]) -> RelateTree? {
         var node = self
         for step in path {
             guard let next = node.children[step] else { return nil }
@@ -56,29 +57,29 @@ public struct RelateTree: Sendable, Equatable {
 }
 
 /// A base type with its refinements: what a value of a field must be.
-public struct FieldSpec: Sendable {
-    public var base: BaseType
+package struct FieldSpec: Sendable {
+    package var base: BaseType
     /// The `field_types` name, when the field uses one.
-    public var typeName: String?
-    public var maxLength: Int?
-    public var pattern: String?
-    public var format: TextFormat?
-    public var normalize: Normalization?
-    public var options: [SelectOption] = []
-    public var canEnter = false
-    public var min: NumberLiteral?
-    public var max: NumberLiteral?
-    public var scale: Int?
-    public var extensions: [String] = []
-    public var maxSize: Int?
-    public var maxFiles: Int?
-    public var levels: [String] = []
-    public var tree: RelateTree?
+    package var typeName: String?
+    package var maxLength: Int?
+    package var pattern: String?
+    package var format: TextFormat?
+    package var normalize: Normalization?
+    package var options: [SelectOption] = []
+    package var canEnter = false
+    package var min: NumberLiteral?
+    package var max: NumberLiteral?
+    package var scale: Int?
+    package var extensions: [String] = []
+    package var maxSize: Int?
+    package var maxFiles: Int?
+    package var levels: [String] = []
+    package var tree: RelateTree?
 
-    public init(base: BaseType) { self.base = base }
+    package init(base: BaseType) { self.base = base }
 
     /// The maximum length that applies, default included.
-    public var effectiveMaxLength: Int? {
+    package var effectiveMaxLength: Int? {
         switch base {
         case .input: return maxLength ?? 255
         case .text: return maxLength ?? 10_000
@@ -88,7 +89,7 @@ public struct FieldSpec: Sendable {
 }
 
 /// Where a field comes from, which decides which records have it.
-public enum FieldOrigin: Sendable, Equatable {
+package enum FieldOrigin: Sendable, Equatable {
     /// From the standard-fields library: every customer table and package.
     case standard
     /// A customization without `packages`: the main table and packages created after it.
@@ -98,30 +99,30 @@ public enum FieldOrigin: Sendable, Equatable {
 }
 
 /// One field of a table or package, resolved.
-public struct Field: Sendable {
+package struct Field: Sendable {
     /// One identity; a relate field has one per level.
-    public var identities: [String]
-    public var displays: [String]
-    public var team: String?
-    public var table: TableKind
-    public var origin: FieldOrigin
-    public var spec: FieldSpec
-    public var required: Bool
-    public var unique: Bool
-    public var hidden: Bool
+    package var identities: [String]
+    package var displays: [String]
+    package var team: String?
+    package var table: TableKind
+    package var origin: FieldOrigin
+    package var spec: FieldSpec
+    package var required: Bool
+    package var unique: Bool
+    package var hidden: Bool
     /// The default, as a JSON value of the field's type.
-    public var defaultValue: JSONValue?
-    public var defaultLocation: SourceLocation?
+    package var defaultValue: JSONValue?
+    package var defaultLocation: SourceLocation?
     /// The identity this field was renamed from.
-    public var was: String?
-    public var location: SourceLocation
+    package var was: String?
+    package var location: SourceLocation
 
-    public var identity: String { identities[0] }
-    public var display: String { displays.first ?? identity }
+    package var identity: String { identities[0] }
+    package var display: String { displays.first ?? identity }
 
     /// Whether two customizations reach the same records: main-table fields each other,
     /// package fields those sharing a package.
-    public func sharesScope(with other: Field) -> Bool {
+    package func sharesScope(with other: Field) -> Bool {
         switch (origin, other.origin) {
         case (.packages(let x), .packages(let y)): return !Set(x).isDisjoint(with: y)
         case (.packages, _), (_, .packages): return false
@@ -130,27 +131,30 @@ public struct Field: Sendable {
     }
 
     /// "'email' (E-mail)": how messages name a field.
-    public var label: String {
+    package var label: String {
         if identities.count > 1 { return "'\(identities.joined(separator: "/"))' (\(displays.joined(separator: "/")))" }
         return display == identity ? "'\(identity)'" : "'\(identity)' (\(display))"
     }
 }
 
-public struct Package: Sendable {
-    public enum Module: String, Sendable, CaseIterable { case campaign, callCenter = "call-center" }
-    public var id: String
-    public var name: String?
-    public var team: String
-    public var table: TableKind
-    public var module: Module
-    public var location: SourceLocation
+package struct Package: Sendable {
+    package enum Module: String, Sendable, CaseIterable {
+        case campaign
+        case callCenter = "call-center"
+    }
+    package var id: String
+    package var name: String?
+    package var team: String
+    package var table: TableKind
+    package var module: Module
+    package var location: SourceLocation
 }
 
-public struct Numbering: Sendable, Equatable {
-    public var prefix: String
-    public var digits: Int
+package struct Numbering: Sendable, Equatable {
+    package var prefix: String
+    package var digits: Int
 
-    public func format(_ n: Int) -> String {
+    package func format(_ n: Int) -> String {
         let s = String(n)
         return prefix + String(repeating: "0", count: max(0, digits - s.count)) + s
     }
@@ -158,39 +162,42 @@ public struct Numbering: Sendable, Equatable {
 
 /// Which main-table fields each package received when it was created. Without a
 /// store (first apply, validation, dry runs) every package inherits them all.
-public struct PackageInheritance: Sendable, Equatable {
+package struct PackageInheritance: Sendable, Equatable {
     /// package id -> identities of the main-table fields it inherited; a package
     /// missing here inherits every main-table field.
-    public var inherited: [String: Set<String>]
+    package var inherited: [String: Set<String>]
 
-    public init(inherited: [String: Set<String>] = [:]) { self.inherited = inherited }
+    package init(inherited: [String: Set<String>] = [:]) { self.inherited = inherited }
 
-    public static let everything = PackageInheritance()
+    package static let everything = PackageInheritance()
 
-    public func inherits(_ identity: String, package: String) -> Bool {
+    package func inherits(_ identity: String, package: String) -> Bool {
         inherited[package].map { $0.contains(identity) } ?? true
     }
 }
 
 /// Tables, packages and fields of every team.
-public struct CustomerSchema: Sendable {
-    public var packages: [Package] = []
-    public var fieldTypes: [String: FieldSpec] = [:]
+package struct CustomerSchema: Sendable {
+    package var packages: [Package] = []
+    package var fieldTypes: [String: FieldSpec] = [:]
     /// Standard fields, per table kind (only when `standard-fields` is extended).
-    public var standardFields: [TableKind: [Field]] = [:]
+    package var standardFields: [TableKind: [Field]] = [:]
     /// Customizations, in declaration order.
-    public var customizations: [Field] = []
-    public var numbering: [TableKind: Numbering] = [:]
+    package var customizations: [Field] = []
+    package var numbering: [TableKind: Numbering] = [:]
 
-    public func package(_ id: String) -> Package? { packages.first { $0.id == id } }
+    package func package(_ id: String) -> Package? { packages.first { $0.id == id } }
 
-    public func numbering(for table: TableKind) -> Numbering {
-        numbering[table] ?? Numbering(prefix: table == .individual ? "P" : table == .organization ? "O" : "W", digits: 6)
+    package func numbering(for table: TableKind) -> Numbering {
+        numbering[table]
+            ?? Numbering(prefix: table == .individual ? "P" : table == .organization ? "O" : "W", digits: 6)
     }
 
     /// The fields a record of (team, table, package) has, in display order:
     /// standard fields, then main-table or package customizations.
-    public func fields(team: String, table: TableKind, package: String?, inheritance: PackageInheritance = .everything) -> [Field] {
+    package func fields(team: String, table: TableKind, package: String?, inheritance: PackageInheritance = .everything)
+        -> [Field]
+    {
         var result = standardFields[table] ?? []
         let module = package.flatMap { self.package($0) }?.module
         var own: [Field] = []
@@ -199,9 +206,14 @@ public struct CustomerSchema: Sendable {
             switch field.origin {
             case .standard: continue
             case .mainTable:
-                guard let package else { own.append(field); continue }
+                guard let package else {
+                    own.append(field)
+                    continue
+                }
                 if module == .callCenter { continue }
-                if field.identities.allSatisfy({ inheritance.inherits($0, package: package) }) { inherited.append(field) }
+                if field.identities.allSatisfy({ inheritance.inherits($0, package: package) }) {
+                    inherited.append(field)
+                }
             case .packages(let list):
                 if let package, list.contains(package) { own.append(field) }
             }

@@ -1,25 +1,26 @@
 import ClienteleCore
 import ClienteleSpec
+
 /// A resolved, checked configuration: the output of the Model stage.
 /// Every name in it refers to something that exists.
-public struct Model: Sendable {
-    public var name: String?
-    public var version: Int
+package struct Model: Sendable {
+    package var name: String?
+    package var version: Int
     /// The store path as written (relative to the config directory).
-    public var storePath: String
-    public var extends: [String]
-    public var organization: Organization
-    public var schema: CustomerSchema
-    public var views: [View]
-    public var permissionGroups: [PermissionGroup]
-    public var rules: [Rule]
-    public var fieldRules: [FieldRule]
-    public var pools: [Pool]
-    public var tests: [RuleTest]
+    package var storePath: String
+    package var extends: [String]
+    package var organization: Organization
+    package var schema: CustomerSchema
+    package var views: [View]
+    package var permissionGroups: [PermissionGroup]
+    package var rules: [Rule]
+    package var fieldRules: [FieldRule]
+    package var pools: [Pool]
+    package var tests: [RuleTest]
 }
 
 /// The actions of spec section 7.
-public enum Action: String, Sendable, CaseIterable, Hashable, Codable {
+package enum Action: String, Sendable, CaseIterable, Hashable, Codable {
     case create, view, edit, delete, share, unshare, tag, follow
     case returnToPool = "return_to_pool"
     case claim, assign
@@ -29,10 +30,10 @@ public enum Action: String, Sendable, CaseIterable, Hashable, Codable {
     /// The automatic return of a pool (decided on the pool, not on one customer).
     case sweep
 
-    public static var names: [String] { allCases.map(\.rawValue) }
+    package static var names: [String] { allCases.map(\.rawValue) }
 
     /// The action's position in `allCases`, for tables indexed by action.
-    public var ordinal: Int {
+    package var ordinal: Int {
         switch self {
         case .create: 0
         case .view: 1
@@ -53,104 +54,107 @@ public enum Action: String, Sendable, CaseIterable, Hashable, Codable {
     }
 }
 
-public struct View: Sendable {
-    public enum Module: String, Sendable, CaseIterable { case customerService = "customer-service", campaign }
-    public var id: String
-    public var name: String?
-    public var module: Module
-    public var team: String
-    public var table: TableKind
-    public var package: String?
-    public var order: [String]
-    public var hidden: [String]
-    public var backgroundFields: [String]
-    public var agentFields: [String]
-    public var location: SourceLocation
+package struct View: Sendable {
+    package enum Module: String, Sendable, CaseIterable {
+        case customerService = "customer-service"
+        case campaign
+    }
+    package var id: String
+    package var name: String?
+    package var module: Module
+    package var team: String
+    package var table: TableKind
+    package var package: String?
+    package var order: [String]
+    package var hidden: [String]
+    package var backgroundFields: [String]
+    package var agentFields: [String]
+    package var location: SourceLocation
 }
 
-public struct PermissionGroup: Sendable {
-    public var id: String
-    public var name: String?
-    public var team: String?
-    public var roles: [String]
-    public var users: [String]
+package struct PermissionGroup: Sendable {
+    package var id: String
+    package var name: String?
+    package var team: String?
+    package var roles: [String]
+    package var users: [String]
     /// Customers whose account executive is in one of these departments (or below); nil: any.
-    public var departments: [String]?
-    public var packages: [String]?
-    public var where_: ExpressionSource?
-    public var grants: [Action]
-    public var location: SourceLocation
+    package var departments: [String]?
+    package var packages: [String]?
+    package var customerFilter: ExpressionSource?
+    package var grants: [Action]
+    package var location: SourceLocation
 }
 
-public struct Rule: Sendable {
-    public enum Effect: Sendable, Equatable {
+package struct Rule: Sendable {
+    package enum Effect: Sendable, Equatable {
         case allow([Action])
         case allowGranted
         case deny([Action])
     }
-    public var id: String
-    public var description: String?
-    public var effect: Effect
-    public var when: ExpressionSource?
-    public var unless: ExpressionSource?
-    public var location: SourceLocation
+    package var id: String
+    package var description: String?
+    package var effect: Effect
+    package var when: ExpressionSource?
+    package var unless: ExpressionSource?
+    package var location: SourceLocation
 }
 
-public struct FieldRule: Sendable {
-    public enum Mask: String, Sendable, CaseIterable { case all, last4, first4, email }
-    public var id: String?
-    public var roles: [String]
-    public var users: [String]
-    public var team: String?
-    public var table: TableKind?
-    public var packages: [String]?
-    public var read: [String]?
-    public var write: [String]?
-    public var mask: [(field: String, mask: Mask)]
-    public var when: ExpressionSource?
-    public var location: SourceLocation
+package struct FieldRule: Sendable {
+    package enum Mask: String, Sendable, CaseIterable { case all, last4, first4, email }
+    package var id: String?
+    package var roles: [String]
+    package var users: [String]
+    package var team: String?
+    package var table: TableKind?
+    package var packages: [String]?
+    package var read: [String]?
+    package var write: [String]?
+    package var mask: [(field: String, mask: Mask)]
+    package var when: ExpressionSource?
+    package var location: SourceLocation
 }
 
 /// Users chosen by id, or by department (with sub-departments) and role together.
-public struct Selector: Sendable, Equatable {
-    public var users: [String]
-    public var departments: [String]
-    public var roles: [String]
+package struct Selector: Sendable, Equatable {
+    package var users: [String]
+    package var departments: [String]
+    package var roles: [String]
 
-    public static let nobody = Selector(users: [], departments: [], roles: [])
+    package static let nobody = Selector(users: [], departments: [], roles: [])
 }
 
-public struct Pool: Sendable {
-    public var id: String
-    public var name: String?
-    public var team: String
-    public var admins: Selector
-    public var members: Selector
-    public var receives: Selector
-    public var maxHeld: Int?
-    public var maxPerDay: Int?
-    public var cooldownDays: Int?
-    public var reasons: [String]
-    public var requireReason: Bool
-    public var noFollowupDays: Int?
-    public var noDealDays: Int?
-    public var warnDaysBefore: Int?
-    public var exemptTags: [String]
-    public var hideInPool: [String]
-    public var location: SourceLocation
+package struct Pool: Sendable {
+    package var id: String
+    package var name: String?
+    package var team: String
+    package var admins: Selector
+    package var members: Selector
+    package var receives: Selector
+    package var maxHeld: Int?
+    package var maxPerDay: Int?
+    package var cooldownDays: Int?
+    package var reasons: [String]
+    package var requireReason: Bool
+    package var noFollowupDays: Int?
+    package var noDealDays: Int?
+    package var warnDaysBefore: Int?
+    package var exemptTags: [String]
+    package var hideInPool: [String]
+    package var location: SourceLocation
 }
 
-public struct RuleTest: Sendable {
-    public var name: String
-    public var customers: [TestCustomerDecl]
-    public var expectations: [Expectation]
-    public var location: SourceLocation
+package struct RuleTest: Sendable {
+    package var name: String
+    package var customers: [TestCustomerDecl]
+    package var expectations: [Expectation]
+    package var location: SourceLocation
 
-    public struct Expectation: Sendable {
-        public var user: String
-        public var customer: String
-        public var can: [Action]
-        public var cannot: [Action]
-        public var location: SourceLocation
+    package struct Expectation: Sendable {
+        package var user: String
+        package var customer: String
+        package var can: [Action]
+        package var cannot: [Action]
+        package var location: SourceLocation
     }
 }

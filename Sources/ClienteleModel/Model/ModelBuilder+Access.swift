@@ -1,5 +1,6 @@
 import ClienteleCore
 import ClienteleSpec
+
 extension ModelBuilder {
     func resolveViews(_ org: Organization, _ schema: CustomerSchema) -> [View] {
         checkDuplicates(d.views.map { ($0.id.value, $0.id.location) }, kind: "view")
@@ -8,7 +9,9 @@ extension ModelBuilder {
             guard let moduleName = v.module else { return nil }
             guard let module = View.Module(rawValue: moduleName.value) else {
                 let names = View.Module.allCases.map(\.rawValue)
-                diagnostics.error("\(subject) has module '\(moduleName.value)'\(Suggestion.hint(moduleName.value, in: names, listing: "view modules"))", at: moduleName.location)
+                diagnostics.error(
+                    "\(subject) has module '\(moduleName.value)'\(Suggestion.hint(moduleName.value, in: names, listing: "view modules"))",
+                    at: moduleName.location)
                 return nil
             }
             var team: String
@@ -24,22 +27,30 @@ extension ModelBuilder {
                 } else if org.teams.count == 1 {
                     team = org.teams[0].id
                 } else {
-                    diagnostics.error("\(subject) is a campaign view over the \(tb.rawValue) table and needs 'team' (the config has several teams)", at: v.location)
+                    diagnostics.error(
+                        "\(subject) is a campaign view over the \(tb.rawValue) table and needs 'team' (the config has several teams)",
+                        at: v.location)
                     return nil
                 }
                 table = tb
             case .campaign:
                 guard let p = v.package else {
-                    diagnostics.error("\(subject) is a campaign view and needs 'package' (a campaign list) or 'table' (the main table's customers)", at: v.location)
+                    diagnostics.error(
+                        "\(subject) is a campaign view and needs 'package' (a campaign list) or 'table' (the main table's customers)",
+                        at: v.location)
                     return nil
                 }
-                guard resolve(p, in: schema.packages.map(\.id), kind: "package", from: subject), let found = schema.package(p.value) else { return nil }
+                guard resolve(p, in: schema.packages.map(\.id), kind: "package", from: subject),
+                    let found = schema.package(p.value)
+                else { return nil }
                 team = found.team
                 table = found.table
                 package = found.id
                 for (key, given) in [("team", v.team), ("table", v.table)] {
                     if let given, given.value != (key == "team" ? team : table.rawValue) {
-                        diagnostics.error("\(subject) names \(key) '\(given.value)', but its package '\(found.id)' belongs to \(key) '\(key == "team" ? team : table.rawValue)'", at: given.location)
+                        diagnostics.error(
+                            "\(subject) names \(key) '\(given.value)', but its package '\(found.id)' belongs to \(key) '\(key == "team" ? team : table.rawValue)'",
+                            at: given.location)
                     }
                 }
             case .customerService:
@@ -59,7 +70,9 @@ extension ModelBuilder {
                     if resolve(p, in: schema.packages.map(\.id), kind: "package", from: subject) { package = p.value }
                 }
                 for list in [v.backgroundFields, v.agentFields] where !list.isEmpty {
-                    diagnostics.error("\(subject) is a customer-service view; background_fields and agent_fields belong to campaign views", at: list[0].location)
+                    diagnostics.error(
+                        "\(subject) is a customer-service view; background_fields and agent_fields belong to campaign views",
+                        at: list[0].location)
                 }
             }
             let identities = Set(schema.fields(team: team, table: table, package: package).flatMap(\.identities))
@@ -68,18 +81,22 @@ extension ModelBuilder {
                 checkDuplicates(list.map { ($0.value, $0.location) }, kind: "field", listedIn: "'\(key)' of \(subject)")
                 return list.filter { f in
                     if identities.contains(f.value) { return true }
-                    diagnostics.error("'\(key)' of \(subject) names field '\(f.value)', which \(place) does not have\(Suggestion.didYouMean(f.value, in: identities))", at: f.location)
+                    diagnostics.error(
+                        "'\(key)' of \(subject) names field '\(f.value)', which \(place) does not have\(Suggestion.didYouMean(f.value, in: identities))",
+                        at: f.location)
                     return false
                 }.map(\.value)
             }
             let background = fields(v.backgroundFields, "background_fields")
             let agent = fields(v.agentFields, "agent_fields")
             for f in v.agentFields where v.backgroundFields.contains(where: { $0.value == f.value }) {
-                diagnostics.error("field '\(f.value)' of \(subject) is both a background field and an agent field", at: f.location)
+                diagnostics.error(
+                    "field '\(f.value)' of \(subject) is both a background field and an agent field", at: f.location)
             }
-            return View(id: v.id.value, name: v.name?.value, module: module, team: team, table: table, package: package,
-                        order: fields(v.order, "order"), hidden: fields(v.hidden, "hidden"),
-                        backgroundFields: background, agentFields: agent, location: v.location)
+            return View(
+                id: v.id.value, name: v.name?.value, module: module, team: team, table: table, package: package,
+                order: fields(v.order, "order"), hidden: fields(v.hidden, "hidden"),
+                backgroundFields: background, agentFields: agent, location: v.location)
         }
     }
 
@@ -95,22 +112,29 @@ extension ModelBuilder {
             var packages: [String]?
             if let list = g.customers?.packages {
                 packages = list.filter { p in
-                    guard resolve(p, in: schema.packages.map(\.id), kind: "package", from: subject) else { return false }
+                    guard resolve(p, in: schema.packages.map(\.id), kind: "package", from: subject) else {
+                        return false
+                    }
                     if let team, let found = schema.package(p.value), found.team != team {
-                        diagnostics.error("\(subject) is for team '\(team)', but package '\(p.value)' belongs to team '\(found.team)'", at: p.location)
+                        diagnostics.error(
+                            "\(subject) is for team '\(team)', but package '\(p.value)' belongs to team '\(found.team)'",
+                            at: p.location)
                         return false
                     }
                     return true
                 }.map(\.value)
             }
             let grants = actions(g.grants, from: subject)
-            checkDuplicates(g.grants.map { ($0.value, $0.location) }, kind: "action", listedIn: "'grants' of \(subject)")
+            checkDuplicates(
+                g.grants.map { ($0.value, $0.location) }, kind: "action", listedIn: "'grants' of \(subject)")
             return PermissionGroup(
                 id: g.id.value, name: g.name?.value, team: team,
                 roles: resolveAll(g.roles, in: org.roles.map(\.id), kind: "role", from: subject),
                 users: resolveAll(g.users, in: org.users.map(\.id), kind: "user", from: subject),
-                departments: g.customers?.departments.map { resolveAll($0, in: org.departments.map(\.id), kind: "department", from: subject) },
-                packages: packages, where_: g.customers?.where_, grants: grants, location: g.location)
+                departments: g.customers?.departments.map {
+                    resolveAll($0, in: org.departments.map(\.id), kind: "department", from: subject)
+                },
+                packages: packages, customerFilter: g.customers?.customerFilter, grants: grants, location: g.location)
         }
     }
 
@@ -132,7 +156,9 @@ extension ModelBuilder {
                 checkDuplicates(names.map { ($0.value, $0.location) }, kind: "action", listedIn: "\(subject)")
                 resolved = .deny(actions(names, from: subject))
             }
-            return Rule(id: r.id.value, description: r.description?.value, effect: resolved, when: r.when, unless: r.unless, location: r.location)
+            return Rule(
+                id: r.id.value, description: r.description?.value, effect: resolved, when: r.when, unless: r.unless,
+                location: r.location)
         }
     }
 
@@ -143,7 +169,9 @@ extension ModelBuilder {
             var team: String?
             if let t = r.team, resolve(t, in: org.teams.map(\.id), kind: "team", from: subject) { team = t.value }
             let table = self.table(r.table, from: subject)
-            let packages = r.packages.map { resolveAll($0, in: schema.packages.map(\.id), kind: "package", from: subject) }
+            let packages = r.packages.map {
+                resolveAll($0, in: schema.packages.map(\.id), kind: "package", from: subject)
+            }
             if r.roles.isEmpty && r.users.isEmpty {
                 diagnostics.error("\(subject) applies to nobody: give it 'roles' or 'users'", at: r.location)
             }
@@ -152,24 +180,31 @@ extension ModelBuilder {
             for t in org.teams.map(\.id) where team == nil || team == t {
                 for kind in TableKind.allCases where table == nil || table == kind {
                     identities.formUnion(schema.fields(team: t, table: kind, package: nil).flatMap(\.identities))
-                    for p in schema.packages where p.team == t && p.table == kind && (packages == nil || packages!.contains(p.id)) {
+                    for p in schema.packages
+                    where p.team == t && p.table == kind && (packages == nil || packages!.contains(p.id)) {
                         identities.formUnion(schema.fields(team: t, table: kind, package: p.id).flatMap(\.identities))
                     }
                 }
             }
             func fields(_ list: [Located<String>]?, _ key: String) -> [String]? {
-                list.map { $0.filter { f in
-                    if identities.contains(f.value) { return true }
-                    diagnostics.error("'\(key)' of \(subject) names field '\(f.value)', which no table it covers has\(Suggestion.didYouMean(f.value, in: identities))", at: f.location)
-                    return false
-                }.map(\.value) }
+                list.map {
+                    $0.filter { f in
+                        if identities.contains(f.value) { return true }
+                        diagnostics.error(
+                            "'\(key)' of \(subject) names field '\(f.value)', which no table it covers has\(Suggestion.didYouMean(f.value, in: identities))",
+                            at: f.location)
+                        return false
+                    }.map(\.value)
+                }
             }
             var masks: [(field: String, mask: FieldRule.Mask)] = []
             for (field, kind) in r.mask {
                 guard fields([field], "mask") == [field.value] else { continue }
                 guard let mask = FieldRule.Mask(rawValue: kind.value) else {
                     let names = FieldRule.Mask.allCases.map(\.rawValue)
-                    diagnostics.error("mask '\(kind.value)' of field '\(field.value)' in \(subject) does not exist\(Suggestion.hint(kind.value, in: names, listing: "masks"))", at: kind.location)
+                    diagnostics.error(
+                        "mask '\(kind.value)' of field '\(field.value)' in \(subject) does not exist\(Suggestion.hint(kind.value, in: names, listing: "masks"))",
+                        at: kind.location)
                     continue
                 }
                 masks.append((field.value, mask))
@@ -177,7 +212,8 @@ extension ModelBuilder {
             return FieldRule(
                 id: r.id?.value, roles: resolveAll(r.roles, in: org.roles.map(\.id), kind: "role", from: subject),
                 users: resolveAll(r.users, in: org.users.map(\.id), kind: "user", from: subject),
-                team: team, table: table, packages: packages, read: fields(r.read, "read"), write: fields(r.write, "write"),
+                team: team, table: table, packages: packages, read: fields(r.read, "read"),
+                write: fields(r.write, "write"),
                 mask: masks, when: r.when, location: r.location)
         }
     }

@@ -1,5 +1,6 @@
 import ClienteleCore
 import ClienteleSpec
+
 extension ModelBuilder {
     func resolveOrganization() -> Organization {
         var org = Organization()
@@ -17,7 +18,9 @@ extension ModelBuilder {
         org.roles = d.roles.map { .init(id: $0.id.value, name: $0.name?.value, location: $0.location) }
         org.departments = d.departments.map { dept in
             var parent: String?
-            if let p = dept.parent, resolve(p, in: departmentIds, kind: "parent department", from: "department '\(dept.id.value)'") {
+            if let p = dept.parent,
+                resolve(p, in: departmentIds, kind: "parent department", from: "department '\(dept.id.value)'")
+            {
                 parent = p.value
             }
             return .init(id: dept.id.value, name: dept.name?.value, parent: parent, location: dept.location)
@@ -50,7 +53,9 @@ extension ModelBuilder {
     }
 
     /// Reports each cycle in a parent relation once, at the first member declared.
-    private func reportCycles(_ nodes: [(id: String, next: String?, location: SourceLocation)], kind: String, link: String) {
+    private func reportCycles(
+        _ nodes: [(id: String, next: String?, location: SourceLocation)], kind: String, link: String
+    ) {
         let byId = Dictionary(nodes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var reported: Set<String> = []
         for node in nodes where !reported.contains(node.id) {

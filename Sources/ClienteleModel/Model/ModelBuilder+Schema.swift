@@ -1,5 +1,6 @@
 import ClienteleCore
 import ClienteleSpec
+
 extension ModelBuilder {
     func resolveSchema(_ org: Organization) -> CustomerSchema {
         var schema = CustomerSchema()
@@ -10,17 +11,23 @@ extension ModelBuilder {
         for p in d.packages {
             let subject = "package '\(p.id.value)'"
             guard let team = p.team, resolve(team, in: teamIds, kind: "team", from: subject),
-                  let table = table(p.table, from: subject, customersOnly: true) else { continue }
+                let table = table(p.table, from: subject, customersOnly: true)
+            else { continue }
             var module = Package.Module.campaign
             if let m = p.module {
                 if let parsed = Package.Module(rawValue: m.value) {
                     module = parsed
                 } else {
                     let names = Package.Module.allCases.map(\.rawValue)
-                    diagnostics.error("\(subject) has module '\(m.value)'\(Suggestion.hint(m.value, in: names, listing: "modules"))", at: m.location)
+                    diagnostics.error(
+                        "\(subject) has module '\(m.value)'\(Suggestion.hint(m.value, in: names, listing: "modules"))",
+                        at: m.location)
                 }
             }
-            schema.packages.append(Package(id: p.id.value, name: p.name?.value, team: team.value, table: table, module: module, location: p.location))
+            schema.packages.append(
+                Package(
+                    id: p.id.value, name: p.name?.value, team: team.value, table: table, module: module,
+                    location: p.location))
         }
 
         // Field types.
@@ -28,16 +35,22 @@ extension ModelBuilder {
         for t in d.fieldTypes {
             let subject = "field type '\(t.name.value)'"
             if BaseType(rawValue: t.name.value) != nil {
-                diagnostics.error("field type '\(t.name.value)' has the name of a base type; give it another name", at: t.name.location)
+                diagnostics.error(
+                    "field type '\(t.name.value)' has the name of a base type; give it another name",
+                    at: t.name.location)
                 continue
             }
             if !Identifier.isValidId(t.name.value) {
-                diagnostics.error("'\(t.name.value)' is not a valid field type name: use letters, digits and . _ @ -", at: t.name.location)
+                diagnostics.error(
+                    "'\(t.name.value)' is not a valid field type name: use letters, digits and . _ @ -",
+                    at: t.name.location)
             }
             guard let baseName = t.base else { continue }
             guard let base = BaseType(rawValue: baseName.value) else {
                 let names = BaseType.allCases.map(\.rawValue)
-                diagnostics.error("\(subject) has base '\(baseName.value)', which is not a base type\(Suggestion.hint(baseName.value, in: names, listing: "base types"))", at: baseName.location)
+                diagnostics.error(
+                    "\(subject) has base '\(baseName.value)', which is not a base type\(Suggestion.hint(baseName.value, in: names, listing: "base types"))",
+                    at: baseName.location)
                 continue
             }
             var spec = FieldSpec(base: base)
@@ -48,27 +61,38 @@ extension ModelBuilder {
 
         // Tables: numbering and standard fields.
         checkDuplicates(d.tables.map { ($0.name.value, $0.name.location) }, kind: "table")
-        let standardByIdentity = Dictionary(loaded.standardFields.map { ($0.identity.value, $0) }, uniquingKeysWith: { a, _ in a })
+        let standardByIdentity = Dictionary(
+            loaded.standardFields.map { ($0.identity.value, $0) }, uniquingKeysWith: { a, _ in a })
         var adjustments: [TableKind: [StandardFieldAdjustment]] = [:]
         for t in d.tables {
             guard let kind = table(t.name, from: "'tables'") else { continue }
             if let n = t.number {
                 let prefix = n.prefix?.value ?? ""
                 if let p = n.prefix, !p.value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
-                    diagnostics.error("the number prefix of table '\(kind.rawValue)' may hold only letters and digits", at: p.location)
+                    diagnostics.error(
+                        "the number prefix of table '\(kind.rawValue)' may hold only letters and digits", at: p.location
+                    )
                 }
                 var digits = 6
                 if let dg = n.digits {
-                    if (1...12).contains(dg.value) { digits = dg.value } else {
-                        diagnostics.error("'digits' of table '\(kind.rawValue)' must be between 1 and 12 (it is \(dg.value))", at: dg.location)
+                    if (1...12).contains(dg.value) {
+                        digits = dg.value
+                    } else {
+                        diagnostics.error(
+                            "'digits' of table '\(kind.rawValue)' must be between 1 and 12 (it is \(dg.value))",
+                            at: dg.location)
                     }
                 }
                 schema.numbering[kind] = Numbering(prefix: prefix, digits: digits)
             }
             if !t.standard.isEmpty {
                 if !kind.isCustomerTable || loaded.standardFields.isEmpty {
-                    let why = kind.isCustomerTable ? "this config does not extend 'standard-fields'" : "work orders have no standard fields"
-                    diagnostics.error("table '\(kind.rawValue)' adjusts standard fields, but \(why)", at: t.standard[0].identity.location)
+                    let why =
+                        kind.isCustomerTable
+                        ? "this config does not extend 'standard-fields'" : "work orders have no standard fields"
+                    diagnostics.error(
+                        "table '\(kind.rawValue)' adjusts standard fields, but \(why)",
+                        at: t.standard[0].identity.location)
                     continue
                 }
                 adjustments[kind, default: []].append(contentsOf: t.standard)
@@ -76,9 +100,12 @@ extension ModelBuilder {
         }
         if !loaded.standardFields.isEmpty {
             for kind in [TableKind.individual, .organization] {
-                let adjusted = Dictionary(adjustments[kind, default: []].map { ($0.identity.value, $0) }, uniquingKeysWith: { a, _ in a })
+                let adjusted = Dictionary(
+                    adjustments[kind, default: []].map { ($0.identity.value, $0) }, uniquingKeysWith: { a, _ in a })
                 for a in adjustments[kind, default: []] where standardByIdentity[a.identity.value] == nil {
-                    diagnostics.error("table '\(kind.rawValue)' has no standard field '\(a.identity.value)'\(Suggestion.didYouMean(a.identity.value, in: standardByIdentity.keys))", at: a.identity.location)
+                    diagnostics.error(
+                        "table '\(kind.rawValue)' has no standard field '\(a.identity.value)'\(Suggestion.didYouMean(a.identity.value, in: standardByIdentity.keys))",
+                        at: a.identity.location)
                 }
                 schema.standardFields[kind] = loaded.standardFields.compactMap { s in
                     standardField(s, adjustment: adjusted[s.identity.value], table: kind, schema: schema)
@@ -94,9 +121,13 @@ extension ModelBuilder {
         return schema
     }
 
-    private func standardField(_ s: StandardFieldDecl, adjustment: StandardFieldAdjustment?, table: TableKind, schema: CustomerSchema) -> Field? {
+    private func standardField(
+        _ s: StandardFieldDecl, adjustment: StandardFieldAdjustment?, table: TableKind, schema: CustomerSchema
+    ) -> Field? {
         let subject = "standard field '\(s.identity.value)'"
-        guard let typeName = s.type, var spec = fieldSpec(named: typeName, schema: schema, subject: subject) else { return nil }
+        guard let typeName = s.type, var spec = fieldSpec(named: typeName, schema: schema, subject: subject) else {
+            return nil
+        }
         apply(s.attributes, to: &spec, subject: subject)
         var required = s.attributes.required?.value ?? false
         var unique = s.attributes.unique?.value ?? false
@@ -109,10 +140,11 @@ extension ModelBuilder {
         }
         finish(&spec, subject: subject, at: adjustment?.location ?? s.location)
         let display = adjustment?.display?.value ?? s.display?.value ?? s.identity.value
-        return Field(identities: [s.identity.value], displays: [display], team: nil, table: table, origin: .standard,
-                     spec: spec, required: required, unique: unique, hidden: adjustment?.hidden?.value ?? false,
-                     defaultValue: defaultNode.flatMap { defaultValue($0, spec: spec, subject: subject) },
-                     defaultLocation: defaultNode?.location, was: nil, location: adjustment?.location ?? s.location)
+        return Field(
+            identities: [s.identity.value], displays: [display], team: nil, table: table, origin: .standard,
+            spec: spec, required: required, unique: unique, hidden: adjustment?.hidden?.value ?? false,
+            defaultValue: defaultNode.flatMap { defaultValue($0, spec: spec, subject: subject) },
+            defaultLocation: defaultNode?.location, was: nil, location: adjustment?.location ?? s.location)
     }
 
     private func fieldSpec(named name: Located<String>, schema: CustomerSchema, subject: String) -> FieldSpec? {
@@ -120,7 +152,9 @@ extension ModelBuilder {
         if let spec = schema.fieldTypes[name.value] { return spec }
         let names = BaseType.allCases.map(\.rawValue) + schema.fieldTypes.keys.sorted()
         if !d.fieldTypes.contains(where: { $0.name.value == name.value }) {
-            diagnostics.error("\(subject) has type '\(name.value)', which is neither a base type nor a field type\(Suggestion.didYouMean(name.value, in: names))", at: name.location)
+            diagnostics.error(
+                "\(subject) has type '\(name.value)', which is neither a base type nor a field type\(Suggestion.didYouMean(name.value, in: names))",
+                at: name.location)
         }
         return nil
     }
@@ -130,66 +164,88 @@ extension ModelBuilder {
         var ok = true
         for identity in f.identities {
             if Self.reservedIdentities.contains(identity.value) {
-                diagnostics.error("'\(identity.value)' is reserved for a system key and cannot be a field identity", at: identity.location)
+                diagnostics.error(
+                    "'\(identity.value)' is reserved for a system key and cannot be a field identity",
+                    at: identity.location)
                 ok = false
             } else if !Identifier.isValidIdentity(identity.value) {
-                diagnostics.error("'\(identity.value)' is not a valid field identity: use letters A-Z and a-z only", at: identity.location)
+                diagnostics.error(
+                    "'\(identity.value)' is not a valid field identity: use letters A-Z and a-z only",
+                    at: identity.location)
                 ok = false
             } else if loaded.standardFields.contains(where: { $0.identity.value == identity.value }) {
-                diagnostics.error("'\(identity.value)' is a standard field; adjust it under 'tables: <table>: standard:' instead of adding it again", at: identity.location)
+                diagnostics.error(
+                    "'\(identity.value)' is a standard field; adjust it under 'tables: <table>: standard:' instead of adding it again",
+                    at: identity.location)
                 ok = false
             }
         }
         checkDuplicates(f.identities.map { ($0.value, $0.location) }, kind: "identity")
         guard let team = f.team, resolve(team, in: org.teams.map(\.id), kind: "team", from: subject),
-              let table = table(f.table, from: subject), let typeName = f.type,
-              var spec = fieldSpec(named: typeName, schema: schema, subject: subject) else { return nil }
+            let table = table(f.table, from: subject), let typeName = f.type,
+            var spec = fieldSpec(named: typeName, schema: schema, subject: subject)
+        else { return nil }
 
         var origin = FieldOrigin.mainTable
         if let packages = f.packages {
             if packages.isEmpty {
-                diagnostics.error("\(subject) has an empty 'packages' list; leave it out to add the field to the main table", at: f.location)
+                diagnostics.error(
+                    "\(subject) has an empty 'packages' list; leave it out to add the field to the main table",
+                    at: f.location)
             }
             var names: [String] = []
             for p in packages {
-                guard resolve(p, in: schema.packages.map(\.id), kind: "package", from: subject), let package = schema.package(p.value) else { continue }
+                guard resolve(p, in: schema.packages.map(\.id), kind: "package", from: subject),
+                    let package = schema.package(p.value)
+                else { continue }
                 if package.team != team.value || package.table != table {
-                    diagnostics.error("\(subject) is for team '\(team.value)', table '\(table.rawValue)', but package '\(p.value)' belongs to team '\(package.team)', table '\(package.table.rawValue)'", at: p.location)
+                    diagnostics.error(
+                        "\(subject) is for team '\(team.value)', table '\(table.rawValue)', but package '\(p.value)' belongs to team '\(package.team)', table '\(package.table.rawValue)'",
+                        at: p.location)
                     continue
                 }
                 names.append(p.value)
             }
-            checkDuplicates(packages.map { ($0.value, $0.location) }, kind: "package", listedIn: "'packages' of \(subject)")
+            checkDuplicates(
+                packages.map { ($0.value, $0.location) }, kind: "package", listedIn: "'packages' of \(subject)")
             origin = .packages(names)
         }
         apply(f.attributes, to: &spec, subject: subject)
         finish(&spec, subject: subject, at: f.location)
         if spec.base == .relate, !spec.levels.isEmpty, spec.levels.count != f.identities.count {
-            diagnostics.error("\(subject) has \(f.identities.count) \(f.identities.count == 1 ? "identity" : "identities") but its type has \(spec.levels.count) levels (\(spec.levels.joined(separator: ", "))); give one identity per level", at: f.identities[0].location)
+            diagnostics.error(
+                "\(subject) has \(f.identities.count) \(f.identities.count == 1 ? "identity" : "identities") but its type has \(spec.levels.count) levels (\(spec.levels.joined(separator: ", "))); give one identity per level",
+                at: f.identities[0].location)
             ok = false
         } else if spec.base != .relate, f.identities.count > 1 {
-            diagnostics.error("\(subject) lists several identities, which only a relate field may do", at: f.identities[1].location)
+            diagnostics.error(
+                "\(subject) lists several identities, which only a relate field may do", at: f.identities[1].location)
             ok = false
         }
         var displays = f.displays.map(\.value)
         if displays.isEmpty { displays = f.identities.map(\.value) }
         if displays.count != f.identities.count {
-            diagnostics.error("\(subject) has \(f.identities.count) \(f.identities.count == 1 ? "identity" : "identities") but \(displays.count) display \(displays.count == 1 ? "name" : "names"); give one display name per identity", at: f.displays.first?.location ?? f.location)
+            diagnostics.error(
+                "\(subject) has \(f.identities.count) \(f.identities.count == 1 ? "identity" : "identities") but \(displays.count) display \(displays.count == 1 ? "name" : "names"); give one display name per identity",
+                at: f.displays.first?.location ?? f.location)
             ok = false
         }
         if let was = f.was {
             if !Identifier.isValidIdentity(was.value) {
-                diagnostics.error("'was' of \(subject) must be the old identity (letters only), not '\(was.value)'", at: was.location)
+                diagnostics.error(
+                    "'was' of \(subject) must be the old identity (letters only), not '\(was.value)'", at: was.location)
             } else if f.identities.contains(where: { $0.value == was.value }) {
-                diagnostics.error("\(subject) is renamed from itself; remove 'was' or name the old identity", at: was.location)
+                diagnostics.error(
+                    "\(subject) is renamed from itself; remove 'was' or name the old identity", at: was.location)
             }
         }
         guard ok else { return nil }
         let defaultNode = f.attributes.defaultValue
-        return Field(identities: f.identities.map(\.value), displays: displays, team: team.value, table: table, origin: origin,
-                     spec: spec, required: f.attributes.required?.value ?? false, unique: f.attributes.unique?.value ?? false,
-                     hidden: false, defaultValue: defaultNode.flatMap { defaultValue($0, spec: spec, subject: subject) },
-                     defaultLocation: defaultNode?.location, was: f.was?.value, location: f.location)
+        return Field(
+            identities: f.identities.map(\.value), displays: displays, team: team.value, table: table, origin: origin,
+            spec: spec, required: f.attributes.required?.value ?? false, unique: f.attributes.unique?.value ?? false,
+            hidden: false, defaultValue: defaultNode.flatMap { defaultValue($0, spec: spec, subject: subject) },
+            defaultLocation: defaultNode?.location, was: f.was?.value, location: f.location)
     }
 
     /// Two customizations may not land the same identity in the same table or package;
@@ -207,8 +263,9 @@ extension ModelBuilder {
                 for identity in field.identities {
                     let key = place + "\u{0}" + identity
                     if let (earlier, location) = landed[key] {
-                        diagnostics.error("field identity '\(identity)' is added to \(place) twice", at: field.location,
-                                          notes: [.init("\(earlier.label) first adds it here", at: location)])
+                        diagnostics.error(
+                            "field identity '\(identity)' is added to \(place) twice", at: field.location,
+                            notes: [.init("\(earlier.label) first adds it here", at: location)])
                     } else {
                         landed[key] = (field, field.location)
                     }
@@ -220,12 +277,15 @@ extension ModelBuilder {
         for field in schema.customizations {
             guard let was = field.was else { continue }
             let clash = schema.customizations.first { other in
-                other.location != field.location && other.team == field.team && other.table == field.table && other.identities.contains(was)
+                other.location != field.location && other.team == field.team && other.table == field.table
+                    && other.identities.contains(was)
                     && other.sharesScope(with: field)
             }
             if let clash {
-                diagnostics.error("field \(field.label) is renamed from '\(was)', but '\(was)' is still a field of the same table", at: field.location,
-                                  notes: [.init("'\(was)' is defined here", at: clash.location)])
+                diagnostics.error(
+                    "field \(field.label) is renamed from '\(was)', but '\(was)' is still a field of the same table",
+                    at: field.location,
+                    notes: [.init("'\(was)' is defined here", at: clash.location)])
             }
         }
     }
@@ -236,14 +296,21 @@ extension ModelBuilder {
         switch spec.base {
         case .multiselect, .upload, .relate:
             if let items = node.sequence {
-                return .array(items.compactMap { NodeValue.string($0, what: "each entry of the default of \(subject)", diagnostics).map { .string($0.value) } })
+                return .array(
+                    items.compactMap {
+                        NodeValue.string($0, what: "each entry of the default of \(subject)", diagnostics).map {
+                            .string($0.value)
+                        }
+                    })
             }
             if let s = node.scalar, !s.isNull { return .array([.string(s.text)]) }
         case .integer, .decimal:
             if let s = node.scalar, !s.isString, Double(s.text) != nil { return .number(s.text) }
             if let s = node.scalar { return .string(s.text) }
         case .boolean:
-            if let s = node.scalar, !s.isString, s.text == "true" || s.text == "false" { return .bool(s.text == "true") }
+            if let s = node.scalar, !s.isString, s.text == "true" || s.text == "false" {
+                return .bool(s.text == "true")
+            }
             if let s = node.scalar { return .string(s.text) }
         default:
             if let s = node.scalar, !s.isNull { return .string(s.text) }

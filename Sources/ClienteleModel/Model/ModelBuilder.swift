@@ -4,22 +4,24 @@ import Foundation
 
 /// Resolves `Declarations` into a `Model`: every reference looked up, every rule of
 /// the configuration language checked, every problem collected.
-public struct ModelBuilder {
-    public static let supportedVersion = 1
-    public static let defaultStorePath = ".clientele/store"
+package struct ModelBuilder {
+    package static let supportedVersion = 1
+    package static let defaultStorePath = ".clientele/store"
     /// Identities that name system keys of a record.
-    public static let reservedIdentities: Set<String> = ["id", "number", "team", "table", "package", "tags", "pool", "shared", "followers"]
+    package static let reservedIdentities: Set<String> = [
+        "id", "number", "team", "table", "package", "tags", "pool", "shared", "followers",
+    ]
 
     let loaded: LoadedConfig
     let diagnostics = DiagnosticCollector()
     var d: Declarations { loaded.declarations }
 
-    public init(_ loaded: LoadedConfig) {
+    package init(_ loaded: LoadedConfig) {
         self.loaded = loaded
     }
 
     /// The model, or nil when any error was found; diagnostics sorted by location.
-    public static func build(_ loaded: LoadedConfig) -> (model: Model?, diagnostics: [Diagnostic]) {
+    package static func build(_ loaded: LoadedConfig) -> (model: Model?, diagnostics: [Diagnostic]) {
         let builder = ModelBuilder(loaded)
         let model = builder.build()
         let all = (loaded.diagnostics + builder.diagnostics.diagnostics).sortedByLocation()
@@ -47,7 +49,9 @@ public struct ModelBuilder {
         }
         if let v = p.version {
             if v.value > Self.supportedVersion {
-                diagnostics.error("this config is written in version \(v.value) of the configuration language, but this clientele reads version \(Self.supportedVersion); upgrade clientele", at: v.location)
+                diagnostics.error(
+                    "this config is written in version \(v.value) of the configuration language, but this clientele reads version \(Self.supportedVersion); upgrade clientele",
+                    at: v.location)
             } else if v.value < Self.supportedVersion {
                 diagnostics.error("'version' must be \(Self.supportedVersion), not \(v.value)", at: v.location)
             }
@@ -69,9 +73,11 @@ public struct ModelBuilder {
         var first: [String: SourceLocation] = [:]
         for (id, location) in items {
             if let earlier = first[id] {
-                let message = listedIn.map { "\(kind) '\(id)' is listed twice in \($0)" } ?? "\(kind) '\(id)' is defined twice"
-                diagnostics.error(message, at: location,
-                                  notes: [.init("'\(id)' is first \(listedIn == nil ? "defined" : "listed") here", at: earlier)])
+                let message =
+                    listedIn.map { "\(kind) '\(id)' is listed twice in \($0)" } ?? "\(kind) '\(id)' is defined twice"
+                diagnostics.error(
+                    message, at: location,
+                    notes: [.init("'\(id)' is first \(listedIn == nil ? "defined" : "listed") here", at: earlier)])
             } else {
                 first[id] = location
             }
@@ -80,14 +86,19 @@ public struct ModelBuilder {
 
     /// Checks that `reference` names one of `candidates`; reports it otherwise.
     @discardableResult
-    func resolve(_ reference: Located<String>, in candidates: some Collection<String>, kind: String, from subject: String) -> Bool {
+    func resolve(
+        _ reference: Located<String>, in candidates: some Collection<String>, kind: String, from subject: String
+    ) -> Bool {
         if candidates.contains(reference.value) { return true }
-        diagnostics.error("\(subject) names \(kind) '\(reference.value)', which is not defined\(Suggestion.didYouMean(reference.value, in: candidates))",
-                          at: reference.location)
+        diagnostics.error(
+            "\(subject) names \(kind) '\(reference.value)', which is not defined\(Suggestion.didYouMean(reference.value, in: candidates))",
+            at: reference.location)
         return false
     }
 
-    func resolveAll(_ references: [Located<String>], in candidates: some Collection<String>, kind: String, from subject: String) -> [String] {
+    func resolveAll(
+        _ references: [Located<String>], in candidates: some Collection<String>, kind: String, from subject: String
+    ) -> [String] {
         references.filter { resolve($0, in: candidates, kind: kind, from: subject) }.map(\.value)
     }
 
@@ -96,14 +107,18 @@ public struct ModelBuilder {
         let allowed = TableKind.allCases.filter { !customersOnly || $0.isCustomerTable }
         if let kind = TableKind(rawValue: name.value), allowed.contains(kind) { return kind }
         let names = allowed.map(\.rawValue)
-        diagnostics.error("\(subject) names table '\(name.value)'\(Suggestion.hint(name.value, in: names, listing: "tables"))", at: name.location)
+        diagnostics.error(
+            "\(subject) names table '\(name.value)'\(Suggestion.hint(name.value, in: names, listing: "tables"))",
+            at: name.location)
         return nil
     }
 
     func actions(_ names: [Located<String>], from subject: String) -> [Action] {
         names.compactMap { name in
             if let action = Action(rawValue: name.value) { return action }
-            diagnostics.error("\(subject) names action '\(name.value)', which does not exist\(Suggestion.hint(name.value, in: Action.names, listing: "actions"))", at: name.location)
+            diagnostics.error(
+                "\(subject) names action '\(name.value)', which does not exist\(Suggestion.hint(name.value, in: Action.names, listing: "actions"))",
+                at: name.location)
             return nil
         }
     }

@@ -1,5 +1,6 @@
 import ClienteleCore
 import ClienteleSpec
+
 /// A field's `pattern:`, compiled to a Thompson NFA and run as a Pike VM: a value is
 /// matched in time linear in its length, whatever the pattern (`(a+)+$` included), and
 /// the pattern always matches the whole value.
@@ -10,8 +11,8 @@ import ClienteleSpec
 /// laziness is accepted and changes nothing when the whole value must match), and
 /// `^`/`$`. Back-references, look-arounds, word boundaries and flags need backtracking
 /// or change the meaning of the rest; they are refused when the config is validated.
-public struct Pattern: Sendable {
-    public let source: String
+package struct Pattern: Sendable {
+    package let source: String
     private let program: [Instruction]
 
     /// The largest compiled pattern (counted repetitions are copied out).
@@ -21,12 +22,12 @@ public struct Pattern: Sendable {
     static let maximumCount = 1_000
 
     /// Why a pattern is refused, and where in it (a character offset).
-    public struct SyntaxError: Error, Sendable {
-        public var message: String
-        public var offset: Int
+    package struct SyntaxError: Error, Sendable {
+        package var message: String
+        package var offset: Int
     }
 
-    public init(_ source: String) throws(SyntaxError) {
+    package init(_ source: String) throws(SyntaxError) {
         self.source = source
         var parser = Parser(scalars: Array(source.unicodeScalars))
         let node = try parser.parse()
@@ -34,13 +35,16 @@ public struct Pattern: Sendable {
         try compiler.emit(node)
         compiler.program.append(.match)
         guard compiler.program.count <= Self.maximumSize else {
-            throw SyntaxError(message: "the pattern is too large once its counted repetitions are written out (more than \(Self.maximumSize) steps)", offset: 0)
+            throw SyntaxError(
+                message:
+                    "the pattern is too large once its counted repetitions are written out (more than \(Self.maximumSize) steps)",
+                offset: 0)
         }
         program = compiler.program
     }
 
     /// Whether the whole of `value` matches.
-    public func matches(_ value: String) -> Bool {
+    package func matches(_ value: String) -> Bool {
         var vm = Machine(program: program)
         return vm.run(value.unicodeScalars)
     }
@@ -90,7 +94,9 @@ public struct Pattern: Sendable {
                 guard toNext ? next.insert(pc) : current.insert(pc) else { continue }
                 switch program[pc] {
                 case .jump(let to): stack.append(to)
-                case .split(let a, let b): stack.append(b); stack.append(a)
+                case .split(let a, let b):
+                    stack.append(b)
+                    stack.append(a)
                 case .assertStart: if position == 0 { stack.append(pc + 1) }
                 case .assertEnd: if position == length { stack.append(pc + 1) }
                 default: break
@@ -166,7 +172,9 @@ struct ScalarSet: Sendable, Equatable {
     }
 
     static func isDigit(_ s: Unicode.Scalar) -> Bool { s.properties.numericType == .decimal }
-    static func isWord(_ s: Unicode.Scalar) -> Bool { s == "_" || s.properties.isAlphabetic || isDigit(s) || s.properties.generalCategory == .nonspacingMark }
+    static func isWord(_ s: Unicode.Scalar) -> Bool {
+        s == "_" || s.properties.isAlphabetic || isDigit(s) || s.properties.generalCategory == .nonspacingMark
+    }
 }
 
 extension Pattern {
@@ -217,10 +225,17 @@ extension Pattern {
                     let at = k
                     if case .assertStart = atom { throw fail("'^' cannot be repeated", at: at) }
                     if case .assertEnd = atom { throw fail("'$' cannot be repeated", at: at) }
-                    if peek == "?" { k += 1 } else if peek == "+" { throw fail("possessive quantifiers are not supported") }
+                    if peek == "?" {
+                        k += 1
+                    } else if peek == "+" {
+                        throw fail("possessive quantifiers are not supported")
+                    }
                     // One quantifier an atom: stacked ones (a**, x{2}{3}) would only nest without end.
                     let next = k
-                    if try quantifier() != nil { throw fail("a quantifier cannot follow another; put the first in a group, as in (a{2}){3}", at: next) }
+                    if try quantifier() != nil {
+                        throw fail(
+                            "a quantifier cannot follow another; put the first in a group, as in (a{2}){3}", at: next)
+                    }
                     atom = .repetition(atom, min: bounds.0, max: bounds.1)
                 }
                 items.append(atom)
@@ -231,9 +246,15 @@ extension Pattern {
         /// `*`, `+`, `?` or a count, read; nil (and nothing read) when none follows.
         mutating func quantifier() throws(SyntaxError) -> (Int, Int?)? {
             switch peek {
-            case "*": k += 1; return (0, nil)
-            case "+": k += 1; return (1, nil)
-            case "?": k += 1; return (0, 1)
+            case "*":
+                k += 1
+                return (0, nil)
+            case "+":
+                k += 1
+                return (1, nil)
+            case "?":
+                k += 1
+                return (0, 1)
             case "{": return try count()
             default: return nil
             }
@@ -244,8 +265,12 @@ extension Pattern {
             let start = k
             var j = k + 1
             func number() -> Int? {
-                var n = 0, digits = 0
-                while j < scalars.count, let d = scalars[j].properties.numericType == .decimal && scalars[j].isASCII ? Int(scalars[j].value - 48) : nil {
+                var n = 0
+                var digits = 0
+                while j < scalars.count,
+                    let d = scalars[j].properties.numericType == .decimal && scalars[j].isASCII
+                        ? Int(scalars[j].value - 48) : nil
+                {
                     n = min(n * 10 + d, 1_000_000)
                     digits += 1
                     j += 1
@@ -278,7 +303,9 @@ extension Pattern {
                 if depth > 256 { throw fail("groups nest more than 256 deep", at: at) }
                 if peek == "?" {
                     guard k + 1 < scalars.count, scalars[k + 1] == ":" else {
-                        throw fail("'(?' groups (look-arounds, named groups, flags) are not supported; use '(' or '(?:'", at: at)
+                        throw fail(
+                            "'(?' groups (look-arounds, named groups, flags) are not supported; use '(' or '(?:'",
+                            at: at)
                     }
                     k += 2
                 }
@@ -313,7 +340,9 @@ extension Pattern {
             case "r": return .scalar("\r")
             default:
                 if e.properties.isAlphabetic || e.properties.numericType != nil {
-                    throw fail("'\\\(e)' is not supported (back-references, word boundaries and other escapes need another engine)", at: at)
+                    throw fail(
+                        "'\\\(e)' is not supported (back-references, word boundaries and other escapes need another engine)",
+                        at: at)
                 }
                 return .scalar(e)
             }
@@ -321,18 +350,28 @@ extension Pattern {
 
         mutating func characterClass(openedAt at: Int) throws(SyntaxError) -> ScalarSet {
             var set = ScalarSet()
-            if peek == "^" { set.negated = true; k += 1 }
+            if peek == "^" {
+                set.negated = true
+                k += 1
+            }
             var first = true
             while true {
                 guard let c = peek else { throw fail("this class is not closed: add a ']'", at: at) }
-                if c == "]" && !first { k += 1; return set }
+                if c == "]" && !first {
+                    k += 1
+                    return set
+                }
                 first = false
                 let low = try classMember(&set)
                 guard let low else { continue }
                 if peek == "-", k + 1 < scalars.count, scalars[k + 1] != "]" {
                     k += 1
-                    guard let high = try classMember(&set) else { throw fail("a range ends in a class such as \\d", at: k - 1) }
-                    guard low.value <= high.value else { throw fail("the range \(low)-\(high) runs backwards", at: k - 1) }
+                    guard let high = try classMember(&set) else {
+                        throw fail("a range ends in a class such as \\d", at: k - 1)
+                    }
+                    guard low.value <= high.value else {
+                        throw fail("the range \(low)-\(high) runs backwards", at: k - 1)
+                    }
                     set.ranges.append(low.value...high.value)
                 } else {
                     set.ranges.append(low.value...low.value)
@@ -345,13 +384,18 @@ extension Pattern {
             let c = scalars[k]
             if c == "[" {
                 // Engines differ here (nested sets, set subtraction, POSIX classes): refused rather than read one way.
-                throw fail(k + 1 < scalars.count && scalars[k + 1] == ":" ? "POSIX classes ([:alpha:]) are not supported" : "write '\\[' for a '[' inside a class (nested classes are not supported)")
+                throw fail(
+                    k + 1 < scalars.count && scalars[k + 1] == ":"
+                        ? "POSIX classes ([:alpha:]) are not supported"
+                        : "write '\\[' for a '[' inside a class (nested classes are not supported)")
             }
             k += 1
             guard c == "\\" else { return c }
             switch try escape(inClass: true) {
             case .scalar(let s): return s
-            case .set(let named): set.named += named.named; return nil
+            case .set(let named):
+                set.named += named.named
+                return nil
             default: return nil
             }
         }
@@ -362,7 +406,10 @@ extension Pattern {
 
         mutating func emit(_ node: Node) throws(SyntaxError) {
             guard program.count <= Pattern.maximumSize else {
-                throw SyntaxError(message: "the pattern is too large once its counted repetitions are written out (more than \(Pattern.maximumSize) steps)", offset: 0)
+                throw SyntaxError(
+                    message:
+                        "the pattern is too large once its counted repetitions are written out (more than \(Pattern.maximumSize) steps)",
+                    offset: 0)
             }
             switch node {
             case .empty: break

@@ -1,52 +1,53 @@
 import ClienteleCore
+
 /// The customers a permission group covers.
-public struct CustomerScopeDecl: Sendable {
-    public var departments: [Located<String>]?
-    public var packages: [Located<String>]?
-    public var where_: ExpressionSource?
-    public var location: SourceLocation
+package struct CustomerScopeDecl: Sendable {
+    package var departments: [Located<String>]?
+    package var packages: [Located<String>]?
+    package var customerFilter: ExpressionSource?
+    package var location: SourceLocation
 }
 
-public struct PermissionGroupDecl: Sendable {
-    public var id: Located<String>
-    public var name: Located<String>?
-    public var team: Located<String>?
-    public var roles: [Located<String>]
-    public var users: [Located<String>]
-    public var customers: CustomerScopeDecl?
-    public var grants: [Located<String>]
-    public var location: SourceLocation
+package struct PermissionGroupDecl: Sendable {
+    package var id: Located<String>
+    package var name: Located<String>?
+    package var team: Located<String>?
+    package var roles: [Located<String>]
+    package var users: [Located<String>]
+    package var customers: CustomerScopeDecl?
+    package var grants: [Located<String>]
+    package var location: SourceLocation
 }
 
 /// `allow: [view, edit]`, `allow: granted` or `deny: [...]`.
-public enum RuleEffectDecl: Sendable {
+package enum RuleEffectDecl: Sendable {
     case allow([Located<String>])
     case allowGranted(SourceLocation)
     case deny([Located<String>])
 }
 
-public struct RuleDecl: Sendable {
-    public var id: Located<String>
-    public var description: Located<String>?
-    public var effect: RuleEffectDecl?
-    public var when: ExpressionSource?
-    public var unless: ExpressionSource?
-    public var location: SourceLocation
+package struct RuleDecl: Sendable {
+    package var id: Located<String>
+    package var description: Located<String>?
+    package var effect: RuleEffectDecl?
+    package var when: ExpressionSource?
+    package var unless: ExpressionSource?
+    package var location: SourceLocation
 }
 
-public struct FieldRuleDecl: Sendable {
-    public var id: Located<String>?
-    public var roles: [Located<String>]
-    public var users: [Located<String>]
-    public var team: Located<String>?
-    public var table: Located<String>?
-    public var packages: [Located<String>]?
-    public var read: [Located<String>]?
-    public var write: [Located<String>]?
+package struct FieldRuleDecl: Sendable {
+    package var id: Located<String>?
+    package var roles: [Located<String>]
+    package var users: [Located<String>]
+    package var team: Located<String>?
+    package var table: Located<String>?
+    package var packages: [Located<String>]?
+    package var read: [Located<String>]?
+    package var write: [Located<String>]?
     /// field identity -> mask kind (`all`, `last4`, `first4`, `email`)
-    public var mask: [(field: Located<String>, kind: Located<String>)]
-    public var when: ExpressionSource?
-    public var location: SourceLocation
+    package var mask: [(field: Located<String>, kind: Located<String>)]
+    package var when: ExpressionSource?
+    package var location: SourceLocation
 }
 
 extension DeclarationReader {
@@ -56,8 +57,9 @@ extension DeclarationReader {
         guard let id = identify(m) else { return nil }
         var scope: CustomerScopeDecl?
         if let c = m.mapping("customers", subject: "the customers of permission group '\(id.value)'") {
-            scope = CustomerScopeDecl(departments: c.strings("departments"), packages: c.strings("packages"),
-                                      where_: c.expression("where"), location: c.location)
+            scope = CustomerScopeDecl(
+                departments: c.strings("departments"), packages: c.strings("packages"),
+                customerFilter: c.expression("where"), location: c.location)
             c.finish()
         }
         return PermissionGroupDecl(
@@ -74,16 +76,17 @@ extension DeclarationReader {
         let allowNode = m.value("allow")
         let denyNode = m.value("deny")
         switch (allowNode, denyNode) {
-        case let (allow?, deny?):
-            diagnostics.error("rule '\(id.value)' both allows and denies; split it into two rules", at: deny.location,
-                              notes: [.init("'allow' is given here", at: allow.location)])
-        case let (allow?, nil):
+        case (let allow?, let deny?):
+            diagnostics.error(
+                "rule '\(id.value)' both allows and denies; split it into two rules", at: deny.location,
+                notes: [.init("'allow' is given here", at: allow.location)])
+        case (let allow?, nil):
             if let scalar = allow.scalar, !scalar.isString, scalar.text == "granted" {
                 effect = .allowGranted(allow.location)
             } else if let actions = NodeValue.strings(allow, what: "'allow' of \(m.subject)", diagnostics) {
                 effect = .allow(actions)
             }
-        case let (nil, deny?):
+        case (nil, let deny?):
             if let actions = NodeValue.strings(deny, what: "'deny' of \(m.subject)", diagnostics) {
                 effect = .deny(actions)
             }
@@ -92,10 +95,12 @@ extension DeclarationReader {
         }
         let when = m.expression("when")
         if when == nil, !m.has("when") {
-            diagnostics.error("rule '\(id.value)' needs 'when': a rule that always applies is written 'when: true'", at: m.location)
+            diagnostics.error(
+                "rule '\(id.value)' needs 'when': a rule that always applies is written 'when: true'", at: m.location)
         }
-        return RuleDecl(id: id, description: m.string("description"), effect: effect, when: when,
-                        unless: m.expression("unless"), location: m.location)
+        return RuleDecl(
+            id: id, description: m.string("description"), effect: effect, when: when,
+            unless: m.expression("unless"), location: m.location)
     }
 
     func readFieldRule(_ node: Node) -> FieldRuleDecl? {

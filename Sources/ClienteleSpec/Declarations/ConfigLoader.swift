@@ -3,31 +3,31 @@ import Foundation
 
 /// The result of reading a config directory: its declarations, the text of every
 /// file read (for diagnostics), and the diagnostics found while reading.
-public struct LoadedConfig: Sendable {
-    public var directory: URL
-    public var declarations: Declarations
-    public var standardFields: [StandardFieldDecl]
+package struct LoadedConfig: Sendable {
+    package var directory: URL
+    package var declarations: Declarations
+    package var standardFields: [StandardFieldDecl]
     /// Relate tree files by the path written in the config, with their text (nil when unreadable).
-    public var treeFiles: [String: SourceFile?]
-    public var files: SourceFiles
-    public var diagnostics: [Diagnostic]
+    package var treeFiles: [String: SourceFile?]
+    package var files: SourceFiles
+    package var diagnostics: [Diagnostic]
     /// A file is not YAML: what the others refer to in it is unknown, so checking them
     /// would only add errors that follow from this one.
-    public var hasSyntaxErrors = false
+    package var hasSyntaxErrors = false
 }
 
 /// Finds, reads and parses every YAML file of a config directory, in path order,
 /// plus the built-in libraries that `extends` names.
-public struct ConfigLoader: Sendable {
+package struct ConfigLoader: Sendable {
     /// How file names are shown in messages: `prefix + relative path`.
-    public var displayPrefix: String
+    package var displayPrefix: String
 
-    public init(displayPrefix: String = "") {
+    package init(displayPrefix: String = "") {
         self.displayPrefix = displayPrefix
     }
 
     /// The nearest directory at or above `start` that holds `clientele.yaml`.
-    public static func findConfigDirectory(from start: URL) -> URL? {
+    package static func findConfigDirectory(from start: URL) -> URL? {
         var dir = start.standardizedFileURL
         while true {
             if FileManager.default.fileExists(atPath: dir.appendingPathComponent("clientele.yaml").path) { return dir }
@@ -37,19 +37,24 @@ public struct ConfigLoader: Sendable {
         }
     }
 
-    public func load(directory: URL) -> LoadedConfig {
+    package func load(directory: URL) -> LoadedConfig {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
             let shown = displayPrefix.isEmpty ? directory.path : String(displayPrefix.dropLast())
-            return LoadedConfig(directory: directory, declarations: Declarations(), standardFields: [], treeFiles: [:], files: SourceFiles(),
-                                diagnostics: [.error("config directory '\(shown)' does not exist", at: nil)])
+            return LoadedConfig(
+                directory: directory, declarations: Declarations(), standardFields: [], treeFiles: [:],
+                files: SourceFiles(),
+                diagnostics: [.error("config directory '\(shown)' does not exist", at: nil)])
         }
         let diagnostics = DiagnosticCollector()
         var sources: [(path: String, text: String)] = []
         for relative in Self.yamlFiles(in: directory) {
             let display = displayPrefix + relative
             guard Self.isInside(directory, relative) else {
-                diagnostics.error("\(display) is a link to a file outside the config directory; copy the file into it instead", at: nil)
+                diagnostics.error(
+                    "\(display) is a link to a file outside the config directory; copy the file into it instead",
+                    at: nil)
                 continue
             }
             if let text = Self.readText(directory.appendingPathComponent(relative), display: display, diagnostics) {
@@ -66,17 +71,23 @@ public struct ConfigLoader: Sendable {
 
     /// Loads a config from texts in memory: `sources` are the YAML files by path
     /// relative to the config directory; `readTree` reads a relate tree file.
-    public func load(sources: [(path: String, text: String)], directory: URL = URL(fileURLWithPath: "."),
-                     readTree: (String) -> String? = { _ in nil }) -> LoadedConfig {
+    package func load(
+        sources: [(path: String, text: String)], directory: URL = URL(fileURLWithPath: "."),
+        readTree: (String) -> String? = { _ in nil }
+    ) -> LoadedConfig {
         let diagnostics = DiagnosticCollector()
         var files = SourceFiles()
         var syntaxErrors = false
         let reader = DeclarationReader(diagnostics: diagnostics)
         if !sources.contains(where: { $0.path == "clientele.yaml" }) {
-            diagnostics.error("no clientele.yaml in \(displayPrefix.isEmpty ? "this directory" : "'\(displayPrefix.dropLast())'"): every config directory needs one (run 'clientele init')", at: nil)
+            diagnostics.error(
+                "no clientele.yaml in \(displayPrefix.isEmpty ? "this directory" : "'\(displayPrefix.dropLast())'"): every config directory needs one (run 'clientele init')",
+                at: nil)
         }
         // clientele.yaml first, so that `extends` is known; then the rest in path order.
-        let ordered = sources.filter { $0.path == "clientele.yaml" } + sources.filter { $0.path != "clientele.yaml" }.sorted { $0.path < $1.path }
+        let ordered =
+            sources.filter { $0.path == "clientele.yaml" }
+            + sources.filter { $0.path != "clientele.yaml" }.sorted { $0.path < $1.path }
         for source in ordered {
             let display = displayPrefix + source.path
             files.add(SourceFile(displayPath: display, text: source.text))
@@ -92,7 +103,9 @@ public struct ConfigLoader: Sendable {
         var standardFields: [StandardFieldDecl] = []
         for name in reader.declarations.project?.extends ?? [] {
             guard let library = BuiltinLibrary.named(name.value) else {
-                diagnostics.error("unknown library '\(name.value)' in 'extends'\(Suggestion.hint(name.value, in: BuiltinLibrary.all.map(\.name), listing: "built-in libraries"))", at: name.location)
+                diagnostics.error(
+                    "unknown library '\(name.value)' in 'extends'\(Suggestion.hint(name.value, in: BuiltinLibrary.all.map(\.name), listing: "built-in libraries"))",
+                    at: name.location)
                 continue
             }
             files.add(SourceFile(displayPath: library.displayPath, text: library.text))
@@ -108,7 +121,8 @@ public struct ConfigLoader: Sendable {
         for tree in Self.treeFileReferences(reader.declarations) where treeFiles[tree.value] == nil {
             let display = displayPrefix + tree.value
             if tree.value.hasPrefix("/") || tree.value.split(separator: "/").contains("..") {
-                diagnostics.error("tree file '\(tree.value)' must be a path inside the config directory", at: tree.location)
+                diagnostics.error(
+                    "tree file '\(tree.value)' must be a path inside the config directory", at: tree.location)
                 treeFiles[tree.value] = .some(nil)
             } else if let text = readTree(tree.value) {
                 let file = SourceFile(displayPath: display, text: text)
@@ -119,27 +133,29 @@ public struct ConfigLoader: Sendable {
                 treeFiles[tree.value] = .some(nil)
             }
         }
-        return LoadedConfig(directory: directory, declarations: reader.declarations, standardFields: standardFields,
-                            treeFiles: treeFiles, files: files, diagnostics: diagnostics.diagnostics, hasSyntaxErrors: syntaxErrors)
+        return LoadedConfig(
+            directory: directory, declarations: reader.declarations, standardFields: standardFields,
+            treeFiles: treeFiles, files: files, diagnostics: diagnostics.diagnostics, hasSyntaxErrors: syntaxErrors)
     }
 
     /// The `store` that clientele.yaml names (nil when it names none), read from that file alone:
     /// the store must be opened before the config is compiled with what it recorded.
-    public static func storePath(in directory: URL) -> String? {
+    package static func storePath(in directory: URL) -> String? {
         guard let text = try? String(contentsOf: directory.appendingPathComponent("clientele.yaml"), encoding: .utf8),
-              let root = YAMLParser.parse(text, displayPath: "clientele.yaml").node?.mapping,
-              let store = root.first(where: { $0.key.value == "store" })?.value.scalar, !store.isNull else { return nil }
+            let root = YAMLParser.parse(text, displayPath: "clientele.yaml").node?.mapping,
+            let store = root.first(where: { $0.key.value == "store" })?.value.scalar, !store.isNull
+        else { return nil }
         return store.text
     }
 
     /// The own files (YAML and relate trees) of a config loaded from a directory, as
     /// they are now, for recording an applied version.
-    public static func configFiles(of loaded: LoadedConfig) -> [(path: String, text: String)] {
+    package static func configFiles(of loaded: LoadedConfig) -> [(path: String, text: String)] {
         directoryFiles(loaded.directory, trees: treeFileReferences(loaded.declarations).map(\.value))
     }
 
     /// The files a config directory holds now: its YAML files and the named relate trees.
-    public static func directoryFiles(_ directory: URL, trees: [String]) -> [(path: String, text: String)] {
+    package static func directoryFiles(_ directory: URL, trees: [String]) -> [(path: String, text: String)] {
         (yamlFiles(in: directory) + trees).compactMap { path in
             (try? String(contentsOf: directory.appendingPathComponent(path), encoding: .utf8)).map { (path, $0) }
         }
@@ -152,7 +168,8 @@ public struct ConfigLoader: Sendable {
         defer { free(base) }
         guard let target = realpath(directory.appendingPathComponent(relative).path, nil) else { return true }
         defer { free(target) }
-        let root = String(cString: base), file = String(cString: target)
+        let root = String(cString: base)
+        let file = String(cString: target)
         return file.hasPrefix(root == "/" ? "/" : root + "/")
     }
 
@@ -166,8 +183,11 @@ public struct ConfigLoader: Sendable {
     /// Every `*.yaml` / `*.yml` below `directory`, relative, sorted; hidden folders
     /// (such as the default store `.clientele/`) are skipped.
     static func yamlFiles(in directory: URL) -> [String] {
-        guard let enumerator = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey],
-                                                              options: [.skipsHiddenFiles]) else { return [] }
+        guard
+            let enumerator = FileManager.default.enumerator(
+                at: directory, includingPropertiesForKeys: [.isRegularFileKey],
+                options: [.skipsHiddenFiles])
+        else { return [] }
         let base = directory.standardizedFileURL.path
         var result: [String] = []
         for case let url as URL in enumerator {

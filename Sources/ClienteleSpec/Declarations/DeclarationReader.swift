@@ -1,4 +1,5 @@
 import ClienteleCore
+
 /// Reads the root mapping of one file into `Declarations`, appending to what
 /// earlier files declared. Merging rules (duplicate ids across files) belong to
 /// the Model stage, which sees every declaration with its location.
@@ -16,19 +17,23 @@ final class DeclarationReader {
     func read(file root: Node?, displayPath: String, isProject: Bool) {
         guard let root else {
             if isProject {
-                diagnostics.error("clientele.yaml is empty; it needs at least 'version: 1'",
-                                  at: SourceLocation(file: displayPath, line: 1, column: 1))
+                diagnostics.error(
+                    "clientele.yaml is empty; it needs at least 'version: 1'",
+                    at: SourceLocation(file: displayPath, line: 1, column: 1))
             }
             return
         }
-        guard let m = MappingReader(root, subject: "the top level of \(displayPath)", diagnostics: diagnostics) else { return }
+        guard let m = MappingReader(root, subject: "the top level of \(displayPath)", diagnostics: diagnostics) else {
+            return
+        }
         if isProject {
             var extends: [Located<String>] = []
             if let node = m.value("extends") {
                 extends = NodeValue.strings(node, what: "'extends'", diagnostics) ?? []
             }
-            declarations.project = ProjectDecl(version: m.integer("version"), name: m.string("name"),
-                                               store: m.string("store"), extends: extends, location: m.location)
+            declarations.project = ProjectDecl(
+                version: m.integer("version"), name: m.string("name"),
+                store: m.string("store"), extends: extends, location: m.location)
         } else {
             for key in Declarations.projectKeys {
                 if let location = m.keyLocation(key) {
@@ -63,11 +68,14 @@ final class DeclarationReader {
         }
     }
 
-    private func readMap<T>(_ m: MappingReader, _ key: String, _ read: (Located<String>, Node) -> T?, _ add: (T) -> Void) {
+    private func readMap<T>(
+        _ m: MappingReader, _ key: String, _ read: (Located<String>, Node) -> T?, _ add: (T) -> Void
+    ) {
         guard let node = m.value(key) else { return }
         if let scalar = node.scalar, scalar.isNull { return }
         guard let entries = node.mapping else {
-            diagnostics.error("'\(key)' must be a mapping of names to settings, not \(node.kindDescription)", at: node.location)
+            diagnostics.error(
+                "'\(key)' must be a mapping of names to settings, not \(node.kindDescription)", at: node.location)
             return
         }
         for entry in entries {
@@ -89,20 +97,22 @@ final class DeclarationReader {
 
     func checkId(_ id: Located<String>, kind: String) {
         if !Identifier.isValidId(id.value) {
-            diagnostics.error("'\(id.value)' is not a valid \(kind) id: use letters, digits and . _ @ -, starting with a letter or digit", at: id.location)
+            diagnostics.error(
+                "'\(id.value)' is not a valid \(kind) id: use letters, digits and . _ @ -, starting with a letter or digit",
+                at: id.location)
         }
     }
 }
 
 /// The syntax of ids and field identities (spec section 1 and 4).
-public enum Identifier {
-    public static func isValidId(_ s: String) -> Bool {
+package enum Identifier {
+    package static func isValidId(_ s: String) -> Bool {
         guard let first = s.unicodeScalars.first, isASCIIAlnum(first) else { return false }
         return s.unicodeScalars.allSatisfy { isASCIIAlnum($0) || $0 == "." || $0 == "_" || $0 == "@" || $0 == "-" }
     }
 
     /// Customization identities: ASCII letters only.
-    public static func isValidIdentity(_ s: String) -> Bool {
+    package static func isValidIdentity(_ s: String) -> Bool {
         !s.isEmpty && s.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) }
     }
 

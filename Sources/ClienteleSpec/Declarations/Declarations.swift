@@ -3,55 +3,56 @@ import Foundation
 
 /// Everything a config directory declares, typed and located but not yet resolved:
 /// the output of the Declarations stage and the input of the Model stage.
-public struct Declarations: Sendable {
-    public var project: ProjectDecl?
-    public var teams: [TeamDecl] = []
-    public var departments: [DepartmentDecl] = []
-    public var roles: [RoleDecl] = []
-    public var users: [UserDecl] = []
-    public var tables: [TableDecl] = []
-    public var packages: [PackageDecl] = []
-    public var fieldTypes: [FieldTypeDecl] = []
-    public var fields: [FieldDecl] = []
-    public var views: [ViewDecl] = []
-    public var permissionGroups: [PermissionGroupDecl] = []
-    public var rules: [RuleDecl] = []
-    public var fieldRules: [FieldRuleDecl] = []
-    public var pools: [PoolDecl] = []
-    public var tests: [TestDecl] = []
+package struct Declarations: Sendable {
+    package var project: ProjectDecl?
+    package var teams: [TeamDecl] = []
+    package var departments: [DepartmentDecl] = []
+    package var roles: [RoleDecl] = []
+    package var users: [UserDecl] = []
+    package var tables: [TableDecl] = []
+    package var packages: [PackageDecl] = []
+    package var fieldTypes: [FieldTypeDecl] = []
+    package var fields: [FieldDecl] = []
+    package var views: [ViewDecl] = []
+    package var permissionGroups: [PermissionGroupDecl] = []
+    package var rules: [RuleDecl] = []
+    package var fieldRules: [FieldRuleDecl] = []
+    package var pools: [PoolDecl] = []
+    package var tests: [TestDecl] = []
 
-    public init() {}
+    package init() {}
 
     /// The top-level keys a file may hold, in the order the reference documents them.
-    public static let sections = [
+    package static let sections = [
         "teams", "departments", "roles", "users", "tables", "packages", "field_types", "fields",
         "views", "permission_groups", "rules", "field_rules", "pools", "tests",
     ]
     /// Keys that only `clientele.yaml` may hold.
-    public static let projectKeys = ["version", "name", "store", "extends"]
+    package static let projectKeys = ["version", "name", "store", "extends"]
 }
 
 /// `clientele.yaml`'s own keys.
-public struct ProjectDecl: Sendable {
-    public var version: Located<Int>?
-    public var name: Located<String>?
-    public var store: Located<String>?
-    public var extends: [Located<String>]
-    public var location: SourceLocation
+package struct ProjectDecl: Sendable {
+    package var version: Located<Int>?
+    package var name: Located<String>?
+    package var store: Located<String>?
+    package var extends: [Located<String>]
+    package var location: SourceLocation
 }
 
 /// An expression as written in the YAML, located to its first character, with the
 /// scalar style so that a column inside it can be mapped back to the file.
-public struct ExpressionSource: Sendable, Equatable {
-    public var text: String
-    public var location: SourceLocation
-    public var style: Node.ScalarStyle
+package struct ExpressionSource: Sendable, Equatable {
+    package var text: String
+    package var location: SourceLocation
+    package var style: Node.ScalarStyle
 }
 
 extension NodeValue {
     static func expression(_ node: Node, what: String, _ diagnostics: DiagnosticCollector) -> ExpressionSource? {
         guard let scalar = node.scalar, !scalar.isNull else {
-            diagnostics.error("\(what) must be an expression written as text, not \(node.kindDescription)", at: node.location)
+            diagnostics.error(
+                "\(what) must be an expression written as text, not \(node.kindDescription)", at: node.location)
             return nil
         }
         if scalar.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {

@@ -1,4 +1,5 @@
 import ClienteleCore
+
 /// Reads one YAML mapping key by key, keeping locations, reporting values of the
 /// wrong kind, and (at `finish`) every key that was not read, with a suggestion.
 final class MappingReader {
@@ -13,7 +14,8 @@ final class MappingReader {
     /// Nil (with a diagnostic) when `node` is not a mapping.
     init?(_ node: Node, subject: String, diagnostics: DiagnosticCollector) {
         guard let entries = node.mapping else {
-            diagnostics.error("\(subject) must be a mapping of keys to values, not \(node.kindDescription)", at: node.location)
+            diagnostics.error(
+                "\(subject) must be a mapping of keys to values, not \(node.kindDescription)", at: node.location)
             return nil
         }
         self.node = node
@@ -92,16 +94,17 @@ final class MappingReader {
     func finish() {
         for entry in entries where !used.contains(entry.key.value) {
             let key = entry.key.value
-            diagnostics.error("unknown key '\(key)' in \(subject)\(Suggestion.didYouMean(key, in: known))", at: entry.key.location)
+            diagnostics.error(
+                "unknown key '\(key)' in \(subject)\(Suggestion.didYouMean(key, in: known))", at: entry.key.location)
         }
     }
 }
 
 /// A number as written, kept as text so that decimal scale can be checked exactly.
-public struct NumberLiteral: Sendable, Equatable, CustomStringConvertible {
-    public var text: String
-    public var value: Double
-    public var description: String { text }
+package struct NumberLiteral: Sendable, Equatable, CustomStringConvertible {
+    package var text: String
+    package var value: Double
+    package var description: String { text }
 }
 
 /// Conversions of single nodes to typed values, with diagnostics.
@@ -134,7 +137,8 @@ package enum NodeValue {
 
     static func number(_ node: Node, what: String, _ diagnostics: DiagnosticCollector) -> Located<NumberLiteral>? {
         if let scalar = node.scalar, !scalar.isString, let value = Double(scalar.text), value.isFinite,
-           scalar.text.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" || $0 == "+" }) {
+            scalar.text.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" || $0 == "+" })
+        {
             return Located(NumberLiteral(text: scalar.text, value: value), at: node.location)
         }
         let shown = node.scalar.map { " '\($0.text)'" } ?? ""

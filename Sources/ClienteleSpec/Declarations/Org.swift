@@ -1,32 +1,33 @@
 import ClienteleCore
-public struct TeamDecl: Sendable {
-    public var id: Located<String>
-    public var name: Located<String>?
-    public var location: SourceLocation
+
+package struct TeamDecl: Sendable {
+    package var id: Located<String>
+    package var name: Located<String>?
+    package var location: SourceLocation
 }
 
-public struct DepartmentDecl: Sendable {
-    public var id: Located<String>
-    public var name: Located<String>?
-    public var parent: Located<String>?
-    public var location: SourceLocation
+package struct DepartmentDecl: Sendable {
+    package var id: Located<String>
+    package var name: Located<String>?
+    package var parent: Located<String>?
+    package var location: SourceLocation
 }
 
-public struct RoleDecl: Sendable {
-    public var id: Located<String>
-    public var name: Located<String>?
-    public var location: SourceLocation
+package struct RoleDecl: Sendable {
+    package var id: Located<String>
+    package var name: Located<String>?
+    package var location: SourceLocation
 }
 
-public struct UserDecl: Sendable {
-    public var id: Located<String>
-    public var name: Located<String>?
-    public var teams: [Located<String>]
-    public var department: Located<String>?
-    public var roles: [Located<String>]
-    public var manager: Located<String>?
-    public var active: Located<Bool>?
-    public var location: SourceLocation
+package struct UserDecl: Sendable {
+    package var id: Located<String>
+    package var name: Located<String>?
+    package var teams: [Located<String>]
+    package var department: Located<String>?
+    package var roles: [Located<String>]
+    package var manager: Located<String>?
+    package var active: Located<Bool>?
+    package var location: SourceLocation
 }
 
 extension DeclarationReader {

@@ -1,30 +1,31 @@
 import ClienteleCore
+
 /// `users`, `departments`, `roles`: who a pool's admins, members or receivers are.
-public struct SelectorDecl: Sendable {
-    public var users: [Located<String>]
-    public var departments: [Located<String>]
-    public var roles: [Located<String>]
-    public var location: SourceLocation
+package struct SelectorDecl: Sendable {
+    package var users: [Located<String>]
+    package var departments: [Located<String>]
+    package var roles: [Located<String>]
+    package var location: SourceLocation
 }
 
-public struct PoolDecl: Sendable {
-    public var id: Located<String>
-    public var name: Located<String>?
-    public var team: Located<String>?
-    public var admins: SelectorDecl?
-    public var members: SelectorDecl?
-    public var receives: SelectorDecl?
-    public var maxHeld: Located<Int>?
-    public var maxPerDay: Located<Int>?
-    public var cooldownDays: Located<Int>?
-    public var reasons: [Located<String>]?
-    public var requireReason: Located<Bool>?
-    public var noFollowupDays: Located<Int>?
-    public var noDealDays: Located<Int>?
-    public var warnDaysBefore: Located<Int>?
-    public var exemptTags: [Located<String>]
-    public var hideInPool: [Located<String>]
-    public var location: SourceLocation
+package struct PoolDecl: Sendable {
+    package var id: Located<String>
+    package var name: Located<String>?
+    package var team: Located<String>?
+    package var admins: SelectorDecl?
+    package var members: SelectorDecl?
+    package var receives: SelectorDecl?
+    package var maxHeld: Located<Int>?
+    package var maxPerDay: Located<Int>?
+    package var cooldownDays: Located<Int>?
+    package var reasons: [Located<String>]?
+    package var requireReason: Located<Bool>?
+    package var noFollowupDays: Located<Int>?
+    package var noDealDays: Located<Int>?
+    package var warnDaysBefore: Located<Int>?
+    package var exemptTags: [Located<String>]
+    package var hideInPool: [Located<String>]
+    package var location: SourceLocation
 }
 
 extension DeclarationReader {
@@ -32,8 +33,9 @@ extension DeclarationReader {
         guard let m = MappingReader(node, subject: "a pool", diagnostics: diagnostics) else { return nil }
         defer { m.finish() }
         guard let id = identify(m) else { return nil }
-        var pool = PoolDecl(id: id, name: m.string("name"), team: m.string("team", required: true),
-                            exemptTags: [], hideInPool: m.strings("hide_in_pool") ?? [], location: m.location)
+        var pool = PoolDecl(
+            id: id, name: m.string("name"), team: m.string("team", required: true),
+            exemptTags: [], hideInPool: m.strings("hide_in_pool") ?? [], location: m.location)
         pool.admins = readSelector(m, "admins")
         pool.members = readSelector(m, "members")
         pool.receives = readSelector(m, "receives")
@@ -61,7 +63,8 @@ extension DeclarationReader {
     private func readSelector(_ m: MappingReader, _ key: String) -> SelectorDecl? {
         guard let s = m.mapping(key, subject: "'\(key)' of \(m.subject)") else { return nil }
         defer { s.finish() }
-        return SelectorDecl(users: s.strings("users") ?? [], departments: s.strings("departments") ?? [],
-                            roles: s.strings("roles") ?? [], location: s.location)
+        return SelectorDecl(
+            users: s.strings("users") ?? [], departments: s.strings("departments") ?? [],
+            roles: s.strings("roles") ?? [], location: s.location)
     }
 }

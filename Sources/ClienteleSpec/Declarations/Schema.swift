@@ -1,44 +1,45 @@
 import ClienteleCore
+
 /// `tables:` adjustments of one built-in table, applied to every team's copy of it.
-public struct TableDecl: Sendable {
-    public var name: Located<String>
-    public var number: NumberingDecl?
-    public var standard: [StandardFieldAdjustment]
-    public var location: SourceLocation
+package struct TableDecl: Sendable {
+    package var name: Located<String>
+    package var number: NumberingDecl?
+    package var standard: [StandardFieldAdjustment]
+    package var location: SourceLocation
 }
 
-public struct NumberingDecl: Sendable {
-    public var prefix: Located<String>?
-    public var digits: Located<Int>?
-    public var location: SourceLocation
+package struct NumberingDecl: Sendable {
+    package var prefix: Located<String>?
+    package var digits: Located<Int>?
+    package var location: SourceLocation
 }
 
 /// `standard: { name: { required: true } }`: one standard field's adjustments.
-public struct StandardFieldAdjustment: Sendable {
-    public var identity: Located<String>
-    public var display: Located<String>?
-    public var hidden: Located<Bool>?
-    public var attributes: FieldAttributes
-    public var location: SourceLocation
+package struct StandardFieldAdjustment: Sendable {
+    package var identity: Located<String>
+    package var display: Located<String>?
+    package var hidden: Located<Bool>?
+    package var attributes: FieldAttributes
+    package var location: SourceLocation
 }
 
-public struct PackageDecl: Sendable {
-    public var id: Located<String>
-    public var name: Located<String>?
-    public var team: Located<String>?
-    public var table: Located<String>?
-    public var module: Located<String>?
-    public var location: SourceLocation
+package struct PackageDecl: Sendable {
+    package var id: Located<String>
+    package var name: Located<String>?
+    package var team: Located<String>?
+    package var table: Located<String>?
+    package var module: Located<String>?
+    package var location: SourceLocation
 }
 
 /// A select option, with the values it replaces (`{value: Gold, was: [G, gold]}`).
-public struct OptionDecl: Sendable {
-    public var value: Located<String>
-    public var was: [Located<String>]
+package struct OptionDecl: Sendable {
+    package var value: Located<String>
+    package var was: [Located<String>]
 }
 
 /// The relate tree: inline nested mappings, or a file with one path per line.
-public enum RelateTreeDecl: Sendable {
+package enum RelateTreeDecl: Sendable {
     case inline(Node)
     case file(Located<String>)
 }
@@ -46,27 +47,27 @@ public enum RelateTreeDecl: Sendable {
 /// The keys that refine a base type; shared by `field_types`, `fields` and
 /// standard-field adjustments. Which keys apply depends on the base type, which
 /// the Model checks once types are resolved.
-public struct FieldAttributes: Sendable {
-    public var maxLength: Located<Int>?
-    public var pattern: Located<String>?
-    public var format: Located<String>?
-    public var normalize: Located<String>?
-    public var options: Located<[OptionDecl]>?
-    public var canEnter: Located<Bool>?
-    public var min: Located<NumberLiteral>?
-    public var max: Located<NumberLiteral>?
-    public var scale: Located<Int>?
-    public var extensions: [Located<String>]?
-    public var maxSize: Located<Int>?
-    public var maxFiles: Located<Int>?
-    public var levels: [Located<String>]?
-    public var tree: RelateTreeDecl?
-    public var required: Located<Bool>?
-    public var unique: Located<Bool>?
-    public var defaultValue: Node?
+package struct FieldAttributes: Sendable {
+    package var maxLength: Located<Int>?
+    package var pattern: Located<String>?
+    package var format: Located<String>?
+    package var normalize: Located<String>?
+    package var options: Located<[OptionDecl]>?
+    package var canEnter: Located<Bool>?
+    package var min: Located<NumberLiteral>?
+    package var max: Located<NumberLiteral>?
+    package var scale: Located<Int>?
+    package var extensions: [Located<String>]?
+    package var maxSize: Located<Int>?
+    package var maxFiles: Located<Int>?
+    package var levels: [Located<String>]?
+    package var tree: RelateTreeDecl?
+    package var required: Located<Bool>?
+    package var unique: Located<Bool>?
+    package var defaultValue: Node?
 
     /// Every attribute key, and the base types it belongs to.
-    public static let keys: [(key: String, bases: [String])] = [
+    package static let keys: [(key: String, bases: [String])] = [
         ("max_length", ["input", "text"]),
         ("pattern", ["input"]),
         ("format", ["input"]),
@@ -84,38 +85,40 @@ public struct FieldAttributes: Sendable {
     ]
 
     /// Keys that every type takes on a field (not on a field type).
-    public static let fieldOnlyKeys = ["required", "unique", "default"]
+    package static let fieldOnlyKeys = ["required", "unique", "default"]
 }
 
-public struct FieldTypeDecl: Sendable {
-    public var name: Located<String>
-    public var base: Located<String>?
-    public var attributes: FieldAttributes
-    public var location: SourceLocation
+package struct FieldTypeDecl: Sendable {
+    package var name: Located<String>
+    package var base: Located<String>?
+    package var attributes: FieldAttributes
+    package var location: SourceLocation
 }
 
 /// One customization, as an administrator adds it on the Customization page.
-public struct FieldDecl: Sendable {
+package struct FieldDecl: Sendable {
     /// One identity, or one per level for a relate field.
-    public var identities: [Located<String>]
-    public var displays: [Located<String>]
-    public var team: Located<String>?
-    public var table: Located<String>?
-    public var packages: [Located<String>]?
-    public var type: Located<String>?
-    public var attributes: FieldAttributes
-    public var was: Located<String>?
-    public var location: SourceLocation
+    package var identities: [Located<String>]
+    package var displays: [Located<String>]
+    package var team: Located<String>?
+    package var table: Located<String>?
+    package var packages: [Located<String>]?
+    package var type: Located<String>?
+    package var attributes: FieldAttributes
+    package var was: Located<String>?
+    package var location: SourceLocation
 
     /// "field 'level'" or "field 'country/province/city'".
-    public var subject: String {
+    package var subject: String {
         "field '\(identities.map(\.value).joined(separator: "/"))'"
     }
 }
 
 extension DeclarationReader {
     func readTable(name: Located<String>, _ node: Node) -> TableDecl? {
-        guard let m = MappingReader(node, subject: "table '\(name.value)'", diagnostics: diagnostics) else { return nil }
+        guard let m = MappingReader(node, subject: "table '\(name.value)'", diagnostics: diagnostics) else {
+            return nil
+        }
         defer { m.finish() }
         var numbering: NumberingDecl?
         if let n = m.mapping("number", subject: "the numbering of table '\(name.value)'") {
@@ -126,13 +129,18 @@ extension DeclarationReader {
         if let s = m.mapping("standard", subject: "the standard fields of table '\(name.value)'") {
             s.allow(s.entries.map(\.key.value))
             for entry in s.entries {
-                guard let a = MappingReader(entry.value, subject: "standard field '\(entry.key.value)'", diagnostics: diagnostics) else { continue }
+                guard
+                    let a = MappingReader(
+                        entry.value, subject: "standard field '\(entry.key.value)'", diagnostics: diagnostics)
+                else { continue }
                 let display = a.string("display")
                 let hidden = a.bool("hidden")
                 let attributes = readAttributes(a, fieldKeys: true)
                 a.finish()
-                adjustments.append(StandardFieldAdjustment(identity: entry.key, display: display, hidden: hidden,
-                                                           attributes: attributes, location: a.location))
+                adjustments.append(
+                    StandardFieldAdjustment(
+                        identity: entry.key, display: display, hidden: hidden,
+                        attributes: attributes, location: a.location))
             }
         }
         return TableDecl(name: name, number: numbering, standard: adjustments, location: m.location)
@@ -142,12 +150,15 @@ extension DeclarationReader {
         guard let m = MappingReader(node, subject: "a package", diagnostics: diagnostics) else { return nil }
         defer { m.finish() }
         guard let id = identify(m) else { return nil }
-        return PackageDecl(id: id, name: m.string("name"), team: m.string("team", required: true),
-                           table: m.string("table", required: true), module: m.string("module"), location: m.location)
+        return PackageDecl(
+            id: id, name: m.string("name"), team: m.string("team", required: true),
+            table: m.string("table", required: true), module: m.string("module"), location: m.location)
     }
 
     func readFieldType(name: Located<String>, _ node: Node) -> FieldTypeDecl? {
-        guard let m = MappingReader(node, subject: "field type '\(name.value)'", diagnostics: diagnostics) else { return nil }
+        guard let m = MappingReader(node, subject: "field type '\(name.value)'", diagnostics: diagnostics) else {
+            return nil
+        }
         defer { m.finish() }
         let base = m.string("base", required: true)
         let attributes = readAttributes(m, fieldKeys: false)
@@ -161,11 +172,14 @@ extension DeclarationReader {
             m.missing("identity")
             return nil
         }
-        guard let identities = NodeValue.strings(identityNode, what: "'identity' of a field", diagnostics), !identities.isEmpty else {
+        guard let identities = NodeValue.strings(identityNode, what: "'identity' of a field", diagnostics),
+            !identities.isEmpty
+        else {
             return nil
         }
-        var decl = FieldDecl(identities: identities, displays: [], team: nil, table: nil, packages: nil, type: nil,
-                             attributes: FieldAttributes(), was: nil, location: m.location)
+        var decl = FieldDecl(
+            identities: identities, displays: [], team: nil, table: nil, packages: nil, type: nil,
+            attributes: FieldAttributes(), was: nil, location: m.location)
         m.subject = decl.subject
         decl.displays = m.strings("display") ?? []
         decl.team = m.string("team", required: true)
@@ -200,7 +214,9 @@ extension DeclarationReader {
             } else if node.mapping != nil {
                 a.tree = .inline(node)
             } else {
-                diagnostics.error("'tree' of \(m.subject) must be a file name or nested mappings, not \(node.kindDescription)", at: node.location)
+                diagnostics.error(
+                    "'tree' of \(m.subject) must be a file name or nested mappings, not \(node.kindDescription)",
+                    at: node.location)
             }
         }
         if fieldKeys {
@@ -214,7 +230,9 @@ extension DeclarationReader {
     private func readOptions(_ node: Node, subject: String) -> [OptionDecl] {
         NodeValue.list(node, what: "'options' of \(subject)", diagnostics).compactMap { item in
             if item.mapping != nil {
-                guard let o = MappingReader(item, subject: "an option of \(subject)", diagnostics: diagnostics) else { return nil }
+                guard let o = MappingReader(item, subject: "an option of \(subject)", diagnostics: diagnostics) else {
+                    return nil
+                }
                 defer { o.finish() }
                 guard let value = o.string("value", required: true) else { return nil }
                 return OptionDecl(value: value, was: o.strings("was") ?? [])

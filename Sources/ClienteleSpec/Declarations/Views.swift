@@ -1,16 +1,17 @@
 import ClienteleCore
-public struct ViewDecl: Sendable {
-    public var id: Located<String>
-    public var name: Located<String>?
-    public var module: Located<String>?
-    public var team: Located<String>?
-    public var table: Located<String>?
-    public var package: Located<String>?
-    public var order: [Located<String>]
-    public var hidden: [Located<String>]
-    public var backgroundFields: [Located<String>]
-    public var agentFields: [Located<String>]
-    public var location: SourceLocation
+
+package struct ViewDecl: Sendable {
+    package var id: Located<String>
+    package var name: Located<String>?
+    package var module: Located<String>?
+    package var team: Located<String>?
+    package var table: Located<String>?
+    package var package: Located<String>?
+    package var order: [Located<String>]
+    package var hidden: [Located<String>]
+    package var backgroundFields: [Located<String>]
+    package var agentFields: [Located<String>]
+    package var location: SourceLocation
 }
 
 extension DeclarationReader {

@@ -1,15 +1,16 @@
 import ClienteleCore
-/// Renders diagnostics as `path:line:col: error: message`, the source line and a caret.
-public struct DiagnosticRenderer: Sendable {
-    public var files: SourceFiles
-    public var colors: Bool
 
-    public init(files: SourceFiles, colors: Bool = false) {
+/// Renders diagnostics as `path:line:col: error: message`, the source line and a caret.
+package struct DiagnosticRenderer: Sendable {
+    package var files: SourceFiles
+    package var colors: Bool
+
+    package init(files: SourceFiles, colors: Bool = false) {
         self.files = files
         self.colors = colors
     }
 
-    public func render(_ diagnostic: Diagnostic) -> String {
+    package func render(_ diagnostic: Diagnostic) -> String {
         var out = header(diagnostic.severity, diagnostic.message, diagnostic.location)
         out += snippet(at: diagnostic.location)
         for note in diagnostic.notes {
@@ -19,7 +20,7 @@ public struct DiagnosticRenderer: Sendable {
         return out
     }
 
-    public func render(_ diagnostics: [Diagnostic]) -> String {
+    package func render(_ diagnostics: [Diagnostic]) -> String {
         diagnostics.map(render).joined()
     }
 

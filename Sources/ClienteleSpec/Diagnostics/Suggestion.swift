@@ -1,8 +1,9 @@
 import ClienteleCore
+
 /// "Did you mean" suggestions by edit distance.
-public enum Suggestion {
+package enum Suggestion {
     /// The candidate closest to `word`, if it is close enough to be a likely typo.
-    public static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
+    package static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
         // Words of one or two letters are only "misspelled" by case (d for D).
         let limit = word.count < 3 ? 0 : max(1, min(3, word.count / 3))
         var best: (String, Int)?
@@ -15,19 +16,20 @@ public enum Suggestion {
     }
 
     /// "; did you mean 'x'?" or the empty string.
-    public static func didYouMean(_ word: String, in candidates: some Sequence<String>) -> String {
+    package static func didYouMean(_ word: String, in candidates: some Sequence<String>) -> String {
         closest(to: word, in: candidates).map { "; did you mean '\($0)'?" } ?? ""
     }
 
     /// "; did you mean 'x'?" when a candidate is close, otherwise "; the <things> are a, b, c".
-    public static func hint(_ word: String, in candidates: [String], listing things: String) -> String {
+    package static func hint(_ word: String, in candidates: [String], listing things: String) -> String {
         if let close = closest(to: word, in: candidates) { return "; did you mean '\(close)'?" }
         return "; the \(things) are \(candidates.joined(separator: ", "))"
     }
 
     /// Damerau-Levenshtein distance (adjacent swaps count once).
     static func distance(_ a: String, _ b: String) -> Int {
-        let x = Array(a), y = Array(b)
+        let x = Array(a)
+        let y = Array(b)
         if x.isEmpty { return y.count }
         if y.isEmpty { return x.count }
         var d = [[Int]](repeating: [Int](repeating: 0, count: y.count + 1), count: x.count + 1)

@@ -3,2179 +3,2236 @@
 /// The built-in libraries' and examples' source text, compiled into the binary.
 enum EmbeddedLibraries {
     static let standardFields = #"""
-# The standard customer fields of every customer table (individual and
-# organization), with the identities the product has always used for them.
-# A config pulls them in with `extends: [standard-fields]` and adjusts them under
-# `tables: <table>: standard:` (required, max_length, options, hidden, ...).
-standard_fields:
-  - { identity: name,             display: Name,                type: input, max_length: 255 }
-  - { identity: phone1,           display: Phone,               type: input, format: phone }
-  - { identity: phone2,           display: Phone 2,             type: input, format: phone }
-  - { identity: email,            display: E-mail,              type: input, format: email, normalize: lowercase }
-  - { identity: fax,              display: Fax,                 type: input, format: phone }
-  - { identity: website,          display: Website,             type: input, format: url }
-  - { identity: description,      display: Description,         type: text }
-  - { identity: contactName,      display: Contact name,        type: input }
-  - { identity: area,             display: Area,                type: input }
-  - { identity: serviceZone,      display: Service zone,        type: input }
-  - identity: industry
-    display: Industry
-    type: select
-    options: [software, manufacturing, retail, finance, healthcare, education, logistics, energy,
-              real_estate, media, telecom, agriculture, government, hospitality, automotive, other]
-  - identity: category
-    display: Category
-    type: select
-    options: [standard, key, strategic]
-  - { identity: categoryCode,     display: Category code,       type: input }
-  - identity: customerType
-    display: Customer type
-    type: select
-    options: [prospect, customer, partner, competitor, reseller]
-  - { identity: employees,        display: Employees,           type: integer, min: 0 }
-  - identity: paymentTerm
-    display: Payment term
-    type: select
-    options: [prepaid, cod, net15, net30, net45, net60, net90]
-  - { identity: referenceNo,      display: Reference no.,       type: input }
-  - { identity: externalId,       display: External id,         type: integer }
-  - { identity: externalId2,      display: External id 2,       type: input }
-  - identity: source
-    display: Source
-    type: select
-    options: [website, referral, event, advertising, cold-call, partner, other]
-  - { identity: billingStreet,    display: Billing street,      type: input }
-  - { identity: billingCity,      display: Billing city,        type: input }
-  - { identity: billingState,     display: Billing state,       type: input }
-  - { identity: billingCountry,   display: Billing country,     type: input }
-  - { identity: billingPostcode,  display: Billing postcode,    type: input, max_length: 20 }
-  - { identity: billingLat,       display: Billing latitude,    type: decimal, min: -90, max: 90, scale: 8 }
-  - { identity: billingLng,       display: Billing longitude,   type: decimal, min: -180, max: 180, scale: 8 }
-  - { identity: shippingStreet,   display: Shipping street,     type: input }
-  - { identity: shippingCity,     display: Shipping city,       type: input }
-  - { identity: shippingState,    display: Shipping state,      type: input }
-  - { identity: shippingCountry,  display: Shipping country,    type: input }
-  - { identity: shippingPostcode, display: Shipping postcode,   type: input, max_length: 20 }
-  - { identity: shippingLat,      display: Shipping latitude,   type: decimal, min: -90, max: 90, scale: 8 }
-  - { identity: shippingLng,      display: Shipping longitude,  type: decimal, min: -180, max: 180, scale: 8 }
-"""#
+        # The standard customer fields of every customer table (individual and
+        # organization), with the identities the product has always used for them.
+        # A config pulls them in with `extends: [standard-fields]` and adjusts them under
+        # `tables: <table>: standard:` (required, max_length, options, hidden, ...).
+        standard_fields:
+          - { identity: name,             display: Name,                type: input, max_length: 255 }
+          - { identity: phone1,           display: Phone,               type: input, format: phone }
+          - { identity: phone2,           display: Phone 2,             type: input, format: phone }
+          - { identity: email,            display: E-mail,              type: input, format: email, normalize: lowercase }
+          - { identity: fax,              display: Fax,                 type: input, format: phone }
+          - { identity: website,          display: Website,             type: input, format: url }
+          - { identity: description,      display: Description,         type: text }
+          - { identity: contactName,      display: Contact name,        type: input }
+          - { identity: area,             display: Area,                type: input }
+          - { identity: serviceZone,      display: Service zone,        type: input }
+          - identity: industry
+            display: Industry
+            type: select
+            options: [software, manufacturing, retail, finance, healthcare, education, logistics, energy,
+                      real_estate, media, telecom, agriculture, government, hospitality, automotive, other]
+          - identity: category
+            display: Category
+            type: select
+            options: [standard, key, strategic]
+          - { identity: categoryCode,     display: Category code,       type: input }
+          - identity: customerType
+            display: Customer type
+            type: select
+            options: [prospect, customer, partner, competitor, reseller]
+          - { identity: employees,        display: Employees,           type: integer, min: 0 }
+          - identity: paymentTerm
+            display: Payment term
+            type: select
+            options: [prepaid, cod, net15, net30, net45, net60, net90]
+          - { identity: referenceNo,      display: Reference no.,       type: input }
+          - { identity: externalId,       display: External id,         type: integer }
+          - { identity: externalId2,      display: External id 2,       type: input }
+          - identity: source
+            display: Source
+            type: select
+            options: [website, referral, event, advertising, cold-call, partner, other]
+          - { identity: billingStreet,    display: Billing street,      type: input }
+          - { identity: billingCity,      display: Billing city,        type: input }
+          - { identity: billingState,     display: Billing state,       type: input }
+          - { identity: billingCountry,   display: Billing country,     type: input }
+          - { identity: billingPostcode,  display: Billing postcode,    type: input, max_length: 20 }
+          - { identity: billingLat,       display: Billing latitude,    type: decimal, min: -90, max: 90, scale: 8 }
+          - { identity: billingLng,       display: Billing longitude,   type: decimal, min: -180, max: 180, scale: 8 }
+          - { identity: shippingStreet,   display: Shipping street,     type: input }
+          - { identity: shippingCity,     display: Shipping city,       type: input }
+          - { identity: shippingState,    display: Shipping state,      type: input }
+          - { identity: shippingCountry,  display: Shipping country,    type: input }
+          - { identity: shippingPostcode, display: Shipping postcode,   type: input, max_length: 20 }
+          - { identity: shippingLat,      display: Shipping latitude,   type: decimal, min: -90, max: 90, scale: 8 }
+          - { identity: shippingLng,      display: Shipping longitude,  type: decimal, min: -180, max: 180, scale: 8 }
+        """#
 
     static let defaultRules = #"""
-# The access rules that CRM users expect (configuration language, section 7).
-# A config pulls them in with `extends: [default-rules]`; its own rules add to them,
-# and its own `deny` rules override them.
-rules:
-  - id: default.admin
-    description: admins may do everything
-    allow: [create, view, edit, delete, share, unshare, tag, follow, return_to_pool, claim, assign, import, export, configure, sweep]
-    when: '"admin" in user.roles'
+        # The access rules that CRM users expect (configuration language, section 7).
+        # A config pulls them in with `extends: [default-rules]`; its own rules add to them,
+        # and its own `deny` rules override them.
+        rules:
+          - id: default.admin
+            description: admins may do everything
+            allow: [create, view, edit, delete, share, unshare, tag, follow, return_to_pool, claim, assign, import, export, configure, sweep]
+            when: '"admin" in user.roles'
 
-  - id: default.create
-    description: any active member of a team creates customers in its tables (and owns them)
-    allow: [create]
-    when: customer.team in user.teams
+          - id: default.create
+            description: any active member of a team creates customers in its tables (and owns them)
+            allow: [create]
+            when: customer.team in user.teams
 
-  - id: default.owner
-    description: the account executive and the service representative view and edit
-    allow: [view, edit, share, unshare, tag, follow]
-    when: account_executive or customer_service_rep
+          - id: default.owner
+            description: the account executive and the service representative view and edit
+            allow: [view, edit, share, unshare, tag, follow]
+            when: account_executive or customer_service_rep
 
-  - id: default.manager
-    description: so does the account executive's direct manager, unless the manager belongs to a permission group of the team with editing permission, which then decides what they see (seed 003)
-    allow: [view, edit, share, unshare, tag, follow]
-    when: manages(customer.account_executive)
-    unless: in_editing_permission_group
+          - id: default.manager
+            description: so does the account executive's direct manager, unless the manager belongs to a permission group of the team with editing permission, which then decides what they see (seed 003)
+            allow: [view, edit, share, unshare, tag, follow]
+            when: manages(customer.account_executive)
+            unless: in_editing_permission_group
 
-  - id: default.group
-    description: members of a permission group act on its customers as the group grants
-    allow: granted
-    when: permission_group
+          - id: default.group
+            description: members of a permission group act on its customers as the group grants
+            allow: granted
+            when: permission_group
 
-  - id: default.shared
-    description: sharing gives view only, and it adds to the rest
-    allow: [view, follow]
-    when: shared
+          - id: default.shared
+            description: sharing gives view only, and it adds to the rest
+            allow: [view, follow]
+            when: shared
 
-  - id: default.return
-    description: only the account executive or a pool admin returns a customer to the pool
-    allow: [return_to_pool]
-    when: account_executive or pool_admin
+          - id: default.return
+            description: only the account executive or a pool admin returns a customer to the pool
+            allow: [return_to_pool]
+            when: account_executive or pool_admin
 
-  - id: default.pool-members
-    description: pool members view and claim the customers sitting in their pools
-    allow: [view, claim, follow]
-    when: in_pool and pool_member
+          - id: default.pool-members
+            description: pool members view and claim the customers sitting in their pools
+            allow: [view, claim, follow]
+            when: in_pool and pool_member
 
-  - id: default.pool-admins
-    description: pool admins also assign them, and run their pool's automatic return
-    allow: [view, claim, assign, follow, sweep]
-    when: in_pool and pool_admin
-"""#
+          - id: default.pool-admins
+            description: pool admins also assign them, and run their pool's automatic return
+            allow: [view, claim, assign, follow, sweep]
+            when: in_pool and pool_admin
+        """#
 
     static let configSchema = #"""
-{
- "$schema": "https://json-schema.org/draft/2020-12/schema",
- "$id": "https://clientele.dev/schemas/clientele-config.schema.json",
- "title": "Clientele configuration language, version 1",
- "description": "Any file of a Clientele config directory. Point yaml-language-server at it with '# yaml-language-server: $schema=<path>/clientele-config.schema.json'.",
- "type": "object",
- "additionalProperties": false,
- "properties": {
-  "version": {
-   "const": 1
-  },
-  "name": {
-   "type": "string"
-  },
-  "store": {
-   "type": "string"
-  },
-  "extends": {
-   "type": "array",
-   "items": {
-    "enum": [
-     "standard-fields",
-     "default-rules"
-    ]
-   }
-  },
-  "teams": {
-   "type": "array",
-   "items": {
-    "type": "object",
-    "additionalProperties": false,
-    "properties": {
-     "id": {
-      "type": "string",
-      "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-     },
-     "name": {
-      "type": "string"
-     }
-    },
-    "required": [
-     "id"
-    ]
-   }
-  },
-  "departments": {
-   "type": "array",
-   "items": {
-    "type": "object",
-    "additionalProperties": false,
-    "properties": {
-     "id": {
-      "type": "string",
-      "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-     },
-     "name": {
-      "type": "string"
-     },
-     "parent": {
-      "type": "string",
-      "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-     }
-    },
-    "required": [
-     "id"
-    ]
-   }
-  },
-  "roles": {
-   "type": "array",
-   "items": {
-    "type": "object",
-    "additionalProperties": false,
-    "properties": {
-     "id": {
-      "type": "string",
-      "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-     },
-     "name": {
-      "type": "string"
-     }
-    },
-    "required": [
-     "id"
-    ]
-   }
-  },
-  "users": {
-   "type": "array",
-   "items": {
-    "type": "object",
-    "additionalProperties": false,
-    "properties": {
-     "id": {
-      "type": "string",
-      "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-     },
-     "name": {
-      "type": "string"
-     },
-     "teams": {
-      "oneOf": [
-       {
-        "type": "array",
-        "items": {
-         "type": "string",
-         "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-        }
-       },
-       {
-        "type": "string",
-        "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-       }
-      ]
-     },
-     "department": {
-      "type": "string",
-      "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-     },
-     "roles": {
-      "oneOf": [
-       {
-        "type": "array",
-        "items": {
-         "type": "string",
-         "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-        }
-       },
-       {
-        "type": "string",
-        "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-       }
-      ]
-     },
-     "manager": {
-      "type": "string",
-      "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-     },
-     "active": {
-      "type": "boolean"
-     }
-    },
-    "required": [
-     "id"
-    ]
-   }
-  },
-  "tables": {
-   "type": "object",
-   "additionalProperties": false,
-   "properties": {
-    "individual": {
-     "$ref": "#/$defs/table"
-    },
-    "organization": {
-     "$ref": "#/$defs/table"
-    },
-    "work_order": {
-     "$ref": "#/$defs/table"
-    }
-   }
-  },
-  "packages": {
-   "type": "array",
-   "items": {
-    "type": "object",
-    "additionalProperties": false,
-    "properties": {
-     "id": {
-      "type": "string",
-      "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-     },
-     "name": {
-      "type": "string"
-     },
-     "team": {
-      "type": "string",
-      "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-     },
-     "table": {
-      "enum": [
-       "individual",
-       "organization"
-      ]
-     },
-     "module": {
-      "enum": [
-       "campaign",
-       "call-center"
-      ]
-     }
-    },
-    "required": [
-     "id",
-     "team",
-     "table"
-    ]
-   }
-  },
-  "field_types": {
-   "type": "object",
-   "additionalProperties": {
-    "type": "object",
-    "additionalProperties": false,
-    "properties": {
-     "base": {
-      "enum": [
-       "input",
-       "text",
-       "select",
-       "multiselect",
-       "integer",
-       "decimal",
-       "boolean",
-       "date",
-       "datetime",
-       "upload",
-       "relate"
-      ]
-     },
-     "max_length": {
-      "type": "integer",
-      "minimum": 1
-     },
-     "pattern": {
-      "type": "string"
-     },
-     "format": {
-      "enum": [
-       "email",
-       "phone",
-       "url"
-      ]
-     },
-     "normalize": {
-      "enum": [
-       "trim",
-       "lowercase",
-       "digits",
-       "url"
-      ]
-     },
-     "options": {
-      "type": "array",
-      "items": {
-       "oneOf": [
         {
-         "type": "string"
-        },
-        {
+         "$schema": "https://json-schema.org/draft/2020-12/schema",
+         "$id": "https://clientele.dev/schemas/clientele-config.schema.json",
+         "title": "Clientele configuration language, version 1",
+         "description": "Any file of a Clientele config directory. Point yaml-language-server at it with '# yaml-language-server: $schema=<path>/clientele-config.schema.json'.",
          "type": "object",
          "additionalProperties": false,
          "properties": {
-          "value": {
+          "version": {
+           "const": 1
+          },
+          "name": {
            "type": "string"
           },
-          "was": {
-           "oneOf": [
-            {
-             "type": "array",
-             "items": {
+          "store": {
+           "type": "string"
+          },
+          "extends": {
+           "type": "array",
+           "items": {
+            "enum": [
+             "standard-fields",
+             "default-rules"
+            ]
+           }
+          },
+          "teams": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+             "id": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+             },
+             "name": {
               "type": "string"
              }
             },
-            {
-             "type": "string"
-            }
-           ]
-          }
-         },
-         "required": [
-          "value"
-         ]
-        }
-       ]
-      }
-     },
-     "can_enter": {
-      "type": "boolean"
-     },
-     "min": {
-      "type": "number"
-     },
-     "max": {
-      "type": "number"
-     },
-     "scale": {
-      "type": "integer",
-      "minimum": 0,
-      "maximum": 18
-     },
-     "extensions": {
-      "oneOf": [
-       {
-        "type": "array",
-        "items": {
-         "type": "string"
-        }
-       },
-       {
-        "type": "string"
-       }
-      ]
-     },
-     "max_size": {
-      "type": "integer",
-      "minimum": 1
-     },
-     "max_files": {
-      "type": "integer",
-      "minimum": 1
-     },
-     "levels": {
-      "type": "array",
-      "items": {
-       "type": "string"
-      }
-     },
-     "tree": {
-      "oneOf": [
-       {
-        "type": "string"
-       },
-       {
-        "type": "object"
-       }
-      ]
-     }
-    },
-    "required": [
-     "base"
-    ]
-   }
-  },
-  "fields": {
-   "type": "array",
-   "items": {
-    "type": "object",
-    "additionalProperties": false,
-    "properties": {
-     "identity": {
-      "oneOf": [
-       {
-        "type": "string",
-        "pattern": "^[A-Za-z]+$"
-       },
-       {
-        "type": "array",
-        "items": {
-         "type": "string",
-         "pattern": "^[A-Za-z]+$"
-        }
-       }
-      ]
-     },
-     "display": {
-      "oneOf": [
-       {
-        "type": "array",
-        "items": {
-         "type": "string"
-        }
-       },
-       {
-        "type": "string"
-       }
-      ]
-     },
-     "team": {
-      "type": "string",
-      "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-     },
-     "table": {
-      "enum": [
-       "individual",
-       "organization",
-       "work_order"
-      ]
-     },
-     "packages": {
-      "type": "array",
-      "items": {
-       "type": "string",
-       "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-      }
-     },
-     "type": {
-      "type": "string"
-     },
-     "was": {
-      "type": "string"
-     },
-     "max_length": {
-      "type": "integer",
-      "minimum": 1
-     },
-     "pattern": {
-      "type": "string"
-     },
-     "format": {
-      "enum": [
-       "email",
-       "phone",
-       "url"
-      ]
-     },
-     "normalize": {
-      "enum": [
-       "trim",
-       "lowercase",
-       "digits",
-       "url"
-      ]
-     },
-     "options": {
-      "type": "array",
-      "items": {
-       "oneOf": [
-        {
-         "type": "string"
-        },
-        {
-         "type": "object",
-         "additionalProperties": false,
-         "properties": {
-          "value": {
-           "type": "string"
+            "required": [
+             "id"
+            ]
+           }
           },
-          "was": {
-           "oneOf": [
-            {
-             "type": "array",
-             "items": {
+          "departments": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+             "id": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+             },
+             "name": {
+              "type": "string"
+             },
+             "parent": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+             }
+            },
+            "required": [
+             "id"
+            ]
+           }
+          },
+          "roles": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+             "id": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+             },
+             "name": {
               "type": "string"
              }
             },
-            {
-             "type": "string"
-            }
-           ]
-          }
-         },
-         "required": [
-          "value"
-         ]
-        }
-       ]
-      }
-     },
-     "can_enter": {
-      "type": "boolean"
-     },
-     "min": {
-      "type": "number"
-     },
-     "max": {
-      "type": "number"
-     },
-     "scale": {
-      "type": "integer",
-      "minimum": 0,
-      "maximum": 18
-     },
-     "extensions": {
-      "oneOf": [
-       {
-        "type": "array",
-        "items": {
-         "type": "string"
-        }
-       },
-       {
-        "type": "string"
-       }
-      ]
-     },
-     "max_size": {
-      "type": "integer",
-      "minimum": 1
-     },
-     "max_files": {
-      "type": "integer",
-      "minimum": 1
-     },
-     "levels": {
-      "type": "array",
-      "items": {
-       "type": "string"
-      }
-     },
-     "tree": {
-      "oneOf": [
-       {
-        "type": "string"
-       },
-       {
-        "type": "object"
-       }
-      ]
-     },
-     "required": {
-      "type": "boolean"
-     },
-     "unique": {
-      "type": "boolean"
-     },
-     "default": {}
-    },
-    "required": [
-     "identity",
-     "team",
-     "table",
-     "type"
-    ]
-   }
-  },
-  "views": {
-   "type": "array",
-   "items": {
-    "type": "object",
-    "additionalProperties": false,
-    "properties": {
-     "id": {
-      "type": "string",
-      "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-     },
-     "name": {
-      "type": "string"
-     },
-     "module": {
-      "enum": [
-       "customer-service",
-       "campaign"
-      ]
-     },
-     "team": {
-      "type": "string",
-      "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-     },
-     "table": {
-      "enum": [
-       "individual",
-       "organization",
-       "work_order"
-      ]
-     },
-     "package": {
-      "type": "string",
-      "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-     },
-     "order": {
-      "type": "array",
-      "items": {
-       "type": "string"
-      }
-     },
-     "hidden": {
-      "type": "array",
-      "items": {
-       "type": "string"
-      }
-     },
-     "background_fields": {
-      "type": "array",
-      "items": {
-       "type": "string"
-      }
-     },
-     "agent_fields": {
-      "type": "array",
-      "items": {
-       "type": "string"
-      }
-     }
-    },
-    "required": [
-     "id",
-     "module"
-    ]
-   }
-  },
-  "permission_groups": {
-   "type": "array",
-   "items": {
-    "type": "object",
-    "additionalProperties": false,
-    "properties": {
-     "id": {
-      "type": "string",
-      "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-     },
-     "name": {
-      "type": "string"
-     },
-     "team": {
-      "type": "string",
-      "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-     },
-     "roles": {
-      "oneOf": [
-       {
-        "type": "array",
-        "items": {
-         "type": "string",
-         "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-        }
-       },
-       {
-        "type": "string",
-        "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-       }
-      ]
-     },
-     "users": {
-      "oneOf": [
-       {
-        "type": "array",
-        "items": {
-         "type": "string",
-         "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-        }
-       },
-       {
-        "type": "string",
-        "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-       }
-      ]
-     },
-     "customers": {
-      "type": "object",
-      "additionalProperties": false,
-      "properties": {
-       "departments": {
-        "oneOf": [
-         {
-          "type": "array",
-          "items": {
-           "type": "string",
-           "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-          }
-         },
-         {
-          "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-         }
-        ]
-       },
-       "packages": {
-        "oneOf": [
-         {
-          "type": "array",
-          "items": {
-           "type": "string",
-           "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-          }
-         },
-         {
-          "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-         }
-        ]
-       },
-       "where": {
-        "type": "string",
-        "description": "an expression (configuration language, section 7)"
-       }
-      }
-     },
-     "grants": {
-      "type": "array",
-      "items": {
-       "enum": [
-        "create",
-        "view",
-        "edit",
-        "delete",
-        "share",
-        "unshare",
-        "tag",
-        "follow",
-        "return_to_pool",
-        "claim",
-        "assign",
-        "import",
-        "export",
-        "configure",
-        "sweep"
-       ]
-      }
-     }
-    },
-    "required": [
-     "id",
-     "grants"
-    ]
-   }
-  },
-  "rules": {
-   "type": "array",
-   "items": {
-    "type": "object",
-    "additionalProperties": false,
-    "properties": {
-     "id": {
-      "type": "string",
-      "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-     },
-     "description": {
-      "type": "string"
-     },
-     "allow": {
-      "oneOf": [
-       {
-        "type": "array",
-        "items": {
-         "enum": [
-          "create",
-          "view",
-          "edit",
-          "delete",
-          "share",
-          "unshare",
-          "tag",
-          "follow",
-          "return_to_pool",
-          "claim",
-          "assign",
-          "import",
-          "export",
-          "configure",
-          "sweep"
-         ]
-        }
-       },
-       {
-        "const": "granted"
-       }
-      ]
-     },
-     "deny": {
-      "type": "array",
-      "items": {
-       "enum": [
-        "create",
-        "view",
-        "edit",
-        "delete",
-        "share",
-        "unshare",
-        "tag",
-        "follow",
-        "return_to_pool",
-        "claim",
-        "assign",
-        "import",
-        "export",
-        "configure",
-        "sweep"
-       ]
-      }
-     },
-     "when": {
-      "type": "string",
-      "description": "an expression (configuration language, section 7)"
-     },
-     "unless": {
-      "type": "string",
-      "description": "an expression (configuration language, section 7)"
-     }
-    },
-    "required": [
-     "id",
-     "when"
-    ]
-   }
-  },
-  "field_rules": {
-   "type": "array",
-   "items": {
-    "type": "object",
-    "additionalProperties": false,
-    "properties": {
-     "id": {
-      "type": "string",
-      "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-     },
-     "roles": {
-      "oneOf": [
-       {
-        "type": "array",
-        "items": {
-         "type": "string",
-         "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-        }
-       },
-       {
-        "type": "string",
-        "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-       }
-      ]
-     },
-     "users": {
-      "oneOf": [
-       {
-        "type": "array",
-        "items": {
-         "type": "string",
-         "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-        }
-       },
-       {
-        "type": "string",
-        "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-       }
-      ]
-     },
-     "team": {
-      "type": "string",
-      "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-     },
-     "table": {
-      "enum": [
-       "individual",
-       "organization",
-       "work_order"
-      ]
-     },
-     "packages": {
-      "oneOf": [
-       {
-        "type": "array",
-        "items": {
-         "type": "string",
-         "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-        }
-       },
-       {
-        "type": "string",
-        "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-       }
-      ]
-     },
-     "read": {
-      "type": "array",
-      "items": {
-       "type": "string"
-      }
-     },
-     "write": {
-      "type": "array",
-      "items": {
-       "type": "string"
-      }
-     },
-     "mask": {
-      "type": "object",
-      "additionalProperties": {
-       "enum": [
-        "all",
-        "last4",
-        "first4",
-        "email"
-       ]
-      }
-     },
-     "when": {
-      "type": "string",
-      "description": "an expression (configuration language, section 7)"
-     }
-    }
-   }
-  },
-  "pools": {
-   "type": "array",
-   "items": {
-    "type": "object",
-    "additionalProperties": false,
-    "properties": {
-     "id": {
-      "type": "string",
-      "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-     },
-     "name": {
-      "type": "string"
-     },
-     "team": {
-      "type": "string",
-      "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-     },
-     "admins": {
-      "type": "object",
-      "additionalProperties": false,
-      "properties": {
-       "users": {
-        "oneOf": [
-         {
-          "type": "array",
-          "items": {
-           "type": "string",
-           "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-          }
-         },
-         {
-          "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-         }
-        ]
-       },
-       "departments": {
-        "oneOf": [
-         {
-          "type": "array",
-          "items": {
-           "type": "string",
-           "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-          }
-         },
-         {
-          "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-         }
-        ]
-       },
-       "roles": {
-        "oneOf": [
-         {
-          "type": "array",
-          "items": {
-           "type": "string",
-           "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-          }
-         },
-         {
-          "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-         }
-        ]
-       }
-      }
-     },
-     "members": {
-      "type": "object",
-      "additionalProperties": false,
-      "properties": {
-       "users": {
-        "oneOf": [
-         {
-          "type": "array",
-          "items": {
-           "type": "string",
-           "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-          }
-         },
-         {
-          "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-         }
-        ]
-       },
-       "departments": {
-        "oneOf": [
-         {
-          "type": "array",
-          "items": {
-           "type": "string",
-           "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-          }
-         },
-         {
-          "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-         }
-        ]
-       },
-       "roles": {
-        "oneOf": [
-         {
-          "type": "array",
-          "items": {
-           "type": "string",
-           "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-          }
-         },
-         {
-          "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-         }
-        ]
-       }
-      }
-     },
-     "receives": {
-      "type": "object",
-      "additionalProperties": false,
-      "properties": {
-       "users": {
-        "oneOf": [
-         {
-          "type": "array",
-          "items": {
-           "type": "string",
-           "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-          }
-         },
-         {
-          "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-         }
-        ]
-       },
-       "departments": {
-        "oneOf": [
-         {
-          "type": "array",
-          "items": {
-           "type": "string",
-           "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-          }
-         },
-         {
-          "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-         }
-        ]
-       },
-       "roles": {
-        "oneOf": [
-         {
-          "type": "array",
-          "items": {
-           "type": "string",
-           "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-          }
-         },
-         {
-          "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-         }
-        ]
-       }
-      }
-     },
-     "claim": {
-      "type": "object",
-      "additionalProperties": false,
-      "properties": {
-       "max_held": {
-        "type": "integer",
-        "minimum": 0
-       },
-       "max_per_day": {
-        "type": "integer",
-        "minimum": 0
-       },
-       "cooldown_days": {
-        "type": "integer",
-        "minimum": 0
-       }
-      }
-     },
-     "return": {
-      "type": "object",
-      "additionalProperties": false,
-      "properties": {
-       "reasons": {
-        "type": "array",
-        "items": {
-         "type": "string"
-        }
-       },
-       "require_reason": {
-        "type": "boolean"
-       }
-      }
-     },
-     "auto_return": {
-      "type": "object",
-      "additionalProperties": false,
-      "properties": {
-       "no_followup_days": {
-        "type": "integer",
-        "minimum": 0
-       },
-       "no_deal_days": {
-        "type": "integer",
-        "minimum": 0
-       },
-       "warn_days_before": {
-        "type": "integer",
-        "minimum": 0
-       },
-       "exempt_tags": {
-        "type": "array",
-        "items": {
-         "type": "string"
-        }
-       }
-      }
-     },
-     "hide_in_pool": {
-      "type": "array",
-      "items": {
-       "type": "string"
-      }
-     }
-    },
-    "required": [
-     "id",
-     "team"
-    ]
-   }
-  },
-  "tests": {
-   "type": "array",
-   "items": {
-    "type": "object",
-    "additionalProperties": false,
-    "properties": {
-     "name": {
-      "type": "string"
-     },
-     "customers": {
-      "type": "array",
-      "items": {
-       "type": "object",
-       "required": [
-        "id"
-       ]
-      }
-     },
-     "expect": {
-      "type": "array",
-      "items": {
-       "type": "object",
-       "additionalProperties": false,
-       "properties": {
-        "user": {
-         "type": "string",
-         "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-        },
-        "customer": {
-         "type": "string",
-         "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-        },
-        "can": {
-         "type": "array",
-         "items": {
-          "enum": [
-           "create",
-           "view",
-           "edit",
-           "delete",
-           "share",
-           "unshare",
-           "tag",
-           "follow",
-           "return_to_pool",
-           "claim",
-           "assign",
-           "import",
-           "export",
-           "configure",
-           "sweep"
-          ]
-         }
-        },
-        "cannot": {
-         "type": "array",
-         "items": {
-          "enum": [
-           "create",
-           "view",
-           "edit",
-           "delete",
-           "share",
-           "unshare",
-           "tag",
-           "follow",
-           "return_to_pool",
-           "claim",
-           "assign",
-           "import",
-           "export",
-           "configure",
-           "sweep"
-          ]
-         }
-        }
-       },
-       "required": [
-        "user",
-        "customer"
-       ]
-      }
-     }
-    },
-    "required": [
-     "name",
-     "expect"
-    ]
-   }
-  }
- },
- "$defs": {
-  "table": {
-   "type": "object",
-   "additionalProperties": false,
-   "properties": {
-    "number": {
-     "type": "object",
-     "additionalProperties": false,
-     "properties": {
-      "prefix": {
-       "type": "string"
-      },
-      "digits": {
-       "type": "integer",
-       "minimum": 1,
-       "maximum": 12
-      }
-     }
-    },
-    "standard": {
-     "type": "object",
-     "additionalProperties": {
-      "type": "object",
-      "additionalProperties": false,
-      "properties": {
-       "max_length": {
-        "type": "integer",
-        "minimum": 1
-       },
-       "pattern": {
-        "type": "string"
-       },
-       "format": {
-        "enum": [
-         "email",
-         "phone",
-         "url"
-        ]
-       },
-       "normalize": {
-        "enum": [
-         "trim",
-         "lowercase",
-         "digits",
-         "url"
-        ]
-       },
-       "options": {
-        "type": "array",
-        "items": {
-         "oneOf": [
-          {
-           "type": "string"
+            "required": [
+             "id"
+            ]
+           }
           },
-          {
+          "users": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+             "id": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+             },
+             "name": {
+              "type": "string"
+             },
+             "teams": {
+              "oneOf": [
+               {
+                "type": "array",
+                "items": {
+                 "type": "string",
+                 "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                }
+               },
+               {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+               }
+              ]
+             },
+             "department": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+             },
+             "roles": {
+              "oneOf": [
+               {
+                "type": "array",
+                "items": {
+                 "type": "string",
+                 "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                }
+               },
+               {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+               }
+              ]
+             },
+             "manager": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+             },
+             "active": {
+              "type": "boolean"
+             }
+            },
+            "required": [
+             "id"
+            ]
+           }
+          },
+          "tables": {
            "type": "object",
            "additionalProperties": false,
            "properties": {
-            "value": {
-             "type": "string"
+            "individual": {
+             "$ref": "#/$defs/table"
             },
-            "was": {
-             "oneOf": [
-              {
-               "type": "array",
-               "items": {
+            "organization": {
+             "$ref": "#/$defs/table"
+            },
+            "work_order": {
+             "$ref": "#/$defs/table"
+            }
+           }
+          },
+          "packages": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+             "id": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+             },
+             "name": {
+              "type": "string"
+             },
+             "team": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+             },
+             "table": {
+              "enum": [
+               "individual",
+               "organization"
+              ]
+             },
+             "module": {
+              "enum": [
+               "campaign",
+               "call-center"
+              ]
+             }
+            },
+            "required": [
+             "id",
+             "team",
+             "table"
+            ]
+           }
+          },
+          "field_types": {
+           "type": "object",
+           "additionalProperties": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+             "base": {
+              "enum": [
+               "input",
+               "text",
+               "select",
+               "multiselect",
+               "integer",
+               "decimal",
+               "boolean",
+               "date",
+               "datetime",
+               "upload",
+               "relate"
+              ]
+             },
+             "max_length": {
+              "type": "integer",
+              "minimum": 1
+             },
+             "pattern": {
+              "type": "string"
+             },
+             "format": {
+              "enum": [
+               "email",
+               "phone",
+               "url"
+              ]
+             },
+             "normalize": {
+              "enum": [
+               "trim",
+               "lowercase",
+               "digits",
+               "url"
+              ]
+             },
+             "options": {
+              "type": "array",
+              "items": {
+               "oneOf": [
+                {
+                 "type": "string"
+                },
+                {
+                 "type": "object",
+                 "additionalProperties": false,
+                 "properties": {
+                  "value": {
+                   "type": "string"
+                  },
+                  "was": {
+                   "oneOf": [
+                    {
+                     "type": "array",
+                     "items": {
+                      "type": "string"
+                     }
+                    },
+                    {
+                     "type": "string"
+                    }
+                   ]
+                  }
+                 },
+                 "required": [
+                  "value"
+                 ]
+                }
+               ]
+              }
+             },
+             "can_enter": {
+              "type": "boolean"
+             },
+             "min": {
+              "type": "number"
+             },
+             "max": {
+              "type": "number"
+             },
+             "scale": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 18
+             },
+             "extensions": {
+              "oneOf": [
+               {
+                "type": "array",
+                "items": {
+                 "type": "string"
+                }
+               },
+               {
                 "type": "string"
                }
-              },
-              {
+              ]
+             },
+             "max_size": {
+              "type": "integer",
+              "minimum": 1
+             },
+             "max_files": {
+              "type": "integer",
+              "minimum": 1
+             },
+             "levels": {
+              "type": "array",
+              "items": {
                "type": "string"
               }
-             ]
+             },
+             "tree": {
+              "oneOf": [
+               {
+                "type": "string"
+               },
+               {
+                "type": "object"
+               }
+              ]
+             }
+            },
+            "required": [
+             "base"
+            ]
+           }
+          },
+          "fields": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+             "identity": {
+              "oneOf": [
+               {
+                "type": "string",
+                "pattern": "^[A-Za-z]+$"
+               },
+               {
+                "type": "array",
+                "items": {
+                 "type": "string",
+                 "pattern": "^[A-Za-z]+$"
+                }
+               }
+              ]
+             },
+             "display": {
+              "oneOf": [
+               {
+                "type": "array",
+                "items": {
+                 "type": "string"
+                }
+               },
+               {
+                "type": "string"
+               }
+              ]
+             },
+             "team": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+             },
+             "table": {
+              "enum": [
+               "individual",
+               "organization",
+               "work_order"
+              ]
+             },
+             "packages": {
+              "type": "array",
+              "items": {
+               "type": "string",
+               "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+              }
+             },
+             "type": {
+              "type": "string"
+             },
+             "was": {
+              "type": "string"
+             },
+             "max_length": {
+              "type": "integer",
+              "minimum": 1
+             },
+             "pattern": {
+              "type": "string"
+             },
+             "format": {
+              "enum": [
+               "email",
+               "phone",
+               "url"
+              ]
+             },
+             "normalize": {
+              "enum": [
+               "trim",
+               "lowercase",
+               "digits",
+               "url"
+              ]
+             },
+             "options": {
+              "type": "array",
+              "items": {
+               "oneOf": [
+                {
+                 "type": "string"
+                },
+                {
+                 "type": "object",
+                 "additionalProperties": false,
+                 "properties": {
+                  "value": {
+                   "type": "string"
+                  },
+                  "was": {
+                   "oneOf": [
+                    {
+                     "type": "array",
+                     "items": {
+                      "type": "string"
+                     }
+                    },
+                    {
+                     "type": "string"
+                    }
+                   ]
+                  }
+                 },
+                 "required": [
+                  "value"
+                 ]
+                }
+               ]
+              }
+             },
+             "can_enter": {
+              "type": "boolean"
+             },
+             "min": {
+              "type": "number"
+             },
+             "max": {
+              "type": "number"
+             },
+             "scale": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 18
+             },
+             "extensions": {
+              "oneOf": [
+               {
+                "type": "array",
+                "items": {
+                 "type": "string"
+                }
+               },
+               {
+                "type": "string"
+               }
+              ]
+             },
+             "max_size": {
+              "type": "integer",
+              "minimum": 1
+             },
+             "max_files": {
+              "type": "integer",
+              "minimum": 1
+             },
+             "levels": {
+              "type": "array",
+              "items": {
+               "type": "string"
+              }
+             },
+             "tree": {
+              "oneOf": [
+               {
+                "type": "string"
+               },
+               {
+                "type": "object"
+               }
+              ]
+             },
+             "required": {
+              "type": "boolean"
+             },
+             "unique": {
+              "type": "boolean"
+             },
+             "default": {}
+            },
+            "required": [
+             "identity",
+             "team",
+             "table",
+             "type"
+            ]
+           }
+          },
+          "views": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+             "id": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+             },
+             "name": {
+              "type": "string"
+             },
+             "module": {
+              "enum": [
+               "customer-service",
+               "campaign"
+              ]
+             },
+             "team": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+             },
+             "table": {
+              "enum": [
+               "individual",
+               "organization",
+               "work_order"
+              ]
+             },
+             "package": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+             },
+             "order": {
+              "type": "array",
+              "items": {
+               "type": "string"
+              }
+             },
+             "hidden": {
+              "type": "array",
+              "items": {
+               "type": "string"
+              }
+             },
+             "background_fields": {
+              "type": "array",
+              "items": {
+               "type": "string"
+              }
+             },
+             "agent_fields": {
+              "type": "array",
+              "items": {
+               "type": "string"
+              }
+             }
+            },
+            "required": [
+             "id",
+             "module"
+            ]
+           }
+          },
+          "permission_groups": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+             "id": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+             },
+             "name": {
+              "type": "string"
+             },
+             "team": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+             },
+             "roles": {
+              "oneOf": [
+               {
+                "type": "array",
+                "items": {
+                 "type": "string",
+                 "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                }
+               },
+               {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+               }
+              ]
+             },
+             "users": {
+              "oneOf": [
+               {
+                "type": "array",
+                "items": {
+                 "type": "string",
+                 "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                }
+               },
+               {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+               }
+              ]
+             },
+             "customers": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+               "departments": {
+                "oneOf": [
+                 {
+                  "type": "array",
+                  "items": {
+                   "type": "string",
+                   "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                  }
+                 },
+                 {
+                  "type": "string",
+                  "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                 }
+                ]
+               },
+               "packages": {
+                "oneOf": [
+                 {
+                  "type": "array",
+                  "items": {
+                   "type": "string",
+                   "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                  }
+                 },
+                 {
+                  "type": "string",
+                  "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                 }
+                ]
+               },
+               "where": {
+                "type": "string",
+                "description": "an expression (configuration language, section 7)"
+               }
+              }
+             },
+             "grants": {
+              "type": "array",
+              "items": {
+               "enum": [
+                "create",
+                "view",
+                "edit",
+                "delete",
+                "share",
+                "unshare",
+                "tag",
+                "follow",
+                "return_to_pool",
+                "claim",
+                "assign",
+                "import",
+                "export",
+                "configure",
+                "sweep"
+               ]
+              }
+             }
+            },
+            "required": [
+             "id",
+             "grants"
+            ]
+           }
+          },
+          "rules": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+             "id": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+             },
+             "description": {
+              "type": "string"
+             },
+             "allow": {
+              "oneOf": [
+               {
+                "type": "array",
+                "items": {
+                 "enum": [
+                  "create",
+                  "view",
+                  "edit",
+                  "delete",
+                  "share",
+                  "unshare",
+                  "tag",
+                  "follow",
+                  "return_to_pool",
+                  "claim",
+                  "assign",
+                  "import",
+                  "export",
+                  "configure",
+                  "sweep"
+                 ]
+                }
+               },
+               {
+                "const": "granted"
+               }
+              ]
+             },
+             "deny": {
+              "type": "array",
+              "items": {
+               "enum": [
+                "create",
+                "view",
+                "edit",
+                "delete",
+                "share",
+                "unshare",
+                "tag",
+                "follow",
+                "return_to_pool",
+                "claim",
+                "assign",
+                "import",
+                "export",
+                "configure",
+                "sweep"
+               ]
+              }
+             },
+             "when": {
+              "type": "string",
+              "description": "an expression (configuration language, section 7)"
+             },
+             "unless": {
+              "type": "string",
+              "description": "an expression (configuration language, section 7)"
+             }
+            },
+            "required": [
+             "id",
+             "when"
+            ]
+           }
+          },
+          "field_rules": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+             "id": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+             },
+             "roles": {
+              "oneOf": [
+               {
+                "type": "array",
+                "items": {
+                 "type": "string",
+                 "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                }
+               },
+               {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+               }
+              ]
+             },
+             "users": {
+              "oneOf": [
+               {
+                "type": "array",
+                "items": {
+                 "type": "string",
+                 "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                }
+               },
+               {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+               }
+              ]
+             },
+             "team": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+             },
+             "table": {
+              "enum": [
+               "individual",
+               "organization",
+               "work_order"
+              ]
+             },
+             "packages": {
+              "oneOf": [
+               {
+                "type": "array",
+                "items": {
+                 "type": "string",
+                 "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                }
+               },
+               {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+               }
+              ]
+             },
+             "read": {
+              "type": "array",
+              "items": {
+               "type": "string"
+              }
+             },
+             "write": {
+              "type": "array",
+              "items": {
+               "type": "string"
+              }
+             },
+             "mask": {
+              "type": "object",
+              "additionalProperties": {
+               "enum": [
+                "all",
+                "last4",
+                "first4",
+                "email"
+               ]
+              }
+             },
+             "when": {
+              "type": "string",
+              "description": "an expression (configuration language, section 7)"
+             }
             }
-           },
-           "required": [
-            "value"
-           ]
-          }
-         ]
-        }
-       },
-       "can_enter": {
-        "type": "boolean"
-       },
-       "min": {
-        "type": "number"
-       },
-       "max": {
-        "type": "number"
-       },
-       "scale": {
-        "type": "integer",
-        "minimum": 0,
-        "maximum": 18
-       },
-       "extensions": {
-        "oneOf": [
-         {
-          "type": "array",
-          "items": {
-           "type": "string"
+           }
+          },
+          "pools": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+             "id": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+             },
+             "name": {
+              "type": "string"
+             },
+             "team": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+             },
+             "admins": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+               "users": {
+                "oneOf": [
+                 {
+                  "type": "array",
+                  "items": {
+                   "type": "string",
+                   "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                  }
+                 },
+                 {
+                  "type": "string",
+                  "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                 }
+                ]
+               },
+               "departments": {
+                "oneOf": [
+                 {
+                  "type": "array",
+                  "items": {
+                   "type": "string",
+                   "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                  }
+                 },
+                 {
+                  "type": "string",
+                  "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                 }
+                ]
+               },
+               "roles": {
+                "oneOf": [
+                 {
+                  "type": "array",
+                  "items": {
+                   "type": "string",
+                   "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                  }
+                 },
+                 {
+                  "type": "string",
+                  "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                 }
+                ]
+               }
+              }
+             },
+             "members": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+               "users": {
+                "oneOf": [
+                 {
+                  "type": "array",
+                  "items": {
+                   "type": "string",
+                   "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                  }
+                 },
+                 {
+                  "type": "string",
+                  "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                 }
+                ]
+               },
+               "departments": {
+                "oneOf": [
+                 {
+                  "type": "array",
+                  "items": {
+                   "type": "string",
+                   "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                  }
+                 },
+                 {
+                  "type": "string",
+                  "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                 }
+                ]
+               },
+               "roles": {
+                "oneOf": [
+                 {
+                  "type": "array",
+                  "items": {
+                   "type": "string",
+                   "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                  }
+                 },
+                 {
+                  "type": "string",
+                  "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                 }
+                ]
+               }
+              }
+             },
+             "receives": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+               "users": {
+                "oneOf": [
+                 {
+                  "type": "array",
+                  "items": {
+                   "type": "string",
+                   "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                  }
+                 },
+                 {
+                  "type": "string",
+                  "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                 }
+                ]
+               },
+               "departments": {
+                "oneOf": [
+                 {
+                  "type": "array",
+                  "items": {
+                   "type": "string",
+                   "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                  }
+                 },
+                 {
+                  "type": "string",
+                  "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                 }
+                ]
+               },
+               "roles": {
+                "oneOf": [
+                 {
+                  "type": "array",
+                  "items": {
+                   "type": "string",
+                   "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                  }
+                 },
+                 {
+                  "type": "string",
+                  "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                 }
+                ]
+               }
+              }
+             },
+             "claim": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+               "max_held": {
+                "type": "integer",
+                "minimum": 0
+               },
+               "max_per_day": {
+                "type": "integer",
+                "minimum": 0
+               },
+               "cooldown_days": {
+                "type": "integer",
+                "minimum": 0
+               }
+              }
+             },
+             "return": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+               "reasons": {
+                "type": "array",
+                "items": {
+                 "type": "string"
+                }
+               },
+               "require_reason": {
+                "type": "boolean"
+               }
+              }
+             },
+             "auto_return": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+               "no_followup_days": {
+                "type": "integer",
+                "minimum": 0
+               },
+               "no_deal_days": {
+                "type": "integer",
+                "minimum": 0
+               },
+               "warn_days_before": {
+                "type": "integer",
+                "minimum": 0
+               },
+               "exempt_tags": {
+                "type": "array",
+                "items": {
+                 "type": "string"
+                }
+               }
+              }
+             },
+             "hide_in_pool": {
+              "type": "array",
+              "items": {
+               "type": "string"
+              }
+             }
+            },
+            "required": [
+             "id",
+             "team"
+            ]
+           }
+          },
+          "tests": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+             "name": {
+              "type": "string"
+             },
+             "customers": {
+              "type": "array",
+              "items": {
+               "type": "object",
+               "required": [
+                "id"
+               ]
+              }
+             },
+             "expect": {
+              "type": "array",
+              "items": {
+               "type": "object",
+               "additionalProperties": false,
+               "properties": {
+                "user": {
+                 "type": "string",
+                 "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                },
+                "customer": {
+                 "type": "string",
+                 "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+                },
+                "can": {
+                 "type": "array",
+                 "items": {
+                  "enum": [
+                   "create",
+                   "view",
+                   "edit",
+                   "delete",
+                   "share",
+                   "unshare",
+                   "tag",
+                   "follow",
+                   "return_to_pool",
+                   "claim",
+                   "assign",
+                   "import",
+                   "export",
+                   "configure",
+                   "sweep"
+                  ]
+                 }
+                },
+                "cannot": {
+                 "type": "array",
+                 "items": {
+                  "enum": [
+                   "create",
+                   "view",
+                   "edit",
+                   "delete",
+                   "share",
+                   "unshare",
+                   "tag",
+                   "follow",
+                   "return_to_pool",
+                   "claim",
+                   "assign",
+                   "import",
+                   "export",
+                   "configure",
+                   "sweep"
+                  ]
+                 }
+                }
+               },
+               "required": [
+                "user",
+                "customer"
+               ]
+              }
+             }
+            },
+            "required": [
+             "name",
+             "expect"
+            ]
+           }
           }
          },
-         {
-          "type": "string"
+         "$defs": {
+          "table": {
+           "type": "object",
+           "additionalProperties": false,
+           "properties": {
+            "number": {
+             "type": "object",
+             "additionalProperties": false,
+             "properties": {
+              "prefix": {
+               "type": "string"
+              },
+              "digits": {
+               "type": "integer",
+               "minimum": 1,
+               "maximum": 12
+              }
+             }
+            },
+            "standard": {
+             "type": "object",
+             "additionalProperties": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+               "max_length": {
+                "type": "integer",
+                "minimum": 1
+               },
+               "pattern": {
+                "type": "string"
+               },
+               "format": {
+                "enum": [
+                 "email",
+                 "phone",
+                 "url"
+                ]
+               },
+               "normalize": {
+                "enum": [
+                 "trim",
+                 "lowercase",
+                 "digits",
+                 "url"
+                ]
+               },
+               "options": {
+                "type": "array",
+                "items": {
+                 "oneOf": [
+                  {
+                   "type": "string"
+                  },
+                  {
+                   "type": "object",
+                   "additionalProperties": false,
+                   "properties": {
+                    "value": {
+                     "type": "string"
+                    },
+                    "was": {
+                     "oneOf": [
+                      {
+                       "type": "array",
+                       "items": {
+                        "type": "string"
+                       }
+                      },
+                      {
+                       "type": "string"
+                      }
+                     ]
+                    }
+                   },
+                   "required": [
+                    "value"
+                   ]
+                  }
+                 ]
+                }
+               },
+               "can_enter": {
+                "type": "boolean"
+               },
+               "min": {
+                "type": "number"
+               },
+               "max": {
+                "type": "number"
+               },
+               "scale": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 18
+               },
+               "extensions": {
+                "oneOf": [
+                 {
+                  "type": "array",
+                  "items": {
+                   "type": "string"
+                  }
+                 },
+                 {
+                  "type": "string"
+                 }
+                ]
+               },
+               "max_size": {
+                "type": "integer",
+                "minimum": 1
+               },
+               "max_files": {
+                "type": "integer",
+                "minimum": 1
+               },
+               "levels": {
+                "type": "array",
+                "items": {
+                 "type": "string"
+                }
+               },
+               "tree": {
+                "oneOf": [
+                 {
+                  "type": "string"
+                 },
+                 {
+                  "type": "object"
+                 }
+                ]
+               },
+               "required": {
+                "type": "boolean"
+               },
+               "unique": {
+                "type": "boolean"
+               },
+               "default": {},
+               "display": {
+                "type": "string"
+               },
+               "hidden": {
+                "type": "boolean"
+               }
+              }
+             }
+            }
+           }
+          }
          }
-        ]
-       },
-       "max_size": {
-        "type": "integer",
-        "minimum": 1
-       },
-       "max_files": {
-        "type": "integer",
-        "minimum": 1
-       },
-       "levels": {
-        "type": "array",
-        "items": {
-         "type": "string"
         }
-       },
-       "tree": {
-        "oneOf": [
-         {
-          "type": "string"
-         },
-         {
-          "type": "object"
-         }
-        ]
-       },
-       "required": {
-        "type": "boolean"
-       },
-       "unique": {
-        "type": "boolean"
-       },
-       "default": {},
-       "display": {
-        "type": "string"
-       },
-       "hidden": {
-        "type": "boolean"
-       }
-      }
-     }
-    }
-   }
-  }
- }
-}
-"""#
+        """#
 
     static let examples: [ExampleConfig] = [
-        ExampleConfig(name: "call-centre", files: [
-            ("access.yaml", #"""
-permission_groups:
-  - id: supervisors
-    name: Floor supervisors
-    team: service
-    roles: [supervisor]
-    customers:
-      departments: [centre]
-    grants: [view, edit, share, export]
-  - id: campaign-agents
-    name: Agents on the spring campaign
-    team: service
-    roles: [agent]
-    customers:
-      packages: [spring-2026]
-    grants: [view, edit]
+        ExampleConfig(
+            name: "call-centre",
+            files: [
+                (
+                    "access.yaml",
+                    #"""
+                    permission_groups:
+                      - id: supervisors
+                        name: Floor supervisors
+                        team: service
+                        roles: [supervisor]
+                        customers:
+                          departments: [centre]
+                        grants: [view, edit, share, export]
+                      - id: campaign-agents
+                        name: Agents on the spring campaign
+                        team: service
+                        roles: [agent]
+                        customers:
+                          packages: [spring-2026]
+                        grants: [view, edit]
 
-rules:
-  - id: inbound-callers
-    description: every agent may look up an inbound caller
-    allow: [view]
-    when: customer.package == "inbound" and "agent" in user.roles
-  - id: do-not-call
-    description: nobody but admins exports customers who asked not to be called
-    deny: [export]
-    when: '"do-not-call" in customer.tags and not ("admin" in user.roles)'
+                    rules:
+                      - id: inbound-callers
+                        description: every agent may look up an inbound caller
+                        allow: [view]
+                        when: customer.package == "inbound" and "agent" in user.roles
+                      - id: do-not-call
+                        description: nobody but admins exports customers who asked not to be called
+                        deny: [export]
+                        when: '"do-not-call" in customer.tags and not ("admin" in user.roles)'
 
-field_rules:
-  - id: agents-fill-call-fields
-    roles: [agent]
-    table: individual
-    packages: [spring-2026, renewals-2026]
-    write: [callResult, callBackAt, notes, interests]
-  - id: mask-phones-in-pool
-    roles: [agent]
-    table: individual
-    mask: { phone1: last4, phone2: last4 }
-    when: customer.pool != null
-"""#),
-            ("clientele.yaml", #"""
-# A customer-service call centre: outbound campaign lists, the inbound callers
-# of the virtual call center, and work orders raised from calls.
-version: 1
-name: call-centre
-store: .clientele/store
-extends: [standard-fields, default-rules]
-"""#),
-            ("org.yaml", #"""
-teams:
-  - id: service
-    name: Customer service
+                    field_rules:
+                      - id: agents-fill-call-fields
+                        roles: [agent]
+                        table: individual
+                        packages: [spring-2026, renewals-2026]
+                        write: [callResult, callBackAt, notes, interests]
+                      - id: mask-phones-in-pool
+                        roles: [agent]
+                        table: individual
+                        mask: { phone1: last4, phone2: last4 }
+                        when: customer.pool != null
+                    """#
+                ),
+                (
+                    "clientele.yaml",
+                    #"""
+                    # A customer-service call centre: outbound campaign lists, the inbound callers
+                    # of the virtual call center, and work orders raised from calls.
+                    version: 1
+                    name: call-centre
+                    store: .clientele/store
+                    extends: [standard-fields, default-rules]
+                    """#
+                ),
+                (
+                    "org.yaml",
+                    #"""
+                    teams:
+                      - id: service
+                        name: Customer service
 
-departments:
-  - id: centre
-    name: Call centre
-  - id: floor-a
-    name: Floor A
-    parent: centre
-  - id: floor-b
-    name: Floor B
-    parent: centre
+                    departments:
+                      - id: centre
+                        name: Call centre
+                      - id: floor-a
+                        name: Floor A
+                        parent: centre
+                      - id: floor-b
+                        name: Floor B
+                        parent: centre
 
-roles:
-  - id: admin
-    name: Administrator
-  - id: supervisor
-    name: Floor supervisor
-  - id: agent
-    name: Call agent
-  - id: pool-admin
-    name: Pool administrator
+                    roles:
+                      - id: admin
+                        name: Administrator
+                      - id: supervisor
+                        name: Floor supervisor
+                      - id: agent
+                        name: Call agent
+                      - id: pool-admin
+                        name: Pool administrator
 
-users:
-  - id: grace
-    name: Grace Hopper
-    teams: [service]
-    department: centre
-    roles: [admin]
-  - id: sam
-    name: Sam Supervisor
-    teams: [service]
-    department: floor-a
-    roles: [supervisor, pool-admin]
-    manager: grace
-  - id: ann
-    name: Ann Agent
-    teams: [service]
-    department: floor-a
-    roles: [agent]
-    manager: sam
-  - id: raj
-    name: Raj Agent
-    teams: [service]
-    department: floor-b
-    roles: [agent]
-    manager: sam
-  - id: old-timer
-    name: Former agent
-    teams: [service]
-    department: floor-b
-    roles: [agent]
-    active: false
-"""#),
-            ("pools.yaml", #"""
-pools:
-  - id: service-pool
-    name: Unassigned callers
-    team: service
-    admins: { roles: [pool-admin] }
-    members: { departments: [centre], roles: [agent] }
-    receives: { departments: [centre] }
-    claim:
-      max_held: 500
-      max_per_day: 50
-      cooldown_days: 7
-    return:
-      reasons: [unreachable, duplicate, wrong-number, other]
-      require_reason: true
-    auto_return:
-      no_followup_days: 14
-      warn_days_before: 2
-      exempt_tags: [vip]
-    hide_in_pool: [phone1, phone2, email]
-"""#),
-            ("regions.txt", #"""
-# country/province/city, one path per line
-China/Zhejiang/Hangzhou
-China/Zhejiang/Ningbo
-China/Guangdong/Shenzhen
-China/Guangdong/Guangzhou
-China/Beijing/Beijing
-Germany/Bavaria/Munich
-Germany/Berlin/Berlin
-"""#),
-            ("schema.yaml", #"""
-tables:
-  individual:
-    number: { prefix: P, digits: 6 }
-    standard:
-      name: { required: true, max_length: 200 }
-      phone1: { required: true }
-      fax: { hidden: true }
-  organization:
-    number: { prefix: O, digits: 6 }
-  work_order:
-    number: { prefix: W, digits: 7 }
+                    users:
+                      - id: grace
+                        name: Grace Hopper
+                        teams: [service]
+                        department: centre
+                        roles: [admin]
+                      - id: sam
+                        name: Sam Supervisor
+                        teams: [service]
+                        department: floor-a
+                        roles: [supervisor, pool-admin]
+                        manager: grace
+                      - id: ann
+                        name: Ann Agent
+                        teams: [service]
+                        department: floor-a
+                        roles: [agent]
+                        manager: sam
+                      - id: raj
+                        name: Raj Agent
+                        teams: [service]
+                        department: floor-b
+                        roles: [agent]
+                        manager: sam
+                      - id: old-timer
+                        name: Former agent
+                        teams: [service]
+                        department: floor-b
+                        roles: [agent]
+                        active: false
+                    """#
+                ),
+                (
+                    "pools.yaml",
+                    #"""
+                    pools:
+                      - id: service-pool
+                        name: Unassigned callers
+                        team: service
+                        admins: { roles: [pool-admin] }
+                        members: { departments: [centre], roles: [agent] }
+                        receives: { departments: [centre] }
+                        claim:
+                          max_held: 500
+                          max_per_day: 50
+                          cooldown_days: 7
+                        return:
+                          reasons: [unreachable, duplicate, wrong-number, other]
+                          require_reason: true
+                        auto_return:
+                          no_followup_days: 14
+                          warn_days_before: 2
+                          exempt_tags: [vip]
+                        hide_in_pool: [phone1, phone2, email]
+                    """#
+                ),
+                (
+                    "regions.txt",
+                    #"""
+                    # country/province/city, one path per line
+                    China/Zhejiang/Hangzhou
+                    China/Zhejiang/Ningbo
+                    China/Guangdong/Shenzhen
+                    China/Guangdong/Guangzhou
+                    China/Beijing/Beijing
+                    Germany/Bavaria/Munich
+                    Germany/Berlin/Berlin
+                    """#
+                ),
+                (
+                    "schema.yaml",
+                    #"""
+                    tables:
+                      individual:
+                        number: { prefix: P, digits: 6 }
+                        standard:
+                          name: { required: true, max_length: 200 }
+                          phone1: { required: true }
+                          fax: { hidden: true }
+                      organization:
+                        number: { prefix: O, digits: 6 }
+                      work_order:
+                        number: { prefix: W, digits: 7 }
 
-packages:
-  - id: spring-2026
-    name: Spring campaign 2026
-    team: service
-    table: individual
-    module: campaign
-  - id: renewals-2026
-    name: Contract renewals 2026
-    team: service
-    table: individual
-  - id: inbound
-    name: Inbound callers
-    team: service
-    table: individual
-    module: call-center
+                    packages:
+                      - id: spring-2026
+                        name: Spring campaign 2026
+                        team: service
+                        table: individual
+                        module: campaign
+                      - id: renewals-2026
+                        name: Contract renewals 2026
+                        team: service
+                        table: individual
+                      - id: inbound
+                        name: Inbound callers
+                        team: service
+                        table: individual
+                        module: call-center
 
-field_types:
-  phone: { base: input, format: phone, normalize: digits }
-  region: { base: relate, levels: [country, province, city], tree: regions.txt }
-  money: { base: decimal, min: 0, scale: 2 }
+                    field_types:
+                      phone: { base: input, format: phone, normalize: digits }
+                      region: { base: relate, levels: [country, province, city], tree: regions.txt }
+                      money: { base: decimal, min: 0, scale: 2 }
 
-fields:
-  # Main-table fields: every customer of the table, and every package created with them.
-  - identity: level
-    display: Level
-    team: service
-    table: individual
-    type: select
-    options: [A, B, C, {value: VIP, was: [vip, V]}]
-    can_enter: true
-    default: C
-  - identity: [country, province, city]
-    display: [Country, Province, City]
-    team: service
-    table: individual
-    type: region
-  - identity: birthday
-    display: Birthday
-    team: service
-    table: individual
-    type: date
+                    fields:
+                      # Main-table fields: every customer of the table, and every package created with them.
+                      - identity: level
+                        display: Level
+                        team: service
+                        table: individual
+                        type: select
+                        options: [A, B, C, {value: VIP, was: [vip, V]}]
+                        can_enter: true
+                        default: C
+                      - identity: [country, province, city]
+                        display: [Country, Province, City]
+                        team: service
+                        table: individual
+                        type: region
+                      - identity: birthday
+                        display: Birthday
+                        team: service
+                        table: individual
+                        type: date
 
-  # Campaign fields, filled in by the agents during a call.
-  - identity: callResult
-    display: Call result
-    team: service
-    table: individual
-    packages: [spring-2026, renewals-2026]
-    type: select
-    options: [reached, voicemail, wrong-number, call-back, not-interested]
-  - identity: callBackAt
-    display: Call back at
-    team: service
-    table: individual
-    packages: [spring-2026, renewals-2026]
-    type: datetime
-  - identity: notes
-    display: Call notes
-    team: service
-    table: individual
-    packages: [spring-2026, renewals-2026]
-    type: text
-    max_length: 2000
-  - identity: interests
-    display: Interests
-    team: service
-    table: individual
-    packages: [spring-2026]
-    type: multiselect
-    options: [insurance, savings, loans, cards]
+                      # Campaign fields, filled in by the agents during a call.
+                      - identity: callResult
+                        display: Call result
+                        team: service
+                        table: individual
+                        packages: [spring-2026, renewals-2026]
+                        type: select
+                        options: [reached, voicemail, wrong-number, call-back, not-interested]
+                      - identity: callBackAt
+                        display: Call back at
+                        team: service
+                        table: individual
+                        packages: [spring-2026, renewals-2026]
+                        type: datetime
+                      - identity: notes
+                        display: Call notes
+                        team: service
+                        table: individual
+                        packages: [spring-2026, renewals-2026]
+                        type: text
+                        max_length: 2000
+                      - identity: interests
+                        display: Interests
+                        team: service
+                        table: individual
+                        packages: [spring-2026]
+                        type: multiselect
+                        options: [insurance, savings, loans, cards]
 
-  # The virtual call center: only these fields (besides the standard ones).
-  - identity: callerId
-    display: Caller id
-    team: service
-    table: individual
-    packages: [inbound]
-    type: phone
-    required: true
-    unique: true
-  - identity: queue
-    display: Queue
-    team: service
-    table: individual
-    packages: [inbound]
-    type: select
-    options: [sales, support, complaints]
-  - identity: firstCallAt
-    display: First call
-    team: service
-    table: individual
-    packages: [inbound]
-    type: datetime
+                      # The virtual call center: only these fields (besides the standard ones).
+                      - identity: callerId
+                        display: Caller id
+                        team: service
+                        table: individual
+                        packages: [inbound]
+                        type: phone
+                        required: true
+                        unique: true
+                      - identity: queue
+                        display: Queue
+                        team: service
+                        table: individual
+                        packages: [inbound]
+                        type: select
+                        options: [sales, support, complaints]
+                      - identity: firstCallAt
+                        display: First call
+                        team: service
+                        table: individual
+                        packages: [inbound]
+                        type: datetime
 
-  # Work orders raised from calls.
-  - identity: priority
-    display: Priority
-    team: service
-    table: work_order
-    type: select
-    options: [low, normal, urgent]
-    default: normal
-    required: true
-  - identity: dueOn
-    display: Due on
-    team: service
-    table: work_order
-    type: date
-  - identity: hours
-    display: Hours spent
-    team: service
-    table: work_order
-    type: decimal
-    min: 0
-    max: 1000
-    scale: 1
-  - identity: cost
-    display: Cost
-    team: service
-    table: work_order
-    type: money
-  - identity: attachments
-    display: Attachments
-    team: service
-    table: work_order
-    type: upload
-    extensions: [pdf, jpg, png]
-    max_size: 10485760
-    max_files: 5
-  - identity: resolved
-    display: Resolved
-    team: service
-    table: work_order
-    type: boolean
-    default: false
-"""#),
-            ("tests.yaml", #"""
-tests:
-  - name: an agent works their own customer
-    customers:
-      - { id: c1, team: service, table: individual, account_executive: ann, name: Li Wang, phone1: "13800000000" }
-    expect:
-      - { user: ann, customer: c1, can: [view, edit, follow] }
-      - { user: raj, customer: c1, cannot: [view, edit] }
-      - { user: grace, customer: c1, can: [view, edit, delete] }
+                      # Work orders raised from calls.
+                      - identity: priority
+                        display: Priority
+                        team: service
+                        table: work_order
+                        type: select
+                        options: [low, normal, urgent]
+                        default: normal
+                        required: true
+                      - identity: dueOn
+                        display: Due on
+                        team: service
+                        table: work_order
+                        type: date
+                      - identity: hours
+                        display: Hours spent
+                        team: service
+                        table: work_order
+                        type: decimal
+                        min: 0
+                        max: 1000
+                        scale: 1
+                      - identity: cost
+                        display: Cost
+                        team: service
+                        table: work_order
+                        type: money
+                      - identity: attachments
+                        display: Attachments
+                        team: service
+                        table: work_order
+                        type: upload
+                        extensions: [pdf, jpg, png]
+                        max_size: 10485760
+                        max_files: 5
+                      - identity: resolved
+                        display: Resolved
+                        team: service
+                        table: work_order
+                        type: boolean
+                        default: false
+                    """#
+                ),
+                (
+                    "tests.yaml",
+                    #"""
+                    tests:
+                      - name: an agent works their own customer
+                        customers:
+                          - { id: c1, team: service, table: individual, account_executive: ann, name: Li Wang, phone1: "13800000000" }
+                        expect:
+                          - { user: ann, customer: c1, can: [view, edit, follow] }
+                          - { user: raj, customer: c1, cannot: [view, edit] }
+                          - { user: grace, customer: c1, can: [view, edit, delete] }
 
-  - name: supervisors see the whole floor through their group
-    customers:
-      - { id: c2, team: service, table: individual, account_executive: raj, name: Max Muster, phone1: "0301234567" }
-    expect:
-      - { user: sam, customer: c2, can: [view, edit, export] }
-      - { user: ann, customer: c2, cannot: [view] }
+                      - name: supervisors see the whole floor through their group
+                        customers:
+                          - { id: c2, team: service, table: individual, account_executive: raj, name: Max Muster, phone1: "0301234567" }
+                        expect:
+                          - { user: sam, customer: c2, can: [view, edit, export] }
+                          - { user: ann, customer: c2, cannot: [view] }
 
-  - name: inactive users are denied everything
-    customers:
-      - { id: c3, team: service, table: individual, account_executive: old-timer, name: Ada, phone1: "0123456789" }
-    expect:
-      - { user: old-timer, customer: c3, cannot: [view, edit] }
-"""#),
-            ("views.yaml", #"""
-views:
-  - id: service-desk
-    name: Service desk
-    module: customer-service
-    team: service
-    table: individual
-    order: [name, phone1, level, country, province, city]
-    hidden: [fax, externalId2]
-  - id: spring-calls
-    name: Spring campaign calls
-    module: campaign
-    package: spring-2026
-    background_fields: [name, phone1, city, level]
-    agent_fields: [callResult, callBackAt, notes, interests]
-  - id: renewal-calls
-    module: campaign
-    package: renewals-2026
-    background_fields: [name, phone1, level]
-    agent_fields: [callResult, callBackAt, notes]
-"""#),
-        ]),
-        ExampleConfig(name: "sales", files: [
-            ("access.yaml", #"""
-permission_groups:
-  - id: east-managers
-    name: East managers
-    team: sales
-    users: [alice, dora]
-    customers:
-      departments: [east]
-      where: 'customer.level == "A"'
-    grants: [view, edit, share, export]
-  - id: finance-readers
-    name: Finance reads signed organizations
-    team: sales
-    roles: [finance]
-    customers:
-      packages: [trade-show]
-    grants: [view, export]
+                      - name: inactive users are denied everything
+                        customers:
+                          - { id: c3, team: service, table: individual, account_executive: old-timer, name: Ada, phone1: "0123456789" }
+                        expect:
+                          - { user: old-timer, customer: c3, cannot: [view, edit] }
+                    """#
+                ),
+                (
+                    "views.yaml",
+                    #"""
+                    views:
+                      - id: service-desk
+                        name: Service desk
+                        module: customer-service
+                        team: service
+                        table: individual
+                        order: [name, phone1, level, country, province, city]
+                        hidden: [fax, externalId2]
+                      - id: spring-calls
+                        name: Spring campaign calls
+                        module: campaign
+                        package: spring-2026
+                        background_fields: [name, phone1, city, level]
+                        agent_fields: [callResult, callBackAt, notes, interests]
+                      - id: renewal-calls
+                        module: campaign
+                        package: renewals-2026
+                        background_fields: [name, phone1, level]
+                        agent_fields: [callResult, callBackAt, notes]
+                    """#
+                ),
+            ]),
+        ExampleConfig(
+            name: "sales",
+            files: [
+                (
+                    "access.yaml",
+                    #"""
+                    permission_groups:
+                      - id: east-managers
+                        name: East managers
+                        team: sales
+                        users: [alice, dora]
+                        customers:
+                          departments: [east]
+                          where: 'customer.level == "A"'
+                        grants: [view, edit, share, export]
+                      - id: finance-readers
+                        name: Finance reads signed organizations
+                        team: sales
+                        roles: [finance]
+                        customers:
+                          packages: [trade-show]
+                        grants: [view, export]
 
-rules:
-  - id: vip
-    description: only the VIP desk sees VIP customers
-    deny: [view, edit, export]
-    when: 'customer.level == "VIP" and not ("vip-desk" in user.roles)'
-  - id: vip-desk
-    allow: [view, edit]
-    when: '"vip-desk" in user.roles and customer.level == "VIP"'
-  - id: east-reps-follow-shared
-    description: east sales reps may follow the customers shared with them
-    allow: [follow]
-    when: shared and in_department("east") and "sales-rep" in user.roles
+                    rules:
+                      - id: vip
+                        description: only the VIP desk sees VIP customers
+                        deny: [view, edit, export]
+                        when: 'customer.level == "VIP" and not ("vip-desk" in user.roles)'
+                      - id: vip-desk
+                        allow: [view, edit]
+                        when: '"vip-desk" in user.roles and customer.level == "VIP"'
+                      - id: east-reps-follow-shared
+                        description: east sales reps may follow the customers shared with them
+                        allow: [follow]
+                        when: shared and in_department("east") and "sales-rep" in user.roles
 
-field_rules:
-  - id: budget-for-managers
-    roles: [sales-rep]
-    table: organization
-    read: [name, level, country, province, city, seats]
-  - id: mask-email-for-finance
-    roles: [finance]
-    mask: { email: email, phone1: last4 }
-"""#),
-            ("accounts.csv", #"""
-Id,Account executive,Tags,Name,Organization level,Country,Province,City,Budget,Seats,Contract signed,Next meeting,Website,E-mail
-O000101,bob,key-account,Acme Tools Co.,A,China,Zhejiang,Hangzhou,125000.00,250,true,2026-12-01T09:30:00+08:00,www.acme-tools.example.com,sales@acme-tools.example.com
-O000102,dora,,Blue Harbor Trading,B,China,Guangdong,Shenzhen,40000.50,40,false,,https://blueharbor.example.com,info@blueharbor.example.com
-O000103,erin,hot;renewal,Golden Gate Robotics,A,United States,California,San Francisco,900000,1200,true,2026-11-30T17:00:00-08:00,,
-O000104,,trade-show,North Star Foods,C,United States,New York,New York City,,,,,,
-O000105,frank,,"Summit Systems, Inc.",VIP,China,Zhejiang,Ningbo,2500000,5000,true,2027-01-15T10:00:00Z,summit.example.com,ceo@summit.example.com
-"""#),
-            ("clientele.yaml", #"""
-# A sales organisation: regions, permission groups, sharing, the high seas and a
-# VIP desk that alone may see VIP customers.
-version: 1
-name: sales
-store: .clientele/store
-extends: [standard-fields, default-rules]
-"""#),
-            ("org.yaml", #"""
-teams:
-  - id: sales
-    name: Sales
+                    field_rules:
+                      - id: budget-for-managers
+                        roles: [sales-rep]
+                        table: organization
+                        read: [name, level, country, province, city, seats]
+                      - id: mask-email-for-finance
+                        roles: [finance]
+                        mask: { email: email, phone1: last4 }
+                    """#
+                ),
+                (
+                    "accounts.csv",
+                    #"""
+                    Id,Account executive,Tags,Name,Organization level,Country,Province,City,Budget,Seats,Contract signed,Next meeting,Website,E-mail
+                    O000101,bob,key-account,Acme Tools Co.,A,China,Zhejiang,Hangzhou,125000.00,250,true,2026-12-01T09:30:00+08:00,www.acme-tools.example.com,sales@acme-tools.example.com
+                    O000102,dora,,Blue Harbor Trading,B,China,Guangdong,Shenzhen,40000.50,40,false,,https://blueharbor.example.com,info@blueharbor.example.com
+                    O000103,erin,hot;renewal,Golden Gate Robotics,A,United States,California,San Francisco,900000,1200,true,2026-11-30T17:00:00-08:00,,
+                    O000104,,trade-show,North Star Foods,C,United States,New York,New York City,,,,,,
+                    O000105,frank,,"Summit Systems, Inc.",VIP,China,Zhejiang,Ningbo,2500000,5000,true,2027-01-15T10:00:00Z,summit.example.com,ceo@summit.example.com
+                    """#
+                ),
+                (
+                    "clientele.yaml",
+                    #"""
+                    # A sales organisation: regions, permission groups, sharing, the high seas and a
+                    # VIP desk that alone may see VIP customers.
+                    version: 1
+                    name: sales
+                    store: .clientele/store
+                    extends: [standard-fields, default-rules]
+                    """#
+                ),
+                (
+                    "org.yaml",
+                    #"""
+                    teams:
+                      - id: sales
+                        name: Sales
 
-departments:
-  - id: hq
-    name: Headquarters
-  - id: east
-    name: East region
-    parent: hq
-  - id: east-city
-    name: East city office
-    parent: east
-  - id: west
-    name: West region
-    parent: hq
+                    departments:
+                      - id: hq
+                        name: Headquarters
+                      - id: east
+                        name: East region
+                        parent: hq
+                      - id: east-city
+                        name: East city office
+                        parent: east
+                      - id: west
+                        name: West region
+                        parent: hq
 
-roles:
-  - id: admin
-  - id: sales-manager
-    name: Sales manager
-  - id: sales-rep
-    name: Sales representative
-  - id: pool-admin
-    name: Pool administrator
-  - id: vip-desk
-    name: VIP desk
-  - id: finance
+                    roles:
+                      - id: admin
+                      - id: sales-manager
+                        name: Sales manager
+                      - id: sales-rep
+                        name: Sales representative
+                      - id: pool-admin
+                        name: Pool administrator
+                      - id: vip-desk
+                        name: VIP desk
+                      - id: finance
 
-users:
-  - id: carol
-    name: Carol Director
-    teams: [sales]
-    department: hq
-    roles: [admin, pool-admin]
-  - id: alice
-    name: Alice Chen
-    teams: [sales]
-    department: east
-    roles: [sales-manager]
-    manager: carol
-  - id: bob
-    name: Bob Li
-    teams: [sales]
-    department: east-city
-    roles: [sales-rep]
-    manager: alice
-  - id: dora
-    name: Dora Park
-    teams: [sales]
-    department: east
-    roles: [sales-rep]
-    manager: alice
-  - id: erin
-    name: Erin West
-    teams: [sales]
-    department: west
-    roles: [sales-rep]
-    manager: frank
-  - id: frank
-    name: Frank Wu
-    teams: [sales]
-    department: west
-    roles: [sales-manager]
-    manager: carol
-  - id: vera
-    name: Vera VIP
-    teams: [sales]
-    department: hq
-    roles: [vip-desk]
-    manager: carol
-  - id: fin
-    name: Fin Ledger
-    teams: [sales]
-    department: hq
-    roles: [finance]
-"""#),
-            ("pools.yaml", #"""
-pools:
-  - id: east-sea
-    name: East high seas
-    team: sales
-    admins: { users: [carol], roles: [pool-admin] }
-    members: { departments: [east], roles: [sales-rep] }
-    receives: { departments: [east] }
-    claim:
-      max_held: 200
-      max_per_day: 20
-      cooldown_days: 30
-    return:
-      reasons: [no-budget, unreachable, duplicate, other]
-      require_reason: true
-    auto_return:
-      no_followup_days: 30
-      no_deal_days: 90
-      warn_days_before: 3
-      exempt_tags: [key-account]
-    hide_in_pool: [phone1, phone2, email]
-  - id: west-sea
-    name: West high seas
-    team: sales
-    admins: { roles: [pool-admin] }
-    members: { departments: [west] }
-    receives: { departments: [west] }
-    claim: { max_held: 100, max_per_day: 10, cooldown_days: 14 }
-    return: { reasons: [no-budget, other] }
-"""#),
-            ("schema.yaml", #"""
-tables:
-  individual:
-    number: { prefix: P, digits: 6 }
-    standard:
-      name: { required: true, max_length: 200 }
-      email: { unique: true }
-      industry: { options: [software, retail, finance, manufacturing, other] }
-  organization:
-    number: { prefix: O, digits: 6 }
-    standard:
-      name: { required: true }
-      website: { normalize: url }
+                    users:
+                      - id: carol
+                        name: Carol Director
+                        teams: [sales]
+                        department: hq
+                        roles: [admin, pool-admin]
+                      - id: alice
+                        name: Alice Chen
+                        teams: [sales]
+                        department: east
+                        roles: [sales-manager]
+                        manager: carol
+                      - id: bob
+                        name: Bob Li
+                        teams: [sales]
+                        department: east-city
+                        roles: [sales-rep]
+                        manager: alice
+                      - id: dora
+                        name: Dora Park
+                        teams: [sales]
+                        department: east
+                        roles: [sales-rep]
+                        manager: alice
+                      - id: erin
+                        name: Erin West
+                        teams: [sales]
+                        department: west
+                        roles: [sales-rep]
+                        manager: frank
+                      - id: frank
+                        name: Frank Wu
+                        teams: [sales]
+                        department: west
+                        roles: [sales-manager]
+                        manager: carol
+                      - id: vera
+                        name: Vera VIP
+                        teams: [sales]
+                        department: hq
+                        roles: [vip-desk]
+                        manager: carol
+                      - id: fin
+                        name: Fin Ledger
+                        teams: [sales]
+                        department: hq
+                        roles: [finance]
+                    """#
+                ),
+                (
+                    "pools.yaml",
+                    #"""
+                    pools:
+                      - id: east-sea
+                        name: East high seas
+                        team: sales
+                        admins: { users: [carol], roles: [pool-admin] }
+                        members: { departments: [east], roles: [sales-rep] }
+                        receives: { departments: [east] }
+                        claim:
+                          max_held: 200
+                          max_per_day: 20
+                          cooldown_days: 30
+                        return:
+                          reasons: [no-budget, unreachable, duplicate, other]
+                          require_reason: true
+                        auto_return:
+                          no_followup_days: 30
+                          no_deal_days: 90
+                          warn_days_before: 3
+                          exempt_tags: [key-account]
+                        hide_in_pool: [phone1, phone2, email]
+                      - id: west-sea
+                        name: West high seas
+                        team: sales
+                        admins: { roles: [pool-admin] }
+                        members: { departments: [west] }
+                        receives: { departments: [west] }
+                        claim: { max_held: 100, max_per_day: 10, cooldown_days: 14 }
+                        return: { reasons: [no-budget, other] }
+                    """#
+                ),
+                (
+                    "schema.yaml",
+                    #"""
+                    tables:
+                      individual:
+                        number: { prefix: P, digits: 6 }
+                        standard:
+                          name: { required: true, max_length: 200 }
+                          email: { unique: true }
+                          industry: { options: [software, retail, finance, manufacturing, other] }
+                      organization:
+                        number: { prefix: O, digits: 6 }
+                        standard:
+                          name: { required: true }
+                          website: { normalize: url }
 
-packages:
-  - id: spring-2026
-    name: Spring campaign 2026
-    team: sales
-    table: individual
-  - id: trade-show
-    name: Trade show leads
-    team: sales
-    table: organization
+                    packages:
+                      - id: spring-2026
+                        name: Spring campaign 2026
+                        team: sales
+                        table: individual
+                      - id: trade-show
+                        name: Trade show leads
+                        team: sales
+                        table: organization
 
-field_types:
-  region:
-    base: relate
-    levels: [country, province, city]
-    tree:
-      China:
-        Zhejiang: [Hangzhou, Ningbo]
-        Guangdong: [Shenzhen, Guangzhou]
-      United States:
-        California: [San Francisco, Los Angeles]
-        New York: [New York City]
+                    field_types:
+                      region:
+                        base: relate
+                        levels: [country, province, city]
+                        tree:
+                          China:
+                            Zhejiang: [Hangzhou, Ningbo]
+                            Guangdong: [Shenzhen, Guangzhou]
+                          United States:
+                            California: [San Francisco, Los Angeles]
+                            New York: [New York City]
 
-fields:
-  - identity: level
-    display: Level
-    team: sales
-    table: individual
-    type: select
-    options: [A, B, C, VIP]
-  - identity: level
-    display: Organization level
-    team: sales
-    table: organization
-    type: select
-    options: [A, B, C, VIP]
-  - identity: [country, province, city]
-    display: [Country, Province, City]
-    team: sales
-    table: organization
-    type: region
-  - identity: budget
-    display: Budget
-    team: sales
-    table: organization
-    type: decimal
-    min: 0
-    scale: 2
-  - identity: seats
-    display: Seats
-    team: sales
-    table: organization
-    type: integer
-    min: 1
-    max: 100000
-  - identity: contractSigned
-    display: Contract signed
-    team: sales
-    table: organization
-    type: boolean
-  - identity: nextMeeting
-    display: Next meeting
-    team: sales
-    table: organization
-    type: datetime
-  - identity: leadSource
-    display: Lead source
-    team: sales
-    table: organization
-    packages: [trade-show]
-    type: select
-    options: [booth, talk, partner]
-    can_enter: true
-  - identity: boothNotes
-    display: Booth notes
-    team: sales
-    table: organization
-    packages: [trade-show]
-    type: text
-  - identity: contract
-    display: Contract
-    team: sales
-    table: organization
-    type: upload
-    extensions: [pdf]
-    max_files: 3
-"""#),
-            ("tests.yaml", #"""
-tests:
-  - name: a manager edits a subordinate's customer
-    customers:
-      - { id: c1, team: sales, table: individual, account_executive: erin, level: A, name: Li Wang }
-    expect:
-      - { user: frank, customer: c1, can: [view, edit] }
-      - { user: dora, customer: c1, cannot: [view] }
+                    fields:
+                      - identity: level
+                        display: Level
+                        team: sales
+                        table: individual
+                        type: select
+                        options: [A, B, C, VIP]
+                      - identity: level
+                        display: Organization level
+                        team: sales
+                        table: organization
+                        type: select
+                        options: [A, B, C, VIP]
+                      - identity: [country, province, city]
+                        display: [Country, Province, City]
+                        team: sales
+                        table: organization
+                        type: region
+                      - identity: budget
+                        display: Budget
+                        team: sales
+                        table: organization
+                        type: decimal
+                        min: 0
+                        scale: 2
+                      - identity: seats
+                        display: Seats
+                        team: sales
+                        table: organization
+                        type: integer
+                        min: 1
+                        max: 100000
+                      - identity: contractSigned
+                        display: Contract signed
+                        team: sales
+                        table: organization
+                        type: boolean
+                      - identity: nextMeeting
+                        display: Next meeting
+                        team: sales
+                        table: organization
+                        type: datetime
+                      - identity: leadSource
+                        display: Lead source
+                        team: sales
+                        table: organization
+                        packages: [trade-show]
+                        type: select
+                        options: [booth, talk, partner]
+                        can_enter: true
+                      - identity: boothNotes
+                        display: Booth notes
+                        team: sales
+                        table: organization
+                        packages: [trade-show]
+                        type: text
+                      - identity: contract
+                        display: Contract
+                        team: sales
+                        table: organization
+                        type: upload
+                        extensions: [pdf]
+                        max_files: 3
+                    """#
+                ),
+                (
+                    "tests.yaml",
+                    #"""
+                    tests:
+                      - name: a manager edits a subordinate's customer
+                        customers:
+                          - { id: c1, team: sales, table: individual, account_executive: erin, level: A, name: Li Wang }
+                        expect:
+                          - { user: frank, customer: c1, can: [view, edit] }
+                          - { user: dora, customer: c1, cannot: [view] }
 
-  - name: a manager in a permission group sees the group's customers instead of their subordinates'
-    customers:
-      - { id: g1, team: sales, table: individual, account_executive: bob, level: A, name: Grade A }
-      - { id: g2, team: sales, table: individual, account_executive: bob, level: B, name: Grade B }
-    expect:
-      - { user: alice, customer: g1, can: [view, edit, share] }
-      - { user: alice, customer: g2, cannot: [view, edit] }
+                      - name: a manager in a permission group sees the group's customers instead of their subordinates'
+                        customers:
+                          - { id: g1, team: sales, table: individual, account_executive: bob, level: A, name: Grade A }
+                          - { id: g2, team: sales, table: individual, account_executive: bob, level: B, name: Grade B }
+                        expect:
+                          - { user: alice, customer: g1, can: [view, edit, share] }
+                          - { user: alice, customer: g2, cannot: [view, edit] }
 
-  - name: sharing with a department reaches its sub-departments
-    customers:
-      - { id: d1, team: sales, table: individual, account_executive: erin, level: C, name: Shared East,
-          shared: { users: [], departments: [east], roles: [] } }
-    expect:
-      - { user: bob, customer: d1, can: [view, follow], cannot: [edit] }
-      - { user: frank, customer: d1, can: [view] }
-      - { user: fin, customer: d1, cannot: [view] }
+                      - name: sharing with a department reaches its sub-departments
+                        customers:
+                          - { id: d1, team: sales, table: individual, account_executive: erin, level: C, name: Shared East,
+                              shared: { users: [], departments: [east], roles: [] } }
+                        expect:
+                          - { user: bob, customer: d1, can: [view, follow], cannot: [edit] }
+                          - { user: frank, customer: d1, can: [view] }
+                          - { user: fin, customer: d1, cannot: [view] }
 
-  - name: nobody but the VIP desk sees a VIP customer
-    customers:
-      - { id: v1, team: sales, table: individual, account_executive: bob, level: VIP, name: Big Spender }
-    expect:
-      - { user: bob, customer: v1, cannot: [view, edit] }
-      - { user: vera, customer: v1, can: [view, edit] }
-      - { user: carol, customer: v1, cannot: [view] }
+                      - name: nobody but the VIP desk sees a VIP customer
+                        customers:
+                          - { id: v1, team: sales, table: individual, account_executive: bob, level: VIP, name: Big Spender }
+                        expect:
+                          - { user: bob, customer: v1, cannot: [view, edit] }
+                          - { user: vera, customer: v1, can: [view, edit] }
+                          - { user: carol, customer: v1, cannot: [view] }
 
-  - name: sharing gives view only
-    customers:
-      - { id: s1, team: sales, table: organization, account_executive: erin, level: B, name: Acme,
-          shared: { users: [bob], departments: [], roles: [] } }
-    expect:
-      - { user: bob, customer: s1, can: [view], cannot: [edit, delete] }
-"""#),
-            ("views.yaml", #"""
-views:
-  - id: account-overview
-    module: customer-service
-    team: sales
-    table: organization
-    order: [name, level, budget, seats, country, city]
-    hidden: [fax]
-  - id: spring-calls
-    module: campaign
-    package: spring-2026
-    background_fields: [name, phone1, level]
-    agent_fields: [description]
-"""#),
-        ]),
-        ExampleConfig(name: "starter", files: [
-            ("clientele.yaml", #"""
-# A starter config: one team, a few users, the standard fields and the default
-# access rules. Run `clientele validate` after every change.
-version: 1
-name: starter
-store: .clientele/store
-extends: [standard-fields, default-rules]
+                      - name: sharing gives view only
+                        customers:
+                          - { id: s1, team: sales, table: organization, account_executive: erin, level: B, name: Acme,
+                              shared: { users: [bob], departments: [], roles: [] } }
+                        expect:
+                          - { user: bob, customer: s1, can: [view], cannot: [edit, delete] }
+                    """#
+                ),
+                (
+                    "views.yaml",
+                    #"""
+                    views:
+                      - id: account-overview
+                        module: customer-service
+                        team: sales
+                        table: organization
+                        order: [name, level, budget, seats, country, city]
+                        hidden: [fax]
+                      - id: spring-calls
+                        module: campaign
+                        package: spring-2026
+                        background_fields: [name, phone1, level]
+                        agent_fields: [description]
+                    """#
+                ),
+            ]),
+        ExampleConfig(
+            name: "starter",
+            files: [
+                (
+                    "clientele.yaml",
+                    #"""
+                    # A starter config: one team, a few users, the standard fields and the default
+                    # access rules. Run `clientele validate` after every change.
+                    version: 1
+                    name: starter
+                    store: .clientele/store
+                    extends: [standard-fields, default-rules]
 
-teams:
-  - id: sales
-    name: Sales
+                    teams:
+                      - id: sales
+                        name: Sales
 
-departments:
-  - id: hq
-    name: Headquarters
+                    departments:
+                      - id: hq
+                        name: Headquarters
 
-roles:
-  - id: admin
-    name: Administrator
-  - id: sales-rep
-    name: Sales representative
+                    roles:
+                      - id: admin
+                        name: Administrator
+                      - id: sales-rep
+                        name: Sales representative
 
-users:
-  - id: ada
-    name: Ada Admin
-    teams: [sales]
-    department: hq
-    roles: [admin]
-  - id: sam
-    name: Sam Seller
-    teams: [sales]
-    department: hq
-    roles: [sales-rep]
-    manager: ada
+                    users:
+                      - id: ada
+                        name: Ada Admin
+                        teams: [sales]
+                        department: hq
+                        roles: [admin]
+                      - id: sam
+                        name: Sam Seller
+                        teams: [sales]
+                        department: hq
+                        roles: [sales-rep]
+                        manager: ada
 
-tables:
-  individual:
-    number: { prefix: P, digits: 6 }
-    standard:
-      name: { required: true, max_length: 200 }
-  organization:
-    number: { prefix: O, digits: 6 }
-    standard:
-      name: { required: true }
+                    tables:
+                      individual:
+                        number: { prefix: P, digits: 6 }
+                        standard:
+                          name: { required: true, max_length: 200 }
+                      organization:
+                        number: { prefix: O, digits: 6 }
+                        standard:
+                          name: { required: true }
 
-tests:
-  - name: the account executive edits their own customer
-    customers:
-      - { id: c1, team: sales, table: individual, account_executive: sam, name: Li Wang }
-    expect:
-      - { user: sam, customer: c1, can: [view, edit] }
-      - { user: ada, customer: c1, can: [view, edit, delete] }
-"""#),
-        ]),
+                    tests:
+                      - name: the account executive edits their own customer
+                        customers:
+                          - { id: c1, team: sales, table: individual, account_executive: sam, name: Li Wang }
+                        expect:
+                          - { user: sam, customer: c1, can: [view, edit] }
+                          - { user: ada, customer: c1, can: [view, edit, delete] }
+                    """#
+                )
+            ]),
     ]
 }

@@ -1,46 +1,49 @@
 import ClienteleCore
+
 /// A YAML node with the location of its first character; the only shape of YAML
 /// that leaves the Source stage.
-public struct Node: Sendable {
+package struct Node: Sendable {
     /// How a scalar was written: plain scalars may be booleans, numbers or null;
     /// quoted and block scalars are always strings.
-    public enum ScalarStyle: Sendable, Equatable {
+    package enum ScalarStyle: Sendable, Equatable {
         case plain, singleQuoted, doubleQuoted, literal, folded
     }
 
-    public struct Scalar: Sendable {
-        public var text: String
-        public var style: ScalarStyle
+    package struct Scalar: Sendable {
+        package var text: String
+        package var style: ScalarStyle
         /// True when the scalar carried an explicit `!!str` tag.
-        public var taggedString: Bool
+        package var taggedString: Bool
 
         /// A scalar that can only be read as a string.
-        public var isString: Bool { style != .plain || taggedString }
+        package var isString: Bool { style != .plain || taggedString }
         /// A plain `null`, `~` or empty scalar.
-        public var isNull: Bool { !isString && (text.isEmpty || text == "null" || text == "~" || text == "Null" || text == "NULL") }
+        package var isNull: Bool {
+            !isString && (text.isEmpty || text == "null" || text == "~" || text == "Null" || text == "NULL")
+        }
     }
 
-    public struct Entry: Sendable {
-        public var key: Located<String>
-        public var value: Node
+    package struct Entry: Sendable {
+        package var key: Located<String>
+        package var value: Node
     }
 
-    public indirect enum Content: Sendable {
+    package indirect enum Content: Sendable {
         case scalar(Scalar)
         case sequence([Node])
         case mapping([Entry])
     }
 
-    public var content: Content
-    public var location: SourceLocation
+    package var content: Content
+    package var location: SourceLocation
 
-    public init(_ content: Content, at location: SourceLocation) {
+    package init(_ content: Content, at location: SourceLocation) {
         self.content = content
         self.location = location
     }
 
     /// A short name of the node's kind, for messages ("a list", "a mapping", "text").
-    public var kindDescription: String {
+    package var kindDescription: String {
         switch content {
         case .scalar(let s):
             if s.isNull { return "null" }
@@ -52,17 +55,17 @@ public struct Node: Sendable {
         }
     }
 
-    public var scalar: Scalar? {
+    package var scalar: Scalar? {
         if case .scalar(let s) = content { return s }
         return nil
     }
 
-    public var sequence: [Node]? {
+    package var sequence: [Node]? {
         if case .sequence(let items) = content { return items }
         return nil
     }
 
-    public var mapping: [Entry]? {
+    package var mapping: [Entry]? {
         if case .mapping(let entries) = content { return entries }
         return nil
     }

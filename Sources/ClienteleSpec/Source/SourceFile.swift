@@ -1,16 +1,17 @@
 import ClienteleCore
-/// The text of one loaded file, kept so diagnostics can show the offending line.
-public struct SourceFile: Sendable {
-    public var displayPath: String
-    public var text: String
 
-    public init(displayPath: String, text: String) {
+/// The text of one loaded file, kept so diagnostics can show the offending line.
+package struct SourceFile: Sendable {
+    package var displayPath: String
+    package var text: String
+
+    package init(displayPath: String, text: String) {
         self.displayPath = displayPath
         self.text = text
     }
 
     /// The 1-based line `number`, without its line break, if it exists.
-    public func line(_ number: Int) -> Substring? {
+    package func line(_ number: Int) -> Substring? {
         guard number >= 1 else { return nil }
         var current = 1
         var start = text.startIndex
@@ -25,14 +26,14 @@ public struct SourceFile: Sendable {
 }
 
 /// Every source file a run has read, by display path.
-public struct SourceFiles: Sendable {
+package struct SourceFiles: Sendable {
     private var files: [String: SourceFile] = [:]
 
-    public init() {}
+    package init() {}
 
-    public mutating func add(_ file: SourceFile) {
+    package mutating func add(_ file: SourceFile) {
         files[file.displayPath] = file
     }
 
-    public subscript(displayPath: String) -> SourceFile? { files[displayPath] }
+    package subscript(displayPath: String) -> SourceFile? { files[displayPath] }
 }

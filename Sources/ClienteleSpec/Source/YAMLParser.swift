@@ -1,16 +1,16 @@
-import ClienteleCore
 internal import CYAML
+import ClienteleCore
 
 /// Parses YAML text into a located `Node`, strictly: one document per file,
 /// no duplicate or non-string keys, aliases resolved, nesting bounded.
 ///
 /// The only type in the package that touches libyaml; it owns a copy of the
 /// input bytes for as long as libyaml reads them and frees the parser in deinit.
-public final class YAMLParser {
+package final class YAMLParser {
     /// Deeper nesting than this is refused rather than risking the stack.
-    public static let maximumDepth = 200
+    package static let maximumDepth = 200
     /// Aliases may not expand the document past this many nodes (the "billion laughs").
-    public static let maximumNodes = 2_000_000
+    package static let maximumNodes = 2_000_000
 
     private var parser = yaml_parser_t()
     private let input: UnsafeMutableBufferPointer<UInt8>
@@ -34,7 +34,7 @@ public final class YAMLParser {
 
     /// Parses one file. An empty file (or one holding only comments) yields `nil`
     /// and no diagnostics; anything wrong yields diagnostics and no node.
-    public static func parse(_ text: String, displayPath: String) -> (node: Node?, diagnostics: [Diagnostic]) {
+    package static func parse(_ text: String, displayPath: String) -> (node: Node?, diagnostics: [Diagnostic]) {
         let parser = YAMLParser(text: text, displayPath: displayPath)
         let node = parser.run()
         return (parser.diagnostics.isEmpty ? node : nil, parser.diagnostics)
@@ -93,7 +93,8 @@ public final class YAMLParser {
             }
         }
         if problem == "mapping values are not allowed in this context" {
-            notes.append(.init("a value that contains ': ' (such as an expression with depth: 2) must be put in quotes"))
+            notes.append(
+                .init("a value that contains ': ' (such as an expression with depth: 2) must be put in quotes"))
         }
         diagnostics.append(.error(message, at: problemLocation, notes: notes))
     }
@@ -105,7 +106,8 @@ public final class YAMLParser {
         case YAML_DOCUMENT_START_EVENT:
             documents += 1
             if documents > 1 {
-                diagnostics.append(.error("a file may hold only one YAML document; split this one into another file", at: start))
+                diagnostics.append(
+                    .error("a file may hold only one YAML document; split this one into another file", at: start))
                 return false
             }
             return true
@@ -124,7 +126,8 @@ public final class YAMLParser {
             }
             let tag = data.tag.map { String(cString: $0) }
             if let tag, tag != "tag:yaml.org,2002:str", tag != "!" {
-                diagnostics.append(.error("YAML tags such as '\(tag)' are not supported; write the value plainly", at: start))
+                diagnostics.append(
+                    .error("YAML tags such as '\(tag)' are not supported; write the value plainly", at: start))
                 return false
             }
             let node = Node(.scalar(.init(text: text, style: style, taggedString: tag != nil)), at: start)
@@ -132,24 +135,36 @@ public final class YAMLParser {
         case YAML_ALIAS_EVENT:
             let name = String(cString: event.data.alias.anchor)
             guard let target = anchors[name] else {
-                diagnostics.append(.error("alias '*\(name)' refers to an anchor that is not defined before it", at: start))
+                diagnostics.append(
+                    .error("alias '*\(name)' refers to an anchor that is not defined before it", at: start))
                 return false
             }
             nodeCount += Self.count(target)
             if nodeCount > Self.maximumNodes {
-                diagnostics.append(.error("aliases expand this file to more than \(Self.maximumNodes) values", at: start))
+                diagnostics.append(
+                    .error("aliases expand this file to more than \(Self.maximumNodes) values", at: start))
                 return false
             }
             var copy = target
             copy.location = start
             return add(copy, anchor: nil)
         case YAML_SEQUENCE_START_EVENT:
-            guard untagged(event.data.sequence_start.tag, "tag:yaml.org,2002:seq", at: start), push(at: start) else { return false }
-            stack.append(Frame(isMapping: false, location: start, anchor: event.data.sequence_start.anchor.map { String(cString: $0) }))
+            guard untagged(event.data.sequence_start.tag, "tag:yaml.org,2002:seq", at: start), push(at: start) else {
+                return false
+            }
+            stack.append(
+                Frame(
+                    isMapping: false, location: start,
+                    anchor: event.data.sequence_start.anchor.map { String(cString: $0) }))
             return true
         case YAML_MAPPING_START_EVENT:
-            guard untagged(event.data.mapping_start.tag, "tag:yaml.org,2002:map", at: start), push(at: start) else { return false }
-            stack.append(Frame(isMapping: true, location: start, anchor: event.data.mapping_start.anchor.map { String(cString: $0) }))
+            guard untagged(event.data.mapping_start.tag, "tag:yaml.org,2002:map", at: start), push(at: start) else {
+                return false
+            }
+            stack.append(
+                Frame(
+                    isMapping: true, location: start,
+                    anchor: event.data.mapping_start.anchor.map { String(cString: $0) }))
             return true
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             guard let frame = stack.popLast() else { return false }
@@ -161,11 +176,14 @@ public final class YAMLParser {
     }
 
     /// Tags on lists and mappings are refused like tags on scalars (only the plain kind's own is allowed).
-    private func untagged(_ tag: UnsafeMutablePointer<yaml_char_t>?, _ plain: String, at location: SourceLocation) -> Bool {
+    private func untagged(_ tag: UnsafeMutablePointer<yaml_char_t>?, _ plain: String, at location: SourceLocation)
+        -> Bool
+    {
         guard let tag else { return true }
         let name = String(cString: tag)
         guard name == plain || name == "!" else {
-            diagnostics.append(.error("YAML tags such as '\(name)' are not supported; write the value plainly", at: location))
+            diagnostics.append(
+                .error("YAML tags such as '\(name)' are not supported; write the value plainly", at: location))
             return false
         }
         return true
@@ -205,8 +223,10 @@ public final class YAMLParser {
         } else if let key = stack[top].pendingKey {
             if stack[top].keyValid {
                 if let first = stack[top].seen[key.value] {
-                    diagnostics.append(.error("duplicate key '\(key.value)'", at: key.location,
-                                              notes: [.init("'\(key.value)' is first given here", at: first)]))
+                    diagnostics.append(
+                        .error(
+                            "duplicate key '\(key.value)'", at: key.location,
+                            notes: [.init("'\(key.value)' is first given here", at: first)]))
                 } else {
                     stack[top].seen[key.value] = key.location
                     stack[top].entries.append(Node.Entry(key: key, value: node))
@@ -232,7 +252,10 @@ public final class YAMLParser {
             let kind = Node(.scalar(scalar), at: node.location).kindDescription
             if kind != "text" || Double(scalar.text) != nil {
                 let shown = scalar.text.isEmpty ? "an empty key" : "'\(scalar.text)'"
-                diagnostics.append(.error("a key must be text, but \(shown) reads as \(kind == "text" ? "a number" : kind); put it in quotes", at: node.location))
+                diagnostics.append(
+                    .error(
+                        "a key must be text, but \(shown) reads as \(kind == "text" ? "a number" : kind); put it in quotes",
+                        at: node.location))
                 return (Located(scalar.text, at: node.location), false)
             }
         }

@@ -12,7 +12,7 @@ import ClienteleCore
 ///
 /// One value serves one command or one request at a time; a writer opens it as
 /// the only writer of the store (the file store holds a lock for that).
-public protocol CustomerStore: AnyObject {
+package protocol CustomerStore: AnyObject {
     /// Where the store is, for messages (a folder, a database without its password).
     var location: String { get }
 
@@ -32,7 +32,8 @@ public protocol CustomerStore: AnyObject {
     func forEachDocument(_ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError)
     /// The same on `workers` threads, each given a contiguous share (its number is the
     /// first argument); the shares, in order, are the order written.
-    func forEachDocumentConcurrently(workers: Int, _ body: @Sendable (Int, UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError)
+    func forEachDocumentConcurrently(workers: Int, _ body: @Sendable (Int, UnsafeBufferPointer<UInt8>) -> Void)
+        throws(StoreError)
 
     // MARK: Batches
 
@@ -41,7 +42,9 @@ public protocol CustomerStore: AnyObject {
     /// One large batch (an import) whose documents arrive as compact JSON bytes:
     /// `produce` calls `put` for each document and `log` for each log entry, and
     /// the batch commits when it returns (nothing of it when it throws).
-    func commitStreaming(_ produce: (_ put: (String, UnsafeBufferPointer<UInt8>) throws -> Void, _ log: (JSONValue) throws -> Void) throws -> Void) throws
+    func commitStreaming(
+        _ produce: (_ put: (String, UnsafeBufferPointer<UInt8>) throws -> Void, _ log: (JSONValue) throws -> Void)
+            throws -> Void) throws
 
     // MARK: The customer log
 
@@ -60,7 +63,8 @@ public protocol CustomerStore: AnyObject {
     /// Records `version` as applied, with `operations` (its migration) and its log
     /// entry (with `extra` members) in one batch: the store is at the old version or
     /// at the new one, never between.
-    func applyVersion(_ version: AppliedVersion, extra: [(String, JSONValue)], operations: [StoreOperation]) throws(StoreError)
+    func applyVersion(_ version: AppliedVersion, extra: [(String, JSONValue)], operations: [StoreOperation])
+        throws(StoreError)
 
     // MARK: Numbering
 
@@ -74,16 +78,21 @@ public protocol CustomerStore: AnyObject {
     /// The ids of the customers put or deleted after `position`, in the order written.
     func idsWritten(after position: StorePosition) throws(StoreError) -> [String]
     /// The current documents of `ids` that were written after `position`.
-    func forEachDocument(of ids: [String], writtenAfter position: StorePosition, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError)
+    func forEachDocument(
+        of ids: [String], writtenAfter position: StorePosition, _ body: (UnsafeBufferPointer<UInt8>) -> Void)
+        throws(StoreError)
     /// The cache `name`, when it was made for `key` at a position of this store
     /// that is still in its history: `restore` reads its body.
-    func readCache<R>(_ name: String, key: String, _ restore: (UnsafeRawBufferPointer) -> R?) -> (value: R, position: StorePosition)?
+    func readCache<R>(_ name: String, key: String, _ restore: (UnsafeRawBufferPointer) -> R?) -> (
+        value: R, position: StorePosition
+    )?
     /// Keeps `body` as the cache `name` for `key`, made at the end of the store
     /// (nothing, when the store was opened to write no caches).
     func saveCache(_ name: String, key: String, body: [UInt8])
     /// The values of unique fields held by the stored customers, for the unique
     /// fields `layout` describes; `keys` gives a document's id and keys.
-    func uniqueValues(layout: String, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?) throws(StoreError) -> UniqueValues
+    func uniqueValues(layout: String, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?)
+        throws(StoreError) -> UniqueValues
 
     // MARK: Backups
 
@@ -94,10 +103,10 @@ public protocol CustomerStore: AnyObject {
 
 extension CustomerStore {
     /// Every entry of the customer log, oldest first.
-    public func logEntries() throws(StoreError) -> [JSONValue] { try logEntries(type: nil, actor: nil) }
+    package func logEntries() throws(StoreError) -> [JSONValue] { try logEntries(type: nil, actor: nil) }
 
     /// Identifies the stored data: it changes with every committed write.
-    public var dataHash: String {
+    package var dataHash: String {
         let e = end
         return "\(e.segment)-\(e.offset)-\(e.batch)"
     }
@@ -105,17 +114,20 @@ extension CustomerStore {
 
 /// An applied config: its number, when and by whom, its files, and which
 /// main-table fields each package inherited when it was created.
-public struct AppliedVersion: Sendable {
-    public var number: Int
-    public var appliedAt: String
-    public var appliedBy: String
+package struct AppliedVersion: Sendable {
+    package var number: Int
+    package var appliedAt: String
+    package var appliedBy: String
     /// The config's files (path relative to the config directory, and text).
-    public var files: [(path: String, text: String)]
+    package var files: [(path: String, text: String)]
     /// Which main-table fields each package inherited when it was created:
     /// package id -> field identities (a package missing here inherited them all).
-    public var inherited: [String: Set<String>]
+    package var inherited: [String: Set<String>]
 
-    public init(number: Int, appliedAt: String, appliedBy: String, files: [(path: String, text: String)], inherited: [String: Set<String>]) {
+    package init(
+        number: Int, appliedAt: String, appliedBy: String, files: [(path: String, text: String)],
+        inherited: [String: Set<String>]
+    ) {
         self.number = number
         self.appliedAt = appliedAt
         self.appliedBy = appliedBy
@@ -124,24 +136,30 @@ public struct AppliedVersion: Sendable {
     }
 
     /// The log entry that marks this version applied; `extra` adds members.
-    public func logEntry(extra: [(String, JSONValue)]) -> JSONValue {
-        .object([
-            ("time", .string(appliedAt)), ("actor", .string(appliedBy)), ("type", .string("apply")), ("customers", .array([])),
-            ("changes", .array([])), ("reason", .null), ("config_version", .number(String(number))),
-        ] + extra)
+    package func logEntry(extra: [(String, JSONValue)]) -> JSONValue {
+        .object(
+            [
+                ("time", .string(appliedAt)), ("actor", .string(appliedBy)), ("type", .string("apply")),
+                ("customers", .array([])),
+                ("changes", .array([])), ("reason", .null), ("config_version", .number(String(number))),
+            ] + extra)
     }
 
     /// The version's record as stored: number, time, actor, files, inheritance, and `extra`.
-    public func record(extra: [(String, JSONValue)]) -> JSONValue {
-        let inherited = inherited.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.array($0.value.sorted().map(JSONValue.string))) }
-        return .object([
-            ("version", .number(String(number))), ("applied_at", .string(appliedAt)), ("applied_by", .string(appliedBy)),
-            ("files", .object(files.map { ($0.path, .string($0.text)) })), ("inherited", .object(inherited)),
-        ] + extra)
+    package func record(extra: [(String, JSONValue)]) -> JSONValue {
+        let inherited = inherited.sorted { $0.key < $1.key }.map {
+            ($0.key, JSONValue.array($0.value.sorted().map(JSONValue.string)))
+        }
+        return .object(
+            [
+                ("version", .number(String(number))), ("applied_at", .string(appliedAt)),
+                ("applied_by", .string(appliedBy)),
+                ("files", .object(files.map { ($0.path, .string($0.text)) })), ("inherited", .object(inherited)),
+            ] + extra)
     }
 
     /// Reads a stored record (what `record(extra:)` wrote); nil when it is not one.
-    public static func fromRecord(_ json: JSONValue, number: Int) -> AppliedVersion? {
+    package static func fromRecord(_ json: JSONValue, number: Int) -> AppliedVersion? {
         guard case .object = json else { return nil }
         var files: [(path: String, text: String)] = []
         if case .object(let members)? = json["files"] {
@@ -153,7 +171,9 @@ public struct AppliedVersion: Sendable {
                 if case .array(let items) = list { inherited[package] = Set(items.compactMap(\.stringValue)) }
             }
         }
-        return AppliedVersion(number: number, appliedAt: json["applied_at"]?.stringValue ?? "", appliedBy: json["applied_by"]?.stringValue ?? "",
-                              files: files, inherited: inherited)
+        return AppliedVersion(
+            number: number, appliedAt: json["applied_at"]?.stringValue ?? "",
+            appliedBy: json["applied_by"]?.stringValue ?? "",
+            files: files, inherited: inherited)
     }
 }

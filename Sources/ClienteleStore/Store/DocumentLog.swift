@@ -1,11 +1,12 @@
 import ClienteleCore
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Documents kept as an append-only log of JSON Lines segments (`data/000001.jsonl`,
 /// readable with jq). A write is a batch: one line per operation, then a commit line,
@@ -16,8 +17,8 @@ import Synchronization
 ///     {"batch":7,"op":"put","id":"P000001","doc":{...}}
 ///     {"batch":7,"op":"delete","id":"P000002"}
 ///     {"batch":7,"commit":2}
-public final class DocumentLog {
-    public typealias Operation = StoreOperation
+package final class DocumentLog {
+    package typealias Operation = StoreOperation
 
     struct Location: Equatable {
         var segment: Int32
@@ -35,18 +36,18 @@ public final class DocumentLog {
 
     /// A place in the log just after a batch's commit line: what a snapshot kept
     /// beside the log was made from.
-    public struct Position: Sendable, Equatable {
-        public var segment: Int32
-        public var offset: Int
+    package struct Position: Sendable, Equatable {
+        package var segment: Int32
+        package var offset: Int
         /// The batch whose commit line ends here (0 for the start of an empty log).
-        public var batch: Int
+        package var batch: Int
 
         func isAtOrBefore(_ other: Position) -> Bool {
             segment < other.segment || (segment == other.segment && offset <= other.offset)
         }
     }
 
-    public let directory: String
+    package let directory: String
     /// The id index as it stood at a committed position (`index/ids.bin`), when it
     /// checked out: only the lines after its position were read.
     private var stored: StoredIds?
@@ -61,7 +62,7 @@ public final class DocumentLog {
     /// Whether a batch read so far carried a checksum (then every later one must).
     private var checksummed = false
     /// How many documents are stored now.
-    public private(set) var count = 0
+    package private(set) var count = 0
     /// Put and delete lines read or written after `stored`'s position (all of them, without it).
     private var linesSinceStored = 0
     /// Where each log entry sits, oldest first.
@@ -72,12 +73,12 @@ public final class DocumentLog {
     private var writerSize = 0
     private var nextBatch = 1
     /// Just after the last committed batch.
-    public private(set) var end = Position(segment: 1, offset: 0, batch: 0)
+    package private(set) var end = Position(segment: 1, offset: 0, batch: 0)
     /// Bytes cut off the end of the log when it was opened (an unfinished batch).
-    public private(set) var recoveredBytes = 0
+    package private(set) var recoveredBytes = 0
 
     /// A segment is closed and a new one started past this size.
-    public static let segmentLimit = 256 << 20
+    package static let segmentLimit = 256 << 20
 
     private init(directory: String) {
         self.directory = directory
@@ -89,8 +90,8 @@ public final class DocumentLog {
     }
 
     /// Every stored id, in no particular order.
-    public var ids: [String] { currentLocations().map(\.id) }
-    public func contains(_ id: String) -> Bool { location(of: id) != nil }
+    package var ids: [String] { currentLocations().map(\.id) }
+    package func contains(_ id: String) -> Bool { location(of: id) != nil }
 
     /// Where the current document with this id stands.
     func location(of id: String) -> Location? {
@@ -100,7 +101,7 @@ public final class DocumentLog {
     }
 
     /// Whether a document with this id was deleted (and not put again).
-    public func isRetired(_ id: String) -> Bool {
+    package func isRetired(_ id: String) -> Bool {
         if retiredSince.contains(id) { return true }
         guard let stored, index[id] == nil, !unretired.contains(id) else { return false }
         return stored.isRetired(id)
@@ -116,7 +117,9 @@ public final class DocumentLog {
     /// `index/ids.bin`, the other from the whole log): the same documents at the same
     /// places, the same retired ids and log entries.
     func sameIds(as other: DocumentLog) -> Bool {
-        func sorted(_ log: DocumentLog) -> [(String, Location)] { log.currentLocations().sorted { $0.id < $1.id }.map { ($0.id, $0.location) } }
+        func sorted(_ log: DocumentLog) -> [(String, Location)] {
+            log.currentLocations().sorted { $0.id < $1.id }.map { ($0.id, $0.location) }
+        }
         func retired(_ log: DocumentLog) -> Set<String> {
             var ids = log.retiredSince
             log.stored?.retired.forEach { key, _ in
@@ -126,7 +129,8 @@ public final class DocumentLog {
             return ids
         }
         return count == other.count && end == other.end && logLocations == other.logLocations
-            && sorted(self).elementsEqual(sorted(other), by: { $0.0 == $1.0 && $0.1 == $1.1 }) && retired(self) == retired(other)
+            && sorted(self).elementsEqual(sorted(other), by: { $0.0 == $1.0 && $0.1 == $1.1 })
+            && retired(self) == retired(other)
     }
 
     /// Every current document's id and location.
@@ -161,7 +165,11 @@ public final class DocumentLog {
     /// Records a put of `id` at `location`.
     private func notePut(_ id: String, _ location: Location) {
         linesSinceStored += 1
-        if index.updateValue(location, forKey: id) == nil, stored == nil || removedFromStored.contains(id) || stored?.location(id) == nil { count += 1 }
+        if index.updateValue(location, forKey: id) == nil,
+            stored == nil || removedFromStored.contains(id) || stored?.location(id) == nil
+        {
+            count += 1
+        }
         if !retiredSince.isEmpty { retiredSince.remove(id) }
         if let stored, stored.isRetired(id) { unretired.insert(id) }
     }
@@ -187,13 +195,18 @@ public final class DocumentLog {
     /// `idIndex` is where the id index is kept (`index/ids.bin`): when it checks out,
     /// only the lines written after its position are read (and their batches' checksums
     /// checked); the lines before it were read whole when it was made.
-    public static func open(directory: String, recover: Bool = true, reaching: Position? = nil, idIndex: String? = nil) throws(StoreError) -> DocumentLog {
+    package static func open(directory: String, recover: Bool = true, reaching: Position? = nil, idIndex: String? = nil)
+        throws(StoreError) -> DocumentLog
+    {
         let log = DocumentLog(directory: directory)
         try log.createDirectory(directory)
         let numbers = segmentNumbers(in: directory)
         // Segments are numbered from 1 without a gap: a missing one is lost data, never skipped.
         for (k, number) in numbers.enumerated() where number != Int32(k + 1) {
-            throw damaged(log.path(Int32(k + 1)), 1, "the segment is missing (\((log.path(number) as NSString).lastPathComponent) follows \(k == 0 ? "nothing" : (log.path(numbers[k - 1]) as NSString).lastPathComponent))")
+            throw damaged(
+                log.path(Int32(k + 1)), 1,
+                "the segment is missing (\((log.path(number) as NSString).lastPathComponent) follows \(k == 0 ? "nothing" : (log.path(numbers[k - 1]) as NSString).lastPathComponent))"
+            )
         }
         var first = 0
         var from = 0
@@ -202,7 +215,9 @@ public final class DocumentLog {
             from = stored.position.offset
         }
         for k in first..<numbers.count {
-            try log.replay(numbers[k], from: k == first ? from : 0, isLast: k == numbers.count - 1, recover: recover, reaching: reaching)
+            try log.replay(
+                numbers[k], from: k == first ? from : 0, isLast: k == numbers.count - 1, recover: recover,
+                reaching: reaching)
         }
         if let reaching, !reaching.isAtOrBefore(log.end) { throw log.shorter(than: reaching) }
         if recover { try log.openWriter(numbers.last ?? 1) }
@@ -234,14 +249,14 @@ public final class DocumentLog {
     }
 
     /// Whether the id index kept beside the log is missing or far enough behind to write again.
-    public var idIndexIsBehind: Bool {
+    package var idIndexIsBehind: Bool {
         stored == nil ? end.offset > 0 || end.segment > 1 : linesSinceStored > 1_000 + count / 16
     }
 
     /// Writes the id index as it stands at the end of the log (`numbers`: the highest
     /// number in use per id prefix, retired ids included); false when it could not.
     @discardableResult
-    public func saveIdIndex(path: String, numbers: [String: Int]) -> Bool {
+    package func saveIdIndex(path: String, numbers: [String: Int]) -> Bool {
         var retired = Array(retiredSince)
         stored?.retired.forEach { key, _ in
             let id = String(decoding: key, as: UTF8.self)
@@ -253,8 +268,11 @@ public final class DocumentLog {
         }
         guard !sizes.contains(-1) else { return false }
         guard let mark = mark(of: end) else { return false }
-        return StoredIds.save(path: path, position: end, mark: mark, live: currentLocations().map { ($0.id, $0.location) }, retired: retired,
-                              logLocations: logLocations, nextBatch: nextBatch, checksummed: checksummed, segmentSizes: sizes, numbers: numbers)
+        return StoredIds.save(
+            path: path, position: end, mark: mark, live: currentLocations().map { ($0.id, $0.location) },
+            retired: retired,
+            logLocations: logLocations, nextBatch: nextBatch, checksummed: checksummed, segmentSizes: sizes,
+            numbers: numbers)
     }
 
     /// The numbers of the segment files in `directory`, in order.
@@ -263,7 +281,8 @@ public final class DocumentLog {
         // Six digits from 000001: no other name is a segment, so none is read, renamed or written.
         return names.compactMap { name -> Int32? in
             guard name.hasSuffix(".jsonl"), name.count == 12, name.prefix(6).allSatisfy({ $0.isASCII && $0.isNumber }),
-                  let n = Int32(name.prefix(6)), n >= 1 else { return nil }
+                let n = Int32(name.prefix(6)), n >= 1
+            else { return nil }
             return n
         }.sorted()
     }
@@ -288,9 +307,13 @@ public final class DocumentLog {
     /// refuses the log, naming the file and line. In the last segment, a writer cuts off
     /// the tail a crash left, or puts back the newline a verified commit line lost.
     /// `from`: where to start reading (the stored id index's position, in its segment).
-    private func replay(_ segment: Int32, from start: Int, isLast: Bool, recover: Bool, reaching: Position?) throws(StoreError) {
+    private func replay(_ segment: Int32, from start: Int, isLast: Bool, recover: Bool, reaching: Position?)
+        throws(StoreError)
+    {
         let file: MappedFile
-        do { file = try MappedFile(path: path(segment), followLinks: false) } catch { throw StoreError(error.description) }
+        do { file = try MappedFile(path: path(segment), followLinks: false) } catch {
+            throw StoreError(error.description)
+        }
         let whole = file.bytes
         let bytes = UnsafeBufferPointer(rebasing: whole[min(start, whole.count)...])
         /// Line numbers count from the start of the file, whatever was skipped.
@@ -331,7 +354,9 @@ public final class DocumentLog {
         let tail: SegmentScan.Tail
         var shape: SegmentScan.Damage?
         do {
-            tail = try SegmentScan.scan(bytes, after: nextBatch - 1, checksummed: checksummed, checksums: false, commit: commit) { damage throws(StoreError) in
+            tail = try SegmentScan.scan(
+                bytes, after: nextBatch - 1, checksummed: checksummed, checksums: false, commit: commit
+            ) { damage throws(StoreError) in
                 shape = damage
                 throw damaged(damage.line, damage.why)
             }
@@ -369,16 +394,23 @@ public final class DocumentLog {
         // Nothing is cut from a log that lost committed batches: that is for repair to decide.
         if let reaching, !reaching.isAtOrBefore(end) { throw shorter(than: reaching) }
         recoveredBytes = bytes.count - tail.committedEnd
-        guard truncate(path(segment), off_t(start + tail.committedEnd)) == 0 else { throw .system("cannot recover", path(segment)) }
+        guard truncate(path(segment), off_t(start + tail.committedEnd)) == 0 else {
+            throw .system("cannot recover", path(segment))
+        }
     }
 
     func shorter(than position: Position) -> StoreError {
-        Self.damaged(path(end.segment), nil, "the log ends before the place the access columns (index/customers.bin) were made at (segment \(position.segment), byte \(position.offset), batch \(position.batch)): committed batches are missing")
+        Self.damaged(
+            path(end.segment), nil,
+            "the log ends before the place the access columns (index/customers.bin) were made at (segment \(position.segment), byte \(position.offset), batch \(position.batch)): committed batches are missing"
+        )
     }
 
     /// Damage to committed data, in words that say what to do.
     static func damaged(_ file: String, _ line: Int?, _ why: String) -> StoreError {
-        StoreError("\(file)\(line.map { ":\($0)" } ?? ""): \(why); the store's data is damaged. Nothing was changed: 'clientele store verify' lists every damaged place, and 'clientele store repair' cuts the damaged batches out (into backups/)")
+        StoreError(
+            "\(file)\(line.map { ":\($0)" } ?? ""): \(why); the store's data is damaged. Nothing was changed: 'clientele store verify' lists every damaged place, and 'clientele store repair' cuts the damaged batches out (into backups/)"
+        )
     }
 
     private func openWriter(_ segment: Int32) throws(StoreError) {
@@ -403,7 +435,7 @@ public final class DocumentLog {
 
     /// Appends the operations as one batch and makes it durable; when this returns,
     /// the batch survives a crash. Nothing is applied if it throws.
-    public func commit(_ operations: [Operation]) throws(StoreError) {
+    package func commit(_ operations: [Operation]) throws(StoreError) {
         guard !operations.isEmpty else { return }
         guard writer >= 0 else { throw StoreError("the store was opened for reading only") }
         for op in operations {
@@ -437,7 +469,8 @@ public final class DocumentLog {
             text += "\n"
         }
         var bytes = Array(text.utf8)
-        bytes += Self.commitLine(batch: batch, count: operations.count, checksum: bytes.withUnsafeBufferPointer { Checksum.crc32c($0) })
+        bytes += Self.commitLine(
+            batch: batch, count: operations.count, checksum: bytes.withUnsafeBufferPointer { Checksum.crc32c($0) })
         guard FileWriting.writeAll(writer, bytes) else {
             let error = StoreError.system("cannot write", path(writerSegment))
             // Cut off what part of the batch reached the file, so the log stays whole.
@@ -454,16 +487,21 @@ public final class DocumentLog {
         end = Position(segment: writerSegment, offset: writerSize, batch: batch)
         for line in lines {
             switch line.op {
-            case .put(let id, _): notePut(id, Location(segment: writerSegment, offset: line.offset, length: Int32(line.length)))
+            case .put(let id, _):
+                notePut(id, Location(segment: writerSegment, offset: line.offset, length: Int32(line.length)))
             case .delete(let id): noteDelete(id)
-            case .log: logLocations.append(Location(segment: writerSegment, offset: line.offset, length: Int32(line.length)))
+            case .log:
+                logLocations.append(Location(segment: writerSegment, offset: line.offset, length: Int32(line.length)))
             }
         }
     }
 
     /// Writes one large batch as it is produced (an import), buffered, then commits
     /// and fsyncs it; if `produce` throws or a write fails, the batch is cut off again.
-    public func commitStreaming(_ produce: (_ put: (String, UnsafeBufferPointer<UInt8>) throws -> Void, _ log: (JSONValue) throws -> Void) throws -> Void) throws {
+    package func commitStreaming(
+        _ produce: (_ put: (String, UnsafeBufferPointer<UInt8>) throws -> Void, _ log: (JSONValue) throws -> Void)
+            throws -> Void
+    ) throws {
         guard writer >= 0 else { throw StoreError("the store was opened for reading only") }
         if writerSize > Self.segmentLimit { try openWriter(writerSegment + 1) }
         let batch = nextBatch
@@ -477,7 +515,9 @@ public final class DocumentLog {
         var checksum: UInt32 = 0
         func flush() throws {
             checksum = buffer.withUnsafeBufferPointer { Checksum.crc32c($0, continuing: checksum) }
-            guard FileWriting.writeAll(writer, buffer) else { throw StoreError.system("cannot write", path(writerSegment)) }
+            guard FileWriting.writeAll(writer, buffer) else {
+                throw StoreError.system("cannot write", path(writerSegment))
+            }
             buffer.removeAll(keepingCapacity: true)
         }
         func line(_ head: String, _ body: UnsafeBufferPointer<UInt8>) throws -> Location {
@@ -496,25 +536,29 @@ public final class DocumentLog {
         let putHead = Array("{\"batch\":\(batch),\"op\":\"put\",\"id\":\"".utf8)
         let docHead = Array("\",\"doc\":".utf8)
         do {
-            try produce({ id, document in
-                guard DocumentLog.isValidId(id) else { throw StoreError("'\(id)' is not a valid record id") }
-                let lineStart = offset
-                buffer.append(contentsOf: putHead)
-                var id = id
-                id.withUTF8 { buffer.append(contentsOf: $0) }
-                buffer.append(contentsOf: docHead)
-                buffer.append(contentsOf: document)
-                buffer.append(UInt8(ascii: "}"))
-                buffer.append(0x0A)
-                let length = putHead.count + id.utf8.count + docHead.count + document.count + 1
-                offset += length + 1
-                count += 1
-                if buffer.count > 1 << 20 { try flush() }
-                puts.append((id, Location(segment: writerSegment, offset: lineStart, length: Int32(length))))
-            }, { entry in
-                let text = Array(entry.jsonText.utf8)
-                try text.withUnsafeBufferPointer { logs.append(try line("{\"batch\":\(batch),\"op\":\"log\",\"entry\":", $0)) }
-            })
+            try produce(
+                { id, document in
+                    guard DocumentLog.isValidId(id) else { throw StoreError("'\(id)' is not a valid record id") }
+                    let lineStart = offset
+                    buffer.append(contentsOf: putHead)
+                    var id = id
+                    id.withUTF8 { buffer.append(contentsOf: $0) }
+                    buffer.append(contentsOf: docHead)
+                    buffer.append(contentsOf: document)
+                    buffer.append(UInt8(ascii: "}"))
+                    buffer.append(0x0A)
+                    let length = putHead.count + id.utf8.count + docHead.count + document.count + 1
+                    offset += length + 1
+                    count += 1
+                    if buffer.count > 1 << 20 { try flush() }
+                    puts.append((id, Location(segment: writerSegment, offset: lineStart, length: Int32(length))))
+                },
+                { entry in
+                    let text = Array(entry.jsonText.utf8)
+                    try text.withUnsafeBufferPointer {
+                        logs.append(try line("{\"batch\":\(batch),\"op\":\"log\",\"entry\":", $0))
+                    }
+                })
             guard count > 0 else { return }
             try flush()
             let commit = Self.commitLine(batch: batch, count: count, checksum: checksum)
@@ -540,23 +584,27 @@ public final class DocumentLog {
     /// written after the id index's position (every batch, without an id index).
     static func commitLine(batch: Int, count: Int, checksum: UInt32) -> [UInt8] {
         let hex = String(checksum, radix: 16)
-        return Array("{\"batch\":\(batch),\"commit\":\(count),\"crc32c\":\"\(String(repeating: "0", count: 8 - hex.count) + hex)\"}\n".utf8)
+        return Array(
+            "{\"batch\":\(batch),\"commit\":\(count),\"crc32c\":\"\(String(repeating: "0", count: 8 - hex.count) + hex)\"}\n"
+                .utf8)
     }
 
     /// The stored document with this id, or nil.
-    public func document(_ id: String) throws(StoreError) -> JSONValue? {
+    package func document(_ id: String) throws(StoreError) -> JSONValue? {
         guard let location = location(of: id) else { return nil }
         return try line(at: location)["doc"]
     }
 
     /// Calls `body` with the bytes of every current document, in log order.
-    public func forEachDocument(_ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
+    package func forEachDocument(_ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
         try forEachDocument(inLogOrder: currentLocationsInLogOrder(), body)
     }
 
     /// Calls `body` with the bytes of the current documents among `ids` (from
     /// `idsWritten(after: position)`) that were written after `position`, in log order.
-    public func forEachDocument(of ids: [String], writtenAfter position: Position, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
+    package func forEachDocument(
+        of ids: [String], writtenAfter position: Position, _ body: (UnsafeBufferPointer<UInt8>) -> Void
+    ) throws(StoreError) {
         let locations = ids.compactMap { id in location(of: id).flatMap { $0.isBefore(position) ? nil : $0 } }
         try forEachDocument(inLogOrder: locations.sorted { $0.logOrder < $1.logOrder }, body)
     }
@@ -564,10 +612,14 @@ public final class DocumentLog {
     /// Calls `body` with the bytes of every current document, split between
     /// `workers` threads (each a contiguous share of the log, in order); `body`
     /// gets the worker's number and must be safe to call from several threads at once.
-    public func forEachDocumentConcurrently(workers: Int, _ body: @Sendable (Int, UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
+    package func forEachDocumentConcurrently(workers: Int, _ body: @Sendable (Int, UnsafeBufferPointer<UInt8>) -> Void)
+        throws(StoreError)
+    {
         let locations = currentLocationsInLogOrder()
         let workers = max(1, min(workers, locations.count))
-        let shares = (0..<workers).map { w in Array(locations[(locations.count * w / workers)..<(locations.count * (w + 1) / workers)]) }
+        let shares = (0..<workers).map { w in
+            Array(locations[(locations.count * w / workers)..<(locations.count * (w + 1) / workers)])
+        }
         let failures = Mutex<StoreError?>(nil)
         // The walk only reads: mapped segment files, and no state that changes.
         nonisolated(unsafe) let log = self
@@ -581,7 +633,9 @@ public final class DocumentLog {
         if let failure = failures.withLock({ $0 }) { throw failure }
     }
 
-    private func forEachDocument(inLogOrder locations: [Location], _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
+    private func forEachDocument(inLogOrder locations: [Location], _ body: (UnsafeBufferPointer<UInt8>) -> Void)
+        throws(StoreError)
+    {
         var mapped: [Int32: MappedFile] = [:]
         let marker = Array(",\"doc\":".utf8)
         var previous: Location?
@@ -590,7 +644,8 @@ public final class DocumentLog {
             if let p = previous, p.segment == location.segment, p.offset == location.offset { continue }
             previous = location
             if mapped[location.segment] == nil {
-                do { mapped[location.segment] = try MappedFile(path: path(location.segment), followLinks: false) } catch { throw StoreError(error.description) }
+                do { mapped[location.segment] = try MappedFile(path: path(location.segment), followLinks: false) } catch
+                { throw StoreError(error.description) }
             }
             let bytes = mapped[location.segment]!.bytes
             let line = UnsafeBufferPointer(rebasing: bytes[location.offset..<(location.offset + Int(location.length))])
@@ -604,12 +659,14 @@ public final class DocumentLog {
 
     /// The ids put or deleted after `position` (a commit boundary), from the heads
     /// of the lines written since: as many as were written, not as many as are stored.
-    public func idsWritten(after position: Position) throws(StoreError) -> [String] {
+    package func idsWritten(after position: Position) throws(StoreError) -> [String] {
         var ids: [String] = []
         guard position != end else { return ids }
         for segment in position.segment...end.segment {
             let file: MappedFile
-            do { file = try MappedFile(path: path(segment), followLinks: false) } catch { throw StoreError(error.description) }
+            do { file = try MappedFile(path: path(segment), followLinks: false) } catch {
+                throw StoreError(error.description)
+            }
             let bytes = file.bytes
             let start = segment == position.segment ? position.offset : 0
             let stop = segment == end.segment ? min(end.offset, bytes.count) : bytes.count
@@ -625,7 +682,7 @@ public final class DocumentLog {
 
     /// Whether `position` is the end of a committed batch of this log: the commit
     /// line of its batch ends right there, at or before the end of the log.
-    public func isCommitBoundary(_ position: Position) -> Bool {
+    package func isCommitBoundary(_ position: Position) -> Bool {
         mark(of: position) != nil
     }
 
@@ -639,7 +696,8 @@ public final class DocumentLog {
     /// The CRC-32C of the commit line that ends at `position` (its batch, count and the
     /// batch's checksum), with bit 32 set; nil when no commit line ends there.
     func mark(of position: Position) -> UInt64? {
-        guard position.segment < end.segment || (position.segment == end.segment && position.offset <= end.offset) else { return nil }
+        guard position.segment < end.segment || (position.segment == end.segment && position.offset <= end.offset)
+        else { return nil }
         if position.offset == 0 { return position.batch == 0 && position.segment == 1 ? 1 << 32 : nil }
         let expected = Array("{\"batch\":\(position.batch),\"commit\":".utf8)
         // The commit line, and the newline before it unless it starts the segment.
@@ -659,7 +717,7 @@ public final class DocumentLog {
     /// The newest log entry whose line holds `needle`, reading from the end.
     /// `within`: how far into the line the needle can be (an entry's head: its time,
     /// actor and type come before the customers it names, which may be a million).
-    public func lastLogEntry(containing needle: String, within: Int = .max) throws(StoreError) -> JSONValue? {
+    package func lastLogEntry(containing needle: String, within: Int = .max) throws(StoreError) -> JSONValue? {
         let pattern = Array(needle.utf8)
         for location in logLocations.reversed() {
             let fd = try reader(location.segment)
@@ -672,14 +730,16 @@ public final class DocumentLog {
         return nil
     }
 
-    public func logEntries(containing needle: String? = nil) throws(StoreError) -> [JSONValue] {
+    package func logEntries(containing needle: String? = nil) throws(StoreError) -> [JSONValue] {
         var entries: [JSONValue] = []
         let pattern = needle.map { Array($0.utf8) }
         for location in logLocations {
             if let pattern {
                 let fd = try reader(location.segment)
                 var buffer = [UInt8](repeating: 0, count: Int(location.length))
-                let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, Int(location.length), off_t(location.offset)) }
+                let n = buffer.withUnsafeMutableBytes {
+                    pread(fd, $0.baseAddress!, Int(location.length), off_t(location.offset))
+                }
                 guard n == Int(location.length) else { throw .system("cannot read", path(location.segment)) }
                 if !Self.contains(buffer, pattern) { continue }
             }
@@ -705,7 +765,9 @@ public final class DocumentLog {
     private func line(at location: Location) throws(StoreError) -> JSONValue {
         let fd = try reader(location.segment)
         var buffer = [UInt8](repeating: 0, count: Int(location.length))
-        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, Int(location.length), off_t(location.offset)) }
+        let n = buffer.withUnsafeMutableBytes {
+            pread(fd, $0.baseAddress!, Int(location.length), off_t(location.offset))
+        }
         guard n == Int(location.length) else { throw .system("cannot read", path(location.segment)) }
         guard let line = try? JSONValue.parse(String(decoding: buffer, as: UTF8.self)) else {
             throw StoreError("a stored line in \(path(location.segment)) at byte \(location.offset) is not valid JSON")
@@ -714,7 +776,7 @@ public final class DocumentLog {
     }
 
     /// Record ids are the only names the store derives from input; they never become file names.
-    public static func isValidId(_ id: String) -> Bool {
+    package static func isValidId(_ id: String) -> Bool {
         var s = id
         return s.withUTF8 { ValueFormats.isRecordId($0) }
     }
@@ -757,7 +819,10 @@ struct LineHeader {
         var k = Self.batchPrefix.count
         var n = 0
         guard k < line.count, ValueFormats.isDigit(line[k]) else { return nil }
-        while k < line.count, ValueFormats.isDigit(line[k]) { n = n * 10 + Int(line[k] - 0x30); k += 1 }
+        while k < line.count, ValueFormats.isDigit(line[k]) {
+            n = n * 10 + Int(line[k] - 0x30)
+            k += 1
+        }
         batch = n
         if Self.starts(line, at: k, with: Self.commitPrefix) {
             var count = 0
@@ -770,8 +835,10 @@ struct LineHeader {
             commit = count
             // Batches written before checksums end at the count.
             guard j < line.count - 1 else { return }
-            guard Self.starts(line, at: j, with: Self.checksumPrefix), line.count - 1 == j + Self.checksumPrefix.count + 9,
-                  line[line.count - 2] == UInt8(ascii: "\"") else { return nil }
+            guard Self.starts(line, at: j, with: Self.checksumPrefix),
+                line.count - 1 == j + Self.checksumPrefix.count + 9,
+                line[line.count - 2] == UInt8(ascii: "\"")
+            else { return nil }
             var value: UInt32 = 0
             for b in line[(j + Self.checksumPrefix.count)..<(line.count - 2)] {
                 guard let digit = Self.hexDigit(b) else { return nil }

@@ -4,16 +4,16 @@ import Foundation
 /// The embedded document store: customer documents and the customer log in one
 /// `DocumentLog` under `<store>/data/`, and each applied config version in
 /// `<store>/versions/`. Writers hold the store's lock for as long as they are open.
-public final class JSONFileStore: CustomerStore {
-    public let path: String
-    public var location: String { path }
+package final class JSONFileStore: CustomerStore {
+    package let path: String
+    package var location: String { path }
     let log: DocumentLog
     private let lock: StoreLock?
     /// The highest number used per id prefix (P, O, W, ...).
     private var numbers: [String: Int] = [:]
 
     /// The config version applied last, and the record of it.
-    public private(set) var version: AppliedVersion?
+    package private(set) var version: AppliedVersion?
 
     /// Whether this process writes the caches of `index/` when they are missing or
     /// behind (every command but `store verify`, which changes nothing).
@@ -26,13 +26,18 @@ public final class JSONFileStore: CustomerStore {
         self.writesCaches = writesCaches
     }
 
-
     /// Opens the store; `writer` names the command when it means to write (it then
     /// waits up to `timeout` seconds for the lock and recovers an unfinished batch).
     /// `caches`: write the caches of `index/` when they are missing or behind.
-    public static func open(path: String, writer: String?, timeout: Double = 10, caches: Bool = true) throws(StoreError) -> JSONFileStore {
+    package static func open(path: String, writer: String?, timeout: Double = 10, caches: Bool = true)
+        throws(StoreError) -> JSONFileStore
+    {
         // The store's own folder may be reached through a link the config names; nothing inside it is.
-        let path = realpath(path, nil).map { real in defer { free(real) }; return String(cString: real) } ?? path
+        let path =
+            realpath(path, nil).map { real in
+                defer { free(real) }
+                return String(cString: real)
+            } ?? path
         var lock: StoreLock?
         if let writer {
             try StoreError.ensureDirectory(path)
@@ -43,7 +48,8 @@ public final class JSONFileStore: CustomerStore {
         // The access columns were made at a committed position: a log that ends before it lost committed batches.
         let made = SnapshotFile(path: path + "/index/" + accessColumnsCache + ".bin").position()
         let idIndex = path + "/index/ids.bin"
-        let log = try DocumentLog.open(directory: path + "/data", recover: writer != nil, reaching: made, idIndex: idIndex)
+        let log = try DocumentLog.open(
+            directory: path + "/data", recover: writer != nil, reaching: made, idIndex: idIndex)
         let store = JSONFileStore(path: path, log: log, lock: lock, writesCaches: caches)
         try store.loadVersion()
         // A deleted customer's number stays retired: a new customer never inherits its log.
@@ -66,29 +72,36 @@ public final class JSONFileStore: CustomerStore {
     }
 
     private func loadVersion() throws(StoreError) {
-        guard let entry = try log.lastLogEntry(containing: Self.versionMarker, within: 1_024), Self.isVersionEntry(entry),
-              case .number(let n)? = entry["config_version"], let latest = Int(n) else { return }
+        guard let entry = try log.lastLogEntry(containing: Self.versionMarker, within: 1_024),
+            Self.isVersionEntry(entry),
+            case .number(let n)? = entry["config_version"], let latest = Int(n)
+        else { return }
         version = try Self.readVersionFile(path: path, number: latest, checksum: entry["file_crc32c"]?.stringValue)
     }
 
     /// The record of an applied version, from `versions/`.
     /// The file is checked against the checksum its apply entry recorded, as for the applied one.
-    public func readVersion(_ number: Int) throws(StoreError) -> AppliedVersion {
+    package func readVersion(_ number: Int) throws(StoreError) -> AppliedVersion {
         let entry = try versionEntries().last { $0["config_version"].flatMap { Int($0.jsonText) } == number }
         return try Self.readVersionFile(path: path, number: number, checksum: entry?["file_crc32c"]?.stringValue)
     }
 
     /// `checksum`: what the version's log entry recorded (entries written before
     /// checksums have none); a file that does not match it is refused.
-    static func readVersionFile(path: String, number: Int, checksum: String? = nil) throws(StoreError) -> AppliedVersion {
+    static func readVersionFile(path: String, number: Int, checksum: String? = nil) throws(StoreError) -> AppliedVersion
+    {
         let file = versionPath(path, number)
         try StoreError.requireFolder(path + "/versions")
-        guard let mapped = try? MappedFile(path: file, followLinks: false), let text = String(validating: mapped.bytes, as: UTF8.self),
-              let json = try? JSONValue.parse(text) else {
+        guard let mapped = try? MappedFile(path: file, followLinks: false),
+            let text = String(validating: mapped.bytes, as: UTF8.self),
+            let json = try? JSONValue.parse(text)
+        else {
             throw StoreError("the applied config version \(number) is missing or unreadable at \(file)")
         }
         if let checksum, fileChecksum(Checksum.crc32c(mapped.bytes)).1.stringValue != checksum {
-            throw StoreError("\(file) does not match the checksum its apply entry recorded: the applied config was changed on disk; the store's data is damaged, and nothing was changed")
+            throw StoreError(
+                "\(file) does not match the checksum its apply entry recorded: the applied config was changed on disk; the store's data is damaged, and nothing was changed"
+            )
         }
         guard let version = AppliedVersion.fromRecord(json, number: number) else {
             throw StoreError("the applied config version \(number) at \(file) is not a version record")
@@ -97,7 +110,7 @@ public final class JSONFileStore: CustomerStore {
     }
 
     /// Every applied version's log entry, oldest first.
-    public func versionEntries() throws(StoreError) -> [JSONValue] {
+    package func versionEntries() throws(StoreError) -> [JSONValue] {
         try log.logEntries(containing: Self.versionMarker).filter(Self.isVersionEntry)
     }
 
@@ -112,7 +125,9 @@ public final class JSONFileStore: CustomerStore {
     /// which carries the file's checksum (`fileChecksum`), as one batch: the version
     /// counts as applied once that batch is committed, and a changed byte in the file
     /// is found when the store opens.
-    public func applyVersion(_ version: AppliedVersion, extra: [(String, JSONValue)], operations: [StoreOperation]) throws(StoreError) {
+    package func applyVersion(_ version: AppliedVersion, extra: [(String, JSONValue)], operations: [StoreOperation])
+        throws(StoreError)
+    {
         let bytes = Array((version.record(extra: extra).jsonText + "\n").utf8)
         try Self.writeFile(bytes, to: versionPath(version.number))
         let checksum = bytes.withUnsafeBufferPointer { Checksum.crc32c($0) }
@@ -127,12 +142,15 @@ public final class JSONFileStore: CustomerStore {
     }
 
     /// The log entry that marks a version applied (its line holds `versionMarker`).
-    static func versionEntry(_ number: Int, by actor: String, at time: String, extra: [(String, JSONValue)]) -> JSONValue {
-        AppliedVersion(number: number, appliedAt: time, appliedBy: actor, files: [], inherited: [:]).logEntry(extra: extra)
+    static func versionEntry(_ number: Int, by actor: String, at time: String, extra: [(String, JSONValue)])
+        -> JSONValue
+    {
+        AppliedVersion(number: number, appliedAt: time, appliedBy: actor, files: [], inherited: [:]).logEntry(
+            extra: extra)
     }
 
     /// Writes `backups/NAME` so that a crash leaves the old file or the new one.
-    public func saveBackup(_ name: String, text: String) throws(StoreError) -> String {
+    package func saveBackup(_ name: String, text: String) throws(StoreError) -> String {
         let file = path + "/backups/" + name
         try Self.writeFile(Array(text.utf8), to: file)
         return file
@@ -160,7 +178,10 @@ public final class JSONFileStore: CustomerStore {
             throw .system("cannot write", file)
         }
         let dfd = Glibc.open(directory, O_RDONLY | O_DIRECTORY)
-        if dfd >= 0 { fsync(dfd); close(dfd) }
+        if dfd >= 0 {
+            fsync(dfd)
+            close(dfd)
+        }
     }
 
     /// Keeps `numbers` up to date with an id in use: letters, then a number (P000042).
@@ -182,58 +203,65 @@ public final class JSONFileStore: CustomerStore {
     }
 
     /// The highest number in use after `prefix` (0 when none is).
-    public func highestNumber(prefix: String) -> Int { numbers[prefix] ?? 0 }
+    package func highestNumber(prefix: String) -> Int { numbers[prefix] ?? 0 }
 
-    public func document(_ id: String) throws(StoreError) -> JSONValue? {
+    package func document(_ id: String) throws(StoreError) -> JSONValue? {
         try log.document(id)
     }
 
     /// The entries of the customer log, oldest first: all of them, or those of one
     /// `type` ("claim", "apply", ...) and, when given, one `actor`.
-    public func logEntries(type: String? = nil, actor: String? = nil) throws(StoreError) -> [JSONValue] {
+    package func logEntries(type: String? = nil, actor: String? = nil) throws(StoreError) -> [JSONValue] {
         // Only the lines that hold the type as this store writes it are parsed; the parsed entry decides.
         let needle = type.map { "\"type\":" + JSONValue.string($0).jsonText }
         return try log.logEntries(containing: needle).filter { entry in
-            (type == nil || entry["type"]?.stringValue == type) && (actor == nil || entry["actor"]?.stringValue == actor)
+            (type == nil || entry["type"]?.stringValue == type)
+                && (actor == nil || entry["actor"]?.stringValue == actor)
         }
     }
 
-    public var ids: [String] { log.ids }
+    package var ids: [String] { log.ids }
     /// Whether a customer has, or had, this id (a deleted customer's id is never used again).
-    public func isTaken(_ id: String) -> Bool { log.contains(id) || log.isRetired(id) }
-    public func contains(_ id: String) -> Bool { log.contains(id) }
+    package func isTaken(_ id: String) -> Bool { log.contains(id) || log.isRetired(id) }
+    package func contains(_ id: String) -> Bool { log.contains(id) }
 
     /// The position just after the last committed batch.
-    public var end: StorePosition { log.end }
+    package var end: StorePosition { log.end }
 
     /// How many customers the store holds.
-    public var count: Int { log.count }
+    package var count: Int { log.count }
 
     /// Calls `body` with every stored customer document's bytes, in log order.
-    public func forEachDocument(_ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
+    package func forEachDocument(_ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
         try log.forEachDocument(body)
     }
 
     /// The same on `workers` threads, each given a contiguous share of the log (its
     /// number is the first argument); the shares are in log order.
-    public func forEachDocumentConcurrently(workers: Int, _ body: @Sendable (Int, UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
+    package func forEachDocumentConcurrently(workers: Int, _ body: @Sendable (Int, UnsafeBufferPointer<UInt8>) -> Void)
+        throws(StoreError)
+    {
         try log.forEachDocumentConcurrently(workers: workers, body)
     }
 
     /// The ids of the customers put or deleted after `position`, in the order written.
-    public func idsWritten(after position: StorePosition) throws(StoreError) -> [String] {
+    package func idsWritten(after position: StorePosition) throws(StoreError) -> [String] {
         try log.idsWritten(after: position)
     }
 
     /// The current documents of `ids` that were written after `position`.
-    public func forEachDocument(of ids: [String], writtenAfter position: StorePosition,
-                                _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
+    package func forEachDocument(
+        of ids: [String], writtenAfter position: StorePosition,
+        _ body: (UnsafeBufferPointer<UInt8>) -> Void
+    ) throws(StoreError) {
         try log.forEachDocument(of: ids, writtenAfter: position, body)
     }
 
     /// A cache kept beside the data (`index/NAME.bin`), when it was made for `key`
     /// at a committed position of this store: `restore` reads its body.
-    public func readCache<R>(_ name: String, key: String, _ restore: (UnsafeRawBufferPointer) -> R?) -> (value: R, position: StorePosition)? {
+    package func readCache<R>(_ name: String, key: String, _ restore: (UnsafeRawBufferPointer) -> R?) -> (
+        value: R, position: StorePosition
+    )? {
         SnapshotFile(path: cachePath(name)).read(key: key, log: log) { body, position in
             restore(body).map { ($0, position) }
         }
@@ -241,7 +269,7 @@ public final class JSONFileStore: CustomerStore {
 
     /// Writes the cache `name` for `key` as of the end of the log, unless this store
     /// was opened to write no caches (`store verify`).
-    public func saveCache(_ name: String, key: String, body: [UInt8]) {
+    package func saveCache(_ name: String, key: String, body: [UInt8]) {
         guard writesCaches else { return }
         _ = SnapshotFile(path: cachePath(name)).save(key: key, log: log, body: body)
     }
@@ -249,7 +277,7 @@ public final class JSONFileStore: CustomerStore {
     /// The cache of the access columns (`index/customers.bin`): the position it was
     /// made at is checked when the store opens, since a log that ends before it lost
     /// committed batches.
-    public static let accessColumnsCache = "customers"
+    package static let accessColumnsCache = "customers"
 
     func cachePath(_ name: String) -> String { path + "/index/" + name + ".bin" }
 
@@ -258,7 +286,9 @@ public final class JSONFileStore: CustomerStore {
     /// The values of unique fields held by the stored customers (`index/unique.bin`
     /// and the documents written since), for the unique fields `layout` describes;
     /// `keys` gives a document's id and keys.
-    public func uniqueValues(layout: String, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?) throws(StoreError) -> UniqueValues {
+    package func uniqueValues(
+        layout: String, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?
+    ) throws(StoreError) -> UniqueValues {
         if let unique, unique.layout == layout { return unique.values }
         let values = try UniqueValues.load(store: self, layout: layout, keys: keys)
         unique = (layout, values)
@@ -267,16 +297,20 @@ public final class JSONFileStore: CustomerStore {
 
     /// Streams one large batch (an import; see `DocumentLog.commitStreaming`), keeping
     /// what this store knows of numbers and unique values up to date.
-    public func commitStreaming(_ produce: (_ put: (String, UnsafeBufferPointer<UInt8>) throws -> Void, _ log: (JSONValue) throws -> Void) throws -> Void) throws {
+    package func commitStreaming(
+        _ produce: (_ put: (String, UnsafeBufferPointer<UInt8>) throws -> Void, _ log: (JSONValue) throws -> Void)
+            throws -> Void
+    ) throws {
         unique = nil
         var written: [String] = []
         try log.commitStreaming { put, entry in
             try withoutActuallyEscaping(put) { put in
                 try withoutActuallyEscaping(entry) { entry in
-                    try produce({ id, document in
-                        try put(id, document)
-                        written.append(id)
-                    }, entry)
+                    try produce(
+                        { id, document in
+                            try put(id, document)
+                            written.append(id)
+                        }, entry)
                 }
             }
         }
@@ -284,7 +318,7 @@ public final class JSONFileStore: CustomerStore {
     }
 
     /// Commits documents and log entries as one batch; all or nothing.
-    public func commit(_ operations: [StoreOperation]) throws(StoreError) {
+    package func commit(_ operations: [StoreOperation]) throws(StoreError) {
         unique = nil
         try log.commit(operations)
         for op in operations {
@@ -295,7 +329,7 @@ public final class JSONFileStore: CustomerStore {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

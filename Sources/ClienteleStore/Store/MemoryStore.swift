@@ -7,8 +7,8 @@ import Dispatch
 ///
 /// Documents are kept as the compact JSON bytes a file store would write, so
 /// everything above the store reads them the same way.
-public final class MemoryStore: CustomerStore {
-    public let location: String
+package final class MemoryStore: CustomerStore {
+    package let location: String
 
     /// A stored document and the batch that wrote it last.
     private struct Stored {
@@ -28,30 +28,32 @@ public final class MemoryStore: CustomerStore {
     private var backups: [String: String] = [:]
     private var batches = 0
 
-    public private(set) var version: AppliedVersion?
+    package private(set) var version: AppliedVersion?
 
     /// An empty store; `location` names it in messages.
-    public init(location: String = "memory") {
+    package init(location: String = "memory") {
         self.location = location
     }
 
     // MARK: Documents
 
-    public var count: Int { documents.count }
-    public var ids: [String] { orderedIds() }
-    public func contains(_ id: String) -> Bool { documents[id] != nil }
-    public func isTaken(_ id: String) -> Bool { documents[id] != nil || retired.contains(id) }
+    package var count: Int { documents.count }
+    package var ids: [String] { orderedIds() }
+    package func contains(_ id: String) -> Bool { documents[id] != nil }
+    package func isTaken(_ id: String) -> Bool { documents[id] != nil || retired.contains(id) }
 
-    public func document(_ id: String) throws(StoreError) -> JSONValue? {
+    package func document(_ id: String) throws(StoreError) -> JSONValue? {
         guard let stored = documents[id] else { return nil }
         return try Self.parse(stored.bytes)
     }
 
-    public func forEachDocument(_ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
+    package func forEachDocument(_ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
         for id in orderedIds() { documents[id]!.bytes.withUnsafeBufferPointer(body) }
     }
 
-    public func forEachDocumentConcurrently(workers: Int, _ body: @Sendable (Int, UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
+    package func forEachDocumentConcurrently(workers: Int, _ body: @Sendable (Int, UnsafeBufferPointer<UInt8>) -> Void)
+        throws(StoreError)
+    {
         let all = orderedIds().map { documents[$0]!.bytes }
         let workers = max(1, min(workers, all.count))
         let shares = (0..<workers).map { w in Array(all[(all.count * w / workers)..<(all.count * (w + 1) / workers)]) }
@@ -67,7 +69,7 @@ public final class MemoryStore: CustomerStore {
 
     // MARK: Batches
 
-    public func commit(_ operations: [StoreOperation]) throws(StoreError) {
+    package func commit(_ operations: [StoreOperation]) throws(StoreError) {
         guard !operations.isEmpty else { return }
         for op in operations {
             if let id = op.id, !Self.isValidId(id) { throw Self.invalidId(id) }
@@ -85,14 +87,18 @@ public final class MemoryStore: CustomerStore {
         }
     }
 
-    public func commitStreaming(_ produce: (_ put: (String, UnsafeBufferPointer<UInt8>) throws -> Void, _ log: (JSONValue) throws -> Void) throws -> Void) throws {
+    package func commitStreaming(
+        _ produce: (_ put: (String, UnsafeBufferPointer<UInt8>) throws -> Void, _ log: (JSONValue) throws -> Void)
+            throws -> Void
+    ) throws {
         var puts: [(String, [UInt8])] = []
         var entries: [JSONValue] = []
-        try produce({ id, bytes in
-            guard Self.isValidId(id) else { throw Self.invalidId(id) }
-            // Stored as given, as a file store writes them (the caller built them from checked rows).
-            puts.append((id, Array(bytes)))
-        }, { entries.append($0) })
+        try produce(
+            { id, bytes in
+                guard Self.isValidId(id) else { throw Self.invalidId(id) }
+                // Stored as given, as a file store writes them (the caller built them from checked rows).
+                puts.append((id, Array(bytes)))
+            }, { entries.append($0) })
         guard !puts.isEmpty || !entries.isEmpty else { return }
         batches += 1
         for (id, bytes) in puts { put(id, bytes) }
@@ -115,24 +121,31 @@ public final class MemoryStore: CustomerStore {
 
     // MARK: The customer log
 
-    public func logEntries(type: String? = nil, actor: String? = nil) throws(StoreError) -> [JSONValue] {
+    package func logEntries(type: String? = nil, actor: String? = nil) throws(StoreError) -> [JSONValue] {
         log.filter { entry in
-            (type == nil || entry["type"]?.stringValue == type) && (actor == nil || entry["actor"]?.stringValue == actor)
+            (type == nil || entry["type"]?.stringValue == type)
+                && (actor == nil || entry["actor"]?.stringValue == actor)
         }
     }
 
     // MARK: Config versions
 
-    public func readVersion(_ number: Int) throws(StoreError) -> AppliedVersion {
-        guard let version = versions[number] else { throw StoreError("the applied config version \(number) is missing from \(location)") }
+    package func readVersion(_ number: Int) throws(StoreError) -> AppliedVersion {
+        guard let version = versions[number] else {
+            throw StoreError("the applied config version \(number) is missing from \(location)")
+        }
         return version
     }
 
-    public func versionEntries() throws(StoreError) -> [JSONValue] {
-        log.filter { $0["type"]?.stringValue == "apply" && $0["customers"] == .array([]) && $0["config_version"] != nil }
+    package func versionEntries() throws(StoreError) -> [JSONValue] {
+        log.filter {
+            $0["type"]?.stringValue == "apply" && $0["customers"] == .array([]) && $0["config_version"] != nil
+        }
     }
 
-    public func applyVersion(_ version: AppliedVersion, extra: [(String, JSONValue)], operations: [StoreOperation]) throws(StoreError) {
+    package func applyVersion(_ version: AppliedVersion, extra: [(String, JSONValue)], operations: [StoreOperation])
+        throws(StoreError)
+    {
         try commit(operations + [.log(entry: version.logEntry(extra: extra))])
         versions[version.number] = version
         self.version = version
@@ -140,27 +153,32 @@ public final class MemoryStore: CustomerStore {
 
     // MARK: Numbering
 
-    public func highestNumber(prefix: String) -> Int { numbers[prefix] ?? 0 }
+    package func highestNumber(prefix: String) -> Int { numbers[prefix] ?? 0 }
 
     /// Keeps `numbers` up to date with an id in use: letters, then a number (P000042).
     private func noteNumber(_ id: String) {
         let digits = id.utf8.reversed().prefix { ValueFormats.isDigit($0) }.count
         guard digits > 0, digits <= 18, id.utf8.dropLast(digits).allSatisfy({ !ValueFormats.isDigit($0) }),
-              let number = Int(String(id.suffix(digits))) else { return }
+            let number = Int(String(id.suffix(digits)))
+        else { return }
         let prefix = String(id.dropLast(digits))
         if number > numbers[prefix, default: 0] { numbers[prefix] = number }
     }
 
     // MARK: Caches
 
-    public var end: StorePosition { StorePosition(segment: 1, offset: writes.count, batch: batches) }
+    package var end: StorePosition { StorePosition(segment: 1, offset: writes.count, batch: batches) }
 
-    public func idsWritten(after position: StorePosition) throws(StoreError) -> [String] {
-        guard position.offset <= writes.count else { throw StoreError("\(location) has no position \(position.offset)") }
+    package func idsWritten(after position: StorePosition) throws(StoreError) -> [String] {
+        guard position.offset <= writes.count else {
+            throw StoreError("\(location) has no position \(position.offset)")
+        }
         return writes[position.offset...].map(\.id)
     }
 
-    public func forEachDocument(of ids: [String], writtenAfter position: StorePosition, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
+    package func forEachDocument(
+        of ids: [String], writtenAfter position: StorePosition, _ body: (UnsafeBufferPointer<UInt8>) -> Void
+    ) throws(StoreError) {
         var seen: Set<String> = []
         for id in ids where seen.insert(id).inserted {
             guard let stored = documents[id], stored.written >= position.offset else { continue }
@@ -168,28 +186,32 @@ public final class MemoryStore: CustomerStore {
         }
     }
 
-    public func readCache<R>(_ name: String, key: String, _ restore: (UnsafeRawBufferPointer) -> R?) -> (value: R, position: StorePosition)? {
+    package func readCache<R>(_ name: String, key: String, _ restore: (UnsafeRawBufferPointer) -> R?) -> (
+        value: R, position: StorePosition
+    )? {
         guard let cache = caches[name], cache.key == key, cache.position.offset <= writes.count else { return nil }
         return cache.body.withUnsafeBytes { restore($0) }.map { ($0, cache.position) }
     }
 
-    public func saveCache(_ name: String, key: String, body: [UInt8]) {
+    package func saveCache(_ name: String, key: String, body: [UInt8]) {
         caches[name] = (key, end, body)
     }
 
-    public func uniqueValues(layout: String, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?) throws(StoreError) -> UniqueValues {
+    package func uniqueValues(
+        layout: String, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?
+    ) throws(StoreError) -> UniqueValues {
         try UniqueValues.fromDocuments(store: self, keys: keys)
     }
 
     // MARK: Backups
 
-    public func saveBackup(_ name: String, text: String) throws(StoreError) -> String {
+    package func saveBackup(_ name: String, text: String) throws(StoreError) -> String {
         backups[name] = text
         return location + "/backups/" + name
     }
 
     /// What `saveBackup` kept under `name`.
-    public func backup(_ name: String) -> String? { backups[name] }
+    package func backup(_ name: String) -> String? { backups[name] }
 
     // MARK: Checks
 

@@ -1,8 +1,9 @@
 import ClienteleCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One pass over a log segment's bytes that tells committed batches from damage and
@@ -52,8 +53,10 @@ struct SegmentScan {
     /// With `checksums: false` the checksums are left to `firstChecksumMismatch`, which
     /// opening runs on another core at the same time.
     /// `checksummed`: a batch before this segment carried a checksum, so every later one must.
-    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, after: Int = 0, checksummed: Bool = false, checksums: Bool = true,
-                     commit: (Int, [Line], Int) -> Void, damage: (Damage) throws(StoreError) -> Void) throws(StoreError) -> Tail {
+    static func scan(
+        _ bytes: UnsafeBufferPointer<UInt8>, after: Int = 0, checksummed: Bool = false, checksums: Bool = true,
+        commit: (Int, [Line], Int) -> Void, damage: (Damage) throws(StoreError) -> Void
+    ) throws(StoreError) -> Tail {
         var lastBatch = after
         var sawChecksum = checksummed
         var pending: [Line] = []
@@ -80,11 +83,16 @@ struct SegmentScan {
                 // No newline: a torn last line, unless it is a whole commit line that lost only its newline.
                 let rest = next.bytes
                 let sum = checksum(upTo: start)
-                if let header = LineHeader(rest), let count = header.commit, damaged == nil, count == pending.count, header.batch > lastBatch,
-                   pending.first.map({ $0.header.batch == header.batch }) ?? true, header.checksum == sum {
-                    return Tail(committedEnd: batchStart, lines: lineNumber - 1, lastBatch: lastBatch, checksummed: sawChecksum, missingNewline: (header.batch, pending))
+                if let header = LineHeader(rest), let count = header.commit, damaged == nil, count == pending.count,
+                    header.batch > lastBatch,
+                    pending.first.map({ $0.header.batch == header.batch }) ?? true, header.checksum == sum
+                {
+                    return Tail(
+                        committedEnd: batchStart, lines: lineNumber - 1, lastBatch: lastBatch, checksummed: sawChecksum,
+                        missingNewline: (header.batch, pending))
                 }
-                // A crash leaves a prefix of what was being written: the commit line this batch would get, or a line of it.
+                // A crash leaves a prefix of what was being written: the commit line this batch would get, or a line of
+                // it.
                 let batch = pending.first?.header.batch ?? lastBatch + 1
                 let expected = DocumentLog.commitLine(batch: batch, count: pending.count, checksum: sum)
                 let tornCommit = rest.count < expected.count && expected.starts(with: rest)
@@ -92,8 +100,13 @@ struct SegmentScan {
                 let head = Array("{\"batch\":\(batch),".utf8)
                 let tornLine = rest.starts(with: head) || head.starts(with: rest)
                 if !tornCommit, startsCommit(rest) || embedsCommit(rest) || !tornLine {
-                    try damage(Damage(start: batchStart, end: bytes.count, line: lineNumber, lastLine: lineNumber, why: "a commit line is cut short or changed"))
-                    return Tail(committedEnd: bytes.count, lines: lineNumber, lastBatch: lastBatch, checksummed: sawChecksum, missingNewline: nil)
+                    try damage(
+                        Damage(
+                            start: batchStart, end: bytes.count, line: lineNumber, lastLine: lineNumber,
+                            why: "a commit line is cut short or changed"))
+                    return Tail(
+                        committedEnd: bytes.count, lines: lineNumber, lastBatch: lastBatch, checksummed: sawChecksum,
+                        missingNewline: nil)
                 }
                 break
             }
@@ -106,8 +119,11 @@ struct SegmentScan {
             guard let header = LineHeader(line) else {
                 if mentionsCommit(line) {
                     // A damaged commit line ends its batch: the stretch up to it is cut as one.
-                    try damage(Damage(start: batchStart, end: newline + 1, line: damaged?.line ?? lineNumber, lastLine: lineNumber,
-                                      why: damaged?.why ?? "a commit line does not parse"))
+                    try damage(
+                        Damage(
+                            start: batchStart, end: newline + 1, line: damaged?.line ?? lineNumber,
+                            lastLine: lineNumber,
+                            why: damaged?.why ?? "a commit line does not parse"))
                     reset(at: newline + 1)
                 } else if damaged == nil {
                     damaged = (lineNumber, "a line does not parse")
@@ -131,23 +147,36 @@ struct SegmentScan {
             }
             // The pending lines all share the first one's batch (or `damaged` says otherwise).
             if why == nil, count != pending.count || (pending.first.map { $0.header.batch != header.batch } ?? false) {
-                why = (lineNumber, "batch \(header.batch) commits \(count) lines, but \(pending.count) of it precede the commit")
+                why = (
+                    lineNumber,
+                    "batch \(header.batch) commits \(count) lines, but \(pending.count) of it precede the commit"
+                )
             }
             if why == nil, checksums, let sum = header.checksum, sum != checksum(upTo: start) {
-                why = (batchLine, "batch \(header.batch) (lines \(batchLine)-\(lineNumber)) does not match its checksum")
+                why = (
+                    batchLine, "batch \(header.batch) (lines \(batchLine)-\(lineNumber)) does not match its checksum"
+                )
             }
-            if let why, let glued = pending.firstIndex(where: { embedsCommit(UnsafeBufferPointer(rebasing: bytes[$0.offset..<($0.offset + $0.length)])) }) {
+            if let why,
+                let glued = pending.firstIndex(where: {
+                    embedsCommit(UnsafeBufferPointer(rebasing: bytes[$0.offset..<($0.offset + $0.length)]))
+                })
+            {
                 // A commit line glued to a line of its batch ends that batch there: the lines after it
                 // are the next batch, read again, and cut only if they are damaged too.
                 let end = pending[glued].offset + pending[glued].length + 1
-                try damage(Damage(start: batchStart, end: end, line: min(why.line, batchLine + glued), lastLine: batchLine + glued,
-                                  why: "a commit line is joined to the line before it"))
+                try damage(
+                    Damage(
+                        start: batchStart, end: end, line: min(why.line, batchLine + glued),
+                        lastLine: batchLine + glued,
+                        why: "a commit line is joined to the line before it"))
                 lineNumber = batchLine + glued
                 resume = end
                 reset(at: end)
                 continue
             } else if let why {
-                try damage(Damage(start: batchStart, end: newline + 1, line: why.line, lastLine: lineNumber, why: why.why))
+                try damage(
+                    Damage(start: batchStart, end: newline + 1, line: why.line, lastLine: lineNumber, why: why.why))
             } else {
                 commit(header.batch, pending, newline + 1)
                 lastBatch = header.batch
@@ -162,15 +191,28 @@ struct SegmentScan {
         if damaged == nil, let first = pending.first, first.header.batch != lastBatch + 1 {
             damaged = (batchLine, "a line of batch \(first.header.batch), where only batch \(lastBatch + 1) can follow")
         }
-        if damaged == nil, let glued = pending.first(where: { embedsCommit(UnsafeBufferPointer(rebasing: bytes[$0.offset..<($0.offset + $0.length)])) }) {
-            damaged = (batchLine + (pending.firstIndex { $0.offset == glued.offset } ?? 0), "a commit line is joined to the line before it")
+        if damaged == nil,
+            let glued = pending.first(where: {
+                embedsCommit(UnsafeBufferPointer(rebasing: bytes[$0.offset..<($0.offset + $0.length)]))
+            })
+        {
+            damaged = (
+                batchLine + (pending.firstIndex { $0.offset == glued.offset } ?? 0),
+                "a commit line is joined to the line before it"
+            )
         }
         if let damaged {
-            try damage(Damage(start: batchStart, end: bytes.count, line: damaged.line, lastLine: lineNumber,
-                              why: damaged.why + ", after the last commit (clientele never writes such a line)"))
-            return Tail(committedEnd: bytes.count, lines: lineNumber, lastBatch: lastBatch, checksummed: sawChecksum, missingNewline: nil)
+            try damage(
+                Damage(
+                    start: batchStart, end: bytes.count, line: damaged.line, lastLine: lineNumber,
+                    why: damaged.why + ", after the last commit (clientele never writes such a line)"))
+            return Tail(
+                committedEnd: bytes.count, lines: lineNumber, lastBatch: lastBatch, checksummed: sawChecksum,
+                missingNewline: nil)
         }
-        return Tail(committedEnd: batchStart, lines: batchLine - 1, lastBatch: lastBatch, checksummed: sawChecksum, missingNewline: nil)
+        return Tail(
+            committedEnd: batchStart, lines: batchLine - 1, lastBatch: lastBatch, checksummed: sawChecksum,
+            missingNewline: nil)
     }
 
     /// The first committed batch whose checksum does not match (its first line and the
@@ -189,13 +231,16 @@ struct SegmentScan {
     }
 
     static func firstChecksumMismatch(_ bytes: UnsafeBufferPointer<UInt8>) -> ChecksumMismatch? {
-        var batchStart = 0, batchLine = 1
+        var batchStart = 0
+        var batchLine = 1
         for next in Lines(bytes) {
             // A last line without its newline is not a commit.
             guard next.hasNewline else { break }
             let (start, newline, line, lineNumber) = (next.start, next.end, next.bytes, next.number)
             if startsCommit(line), let header = LineHeader(line), header.commit != nil {
-                if let sum = header.checksum, sum != Checksum.crc32c(UnsafeBufferPointer(rebasing: bytes[batchStart..<start])) {
+                if let sum = header.checksum,
+                    sum != Checksum.crc32c(UnsafeBufferPointer(rebasing: bytes[batchStart..<start]))
+                {
                     return ChecksumMismatch(line: batchLine, lastLine: lineNumber, batch: header.batch)
                 }
                 batchStart = newline + 1
@@ -219,7 +264,8 @@ struct SegmentScan {
         var k = 1
         while k + LineHeader.batchPrefix.count <= line.count {
             if line[k] == UInt8(ascii: "{"), LineHeader.starts(line, at: k, with: LineHeader.batchPrefix),
-               startsCommit(UnsafeBufferPointer(rebasing: line[k...])) {
+                startsCommit(UnsafeBufferPointer(rebasing: line[k...]))
+            {
                 return true
             }
             k += 1

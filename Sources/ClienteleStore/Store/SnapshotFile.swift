@@ -1,8 +1,9 @@
 import ClienteleCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Bytes kept beside the document log that were derived from it up to a position
@@ -28,19 +29,25 @@ struct SnapshotFile {
     /// Only a snapshot made from `log`: its position ends a committed batch of this log,
     /// with the same commit line (a copy from another store of the same length is not used).
     func read<R>(key: String, log: DocumentLog, _ body: (UnsafeRawBufferPointer, DocumentLog.Position) -> R?) -> R? {
-        guard let (file, content, position, mark) = map(key: key), log.isCommitBoundary(position, mark: mark) else { return nil }
+        guard let (file, content, position, mark) = map(key: key), log.isCommitBoundary(position, mark: mark) else {
+            return nil
+        }
         return withExtendedLifetime(file) { body(content, position) }
     }
 
     /// The mapped file, its body, position and mark, when it is whole and was made for
     /// `key`: for reading in place for as long as the file is kept. The caller checks
     /// the position and mark against the log (`DocumentLog.isCommitBoundary(_:mark:)`).
-    func map(key: String) -> (file: MappedFile, body: UnsafeRawBufferPointer, position: DocumentLog.Position, mark: UInt64)? {
+    func map(key: String) -> (
+        file: MappedFile, body: UnsafeRawBufferPointer, position: DocumentLog.Position, mark: UInt64
+    )? {
         guard let file = mapped() else { return nil }
         let bytes = UnsafeRawBufferPointer(file.bytes)
         guard let head = Self.head(bytes), head.key.elementsEqual(key.utf8) else { return nil }
         var r = head.reader
-        guard let mark: [UInt64] = r.raw(1), let length = r.int(), let checksum: [UInt64] = r.raw(1), length == bytes.count - r.offset else { return nil }
+        guard let mark: [UInt64] = r.raw(1), let length = r.int(), let checksum: [UInt64] = r.raw(1),
+            length == bytes.count - r.offset
+        else { return nil }
         let content = UnsafeRawBufferPointer(rebasing: bytes[r.offset...])
         guard Self.checksum(content) == checksum[0] else { return nil }
         return (file, content, head.position, mark[0])
@@ -54,14 +61,18 @@ struct SnapshotFile {
     }
 
     /// The key's bytes and the position, and a reader at what follows them.
-    private static func head(_ bytes: UnsafeRawBufferPointer) -> (key: UnsafeRawBufferPointer, position: DocumentLog.Position, reader: SnapshotReader)? {
+    private static func head(_ bytes: UnsafeRawBufferPointer) -> (
+        key: UnsafeRawBufferPointer, position: DocumentLog.Position, reader: SnapshotReader
+    )? {
         var r = SnapshotReader(bytes)
         guard bytes.starts(with: magic) else { return nil }
         r.offset = magic.count
         guard let keyLength = r.int(), keyLength >= 0, keyLength <= bytes.count - r.offset else { return nil }
         let key = UnsafeRawBufferPointer(rebasing: bytes[r.offset..<(r.offset + keyLength)])
         r.offset += keyLength
-        guard let segment = r.int(), let offset = r.int(), let batch = r.int(), let s = Int32(exactly: segment) else { return nil }
+        guard let segment = r.int(), let offset = r.int(), let batch = r.int(), let s = Int32(exactly: segment) else {
+            return nil
+        }
         return (key, DocumentLog.Position(segment: s, offset: offset, batch: batch), r)
     }
 
@@ -94,7 +105,11 @@ struct SnapshotFile {
         let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
         if !directory.isEmpty {
             var info = stat()
-            if lstat(directory, &info) != 0 { mkdir(directory, 0o700) } else if (info.st_mode & S_IFMT) != S_IFDIR { return false }
+            if lstat(directory, &info) != 0 {
+                mkdir(directory, 0o700)
+            } else if (info.st_mode & S_IFMT) != S_IFDIR {
+                return false
+            }
         }
         let temporary = path + ".\(getpid()).tmp"
         unlink(temporary)

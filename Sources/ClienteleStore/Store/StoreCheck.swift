@@ -5,29 +5,29 @@ import Foundation
 /// and the access columns kept beside the log, read without changing anything; and
 /// `clientele store repair`, the only thing that cuts committed data, which first
 /// writes what it removes to `backups/`.
-public struct StoreCheck: Sendable {
+package struct StoreCheck: Sendable {
     /// Something wrong, where it is.
-    public struct Problem: Sendable, CustomStringConvertible {
-        public var file: String
-        public var line: Int
-        public var message: String
-        public init(file: String, line: Int, message: String) {
+    package struct Problem: Sendable, CustomStringConvertible {
+        package var file: String
+        package var line: Int
+        package var message: String
+        package init(file: String, line: Int, message: String) {
             self.file = file
             self.line = line
             self.message = message
         }
 
-        public var description: String { "\(file):\(line): \(message)" }
+        package var description: String { "\(file):\(line): \(message)" }
     }
 
-    public var problems: [Problem] = []
-    public var segments = 0
-    public var batches = 0
+    package var problems: [Problem] = []
+    package var segments = 0
+    package var batches = 0
     /// Batches written before checksums: their lines are checked, their bytes cannot be.
-    public var unchecked = 0
-    public var documents = 0
+    package var unchecked = 0
+    package var documents = 0
     /// Bytes after the last commit, which the next writer cuts off (what a crash left).
-    public var uncommittedBytes = 0
+    package var uncommittedBytes = 0
 
     /// A stretch of a segment that repair cuts out.
     struct Cut {
@@ -48,7 +48,7 @@ public struct StoreCheck: Sendable {
     var numbers: [Int32] = []
 
     /// Reads the log of the store at `path`: its segments, batches and lines.
-    public static func verifyLog(storePath path: String) -> StoreCheck {
+    package static func verifyLog(storePath path: String) -> StoreCheck {
         var check = StoreCheck()
         let directory = path + "/data"
         let log = DocumentLogPaths(directory: directory)
@@ -59,7 +59,8 @@ public struct StoreCheck: Sendable {
             let present = Set(check.numbers)
             for n in 1...last where !present.contains(n) {
                 check.missing.append(n)
-                check.problems.append(Problem(file: log.path(n), line: 1, message: "the segment is missing: its batches are lost"))
+                check.problems.append(
+                    Problem(file: log.path(n), line: 1, message: "the segment is missing: its batches are lost"))
             }
         }
         var ids: [String: Bool] = [:]
@@ -75,25 +76,35 @@ public struct StoreCheck: Sendable {
             let bytes = mapped.bytes
             var tape = JSONTape()
             do {
-                let tail = try SegmentScan.scan(bytes, after: lastBatch, checksummed: checksummed, commit: { batch, lines, end in
-                    check.batches += 1
-                    if !Self.hasChecksum(bytes, endingAt: end) { check.unchecked += 1 }
-                    for line in lines {
-                        let text = UnsafeBufferPointer(rebasing: bytes[line.offset..<(line.offset + line.length)])
-                        if (try? tape.parse(text)) == nil {
-                            check.problems.append(Problem(file: file, line: Self.lineNumber(bytes, line.offset),
-                                                          message: "a line of batch \(batch) is not valid JSON"))
+                let tail = try SegmentScan.scan(
+                    bytes, after: lastBatch, checksummed: checksummed,
+                    commit: { batch, lines, end in
+                        check.batches += 1
+                        if !Self.hasChecksum(bytes, endingAt: end) { check.unchecked += 1 }
+                        for line in lines {
+                            let text = UnsafeBufferPointer(rebasing: bytes[line.offset..<(line.offset + line.length)])
+                            if (try? tape.parse(text)) == nil {
+                                check.problems.append(
+                                    Problem(
+                                        file: file, line: Self.lineNumber(bytes, line.offset),
+                                        message: "a line of batch \(batch) is not valid JSON"))
+                            }
+                            if !line.header.isLog { ids[line.header.id] = !line.header.isDelete }
+                            if !line.header.isLog, !DocumentLog.isValidId(line.header.id) {
+                                check.problems.append(
+                                    Problem(
+                                        file: file, line: Self.lineNumber(bytes, line.offset),
+                                        message: "'\(line.header.id)' is not a valid record id"))
+                            }
                         }
-                        if !line.header.isLog { ids[line.header.id] = !line.header.isDelete }
-                        if !line.header.isLog, !DocumentLog.isValidId(line.header.id) {
-                            check.problems.append(Problem(file: file, line: Self.lineNumber(bytes, line.offset),
-                                                          message: "'\(line.header.id)' is not a valid record id"))
-                        }
-                    }
-                }, damage: { damage in
-                    check.problems.append(Problem(file: file, line: damage.line, message: damage.why))
-                    check.cuts.append(Cut(segment: number, start: damage.start, end: damage.end, line: damage.line, lastLine: damage.lastLine, why: damage.why))
-                })
+                    },
+                    damage: { damage in
+                        check.problems.append(Problem(file: file, line: damage.line, message: damage.why))
+                        check.cuts.append(
+                            Cut(
+                                segment: number, start: damage.start, end: damage.end, line: damage.line,
+                                lastLine: damage.lastLine, why: damage.why))
+                    })
                 lastBatch = tail.missingNewline?.batch ?? tail.lastBatch
                 checksummed = tail.checksummed
                 let rest = bytes.count - tail.committedEnd
@@ -106,22 +117,35 @@ public struct StoreCheck: Sendable {
                 } else if rest > 0, number != last {
                     let why = "the segment ends in an unfinished batch, but it is not the last segment"
                     check.problems.append(Problem(file: file, line: tail.lines + 1, message: why))
-                    check.cuts.append(Cut(segment: number, start: tail.committedEnd, end: bytes.count, line: tail.lines + 1, lastLine: tail.lines + 1, why: why))
+                    check.cuts.append(
+                        Cut(
+                            segment: number, start: tail.committedEnd, end: bytes.count, line: tail.lines + 1,
+                            lastLine: tail.lines + 1, why: why))
                 } else if rest > 0 {
                     check.uncommittedBytes = rest
-                    check.cuts.append(Cut(segment: number, start: tail.committedEnd, end: bytes.count, line: tail.lines + 1, lastLine: tail.lines + 1,
-                                          why: "after the last commit (an unfinished batch)"))
+                    check.cuts.append(
+                        Cut(
+                            segment: number, start: tail.committedEnd, end: bytes.count, line: tail.lines + 1,
+                            lastLine: tail.lines + 1,
+                            why: "after the last commit (an unfinished batch)"))
                 }
             } catch {
                 check.problems.append(Problem(file: file, line: 1, message: error.message))
             }
         }
         check.documents = ids.values.filter { $0 }.count
-        if check.problems.isEmpty, let made = SnapshotFile(path: path + "/index/" + JSONFileStore.accessColumnsCache + ".bin").position(), let lastNumber = check.numbers.last {
+        if check.problems.isEmpty,
+            let made = SnapshotFile(path: path + "/index/" + JSONFileStore.accessColumnsCache + ".bin").position(),
+            let lastNumber = check.numbers.last
+        {
             let end = DocumentLog.Position(segment: lastNumber, offset: check.lastCommittedEnd, batch: 0)
             if !made.isAtOrBefore(end) {
-                check.problems.append(Problem(file: log.path(lastNumber), line: check.lastCommittedLine + 1,
-                                              message: "the log ends before the place the access columns (index/customers.bin) were made at (segment \(made.segment), byte \(made.offset)): committed batches are missing"))
+                check.problems.append(
+                    Problem(
+                        file: log.path(lastNumber), line: check.lastCommittedLine + 1,
+                        message:
+                            "the log ends before the place the access columns (index/customers.bin) were made at (segment \(made.segment), byte \(made.offset)): committed batches are missing"
+                    ))
                 check.indexAhead = true
             }
         }
@@ -132,17 +156,27 @@ public struct StoreCheck: Sendable {
     /// columns in `index/customers.bin`) against the whole log; run when the log itself
     /// is whole. The caches made from documents are compared by `ClienteleKit`, which
     /// knows how they are made.
-    public static func verifyIndexFiles(of store: JSONFileStore) -> [Problem] {
+    package static func verifyIndexFiles(of store: JSONFileStore) -> [Problem] {
         let file = store.cachePath(JSONFileStore.accessColumnsCache)
         do throws(StoreError) {
             var problems: [Problem] = []
             if let made = SnapshotFile(path: file).position(), !store.log.isCommitBoundary(made) {
-                problems.append(Problem(file: file, line: 1, message: "it was made at a place that is not the end of a committed batch of this log; it is not used, and the next command rebuilds it"))
+                problems.append(
+                    Problem(
+                        file: file, line: 1,
+                        message:
+                            "it was made at a place that is not the end of a committed batch of this log; it is not used, and the next command rebuilds it"
+                    ))
             }
             let whole = try DocumentLog.open(directory: store.path + "/data", recover: false)
             // Compared at the same end of the log only: a writer may have committed between the two openings.
             if whole.end == store.log.end, !store.log.sameIds(as: whole) {
-                problems.append(Problem(file: store.path + "/index/ids.bin", line: 1, message: "the id index does not match the log; delete index/ (a cache) and the next command rebuilds it"))
+                problems.append(
+                    Problem(
+                        file: store.path + "/index/ids.bin", line: 1,
+                        message:
+                            "the id index does not match the log; delete index/ (a cache) and the next command rebuilds it"
+                    ))
             }
             return problems
         } catch {
@@ -164,15 +198,15 @@ public struct StoreCheck: Sendable {
     }
 
     /// What repair did.
-    public struct Repair: Sendable {
-        public var cut: [String] = []
-        public var renamed: [String] = []
-        public var backup: String?
-        public var removedIndex = false
+    package struct Repair: Sendable {
+        package var cut: [String] = []
+        package var renamed: [String] = []
+        package var backup: String?
+        package var removedIndex = false
         /// The config version recorded as applied again, its own entry having been cut.
-        public var rerecorded: Int?
+        package var rerecorded: Int?
         /// Ids of customers whose batches were cut: retired, never given again.
-        public var retired: [String] = []
+        package var retired: [String] = []
     }
 
     /// After the cuts, in one batch: the ids of the customers whose lines were cut are
@@ -181,14 +215,20 @@ public struct StoreCheck: Sendable {
     /// batch was cut), the version a cut entry named, or else the newest version file, is
     /// recorded again from `versions/`, so the store still says which config governs it.
     /// While an entry is left, it stays the applied version: its data is what remains.
-    static func settle(storePath path: String, cut: [UInt8], versions: [Int], time: String) throws(StoreError) -> (retired: [String], version: Int?) {
+    static func settle(storePath path: String, cut: [UInt8], versions: [Int], time: String) throws(StoreError) -> (
+        retired: [String], version: Int?
+    ) {
         let log = try DocumentLog.open(directory: path + "/data", recover: true)
-        let remaining = try log.lastLogEntry(containing: JSONFileStore.versionMarker)?["config_version"].flatMap { Int($0.jsonText) }
+        let remaining = try log.lastLogEntry(containing: JSONFileStore.versionMarker)?["config_version"].flatMap {
+            Int($0.jsonText)
+        }
         var retired: [String] = []
         cut.withUnsafeBufferPointer { bytes in
             for line in Lines(bytes) {
                 if let header = LineHeader(line.bytes), header.commit == nil, !header.isLog,
-                   DocumentLog.isValidId(header.id), !log.contains(header.id), !log.isRetired(header.id), !retired.contains(header.id) {
+                    DocumentLog.isValidId(header.id), !log.contains(header.id), !log.isRetired(header.id),
+                    !retired.contains(header.id)
+                {
                     retired.append(header.id)
                 }
             }
@@ -201,17 +241,28 @@ public struct StoreCheck: Sendable {
             let record = try JSONFileStore.readVersionFile(path: path, number: target)
             let file = try? MappedFile(path: JSONFileStore.versionPath(path, target), followLinks: false)
             version = target
-            operations.append(.log(entry: JSONFileStore.versionEntry(target, by: record.appliedBy, at: time,
-                                                                     extra: [("repaired", .bool(true)), JSONFileStore.fileChecksum(file.map { Checksum.crc32c($0.bytes) } ?? 0)])))
+            operations.append(
+                .log(
+                    entry: JSONFileStore.versionEntry(
+                        target, by: record.appliedBy, at: time,
+                        extra: [
+                            ("repaired", .bool(true)),
+                            JSONFileStore.fileChecksum(file.map { Checksum.crc32c($0.bytes) } ?? 0),
+                        ])))
         }
         if !retired.isEmpty {
             // Logged as the one who applied the governing version: the store's administrator.
-            let actor = (try? JSONFileStore.readVersionFile(path: path, number: remaining ?? version ?? 1))?.appliedBy ?? ""
-            operations.insert(.log(entry: .object([
-                ("time", .string(time)), ("actor", .string(actor)), ("type", .string("repair")), ("customers", .array(retired.map(JSONValue.string))),
-                ("changes", .array([])), ("reason", .string("cut by store repair (damaged); kept in backups/; the ids stay retired")),
-                ("config_version", remaining.map { .number(String($0)) } ?? .null),
-            ])), at: retired.count)
+            let actor =
+                (try? JSONFileStore.readVersionFile(path: path, number: remaining ?? version ?? 1))?.appliedBy ?? ""
+            operations.insert(
+                .log(
+                    entry: .object([
+                        ("time", .string(time)), ("actor", .string(actor)), ("type", .string("repair")),
+                        ("customers", .array(retired.map(JSONValue.string))),
+                        ("changes", .array([])),
+                        ("reason", .string("cut by store repair (damaged); kept in backups/; the ids stay retired")),
+                        ("config_version", remaining.map { .number(String($0)) } ?? .null),
+                    ])), at: retired.count)
         }
         if !operations.isEmpty { try log.commit(operations) }
         return (retired, version)
@@ -221,7 +272,9 @@ public struct StoreCheck: Sendable {
     static func versionNumbers(in bytes: [UInt8]) -> [Int] {
         let text = String(decoding: bytes, as: UTF8.self)
         return text.split(separator: "\n").compactMap { line -> Int? in
-            guard line.contains(JSONFileStore.versionMarker), let key = line.range(of: "\"config_version\":") else { return nil }
+            guard line.contains(JSONFileStore.versionMarker), let key = line.range(of: "\"config_version\":") else {
+                return nil
+            }
             return Int(line[key.upperBound...].prefix { $0.isNumber })
         }
     }
@@ -232,7 +285,9 @@ public struct StoreCheck: Sendable {
     /// store's lock throughout.
     /// `cachesAreStale`: whether a cache made from the documents no longer matches them
     /// (asked only when the log is whole; `ClienteleKit` knows how the caches are made).
-    public static func repair(storePath path: String, time: String, cachesAreStale: () -> Bool) throws(StoreError) -> Repair {
+    package static func repair(storePath path: String, time: String, cachesAreStale: () -> Bool) throws(StoreError)
+        -> Repair
+    {
         let lock = try StoreLock.acquire(in: path, holder: "clientele store repair", timeout: 10)
         defer { withExtendedLifetime(lock) {} }
         let check = verifyLog(storePath: path)
@@ -252,10 +307,16 @@ public struct StoreCheck: Sendable {
             var saved: [UInt8] = []
             for cut in check.cuts {
                 guard let mapped = try? MappedFile(path: log.path(cut.segment), followLinks: false) else { continue }
-                let header: JSONValue = .object([("repair", .object([
-                    ("file", .string("data/" + (log.path(cut.segment) as NSString).lastPathComponent)), ("lines", .string("\(cut.line)-\(cut.lastLine)")),
-                    ("bytes", .string("\(cut.start)-\(cut.end)")), ("why", .string(cut.why)),
-                ]))])
+                let header: JSONValue = .object([
+                    (
+                        "repair",
+                        .object([
+                            ("file", .string("data/" + (log.path(cut.segment) as NSString).lastPathComponent)),
+                            ("lines", .string("\(cut.line)-\(cut.lastLine)")),
+                            ("bytes", .string("\(cut.start)-\(cut.end)")), ("why", .string(cut.why)),
+                        ])
+                    )
+                ])
                 saved += Array((header.jsonText + "\n").utf8)
                 saved += Array(mapped.bytes[cut.start..<cut.end])
                 if saved.last != 0x0A { saved.append(0x0A) }
@@ -267,7 +328,9 @@ public struct StoreCheck: Sendable {
             for segment in Set(check.cuts.map(\.segment)).sorted() {
                 let file = log.path(segment)
                 let mapped: MappedFile
-                do { mapped = try MappedFile(path: file, followLinks: false) } catch { throw StoreError(error.description) }
+                do { mapped = try MappedFile(path: file, followLinks: false) } catch {
+                    throw StoreError(error.description)
+                }
                 var kept: [UInt8] = []
                 var at = 0
                 for cut in check.cuts.filter({ $0.segment == segment }).sorted(by: { $0.start < $1.start }) {
@@ -284,19 +347,27 @@ public struct StoreCheck: Sendable {
         for number in check.numbers {
             if number != next {
                 var existing = stat()
-                guard lstat(log.path(next), &existing) != 0 else { throw StoreError("cannot rename \(log.path(number)): \(log.path(next)) exists") }
-                guard rename(log.path(number), log.path(next)) == 0 else { throw .system("cannot rename", log.path(number)) }
+                guard lstat(log.path(next), &existing) != 0 else {
+                    throw StoreError("cannot rename \(log.path(number)): \(log.path(next)) exists")
+                }
+                guard rename(log.path(number), log.path(next)) == 0 else {
+                    throw .system("cannot rename", log.path(number))
+                }
                 repair.renamed.append("\(log.path(number)) -> \(log.path(next))")
             }
             next += 1
         }
-        (repair.retired, repair.rerecorded) = try settle(storePath: path, cut: cutBytes, versions: cutVersions, time: time)
+        (repair.retired, repair.rerecorded) = try settle(
+            storePath: path, cut: cutBytes, versions: cutVersions, time: time)
         let index = path + "/index"
         // Caches that do not match the log go too (they are not used, but verify keeps naming them).
         let stale = check.problems.isEmpty && cachesAreStale()
-        let mustDrop = !repair.cut.isEmpty || !repair.renamed.isEmpty || check.indexAhead || repair.rerecorded != nil || stale
+        let mustDrop =
+            !repair.cut.isEmpty || !repair.renamed.isEmpty || check.indexAhead || repair.rerecorded != nil || stale
         if mustDrop, FileManager.default.fileExists(atPath: index) {
-            do { try FileManager.default.removeItem(atPath: index) } catch { throw StoreError("cannot remove \(index): \(error.localizedDescription)") }
+            do { try FileManager.default.removeItem(atPath: index) } catch {
+                throw StoreError("cannot remove \(index): \(error.localizedDescription)")
+            }
             repair.removedIndex = true
         }
         return repair

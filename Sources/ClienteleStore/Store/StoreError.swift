@@ -1,14 +1,15 @@
 import ClienteleCore
 import Foundation
-/// A problem with the document store, in words an administrator can act on.
-public struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
-    public var message: String
 
-    public init(_ message: String) {
+/// A problem with the document store, in words an administrator can act on.
+package struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
+    package var message: String
+
+    package init(_ message: String) {
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 
     /// Makes sure `path` is a real folder (created 0700 when missing), never a symbolic link.
     static func ensureDirectory(_ path: String) throws(StoreError) {
@@ -21,7 +22,10 @@ public struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
         }
         let parent = (path as NSString).deletingLastPathComponent
         if !parent.isEmpty, parent != path, lstat(parent, &info) != 0 {
-            do { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) } catch {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
                 throw StoreError("cannot create \(parent): \(error.localizedDescription)")
             }
         }
@@ -43,7 +47,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

@@ -1,17 +1,18 @@
 import ClienteleCore
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The store's single-writer lock: an exclusive `flock` on the store's folder, with
 /// `<store>/lock` recording who holds it, so a writer that waits too long can say who to wait for.
 /// The kernel releases the lock when the holder exits, even after kill -9.
-public final class StoreLock {
+package final class StoreLock {
     private let fd: Int32
-    public let path: String
+    package let path: String
 
     private init(fd: Int32, path: String) {
         self.fd = fd
@@ -28,7 +29,7 @@ public final class StoreLock {
     /// The lock is taken on the store's folder itself, which nobody removes while it
     /// holds data: deleting the `lock` file (which only says who holds the lock) lets
     /// no second writer in.
-    public static func acquire(in directory: String, holder: String, timeout: Double) throws(StoreError) -> StoreLock {
+    package static func acquire(in directory: String, holder: String, timeout: Double) throws(StoreError) -> StoreLock {
         let path = directory + "/lock"
         let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { throw .system("cannot open the store folder", directory) }
@@ -41,7 +42,9 @@ public final class StoreLock {
             if Date() >= deadline {
                 let who = Self.holder(path) ?? "another process"
                 close(fd)
-                throw StoreError("the store is busy: \(who) holds its lock (\(path)); waited \(Self.seconds(timeout)), try again when it has finished")
+                throw StoreError(
+                    "the store is busy: \(who) holds its lock (\(path)); waited \(Self.seconds(timeout)), try again when it has finished"
+                )
             }
             usleep(10_000)
         }

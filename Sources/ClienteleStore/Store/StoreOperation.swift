@@ -1,7 +1,7 @@
 import ClienteleCore
 
 /// One change of a batch: every store commits a batch of these all or nothing.
-public enum StoreOperation: Sendable, Equatable {
+package enum StoreOperation: Sendable, Equatable {
     /// Stores a customer's document under its id (new, or replacing the current one).
     case put(id: String, document: JSONValue)
     /// Removes a customer; its id stays retired.
@@ -10,7 +10,7 @@ public enum StoreOperation: Sendable, Equatable {
     case log(entry: JSONValue)
 
     /// The customer a put or delete names; nil for a log entry.
-    public var id: String? {
+    package var id: String? {
         switch self {
         case .put(let id, _), .delete(let id): return id
         case .log: return nil
@@ -20,4 +20,4 @@ public enum StoreOperation: Sendable, Equatable {
 
 /// A place in a store's history: just after a committed batch. Caches record the
 /// position they were made at, and read only what was written since.
-public typealias StorePosition = DocumentLog.Position
+package typealias StorePosition = DocumentLog.Position

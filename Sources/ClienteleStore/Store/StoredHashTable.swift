@@ -1,4 +1,5 @@
 import ClienteleCore
+
 /// A hash table from byte keys to byte values, laid out in one buffer so that it is
 /// read in place from a mapped file: nothing is loaded or rebuilt to look a key up.
 /// A key may be stored more than once (each entry is found).
@@ -24,7 +25,8 @@ struct StoredHashTable {
         let count = Int(bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
         let slotCount = Int(bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
         guard count >= 0, slotCount > count, slotCount & (slotCount - 1) == 0, slotCount <= 1 << 32,
-              16 + slotCount * 4 + count * 16 <= bytes.count else { return nil }
+            16 + slotCount * 4 + count * 16 <= bytes.count
+        else { return nil }
         self.bytes = bytes
         self.count = count
         self.slotCount = slotCount
@@ -34,8 +36,8 @@ struct StoredHashTable {
     }
 
     static func hash(_ key: UnsafeRawBufferPointer) -> Int {
-        var h: UInt64 = 0xcbf29ce484222325
-        for b in key { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in key { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return Int(truncatingIfNeeded: h ^ (h >> 29))
     }
 
@@ -46,8 +48,10 @@ struct StoredHashTable {
         let valueOffset = blob + Int(bytes.loadUnaligned(fromByteOffset: at + 8, as: UInt32.self))
         let valueLength = Int(bytes.loadUnaligned(fromByteOffset: at + 12, as: UInt32.self))
         guard keyOffset + keyLength <= bytes.count, valueOffset + valueLength <= bytes.count else { return nil }
-        return (UnsafeRawBufferPointer(rebasing: bytes[keyOffset..<(keyOffset + keyLength)]),
-                UnsafeRawBufferPointer(rebasing: bytes[valueOffset..<(valueOffset + valueLength)]))
+        return (
+            UnsafeRawBufferPointer(rebasing: bytes[keyOffset..<(keyOffset + keyLength)]),
+            UnsafeRawBufferPointer(rebasing: bytes[valueOffset..<(valueOffset + valueLength)])
+        )
     }
 
     /// Calls `body` with the value of every entry stored under `key`.

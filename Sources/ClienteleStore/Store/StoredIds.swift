@@ -1,4 +1,5 @@
 import ClienteleCore
+
 /// `index/ids.bin`: the document log's id index as it stood at a committed position,
 /// read in place, so that opening a large store reads only the lines written after
 /// that position instead of every line of the log.
@@ -40,12 +41,13 @@ final class StoredIds {
             offset += length
         }
         guard sections.count == 4, offset == body.count,
-              let meta = try? JSONValue.parse(String(decoding: sections[0], as: UTF8.self)),
-              case .number(let next)? = meta["next_batch"], let nextBatch = Int(next),
-              case .bool(let checksummed)? = meta["checksummed"], case .array(let sizes)? = meta["segments"],
-              case .object(let numbers)? = meta["numbers"],
-              let live = StoredHashTable(sections[1]), let retired = StoredHashTable(sections[2]),
-              sections[3].count % 16 == 0 else { return nil }
+            let meta = try? JSONValue.parse(String(decoding: sections[0], as: UTF8.self)),
+            case .number(let next)? = meta["next_batch"], let nextBatch = Int(next),
+            case .bool(let checksummed)? = meta["checksummed"], case .array(let sizes)? = meta["segments"],
+            case .object(let numbers)? = meta["numbers"],
+            let live = StoredHashTable(sections[1]), let retired = StoredHashTable(sections[2]),
+            sections[3].count % 16 == 0
+        else { return nil }
         self.file = file
         self.position = position
         self.mark = mark
@@ -54,10 +56,15 @@ final class StoredIds {
         self.nextBatch = nextBatch
         self.checksummed = checksummed
         segmentSizes = sizes.compactMap { if case .number(let n) = $0 { return Int(n) } else { return nil } }
-        self.numbers = Dictionary(numbers.compactMap { key, value in if case .number(let n) = value, let k = Int(n) { return (key, k) } else { return nil } },
-                                  uniquingKeysWith: max)
+        self.numbers = Dictionary(
+            numbers.compactMap { key, value in
+                if case .number(let n) = value, let k = Int(n) { return (key, k) } else { return nil }
+            },
+            uniquingKeysWith: max)
         let locations = sections[3]
-        logLocations = (0..<(locations.count / 16)).map { Self.location(UnsafeRawBufferPointer(rebasing: locations[($0 * 16)..<($0 * 16 + 16)])) }
+        logLocations = (0..<(locations.count / 16)).map {
+            Self.location(UnsafeRawBufferPointer(rebasing: locations[($0 * 16)..<($0 * 16 + 16)]))
+        }
         guard segmentSizes.count == Int(position.segment) - 1 else { return nil }
     }
 
@@ -78,9 +85,10 @@ final class StoredIds {
     }
 
     static func location(_ bytes: UnsafeRawBufferPointer) -> DocumentLog.Location {
-        DocumentLog.Location(segment: bytes.loadUnaligned(fromByteOffset: 0, as: Int32.self),
-                             offset: Int(bytes.loadUnaligned(fromByteOffset: 8, as: Int64.self)),
-                             length: bytes.loadUnaligned(fromByteOffset: 4, as: Int32.self))
+        DocumentLog.Location(
+            segment: bytes.loadUnaligned(fromByteOffset: 0, as: Int32.self),
+            offset: Int(bytes.loadUnaligned(fromByteOffset: 8, as: Int64.self)),
+            length: bytes.loadUnaligned(fromByteOffset: 4, as: Int32.self))
     }
 
     static func bytes(_ location: DocumentLog.Location) -> [UInt8] {
@@ -94,8 +102,12 @@ final class StoredIds {
 
     /// Writes the file (through a temporary file and a rename); false when it could not.
     @discardableResult
-    static func save(path: String, position: DocumentLog.Position, mark: UInt64, live: [(String, DocumentLog.Location)], retired: [String],
-                     logLocations: [DocumentLog.Location], nextBatch: Int, checksummed: Bool, segmentSizes: [Int], numbers: [String: Int]) -> Bool {
+    static func save(
+        path: String, position: DocumentLog.Position, mark: UInt64, live: [(String, DocumentLog.Location)],
+        retired: [String],
+        logLocations: [DocumentLog.Location], nextBatch: Int, checksummed: Bool, segmentSizes: [Int],
+        numbers: [String: Int]
+    ) -> Bool {
         var ids = StoredHashTableBuilder(capacity: live.count)
         for (id, location) in live {
             var id = id

@@ -1,4 +1,5 @@
 import ClienteleCore
+
 /// The values of `unique` fields and the customers that hold them, kept beside the log
 /// in `index/unique.bin`, so that a write checks uniqueness without parsing every
 /// document. Like the access columns it is a cache made at a committed position for
@@ -9,7 +10,7 @@ import ClienteleCore
 /// Nothing changes after it is made, so threads may read it at once.
 /// Keys are whatever the caller derives from a document (`UniqueKeys`: the field's
 /// place, identity and normalised value); values are customer ids.
-public final class UniqueValues: @unchecked Sendable {
+package final class UniqueValues: @unchecked Sendable {
     private let storage: UnsafeMutableRawBufferPointer?
     private let file: MappedFile?
     private let base: StoredHashTable?
@@ -17,7 +18,10 @@ public final class UniqueValues: @unchecked Sendable {
     private let stale: Set<String>
     private let recent: [String: [String]]
 
-    init(file: MappedFile?, bytes: [UInt8]?, base: UnsafeRawBufferPointer?, stale: Set<String>, recent: [String: [String]]) {
+    init(
+        file: MappedFile?, bytes: [UInt8]?, base: UnsafeRawBufferPointer?, stale: Set<String>,
+        recent: [String: [String]]
+    ) {
         self.file = file
         if let bytes {
             let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
@@ -35,7 +39,7 @@ public final class UniqueValues: @unchecked Sendable {
     deinit { storage?.deallocate() }
 
     /// The customers whose document holds `key` now.
-    public func ids(holding key: String) -> [String] {
+    package func ids(holding key: String) -> [String] {
         var found = recent[key] ?? []
         var key = key
         key.withUTF8 { k in
@@ -48,7 +52,7 @@ public final class UniqueValues: @unchecked Sendable {
     }
 
     /// Every key with the customers holding it, ids sorted (for `store verify`).
-    public func all() -> [String: [String]] {
+    package func all() -> [String: [String]] {
         var result = recent
         base?.forEach { key, value in
             let id = String(decoding: value, as: UTF8.self)
@@ -60,10 +64,15 @@ public final class UniqueValues: @unchecked Sendable {
     static let fileKey = "unique 1\n"
 
     /// `keys` gives a document's id and its keys (nil for a document it cannot read).
-    static func load(store: JSONFileStore, layout: String, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?) throws(StoreError) -> UniqueValues {
+    static func load(
+        store: JSONFileStore, layout: String,
+        keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?
+    ) throws(StoreError) -> UniqueValues {
         let log = store.log
         let snapshot = SnapshotFile(path: store.path + "/index/unique.bin")
-        if let (file, body, position, mark) = snapshot.map(key: fileKey + layout), log.isCommitBoundary(position, mark: mark) {
+        if let (file, body, position, mark) = snapshot.map(key: fileKey + layout),
+            log.isCommitBoundary(position, mark: mark)
+        {
             let written = try log.idsWritten(after: position)
             if written.count <= 1_000 + log.count / 16 {
                 var recent: [String: [String]] = [:]
@@ -80,7 +89,9 @@ public final class UniqueValues: @unchecked Sendable {
     }
 
     /// The table made from every document, on both cores.
-    static func fromDocuments(of store: any CustomerStore, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?) throws(StoreError) -> [UInt8] {
+    static func fromDocuments(
+        of store: any CustomerStore, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?
+    ) throws(StoreError) -> [UInt8] {
         /// What one worker found; each worker writes only its own.
         final class Part: @unchecked Sendable { var pairs: [(key: String, id: String)] = [] }
         let parts = [Part(), Part()]
@@ -93,13 +104,17 @@ public final class UniqueValues: @unchecked Sendable {
             for (key, id) in part.pairs { builder.add(key: Array(key.utf8), value: Array(id.utf8)) }
         }
         guard let bytes = builder.bytes() else {
-            throw StoreError("the values of unique fields pass 4 GiB, more than index/unique.bin holds; uniqueness cannot be checked")
+            throw StoreError(
+                "the values of unique fields pass 4 GiB, more than index/unique.bin holds; uniqueness cannot be checked"
+            )
         }
         return bytes
     }
 
     /// Made from every document, without reading or writing the file.
-    public static func fromDocuments(store: any CustomerStore, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?) throws(StoreError) -> UniqueValues {
+    package static func fromDocuments(
+        store: any CustomerStore, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?
+    ) throws(StoreError) -> UniqueValues {
         UniqueValues(file: nil, bytes: try fromDocuments(of: store, keys: keys), base: nil, stale: [], recent: [:])
     }
 }
