@@ -128,7 +128,7 @@ package final class CustomerTable: @unchecked Sendable {
         var values = [FieldValue](repeating: .null, count: fieldSlots.count)
         for (identity, slot) in fieldSlots { values[slot] = r.fields[identity] ?? .null }
         return append(
-            id: r.id, team: idx(r.team.flatMap(org.team)), table: UInt8(TableKind.allCases.firstIndex(of: r.table)!),
+            id: r.id, team: idx(r.team.flatMap(org.team)), table: UInt8(r.table.ordinal),
             package: idx(r.package.flatMap(org.package)), accountExecutive: idx(r.accountExecutive.flatMap(org.user)),
             serviceRep: idx(r.serviceRep.flatMap(org.user)), pool: idx(r.pool.flatMap(org.pool)),
             previousAccountExecutive: idx(r.previousAccountExecutive.flatMap(org.user)),

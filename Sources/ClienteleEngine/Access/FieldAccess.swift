@@ -73,7 +73,7 @@ final class CompiledFieldRule: Sendable {
         roles = BitSet(capacity: org.roleIds.count, r.roles.compactMap(org.role))
         users = Set(r.users.compactMap { org.user($0).map(Int32.init) })
         team = r.team.map { org.team($0).map(Int32.init) ?? -1 }
-        table = r.table.map { UInt8(TableKind.allCases.firstIndex(of: $0)!) }
+        table = r.table.map { UInt8($0.ordinal) }
         packages = r.packages.map { Set($0.compactMap { org.package($0).map(Int32.init) }) }
         read = r.read.map(Set.init)
         write = r.write.map(Set.init)

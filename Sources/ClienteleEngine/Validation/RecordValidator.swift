@@ -37,7 +37,7 @@ package struct RecordValidator: Sendable {
     let teamIds: [String]
     let packages: ByteKeyTable
     let packageList: [Package]
-    /// team index * 3 + table index -> validator; package index -> validator.
+    /// `TableKind.slot(team:table:)` -> validator; package index -> validator.
     let mainValidators: [Int]
     let packageValidators: [Int]
     let users: ByteKeyTable
@@ -116,7 +116,7 @@ package struct RecordValidator: Sendable {
             return packageValidators[p]
         }
         guard let t = teams.lookup(team) else { return nil }
-        return mainValidators[t * TableKind.allCases.count + TableKind.allCases.firstIndex(of: table)!]
+        return mainValidators[TableKind.slot(team: t, table: table.ordinal)]
     }
 
     /// Validates the record at `root`; problems are appended, and nothing is allocated
@@ -150,7 +150,7 @@ package struct RecordValidator: Sendable {
             guard let k = Self.keyTable.lookup(view, j) else {
                 let name = view.string(j)
                 let hint =
-                    TableKind.allCases.count > 0 && validators.contains(where: { $0.slots.lookup(name) != nil })
+                    validators.contains(where: { $0.slots.lookup(name) != nil })
                     ? "; field values go under \"fields\"" : Suggestion.didYouMean(name, in: Self.keyNames.map(\.0))
                 problems.append(RecordProblem(column: name, message: "unknown key '\(name)'\(hint)"))
                 continue
@@ -274,7 +274,7 @@ package struct RecordValidator: Sendable {
         }
         let validatorIndex =
             packageIndex.map { packageValidators[$0] }
-            ?? mainValidators[teamIndex * TableKind.allCases.count + TableKind.allCases.firstIndex(of: table)!]
+            ?? mainValidators[TableKind.slot(team: teamIndex, table: table.ordinal)]
         outcome.validator = validatorIndex
 
         for (key, name) in [(Key.accountExecutive, "account_executive"), (.customerServiceRep, "customer_service_rep")]

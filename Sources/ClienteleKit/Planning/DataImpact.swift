@@ -21,6 +21,9 @@ package struct DataImpact: Sendable {
     /// One counted effect: "12 values of 'level' in package 'spring' are an option no longer offered".
     package struct Entry: Sendable {
         package var kind: Kind
+        /// The record types it counts over: one, or several when one line of the config reaches them all.
+        package var types: [RecordType]
+        /// How the plan names them: `package 'spring'`, `2 tables and 1 package`.
         package var place: String
         package var field: String?
         package var what: String
@@ -53,15 +56,27 @@ struct DataImpactScanner: Sendable {
     static let topKeys = ByteKeyTable([("id", 0), ("team", 1), ("table", 2), ("package", 3), ("fields", 4)])
     static let tableNames = ByteKeyTable(TableKind.allCases.enumerated().map { ($1.rawValue, $0) })
 
+    /// What one counter counts: an effect on a field (or on whole records) of a record type.
+    struct CounterKey: Hashable, Sendable {
+        var kind: DataImpact.Kind
+        var type: RecordType
+        var field: String?
+        var what: String
+    }
+
+    /// A field of a record type, or (`field` nil) the record type itself: where the config says it.
+    struct FieldPlace: Hashable, Sendable {
+        var type: RecordType
+        var field: String?
+    }
+
     init(migrations: [RecordMigration]) {
         self.migrations = migrations
         let teamIds = Array(Set(migrations.map(\.team))).sorted()
         teams = ByteKeyTable(teamIds.enumerated().map { ($1, $0) })
         var main = [RecordMigration?](repeating: nil, count: teamIds.count * TableKind.allCases.count)
         for m in migrations where m.package == nil {
-            main[
-                teamIds.firstIndex(of: m.team)! * TableKind.allCases.count + TableKind.allCases.firstIndex(of: m.table)!
-            ] = m
+            main[TableKind.slot(team: teamIds.firstIndex(of: m.team)!, table: m.table.ordinal)] = m
         }
         mainMigrations = main
         packageMigrations = migrations.filter { $0.package != nil }
@@ -79,26 +94,23 @@ struct DataImpactScanner: Sendable {
                 if sample.count < DataImpact.sampleSize { sample.append((order, id)) }
             }
         }
-        var counters: [String: Counter] = [:]
-        /// place/identity -> value -> ids, for new uniqueness.
-        var uniqueValues: [String: [String: [String]]] = [:]
+        var counters: [CounterKey: Counter] = [:]
+        /// field -> value -> ids, for new uniqueness.
+        var uniqueValues: [FieldPlace: [String: [String]]] = [:]
         /// Reused for every document the worker reads.
         var tape = JSONTape()
         /// Documents read so far: with the worker's number, the order of a sample id.
         var read = 0
 
-        func add(_ key: String, id: String, order: Int) {
+        func add(_ key: CounterKey, id: String, order: Int) {
             counters[key, default: Counter()].add(id: id, order: order)
         }
     }
 
-    /// The key of a counter: kind, place, field, what (unit separated).
-    static func counterKey(_ kind: DataImpact.Kind, _ m: RecordMigration, _ field: String?, _ what: String) -> String {
-        counterKey(kind, place: m.place, field, what)
-    }
-
-    static func counterKey(_ kind: DataImpact.Kind, place: String, _ field: String?, _ what: String) -> String {
-        [kind.rawValue, place, field ?? "", what].joined(separator: "\u{1F}")
+    static func counterKey(_ kind: DataImpact.Kind, _ m: RecordMigration, _ field: String?, _ what: String)
+        -> CounterKey
+    {
+        CounterKey(kind: kind, type: m.type, field: field, what: what)
     }
 
     /// The migration for a document, found from its team, table and package.
@@ -107,14 +119,14 @@ struct DataImpactScanner: Sendable {
             guard let p = view.withString(package, { packages.lookup($0) }) else { return nil }
             let m = packageMigrations[p]
             return view.kind(team) == .string && view.string(team) == m.team
-                && view.withString(table, { Self.tableNames.lookup($0) }) == TableKind.allCases.firstIndex(of: m.table)
+                && view.withString(table, { Self.tableNames.lookup($0) }) == m.table.ordinal
                 ? m : nil
         }
         guard team >= 0, table >= 0, view.kind(team) == .string, view.kind(table) == .string,
             let t = view.withString(team, { teams.lookup($0) }),
             let k = view.withString(table, { Self.tableNames.lookup($0) })
         else { return nil }
-        return mainMigrations[t * TableKind.allCases.count + k]
+        return mainMigrations[TableKind.slot(team: t, table: k)]
     }
 
     /// Reads one document; tallies what the migration does to it. Returns the
@@ -159,7 +171,8 @@ struct DataImpactScanner: Sendable {
                 if let field = s.unique, view.kind(v) == .string || view.kind(v) == .number {
                     var value = view.kind(v) == .string ? view.string(v) : String(decoding: view.raw(v), as: UTF8.self)
                     value = Normalizer.normalize(s.remap?[value] ?? value, field.spec.normalize)
-                    tally.uniqueValues[m.place + "\u{1F}" + s.identity, default: [:]][value, default: []].append(id)
+                    tally.uniqueValues[FieldPlace(type: m.type, field: s.identity), default: [:]][value, default: []]
+                        .append(id)
                 }
                 if let remap = s.remap, remapped(view, v, remap) {
                     tally.add(s.remappedKey!, id: id, order: order)
@@ -189,7 +202,7 @@ struct DataImpactScanner: Sendable {
             changes = true
             // A default filled into a unique field is a value like the others.
             if let field = m.unique[d.identity], case .string(let value) = d.value {
-                tally.uniqueValues[m.place + "\u{1F}" + d.identity, default: [:]][
+                tally.uniqueValues[FieldPlace(type: m.type, field: d.identity), default: [:]][
                     Normalizer.normalize(value, field.spec.normalize), default: []
                 ].append(id)
             }
@@ -218,7 +231,7 @@ struct DataImpactScanner: Sendable {
     }
 
     /// Counts over every stored document.
-    func scan(_ store: any CustomerStore, locations: [String: SourceLocation]) throws(StoreError) -> DataImpact {
+    func scan(_ store: any CustomerStore, locations: [FieldPlace: SourceLocation]) throws(StoreError) -> DataImpact {
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let tallies = (0..<workers).map { _ in Tally() }
         if migrations.contains(where: { !$0.isEmpty }) {
@@ -238,11 +251,17 @@ struct DataImpactScanner: Sendable {
     /// One entry per field definition and effect: a standard field or a main-table
     /// field reaches many tables and packages, and is one line of the config.
     static func combined(_ entries: [DataImpact.Entry]) -> [DataImpact.Entry] {
-        var order: [String] = []
-        var groups: [String: [DataImpact.Entry]] = [:]
+        struct Line: Hashable {
+            var kind: DataImpact.Kind
+            var field: String?
+            var what: String
+            /// The definition's place in the config, or (without one) the record type's.
+            var anchor: String
+        }
+        var order: [Line] = []
+        var groups: [Line: [DataImpact.Entry]] = [:]
         for e in entries {
-            let key = [e.kind.rawValue, e.field ?? "", e.what, e.location?.description ?? e.place].joined(
-                separator: "\u{1F}")
+            let key = Line(kind: e.kind, field: e.field, what: e.what, anchor: e.location?.description ?? e.place)
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(e)
         }
@@ -252,8 +271,9 @@ struct DataImpactScanner: Sendable {
             var e = group[0]
             e.count = group.reduce(0) { $0 + $1.count }
             e.sample = Array(group.flatMap(\.sample).sorted().prefix(DataImpact.sampleSize))
-            let packages = group.filter { $0.place.hasPrefix("package ") }.count
-            let tables = group.count - packages
+            e.types = group.flatMap(\.types)
+            let packages = e.types.filter { $0.package != nil }.count
+            let tables = e.types.count - packages
             e.place = [
                 tables > 0 ? "\(tables) table\(tables == 1 ? "" : "s")" : nil,
                 packages > 0 ? "\(packages) package\(packages == 1 ? "" : "s")" : nil,
@@ -263,10 +283,10 @@ struct DataImpactScanner: Sendable {
         }
     }
 
-    func merge(_ tallies: [Tally], locations: [String: SourceLocation]) -> DataImpact {
+    func merge(_ tallies: [Tally], locations: [FieldPlace: SourceLocation]) -> DataImpact {
         var impact = DataImpact()
-        var merged: [String: Tally.Counter] = [:]
-        var unique: [String: [String: [String]]] = [:]
+        var merged: [CounterKey: Tally.Counter] = [:]
+        var unique: [FieldPlace: [String: [String]]] = [:]
         for t in tallies {
             for (k, c) in t.counters {
                 var m = merged[k, default: Tally.Counter()]
@@ -281,24 +301,22 @@ struct DataImpactScanner: Sendable {
         for (k, values) in unique {
             let duplicates = values.filter { $0.value.count > 1 }
             guard !duplicates.isEmpty else { continue }
-            let parts = k.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
             let ids = duplicates.sorted { $0.key < $1.key }.flatMap(\.value)
+            let groups = "\(duplicates.count) group\(duplicates.count == 1 ? "" : "s")"
             merged[
-                [
-                    DataImpact.Kind.invalid.rawValue, parts[0], parts[1],
-                    "records sharing a value, now unique (\(duplicates.count) group\(duplicates.count == 1 ? "" : "s"))",
-                ]
-                .joined(separator: "\u{1F}")] = Tally.Counter(
-                    count: ids.count, sample: ids.prefix(DataImpact.sampleSize).enumerated().map { ($0, $1) })
+                CounterKey(
+                    kind: .invalid, type: k.type, field: k.field,
+                    what: "records sharing a value, now unique (\(groups))")
+            ] = Tally.Counter(
+                count: ids.count, sample: ids.prefix(DataImpact.sampleSize).enumerated().map { ($0, $1) })
         }
         for (k, c) in merged {
-            let parts = k.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
-            let field = parts[2].isEmpty ? nil : parts[2]
             impact.entries.append(
                 DataImpact.Entry(
-                    kind: DataImpact.Kind(rawValue: parts[0])!, place: parts[1], field: field, what: parts[3],
+                    kind: k.kind, types: [k.type], place: k.type.description, field: k.field, what: k.what,
                     count: c.count, sample: c.sample.sorted { $0.0 < $1.0 }.prefix(DataImpact.sampleSize).map(\.1),
-                    location: locations[parts[1] + "\u{1F}" + (field ?? "")] ?? locations[parts[1]]))
+                    location: locations[FieldPlace(type: k.type, field: k.field)]
+                        ?? locations[FieldPlace(type: k.type, field: nil)]))
         }
         impact.entries = Self.combined(impact.entries)
         let kinds = DataImpact.Kind.allCases

@@ -95,15 +95,15 @@ package enum Planner {
                     team: p.team, table: p.table, package: p.id, old: old.schema, oldInheritance: oldInheritance,
                     new: model.schema, newInheritance: inheritance, teamRemains: teams.contains(p.team)))
         }
-        var locations: [String: SourceLocation] = [:]
+        var locations: [DataImpactScanner.FieldPlace: SourceLocation] = [:]
         for m in migrations {
             for f in model.schema.fields(team: m.team, table: m.table, package: m.package, inheritance: inheritance) {
-                for i in f.identities { locations[m.place + "\u{1F}" + i] = f.location }
+                for i in f.identities { locations[.init(type: m.type, field: i)] = f.location }
             }
-            for (i, f) in m.dropped {
-                locations[m.place + "\u{1F}" + i] = locations[m.place + "\u{1F}" + i] ?? f.location
+            for (i, f) in m.dropped where locations[.init(type: m.type, field: i)] == nil {
+                locations[.init(type: m.type, field: i)] = f.location
             }
-            if let p = m.package { locations[m.place] = old.schema.package(p)?.location }
+            if let p = m.package { locations[.init(type: m.type, field: nil)] = old.schema.package(p)?.location }
         }
         // Access and pools, over the customer table the applied rules read.
         let oldTable = try store.customerTable(for: applied.access)

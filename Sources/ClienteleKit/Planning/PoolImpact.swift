@@ -50,14 +50,18 @@ package struct PoolImpact: Sendable {
         if poolsChanged {
             let before = Self.due(old, table: table, now: now)
             let after = Self.due(new, table: table, now: now)
-            var groups: [String: [Int]] = [:]
-            for (c, pool) in after where before[c] == nil {
-                groups[pool + "\u{1F}" + table.org.userIds[Int(table.accountExecutive[c])], default: []].append(c)
+            struct Owner: Hashable {
+                var pool: String
+                var accountExecutive: String
             }
-            returns = groups.map { key, rows in
-                let parts = key.split(separator: "\u{1F}").map(String.init)
-                return Returns(
-                    pool: parts[0], accountExecutive: parts[1], count: rows.count,
+            var groups: [Owner: [Int]] = [:]
+            for (c, pool) in after where before[c] == nil {
+                let owner = Owner(pool: pool, accountExecutive: table.org.userIds[Int(table.accountExecutive[c])])
+                groups[owner, default: []].append(c)
+            }
+            returns = groups.map { owner, rows in
+                Returns(
+                    pool: owner.pool, accountExecutive: owner.accountExecutive, count: rows.count,
                     sample: rows.sorted().prefix(5).map { table.ids[$0] })
             }.sorted { ($0.pool, $0.accountExecutive) < ($1.pool, $1.accountExecutive) }
         }

@@ -9,9 +9,10 @@ import Foundation
 /// values renamed (`was:`), option values rewritten, values lost, values the new
 /// definitions refuse, required values missing, defaults filled in.
 final class RecordMigration: Sendable {
-    let team: String
-    let table: TableKind
-    let package: String?
+    let type: RecordType
+    var team: String { type.team }
+    var table: TableKind { type.table }
+    var package: String? { type.package }
     /// The package (or the team) is gone from the new config: its records are removed.
     let removesRecords: Bool
     /// What removes them, for the plan and the log: `package` or `team`.
@@ -58,16 +59,17 @@ final class RecordMigration: Sendable {
         let lostOptions: Set<String>?
         let check: FieldValueCheck?
         /// Values dropped (the field is removed here).
-        let droppedKey: String?
-        let renamedKey: String?
-        let remappedKey: String?
-        let lostOptionsKey: String?
-        let invalidKey: String?
+        let droppedKey: DataImpactScanner.CounterKey?
+        let renamedKey: DataImpactScanner.CounterKey?
+        let remappedKey: DataImpactScanner.CounterKey?
+        let lostOptionsKey: DataImpactScanner.CounterKey?
+        let invalidKey: DataImpactScanner.CounterKey?
 
         init(
             identity: String, identitySlot: Int?, unique: Field?, remap: [String: String]?, lostOptions: Set<String>?,
-            check: FieldValueCheck?, droppedKey: String?, renamedKey: String?, remappedKey: String?,
-            lostOptionsKey: String?, invalidKey: String?
+            check: FieldValueCheck?, droppedKey: DataImpactScanner.CounterKey?,
+            renamedKey: DataImpactScanner.CounterKey?, remappedKey: DataImpactScanner.CounterKey?,
+            lostOptionsKey: DataImpactScanner.CounterKey?, invalidKey: DataImpactScanner.CounterKey?
         ) {
             self.identity = identity
             self.identitySlot = identitySlot
@@ -83,9 +85,6 @@ final class RecordMigration: Sendable {
         }
     }
 
-    /// Where these records are, for the plan: a package, or a team's table.
-    let place: String
-
     /// Whether records of this type need reading at all.
     var isEmpty: Bool {
         !removesRecords && renames.isEmpty && dropped.isEmpty && remaps.isEmpty && lostOptions.isEmpty && checks.isEmpty
@@ -96,9 +95,7 @@ final class RecordMigration: Sendable {
         team: String, table: TableKind, package: String?, old: CustomerSchema, oldInheritance: PackageInheritance,
         new: CustomerSchema, newInheritance: PackageInheritance, teamRemains: Bool = true
     ) {
-        self.team = team
-        self.table = table
-        self.package = package
+        type = RecordType(team: team, table: table, package: package)
         let before = old.fields(team: team, table: table, package: package, inheritance: oldInheritance)
         removesRecords = !teamRemains || (package != nil && new.package(package!) == nil)
         removedWith = teamRemains ? "package" : "team"
@@ -204,10 +201,9 @@ final class RecordMigration: Sendable {
         let interestNames = names.sorted()
         let interest = ByteKeyTable(interestNames.enumerated().map { ($1, $0) })
         self.interest = interest
-        let place = package.map { "package '\($0)'" } ?? "the \(table.rawValue) table of team '\(team)'"
-        self.place = place
-        func key(_ kind: DataImpact.Kind, _ field: String, _ what: String) -> String {
-            DataImpactScanner.counterKey(kind, place: place, field, what)
+        let recordType = self.type
+        func key(_ kind: DataImpact.Kind, _ field: String, _ what: String) -> DataImpactScanner.CounterKey {
+            DataImpactScanner.CounterKey(kind: kind, type: recordType, field: field, what: what)
         }
         slots = interestNames.map { name in
             let identity = renames[name] ?? name
