@@ -14,23 +14,6 @@ package struct AppliedStore {
     package let config: CompiledConfig
     package let version: AppliedVersion
 
-    /// Opens the store at `path` (as `writer` when the command writes) and compiles its
-    /// applied version. Nothing is created when there is no store yet.
-    package static func open(path: String, writer: String?) throws(StoreError) -> AppliedStore {
-        guard let applied = try openIfApplied(path: path, writer: writer) else { throw noStore(path) }
-        return applied
-    }
-
-    /// The same, or nil when no version has been applied yet (no store, or a first
-    /// apply that did not finish): the case `apply` creates the store in.
-    /// `caches: false` leaves `index/` as it is (`store verify`).
-    package static func openIfApplied(path: String, writer: String?, caches: Bool = true) throws(StoreError)
-        -> AppliedStore?
-    {
-        guard exists(at: path) else { return nil }
-        return try AppliedStore(store: JSONFileStore.open(path: path, writer: writer, caches: caches))
-    }
-
     /// An open store under its applied version, compiled from the files that version
     /// recorded; nil when no version has been applied yet.
     package init?(store: any CustomerStore) throws(StoreError) {

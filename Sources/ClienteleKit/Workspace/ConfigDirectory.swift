@@ -35,6 +35,14 @@ package struct ConfigDirectory: Sendable {
     /// Whether the store has been created (its first version applied or not).
     package var storeExists: Bool { AppliedStore.exists(at: storePath) }
 
+    /// Opens the directory's store: the one place a backend is chosen. Today the
+    /// JSON-file store at `storePath`; a second backend is chosen here from the
+    /// config (docs/architecture.md, "Adding a store backend"). `caches: false`
+    /// leaves the store's caches as they are.
+    package func openStore(writer: String?, caches: Bool = true) throws(StoreError) -> any CustomerStore {
+        try JSONFileStore.open(path: storePath, writer: writer, caches: caches)
+    }
+
     /// The directory's config through every stage: the compiled config when there
     /// are no errors, and every diagnostic.
     package func compile() -> (config: CompiledConfig?, diagnostics: [Diagnostic], files: SourceFiles) {
@@ -60,14 +68,24 @@ package struct ConfigDirectory: Sendable {
     /// user of that version.
     package func openApplied(writer: String?, actor: String? = nil) throws(OperationError) -> AppliedStore {
         let applied: AppliedStore
-        do { applied = try AppliedStore.open(path: storePath, writer: writer) } catch { throw .store(error) }
+        do throws(StoreError) {
+            guard let opened = try openIfAppliedStore(writer: writer) else { throw AppliedStore.noStore(storePath) }
+            applied = opened
+        } catch {
+            throw .store(error)
+        }
         if let actor { _ = try applied.config.actingUser(actor) }
         return applied
     }
 
     /// The same, or nil before the first apply.
     package func openIfApplied(writer: String?) throws(OperationError) -> AppliedStore? {
-        do { return try AppliedStore.openIfApplied(path: storePath, writer: writer) } catch { throw .store(error) }
+        do { return try openIfAppliedStore(writer: writer) } catch { throw .store(error) }
+    }
+
+    private func openIfAppliedStore(writer: String?) throws(StoreError) -> AppliedStore? {
+        guard storeExists else { return nil }
+        return try AppliedStore(store: openStore(writer: writer))
     }
 
     /// Whether the directory holds files other than the applied version's: the
@@ -81,7 +99,7 @@ package struct ConfigDirectory: Sendable {
     package func applyFirst(_ config: CompiledConfig, as actor: String, time: String) throws(OperationError) -> String {
         try config.refuseUnlessConfigure(try config.actingUser(actor), doing: "create the store")
         do {
-            let store = try JSONFileStore.open(path: storePath, writer: "clientele apply")
+            let store = try openStore(writer: "clientele apply")
             try store.applyFirst(config, files: ConfigLoader.configFiles(of: config.loaded), by: actor, at: time)
             return store.location
         } catch {
@@ -91,7 +109,7 @@ package struct ConfigDirectory: Sendable {
 
     /// Every applied version's log entry, oldest first.
     package func history() throws(OperationError) -> [JSONValue] {
-        do { return try JSONFileStore.open(path: storePath, writer: nil).versionEntries() } catch {
+        do { return try openStore(writer: nil).versionEntries() } catch {
             throw .store(error)
         }
     }
