@@ -105,6 +105,44 @@ struct StoreContractTests {
         }
     }
 
+    /// The same store as `store`, opened to read.
+    func openedToRead(_ kind: Kind, _ store: any CustomerStore) throws -> any CustomerStore {
+        switch kind {
+        case .memory: return (store as! MemoryStore).openedToRead()
+        case .files: return try JSONFileStore.open(path: store.location, writer: nil)
+        }
+    }
+
+    @Test("a store opened to read refuses every write and changes nothing", arguments: Kind.allCases)
+    func readOnly(_ kind: Kind) throws {
+        try withStore(kind) { store throws in
+            try store.commit([put("P1", "Li"), entry("add", actor: "U1", customers: ["P1"])])
+            let reader = try openedToRead(kind, store)
+            #expect(store.isWriter && !reader.isWriter)
+            let version = AppliedVersion(
+                number: 1, appliedAt: "2026-12-01T10:00:00Z", appliedBy: "U1",
+                files: [("clientele.yaml", "name: Demo\n")], inherited: [:])
+            #expect(throws: StoreError.self) { try reader.commit([put("P2", "Ana")]) }
+            #expect(throws: StoreError.self) { try reader.commit([put("P1", "Li Wang")]) }
+            #expect(throws: StoreError.self) { try reader.applyVersion(version, extra: [], operations: []) }
+            #expect(throws: StoreError.self) { _ = try reader.saveBackup("removed.jsonl", text: "{}\n") }
+            #expect(throws: (any Error).self) {
+                try reader.commitStreaming { put, _ in
+                    try Array(#"{"id":"P3"}"#.utf8).withUnsafeBufferPointer { try put("P3", $0) }
+                }
+            }
+            for copy in [store, try openedToRead(kind, store)] {
+                #expect(copy.count == 1 && !copy.isTaken("P2") && !copy.isTaken("P3"))
+                #expect(try copy.document("P1")?["fields"]?["name"]?.stringValue == "Li")
+                #expect(copy.version == nil)
+                #expect(try copy.logEntries().count == 1)
+            }
+            // The writer still writes.
+            try store.commit([put("P2", "Ana")])
+            #expect(store.count == 2)
+        }
+    }
+
     @Test("the log answers typed queries by the entries' values, not their text", arguments: Kind.allCases)
     func logQueries(_ kind: Kind) throws {
         try withStore(kind) { store throws in

@@ -37,6 +37,11 @@ package protocol CustomerStore: AnyObject {
 
     // MARK: Batches
 
+    /// Whether the store was opened to write (holding what keeps other writers out).
+    /// A store opened to read refuses every write (`commit`, `commitStreaming`,
+    /// `applyVersion`, `saveBackup`) and changes nothing; only its caches, which
+    /// are made from what it holds, may still be kept.
+    var isWriter: Bool { get }
     /// Commits documents and log entries as one batch: all of it, or nothing.
     func commit(_ operations: [StoreOperation]) throws(StoreError)
     /// One large batch (an import) whose documents arrive as compact JSON bytes:
@@ -102,6 +107,13 @@ package protocol CustomerStore: AnyObject {
 }
 
 extension CustomerStore {
+    /// Throws unless the store was opened to write.
+    package func refuseUnlessWriter() throws(StoreError) {
+        guard isWriter else {
+            throw StoreError("the store at \(location) was opened to read: writing needs it opened to write, with its lock")
+        }
+    }
+
     /// Every entry of the customer log, oldest first.
     package func logEntries() throws(StoreError) -> [JSONValue] { try logEntries(type: nil, actor: nil) }
 

@@ -7,6 +7,7 @@ import Foundation
 package final class JSONFileStore: CustomerStore {
     package let path: String
     package var location: String { path }
+    package var isWriter: Bool { lock != nil }
     let log: DocumentLog
     private let lock: StoreLock?
     /// The highest number used per id prefix (P, O, W, ...).
@@ -128,6 +129,7 @@ package final class JSONFileStore: CustomerStore {
     package func applyVersion(_ version: AppliedVersion, extra: [(String, JSONValue)], operations: [StoreOperation])
         throws(StoreError)
     {
+        try refuseUnlessWriter()
         let bytes = Array((version.record(extra: extra).jsonText + "\n").utf8)
         try Self.writeFile(bytes, to: versionPath(version.number))
         let checksum = bytes.withUnsafeBufferPointer { Checksum.crc32c($0) }
@@ -151,6 +153,7 @@ package final class JSONFileStore: CustomerStore {
 
     /// Writes `backups/NAME` so that a crash leaves the old file or the new one.
     package func saveBackup(_ name: String, text: String) throws(StoreError) -> String {
+        try refuseUnlessWriter()
         let file = path + "/backups/" + name
         try Self.writeFile(Array(text.utf8), to: file)
         return file
@@ -301,6 +304,7 @@ package final class JSONFileStore: CustomerStore {
         _ produce: (_ put: (String, UnsafeBufferPointer<UInt8>) throws -> Void, _ log: (JSONValue) throws -> Void)
             throws -> Void
     ) throws {
+        try refuseUnlessWriter()
         unique = nil
         var written: [String] = []
         try log.commitStreaming { put, entry in
@@ -319,6 +323,7 @@ package final class JSONFileStore: CustomerStore {
 
     /// Commits documents and log entries as one batch; all or nothing.
     package func commit(_ operations: [StoreOperation]) throws(StoreError) {
+        try refuseUnlessWriter()
         unique = nil
         try log.commit(operations)
         for op in operations {

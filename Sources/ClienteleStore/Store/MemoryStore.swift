@@ -29,10 +29,34 @@ package final class MemoryStore: CustomerStore {
     private var batches = 0
 
     package private(set) var version: AppliedVersion?
+    package let isWriter: Bool
 
-    /// An empty store; `location` names it in messages.
+    /// An empty store, opened to write; `location` names it in messages.
     package init(location: String = "memory") {
         self.location = location
+        isWriter = true
+    }
+
+    /// What this store holds now, as a store opened to read: it refuses every
+    /// write, as a file store opened without its lock does.
+    package func openedToRead() -> MemoryStore {
+        let reader = MemoryStore(location: location, isWriter: false)
+        reader.documents = documents
+        reader.retired = retired
+        reader.writes = writes
+        reader.log = log
+        reader.versions = versions
+        reader.numbers = numbers
+        reader.caches = caches
+        reader.backups = backups
+        reader.batches = batches
+        reader.version = version
+        return reader
+    }
+
+    private init(location: String, isWriter: Bool) {
+        self.location = location
+        self.isWriter = isWriter
     }
 
     // MARK: Documents
@@ -70,6 +94,7 @@ package final class MemoryStore: CustomerStore {
     // MARK: Batches
 
     package func commit(_ operations: [StoreOperation]) throws(StoreError) {
+        try refuseUnlessWriter()
         guard !operations.isEmpty else { return }
         for op in operations {
             if let id = op.id, !Self.isValidId(id) { throw Self.invalidId(id) }
@@ -91,6 +116,7 @@ package final class MemoryStore: CustomerStore {
         _ produce: (_ put: (String, UnsafeBufferPointer<UInt8>) throws -> Void, _ log: (JSONValue) throws -> Void)
             throws -> Void
     ) throws {
+        try refuseUnlessWriter()
         var puts: [(String, [UInt8])] = []
         var entries: [JSONValue] = []
         try produce(
@@ -146,6 +172,7 @@ package final class MemoryStore: CustomerStore {
     package func applyVersion(_ version: AppliedVersion, extra: [(String, JSONValue)], operations: [StoreOperation])
         throws(StoreError)
     {
+        try refuseUnlessWriter()
         try commit(operations + [.log(entry: version.logEntry(extra: extra))])
         versions[version.number] = version
         self.version = version
@@ -206,6 +233,7 @@ package final class MemoryStore: CustomerStore {
     // MARK: Backups
 
     package func saveBackup(_ name: String, text: String) throws(StoreError) -> String {
+        try refuseUnlessWriter()
         backups[name] = text
         return location + "/backups/" + name
     }
