@@ -17,11 +17,20 @@ import Testing
 struct AccessImpactTests {
     typealias World = AccessPropertyTests.World
 
-    /// The world with one of its rules replaced, a rule added, or a group's grants changed.
+    /// The world with one of its rules replaced, a rule added, a group's grants changed,
+    /// or a user's department, roles or activity changed.
     static func changed(_ w: World, _ rng: inout AccessPropertyTests.RNG) -> World {
         var next = w
         let other = AccessPropertyTests.world(&rng)
-        switch Int.random(in: 0..<3, using: &rng) {
+        switch Int.random(in: 0..<4, using: &rng) {
+        case 3 where !next.users.isEmpty:
+            // The organisation: a user moves to another department, or changes roles, or leaves.
+            let k = Int.random(in: 0..<next.users.count, using: &rng)
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0: next.users[k].department = w.departments.randomElement(using: &rng)!.id
+            case 1: next.users[k].roles = w.roles.filter { _ in Bool.random(using: &rng) }
+            default: next.users[k].active.toggle()
+            }
         case 0 where !next.rules.isEmpty:
             let k = Int.random(in: 0..<next.rules.count, using: &rng)
             var rule = next.rules[k]
@@ -45,7 +54,7 @@ struct AccessImpactTests {
         return next
     }
 
-    @Test("random changes of rules and groups", arguments: 0..<6)
+    @Test("random changes of rules, groups and users", arguments: 0..<6)
     func randomChanges(batch: Int) throws {
         var rng = AccessPropertyTests.RNG(state: 0xA11C_E55 &+ UInt64(batch) &* 7_919)
         var compared = 0
@@ -73,7 +82,9 @@ struct AccessImpactTests {
                 old: old.access, new: new.access, oldModel: old.model, newModel: new.model,
                 oldTable: oldTable, newTable: newTable, now: Timestamp.processStart
             ).compute(diff: diff)
-            // Every user and customer, decided under both policies.
+            // Every user and customer, decided under both policies, the new one on a table
+            // loaded under it (the calculator may be given the applied table, as a plan is).
+            let truthTable = AccessPropertyTests.table(w, new.access)
             var expected: [String: [Int]] = [:]
             var lostView = Set<Int>()
             for (u, user) in w.users.enumerated() {
@@ -81,7 +92,7 @@ struct AccessImpactTests {
                 for (k, action) in [Action.view, .edit].enumerated() {
                     for c in 0..<oldTable.count {
                         let before = old.access.isAllowed(user: u, action: action, customer: c, in: oldTable)
-                        let after = new.access.isAllowed(user: u, action: action, customer: c, in: newTable)
+                        let after = new.access.isAllowed(user: u, action: action, customer: c, in: truthTable)
                         if after && !before { counts[k * 2] += 1 }
                         if before && !after {
                             counts[k * 2 + 1] += 1
@@ -111,7 +122,7 @@ struct AccessImpactTests {
             }
             // Someone other than an admin could view it before, and only admins can now.
             let orphans = lostView.filter { c in
-                seenByNonAdmin(old.access, oldTable, c) && !seenByNonAdmin(new.access, newTable, c)
+                seenByNonAdmin(old.access, oldTable, c) && !seenByNonAdmin(new.access, truthTable, c)
             }
             #expect(
                 impact.orphaned == orphans.count,

@@ -137,6 +137,44 @@ struct KitInProcessTests {
             ).contains { $0.identities.contains("tier") })
     }
 
+    @Test("a plan counts who gains a customer when a standard field's options are merged by `was:` a rule reads")
+    func standardOptionRename() throws {
+        func files(_ options: String) -> [(path: String, text: String)] {
+            [
+                (
+                    "clientele.yaml",
+                    """
+                    version: 1
+                    extends: [standard-fields, default-rules]
+                    teams: [{ id: sales }]
+                    roles: [{ id: admin }]
+                    users:
+                      - { id: ada, teams: [sales], roles: [admin] }
+                      - { id: sam, teams: [sales] }
+                      - { id: kim, teams: [sales] }
+                    tables:
+                      individual:
+                        standard:
+                          industry: { options: \(options) }
+                    rules:
+                      - { id: retail-desk, allow: [view], when: 'customer.industry == "retail" and user.id == "kim"' }
+                    """
+                )
+            ]
+        }
+        let applied = try #require(try SeededStores.memory(files("[software, retail]"), by: "ada", at: Self.time))
+        let operations = CustomerOperations(config: applied.config, store: applied.store)
+        let id = try operations.add(
+            as: "sam", team: "sales", table: .individual, package: nil,
+            assignments: [("name", "Acme"), ("industry", "software")], time: Self.time)
+        let next = files("[{ value: retail, was: [software] }]")
+        let (plan, _) = try Planner.plan(
+            store: applied.store, applied: applied.config, new: Self.compile(next), files: next, now: 0)
+        let kim = try #require(plan.access.users.first { $0.user == "kim" })
+        #expect(kim.view.gained == 1 && kim.view.gainedSample == [id])
+        #expect(plan.access.users.map(\.user) == ["kim"])
+    }
+
     @Test("`now` in a filter is the clock (or the time a front end gives), not 1970")
     func nowIsTheClock() throws {
         let applied = try Self.appliedStore()

@@ -58,6 +58,10 @@ final class CompiledGroup: @unchecked Sendable {
     /// Departments covered (with sub-departments) by the account executive's department; nil: any.
     let departments: BitSet?
     let departmentList: [Int32]?
+    /// Each user's department in the organisation this group was compiled for (not
+    /// the one a customer table was loaded with: a plan reads the applied table under
+    /// the new organisation).
+    let userDepartment: [Int32]
     let packages: Set<Int32>?
     var customerFilter: Condition?
     let grants: Set<Action>
@@ -83,6 +87,7 @@ final class CompiledGroup: @unchecked Sendable {
             departments = nil
             departmentList = nil
         }
+        userDepartment = org.userDepartment
         packages = g.packages.map { Set($0.compactMap { org.package($0).map(Int32.init) }) }
         grants = Set(g.grants)
         location = g.location
@@ -102,7 +107,7 @@ final class CompiledGroup: @unchecked Sendable {
         guard appliesToTeam(ctx) else { return false }
         if let departments {
             let ae = ctx.customers.accountExecutive[ctx.customer]
-            guard ae >= 0, departments.contains(Int(ctx.customers.org.userDepartment[Int(ae)])) else { return false }
+            guard ae >= 0, departments.contains(Int(userDepartment[Int(ae)])) else { return false }
         }
         if let packages, !packages.contains(ctx.customers.package[ctx.customer]) { return false }
         if let customerFilter, !customerFilter(ctx) { return false }

@@ -43,8 +43,11 @@ package final class CustomerIndex: Sendable {
     let byPool: Postings
     let byAccountExecutiveDepartment: Postings
 
-    package init(_ t: CustomerTable) {
-        let org = t.org
+    /// The lists of `t`; the account executives' departments are those of `org` (by
+    /// default the organisation the table was loaded with; a plan reads the applied
+    /// table under the new one).
+    package init(_ t: CustomerTable, org: OrgIndex? = nil) {
+        let org = org ?? t.org
         let n = t.count
         let users = org.userIds.count
         let departments = org.departmentIds.count

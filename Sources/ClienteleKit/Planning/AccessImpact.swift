@@ -68,6 +68,7 @@ struct AccessImpactCalculator {
         var touched = Set<String>()
         func text(_ f: Field) -> [String] { ConfigDiff.describe(f).map { "\($0.0)=\($0.1)" } }
         for field in diff.addedFields + diff.removedFields { touched.formUnion(field.identities) }
+        touched.formUnion(diff.changedStandardIdentities)
         for match in diff.matchedFields where match.renamed || text(match.old) != text(match.new) {
             touched.formUnion(match.old.identities)
             touched.formUnion(match.new.identities)
@@ -99,7 +100,10 @@ struct AccessImpactCalculator {
         impact.usersCompared = names.count
         guard !names.isEmpty else { return impact }
         let oldIndex = CustomerIndex(oldTable)
-        let newIndex = oldTable === newTable ? oldIndex : CustomerIndex(newTable)
+        // The applied table read under the new organisation: the same rows, but an owner may be in another department.
+        let newIndex =
+            oldTable === newTable && old.org.userDepartment == new.org.userDepartment
+            ? oldIndex : CustomerIndex(newTable, org: new.org)
         // Rows of the new table -> rows of the old one, when they were loaded apart.
         let toOld: [Int]? =
             oldTable === newTable ? nil : (0..<newTable.count).map { oldTable.index(of: newTable.ids[$0]) ?? -1 }

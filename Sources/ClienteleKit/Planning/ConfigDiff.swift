@@ -34,6 +34,8 @@ package struct ConfigDiff: Sendable {
     package var matchedFields: [FieldMatch] = []
     package var addedFields: [Field] = []
     package var removedFields: [Field] = []
+    /// Identities of the standard fields added, removed or redefined (options renamed by `was:` included).
+    package var changedStandardIdentities: Set<String> = []
 
     package init(old: Model, new: Model) {
         let o = old.organization
@@ -61,6 +63,15 @@ package struct ConfigDiff: Sendable {
             compare(
                 "standard field", old.schema.standardFields[kind] ?? [], new.schema.standardFields[kind] ?? [],
                 id: { "\(kind.rawValue)/\($0.identity)" }, location: \.location, describe: Self.describe)
+            let before = old.schema.standardFields[kind] ?? []
+            let after = new.schema.standardFields[kind] ?? []
+            func text(_ field: Field?) -> [String]? { field.map { Self.describe($0).map { "\($0.0)=\($0.1)" } } }
+            for field in before + after
+            where text(before.first { $0.identity == field.identity })
+                != text(after.first { $0.identity == field.identity })
+            {
+                changedStandardIdentities.formUnion(field.identities)
+            }
         }
         compareFields(old.schema.customizations, new.schema.customizations)
         compare("view", old.views, new.views, id: \.id, location: \.location) { v in

@@ -110,7 +110,8 @@ extension CustomerStore {
     /// Throws unless the store was opened to write.
     package func refuseUnlessWriter() throws(StoreError) {
         guard isWriter else {
-            throw StoreError("the store at \(location) was opened to read: writing needs it opened to write, with its lock")
+            throw StoreError(
+                "the store at \(location) was opened to read: writing needs it opened to write, with its lock")
         }
     }
 
