@@ -24,7 +24,7 @@ extension CustomerOperations {
         var seen: Set<String> = []
         for id in ids where seen.insert(id).inserted {
             let document = try existing(id)
-            try refuseUnless(u, action, accessTable(document), what: "\(what) \(id)")
+            try refuseUnless(u, action, accessTable(document), what: "\(what) \(id)", customer: id)
             guard case .object(var members) = document else {
                 throw .invalid(["customer '\(id)' is not a valid document"])
             }

@@ -63,12 +63,23 @@ package struct CustomerOperations {
         policy.customerTable(of: document)
     }
 
-    func refuseUnless(_ user: Int, _ action: Action, _ table: CustomerTable, what: String) throws(OperationError) {
+    /// Refuses unless the rules let `user` take `action`, saying why. On a stored
+    /// customer (`customer`), a refusal never reveals what the user may not see: to
+    /// a user who may not view the customer, it is one that does not exist.
+    func refuseUnless(_ user: Int, _ action: Action, _ table: CustomerTable, what: String, customer id: String? = nil)
+        throws(OperationError)
+    {
         let e = policy.explain(user: user, action: action, customer: 0, in: table)
         guard e.decision.allowed else {
+            if let id, action == .view || !policy.isAllowed(user: user, action: .view, customer: 0, in: table) {
+                throw Self.noCustomer(id)
+            }
             throw .refused("\(policy.org.userIds[user]) may not \(what): \(e.reasons.joined(separator: "; "))")
         }
     }
+
+    /// What a front end hears about a customer that does not exist, or that the user may not view.
+    static func noCustomer(_ id: String) -> OperationError { .invalid(["there is no customer '\(id)'"]) }
 
     /// Validates a document in the import shape; every problem, with its column.
     func validate(_ document: JSONValue) throws(OperationError) {
@@ -215,7 +226,7 @@ package struct CustomerOperations {
     func existing(_ id: String) throws(OperationError) -> JSONValue {
         let document: JSONValue?
         do { document = try store.document(id) } catch { throw .store(error) }
-        guard let document else { throw .invalid(["there is no customer '\(id)'"]) }
+        guard let document else { throw Self.noCustomer(id) }
         return document
     }
 
@@ -224,7 +235,7 @@ package struct CustomerOperations {
         let u = try user(actor)
         let document = try existing(id)
         let table = accessTable(document)
-        try refuseUnless(u, .view, table, what: "view \(id)")
+        try refuseUnless(u, .view, table, what: "view \(id)", customer: id)
         return masked(document, fieldAccess(user: u, customer: 0, in: table))
     }
 
@@ -248,7 +259,7 @@ package struct CustomerOperations {
             let table = document[StoredKey.table.name]?.stringValue.flatMap(TableKind.init(rawValue:))
         else { throw .invalid(["customer '\(id)' is not a valid document"]) }
         let accessTable = accessTable(document)
-        try refuseUnless(u, .edit, accessTable, what: "edit \(id)")
+        try refuseUnless(u, .edit, accessTable, what: "edit \(id)", customer: id)
         let newValues = try values(
             assignments, team: team, table: table, package: document[StoredKey.package.name]?.stringValue)
         // Out of sight is out of reach: an edit would tell whether the value was already so.
@@ -310,7 +321,7 @@ package struct CustomerOperations {
     package func delete(as actor: String, id: String, time: String) throws(OperationError) {
         let u = try user(actor)
         let document = try existing(id)
-        try refuseUnless(u, .delete, accessTable(document), what: "delete \(id)")
+        try refuseUnless(u, .delete, accessTable(document), what: "delete \(id)", customer: id)
         do {
             try store.commit([
                 .delete(id: id), logEntry("delete", actor: actor, time: time, customers: [id], changes: []),

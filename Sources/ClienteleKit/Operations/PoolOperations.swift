@@ -67,6 +67,8 @@ extension CustomerOperations {
         var returned: [(id: String, pool: String)] = []
         for id in Self.distinct(ids) {
             let document = try existing(id)
+            try refuseUnless(
+                u, .returnToPool, accessTable(document), what: "return \(id) to the pool", customer: id)
             if let pool = document[StoredKey.pool.name]?.stringValue {
                 throw .invalid(["\(id) is already in pool '\(pool)'"])
             }
@@ -75,7 +77,6 @@ extension CustomerOperations {
             else {
                 throw .invalid(["\(id) has no account executive, so there is nothing to return"])
             }
-            try refuseUnless(u, .returnToPool, accessTable(document), what: "return \(id) to the pool")
             guard let pool = schedule.pool(team: team, accountExecutive: ae) else {
                 throw .invalid(["no pool of team '\(team)' receives the customers of \(ae)"])
             }
@@ -122,7 +123,7 @@ extension CustomerOperations {
             guard let poolId = document[StoredKey.pool.name]?.stringValue, let pool = poolNamed(poolId) else {
                 throw notInPool(id, document, user: u)
             }
-            try refuseUnless(u, .claim, accessTable(document), what: "claim \(id)")
+            try refuseUnless(u, .claim, accessTable(document), what: "claim \(id)", customer: id)
             guard isPoolMember(actor, pool) || isPoolAdmin(actor, pool) else {
                 throw .refused("\(actor) may not claim \(id): only members of pool '\(pool.id)' claim from it")
             }
@@ -200,7 +201,7 @@ extension CustomerOperations {
             guard let poolId = document[StoredKey.pool.name]?.stringValue, let pool = poolNamed(poolId) else {
                 throw notInPool(id, document, user: u)
             }
-            try refuseUnless(u, .assign, accessTable(document), what: "assign \(id)")
+            try refuseUnless(u, .assign, accessTable(document), what: "assign \(id)", customer: id)
             guard isPoolAdmin(actor, pool) else {
                 throw .refused("\(actor) may not assign \(id): only admins of pool '\(pool.id)' assign its customers")
             }
@@ -226,7 +227,7 @@ extension CustomerOperations {
         let u = try user(actor)
         if let deal, !["won", "lost"].contains(deal) { throw .invalid(["--deal is won or lost, not '\(deal)'"]) }
         let document = try existing(id)
-        try refuseUnless(u, .edit, accessTable(document), what: "record a follow-up of \(id)")
+        try refuseUnless(u, .edit, accessTable(document), what: "record a follow-up of \(id)", customer: id)
         guard case .object(var members) = document else { throw .invalid(["customer '\(id)' is not a valid document"]) }
         var changes: [(String, JSONValue, JSONValue)] = []
         var pairs: [(String, JSONValue)] = [(StoredKey.lastFollowupAt.name, .string(time))]
@@ -340,6 +341,6 @@ extension CustomerOperations {
     /// may not view it, the same words as for an id that does not exist.
     func notInPool(_ id: String, _ document: JSONValue, user u: Int) -> OperationError {
         policy.isAllowed(user: u, action: .view, customer: 0, in: accessTable(document))
-            ? .invalid(["\(id) is in no pool"]) : .invalid(["there is no customer '\(id)'"])
+            ? .invalid(["\(id) is in no pool"]) : Self.noCustomer(id)
     }
 }
