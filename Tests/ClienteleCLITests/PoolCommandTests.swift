@@ -70,6 +70,13 @@ struct PoolCommandTests {
         #expect(log.contains("bob  return  P000001") && log.contains("reason: unreachable"), "\(log)")
         let again = try d.run(["pool", "return", "P000001", "--as", "carol", "--reason", "other"], at: t)
         #expect(again.exitCode == 1 && again.stderr.contains("already in pool 'east-sea'"))
+        // An owner for a customer in a pool comes from the pool (assign empties `pool`), not from an edit.
+        let edited = try d.run(["customer", "edit", "P000001", "account_executive=dora", "--as", "carol"], at: t)
+        #expect(
+            edited.exitCode == 1
+                && edited.stderr.contains("sits in pool 'east-sea': 'clientele pool assign P000001 --to dora'"),
+            "\(edited.stderr)")
+        #expect(try document(d, "P000001")["pool"] as? String == "east-sea")
     }
 
     @Test("hide_in_pool masks phones and e-mail for members while the customer is in the pool, not for its admins")

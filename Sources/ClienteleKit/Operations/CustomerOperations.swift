@@ -284,6 +284,14 @@ package struct CustomerOperations {
             let i = members.firstIndex { $0.0 == key }
             let old = i.map { members[$0].1 } ?? .null
             guard old != value else { continue }
+            // A customer in a pool gets an owner from the pool, which empties `pool` and logs the assignment.
+            if key == StoredKey.accountExecutive.name, case .string(let pool)? = document[StoredKey.pool.name],
+                case .string(let owner) = value
+            {
+                throw .invalid([
+                    "\(id) sits in pool '\(pool)': 'clientele pool assign \(id) --to \(owner)' gives it an owner"
+                ])
+            }
             if case .string(let named) = value { _ = try user(named) }
             try refuseUnless(
                 u, .assign, accessTable,
