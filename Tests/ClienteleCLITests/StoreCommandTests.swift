@@ -192,6 +192,18 @@ struct StoreCommandTests {
             "can", "--batch", requests.path, "--customers", d.dir.appendingPathComponent("none.jsonl").path,
         ])
         #expect(unknown.exitCode == 1 && unknown.stderr.contains("none.jsonl"))
+        // One customer per id: `visible` and `can` would read different rows.
+        let twice = d.dir.appendingPathComponent("twice.jsonl")
+        try
+            (String(decoding: try Data(contentsOf: file), as: UTF8.self) + "\n"
+            + #"{"id":"X1","team":"sales","table":"individual","account_executive":"dora","fields":{"name":"b"}}"#)
+            .write(to: twice, atomically: true, encoding: .utf8)
+        for command in [["visible", "erin"], ["can", "erin", "view", "X1"]] {
+            let repeated = try d.run(command + ["--customers", twice.path])
+            #expect(
+                repeated.exitCode == 1 && repeated.stderr.contains("column id: 'X1' is given again (first in row 1)"),
+                "\(repeated.stderr)")
+        }
         try #"{"user":"bob","action":"view","customer":"P000002"}"#.write(
             to: requests, atomically: true, encoding: .utf8)
         let notInFile = try d.run(["can", "--batch", requests.path, "--customers", file.path])

@@ -15,13 +15,16 @@ extension CustomerTable {
     /// this one's) and handed to `skipped` by their 1-based line number. Returns how
     /// many customers were added.
     @discardableResult
-    package func addJSONLines(_ bytes: UnsafeBufferPointer<UInt8>, skipped: ((Int) -> Void)? = nil) -> Int {
+    package func addJSONLines(
+        _ bytes: UnsafeBufferPointer<UInt8>, skipped: ((Int) -> Void)? = nil, lines: ((Int) -> Void)? = nil
+    ) -> Int {
         var tape = JSONTape()
         var added = 0
         for line in Lines(bytes) {
             let record = line.bytes
             if addDocument(record, tape: &tape) {
                 added += 1
+                lines?(line.number)
             } else if let skipped, !record.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
                 skipped(line.number)
             }

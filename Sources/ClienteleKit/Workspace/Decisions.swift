@@ -32,11 +32,21 @@ package struct Decisions {
         do { mapped = try MappedFile(path: path) } catch { throw .invalid([error.description]) }
         let table = config.access.makeCustomerTable()
         var skipped: [Int] = []
-        table.addJSONLines(mapped.bytes) { skipped.append($0) }
+        var lines: [Int] = []
+        table.addJSONLines(mapped.bytes, skipped: { skipped.append($0) }, lines: { lines.append($0) })
         if let first = skipped.first {
             let more =
                 skipped.count > 1 ? " (and \(skipped.count - 1) more \(skipped.count == 2 ? "row" : "rows"))" : ""
             throw .invalid(["\(path): row \(first): expected a customer, a JSON object with a text \"id\"\(more)"])
+        }
+        // One customer per id: a decision and a list must read the same row.
+        var rows: [String: Int] = [:]
+        for (row, id) in table.ids.enumerated() {
+            if let earlier = rows.updateValue(row, forKey: id) {
+                throw .invalid([
+                    "\(path): row \(lines[row]), column id: '\(id)' is given again (first in row \(lines[earlier]))"
+                ])
+            }
         }
         self.config = config
         customers = table
