@@ -123,6 +123,21 @@ struct StoreCommandTests {
         #expect(run.stderr.contains("run 'clientele apply' to create it"))
     }
 
+    @Test("a changed applied version is refused by every command, and verify names its file")
+    func changedVersionFile() throws {
+        let d = try demo()
+        #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li"]).exitCode == 0)
+        let file = d.dir.appendingPathComponent(".clientele/store/versions/000001.json")
+        var bytes = [UInt8](try Data(contentsOf: file))
+        bytes[bytes.count / 2] ^= 0x01
+        try Data(bytes).write(to: file)
+        let shown = try d.run(["customer", "show", "--as", "bob", "P000001"])
+        #expect(shown.exitCode == 1 && shown.stderr.contains("000001.json does not match the checksum"))
+        let verified = try CLI.run(["store", "verify", "--config", d.config])
+        #expect(verified.exitCode == 1)
+        #expect(verified.stdout.hasPrefix(file.path + ":1: "), "\(verified.stdout)")
+    }
+
     @Test("can, who-can, visible and log read the store")
     func accessCommands() throws {
         let d = try demo()

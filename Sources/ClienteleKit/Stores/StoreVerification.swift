@@ -53,7 +53,8 @@ package enum StoreVerification {
             }
             return problems
         } catch {
-            return [StoreCheck.Problem(file: file, line: 1, message: error.message)]
+            // The file the error is in, or the store.
+            return [StoreCheck.Problem(file: error.file ?? path, line: 1, message: error.message)]
         }
     }
 

@@ -97,12 +97,12 @@ package final class JSONFileStore: CustomerStore {
             let text = String(validating: mapped.bytes, as: UTF8.self),
             let json = try? JSONValue.parse(text)
         else {
-            throw StoreError("the applied config version \(number) is missing or unreadable at \(file)")
+            throw StoreError("the applied config version \(number) is missing or unreadable at \(file)", file: file)
         }
         if let checksum, fileChecksum(Checksum.crc32c(mapped.bytes)).1.stringValue != checksum {
             throw StoreError(
-                "\(file) does not match the checksum its apply entry recorded: the applied config was changed on disk; the store's data is damaged, and nothing was changed"
-            )
+                "\(file) does not match the checksum its apply entry recorded: the applied config was changed on disk; the store's data is damaged, and nothing was changed",
+                file: file)
         }
         guard let version = AppliedVersion.fromRecord(json, number: number) else {
             throw StoreError("the applied config version \(number) at \(file) is not a version record")

@@ -4,9 +4,12 @@ import Foundation
 /// A problem with the document store, in words an administrator can act on.
 package struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     package var message: String
+    /// The file of the store the problem is in, when it is one file.
+    package var file: String?
 
-    package init(_ message: String) {
+    package init(_ message: String, file: String? = nil) {
         self.message = message
+        self.file = file
     }
 
     package var description: String { message }
