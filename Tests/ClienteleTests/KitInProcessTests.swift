@@ -175,6 +175,38 @@ struct KitInProcessTests {
         #expect(plan.access.users.map(\.user) == ["kim"])
     }
 
+    @Test("a plan that removes a package counts its customers as lost by everyone who saw them")
+    func packageRemoved() throws {
+        let base = """
+            version: 1
+            extends: [standard-fields, default-rules]
+            teams: [{ id: sales }]
+            roles: [{ id: admin }]
+            users:
+              - { id: ada, teams: [sales], roles: [admin] }
+              - { id: sam, teams: [sales] }
+            """
+        let before = [("clientele.yaml", base + "\npackages:\n  - { id: fair, team: sales, table: organization }\n")]
+        let applied = try #require(try SeededStores.memory(before, by: "ada", at: Self.time))
+        let operations = CustomerOperations(config: applied.config, store: applied.store)
+        let kept = try operations.add(
+            as: "sam", team: "sales", table: .organization, package: nil, assignments: [("name", "Beta")],
+            time: Self.time)
+        let removed = try operations.add(
+            as: "sam", team: "sales", table: .organization, package: "fair", assignments: [("name", "Acme")],
+            time: Self.time)
+        let after = [("clientele.yaml", base + "\n")]
+        let (plan, _) = try Planner.plan(
+            store: applied.store, applied: applied.config, new: Self.compile(after), files: after, now: 0)
+        #expect(plan.losesData)
+        for user in ["ada", "sam"] {
+            let impact = try #require(plan.access.users.first { $0.user == user })
+            #expect(impact.view.lost == 1 && impact.view.lostSample == [removed] && impact.view.gained == 0)
+            #expect(impact.edit.lost == 1 && impact.edit.lostSample == [removed])
+        }
+        #expect(!plan.access.users.contains { $0.view.lostSample.contains(kept) })
+    }
+
     @Test("`now` in a filter is the clock (or the time a front end gives), not 1970")
     func nowIsTheClock() throws {
         let applied = try Self.appliedStore()

@@ -108,11 +108,12 @@ package enum Planner {
         // Access and pools, over the customer table the applied rules read.
         let oldTable = try store.customerTable(for: applied.access)
         let probe = new.access.makeCustomerTable()
-        // When a field the rules read moves (renamed, redefined, removed), the new policy reads the documents as the
-        // migration leaves them.
+        // When a field the rules read moves (renamed, redefined, removed), or records go with their package or team,
+        // the new policy reads the documents as the migration leaves them.
         let fieldsRead = AccessImpactCalculator.changesFieldsRead(diff, old: applied.access, new: new.access)
+        let removesRecords = migrations.contains { $0.removesRecords }
         let newTable =
-            fieldsRead
+            fieldsRead || removesRecords
             ? try Self.migratedTable(store, migrations, new.access)
             : probe.layoutKey == oldTable.layoutKey ? oldTable : try store.customerTableFromDocuments(for: new.access)
         let accessChanged = fieldsRead || diff.changes.contains { AccessImpactCalculator.entities.contains($0.entity) }
