@@ -79,6 +79,30 @@ struct PoolCommandTests {
         #expect(try document(d, "P000001")["pool"] as? String == "east-sea")
     }
 
+    @Test("a plan that removes a pool still holding customers is refused until they have owners")
+    func removedPoolWithCustomers() throws {
+        let d = try demo(customers: 2)
+        let t = "2026-11-02T10:00:00Z"
+        #expect(try d.run(["pool", "return", "P000001", "--as", "bob", "--reason", "other"], at: t).exitCode == 0)
+        let pools = d.dir.appendingPathComponent("pools.yaml")
+        let text = try String(contentsOf: pools, encoding: .utf8)
+        // east-sea goes; west-sea stays.
+        let start = try #require(text.range(of: "  - id: east-sea"))
+        let end = try #require(text.range(of: "  - id: west-sea"))
+        try (String(text[..<start.lowerBound]) + String(text[end.lowerBound...]))
+            .write(to: pools, atomically: true, encoding: .utf8)
+        let message =
+            "1 customer sits in pool 'east-sea', which this config removes: give it an owner first "
+            + "('clientele pool assign P000001 --to USER'), or keep the pool"
+        let plan = try d.run(["plan"], at: t)
+        #expect(plan.exitCode == 1 && plan.stderr.contains(message), "\(plan.stderr)")
+        let apply = try d.run(["apply", "--as", "carol", "--yes"], at: t)
+        #expect(apply.exitCode == 1 && apply.stderr.contains(message))
+        #expect(try d.run(["pool", "assign", "P000001", "--to", "dora", "--as", "carol"], at: t).exitCode == 0)
+        let planned = try d.run(["plan"], at: t)
+        #expect(planned.exitCode == 0 && !planned.stderr.contains("east-sea"), "\(planned.stderr)")
+    }
+
     @Test("hide_in_pool masks phones and e-mail for members while the customer is in the pool, not for its admins")
     func masking() throws {
         let d = try demo()

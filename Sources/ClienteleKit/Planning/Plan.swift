@@ -140,6 +140,13 @@ package enum Planner {
         }
         let access = accessImpact?.value() ?? AccessImpact()
         let pools = PoolImpact(old: old, new: model, table: oldTable, now: now)
+        for s in pools.stranded {
+            let customers = "\(s.count) customer\(s.count == 1 ? "" : "s")"
+            errors.append(
+                .error(
+                    "\(customers) \(s.count == 1 ? "sits" : "sit") in pool '\(s.pool)', which this config removes: give \(s.count == 1 ? "it an owner" : "them owners") first ('clientele pool assign \(s.sample.joined(separator: " "))\(s.count > s.sample.count ? " ..." : "") --to USER'), or keep the pool",
+                    at: nil))
+        }
 
         let plan = Plan(
             appliedVersion: appliedNumber, version: appliedNumber + 1, diff: diff, errors: errors.sortedByLocation(),

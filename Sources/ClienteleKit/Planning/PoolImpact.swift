@@ -21,8 +21,17 @@ package struct PoolImpact: Sendable {
         package var users: [String]
     }
 
+    /// Customers sitting in a pool the new config removes: nobody could claim or
+    /// assign them, so the plan is refused until they have owners.
+    package struct Stranded: Sendable {
+        package var pool: String
+        package var count: Int
+        package var sample: [String]
+    }
+
     package var returns: [Returns] = []
     package var lostMembers: [LostMembers] = []
+    package var stranded: [Stranded] = []
 
     package var isEmpty: Bool { returns.isEmpty && lostMembers.isEmpty }
 
@@ -72,6 +81,13 @@ package struct PoolImpact: Sendable {
                     && !(after.map { new.organization.matches($0.members, user: id) } ?? false)
             }
             if !lost.isEmpty { lostMembers.append(LostMembers(pool: pool.id, users: lost)) }
+            if after == nil, let k = table.org.pool(pool.id) {
+                let rows = (0..<table.count).filter { table.pool[$0] == Int32(k) }
+                if !rows.isEmpty {
+                    stranded.append(
+                        Stranded(pool: pool.id, count: rows.count, sample: rows.prefix(5).map { table.ids[$0] }))
+                }
+            }
         }
     }
 }
