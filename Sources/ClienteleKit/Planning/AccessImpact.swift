@@ -219,7 +219,7 @@ struct AccessImpactCalculator {
         return found.withLock { $0 }.sorted()
     }
 
-    /// Of the customers someone lost sight of (old rows), those only admins can view
+    /// Of the customers someone lost sight of (old rows) that remain, those only admins can view
     /// under the new policy (found from the lists when every user's were listed) and
     /// someone other than an admin could view under the applied one.
     private func orphanedCustomers(
@@ -233,7 +233,8 @@ struct AccessImpactCalculator {
         let before = NonAdminViewers(old, oldTable, oldIndex, time: self.now)
         let unseen: [Int]
         if let seen {
-            unseen = candidates.filter { !seen.contains($0) }
+            // A row the new table lacks (removed with its package or team) is nobody's now: not only admins'.
+            unseen = candidates.filter { !seen.contains($0) && (toOld == nil || mapping[$0] != nil) }
         } else {
             unseen = Self.filter(candidates) { oldRow in
                 guard let c = toOld == nil ? oldRow : mapping[oldRow] else { return false }
