@@ -6,8 +6,9 @@
 
 /// The one write-everything loop: `write(2)` until every byte is out, again after an
 /// interruption; false on any other failure (errno says why).
-package enum FileWriting {
-    package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+public enum FileWriting {
+    /// Writes every byte of `bytes` to `fd`; false on a failure other than an interruption.
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
         var done = 0
         while done < bytes.count {
             let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
@@ -18,7 +19,8 @@ package enum FileWriting {
         return true
     }
 
-    package static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    /// The same for an array.
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { writeAll(fd, $0) }
     }
 }

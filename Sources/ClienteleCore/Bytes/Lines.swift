@@ -9,19 +9,19 @@
 ///
 /// A line ends before its `\n`; the last line is a line even without one
 /// (`hasNewline` tells). Nothing is copied: each line is a view of the buffer.
-package struct Lines: Sequence, IteratorProtocol {
+public struct Lines: Sequence, IteratorProtocol {
     /// One line: its bytes, where it starts and ends in the buffer, and its number.
-    package struct Line {
+    public struct Line {
         /// The line's bytes, without the newline.
-        package let bytes: UnsafeBufferPointer<UInt8>
+        public let bytes: UnsafeBufferPointer<UInt8>
         /// The offset of its first byte in the buffer.
-        package let start: Int
+        public let start: Int
         /// The offset of its newline (or of the end of the range when it has none).
-        package let end: Int
+        public let end: Int
         /// 1-based, counted from where the walk started.
-        package let number: Int
+        public let number: Int
         /// Whether a newline ends it (a log's torn last line has none).
-        package let hasNewline: Bool
+        public let hasNewline: Bool
 
         @usableFromInline
         init(bytes: UnsafeBufferPointer<UInt8>, start: Int, end: Int, number: Int, hasNewline: Bool) {
@@ -40,14 +40,15 @@ package struct Lines: Sequence, IteratorProtocol {
 
     /// The lines of `buffer` from offset `start` up to `stop` (default: its end).
     @inlinable
-    package init(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int = 0, to stop: Int? = nil) {
+    public init(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int = 0, to stop: Int? = nil) {
         self.buffer = buffer
         self.stop = Swift.min(stop ?? buffer.count, buffer.count)
         position = start
     }
 
+    /// The next line, or nil past the end.
     @inlinable
-    package mutating func next() -> Line? {
+    public mutating func next() -> Line? {
         guard position < stop, let base = buffer.baseAddress else { return nil }
         let start = position
         var end = stop
@@ -65,7 +66,7 @@ package struct Lines: Sequence, IteratorProtocol {
 
     /// Reads on from `offset` (a reader that goes back to read lines again); the
     /// numbering goes on from where it was.
-    package mutating func seek(to offset: Int) {
+    public mutating func seek(to offset: Int) {
         position = offset
     }
 }

@@ -6,17 +6,21 @@
 
 /// A read-only memory map of a whole file, so that imports of a gigabyte of
 /// JSON Lines neither copy it nor hold it twice.
-package final class MappedFile {
-    package let path: String
-    package let bytes: UnsafeBufferPointer<UInt8>
+public final class MappedFile {
+    /// The file mapped.
+    public let path: String
+    /// The file's bytes, valid while this object lives.
+    public let bytes: UnsafeBufferPointer<UInt8>
     private let length: Int
 
-    package struct OpenError: Error, CustomStringConvertible {
-        package var description: String
+    /// Why a file could not be mapped.
+    public struct OpenError: Error, CustomStringConvertible {
+        /// What went wrong, with the file's path.
+        public var description: String
     }
 
     /// `followLinks: false` refuses a symbolic link (the store's own files).
-    package init(path: String, followLinks: Bool = true) throws(OpenError) {
+    public init(path: String, followLinks: Bool = true) throws(OpenError) {
         self.path = path
         // Not blocking: a FIFO put where a file should be is refused below, not waited on.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW))

@@ -7,9 +7,9 @@
 /// The one time type of the code base: ISO-8601 date-times (with an offset) and
 /// dates, as seconds since 1970; one parser, one formatter. Documents and the log
 /// hold the text (`2026-11-23T09:00:00Z`), the rules and the pools compute with seconds.
-package enum Timestamp {
+public enum Timestamp {
     /// A date (`2026-11-23`, midnight UTC) or a date-time with an offset, as seconds; nil otherwise.
-    package static func parse(_ s: String) -> Double? {
+    public static func parse(_ s: String) -> Double? {
         var bytes = Array(s.utf8)
         return bytes.withUnsafeMutableBufferPointer { buffer -> Double? in
             let b = UnsafeBufferPointer(buffer)
@@ -20,14 +20,14 @@ package enum Timestamp {
     }
 
     /// A date-time with an offset only (what `--now` takes); a bare date is nil.
-    package static func parseDateTime(_ s: String) -> Double? {
+    public static func parseDateTime(_ s: String) -> Double? {
         var s = s
         return s.withUTF8 { ValueFormats.isDateTime($0) ? seconds($0, time: true) : nil }
     }
 
     /// Seconds as a UTC date-time, `2026-11-23T09:00:00Z` (whole seconds).
     /// Times outside years 1 to 9999 are written as the nearest end of that range.
-    package static func format(_ seconds: Double) -> String {
+    public static func format(_ seconds: Double) -> String {
         let clamped = seconds.isNaN ? 0 : Swift.min(Swift.max(seconds, -62_135_596_800), 253_402_300_799)
         let total = Int(clamped.rounded(.down))
         let days = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
@@ -49,25 +49,25 @@ package enum Timestamp {
     }
 
     /// The current time, formatted.
-    package static func now() -> String {
+    public static func now() -> String {
         format(currentSeconds())
     }
 
     /// When this process started (seconds since 1970): what `now` is in a decision
     /// that is given no time. Read once, so that a decision costs no clock call; a
     /// process that runs for long (a service) passes the time of each request.
-    package static let processStart = currentSeconds()
+    public static let processStart = currentSeconds()
 
     /// The current time in seconds since 1970 (what `now` is in rules, unless a
     /// command is given another time).
-    package static func currentSeconds() -> Double {
+    public static func currentSeconds() -> Double {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
     /// The day of a time, `2026-11-23` (UTC).
-    package static func day(_ seconds: Double) -> String {
+    public static func day(_ seconds: Double) -> String {
         String(format(seconds).prefix(10))
     }
 

@@ -1,6 +1,8 @@
 /// Hands values that are safe by construction (disjoint writes, read-only memory)
 /// to concurrent workers.
-package struct UncheckedSendable<Value>: @unchecked Sendable {
-    package let value: Value
-    package init(_ value: Value) { self.value = value }
+public struct UncheckedSendable<Value>: @unchecked Sendable {
+    /// The value handed over.
+    public let value: Value
+    /// Wraps `value`; the caller vouches that sharing it is safe.
+    public init(_ value: Value) { self.value = value }
 }

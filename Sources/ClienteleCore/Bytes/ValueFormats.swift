@@ -6,13 +6,15 @@
 
 /// Byte-level checks of the value formats of spec section 4, shared by every
 /// validator. Each takes the UTF-8 bytes of one string value.
-package enum ValueFormats {
-    @inlinable package static func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
-    @inlinable package static func isAlpha(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 }
+public enum ValueFormats {
+    /// Whether `b` is an ASCII digit.
+    @inlinable public static func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
+    /// Whether `b` is an ASCII letter.
+    @inlinable public static func isAlpha(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 }
 
     /// A record id: 1 to 64 letters, digits, '-' and '_'. Ids are the only names the
     /// store derives from input, and they never become file names.
-    package static func isRecordId(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    public static func isRecordId(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard (1...64).contains(b.count) else { return false }
         for c in b where !(isAlpha(c) || isDigit(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")) {
             return false
@@ -21,14 +23,14 @@ package enum ValueFormats {
     }
 
     /// Number of Unicode scalars (what `max_length` counts).
-    @inlinable package static func scalarCount(_ b: UnsafeBufferPointer<UInt8>) -> Int {
+    @inlinable public static func scalarCount(_ b: UnsafeBufferPointer<UInt8>) -> Int {
         var n = 0
         for byte in b where byte & 0xC0 != 0x80 { n += 1 }
         return n
     }
 
     /// `local@domain.tld`: no spaces, one `@`, a dotted domain whose last label has letters.
-    package static func isEmail(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    public static func isEmail(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard b.count <= 254, let at = b.firstIndex(of: UInt8(ascii: "@")) else { return false }
         let local = UnsafeBufferPointer(rebasing: b[..<at])
         let domain = UnsafeBufferPointer(rebasing: b[(at + 1)...])
@@ -82,7 +84,7 @@ package enum ValueFormats {
     }
 
     /// Digits with optional spaces, dashes, dots, parentheses and one leading `+`; 3 to 20 digits.
-    package static func isPhone(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    public static func isPhone(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         var digits = 0
         for (k, c) in b.enumerated() {
             if isDigit(c) {
@@ -99,7 +101,7 @@ package enum ValueFormats {
     }
 
     /// `http://` or `https://`, a host name (or localhost), an optional port, then a path without spaces.
-    package static func isURL(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    public static func isURL(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         var k: Int
         if hasPrefix(b, "https://") { k = 8 } else if hasPrefix(b, "http://") { k = 7 } else { return false }
         let hostStart = k
@@ -127,7 +129,7 @@ package enum ValueFormats {
     }
 
     /// Strict `YYYY-MM-DD` on the proleptic Gregorian calendar (2026-02-30 is not a date).
-    package static func isDate(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    public static func isDate(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard b.count == 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-") else { return false }
         guard let y = number(b, 0, 4), let m = number(b, 5, 2), let d = number(b, 8, 2) else { return false }
         return y >= 1 && (1...12).contains(m) && d >= 1 && d <= daysIn(month: m, year: y)
@@ -135,7 +137,7 @@ package enum ValueFormats {
 
     /// ISO-8601 / RFC 3339 date-time with a required offset: `2026-11-23T09:00:00Z`,
     /// `2026-11-23T09:00:00.250+08:00`.
-    package static func isDateTime(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    public static func isDateTime(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard b.count >= 20, isDate(UnsafeBufferPointer(rebasing: b[0..<10])) else { return false }
         guard b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"), b[13] == UInt8(ascii: ":"),
             b[16] == UInt8(ascii: ":")
@@ -175,7 +177,7 @@ package enum ValueFormats {
     }
 
     /// An integer literal (no fraction, no exponent) that fits in 64 bits.
-    package static func integer(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
+    public static func integer(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
         var k = 0
         var negative = false
         if b.first == UInt8(ascii: "-") {
@@ -198,7 +200,7 @@ package enum ValueFormats {
     }
 
     /// The value of a JSON number literal.
-    package static func double(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
+    public static func double(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
         // Fast path, exact: up to 15 digits and no exponent is a mantissa below 2^53
         // divided by a power of ten up to 10^15, which IEEE division rounds correctly.
         if b.count <= 17 {
@@ -244,7 +246,7 @@ package enum ValueFormats {
     ]
 
     /// Digits after the decimal point of a JSON number literal, exponent included (`1.5e-3` has 4).
-    package static func scale(_ b: UnsafeBufferPointer<UInt8>) -> Int {
+    public static func scale(_ b: UnsafeBufferPointer<UInt8>) -> Int {
         var fraction = 0
         var exponent = 0
         var k = 0
@@ -281,7 +283,7 @@ package enum ValueFormats {
     }
 
     /// A stored file reference: a relative path inside the store, no `..`, no backslash.
-    package static func isFileReference(_ s: String) -> Bool {
+    public static func isFileReference(_ s: String) -> Bool {
         guard !s.isEmpty, s.utf8.count <= 1024, !s.hasPrefix("/"), !s.contains("\\") else { return false }
         if s.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "\u{7F}" }) { return false }
         return s.split(separator: "/", omittingEmptySubsequences: false).allSatisfy {

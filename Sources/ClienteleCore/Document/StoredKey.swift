@@ -5,7 +5,7 @@
 ///     {"id":"P000001","team":"sales","table":"individual","package":null,
 ///      "account_executive":"sam","customer_service_rep":null,"shared":{...},"tags":[],
 ///      "fields":{...},"created_at":"...","created_by":"sam",...}
-package enum StoredKey: String, CaseIterable, Sendable {
+public enum StoredKey: String, CaseIterable, Sendable {
     case id, team, table, package
     case accountExecutive = "account_executive"
     case customerServiceRep = "customer_service_rep"
@@ -25,25 +25,25 @@ package enum StoredKey: String, CaseIterable, Sendable {
     case poolPolicyVersion = "pool_policy_version"
 
     /// The key as it is written in a document.
-    package var name: String { rawValue }
+    public var name: String { rawValue }
 
     /// The owners a user may assign on add and edit (`account_executive=USER`).
-    package static let assignable: [StoredKey] = [.accountExecutive, .customerServiceRep]
+    public static let assignable: [StoredKey] = [.accountExecutive, .customerServiceRep]
 
     /// What the store keeps and only the operations write: times, who, followers
     /// and what the pools record. An import row or an edit never sets them.
-    package static let storeKept: [StoredKey] = [
+    public static let storeKept: [StoredKey] = [
         .createdAt, .createdBy, .modifiedAt, .modifiedBy, .followers, .pool, .previousAccountExecutive,
         .claimedAt, .returnedAt, .lastFollowupAt, .lastDealAt, .deal, .returnReason, .poolPolicyVersion,
     ]
 
     /// The times rules compare with `now`, in the order of the access columns.
-    package static let times: [StoredKey] = [
+    public static let times: [StoredKey] = [
         .claimedAt, .returnedAt, .lastFollowupAt, .createdAt, .modifiedAt, .lastDealAt,
     ]
 
     /// What a rule test's customer may give besides field values.
-    package static let testCustomer: [StoredKey] = [
+    public static let testCustomer: [StoredKey] = [
         .team, .table, .package, .accountExecutive, .customerServiceRep, .shared, .tags, .followers, .pool,
         .previousAccountExecutive, .claimedAt, .returnedAt, .lastFollowupAt, .lastDealAt, .createdBy,
     ]

@@ -1,37 +1,46 @@
 /// A strict JSON parser (RFC 8259) that records one token per value in a flat,
 /// reusable tape instead of building objects, so that validating a record
 /// allocates nothing. Tokens point into the caller's bytes.
-package struct JSONTape: Sendable {
-    package enum Kind: UInt8, Sendable { case object, array, string, number, `true`, `false`, null }
+public struct JSONTape: Sendable {
+    /// What a token holds.
+    public enum Kind: UInt8, Sendable { case object, array, string, number, `true`, `false`, null }
 
-    package struct Token: Sendable {
-        package var kind: Kind
+    /// One value of the parsed text.
+    public struct Token: Sendable {
+        /// What the value is.
+        public var kind: Kind
         /// A string token holding backslash escapes (its bytes need decoding).
-        package var escaped: Bool
+        public var escaped: Bool
         /// Byte range of a string's contents (without quotes) or of a number's literal.
-        package var start: Int32
-        package var end: Int32
+        public var start: Int32
+        /// End of the byte range (exclusive).
+        public var end: Int32
         /// The index of the token that follows this value (and its children).
-        package var next: Int32
+        public var next: Int32
         /// Members of an object, or items of an array.
-        package var count: Int32
+        public var count: Int32
     }
 
-    package struct SyntaxError: Error, Sendable, Equatable {
-        package var message: String
+    /// Why the text is not JSON, and where.
+    public struct SyntaxError: Error, Sendable, Equatable {
+        /// What is wrong, in words.
+        public var message: String
         /// Byte offset in the parsed text.
-        package var offset: Int
+        public var offset: Int
     }
 
-    package private(set) var tokens: [Token] = []
-    package static let maximumDepth = 64
+    /// The tokens of the text parsed last, the whole document first.
+    public private(set) var tokens: [Token] = []
+    /// How deeply arrays and objects may nest: deeper text is refused, never recursed into.
+    public static let maximumDepth = 64
 
-    package init() {
+    /// An empty tape, reused for every document parsed into it.
+    public init() {
         tokens.reserveCapacity(256)
     }
 
     /// Parses one complete JSON text (surrounding white space allowed).
-    package mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(SyntaxError) {
+    public mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(SyntaxError) {
         tokens.removeAll(keepingCapacity: true)
         var parser = Parser(bytes: bytes, tokens: tokens)
         tokens = []

@@ -1,5 +1,5 @@
 /// A JSON value that keeps object key order and numbers as written.
-package indirect enum JSONValue: Sendable, Equatable {
+public indirect enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     /// The number's literal text, exactly as it appears in JSON.
@@ -8,7 +8,8 @@ package indirect enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([(String, JSONValue)])
 
-    package static func == (a: JSONValue, b: JSONValue) -> Bool {
+    /// Equal values: numbers by their value (`1.0 == 1`), objects member by member in order.
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
         case (.bool(let x), .bool(let y)): return x == y
@@ -21,26 +22,31 @@ package indirect enum JSONValue: Sendable, Equatable {
         }
     }
 
-    package subscript(key: String) -> JSONValue? {
+    /// The value of an object's member `key` (the first, when given twice); nil for a missing key or a value that is
+    /// not an object.
+    public subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members.first { $0.0 == key }?.1 }
         return nil
     }
 
-    package var stringValue: String? {
+    /// The text of a string value; nil for any other value.
+    public var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
-    package var isNull: Bool { if case .null = self { return true } else { return false } }
+    /// Whether the value is JSON `null`.
+    public var isNull: Bool { if case .null = self { return true } else { return false } }
 
     /// Compact JSON text (no spaces), keys in their order.
-    package var jsonText: String {
+    public var jsonText: String {
         var out = ""
         write(to: &out)
         return out
     }
 
-    package func write(to out: inout String) {
+    /// Appends the compact JSON text of the value to `out`.
+    public func write(to out: inout String) {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
@@ -65,7 +71,8 @@ package indirect enum JSONValue: Sendable, Equatable {
         }
     }
 
-    package static func writeString(_ s: String, to out: inout String) {
+    /// Appends `s` as a JSON string literal (quoted, escaped) to `out`.
+    public static func writeString(_ s: String, to out: inout String) {
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {

@@ -6,22 +6,27 @@
 
 /// Read access to a parsed tape and the bytes it points into; valid only inside
 /// `JSONTape.withView`, which pins both.
-package struct JSONView {
-    package let tokens: UnsafeBufferPointer<JSONTape.Token>
-    package let bytes: UnsafeBufferPointer<UInt8>
+public struct JSONView {
+    /// The tape's tokens, one per value, in document order.
+    public let tokens: UnsafeBufferPointer<JSONTape.Token>
+    /// The bytes the tokens point into.
+    public let bytes: UnsafeBufferPointer<UInt8>
 
-    @inlinable package func token(_ i: Int) -> JSONTape.Token { tokens[i] }
-    @inlinable package func kind(_ i: Int) -> JSONTape.Kind { tokens[i].kind }
-    @inlinable package func next(_ i: Int) -> Int { Int(tokens[i].next) }
+    /// The token of value `i`.
+    @inlinable public func token(_ i: Int) -> JSONTape.Token { tokens[i] }
+    /// What kind of value `i` is.
+    @inlinable public func kind(_ i: Int) -> JSONTape.Kind { tokens[i].kind }
+    /// The index of the value after value `i` and its children.
+    @inlinable public func next(_ i: Int) -> Int { Int(tokens[i].next) }
 
     /// The raw bytes of a string's contents or a number's literal.
-    @inlinable package func raw(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+    @inlinable public func raw(_ i: Int) -> UnsafeBufferPointer<UInt8> {
         let t = tokens[i]
         return UnsafeBufferPointer(start: bytes.baseAddress.map { $0 + Int(t.start) }, count: Int(t.end - t.start))
     }
 
     /// Calls `body` with the decoded UTF-8 bytes of a string token.
-    @inlinable package func withString<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    @inlinable public func withString<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         let t = tokens[i]
         if !t.escaped { return body(raw(i)) }
         let decoded = Array(string(i).utf8)
@@ -29,7 +34,7 @@ package struct JSONView {
     }
 
     /// A string token's text, escapes decoded; a number's or literal's text otherwise.
-    package func string(_ i: Int) -> String {
+    public func string(_ i: Int) -> String {
         let t = tokens[i]
         let r = raw(i)
         guard t.escaped else { return String(decoding: r, as: UTF8.self) }
@@ -91,14 +96,14 @@ package struct JSONView {
     }
 
     /// Compares a string token with `expected` without allocating (when unescaped).
-    package func stringEquals(_ i: Int, _ expected: StaticString) -> Bool {
+    public func stringEquals(_ i: Int, _ expected: StaticString) -> Bool {
         withString(i) { b in
             b.count == expected.utf8CodeUnitCount && memcmp(b.baseAddress!, expected.utf8Start, b.count) == 0
         }
     }
 
     /// Converts the value at `i` (and its children) to a `JSONValue`.
-    package func value(_ i: Int) -> JSONValue {
+    public func value(_ i: Int) -> JSONValue {
         switch kind(i) {
         case .null: return .null
         case .true: return .bool(true)
@@ -127,7 +132,7 @@ package struct JSONView {
 
 extension JSONValue {
     /// Parses JSON text strictly.
-    package static func parse(_ text: String) throws(JSONTape.SyntaxError) -> JSONValue {
+    public static func parse(_ text: String) throws(JSONTape.SyntaxError) -> JSONValue {
         var tape = JSONTape()
         let bytes = Array(text.utf8)
         return try bytes.withUnsafeBufferPointer { (buffer) throws(JSONTape.SyntaxError) -> JSONValue in
@@ -140,7 +145,7 @@ extension JSONValue {
 extension JSONTape {
     /// Reads the parsed tape; `bytes` must be the bytes it was parsed from.
     @inline(__always)
-    package func withView<R>(bytes: UnsafeBufferPointer<UInt8>, _ body: (JSONView) throws -> R) rethrows -> R {
+    public func withView<R>(bytes: UnsafeBufferPointer<UInt8>, _ body: (JSONView) throws -> R) rethrows -> R {
         try tokens.withUnsafeBufferPointer { try body(JSONView(tokens: $0, bytes: bytes)) }
     }
 }

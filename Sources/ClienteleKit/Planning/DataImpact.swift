@@ -57,11 +57,34 @@ struct DataImpactScanner: Sendable {
     static let tableNames = ByteKeyTable(TableKind.allCases.enumerated().map { ($1.rawValue, $0) })
 
     /// What one counter counts: an effect on a field (or on whole records) of a record type.
-    struct CounterKey: Hashable, Sendable {
-        var kind: DataImpact.Kind
-        var type: RecordType
-        var field: String?
-        var what: String
+    /// A class hashed by a number computed once: the keys of a migration's slots are
+    /// made once, and counting a value then costs one reference, not four strings.
+    final class CounterKey: Hashable, Sendable {
+        let kind: DataImpact.Kind
+        let type: RecordType
+        let field: String?
+        let what: String
+        private let hash: Int
+
+        init(kind: DataImpact.Kind, type: RecordType, field: String?, what: String) {
+            self.kind = kind
+            self.type = type
+            self.field = field
+            self.what = what
+            var hasher = Hasher()
+            hasher.combine(kind)
+            hasher.combine(type)
+            hasher.combine(field)
+            hasher.combine(what)
+            hash = hasher.finalize()
+        }
+
+        static func == (a: CounterKey, b: CounterKey) -> Bool {
+            a === b
+                || (a.hash == b.hash && a.kind == b.kind && a.type == b.type && a.field == b.field && a.what == b.what)
+        }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
     }
 
     /// A field of a record type, or (`field` nil) the record type itself: where the config says it.
