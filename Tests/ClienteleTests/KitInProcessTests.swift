@@ -207,6 +207,67 @@ struct KitInProcessTests {
         #expect(!plan.access.users.contains { $0.view.lostSample.contains(kept) })
     }
 
+    @Test("a customer left in a pool the config no longer has gets an owner by an edit, which takes it out")
+    func strandedPoolCustomer() throws {
+        let applied = try Self.appliedStore()
+        let operations = CustomerOperations(config: applied.config, store: applied.store)
+        let id = try operations.add(
+            as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", "Li")], time: Self.time)
+        guard case .object(var members) = try #require(try applied.store.document(id)) else {
+            Issue.record("a customer is an object")
+            return
+        }
+        members.removeAll { $0.0 == "account_executive" || $0.0 == "pool" }
+        members += [("account_executive", .null), ("pool", .string("gone"))]
+        try applied.store.commit([.put(id: id, document: .object(members))])
+        let changed = try operations.edit(
+            as: "ada", id: id, assignments: [("account_executive", "kim")], time: Self.time)
+        #expect(changed == ["pool", "account_executive"])
+        let document = try #require(try applied.store.document(id))
+        #expect(document["account_executive"]?.stringValue == "kim" && document["pool"] == .null)
+    }
+
+    @Test("a pool removed with its team needs no owners for the customers removed with it; one that stays does")
+    func poolRemovedWithItsTeam() throws {
+        func files(expo: Bool, expoPool: Bool) -> [(path: String, text: String)] {
+            [
+                (
+                    "clientele.yaml",
+                    """
+                    version: 1
+                    extends: [standard-fields, default-rules]
+                    teams: [{ id: sales }\(expo ? ", { id: expo }" : "")]
+                    roles: [{ id: admin }]
+                    users:
+                      - { id: ada, teams: [sales\(expo ? ", expo" : "")], roles: [admin] }
+                      - { id: sam, teams: [sales\(expo ? ", expo" : "")] }
+                    pools:
+                      - { id: sales-sea, team: sales, admins: { users: [ada] }, members: { users: [sam] }, receives: { users: [sam] } }
+                    \(expoPool ? "  - { id: expo-sea, team: expo, admins: { users: [ada] }, members: { users: [sam] }, receives: { users: [sam] } }" : "")
+                    """
+                )
+            ]
+        }
+        let applied = try #require(try SeededStores.memory(files(expo: true, expoPool: true), by: "ada", at: Self.time))
+        let operations = CustomerOperations(config: applied.config, store: applied.store)
+        let id = try operations.add(
+            as: "sam", team: "expo", table: .individual, package: nil, assignments: [("name", "Li")], time: Self.time)
+        _ = try operations.returnToPool(as: "sam", ids: [id], reason: nil, time: Self.time)
+        #expect(try applied.store.document(id)?["pool"]?.stringValue == "expo-sea")
+        // The team goes with its pool: its customers go too, and nobody needs to own them first.
+        let withoutTeam = files(expo: false, expoPool: false)
+        let (removed, _) = try Planner.plan(
+            store: applied.store, applied: applied.config, new: Self.compile(withoutTeam), files: withoutTeam, now: 0)
+        #expect(removed.pools.stranded.isEmpty)
+        #expect(removed.errors.isEmpty, "\(removed.errors)")
+        // The team stays and its pool goes: the customer in it needs an owner first.
+        let withoutPool = files(expo: true, expoPool: false)
+        let (stranded, _) = try Planner.plan(
+            store: applied.store, applied: applied.config, new: Self.compile(withoutPool), files: withoutPool, now: 0)
+        #expect(stranded.pools.stranded.map(\.pool) == ["expo-sea"])
+        #expect(stranded.errors.count == 1)
+    }
+
     @Test("`now` in a filter is the clock (or the time a front end gives), not 1970")
     func nowIsTheClock() throws {
         let applied = try Self.appliedStore()

@@ -78,6 +78,17 @@ package struct CustomerOperations {
         }
     }
 
+    /// A customer `user` may neither view nor take `action` on is, to them, one that
+    /// does not exist: checked before anything else about it is said.
+    func hideUnlessVisible(_ user: Int, _ action: Action, _ table: CustomerTable, customer id: String)
+        throws(OperationError)
+    {
+        guard
+            policy.isAllowed(user: user, action: .view, customer: 0, in: table)
+                || policy.isAllowed(user: user, action: action, customer: 0, in: table)
+        else { throw Self.noCustomer(id) }
+    }
+
     /// What a front end hears about a customer that does not exist, or that the user may not view.
     static func noCustomer(_ id: String) -> OperationError { .invalid(["there is no customer '\(id)'"]) }
 
@@ -284,15 +295,20 @@ package struct CustomerOperations {
             let i = members.firstIndex { $0.0 == key }
             let old = i.map { members[$0].1 } ?? .null
             guard old != value else { continue }
+            if case .string(let named) = value { _ = try user(named) }
             // A customer in a pool gets an owner from the pool, which empties `pool` and logs the assignment.
+            // (A pool the config no longer has cannot assign: the new owner takes the customer out of it.)
             if key == StoredKey.accountExecutive.name, case .string(let pool)? = document[StoredKey.pool.name],
                 case .string(let owner) = value
             {
-                throw .invalid([
-                    "\(id) sits in pool '\(pool)': 'clientele pool assign \(id) --to \(owner)' gives it an owner"
-                ])
+                if config.model.pools.contains(where: { $0.id == pool }) {
+                    throw .invalid([
+                        "\(id) sits in pool '\(pool)': 'clientele pool assign \(id) --to \(owner)' gives it an owner"
+                    ])
+                }
+                if let p = members.firstIndex(where: { $0.0 == StoredKey.pool.name }) { members[p].1 = .null }
+                changes.append((StoredKey.pool.name, .string(pool), .null))
             }
-            if case .string(let named) = value { _ = try user(named) }
             try refuseUnless(
                 u, .assign, accessTable,
                 what:

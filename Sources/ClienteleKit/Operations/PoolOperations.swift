@@ -67,11 +67,12 @@ extension CustomerOperations {
         var returned: [(id: String, pool: String)] = []
         for id in Self.distinct(ids) {
             let document = try existing(id)
-            try refuseUnless(
-                u, .returnToPool, accessTable(document), what: "return \(id) to the pool", customer: id)
+            try hideUnlessVisible(u, .returnToPool, accessTable(document), customer: id)
             if let pool = document[StoredKey.pool.name]?.stringValue {
                 throw .invalid(["\(id) is already in pool '\(pool)'"])
             }
+            try refuseUnless(
+                u, .returnToPool, accessTable(document), what: "return \(id) to the pool", customer: id)
             guard let team = document[StoredKey.team.name]?.stringValue,
                 let ae = document[StoredKey.accountExecutive.name]?.stringValue
             else {

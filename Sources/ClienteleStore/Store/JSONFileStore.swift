@@ -105,7 +105,7 @@ package final class JSONFileStore: CustomerStore {
                 file: file)
         }
         guard let version = AppliedVersion.fromRecord(json, number: number) else {
-            throw StoreError("the applied config version \(number) at \(file) is not a version record")
+            throw StoreError("the applied config version \(number) at \(file) is not a version record", file: file)
         }
         return version
     }
