@@ -255,7 +255,8 @@ struct TagCommand: ParsableCommand {
 
         func run() throws {
             let (config, store) = try options.open(writer: "clientele tag set")
-            let (ids, tags) = CustomerOperations(config: config, store: store).splitIdsAndTags(arguments)
+            let (ids, tags) = CustomerOperations(config: config, store: store).splitIdsAndTags(
+                arguments, as: options.actor)
             let changed = try CustomerOperations(config: config, store: store).tag(
                 as: options.actor, ids: ids, tags: tags, overwrite: true, time: options.time)
             Done.say(
@@ -273,7 +274,8 @@ struct TagCommand: ParsableCommand {
 
         func run() throws {
             let (config, store) = try options.open(writer: "clientele tag add")
-            let (ids, tags) = CustomerOperations(config: config, store: store).splitIdsAndTags(arguments)
+            let (ids, tags) = CustomerOperations(config: config, store: store).splitIdsAndTags(
+                arguments, as: options.actor)
             guard !tags.isEmpty else { throw OperationError.invalid(["name at least one tag after the customer ids"]) }
             let changed = try CustomerOperations(config: config, store: store).tag(
                 as: options.actor, ids: ids, tags: tags, overwrite: false, time: options.time)

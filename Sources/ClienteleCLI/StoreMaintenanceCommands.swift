@@ -70,10 +70,18 @@ struct StoreCommand: ParsableCommand {
                     summary
                         + (problems.isEmpty
                             ? ": the store is whole\n"
-                            : "; \(problems.count) problem\(problems.count == 1 ? "" : "s"): 'clientele store repair' cuts damaged batches out\n")
+                            : "; \(problems.count) problem\(problems.count == 1 ? "" : "s"): \(Self.remedy(problems))\n")
                 )
             }
             if !problems.isEmpty { throw ExitCode(1) }
+        }
+
+        /// What to do: repair cuts damaged batches out, but cannot rebuild a config version's file.
+        static func remedy(_ problems: [StoreCheck.Problem]) -> String {
+            let versions = problems.filter { $0.file.contains("/versions/") }.count
+            let repair = "'clientele store repair' cuts damaged batches out"
+            let restore = "put back the changed version file from a copy of the store (repair cannot rebuild it)"
+            return versions == 0 ? repair : versions == problems.count ? restore : repair + "; " + restore
         }
     }
 

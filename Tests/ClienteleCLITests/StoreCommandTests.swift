@@ -140,6 +140,40 @@ struct StoreCommandTests {
         let verified = try CLI.run(["store", "verify", "--config", d.config])
         #expect(verified.exitCode == 1)
         #expect(verified.stdout.hasPrefix(file.path + ":1: "), "\(verified.stdout)")
+        #expect(verified.stdout.contains("put back the changed version file"), "repair cannot rebuild it")
+
+        // A version that is no longer the applied one (a rollback may return to it) is checked by verify too.
+        bytes[letter] ^= 0x20
+        try Data(bytes).write(to: file)
+        let org = d.dir.appendingPathComponent("org.yaml")
+        try String(contentsOf: org, encoding: .utf8).replacingOccurrences(
+            of: "name: Sales\n", with: "name: Sales team\n"
+        )
+        .write(to: org, atomically: true, encoding: .utf8)
+        #expect(try d.run(["apply", "--as", "carol", "--yes"]).exitCode == 0)
+        bytes[letter] ^= 0x20
+        try Data(bytes).write(to: file)
+        #expect(try d.run(["customer", "show", "--as", "bob", "P000001"]).exitCode == 0, "version 2 governs")
+        let older = try CLI.run(["store", "verify", "--config", d.config])
+        #expect(older.exitCode == 1 && older.stdout.hasPrefix(file.path + ":1: "), "\(older.stdout)")
+    }
+
+    @Test("tag tells ids from tags without telling whether a customer the user may not see exists")
+    func tagSplitHidesCustomers() throws {
+        let d = try demo()
+        let file = d.dir.appendingPathComponent("ids.jsonl")
+        try #"{"id":"acme","table":"individual","team":"sales","account_executive":"erin","fields":{"name":"Acme"}}"#
+            .write(to: file, atomically: true, encoding: .utf8)
+        #expect(try d.run(["import", file.path, "--as", "carol"]).exitCode == 0)
+        #expect(
+            try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li"]).stdout == "P000001\n")
+        // Bob may not see acme: as a first word it is a word like any other.
+        let hidden = try d.run(["tag", "add", "acme", "vip", "--as", "bob"])
+        let unknown = try d.run(["tag", "add", "zzz", "vip", "--as", "bob"])
+        #expect(hidden.exitCode == unknown.exitCode && hidden.stderr == unknown.stderr, "\(hidden.stderr)")
+        #expect(try d.run(["tag", "add", "P000001", "acme", "--as", "bob"]).stdout == "tagged P000001 acme\n")
+        // Erin may: acme is her customer's id.
+        #expect(try d.run(["tag", "add", "acme", "vip", "--as", "erin"]).stdout == "tagged acme vip\n")
     }
 
     @Test("can, who-can, visible and log read the store")

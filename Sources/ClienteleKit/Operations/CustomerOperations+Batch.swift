@@ -158,10 +158,11 @@ func uniqued(_ items: [String]) -> [String] {
 }
 
 extension CustomerOperations {
-    /// `ID... TAG...` as `tag` takes them: the leading arguments that name stored
-    /// customers, or that are shaped like a customer number of one of the config's
-    /// tables, are ids; the rest are tags.
-    package func splitIdsAndTags(_ arguments: [String]) -> (ids: [String], tags: [String]) {
+    /// `ID... TAG...` as `tag` takes them: the leading arguments that are shaped like
+    /// a customer number of one of the config's tables, or that name stored customers
+    /// `actor` may view or tag, are ids; the rest are tags. (A customer the actor may
+    /// not see is a word like any other: the split never tells that it exists.)
+    package func splitIdsAndTags(_ arguments: [String], as actor: String) -> (ids: [String], tags: [String]) {
         let numberings = TableKind.allCases.map { config.model.schema.numbering(for: $0) }
         func looksLikeId(_ s: String) -> Bool {
             numberings.contains { n in
@@ -169,7 +170,14 @@ extension CustomerOperations {
                     && s.dropFirst(n.prefix.count).allSatisfy(\.isNumber)
             }
         }
-        let ids = Array(arguments.prefix { store.contains($0) || looksLikeId($0) })
+        let u = try? user(actor)
+        func seenStored(_ id: String) -> Bool {
+            guard let u, store.contains(id), let document = try? store.document(id) else { return false }
+            let table = accessTable(document)
+            return policy.isAllowed(user: u, action: .view, customer: 0, in: table)
+                || policy.isAllowed(user: u, action: .tag, customer: 0, in: table)
+        }
+        let ids = Array(arguments.prefix { looksLikeId($0) || seenStored($0) })
         return (ids, Array(arguments.dropFirst(ids.count)))
     }
 }

@@ -16,6 +16,16 @@ package enum StoreVerification {
             let store = try JSONFileStore.open(path: path, writer: nil, caches: false)
             guard let applied = try AppliedStore(store: store) else { return [] }
             var problems = StoreCheck.verifyIndexFiles(of: store)
+            // Every version a rollback may return to, checked as the applied one is.
+            var numbers: Set<Int> = []
+            for entry in try store.versionEntries() {
+                guard let n = entry["config_version"].flatMap({ Int($0.jsonText) }), numbers.insert(n).inserted,
+                    n != applied.version.number
+                else { continue }
+                do throws(StoreError) { _ = try store.readVersion(n) } catch {
+                    problems.append(StoreCheck.Problem(file: error.file ?? path, line: 1, message: error.message))
+                }
+            }
             let unique = UniqueKeys(records: applied.config.records)
             if !unique.isEmpty {
                 let kept = try store.uniqueValues(layout: unique.layout, keys: unique.keys(ofDocument:))
