@@ -71,9 +71,7 @@ package struct CustomerOperations {
     {
         let e = policy.explain(user: user, action: action, customer: 0, in: table)
         guard e.decision.allowed else {
-            if let id, action == .view || !policy.isAllowed(user: user, action: .view, customer: 0, in: table) {
-                throw Self.noCustomer(id)
-            }
+            if let id { try hideUnlessVisible(user, action, table, customer: id) }
             throw .refused("\(policy.org.userIds[user]) may not \(what): \(e.reasons.joined(separator: "; "))")
         }
     }

@@ -74,6 +74,15 @@ package struct PoolImpact: Sendable {
                     sample: rows.sorted().prefix(5).map { table.ids[$0] })
             }.sorted { ($0.pool, $0.accountExecutive) < ($1.pool, $1.accountExecutive) }
         }
+        // Customers removed with their team or package by the same change need no owner.
+        let teams = Set(new.organization.teams.map(\.id))
+        let packages = Set(new.schema.packages.map(\.id))
+        func remains(_ c: Int) -> Bool {
+            let t = Int(table.team[c])
+            let p = Int(table.package[c])
+            return t >= 0 && teams.contains(table.org.teamIds[t])
+                && (p < 0 || packages.contains(table.org.packageIds[p]))
+        }
         for pool in old.pools {
             let after = new.pools.first { $0.id == pool.id }
             let lost = old.organization.users.map(\.id).filter { id in
@@ -82,15 +91,6 @@ package struct PoolImpact: Sendable {
             }
             if !lost.isEmpty { lostMembers.append(LostMembers(pool: pool.id, users: lost)) }
             if after == nil, let k = table.org.pool(pool.id) {
-                // Customers removed with their team or package by the same change need no owner.
-                let teams = Set(new.organization.teams.map(\.id))
-                let packages = Set(new.schema.packages.map(\.id))
-                func remains(_ c: Int) -> Bool {
-                    let t = Int(table.team[c])
-                    let p = Int(table.package[c])
-                    return t >= 0 && teams.contains(table.org.teamIds[t])
-                        && (p < 0 || packages.contains(table.org.packageIds[p]))
-                }
                 let rows = (0..<table.count).filter { table.pool[$0] == Int32(k) && remains($0) }
                 if !rows.isEmpty {
                     stranded.append(
