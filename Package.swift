@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 // The targets are the architecture (docs/architecture.md): each depends only on
@@ -10,6 +10,7 @@ import PackageDescription
 //   ClienteleEngine  validators, expressions, access decisions, import checks
 //   ClienteleStore   the store protocol and the JSON-file store (knows nothing above Core)
 //   ClienteleKit     the use cases: operations, planning, applying; every front end calls these
+//   ClienteleService `clientele serve`: the HTTP service over ClienteleKit (Hummingbird)
 //   clientele        the command line
 //
 // The code calls Glibc and uses `Synchronization.Mutex`: it builds on Linux
@@ -30,7 +31,18 @@ let package = Package(
         .executable(name: "clientele-bench", targets: ["ClienteleBenchmarks"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The service: HTTP (without the configuration and full-Foundation traits it does not use),
+        // key hashing, metrics, logs, and the lifecycle that stops it on SIGTERM.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // The end-to-end tests of the service talk to it over HTTP.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -45,10 +57,22 @@ let package = Package(
         .target(name: "ClienteleEngine", dependencies: ["ClienteleModel"]),
         .target(name: "ClienteleStore", dependencies: ["ClienteleCore"]),
         .target(name: "ClienteleKit", dependencies: ["ClienteleEngine", "ClienteleStore"]),
+        .target(
+            name: "ClienteleService",
+            dependencies: [
+                "ClienteleKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "ClienteleCLI",
             dependencies: [
-                "ClienteleKit",
+                "ClienteleKit", "ClienteleService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -80,7 +104,11 @@ let package = Package(
             name: "ClienteleCLITests",
             dependencies: [
                 "ClienteleCore", "ClienteleSpec", "ClienteleModel", "ClienteleEngine", "ClienteleStore", "ClienteleKit",
-                "ClienteleCLI", "ClienteleTestSupport",
+                "ClienteleCLI", "ClienteleService", "ClienteleTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Golden", "Scenarios"]
         ),

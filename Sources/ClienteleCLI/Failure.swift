@@ -14,8 +14,11 @@ enum Failure {
             case .refused(let why):
                 Terminal.error(why)
                 return 3
-            case .invalid(let problems):
+            case .invalid(let problems), .conflict(let problems):
                 for problem in problems { Terminal.error(problem) }
+                return 1
+            case .notFound(let message):
+                Terminal.error(message)
                 return 1
             case .store(let error):
                 Terminal.error(error.message)

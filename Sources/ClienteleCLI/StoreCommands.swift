@@ -57,12 +57,12 @@ struct ActingOptions: ParsableArguments {
 }
 
 /// FIELD=VALUE arguments.
-func assignments(_ arguments: [String]) throws -> [(String, String)] {
+func assignments(_ arguments: [String]) throws -> [(String, FieldInput)] {
     try arguments.map { argument in
         guard let eq = argument.firstIndex(of: "="), eq != argument.startIndex else {
             throw ValidationError("'\(argument)' is not FIELD=VALUE")
         }
-        return (String(argument[..<eq]), String(argument[argument.index(after: eq)...]))
+        return (String(argument[..<eq]), .text(String(argument[argument.index(after: eq)...])))
     }
 }
 

@@ -71,16 +71,17 @@ struct KitInProcessTests {
         let operations = CustomerOperations(config: applied.config, store: applied.store)
         let id = try operations.add(
             as: "sam", team: "sales", table: .individual, package: nil,
-            assignments: [("name", "Li Wang"), ("level", "B")], time: Self.time)
+            assignments: [("name", .text("Li Wang")), ("level", .text("B"))], time: Self.time)
         #expect(id == "P000001")
         #expect(try operations.show(as: "sam", id: id)["fields"]?["level"]?.stringValue == "B")
         // Kim is not the account executive: the default rules let her neither edit nor view.
         #expect(throws: OperationError.self) {
-            try operations.edit(as: "kim", id: id, assignments: [("level", "C")], time: Self.time)
+            try operations.edit(as: "kim", id: id, assignments: [("level", .text("C"))], time: Self.time)
         }
-        #expect(try operations.edit(as: "sam", id: id, assignments: [("level", "C")], time: Self.time) == ["level"])
+        #expect(
+            try operations.edit(as: "sam", id: id, assignments: [("level", .text("C"))], time: Self.time) == ["level"])
         #expect(throws: OperationError.self) {
-            try operations.edit(as: "sam", id: id, assignments: [("level", "Z")], time: Self.time)
+            try operations.edit(as: "sam", id: id, assignments: [("level", .text("Z"))], time: Self.time)
         }
         #expect(try applied.store.document(id)?["fields"]?["level"]?.stringValue == "C")
         try operations.delete(as: "ada", id: id, time: Self.time)
@@ -89,7 +90,7 @@ struct KitInProcessTests {
         // A new customer never takes a deleted customer's number.
         #expect(
             try operations.add(
-                as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", "Bo")],
+                as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", .text("Bo"))],
                 time: Self.time) == "P000002")
         let types = try applied.store.logEntries().compactMap { $0["type"]?.stringValue }
         #expect(types == ["apply", "create", "edit", "delete", "create"])
@@ -102,7 +103,7 @@ struct KitInProcessTests {
         for (name, level) in [("Li", "A"), ("Ana", "B"), ("Bo", "C"), ("Cy", "C")] {
             _ = try operations.add(
                 as: "sam", team: "sales", table: .individual, package: nil,
-                assignments: [("name", name), ("level", level)], time: Self.time)
+                assignments: [("name", .text(name)), ("level", .text(level))], time: Self.time)
         }
         // `level` becomes `tier`, and option C goes: two values are lost.
         let files = Self.config(level: "tier", was: "level", options: "[A, B]")
@@ -166,7 +167,7 @@ struct KitInProcessTests {
         let operations = CustomerOperations(config: applied.config, store: applied.store)
         let id = try operations.add(
             as: "sam", team: "sales", table: .individual, package: nil,
-            assignments: [("name", "Acme"), ("industry", "software")], time: Self.time)
+            assignments: [("name", .text("Acme")), ("industry", .text("software"))], time: Self.time)
         let next = files("[{ value: retail, was: [software] }]")
         let (plan, _) = try Planner.plan(
             store: applied.store, applied: applied.config, new: Self.compile(next), files: next, now: 0)
@@ -190,10 +191,10 @@ struct KitInProcessTests {
         let applied = try #require(try SeededStores.memory(before, by: "ada", at: Self.time))
         let operations = CustomerOperations(config: applied.config, store: applied.store)
         let kept = try operations.add(
-            as: "sam", team: "sales", table: .organization, package: nil, assignments: [("name", "Beta")],
+            as: "sam", team: "sales", table: .organization, package: nil, assignments: [("name", .text("Beta"))],
             time: Self.time)
         let removed = try operations.add(
-            as: "sam", team: "sales", table: .organization, package: "fair", assignments: [("name", "Acme")],
+            as: "sam", team: "sales", table: .organization, package: "fair", assignments: [("name", .text("Acme"))],
             time: Self.time)
         let after = [("clientele.yaml", base + "\n")]
         let (plan, _) = try Planner.plan(
@@ -212,7 +213,8 @@ struct KitInProcessTests {
         let applied = try Self.appliedStore()
         let operations = CustomerOperations(config: applied.config, store: applied.store)
         let id = try operations.add(
-            as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", "Li")], time: Self.time)
+            as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", .text("Li"))],
+            time: Self.time)
         guard case .object(var members) = try #require(try applied.store.document(id)) else {
             Issue.record("a customer is an object")
             return
@@ -221,7 +223,7 @@ struct KitInProcessTests {
         members += [("account_executive", .null), ("pool", .string("gone"))]
         try applied.store.commit([.put(id: id, document: .object(members))])
         let changed = try operations.edit(
-            as: "ada", id: id, assignments: [("account_executive", "kim")], time: Self.time)
+            as: "ada", id: id, assignments: [("account_executive", .text("kim"))], time: Self.time)
         #expect(changed == ["pool", "account_executive"])
         let document = try #require(try applied.store.document(id))
         #expect(document["account_executive"]?.stringValue == "kim" && document["pool"] == .null)
@@ -251,7 +253,8 @@ struct KitInProcessTests {
         let applied = try #require(try SeededStores.memory(files(expo: true, expoPool: true), by: "ada", at: Self.time))
         let operations = CustomerOperations(config: applied.config, store: applied.store)
         let id = try operations.add(
-            as: "sam", team: "expo", table: .individual, package: nil, assignments: [("name", "Li")], time: Self.time)
+            as: "sam", team: "expo", table: .individual, package: nil, assignments: [("name", .text("Li"))],
+            time: Self.time)
         _ = try operations.returnToPool(as: "sam", ids: [id], reason: nil, time: Self.time)
         #expect(try applied.store.document(id)?["pool"]?.stringValue == "expo-sea")
         // The team goes with its pool: its customers go too, and nobody needs to own them first.
@@ -273,7 +276,8 @@ struct KitInProcessTests {
         let applied = try Self.appliedStore()
         let operations = CustomerOperations(config: applied.config, store: applied.store)
         _ = try operations.add(
-            as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", "Li")], time: Self.time)
+            as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", .text("Li"))],
+            time: Self.time)
         let listing = CustomerListing(config: applied.config, store: applied.store)
         var query = CustomerListing.Query()
         query.whereExpression = "customer.created_at < now"
@@ -287,7 +291,7 @@ struct KitInProcessTests {
         let applied = try Self.appliedStore()
         let id = try CustomerOperations(config: applied.config, store: applied.store)
             .add(
-                as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", "Li")],
+                as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", .text("Li"))],
                 time: Self.time)
         let decisions = try Decisions(stored: applied)
         let text =
@@ -302,7 +306,8 @@ struct KitInProcessTests {
         let applied = try Self.appliedStore()
         let operations = CustomerOperations(config: applied.config, store: applied.store)
         let id = try operations.add(
-            as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", "Li")], time: Self.time)
+            as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", .text("Li"))],
+            time: Self.time)
         for (user, message) in [("ada", "\(id) is in no pool"), ("kim", "there is no customer '\(id)'")] {
             do {
                 try operations.claim(as: user, ids: [id], time: Self.time)

@@ -12,6 +12,11 @@ package enum OperationError: Error, Sendable, CustomStringConvertible {
     case refused(String)
     /// The input is wrong: one message per problem.
     case invalid([String])
+    /// There is no such customer, or none the user may view (the two are never told apart).
+    case notFound(String)
+    /// The request is well formed but the customer's state stands against it (a unique
+    /// value already held, a customer already in a pool or in none): one message per problem.
+    case conflict([String])
     /// The store could not do it.
     case store(StoreError)
     /// A config does not compile: its diagnostics, and the files they point into.
@@ -20,10 +25,28 @@ package enum OperationError: Error, Sendable, CustomStringConvertible {
     package var description: String {
         switch self {
         case .refused(let why): return why
-        case .invalid(let problems): return problems.joined(separator: "\n")
+        case .invalid(let problems), .conflict(let problems): return problems.joined(separator: "\n")
+        case .notFound(let message): return message
         case .store(let error): return error.message
         case .config(let diagnostics, _):
             return diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "\n")
+        }
+    }
+}
+
+/// A value given for a field: text as the command line and CSV give it (typed by
+/// the field, "" clears), or a JSON value as the service receives it (a JSON text
+/// is typed as text is; `null` clears).
+package enum FieldInput: Sendable, Equatable {
+    case text(String)
+    case value(JSONValue)
+
+    /// The value as text, when it is text (or `null`, which is "").
+    package var text: String? {
+        switch self {
+        case .text(let text), .value(.string(let text)): return text
+        case .value(.null): return ""
+        case .value: return nil
         }
     }
 }
@@ -88,7 +111,7 @@ package struct CustomerOperations {
     }
 
     /// What a front end hears about a customer that does not exist, or that the user may not view.
-    static func noCustomer(_ id: String) -> OperationError { .invalid(["there is no customer '\(id)'"]) }
+    static func noCustomer(_ id: String) -> OperationError { .notFound("there is no customer '\(id)'") }
 
     /// Validates a document in the import shape; every problem, with its column.
     func validate(_ document: JSONValue) throws(OperationError) {
@@ -120,18 +143,18 @@ package struct CustomerOperations {
         }
         let problems = claims.filter { held.ids(holding: $0.key).contains { $0 != id } }
             .compactMap { $0.heldProblem(config.records)?.description }
-        if !problems.isEmpty { throw .invalid(problems) }
+        if !problems.isEmpty { throw .conflict(problems) }
     }
 
     /// FIELD=VALUE pairs as typed field values of the customer's table or package.
-    func values(_ assignments: [(String, String)], team: String, table: TableKind, package: String?)
+    func values(_ assignments: [(String, FieldInput)], team: String, table: TableKind, package: String?)
         throws(OperationError) -> [(String, JSONValue)]
     {
         let fields = config.model.schema.fields(
             team: team, table: table, package: package, inheritance: store.version?.inheritance ?? .everything)
         var result: [(String, JSONValue)] = []
         var problems: [String] = []
-        for (name, text) in assignments {
+        for (name, input) in assignments {
             if Self.systemAssignments.contains(name) { continue }
             guard let field = fields.first(where: { $0.identities.contains(name) }) else {
                 problems.append(
@@ -139,8 +162,15 @@ package struct CustomerOperations {
                 )
                 continue
             }
-            let trimmed = text.trimmingWhitespace()
-            var value = trimmed.isEmpty ? JSONValue.null : CSVColumns.typed(text, trimmed, field.spec.base)
+            var value: JSONValue
+            if let text = input.text {
+                let trimmed = text.trimmingWhitespace()
+                value = trimmed.isEmpty ? JSONValue.null : CSVColumns.typed(text, trimmed, field.spec.base)
+            } else if case .value(let typed) = input {
+                value = typed
+            } else {
+                value = .null
+            }
             // Values are stored normalised, as `normalize:` says.
             if let how = field.spec.normalize, case .string(let s) = value {
                 value = .string(Normalizer.normalize(s, how))
@@ -149,6 +179,13 @@ package struct CustomerOperations {
         }
         if !problems.isEmpty { throw .invalid(problems) }
         return result
+    }
+
+    /// The user a system assignment names (`account_executive=USER`); "" clears it.
+    static func userAssignment(_ key: String, _ assignments: [(String, FieldInput)]) throws(OperationError) -> String? {
+        guard let input = assignments.last(where: { $0.0 == key })?.1 else { return nil }
+        guard let text = input.text else { throw .invalid(["column \(key): expected a user's id"]) }
+        return text
     }
 
     func checkWritable(_ user: Int, _ fields: [String], _ table: CustomerTable) throws(OperationError) {
@@ -178,7 +215,7 @@ package struct CustomerOperations {
 
     /// Adds a customer owned by `actor` (or by the `account_executive` given, which needs `assign`).
     package func add(
-        as actor: String, team: String?, table: TableKind, package: String?, assignments: [(String, String)],
+        as actor: String, team: String?, table: TableKind, package: String?, assignments: [(String, FieldInput)],
         time: String
     ) throws(OperationError) -> String {
         let u = try user(actor)
@@ -189,8 +226,8 @@ package struct CustomerOperations {
             if mine.count == 1 { teamId = mine[0] } else if org.teams.count == 1 { teamId = org.teams[0].id }
         }
         guard let teamId else { throw .invalid(["give --team: \(actor) belongs to several teams (or none)"]) }
-        let owner = assignments.last { $0.0 == "account_executive" }?.1 ?? actor
-        let rep = assignments.last { $0.0 == "customer_service_rep" }?.1
+        let owner = try Self.userAssignment("account_executive", assignments) ?? actor
+        let rep = try Self.userAssignment("customer_service_rep", assignments)
         var fieldValues = try values(assignments, team: teamId, table: table, package: package)
         let given = fieldValues.map(\.0)
         // The fields left out take their defaults, as in an import.
@@ -251,7 +288,9 @@ package struct CustomerOperations {
     /// Changes fields (FIELD=VALUE; an empty value clears), logged with each change.
     /// Returns the fields (and assignments) it changed.
     @discardableResult
-    package func edit(as actor: String, id: String, assignments: [(String, String)], time: String, view: View? = nil)
+    package func edit(
+        as actor: String, id: String, assignments: [(String, FieldInput)], time: String, view: View? = nil
+    )
         throws(OperationError) -> [String]
     {
         let u = try user(actor)
@@ -283,7 +322,7 @@ package struct CustomerOperations {
         var changes: [(String, JSONValue, JSONValue)] = []
         // The account executive and the service representative change hands through `assign`.
         for key in Self.systemAssignments {
-            guard let text = assignments.last(where: { $0.0 == key })?.1 else { continue }
+            guard let text = try Self.userAssignment(key, assignments) else { continue }
             let value: JSONValue = text.isEmpty ? .null : .string(text)
             if value.isNull && key == "account_executive" {
                 throw .invalid([

@@ -69,14 +69,14 @@ extension CustomerOperations {
             let document = try existing(id)
             try hideUnlessVisible(u, .returnToPool, accessTable(document), customer: id)
             if let pool = document[StoredKey.pool.name]?.stringValue {
-                throw .invalid(["\(id) is already in pool '\(pool)'"])
+                throw .conflict(["\(id) is already in pool '\(pool)'"])
             }
             try refuseUnless(
                 u, .returnToPool, accessTable(document), what: "return \(id) to the pool", customer: id)
             guard let team = document[StoredKey.team.name]?.stringValue,
                 let ae = document[StoredKey.accountExecutive.name]?.stringValue
             else {
-                throw .invalid(["\(id) has no account executive, so there is nothing to return"])
+                throw .conflict(["\(id) has no account executive, so there is nothing to return"])
             }
             guard let pool = schedule.pool(team: team, accountExecutive: ae) else {
                 throw .invalid(["no pool of team '\(team)' receives the customers of \(ae)"])
@@ -342,6 +342,6 @@ extension CustomerOperations {
     /// may not view it, the same words as for an id that does not exist.
     func notInPool(_ id: String, _ document: JSONValue, user u: Int) -> OperationError {
         policy.isAllowed(user: u, action: .view, customer: 0, in: accessTable(document))
-            ? .invalid(["\(id) is in no pool"]) : Self.noCustomer(id)
+            ? .conflict(["\(id) is in no pool"]) : Self.noCustomer(id)
     }
 }

@@ -63,7 +63,7 @@ package struct Decisions {
 
     /// The row of a customer.
     package func customer(_ id: String) throws(OperationError) -> Int {
-        guard let c = customers.index(of: id) else { throw .invalid(["there is no customer '\(id)'"]) }
+        guard let c = customers.index(of: id) else { throw .notFound("there is no customer '\(id)'") }
         return c
     }
 

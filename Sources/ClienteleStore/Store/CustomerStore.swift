@@ -11,7 +11,10 @@ import ClienteleCore
 /// on it unchanged.
 ///
 /// One value serves one command or one request at a time; a writer opens it as
-/// the only writer of the store (the file store holds a lock for that).
+/// the only writer of the store (the file store holds a lock for that). A process
+/// that stays up (the service) opens it to read, catches up with what other
+/// processes commit (`refresh`), and becomes the writer for one batch at a time
+/// (`beginWriting`, `endWriting`).
 package protocol CustomerStore: AnyObject {
     /// Where the store is, for messages (a folder, a database without its password).
     var location: String { get }
@@ -98,6 +101,29 @@ package protocol CustomerStore: AnyObject {
     /// fields `layout` describes; `keys` gives a document's id and keys.
     func uniqueValues(layout: String, keys: @Sendable (UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])?)
         throws(StoreError) -> UniqueValues
+
+    // MARK: Sharing the store with other processes
+
+    /// Catches up with the batches other writers committed since this value was
+    /// opened or last refreshed; returns whether there were any. Throws when the
+    /// store changed in a way that cannot be caught up with (a repair cut batches
+    /// out): then it must be opened again.
+    func refresh() throws(StoreError) -> Bool
+    /// Makes a store opened to read the store's only writer until `endWriting`:
+    /// waits up to `timeout` seconds for what keeps other writers out, then catches
+    /// up with what they committed. On a store opened to write, it does nothing.
+    func beginWriting(as holder: String, timeout: Double) throws(StoreError)
+    /// Lets other writers in again after `beginWriting` (nothing on a store opened to
+    /// write). The batches committed in between may reach the disk together here (one
+    /// fsync for the group): they are durable when it returns, and in doubt when it throws.
+    func endWriting() throws(StoreError)
+
+    // MARK: Service keys
+
+    /// The service's keys as stored (hashes, never a key): nil when none was ever made.
+    func readKeys() throws(StoreError) -> [UInt8]?
+    /// Replaces the stored keys, durably (a writer only).
+    func saveKeys(_ bytes: [UInt8]) throws(StoreError)
 
     // MARK: Backups
 

@@ -224,6 +224,57 @@ package final class DocumentLog {
         return log
     }
 
+    /// Reads the batches committed after `end` by another writer (in this segment and
+    /// any newer ones); returns whether there were any. `recover`: this process now
+    /// holds the store's lock, so it cuts off an unfinished tail and appends next.
+    /// A log that no longer reaches `end` (a repair cut batches out) is refused: it
+    /// must be opened again.
+    package func catchUp(recover: Bool) throws(StoreError) -> Bool {
+        let before = end
+        let numbers = Self.segmentNumbers(in: directory)
+        let current = Int(end.segment)
+        var info = stat()
+        let reaches =
+            numbers.count >= current && (end.offset == 0 || lstat(path(end.segment), &info) == 0)
+            && (end.offset == 0 || Int(info.st_size) >= end.offset)
+        guard reaches else {
+            throw StoreError(
+                "the log at \(directory) no longer reaches the place this process read it to (segment \(end.segment), byte \(end.offset)): it was cut by a repair; open the store again"
+            )
+        }
+        if numbers.count >= max(current, 1) {
+            for k in max(current, 1)...numbers.count {
+                try replay(
+                    Int32(k), from: k == current ? end.offset : 0, isLast: k == numbers.count, recover: recover,
+                    reaching: nil)
+            }
+        }
+        if recover { try openWriter(Int32(max(numbers.count, 1))) }
+        return end != before
+    }
+
+    /// Stops appending (after `catchUp(recover: true)`): the lock is about to be let go.
+    /// Batches committed while `syncsLater` was set are made durable first, with one
+    /// fsync (group commit); a failure to do so is thrown after the writer is closed.
+    package func closeWriter() throws(StoreError) {
+        defer {
+            if writer >= 0 { close(writer) }
+            writer = -1
+            syncsLater = false
+        }
+        if unsynced, writer >= 0 {
+            unsynced = false
+            guard fsync(writer) == 0 else { throw .system("cannot make durable", path(writerSegment)) }
+        }
+    }
+
+    /// When set, `commit` writes a batch without waiting for it to reach the disk, and
+    /// `closeWriter` makes every such batch durable at once: a process that answers many
+    /// requests commits them in groups, each acknowledged only after the group's fsync.
+    package var syncsLater = false
+    /// Whether batches were written since the last fsync.
+    private var unsynced = false
+
     /// Starts from the stored id index when it fits this log: its segment is there, the
     /// segments before it have the sizes it recorded, and its position ends a committed batch.
     private func adopt(_ stored: StoredIds, segments: Int) -> Bool {
@@ -414,7 +465,14 @@ package final class DocumentLog {
     }
 
     private func openWriter(_ segment: Int32) throws(StoreError) {
-        if writer >= 0 { close(writer) }
+        if writer >= 0 {
+            // A full segment's batches not yet synced (group commit) reach the disk before it is left.
+            if unsynced {
+                guard fsync(writer) == 0 else { throw .system("cannot make durable", path(writerSegment)) }
+                unsynced = false
+            }
+            close(writer)
+        }
         let fd = Glibc.open(path(segment), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw .system("cannot open", path(segment)) }
         writer = fd
@@ -477,10 +535,14 @@ package final class DocumentLog {
             ftruncate(writer, off_t(writerSize))
             throw error
         }
-        guard fsync(writer) == 0 else {
-            let error = StoreError.system("cannot make durable", path(writerSegment))
-            ftruncate(writer, off_t(writerSize))
-            throw error
+        if syncsLater {
+            unsynced = true
+        } else {
+            guard fsync(writer) == 0 else {
+                let error = StoreError.system("cannot make durable", path(writerSegment))
+                ftruncate(writer, off_t(writerSize))
+                throw error
+            }
         }
         writerSize += bytes.count
         nextBatch += 1

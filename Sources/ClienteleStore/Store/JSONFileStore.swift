@@ -9,7 +9,9 @@ package final class JSONFileStore: CustomerStore {
     package var location: String { path }
     package var isWriter: Bool { lock != nil }
     let log: DocumentLog
-    private let lock: StoreLock?
+    private var lock: StoreLock?
+    /// Whether the lock was taken by `beginWriting` (and is let go by `endWriting`).
+    private var lockIsBorrowed = false
     /// The highest number used per id prefix (P, O, W, ...).
     private var numbers: [String: Int] = [:]
 
@@ -149,6 +151,68 @@ package final class JSONFileStore: CustomerStore {
     {
         AppliedVersion(number: number, appliedAt: time, appliedBy: actor, files: [], inherited: [:]).logEntry(
             extra: extra)
+    }
+
+    // MARK: Sharing the store with other processes
+
+    /// Reads what other writers committed since this store was opened or refreshed.
+    package func refresh() throws(StoreError) -> Bool {
+        guard lock == nil else { return false }
+        return try caughtUp(recover: false)
+    }
+
+    /// Takes the store's lock until `endWriting`, and reads what was committed before
+    /// it. The batches committed until `endWriting` are made durable there, together.
+    package func beginWriting(as holder: String, timeout: Double) throws(StoreError) {
+        guard lock == nil else { return }
+        lock = try StoreLock.acquire(in: path, holder: holder, timeout: timeout)
+        lockIsBorrowed = true
+        do { _ = try caughtUp(recover: true) } catch {
+            try? endWriting()
+            throw error
+        }
+        log.syncsLater = true
+    }
+
+    /// Makes the batches committed since `beginWriting` durable (one fsync), and lets go of its lock.
+    package func endWriting() throws(StoreError) {
+        guard lockIsBorrowed else { return }
+        defer {
+            lock = nil
+            lockIsBorrowed = false
+        }
+        try log.closeWriter()
+    }
+
+    private func caughtUp(recover: Bool) throws(StoreError) -> Bool {
+        let before = log.end
+        guard try log.catchUp(recover: recover) else { return false }
+        unique = nil
+        for id in try log.idsWritten(after: before) { noteNumber(id) }
+        // An apply committed by another process names the version this store now runs under.
+        try loadVersion()
+        return true
+    }
+
+    // MARK: Service keys
+
+    var keysPath: String { path + "/keys.json" }
+
+    /// `keys.json`: the service's keys, hashed.
+    package func readKeys() throws(StoreError) -> [UInt8]? {
+        guard FileManager.default.fileExists(atPath: keysPath) else { return nil }
+        do {
+            let mapped = try MappedFile(path: keysPath, followLinks: false)
+            return withExtendedLifetime(mapped) { Array(mapped.bytes) }
+        } catch {
+            throw StoreError("cannot read the service keys at \(keysPath): \(error.description)", file: keysPath)
+        }
+    }
+
+    /// Replaces `keys.json` (0600) so that a crash leaves the old file or the new one.
+    package func saveKeys(_ bytes: [UInt8]) throws(StoreError) {
+        try refuseUnlessWriter()
+        try Self.writeFile(bytes, to: keysPath)
     }
 
     /// Writes `backups/NAME` so that a crash leaves the old file or the new one.

@@ -29,12 +29,15 @@ package final class MemoryStore: CustomerStore {
     private var batches = 0
 
     package private(set) var version: AppliedVersion?
-    package let isWriter: Bool
+    package var isWriter: Bool { openedToWrite || writing }
+    private let openedToWrite: Bool
+    private var writing = false
+    private var keys: [UInt8]?
 
     /// An empty store, opened to write; `location` names it in messages.
     package init(location: String = "memory") {
         self.location = location
-        isWriter = true
+        openedToWrite = true
     }
 
     /// What this store holds now, as a store opened to read: it refuses every
@@ -51,12 +54,13 @@ package final class MemoryStore: CustomerStore {
         reader.backups = backups
         reader.batches = batches
         reader.version = version
+        reader.keys = keys
         return reader
     }
 
     private init(location: String, isWriter: Bool) {
         self.location = location
-        self.isWriter = isWriter
+        openedToWrite = isWriter
     }
 
     // MARK: Documents
@@ -231,6 +235,24 @@ package final class MemoryStore: CustomerStore {
     }
 
     // MARK: Backups
+
+    // MARK: Sharing and keys
+
+    /// Nothing else writes to a memory store: there is never anything to catch up with.
+    package func refresh() throws(StoreError) -> Bool { false }
+
+    package func beginWriting(as holder: String, timeout: Double) throws(StoreError) {
+        if !openedToWrite { writing = true }
+    }
+
+    package func endWriting() throws(StoreError) { writing = false }
+
+    package func readKeys() throws(StoreError) -> [UInt8]? { keys }
+
+    package func saveKeys(_ bytes: [UInt8]) throws(StoreError) {
+        try refuseUnlessWriter()
+        keys = bytes
+    }
 
     package func saveBackup(_ name: String, text: String) throws(StoreError) -> String {
         try refuseUnlessWriter()

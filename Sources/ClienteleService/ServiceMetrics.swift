@@ -1,0 +1,86 @@
+import Prometheus
+import Synchronization
+
+/// What `/metrics` shows, in Prometheus's text format: requests by route and
+/// status, their latency, decisions, group commits and their fsync time, and the
+/// applied config version.
+package final class ServiceMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let requests = Mutex<[String: Counter]>([:])
+    private let latency = Mutex<[String: DurationHistogram]>([:])
+    private let decisions: Counter
+    private let commits: Counter
+    private let writes: Counter
+    private let fsync: DurationHistogram
+    private let version: Gauge
+
+    static let buckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+    ]
+
+    package init() {
+        decisions = registry.makeCounter(
+            name: "clientele_decisions_total", help: "Access decisions answered (each request of a batch counts)")
+        commits = registry.makeCounter(
+            name: "clientele_commits_total", help: "Group commits: one store lock and one fsync each")
+        writes = registry.makeCounter(name: "clientele_writes_total", help: "Write requests committed in groups")
+        fsync = registry.makeDurationHistogram(
+            name: "clientele_fsync_seconds", buckets: Self.buckets, help: "Time to make a group's batches durable")
+        version = registry.makeGauge(
+            name: "clientele_config_version", help: "The config version the service runs under")
+    }
+
+    /// Counts a request answered on `route` (its pattern, not its path) with `status`, taking `duration`.
+    func request(route: String, method: String, status: Int, duration: Duration) {
+        let key = method + " " + route + " " + String(status)
+        let counter = requests.withLock { counters in
+            if let c = counters[key] { return c }
+            let c = registry.makeCounter(
+                descriptor: Self.describe("clientele_http_requests_total", "HTTP requests by route and status"),
+                labels: [("method", method), ("route", route), ("status", String(status))])
+            counters[key] = c
+            return c
+        }
+        counter.increment()
+        let histogramKey = method + " " + route
+        let histogram = latency.withLock { histograms in
+            if let h = histograms[histogramKey] { return h }
+            let h = registry.makeDurationHistogram(
+                descriptor: Self.describe("clientele_http_request_duration_seconds", "HTTP request latency by route"),
+                labels: [("method", method), ("route", route)], buckets: Self.buckets)
+            histograms[histogramKey] = h
+            return h
+        }
+        histogram.recordNanoseconds(duration.nanoseconds)
+    }
+
+    func decided(_ count: Int) { decisions.increment(by: Int64(count)) }
+
+    func groupCommitted(writes count: Int, fsync time: Duration, total: Duration) {
+        commits.increment()
+        writes.increment(by: Int64(count))
+        fsync.recordNanoseconds(time.nanoseconds)
+    }
+
+    func appliedVersion(_ number: Int) { version.set(Int64(number)) }
+
+    static func describe(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, helpText: help)
+    }
+
+    /// The exposition text.
+    package func text() -> [UInt8] {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

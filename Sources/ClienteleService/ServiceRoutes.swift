@@ -1,0 +1,658 @@
+import ClienteleCore
+import ClienteleEngine
+import ClienteleKit
+import ClienteleModel
+import ClienteleStore
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// The routes of the service (openapi.yaml is their contract). Each handler reads
+/// the snapshot for decisions and lists, and goes through the store's queue for
+/// documents and writes; every answer is JSON, every refusal a problem document.
+struct ServiceRoutes: Sendable {
+    let state: ServiceState
+    let options: ClienteleServer.Options
+    /// "METHOD /path" of every route registered, in the order registered.
+    let registered = Registered()
+
+    final class Registered: Sendable {
+        let routes = Mutex<[String]>([])
+    }
+
+    typealias Context = BasicRequestContext
+    typealias Handler = @Sendable (inout Request, Context, Caller?) async throws -> Reply
+
+    static let userHeader = HTTPField.Name("Clientele-User")!
+    static let requestIdHeader = HTTPField.Name("Clientele-Request-Id")!
+    static let requestCounter = Atomic<Int>(0)
+
+    /// The most requests one `POST /v1/decisions` may carry.
+    static let maxDecisions = 10_000
+
+    func register(on router: Router<Context>) {
+        route(router, .get, "/healthz", auth: false) { _, _, _ in Reply(json: .object([("status", .string("ok"))])) }
+        route(router, .get, "/readyz", auth: false) { _, _, _ in
+            guard state.isReady else { throw ServiceProblem(503, "the store cannot be read; see the service's log") }
+            return Reply(
+                json: .object([
+                    ("status", .string("ready")), ("config_version", .number(String(state.snapshot.version.number))),
+                ]))
+        }
+        route(router, .get, "/metrics", auth: false) { _, _, _ in
+            Reply(200, bytes: state.metrics.text(), contentType: "text/plain; version=0.0.4")
+        }
+        route(router, .get, "/openapi.yaml", auth: false) { _, _, _ in
+            Reply(200, bytes: Array(OpenAPIDocument.text.utf8), contentType: "application/yaml")
+        }
+        route(router, .get, "/v1/config") { request, _, _ in
+            _ = try RequestQuery(request, allowed: [])
+            return Reply(json: Self.configJSON(state.snapshot.version))
+        }
+        route(router, .post, "/v1/decisions") { request, _, caller in
+            try await decisions(&request, caller!)
+        }
+        route(router, .get, "/v1/visible") { request, _, caller in try visible(request, caller!) }
+        route(router, .get, "/v1/customers/:id/who-can") { request, context, caller in
+            try await whoCan(request, context.parameters.get("id") ?? "", caller!)
+        }
+        route(router, .get, "/v1/customers") { request, _, caller in try await list(request, caller!) }
+        route(router, .post, "/v1/customers") { request, _, caller in try await add(&request, caller!) }
+        route(router, .get, "/v1/customers/:id") { request, context, caller in
+            _ = try RequestQuery(request, allowed: ["view"])
+            let id = context.parameters.get("id") ?? ""
+            let view = try RequestQuery(request, allowed: ["view"])["view"]
+            let actor = try caller!.actingUser()
+            let shown = try await state.reading { store, snapshot throws(OperationError) in
+                let listing = CustomerListing(config: snapshot.config, store: store)
+                let document = try listing.operations.show(as: actor, id: id)
+                return (document, CustomerListing.arranged(document, try listing.view(named: view)))
+            }
+            return Self.customerReply(200, shown.1, etag: Self.etag(shown.0))
+        }
+        route(router, .patch, "/v1/customers/:id") { request, context, caller in
+            try await edit(&request, context.parameters.get("id") ?? "", caller!)
+        }
+        route(router, .delete, "/v1/customers/:id") { request, context, caller in
+            _ = try RequestQuery(request, allowed: [])
+            let id = context.parameters.get("id") ?? ""
+            let actor = try caller!.actingUser()
+            let time = Timestamp.now()
+            try await state.writing { operations, _ throws(OperationError) in
+                try operations.delete(as: actor, id: id, time: time)
+            }
+            return .noContent
+        }
+        for (method, following) in [(HTTPRequest.Method.put, true), (.delete, false)] {
+            route(router, method, "/v1/customers/:id/follow") { request, context, caller in
+                _ = try RequestQuery(request, allowed: [])
+                let id = context.parameters.get("id") ?? ""
+                let actor = try caller!.actingUser()
+                let time = Timestamp.now()
+                let changed = try await state.writing { operations, _ throws(OperationError) in
+                    try operations.follow(as: actor, ids: [id], following: following, time: time)
+                }
+                return Reply(json: Self.changedJSON(changed))
+            }
+        }
+        route(router, .post, "/v1/customers/:id/shares") { request, context, caller in
+            let id = context.parameters.get("id") ?? ""
+            let input = try await Self.body(&request, options, allowed: ["users", "departments", "roles"])
+            let (users, departments, roles) = (
+                try input.strings("users"), try input.strings("departments"), try input.strings("roles")
+            )
+            let actor = try caller!.actingUser()
+            let time = Timestamp.now()
+            let changed = try await state.writing { operations, _ throws(OperationError) in
+                try operations.share(
+                    as: actor, ids: [id], users: users, departments: departments, roles: roles, time: time)
+            }
+            return Reply(json: Self.changedJSON(changed))
+        }
+        route(router, .post, "/v1/customers/:id/unshare") { request, context, caller in
+            let id = context.parameters.get("id") ?? ""
+            let input = try await Self.body(&request, options, allowed: ["users", "departments", "roles", "all"])
+            let (users, departments, roles, all) = (
+                try input.strings("users"), try input.strings("departments"), try input.strings("roles"),
+                try input.bool("all")
+            )
+            let actor = try caller!.actingUser()
+            let time = Timestamp.now()
+            let changed = try await state.writing { operations, _ throws(OperationError) in
+                try operations.unshare(
+                    as: actor, ids: [id], all: all, users: users, departments: departments, roles: roles, time: time)
+            }
+            return Reply(json: Self.changedJSON(changed))
+        }
+        route(router, .post, "/v1/customers/:id/tags") { request, context, caller in
+            let id = context.parameters.get("id") ?? ""
+            let input = try await Self.body(&request, options, allowed: ["tags", "overwrite"])
+            let (tags, overwrite) = (try input.strings("tags"), try input.bool("overwrite"))
+            guard !tags.isEmpty || overwrite else { throw ServiceProblem.badRequest("the body needs \"tags\"") }
+            let actor = try caller!.actingUser()
+            let time = Timestamp.now()
+            let changed = try await state.writing { operations, _ throws(OperationError) in
+                try operations.tag(as: actor, ids: [id], tags: tags, overwrite: overwrite, time: time)
+            }
+            return Reply(json: Self.changedJSON(changed))
+        }
+        route(router, .post, "/v1/customers/:id/followups") { request, context, caller in
+            let id = context.parameters.get("id") ?? ""
+            let input = try await Self.body(&request, options, allowed: ["note", "deal"])
+            let (note, deal) = (try input.requiredString("note"), try input.string("deal"))
+            let actor = try caller!.actingUser()
+            let time = Timestamp.now()
+            try await state.writing { operations, _ throws(OperationError) in
+                try operations.followup(as: actor, id: id, note: note, deal: deal, time: time)
+            }
+            return Reply(201, json: .object([("customer", .string(id))]))
+        }
+        route(router, .post, "/v1/pool/return") { request, _, caller in
+            let input = try await Self.body(&request, options, allowed: ["customers", "reason"])
+            let (ids, reason) = (try input.strings("customers"), try input.string("reason"))
+            let actor = try caller!.actingUser()
+            let time = Timestamp.now()
+            let returned = try await state.writing { operations, _ throws(OperationError) in
+                try operations.returnToPool(as: actor, ids: ids, reason: reason, time: time).map { [$0.id, $0.pool] }
+            }
+            return Reply(
+                json: .object([
+                    (
+                        "returned",
+                        .array(
+                            returned.map { .object([("customer", .string($0[0])), ("pool", .string($0[1]))]) })
+                    )
+                ]))
+        }
+        route(router, .post, "/v1/pool/claim") { request, _, caller in
+            let input = try await Self.body(&request, options, allowed: ["customers"])
+            let ids = try input.strings("customers")
+            let actor = try caller!.actingUser()
+            let time = Timestamp.now()
+            let claimed = try await state.writing { operations, _ throws(OperationError) in
+                try operations.claim(as: actor, ids: ids, time: time)
+            }
+            return Reply(json: .object([("claimed", .array(claimed.map(JSONValue.string)))]))
+        }
+        route(router, .post, "/v1/pool/assign") { request, _, caller in
+            let input = try await Self.body(&request, options, allowed: ["customers", "to"])
+            let (ids, owner) = (try input.strings("customers"), try input.requiredString("to"))
+            let actor = try caller!.actingUser()
+            let time = Timestamp.now()
+            let assigned = try await state.writing { operations, _ throws(OperationError) in
+                try operations.assign(as: actor, ids: ids, to: owner, time: time)
+            }
+            return Reply(json: .object([("assigned", .array(assigned.map(JSONValue.string)))]))
+        }
+        route(router, .get, "/v1/log") { request, _, caller in try await log(request, caller!) }
+    }
+
+    // MARK: The wrapper every route goes through
+
+    private func route(
+        _ router: Router<Context>, _ method: HTTPRequest.Method, _ path: String, auth: Bool = true,
+        _ handler: @escaping Handler
+    ) {
+        let metrics = state.metrics
+        registered.routes.withLock { $0.append(method.rawValue + " " + path) }
+        router.on(RouterPath(path), method: method) { request, context -> Response in
+            let started = ContinuousClock.now
+            let requestId = String(Self.requestCounter.add(1, ordering: .relaxed).newValue, radix: 36)
+            var request = request
+            var reply: Reply
+            do {
+                let caller = auth ? try authenticate(request) : nil
+                reply = try await handler(&request, context, caller)
+            } catch let problem as ServiceProblem {
+                reply = Self.problemReply(problem)
+            } catch let error as OperationError {
+                reply = Self.problemReply(ServiceProblem(error))
+            } catch let error as HTTPError {
+                reply = Self.problemReply(
+                    ServiceProblem(
+                        Int(error.status.code),
+                        error.status == .contentTooLarge
+                            ? "the body is larger than the service takes (\(options.maxBody) bytes)"
+                            : error.body ?? error.status.reasonPhrase))
+            } catch {
+                state.logger.error("request \(requestId) failed: \(error)")
+                reply = Self.problemReply(ServiceProblem(500, "the service failed to answer (request \(requestId))"))
+            }
+            let elapsed = ContinuousClock.now - started
+            metrics.request(route: path, method: method.rawValue, status: reply.status, duration: elapsed)
+            if reply.status >= 500 {
+                state.logger.warning(
+                    "\(method.rawValue) \(request.uri.path) \(reply.status)",
+                    metadata: ["request": .string(requestId)])
+            } else {
+                state.logger.debug(
+                    "\(method.rawValue) \(request.uri.path) \(reply.status)",
+                    metadata: ["request": .string(requestId)])
+            }
+            var headers = HTTPFields()
+            if !reply.contentType.isEmpty { headers[.contentType] = reply.contentType }
+            headers[Self.requestIdHeader] = requestId
+            for (name, value) in reply.headers {
+                if let field = HTTPField.Name(name) { headers[field] = value }
+            }
+            return Response(
+                status: HTTPResponse.Status(code: reply.status), headers: headers,
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body)))
+        }
+    }
+
+    static func problemReply(_ problem: ServiceProblem) -> Reply {
+        var reply = Reply(
+            problem.status, bytes: Array(problem.json.jsonText.utf8), contentType: "application/problem+json")
+        if problem.challenge { reply.headers.append(("WWW-Authenticate", "Bearer realm=\"clientele\"")) }
+        return reply
+    }
+
+    /// The key and the acting user of a request, or 401 (no key, an unknown or revoked one).
+    func authenticate(_ request: Request) throws(ServiceProblem) -> Caller {
+        let snapshot = state.snapshot
+        guard let header = request.headers[.authorization] else { throw .unauthorized }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer",
+            let key = snapshot.keys.authenticate(parts[1].trimmingCharacters(in: .whitespaces))
+        else { throw .unauthorized }
+        let named = request.headers[Self.userHeader]
+        if let own = key.user {
+            if let named, named != own {
+                throw ServiceProblem(
+                    403,
+                    "a user key acts as its own user ('\(own)'); Clientele-User names another, which needs a service key"
+                )
+            }
+            guard snapshot.activeUser(own) != nil else {
+                throw ServiceProblem(
+                    403,
+                    "the key's user '\(own)' is not an active user of config version \(snapshot.version.number)")
+            }
+            return Caller(key: key, user: own)
+        }
+        guard let named else { return Caller(key: key, user: nil) }
+        guard snapshot.config.access.org.user(named) != nil else {
+            throw ServiceProblem(400, "Clientele-User: there is no user '\(named)'")
+        }
+        guard snapshot.activeUser(named) != nil else {
+            throw ServiceProblem(403, "Clientele-User: user '\(named)' is not active")
+        }
+        return Caller(key: key, user: named)
+    }
+
+    /// The body as one JSON object with only `allowed` members.
+    static func body(_ request: inout Request, _ options: ClienteleServer.Options, allowed: Set<String>) async throws
+        -> RequestInput
+    {
+        let tooLarge = ServiceProblem(413, "the body is larger than the service takes (\(options.maxBody) bytes)")
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > options.maxBody {
+            throw tooLarge
+        }
+        let buffer: ByteBuffer
+        do { buffer = try await request.collectBody(upTo: options.maxBody) } catch is NIOTooManyBytesError {
+            throw tooLarge
+        }
+        return try RequestInput(body: buffer, allowed: allowed)
+    }
+
+    // MARK: Decisions
+
+    private func decisions(_ request: inout Request, _ caller: Caller) async throws -> Reply {
+        _ = try RequestQuery(request, allowed: [])
+        let input = try await Self.body(&request, options, allowed: ["requests"])
+        guard case .array(let items)? = input["requests"] else {
+            throw ServiceProblem.badRequest(
+                "the body needs \"requests\": an array of {\"user\",\"action\",\"customer\"}")
+        }
+        guard items.count <= Self.maxDecisions else {
+            throw ServiceProblem.badRequest(
+                "at most \(Self.maxDecisions) requests per call, not \(items.count)")
+        }
+        let snapshot = state.snapshot
+        let policy = snapshot.config.access
+        let org = policy.org
+        // A user key asks for its own user, unless that user is an admin; a service key for anyone.
+        let asker = caller.key.user.flatMap(org.user)
+        let mayAskForAnyone = caller.key.isService || asker.map(snapshot.mayConfigure) == true
+        let now = Timestamp.currentSeconds()
+        var out = "{\"decisions\":["
+        for (k, item) in items.enumerated() {
+            guard case .object(let members) = item else {
+                throw ServiceProblem.badRequest("requests[\(k)] must be an object {\"user\",\"action\",\"customer\"}")
+            }
+            var seen = Set<String>()
+            for (key, value) in members {
+                guard ["user", "action", "customer"].contains(key) else {
+                    throw ServiceProblem.badRequest(
+                        "requests[\(k)] has no member \"\(key)\"; a request has \"user\", \"action\" and \"customer\"")
+                }
+                guard seen.insert(key).inserted else {
+                    throw ServiceProblem.badRequest("requests[\(k)]: \"\(key)\" is given twice")
+                }
+                guard case .string = value else {
+                    throw ServiceProblem.badRequest("requests[\(k)].\(key) must be a string")
+                }
+            }
+            guard let userId = item["user"]?.stringValue, let actionName = item["action"]?.stringValue,
+                let customerId = item["customer"]?.stringValue
+            else {
+                throw ServiceProblem.badRequest("requests[\(k)] needs \"user\", \"action\" and \"customer\"")
+            }
+            if !mayAskForAnyone, userId != caller.key.user {
+                throw ServiceProblem(
+                    403,
+                    "a user key decides only for its own user ('\(caller.key.user ?? "")'), unless that user is an admin; requests[\(k)] asks for '\(userId)'"
+                )
+            }
+            if k > 0 { out += "," }
+            guard let user = org.user(userId) else {
+                out += Self.undecided("there is no user \(JSONValue.string(userId).jsonText)")
+                continue
+            }
+            guard let action = Action(rawValue: actionName) else {
+                out += Self.undecided("there is no action \(JSONValue.string(actionName).jsonText)")
+                continue
+            }
+            guard let customer = snapshot.customers.index(of: customerId) else {
+                // To a user asking for itself, a customer that does not exist is one it may not act on.
+                out +=
+                    mayAskForAnyone
+                    ? Self.undecided("there is no stored customer \(JSONValue.string(customerId).jsonText)")
+                    : "{\"allowed\":false,\"rule\":null}"
+                continue
+            }
+            let d = policy.decide(user: user, action: action, customer: customer, in: snapshot.customers, now: now)
+            out += "{\"allowed\":\(d.allowed),\"rule\":"
+            if let rule = d.ruleId { JSONValue.writeString(rule, to: &out) } else { out += "null" }
+            out += "}"
+        }
+        out += "]}"
+        state.metrics.decided(items.count)
+        return Reply(200, bytes: Array(out.utf8), contentType: "application/json")
+    }
+
+    private static func undecided(_ why: String) -> String {
+        "{\"allowed\":false,\"rule\":null,\"error\":" + JSONValue.string(why).jsonText + "}"
+    }
+
+    // MARK: Who can, visible
+
+    private func whoCan(_ request: Request, _ id: String, _ caller: Caller) async throws -> Reply {
+        let query = try RequestQuery(request, allowed: ["action"])
+        let action = try Self.action(query["action"] ?? "view")
+        let snapshot = state.snapshot
+        let policy = snapshot.config.access
+        let now = Timestamp.currentSeconds()
+        guard let c = snapshot.customers.index(of: id) else {
+            throw OperationError.notFound("there is no customer '\(id)'")
+        }
+        // A user asks only about customers it may view; a service key without a user about any.
+        if let user = caller.user, let u = snapshot.activeUser(user),
+            !policy.isAllowed(user: u, action: .view, customer: c, in: snapshot.customers, now: now)
+        {
+            throw OperationError.notFound("there is no customer '\(id)'")
+        }
+        let ids = policy.org.userIds
+        let users = policy.whoCan(action, customer: c, in: snapshot.customers, now: now).map {
+            JSONValue.object([("user", .string(ids[$0.user])), ("rule", .string($0.rule))])
+        }
+        return Reply(
+            json: .object([("action", .string(action.rawValue)), ("customer", .string(id)), ("users", .array(users))]))
+    }
+
+    private func visible(_ request: Request, _ caller: Caller) throws -> Reply {
+        let query = try RequestQuery(request, allowed: ["action", "limit", "after"])
+        let action = try Self.action(query["action"] ?? "view")
+        let limit = try query.limit(default: 100, max: 10_000)
+        let snapshot = state.snapshot
+        guard let user = snapshot.activeUser(try caller.actingUser()) else {
+            throw ServiceProblem(403, "the acting user is not active")
+        }
+        let rows = snapshot.config.access.visible(
+            user: user, action: action, in: snapshot.customers, index: snapshot.index, now: Timestamp.currentSeconds())
+        let page = Self.page(rows, of: snapshot, after: query["after"], limit: limit)
+        return Reply(
+            json: .object([
+                ("customers", .array(page.ids.map(JSONValue.string))),
+                ("next", page.next.map(JSONValue.string) ?? .null), ("count", .number(String(rows.count))),
+            ]))
+    }
+
+    /// The first `limit` of `rows` in number order after the id `after`, and the id to
+    /// continue after (nil on the last page). A bounded heap keeps the `limit` smallest,
+    /// so a page of a long list costs one pass over it.
+    static func page(_ rows: [Int], of snapshot: ServiceSnapshot, after: String?, limit: Int) -> (
+        ids: [String], next: String?
+    ) {
+        let ids = snapshot.customers.ids
+        let order = snapshot.order
+        let cursor = after.map { (key: IdOrder.key($0), id: $0) }
+        var heap = BoundedHeap(capacity: limit + 1) { (a: Int, b: Int) in
+            IdOrder.before((order[a], ids[a]), (order[b], ids[b]))
+        }
+        for r in rows {
+            if let cursor, !IdOrder.before(cursor, (order[r], ids[r])) { continue }
+            heap.insert(r)
+        }
+        let sorted = heap.sorted()
+        let more = sorted.count > limit
+        let page = sorted.prefix(limit).map { ids[$0] }
+        return (page, more ? page.last : nil)
+    }
+
+    static func action(_ name: String) throws(ServiceProblem) -> Action {
+        guard let action = Action(rawValue: name) else {
+            throw .badRequest("there is no action '\(name)'; the actions are \(Action.names.joined(separator: ", "))")
+        }
+        return action
+    }
+
+    // MARK: Customers
+
+    private func list(_ request: Request, _ caller: Caller) async throws -> Reply {
+        let q = try RequestQuery(
+            request,
+            allowed: ["where", "search", "tag", "followed", "pool", "table", "package", "view", "limit", "after"])
+        var query = CustomerListing.Query()
+        query.whereExpression = q["where"]
+        query.search = q["search"]?.lowercased()
+        query.tag = q["tag"]
+        query.followed = try q.flag("followed")
+        query.pool = q["pool"]
+        query.package = q["package"]
+        query.view = q["view"]
+        if let name = q["table"] {
+            guard let table = TableKind(rawValue: name) else {
+                throw ServiceProblem.badRequest(
+                    "there is no table '\(name)'; the tables are \(TableKind.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
+            }
+            query.table = table
+        }
+        let limit = try q.limit(default: 100, max: 1_000)
+        let after = q["after"]
+        let actor = try caller.actingUser()
+        let finished = query
+        let documents = try await state.reading { store, snapshot throws(OperationError) in
+            try CustomerListing(config: snapshot.config, store: store).run(as: actor, finished)
+        }
+        // The documents come in number order: the page is what follows the cursor.
+        let start =
+            after.map { cursor in
+                documents.firstIndex { CustomerListing.numberOrder(cursor, $0["id"]?.stringValue ?? "") }
+                    ?? documents.count
+            } ?? 0
+        let page = Array(documents[start..<min(documents.count, start + limit)])
+        let next = start + limit < documents.count ? page.last?["id"] : nil
+        return Reply(
+            json: .object([
+                ("customers", .array(page)), ("next", next ?? .null), ("count", .number(String(documents.count))),
+            ]))
+    }
+
+    private func add(_ request: inout Request, _ caller: Caller) async throws -> Reply {
+        _ = try RequestQuery(request, allowed: [])
+        let input = try await Self.body(&request, options, allowed: ["table", "package", "team", "fields"])
+        let tableName = try input.requiredString("table")
+        guard let table = TableKind(rawValue: tableName) else {
+            throw ServiceProblem.badRequest(
+                "there is no table '\(tableName)'; the tables are \(TableKind.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        let (package, team, fields) = (try input.string("package"), try input.string("team"), try input.fields())
+        let actor = try caller.actingUser()
+        let time = Timestamp.now()
+        let document = try await state.writing { operations, _ throws(OperationError) in
+            let id = try operations.add(
+                as: actor, team: team, table: table, package: package, assignments: fields, time: time)
+            return try operations.show(as: actor, id: id)
+        }
+        let id = document["id"]?.stringValue ?? ""
+        var reply = Self.customerReply(201, document, etag: Self.etag(document))
+        reply.headers.append(("Location", "/v1/customers/" + Self.pathSegment(id)))
+        return reply
+    }
+
+    private func edit(_ request: inout Request, _ id: String, _ caller: Caller) async throws -> Reply {
+        let view = try RequestQuery(request, allowed: ["view"])["view"]
+        let ifMatch = request.headers[.ifMatch]
+        let input = try await Self.body(&request, options, allowed: ["fields"])
+        let fields = try input.fields()
+        let actor = try caller.actingUser()
+        let time = Timestamp.now()
+        let outcome: (document: JSONValue?, current: String) = try await state.writing {
+            operations, snapshot throws(OperationError) in
+            let before = try operations.show(as: actor, id: id)
+            let etag = Self.etag(before)
+            if let ifMatch, !Self.matches(ifMatch, etag) { return (nil, etag) }
+            let listing = CustomerListing(config: snapshot.config, store: operations.store)
+            try operations.edit(as: actor, id: id, assignments: fields, time: time, view: try listing.view(named: view))
+            return (try operations.show(as: actor, id: id), "")
+        }
+        guard let document = outcome.document else {
+            var problem = ServiceProblem(
+                412,
+                "\(id) changed since the ETag given in If-Match; read it again (its ETag is now \(outcome.current))")
+            problem.errors = []
+            return Self.problemReply(problem)
+        }
+        return Self.customerReply(200, document, etag: Self.etag(document))
+    }
+
+    /// Whether an `If-Match` value names the ETag (or is `*`).
+    static func matches(_ header: String, _ etag: String) -> Bool {
+        header.split(separator: ",").contains { part in
+            let tag = part.trimmingCharacters(in: .whitespaces)
+            return tag == "*" || tag == etag || tag == "W/" + etag
+        }
+    }
+
+    /// A strong ETag: the SHA-256 of the customer as the caller sees it, so it changes
+    /// with anything they can see and tells nothing of what they cannot.
+    static func etag(_ document: JSONValue) -> String {
+        let digest = SHA256.hash(data: Array(document.jsonText.utf8))
+        return "\"" + digest.prefix(16).map { String($0 >> 4, radix: 16) + String($0 & 15, radix: 16) }.joined() + "\""
+    }
+
+    static func customerReply(_ status: Int, _ document: JSONValue, etag: String) -> Reply {
+        var reply = Reply(status, json: document)
+        reply.headers.append(("ETag", etag))
+        return reply
+    }
+
+    static func changedJSON(_ ids: [String]) -> JSONValue {
+        .object([("changed", .array(ids.map(JSONValue.string)))])
+    }
+
+    /// An id as a path segment (ids are letters, digits, '-' and '_', which need no escaping).
+    static func pathSegment(_ id: String) -> String {
+        id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/")))
+            ?? id
+    }
+
+    // MARK: Log and config
+
+    private func log(_ request: Request, _ caller: Caller) async throws -> Reply {
+        let q = try RequestQuery(request, allowed: ["customer", "type", "since", "until"])
+        if let type = q["type"], !CustomerLog.types.contains(type) {
+            throw ServiceProblem.badRequest(
+                "there is no log entry type '\(type)'; the types are \(CustomerLog.types.joined(separator: ", "))")
+        }
+        for name in ["since", "until"] {
+            if let value = q[name], !CustomerLog.isTime(value) {
+                throw ServiceProblem.badRequest(
+                    "\(name) must be a date (2026-11-23) or a date and time with an offset (2026-11-23T09:00:00Z), not '\(value)'"
+                )
+            }
+        }
+        let actor = try caller.actingUser()
+        let (customer, type, since, until) = (q["customer"], q["type"], q["since"], q["until"])
+        let entries = try await state.reading { store, snapshot throws(OperationError) in
+            let all: [JSONValue]
+            do throws(StoreError) { all = try store.logEntries() } catch { throw .store(error) }
+            let readable = try CustomerLog.readable(
+                all, as: actor, operations: CustomerOperations(config: snapshot.config, store: store))
+            return CustomerLog.filter(readable, customer: customer, type: type, since: since, until: until)
+        }
+        return Reply(json: .object([("entries", .array(entries))]))
+    }
+
+    static func configJSON(_ version: AppliedVersion) -> JSONValue {
+        var hasher = SHA256()
+        for file in version.files.sorted(by: { $0.path < $1.path }) {
+            hasher.update(data: Array(file.path.utf8) + [0] + Array(file.text.utf8) + [0])
+        }
+        let hash = hasher.finalize().map { String($0 >> 4, radix: 16) + String($0 & 15, radix: 16) }.joined()
+        return .object([
+            ("version", .number(String(version.number))), ("hash", .string(hash)),
+            ("applied_at", .string(version.appliedAt)), ("applied_by", .string(version.appliedBy)),
+        ])
+    }
+}
+
+/// The `capacity` smallest elements seen (by `before`), kept in a max-heap.
+struct BoundedHeap {
+    let capacity: Int
+    let before: (Int, Int) -> Bool
+    private var items: [Int] = []
+
+    init(capacity: Int, before: @escaping (Int, Int) -> Bool) {
+        self.capacity = capacity
+        self.before = before
+        items.reserveCapacity(min(capacity, 4_096))
+    }
+
+    mutating func insert(_ x: Int) {
+        if items.count < capacity {
+            items.append(x)
+            var i = items.count - 1
+            while i > 0 {
+                let parent = (i - 1) / 2
+                guard before(items[parent], items[i]) else { break }
+                items.swapAt(parent, i)
+                i = parent
+            }
+            return
+        }
+        guard before(x, items[0]) else { return }
+        items[0] = x
+        var i = 0
+        while true {
+            let l = 2 * i + 1
+            let r = l + 1
+            var largest = i
+            if l < items.count, before(items[largest], items[l]) { largest = l }
+            if r < items.count, before(items[largest], items[r]) { largest = r }
+            guard largest != i else { return }
+            items.swapAt(i, largest)
+            i = largest
+        }
+    }
+
+    func sorted() -> [Int] { items.sorted(by: before) }
+}

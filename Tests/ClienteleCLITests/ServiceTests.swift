@@ -1,0 +1,338 @@
+import ClienteleKit
+import ClienteleService
+import ClienteleTestSupport
+import Foundation
+import Logging
+import Testing
+
+/// `clientele serve` end to end: the built binary on an ephemeral loopback port,
+/// driven over HTTP. Every refusal is checked to leave the store's bytes as they were.
+@Suite("Service: clientele serve over HTTP", .serialized)
+struct ServiceTests {
+    @Test("the operations routes answer without a key; every other route needs one (401, with a problem document)")
+    func authentication() async throws {
+        let s = try ServedStore.start(customers: 1)
+        defer { s.stop() }
+        for path in ["/healthz", "/readyz", "/metrics", "/openapi.yaml"] {
+            #expect(try await s.request(.GET, path).status == 200, "\(path)")
+        }
+        #expect(try await s.request(.GET, "/openapi.yaml").body.hasPrefix("openapi: 3.1.0"))
+        let before = try s.storeBytes()
+        for (raw, why) in [
+            (nil, "no key"), ("Bearer clt_nope", "an unknown key"), ("Basic Ym9iOmJvYg==", "not a bearer key"),
+            ("Bearer", "an empty key"),
+        ] {
+            let r = try await s.request(.GET, "/v1/visible", raw: raw)
+            #expect(r.status == 401, "\(why)")
+            #expect(r.contentType == "application/problem+json", "\(why)")
+            #expect(r.headers.first(name: "www-authenticate")?.hasPrefix("Bearer") == true, "\(why)")
+            #expect((r.object["status"] as? Int) == 401)
+        }
+        let written = try await s.request(
+            .POST, "/v1/customers", raw: "Bearer clt_nope", body: #"{"table":"individual","fields":{"name":"X"}}"#)
+        #expect(written.status == 401)
+        #expect(try s.storeBytes() == before)
+
+        // A user key acts as its user; a service key as the user the request names.
+        #expect(try await s.request(.GET, "/v1/visible", key: "bob").object["count"] as? Int == 1)
+        #expect(try await s.request(.GET, "/v1/visible", key: "erin").object["count"] as? Int == 0)
+        #expect(try await s.request(.GET, "/v1/visible", key: "app", user: "bob").object["count"] as? Int == 1)
+        let unnamed = try await s.request(.GET, "/v1/visible", key: "app")
+        #expect(unnamed.status == 400)
+        #expect(unnamed.detail.contains("Clientele-User"))
+        #expect(try await s.request(.GET, "/v1/visible", key: "app", user: "nobody").status == 400)
+        let other = try await s.request(.GET, "/v1/visible", key: "erin", user: "bob")
+        #expect(other.status == 403)
+
+        // A revoked key is refused from the service's next refresh.
+        #expect(try s.cli(["key", "revoke", "erin", "--as", "carol"]).exitCode == 0)
+        let refused = try await s.within(1) {
+            try await s.request(.GET, "/v1/visible", key: "erin").status == 401
+        }
+        #expect(refused != nil, "a revoked key is refused within 1 s")
+        let stopped = s.stop()
+        #expect(stopped.code == 0)
+        #expect(stopped.seconds < 5)
+    }
+
+    @Test("POST /v1/decisions answers in request order as can --batch does; a user key asks only for itself")
+    func decisions() async throws {
+        let s = try ServedStore.start(customers: 2)
+        defer { s.stop() }
+        let body = #"""
+            {"requests":[{"user":"bob","action":"edit","customer":"P000001"},
+            {"user":"erin","action":"view","customer":"P000001"},
+            {"user":"alice","action":"delete","customer":"P000002"},
+            {"user":"nobody","action":"view","customer":"P000001"},
+            {"user":"bob","action":"fly","customer":"P000001"},
+            {"user":"bob","action":"view","customer":"P999999"}]}
+            """#
+        let r = try await s.request(.POST, "/v1/decisions", key: "app", body: body)
+        #expect(r.status == 200)
+        let decisions = r.object["decisions"] as? [[String: Any]] ?? []
+        #expect(decisions.count == 6)
+        #expect(decisions.map { $0["allowed"] as? Bool } == [true, false, false, false, false, false])
+        #expect(decisions[0]["rule"] as? String == "default.owner")
+        #expect((decisions[3]["error"] as? String)?.contains("no user") == true)
+        #expect((decisions[4]["error"] as? String)?.contains("no action") == true)
+        #expect((decisions[5]["error"] as? String)?.contains("no stored customer") == true)
+
+        // The same requests through can --batch decide the same.
+        let lines = try s.dir.appendingPathComponent("requests.jsonl")
+        try """
+        {"user":"bob","action":"edit","customer":"P000001"}
+        {"user":"erin","action":"view","customer":"P000001"}
+        {"user":"alice","action":"delete","customer":"P000002"}
+
+        """.write(to: lines, atomically: true, encoding: .utf8)
+        let batch = try s.cli(["can", "--batch", lines.path])
+        let cli = batch.stdout.split(separator: "\n").map {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] ?? [:]
+        }
+        #expect(cli.map { $0["allowed"] as? Bool } == decisions.prefix(3).map { $0["allowed"] as? Bool })
+        #expect(cli.map { $0["rule"] as? String } == decisions.prefix(3).map { $0["rule"] as? String })
+
+        // bob asks for himself; not for erin (403); carol, an admin, for anyone.
+        let own = #"{"requests":[{"user":"bob","action":"view","customer":"P000001"}]}"#
+        #expect(try await s.request(.POST, "/v1/decisions", key: "bob", body: own).status == 200)
+        let others = #"{"requests":[{"user":"erin","action":"view","customer":"P000001"}]}"#
+        let refused = try await s.request(.POST, "/v1/decisions", key: "bob", body: others)
+        #expect(refused.status == 403)
+        #expect(try await s.request(.POST, "/v1/decisions", key: "carol", body: others).status == 200)
+        // To erin asking for herself, a customer that does not exist is one she may not act on.
+        let erin = #"{"requests":[{"user":"erin","action":"view","customer":"P999999"}]}"#
+        let hidden = try await s.request(.POST, "/v1/decisions", key: "erin", body: erin)
+        #expect(hidden.body == #"{"decisions":[{"allowed":false,"rule":null}]}"#)
+
+        // Bad input: 400, never 500.
+        let tooMany =
+            "{\"requests\":["
+            + Array(repeating: #"{"user":"bob","action":"view","customer":"P000001"}"#, count: 10_001).joined(
+                separator: ",") + "]}"
+        for (bad, why) in [
+            ("{", "not JSON"), ("[]", "not an object"), (#"{"requests":{}}"#, "requests not an array"),
+            (#"{"requests":[],"x":1}"#, "an unknown member"), (#"{"requests":[1]}"#, "a request not an object"),
+            (#"{"requests":[{"user":1,"action":"view","customer":"P000001"}]}"#, "a number for a user"),
+            (#"{"requests":[{"user":"bob","action":"view","customer":"P000001","why":"x"}]}"#, "an unknown member"),
+            (#"{"requests":[{"user":"bob","user":"erin","action":"view","customer":"P000001"}]}"#, "a member twice"),
+            ("", "no body"), (tooMany, "10,001 requests"),
+        ] {
+            let r = try await s.request(.POST, "/v1/decisions", key: "app", body: bad)
+            #expect(r.status == 400, "\(why): \(r.body.prefix(200))")
+            #expect(r.contentType == "application/problem+json", "\(why)")
+        }
+        let huge = "{\"requests\":[" + String(repeating: " ", count: 5 << 20) + "]}"
+        #expect(try await s.request(.POST, "/v1/decisions", key: "app", body: huge).status == 413)
+    }
+
+    @Test("customers: add, show with an ETag, edit with If-Match, delete; 403, 404, 409 and 412 change nothing")
+    func customers() async throws {
+        let s = try ServedStore.start(customers: 1)
+        defer { s.stop() }
+        let added = try await s.request(
+            .POST, "/v1/customers", key: "bob",
+            body: #"{"table":"individual","fields":{"name":"Li Wang","email":"LI@example.com","level":"B"}}"#)
+        #expect(added.status == 201, "\(added.body)")
+        #expect(added.headers.first(name: "location") == "/v1/customers/P000002")
+        let etag = added.headers.first(name: "etag") ?? ""
+        #expect(etag.hasPrefix("\""))
+        #expect((added.object["fields"] as? [String: Any])?["email"] as? String == "li@example.com")
+
+        let shown = try await s.request(.GET, "/v1/customers/P000002", key: "bob")
+        #expect(shown.status == 200)
+        #expect(shown.headers.first(name: "etag") == etag)
+
+        var before = try s.storeBytes()
+        // Refusals: each leaves the store as it was.
+        let missing = try await s.request(.GET, "/v1/customers/P000099", key: "erin")
+        let unseen = try await s.request(.GET, "/v1/customers/P000002", key: "erin")
+        #expect(missing.status == 404)
+        #expect(unseen.status == 404)
+        #expect(unseen.detail == missing.detail.replacingOccurrences(of: "P000099", with: "P000002"))
+        let unseenEdit = try await s.request(
+            .PATCH, "/v1/customers/P000002", key: "erin", body: #"{"fields":{"name":"X"}}"#)
+        #expect(unseenEdit.status == 404)
+        let duplicate = try await s.request(
+            .POST, "/v1/customers", key: "bob",
+            body: #"{"table":"individual","fields":{"name":"Z","email":"li@example.com"}}"#)
+        #expect(duplicate.status == 409, "\(duplicate.body)")
+        #expect(duplicate.detail.contains("already in use"))
+        let invalid = try await s.request(
+            .POST, "/v1/customers", key: "bob", body: #"{"table":"individual","fields":{"name":"Z","level":"Q"}}"#)
+        #expect(invalid.status == 400)
+        #expect(invalid.detail.contains("level"))
+        let noTable = try await s.request(.POST, "/v1/customers", key: "bob", body: #"{"fields":{"name":"Z"}}"#)
+        #expect(noTable.status == 400)
+        let deleteRefused = try await s.request(.DELETE, "/v1/customers/P000002", key: "bob")
+        #expect(deleteRefused.status == 403)
+        #expect(deleteRefused.detail.contains("bob may not delete P000002"))
+        let stale = try await s.request(
+            .PATCH, "/v1/customers/P000002", key: "bob", body: #"{"fields":{"level":"C"}}"#,
+            headers: [("If-Match", "\"0000\"")])
+        #expect(stale.status == 412)
+        #expect(try s.storeBytes() == before)
+
+        let edited = try await s.request(
+            .PATCH, "/v1/customers/P000002", key: "bob", body: #"{"fields":{"level":"C","phone1":null}}"#,
+            headers: [("If-Match", etag)])
+        #expect(edited.status == 200, "\(edited.body)")
+        #expect((edited.object["fields"] as? [String: Any])?["level"] as? String == "C")
+        #expect(edited.headers.first(name: "etag") != etag)
+        // The old ETag no longer matches.
+        before = try s.storeBytes()
+        let again = try await s.request(
+            .PATCH, "/v1/customers/P000002", key: "bob", body: #"{"fields":{"level":"A"}}"#,
+            headers: [("If-Match", etag)])
+        #expect(again.status == 412)
+        #expect(try s.storeBytes() == before)
+
+        // Logged as the command line logs.
+        let log = try await s.request(.GET, "/v1/log?customer=P000002", key: "bob")
+        let types = (log.object["entries"] as? [[String: Any]] ?? []).compactMap { $0["type"] as? String }
+        #expect(types == ["create", "edit"])
+
+        #expect(try await s.request(.DELETE, "/v1/customers/P000002", key: "carol").status == 204)
+        #expect(try await s.request(.GET, "/v1/customers/P000002", key: "carol").status == 404)
+    }
+
+    @Test("lists: visible and customers page in number order with a cursor; who-can names users and rules")
+    func lists() async throws {
+        let s = try ServedStore.start(customers: 12)
+        defer { s.stop() }
+        var seen: [String] = []
+        var after: String?
+        repeat {
+            let r = try await s.request(
+                .GET, "/v1/visible?limit=5" + (after.map { "&after=" + $0 } ?? ""), key: "bob")
+            #expect(r.status == 200)
+            #expect(r.object["count"] as? Int == 12)
+            seen += r.object["customers"] as? [String] ?? []
+            after = r.object["next"] as? String
+        } while after != nil
+        #expect(seen == (1...12).map { String(format: "P%06d", $0) })
+
+        let page = try await s.request(.GET, "/v1/customers?limit=10&search=customer%201", key: "bob")
+        #expect(page.status == 200)
+        let ids = (page.object["customers"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        #expect(ids == ["P000001", "P000010", "P000011", "P000012"])
+
+        let who = try await s.request(.GET, "/v1/customers/P000003/who-can?action=edit", key: "app")
+        let users = (who.object["users"] as? [[String: Any]] ?? []).compactMap { $0["user"] as? String }
+        // alice manages bob, but her permission group (east-managers, level A) decides what she edits.
+        #expect(Set(users) == ["bob", "carol"])
+        #expect(try await s.request(.GET, "/v1/customers/P000003/who-can", key: "erin").status == 404)
+        for bad in ["/v1/visible?limit=0", "/v1/visible?action=fly", "/v1/visible?x=1", "/v1/customers?table=t"] {
+            #expect(try await s.request(.GET, bad, key: "bob").status == 400, "\(bad)")
+        }
+    }
+
+    @Test("pools: return, claim and assign over HTTP; a claim of a customer in no pool is a conflict")
+    func pools() async throws {
+        let s = try ServedStore.start(customers: 2)
+        defer { s.stop() }
+        let returned = try await s.request(
+            .POST, "/v1/pool/return", key: "bob", body: #"{"customers":["P000001"],"reason":"no-budget"}"#)
+        #expect(returned.status == 200, "\(returned.body)")
+        let before = try s.storeBytes()
+        let notInPool = try await s.request(.POST, "/v1/pool/claim", key: "dora", body: #"{"customers":["P000002"]}"#)
+        #expect([404, 409].contains(notInPool.status), "\(notInPool.body)")
+        let erin = try await s.request(.POST, "/v1/pool/claim", key: "erin", body: #"{"customers":["P000001"]}"#)
+        #expect(erin.status == 403 || erin.status == 404, "\(erin.body)")
+        #expect(try s.storeBytes() == before)
+        let claimed = try await s.request(.POST, "/v1/pool/claim", key: "dora", body: #"{"customers":["P000001"]}"#)
+        #expect(claimed.status == 200, "\(claimed.body)")
+        #expect(claimed.object["claimed"] as? [String] == ["P000001"])
+        let shown = try await s.request(.GET, "/v1/customers/P000001", key: "dora")
+        #expect(shown.object["account_executive"] as? String == "dora")
+        let back = try await s.request(
+            .POST, "/v1/pool/return", key: "dora", body: #"{"customers":["P000001"],"reason":"other"}"#)
+        #expect(back.status == 200)
+        let assigned = try await s.request(
+            .POST, "/v1/pool/assign", key: "carol", body: #"{"customers":["P000001"],"to":"bob"}"#)
+        #expect(assigned.status == 200, "\(assigned.body)")
+        #expect(try await s.request(.PUT, "/v1/customers/P000001/follow", key: "bob").status == 200)
+        let tagged = try await s.request(.POST, "/v1/customers/P000001/tags", key: "bob", body: #"{"tags":["hot"]}"#)
+        #expect(tagged.status == 200)
+        let shared = try await s.request(
+            .POST, "/v1/customers/P000001/shares", key: "bob", body: #"{"users":["erin"]}"#)
+        #expect(shared.status == 200, "\(shared.body)")
+        #expect(try await s.request(.GET, "/v1/customers/P000001", key: "erin").status == 200)
+        let followup = try await s.request(
+            .POST, "/v1/customers/P000001/followups", key: "bob", body: #"{"note":"called"}"#)
+        #expect(followup.status == 201, "\(followup.body)")
+    }
+
+    @Test("writes of the command line and a new applied version are served within 1 s, without a restart")
+    func pickUp() async throws {
+        let s = try ServedStore.start(customers: 1)
+        defer { s.stop() }
+        let version = try await s.request(.GET, "/v1/config", key: "bob")
+        #expect(version.object["version"] as? Int == 1)
+        #expect(
+            try s.cli(["customer", "add", "--as", "bob", "--table", "individual", "name=From the CLI"]).exitCode == 0)
+        let seen = try await s.within(1) {
+            try await s.request(.GET, "/v1/visible", key: "bob").object["count"] as? Int == 2
+        }
+        #expect(seen != nil, "a customer the command line added is served within 1 s")
+
+        // A new version: a user added to the config and applied.
+        let org = s.dir.appendingPathComponent("org.yaml")
+        let text = try String(contentsOf: org, encoding: .utf8)
+        try
+            (text
+            + "  - id: gina\n    name: Gina New\n    teams: [sales]\n    department: east\n    roles: [sales-rep]\n")
+            .write(to: org, atomically: true, encoding: .utf8)
+        let applied = try s.cli(["apply", "--as", "carol", "--yes"])
+        #expect(applied.exitCode == 0, "\(applied.stderr)")
+        let switched = try await s.within(1) {
+            try await s.request(.GET, "/v1/config", key: "bob").object["version"] as? Int == 2
+        }
+        #expect(switched != nil, "the new version is served within 1 s")
+        #expect(try await s.request(.GET, "/v1/visible", key: "app", user: "gina").status == 200)
+    }
+}
+
+@Suite("Service: the routes and openapi.yaml")
+struct ServiceContractTests {
+    /// "METHOD /path" of every operation openapi.yaml describes, path parameters as `:id`.
+    static func documented() throws -> Set<String> {
+        let text = try String(contentsOf: CLI.repository.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        var operations = Set<String>()
+        var path: String?
+        var inPaths = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "paths:" {
+                inPaths = true
+                continue
+            }
+            if inPaths, !line.hasPrefix(" "), !line.isEmpty { inPaths = false }
+            guard inPaths else { continue }
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                path = String(line.dropFirst(2).dropLast()).replacingOccurrences(of: "{id}", with: ":id")
+            } else if let path, line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":") {
+                let method = line.trimmingCharacters(in: .whitespaces).dropLast().uppercased()
+                if ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(method) {
+                    operations.insert(method + " " + path)
+                }
+            }
+        }
+        return operations
+    }
+
+    @Test("every route is in openapi.yaml and every operation there is a route; the binary serves the same file")
+    func routesMatchTheDocument() async throws {
+        let s = try ServedStore.start(customers: 0, users: [])
+        defer { s.stop() }
+        let server = try ClienteleServer(
+            directory: ConfigDirectory(url: s.dir), options: ClienteleServer.Options(),
+            logger: Logger(label: "test"))
+        let routes = Set(server.routes)
+        let documented = try Self.documented()
+        #expect(documented.count >= 20)
+        #expect(routes.subtracting(documented).sorted() == [], "routes openapi.yaml does not describe")
+        #expect(documented.subtracting(routes).sorted() == [], "operations of openapi.yaml no route answers")
+        let served = try await s.request(.GET, "/openapi.yaml").body
+        let file = try String(contentsOf: CLI.repository.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        #expect(served == file, "scripts/embed-openapi makes the served copy")
+    }
+}
