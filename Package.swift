@@ -83,6 +83,7 @@ let package = Package(
             dependencies: [
                 "ClienteleCore", "ClienteleModel", "ClienteleEngine", "ClienteleKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Benchmarks/Sources/ClienteleBenchmarks"
         ),

@@ -13,11 +13,29 @@ package struct ServiceKey: Sendable, Equatable {
     /// each request names in `Clientele-User`.
     package var user: String?
     /// The SHA-256 of the key, lowercase hex.
-    package var hash: String
+    package var hash: String {
+        didSet { digest = ServiceKeys.bytes(hex: hash) ?? [] }
+    }
+    /// The same as bytes, compared with a presented key's.
+    private(set) var digest: [UInt8] = []
     package var createdAt: String
     package var createdBy: String
     package var revokedAt: String?
     package var revokedBy: String?
+
+    init(
+        name: String, user: String?, hash: String, createdAt: String, createdBy: String, revokedAt: String? = nil,
+        revokedBy: String? = nil
+    ) {
+        self.name = name
+        self.user = user
+        self.hash = hash
+        self.createdAt = createdAt
+        self.createdBy = createdBy
+        self.revokedAt = revokedAt
+        self.revokedBy = revokedBy
+        digest = ServiceKeys.bytes(hex: hash) ?? []
+    }
 
     package var isService: Bool { user == nil }
     package var isRevoked: Bool { revokedAt != nil }
@@ -124,10 +142,7 @@ package struct ServiceKeys: Sendable, Equatable {
     package func authenticate(_ presented: some StringProtocol) -> ServiceKey? {
         let digest = Array(SHA256.hash(data: Array(presented.utf8)))
         var found: ServiceKey?
-        for key in keys {
-            guard let stored = Self.bytes(hex: key.hash) else { continue }
-            if Self.constantTimeEqual(stored, digest), !key.isRevoked { found = key }
-        }
+        for key in keys where Self.constantTimeEqual(key.digest, digest) && !key.isRevoked { found = key }
         return found
     }
 

@@ -6,8 +6,6 @@ import Synchronization
 /// applied config version.
 package final class ServiceMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
-    private let requests = Mutex<[String: Counter]>([:])
-    private let latency = Mutex<[String: DurationHistogram]>([:])
     private let decisions: Counter
     private let commits: Counter
     private let writes: Counter
@@ -32,28 +30,44 @@ package final class ServiceMetrics: Sendable {
             name: "clientele_config_version", help: "The config version the service runs under")
     }
 
-    /// Counts a request answered on `route` (its pattern, not its path) with `status`, taking `duration`.
-    func request(route: String, method: String, status: Int, duration: Duration) {
-        let key = method + " " + route + " " + String(status)
-        let counter = requests.withLock { counters in
-            if let c = counters[key] { return c }
-            let c = registry.makeCounter(
-                descriptor: Self.describe("clientele_http_requests_total", "HTTP requests by route and status"),
-                labels: [("method", method), ("route", route), ("status", String(status))])
-            counters[key] = c
-            return c
-        }
-        counter.increment()
-        let histogramKey = method + " " + route
-        let histogram = latency.withLock { histograms in
-            if let h = histograms[histogramKey] { return h }
-            let h = registry.makeDurationHistogram(
+    /// The counters and the latency histogram of one route (its pattern, not its path), made when it is registered.
+    func route(method: String, path: String) -> RouteMetrics {
+        RouteMetrics(
+            registry: registry, method: method, route: path,
+            latency: registry.makeDurationHistogram(
                 descriptor: Self.describe("clientele_http_request_duration_seconds", "HTTP request latency by route"),
-                labels: [("method", method), ("route", route)], buckets: Self.buckets)
-            histograms[histogramKey] = h
-            return h
+                labels: [("method", method), ("route", path)], buckets: Self.buckets))
+    }
+
+    /// One route's metrics: a counter per status answered, and the latency.
+    final class RouteMetrics: Sendable {
+        let registry: PrometheusCollectorRegistry
+        let method: String
+        let route: String
+        let latency: DurationHistogram
+        private let counters = Mutex<[Int: Counter]>([:])
+
+        init(registry: PrometheusCollectorRegistry, method: String, route: String, latency: DurationHistogram) {
+            self.registry = registry
+            self.method = method
+            self.route = route
+            self.latency = latency
         }
-        histogram.recordNanoseconds(duration.nanoseconds)
+
+        /// Counts a request answered with `status`, taking `duration`.
+        func record(status: Int, duration: Duration) {
+            let counter = counters.withLock { counters in
+                if let c = counters[status] { return c }
+                let c = registry.makeCounter(
+                    descriptor: ServiceMetrics.describe(
+                        "clientele_http_requests_total", "HTTP requests by route and status"),
+                    labels: [("method", method), ("route", route), ("status", String(status))])
+                counters[status] = c
+                return c
+            }
+            counter.increment()
+            latency.recordNanoseconds(duration.nanoseconds)
+        }
     }
 
     func decided(_ count: Int) { decisions.increment(by: Int64(count)) }

@@ -197,7 +197,7 @@ struct ServiceRoutes: Sendable {
         _ router: Router<Context>, _ method: HTTPRequest.Method, _ path: String, auth: Bool = true,
         _ handler: @escaping Handler
     ) {
-        let metrics = state.metrics
+        let metrics = state.metrics.route(method: method.rawValue, path: path)
         registered.routes.withLock { $0.append(method.rawValue + " " + path) }
         router.on(RouterPath(path), method: method) { request, context -> Response in
             let started = ContinuousClock.now
@@ -223,7 +223,7 @@ struct ServiceRoutes: Sendable {
                 reply = Self.problemReply(ServiceProblem(500, "the service failed to answer (request \(requestId))"))
             }
             let elapsed = ContinuousClock.now - started
-            metrics.request(route: path, method: method.rawValue, status: reply.status, duration: elapsed)
+            metrics.record(status: reply.status, duration: elapsed)
             if reply.status >= 500 {
                 state.logger.warning(
                     "\(method.rawValue) \(request.uri.path) \(reply.status)",
@@ -289,30 +289,25 @@ struct ServiceRoutes: Sendable {
     static func body(_ request: inout Request, _ options: ClienteleServer.Options, allowed: Set<String>) async throws
         -> RequestInput
     {
+        try RequestInput(body: try await bytes(&request, options), allowed: allowed)
+    }
+
+    /// The body's bytes, up to `--max-body` (413 past it).
+    static func bytes(_ request: inout Request, _ options: ClienteleServer.Options) async throws -> ByteBuffer {
         let tooLarge = ServiceProblem(413, "the body is larger than the service takes (\(options.maxBody) bytes)")
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > options.maxBody {
             throw tooLarge
         }
-        let buffer: ByteBuffer
-        do { buffer = try await request.collectBody(upTo: options.maxBody) } catch is NIOTooManyBytesError {
+        do { return try await request.collectBody(upTo: options.maxBody) } catch is NIOTooManyBytesError {
             throw tooLarge
         }
-        return try RequestInput(body: buffer, allowed: allowed)
     }
 
     // MARK: Decisions
 
     private func decisions(_ request: inout Request, _ caller: Caller) async throws -> Reply {
         _ = try RequestQuery(request, allowed: [])
-        let input = try await Self.body(&request, options, allowed: ["requests"])
-        guard case .array(let items)? = input["requests"] else {
-            throw ServiceProblem.badRequest(
-                "the body needs \"requests\": an array of {\"user\",\"action\",\"customer\"}")
-        }
-        guard items.count <= Self.maxDecisions else {
-            throw ServiceProblem.badRequest(
-                "at most \(Self.maxDecisions) requests per call, not \(items.count)")
-        }
+        let items = try DecisionRequests.parse(try await Self.bytes(&request, options), limit: Self.maxDecisions)
         let snapshot = state.snapshot
         let policy = snapshot.config.access
         let org = policy.org
@@ -321,53 +316,33 @@ struct ServiceRoutes: Sendable {
         let mayAskForAnyone = caller.key.isService || asker.map(snapshot.mayConfigure) == true
         let now = Timestamp.currentSeconds()
         var out = "{\"decisions\":["
+        out.reserveCapacity(16 + items.count * 48)
         for (k, item) in items.enumerated() {
-            guard case .object(let members) = item else {
-                throw ServiceProblem.badRequest("requests[\(k)] must be an object {\"user\",\"action\",\"customer\"}")
-            }
-            var seen = Set<String>()
-            for (key, value) in members {
-                guard ["user", "action", "customer"].contains(key) else {
-                    throw ServiceProblem.badRequest(
-                        "requests[\(k)] has no member \"\(key)\"; a request has \"user\", \"action\" and \"customer\"")
-                }
-                guard seen.insert(key).inserted else {
-                    throw ServiceProblem.badRequest("requests[\(k)]: \"\(key)\" is given twice")
-                }
-                guard case .string = value else {
-                    throw ServiceProblem.badRequest("requests[\(k)].\(key) must be a string")
-                }
-            }
-            guard let userId = item["user"]?.stringValue, let actionName = item["action"]?.stringValue,
-                let customerId = item["customer"]?.stringValue
-            else {
-                throw ServiceProblem.badRequest("requests[\(k)] needs \"user\", \"action\" and \"customer\"")
-            }
-            if !mayAskForAnyone, userId != caller.key.user {
+            if !mayAskForAnyone, item.user != caller.key.user {
                 throw ServiceProblem(
                     403,
-                    "a user key decides only for its own user ('\(caller.key.user ?? "")'), unless that user is an admin; requests[\(k)] asks for '\(userId)'"
+                    "a user key decides only for its own user ('\(caller.key.user ?? "")'), unless that user is an admin; requests[\(k)] asks for '\(item.user)'"
                 )
             }
             if k > 0 { out += "," }
-            guard let user = org.user(userId) else {
-                out += Self.undecided("there is no user \(JSONValue.string(userId).jsonText)")
+            guard let user = org.user(item.user) else {
+                out += Self.undecided("there is no user \(JSONValue.string(item.user).jsonText)")
                 continue
             }
-            guard let action = Action(rawValue: actionName) else {
-                out += Self.undecided("there is no action \(JSONValue.string(actionName).jsonText)")
+            guard let action = Action(rawValue: item.action) else {
+                out += Self.undecided("there is no action \(JSONValue.string(item.action).jsonText)")
                 continue
             }
-            guard let customer = snapshot.customers.index(of: customerId) else {
+            guard let (table, customer) = snapshot.customers.locate(item.customer) else {
                 // To a user asking for itself, a customer that does not exist is one it may not act on.
                 out +=
                     mayAskForAnyone
-                    ? Self.undecided("there is no stored customer \(JSONValue.string(customerId).jsonText)")
+                    ? Self.undecided("there is no stored customer \(JSONValue.string(item.customer).jsonText)")
                     : "{\"allowed\":false,\"rule\":null}"
                 continue
             }
-            let d = policy.decide(user: user, action: action, customer: customer, in: snapshot.customers, now: now)
-            out += "{\"allowed\":\(d.allowed),\"rule\":"
+            let d = policy.decide(user: user, action: action, customer: customer, in: table, now: now)
+            out += d.allowed ? "{\"allowed\":true,\"rule\":" : "{\"allowed\":false,\"rule\":"
             if let rule = d.ruleId { JSONValue.writeString(rule, to: &out) } else { out += "null" }
             out += "}"
         }
@@ -388,17 +363,17 @@ struct ServiceRoutes: Sendable {
         let snapshot = state.snapshot
         let policy = snapshot.config.access
         let now = Timestamp.currentSeconds()
-        guard let c = snapshot.customers.index(of: id) else {
+        guard let (table, c) = snapshot.customers.locate(id) else {
             throw OperationError.notFound("there is no customer '\(id)'")
         }
         // A user asks only about customers it may view; a service key without a user about any.
         if let user = caller.user, let u = snapshot.activeUser(user),
-            !policy.isAllowed(user: u, action: .view, customer: c, in: snapshot.customers, now: now)
+            !policy.isAllowed(user: u, action: .view, customer: c, in: table, now: now)
         {
             throw OperationError.notFound("there is no customer '\(id)'")
         }
         let ids = policy.org.userIds
-        let users = policy.whoCan(action, customer: c, in: snapshot.customers, now: now).map {
+        let users = policy.whoCan(action, customer: c, in: table, now: now).map {
             JSONValue.object([("user", .string(ids[$0.user])), ("rule", .string($0.rule))])
         }
         return Reply(
@@ -413,36 +388,14 @@ struct ServiceRoutes: Sendable {
         guard let user = snapshot.activeUser(try caller.actingUser()) else {
             throw ServiceProblem(403, "the acting user is not active")
         }
-        let rows = snapshot.config.access.visible(
-            user: user, action: action, in: snapshot.customers, index: snapshot.index, now: Timestamp.currentSeconds())
-        let page = Self.page(rows, of: snapshot, after: query["after"], limit: limit)
+        let page = snapshot.customers.page(
+            snapshot.config.access, user: user, action: action, now: Timestamp.currentSeconds(), after: query["after"],
+            limit: limit)
         return Reply(
             json: .object([
                 ("customers", .array(page.ids.map(JSONValue.string))),
-                ("next", page.next.map(JSONValue.string) ?? .null), ("count", .number(String(rows.count))),
+                ("next", page.next.map(JSONValue.string) ?? .null), ("count", .number(String(page.count))),
             ]))
-    }
-
-    /// The first `limit` of `rows` in number order after the id `after`, and the id to
-    /// continue after (nil on the last page). A bounded heap keeps the `limit` smallest,
-    /// so a page of a long list costs one pass over it.
-    static func page(_ rows: [Int], of snapshot: ServiceSnapshot, after: String?, limit: Int) -> (
-        ids: [String], next: String?
-    ) {
-        let ids = snapshot.customers.ids
-        let order = snapshot.order
-        let cursor = after.map { (key: IdOrder.key($0), id: $0) }
-        var heap = BoundedHeap(capacity: limit + 1) { (a: Int, b: Int) in
-            IdOrder.before((order[a], ids[a]), (order[b], ids[b]))
-        }
-        for r in rows {
-            if let cursor, !IdOrder.before(cursor, (order[r], ids[r])) { continue }
-            heap.insert(r)
-        }
-        let sorted = heap.sorted()
-        let more = sorted.count > limit
-        let page = sorted.prefix(limit).map { ids[$0] }
-        return (page, more ? page.last : nil)
     }
 
     static func action(_ name: String) throws(ServiceProblem) -> Action {
@@ -527,9 +480,10 @@ struct ServiceRoutes: Sendable {
         let time = Timestamp.now()
         let outcome: (document: JSONValue?, current: String) = try await state.writing {
             operations, snapshot throws(OperationError) in
-            let before = try operations.show(as: actor, id: id)
-            let etag = Self.etag(before)
-            if let ifMatch, !Self.matches(ifMatch, etag) { return (nil, etag) }
+            if let ifMatch {
+                let etag = Self.etag(try operations.show(as: actor, id: id))
+                if !Self.matches(ifMatch, etag) { return (nil, etag) }
+            }
             let listing = CustomerListing(config: snapshot.config, store: operations.store)
             try operations.edit(as: actor, id: id, assignments: fields, time: time, view: try listing.view(named: view))
             return (try operations.show(as: actor, id: id), "")
@@ -613,46 +567,4 @@ struct ServiceRoutes: Sendable {
             ("applied_at", .string(version.appliedAt)), ("applied_by", .string(version.appliedBy)),
         ])
     }
-}
-
-/// The `capacity` smallest elements seen (by `before`), kept in a max-heap.
-struct BoundedHeap {
-    let capacity: Int
-    let before: (Int, Int) -> Bool
-    private var items: [Int] = []
-
-    init(capacity: Int, before: @escaping (Int, Int) -> Bool) {
-        self.capacity = capacity
-        self.before = before
-        items.reserveCapacity(min(capacity, 4_096))
-    }
-
-    mutating func insert(_ x: Int) {
-        if items.count < capacity {
-            items.append(x)
-            var i = items.count - 1
-            while i > 0 {
-                let parent = (i - 1) / 2
-                guard before(items[parent], items[i]) else { break }
-                items.swapAt(parent, i)
-                i = parent
-            }
-            return
-        }
-        guard before(x, items[0]) else { return }
-        items[0] = x
-        var i = 0
-        while true {
-            let l = 2 * i + 1
-            let r = l + 1
-            var largest = i
-            if l < items.count, before(items[largest], items[l]) { largest = l }
-            if r < items.count, before(items[largest], items[r]) { largest = r }
-            guard largest != i else { return }
-            items.swapAt(i, largest)
-            i = largest
-        }
-    }
-
-    func sorted() -> [Int] { items.sorted(by: before) }
 }

@@ -16,40 +16,25 @@ import Synchronization
 package final class ServiceSnapshot: @unchecked Sendable {
     package let config: CompiledConfig
     package let version: AppliedVersion
-    package let customers: CustomerTable
-    package let index: CustomerIndex
+    package let customers: ServedCustomers
     package let keys: ServiceKeys
     /// Where the store's log ended when this snapshot was made.
     package let position: StorePosition
-    /// Each row's place in number order (`IdOrder`), for cursor paging.
-    package let order: [UInt64]
 
     init(
-        config: CompiledConfig, version: AppliedVersion, customers: CustomerTable, keys: ServiceKeys,
+        config: CompiledConfig, version: AppliedVersion, customers: ServedCustomers, keys: ServiceKeys,
         position: StorePosition
     ) {
         self.config = config
         self.version = version
         self.customers = customers
-        self.index = CustomerIndex(customers)
         self.keys = keys
         self.position = position
-        self.order = customers.ids.map(IdOrder.key)
     }
 
     /// The same customers with other keys.
     func with(keys: ServiceKeys) -> ServiceSnapshot {
-        ServiceSnapshot(copying: self, keys: keys)
-    }
-
-    private init(copying other: ServiceSnapshot, keys: ServiceKeys) {
-        config = other.config
-        version = other.version
-        customers = other.customers
-        index = other.index
-        self.keys = keys
-        position = other.position
-        order = other.order
+        ServiceSnapshot(config: config, version: version, customers: customers, keys: keys, position: position)
     }
 
     /// The acting user's index, when the id names an active user of this version.
@@ -94,12 +79,6 @@ package enum IdOrder {
 
     /// The key of an id that does not fit: compared as text.
     package static let unordered = UInt64.max
-
-    /// Whether `a` comes before `b` in number order.
-    package static func before(_ a: (key: UInt64, id: String), _ b: (key: UInt64, id: String)) -> Bool {
-        if a.key != b.key, a.key != unordered, b.key != unordered { return a.key < b.key }
-        return CustomerListing.numberOrder(a.id, b.id)
-    }
 }
 
 /// The store the service keeps open, and its snapshots.
@@ -141,9 +120,10 @@ package final class ServiceState: @unchecked Sendable {
     private static func load(_ applied: AppliedStore) throws(OperationError) -> ServiceSnapshot {
         let customers: CustomerTable
         do { customers = try applied.store.customerTable(for: applied.config.access) } catch { throw .store(error) }
+        let end = applied.store.end
         return ServiceSnapshot(
-            config: applied.config, version: applied.version, customers: customers,
-            keys: try ServiceKeys.load(applied.store), position: applied.store.end)
+            config: applied.config, version: applied.version, customers: ServedCustomers(base: customers, at: end),
+            keys: try ServiceKeys.load(applied.store), position: end)
     }
 
     // MARK: Reads
@@ -282,8 +262,14 @@ package final class ServiceState: @unchecked Sendable {
             logger.info("config version \(version.number) applied; serving it now")
             metrics.appliedVersion(version.number)
         } else {
-            let customers: CustomerTable
-            do { customers = try store.customerTable(advancing: snapshot.customers, from: snapshot.position) } catch {
+            let customers: ServedCustomers
+            do throws(StoreError) {
+                let written = try store.idsWritten(after: snapshot.position)
+                customers = try snapshot.customers.advanced(written: written) { body throws(StoreError) in
+                    try store.forEachDocument(of: written, writtenAfter: snapshot.position, body)
+                }
+                if customers.needsMerge { merge(customers, at: end, version: snapshot.version.number) }
+            } catch {
                 throw .store(error)
             }
             next = ServiceSnapshot(
@@ -292,6 +278,40 @@ package final class ServiceState: @unchecked Sendable {
         }
         install(next)
         return next
+    }
+
+    /// Whether a new base is being made (touched on the queue only).
+    private var merging = false
+
+    /// Makes a new base of `customers` (made at `position`) on another thread, then
+    /// adopts it on the queue with what was written since `position` on top: the
+    /// store's queue never waits for the O(n) work.
+    private func merge(_ customers: ServedCustomers, at position: StorePosition, version: Int) {
+        guard !merging else { return }
+        merging = true
+        let started = ContinuousClock.now
+        DispatchQueue.global().async {
+            let merged = customers.merged(at: position)
+            self.queue.async {
+                self.merging = false
+                let current = self.snapshot
+                // A version applied meanwhile loaded every customer again.
+                guard current.version.number == version else { return }
+                do throws(StoreError) {
+                    let written = try self.store.idsWritten(after: position)
+                    let rebased = try merged.advanced(written: written) { body throws(StoreError) in
+                        try self.store.forEachDocument(of: written, writtenAfter: position, body)
+                    }
+                    self.install(
+                        ServiceSnapshot(
+                            config: current.config, version: current.version, customers: rebased, keys: current.keys,
+                            position: self.store.end))
+                    self.logger.debug("a new base of \(rebased.count) customers in \(ContinuousClock.now - started)")
+                } catch {
+                    self.logger.error("cannot make a new base: \(error.message)")
+                }
+            }
+        }
     }
 
     private func install(_ snapshot: ServiceSnapshot) {

@@ -336,3 +336,83 @@ struct ServiceContractTests {
         #expect(served == file, "scripts/embed-openapi makes the served copy")
     }
 }
+
+@Suite("Service: durability under kill -9")
+struct ServiceDurabilityTests {
+    /// Writers in flight: CLIENTELE_SERVICE_STORM_SECONDS (default 1.5) of concurrent adds and edits.
+    static let stormSeconds =
+        Double(ProcessInfo.processInfo.environment["CLIENTELE_SERVICE_STORM_SECONDS"] ?? "") ?? 1.5
+
+    @Test("kill -9 during a storm of concurrent writes: every write answered 2xx is stored, and the store opens")
+    func killDuringWrites() async throws {
+        let s = try ServedStore.start(customers: 4, users: ["bob"])
+        defer { s.stop() }
+        let acknowledged = Acknowledged()
+        let deadline = Date().addingTimeInterval(Self.stormSeconds)
+        await withTaskGroup(of: Void.self) { group in
+            for writer in 0..<16 {
+                group.addTask {
+                    var k = 0
+                    while true {
+                        k += 1
+                        let name = "w\(writer)-\(k)"
+                        let body =
+                            writer % 4 == 0
+                            ? #"{"fields":{"description":"\#(name)"}}"#
+                            : #"{"table":"individual","fields":{"name":"\#(name)"}}"#
+                        let reply: ServedStore.Reply
+                        do {
+                            reply =
+                                writer % 4 == 0
+                                ? try await s.request(
+                                    .PATCH, "/v1/customers/P00000\(writer / 4 + 1)", key: "bob", body: body)
+                                : try await s.request(.POST, "/v1/customers", key: "bob", body: body)
+                        } catch {
+                            return  // the server is gone
+                        }
+                        if reply.status == 200 || reply.status == 201,
+                            let id = reply.object["id"] as? String
+                        {
+                            await acknowledged.add(id: id, value: name, edit: writer % 4 == 0)
+                        }
+                        if Date() > deadline { kill(s.process.processIdentifier, SIGKILL) }
+                    }
+                }
+            }
+        }
+        s.process.waitUntilExit()
+        let (added, edits) = await (acknowledged.added, acknowledged.lastEdit)
+        #expect(added.count > 10, "the storm wrote something before the kill")
+        let verified = try s.cli(["store", "verify"])
+        #expect(verified.exitCode == 0, "\(verified.stdout)\(verified.stderr)")
+        let exported = try s.cli(["export", "--as", "carol"])
+        #expect(exported.exitCode == 0, "\(exported.stderr)")
+        var stored: [String: [String: Any]] = [:]
+        for line in exported.stdout.split(separator: "\n") {
+            guard let doc = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
+                let id = doc["id"] as? String
+            else { continue }
+            stored[id] = doc
+        }
+        for (id, name) in added {
+            #expect((stored[id]?["fields"] as? [String: Any])?["name"] as? String == name, "\(id) was acknowledged")
+        }
+        // An acknowledged edit is there, or a later one of the same writer (answered or not) replaced it.
+        for (id, name) in edits {
+            let description = (stored[id]?["fields"] as? [String: Any])?["description"] as? String ?? ""
+            let number = { (text: String) in Int(text.split(separator: "-").last ?? "") ?? -1 }
+            #expect(
+                number(description) >= number(name), "\(id): \(name) was acknowledged, the store has \(description)")
+        }
+        // The store takes writes again.
+        #expect(try s.cli(["customer", "add", "--as", "bob", "--table", "individual", "name=After"]).exitCode == 0)
+    }
+
+    actor Acknowledged {
+        var added: [(String, String)] = []
+        var lastEdit: [String: String] = [:]
+        func add(id: String, value: String, edit: Bool) {
+            if edit { lastEdit[id] = value } else { added.append((id, value)) }
+        }
+    }
+}

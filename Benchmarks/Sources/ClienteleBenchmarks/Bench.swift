@@ -10,7 +10,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clientele-bench",
         abstract: "Benchmarks of Clientele on the ../shared/bench workload.",
-        subcommands: [ValidateRecords.self, AccessChecks.self])
+        subcommands: [ValidateRecords.self, AccessChecks.self, HTTPFloor.self])
 }
 
 /// Wall-clock seconds of `body`, on the monotonic clock.

@@ -74,6 +74,16 @@ public indirect enum JSONValue: Sendable, Equatable {
     /// Appends `s` as a JSON string literal (quoted, escaped) to `out`.
     public static func writeString(_ s: String, to out: inout String) {
         out += "\""
+        // Most text needs no escape: it is appended whole. (0xC2 leads the C1 controls, and other letters.)
+        let plain =
+            s.utf8.withContiguousStorageIfAvailable { bytes in
+                !bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xC2 }
+            } ?? false
+        if plain {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

@@ -209,3 +209,21 @@ extension CustomerTable {
         return kept
     }
 }
+
+extension CustomerTable {
+    /// Appends every row of `other`, a table of the same organisation and field slots
+    /// (its values are interned the same way, so they are copied as they are).
+    package func appendRows(of other: CustomerTable) {
+        precondition(other.org === org && other.fieldSlots == fieldSlots, "tables of different layouts")
+        for c in 0..<other.count {
+            append(
+                id: other.ids[c], team: other.team[c], table: other.table[c], package: other.package[c],
+                accountExecutive: other.accountExecutive[c], serviceRep: other.serviceRep[c], pool: other.pool[c],
+                previousAccountExecutive: other.previousAccountExecutive[c],
+                sharedUsers: Array(other.sharedUsers.items(c)),
+                sharedDepartments: Array(other.sharedDepartments.items(c)),
+                sharedRoles: Array(other.sharedRoles.items(c)), followers: Array(other.followers.items(c)),
+                tags: Array(other.tags.items(c)), times: other.times.map { $0[c] }, fields: other.fields.map { $0[c] })
+        }
+    }
+}
