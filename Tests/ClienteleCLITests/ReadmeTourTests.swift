@@ -70,8 +70,12 @@ struct ReadmeTourTests {
         let home = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: home) }
         let binaries = CLI.binary.deletingLastPathComponent().path
-        // What changes the shell for the commands after it: the PATH and the directory.
-        var prelude: [String] = []
+        // What changes the shell for the commands after it: the PATH and the directory. First, as in a
+        // user's terminal, no descriptor but 0, 1 and 2: one the test process inherits would stay open in a
+        // command left in the background (the service), and the test would wait for it.
+        var prelude = [
+            #"for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null; done; true"#
+        ]
         for step in Self.steps(of: readme) {
             if step.text.hasPrefix("export PATH=") {
                 prelude.append("export PATH='\(binaries)':\"$PATH\"")

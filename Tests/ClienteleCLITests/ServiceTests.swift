@@ -416,3 +416,68 @@ struct ServiceDurabilityTests {
         }
     }
 }
+
+@Suite(
+    "Service: the bench workload's decisions",
+    .enabled(if: BenchWorkload.available, "needs ../shared/bench and python3"))
+struct ServiceWorkloadTests {
+    @Test("every request of clientele-expected.jsonl through POST /v1/decisions: no disagreement on stored customers")
+    func differential() async throws {
+        let data = try #require(BenchWorkload.data)
+        let dir = try CLI.temporaryDirectory()
+        let config = dir.appendingPathComponent("clientele")
+        try FileManager.default.copyItem(at: data.appendingPathComponent("clientele"), to: config)
+        try """
+        rules:
+          - id: admin-configures
+            allow: [configure, sweep]
+            when: '"admin" in user.roles'
+
+        """.write(to: config.appendingPathComponent("configure.yaml"), atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["apply", "--config", config.path, "--as", "U0001"]).exitCode == 0)
+        let imported = try CLI.run([
+            "import", data.appendingPathComponent("clientele-customers.jsonl").path, "--config", config.path, "--as",
+            "U0001", "--rejects", dir.appendingPathComponent("rejects.jsonl").path,
+        ])
+        #expect([0, 1].contains(imported.exitCode), "\(imported.stderr)")
+        let key = try CLI.run(["key", "create", "--config", config.path, "--as", "U0001", "--service"])
+        let s = try ServedStore.launch(config)
+        defer { s.stop() }
+        let stored = Set(
+            try CLI.run(["visible", "U0001", "--config", config.path]).stdout.split(separator: "\n").map(String.init))
+        #expect(stored.count > 1_500)
+
+        let lines = try String(
+            contentsOf: data.appendingPathComponent("clientele-expected.jsonl"), encoding: .utf8
+        ).split(separator: "\n")
+        let expected = lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        #expect(expected.count == lines.count)
+        var compared = 0
+        var disagreements: [String] = []
+        for chunk in stride(from: 0, to: expected.count, by: 10_000) {
+            let part = expected[chunk..<min(expected.count, chunk + 10_000)]
+            let requests = part.map { e in
+                [
+                    "user": e["user"] as? String ?? "", "action": e["action"] as? String ?? "",
+                    "customer": e["customer"] as? String ?? "",
+                ]
+            }
+            let body = String(
+                decoding: try JSONSerialization.data(withJSONObject: ["requests": requests]), as: UTF8.self)
+            let reply = try await s.request(
+                .POST, "/v1/decisions", raw: "Bearer " + key.stdout.trimmingCharacters(in: .whitespacesAndNewlines),
+                body: body)
+            #expect(reply.status == 200)
+            let decisions = reply.object["decisions"] as? [[String: Any]] ?? []
+            #expect(decisions.count == part.count)
+            for (e, d) in zip(part, decisions) where stored.contains(e["customer"] as? String ?? "") {
+                compared += 1
+                if (d["allowed"] as? Bool) != (e["allowed"] as? Bool) {
+                    disagreements.append("\(e): \(d)")
+                }
+            }
+        }
+        #expect(compared > 500)
+        #expect(disagreements == [], "\(disagreements.prefix(5))")
+    }
+}

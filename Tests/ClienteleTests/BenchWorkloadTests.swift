@@ -9,43 +9,6 @@ import Testing
 @testable import ClienteleSpec
 @testable import ClienteleStore
 
-/// The synthetic CRM workload of ../shared/bench at 2,000 customers: its config
-/// validates, and a dry run refuses exactly the rows it lists as invalid.
-enum BenchWorkload {
-    /// python3 from PATH.
-    static let python = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
-        .map { "\($0)/python3" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    static var available: Bool {
-        python != nil
-            && FileManager.default.fileExists(atPath: TestPaths.sharedBench.appendingPathComponent("gen.py").path)
-    }
-
-    static func run(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python!)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(arguments)")
-    }
-
-    /// Generates the data once per run.
-    static let data: URL? = {
-        let dir = Scratch.root.appendingPathComponent("bench")
-        do {
-            try run([
-                TestPaths.sharedBench.appendingPathComponent("gen.py").path, "--customers", "2000", "--requests",
-                "1000", "--out", dir.path,
-            ])
-            try run([TestPaths.sharedBench.appendingPathComponent("to_clientele.py").path, dir.path])
-            return dir
-        } catch {
-            return nil
-        }
-    }()
-}
-
 @Suite("The shared bench workload", .enabled(if: BenchWorkload.available, "needs ../shared/bench and python3"))
 struct BenchWorkloadTests {
     @Test("the workload's config validates and the dry run refuses exactly the invalid ids")
