@@ -628,6 +628,88 @@ enum OpenAPIDocument {
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
+          /v1/plans:
+            post:
+              tags: [config]
+              operationId: plan
+              summary: The plan of `clientele plan --format json` for the config files sent (users who may configure).
+              description: |
+                The files are the config directory's (paths relative to it, clientele.yaml
+                among them). The plan compares them with the applied version and the stored
+                data; its `config_hash` and `data_hash` are what `POST /v1/apply` takes.
+                A plan with `errors` would be refused by apply.
+              parameters:
+                - $ref: "#/components/parameters/ClienteleUser"
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      additionalProperties: false
+                      required: [files]
+                      properties:
+                        files: { $ref: "#/components/schemas/ConfigFiles" }
+              responses:
+                "200":
+                  description: The plan.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [config_hash, data_hash]
+                        properties:
+                          config_hash: { type: string }
+                          data_hash: { type: string }
+                        additionalProperties: true
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
+                "413": { $ref: "#/components/responses/Problem" }
+          /v1/apply:
+            post:
+              tags: [config]
+              operationId: apply
+              summary: Apply the config files sent, exactly as their plan said, or nothing (users who may configure).
+              description: |
+                The plan is made again from the files; when its hashes differ from the ones
+                sent (the config or the stored data moved since), nothing is applied (409).
+                Data loss (values or records removed) needs `allow_data_loss`. The service
+                serves the new version before it answers.
+              parameters:
+                - $ref: "#/components/parameters/ClienteleUser"
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      additionalProperties: false
+                      required: [files, config_hash, data_hash]
+                      properties:
+                        files: { $ref: "#/components/schemas/ConfigFiles" }
+                        config_hash: { type: string }
+                        data_hash: { type: string }
+                        allow_data_loss: { type: boolean }
+              responses:
+                "200":
+                  description: Applied, or nothing to apply (`applied` false).
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [applied, version]
+                        properties:
+                          applied: { type: boolean }
+                          version: { type: integer }
+                          records_changed: { type: integer }
+                          records_removed: { type: integer }
+                          backup: { type: [string, "null"] }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
+                "409": { $ref: "#/components/responses/Problem" }
+                "413": { $ref: "#/components/responses/Problem" }
         components:
           securitySchemes:
             bearer:
@@ -665,6 +747,11 @@ enum OpenAPIDocument {
             Action:
               type: string
               enum: [create, view, edit, delete, share, unshare, tag, follow, return_to_pool, claim, assign, import, export, configure, sweep]
+            ConfigFiles:
+              type: object
+              description: Each config file's path (relative to the config directory) and text; clientele.yaml among them.
+              minProperties: 1
+              additionalProperties: { type: string }
             Table:
               type: string
               enum: [individual, organization, work_order]

@@ -10,6 +10,7 @@ package final class ServiceMetrics: Sendable {
     private let commits: Counter
     private let writes: Counter
     private let fsync: DurationHistogram
+    private let group: DurationHistogram
     private let version: Gauge
 
     static let buckets: [Duration] = [
@@ -26,6 +27,9 @@ package final class ServiceMetrics: Sendable {
         writes = registry.makeCounter(name: "clientele_writes_total", help: "Write requests committed in groups")
         fsync = registry.makeDurationHistogram(
             name: "clientele_fsync_seconds", buckets: Self.buckets, help: "Time to make a group's batches durable")
+        group = registry.makeDurationHistogram(
+            name: "clientele_group_commit_seconds", buckets: Self.buckets,
+            help: "Time a group commit holds the store: lock, writes, fsync, next snapshot")
         version = registry.makeGauge(
             name: "clientele_config_version", help: "The config version the service runs under")
     }
@@ -76,6 +80,7 @@ package final class ServiceMetrics: Sendable {
         commits.increment()
         writes.increment(by: Int64(count))
         fsync.recordNanoseconds(time.nanoseconds)
+        group.recordNanoseconds(total.nanoseconds)
     }
 
     func appliedVersion(_ number: Int) { version.set(Int64(number)) }

@@ -2,6 +2,7 @@ import ClienteleCore
 import ClienteleEngine
 import ClienteleKit
 import ClienteleModel
+import ClienteleSpec
 import ClienteleStore
 import Crypto
 import Foundation
@@ -189,6 +190,12 @@ struct ServiceRoutes: Sendable {
             return Reply(json: .object([("assigned", .array(assigned.map(JSONValue.string)))]))
         }
         route(router, .get, "/v1/log") { request, _, caller in try await log(request, caller!) }
+        route(router, .post, "/v1/plans") { request, _, caller in
+            try await configChange(&request, caller!, applying: false)
+        }
+        route(router, .post, "/v1/apply") { request, _, caller in
+            try await configChange(&request, caller!, applying: true)
+        }
     }
 
     // MARK: The wrapper every route goes through
@@ -554,6 +561,89 @@ struct ServiceRoutes: Sendable {
             return CustomerLog.filter(readable, customer: customer, type: type, since: since, until: until)
         }
         return Reply(json: .object([("entries", .array(entries))]))
+    }
+
+    /// `POST /v1/plans` (the plan of `clientele plan --format json` for the config files
+    /// sent) and `POST /v1/apply` (the same files and the hashes of their plan: applied
+    /// exactly, or nothing when the config or the data moved since), both for users who
+    /// may configure. The work runs away from the event loops and the store's queue.
+    private func configChange(_ request: inout Request, _ caller: Caller, applying: Bool) async throws -> Reply {
+        _ = try RequestQuery(request, allowed: [])
+        let input = try await Self.body(
+            &request, options, allowed: applying ? ["files", "config_hash", "data_hash", "allow_data_loss"] : ["files"])
+        let files = try Self.configFiles(input)
+        let hashes = applying ? (try input.requiredString("config_hash"), try input.requiredString("data_hash")) : nil
+        let allowDataLoss = try input.bool("allow_data_loss")
+        let actor = try caller.actingUser()
+        let snapshot = state.snapshot
+        guard let u = snapshot.activeUser(actor) else { throw ServiceProblem(403, "user '\(actor)' is not active") }
+        try snapshot.config.refuseUnlessConfigure(u, doing: applying ? "apply a config" : "plan a config")
+        let directory = state.directory
+        let now = Timestamp.currentSeconds()
+        let time = Timestamp.now()
+        let reply = try await Self.detached { () throws -> Reply in
+            guard
+                let change = try PlannedChange.make(
+                    directory: directory, writer: applying ? "clientele serve (apply)" : nil, source: .files(files),
+                    actor: actor, now: now)
+            else { throw ServiceProblem(503, "the store holds no applied config version") }
+            let plan = change.plan
+            guard let (config, data) = hashes else { return Reply(json: PlanRenderer.json(plan)) }
+            if !plan.errors.isEmpty {
+                let renderer = DiagnosticRenderer(files: change.files, colors: false)
+                let messages = plan.errors.map { renderer.render($0) }
+                throw ServiceProblem(409, messages.first ?? "the plan has errors", errors: messages)
+            }
+            let saved = JSONValue.object([("config_hash", .string(config)), ("data_hash", .string(data))]).jsonText
+            if let problem = change.savedPlanProblem(saved, path: "the request") { throw ServiceProblem(409, problem) }
+            guard plan.hasChanges else {
+                return Reply(
+                    json: .object([("applied", .bool(false)), ("version", .number(String(plan.appliedVersion)))]))
+            }
+            if let refusal = change.refusal(allowDataLoss: allowDataLoss) { throw ServiceProblem(409, refusal) }
+            let outcome = try change.apply(allowDataLoss: allowDataLoss, actor: actor, time: time)
+            return Reply(
+                json: .object([
+                    ("applied", .bool(true)), ("version", .number(String(outcome.version))),
+                    ("records_changed", .number(String(outcome.recordsChanged))),
+                    ("records_removed", .number(String(outcome.recordsRemoved))),
+                    ("backup", outcome.backup.map(JSONValue.string) ?? .null),
+                ]))
+        }
+        // The new version is served before the answer: a request that follows sees it.
+        if applying { await state.refreshNow() }
+        return reply
+    }
+
+    /// `"files"`: paths relative to the config directory (clientele.yaml among them), each with its text.
+    static func configFiles(_ input: RequestInput) throws(ServiceProblem) -> [(path: String, text: String)] {
+        guard case .object(let members)? = input["files"], !members.isEmpty else {
+            throw .badRequest("the body needs \"files\": an object of each config file's path and text")
+        }
+        var files: [(path: String, text: String)] = []
+        var seen = Set<String>()
+        for (path, value) in members {
+            let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+            guard !path.isEmpty, !path.hasPrefix("/"),
+                !parts.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }),
+                !path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+            else {
+                throw .badRequest("files: '\(path)' is not a path relative to the config directory")
+            }
+            guard seen.insert(path).inserted else { throw .badRequest("files: '\(path)' is given twice") }
+            guard case .string(let text) = value else { throw .badRequest("files: '\(path)' must be the file's text") }
+            files.append((path, text))
+        }
+        guard seen.contains("clientele.yaml") else { throw .badRequest("files: clientele.yaml is missing") }
+        return files
+    }
+
+    /// Runs `body` on a thread of its own: work that takes long and must not hold an event loop.
+    static func detached<R: Sendable>(_ body: @escaping @Sendable () throws -> R) async throws -> R {
+        let result: Result<R, any Error> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: Result { try body() }) }
+        }
+        return try result.get()
     }
 
     static func configJSON(_ version: AppliedVersion) -> JSONValue {

@@ -210,11 +210,11 @@ package final class ServiceState: @unchecked Sendable {
             logger.error("the group's batches may not be durable: \(error.message)")
             results = results.map { _ in .failure(.store(error)) }
         }
-        metrics.groupCommitted(
-            writes: jobs.count, fsync: ContinuousClock.now - synced, total: ContinuousClock.now - started)
+        let fsynced = ContinuousClock.now - synced
         do throws(OperationError) { _ = try advance(snapshot) } catch {
             logger.error("the snapshot after a commit could not be made: \(error.description)")
         }
+        metrics.groupCommitted(writes: jobs.count, fsync: fsynced, total: ContinuousClock.now - started)
         for (job, result) in zip(jobs, results) { job.done.resume(returning: result) }
     }
 
@@ -244,6 +244,14 @@ package final class ServiceState: @unchecked Sendable {
                 self.logger.error("cannot read the store: \(error.description)")
                 self.ready.store(false, ordering: .relaxed)
             }
+        }
+    }
+
+    /// `refresh`, waited for: what other processes committed is served when it returns.
+    package func refreshNow() async {
+        refresh()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async { continuation.resume() }
         }
     }
 

@@ -481,3 +481,77 @@ struct ServiceWorkloadTests {
         #expect(disagreements == [], "\(disagreements.prefix(5))")
     }
 }
+
+@Suite("Service: plans and apply over HTTP")
+struct ServiceConfigTests {
+    /// The config directory's files as `POST /v1/plans` takes them.
+    static func files(_ dir: URL) throws -> [String: String] {
+        var files: [String: String] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where name.hasSuffix(".yaml") {
+            files[name] = try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
+        }
+        return files
+    }
+
+    static func body(_ members: [String: Any]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: members), as: UTF8.self)
+    }
+
+    @Test("a pipeline plans on a pull request and applies on merge: the same plan, or nothing when the data moved")
+    func planThenApply() async throws {
+        let s = try ServedStore.start(customers: 2, users: ["carol", "bob"])
+        defer { s.stop() }
+        var files = try Self.files(s.dir)
+        files["org.yaml"]! +=
+            "  - id: gina\n    name: Gina New\n    teams: [sales]\n    department: east\n    roles: [sales-rep]\n"
+
+        // Only who may configure plans or applies.
+        let refused = try await s.request(.POST, "/v1/plans", key: "bob", body: try Self.body(["files": files]))
+        #expect(refused.status == 403)
+        #expect(refused.detail.contains("configure"))
+        let before = try s.storeBytes()
+        let plan = try await s.request(.POST, "/v1/plans", key: "carol", body: try Self.body(["files": files]))
+        #expect(plan.status == 200, "\(plan.body)")
+        let cli = try s.cli(["plan", "--format", "json"])  // the directory itself is unchanged: no change
+        #expect(cli.exitCode == 0)
+        let configHash = try #require(plan.object["config_hash"] as? String)
+        let dataHash = try #require(plan.object["data_hash"] as? String)
+        #expect(try s.storeBytes() == before, "a plan changes nothing")
+
+        // A config that does not compile: 400 with file, line and column.
+        var broken = files
+        broken["org.yaml"]! += "  - id: hal\n    departmnt: east\n"
+        let bad = try await s.request(.POST, "/v1/plans", key: "carol", body: try Self.body(["files": broken]))
+        #expect(bad.status == 400)
+        #expect(bad.detail.hasPrefix("org.yaml:"), "\(bad.detail)")
+        let noMain = try await s.request(
+            .POST, "/v1/plans", key: "carol", body: try Self.body(["files": ["org.yaml": files["org.yaml"]!]]))
+        #expect(noMain.status == 400)
+        let escape = try await s.request(
+            .POST, "/v1/plans", key: "carol", body: try Self.body(["files": ["../x.yaml": "", "clientele.yaml": ""]]))
+        #expect(escape.status == 400)
+
+        // The data moves (the command line adds a customer): the saved hashes no longer apply.
+        #expect(try s.cli(["customer", "add", "--as", "bob", "--table", "individual", "name=Moved"]).exitCode == 0)
+        let stale = try await s.request(
+            .POST, "/v1/apply", key: "carol",
+            body: try Self.body(["files": files, "config_hash": configHash, "data_hash": dataHash]))
+        #expect(stale.status == 409, "\(stale.body)")
+        #expect(stale.detail.contains("stored data changed"))
+        #expect(try await s.request(.GET, "/v1/config", key: "carol").object["version"] as? Int == 1)
+
+        let fresh = try await s.request(.POST, "/v1/plans", key: "carol", body: try Self.body(["files": files]))
+        let applied = try await s.request(
+            .POST, "/v1/apply", key: "carol",
+            body: try Self.body([
+                "files": files, "config_hash": fresh.object["config_hash"] as? String ?? "",
+                "data_hash": fresh.object["data_hash"] as? String ?? "",
+            ]))
+        #expect(applied.status == 200, "\(applied.body)")
+        #expect(applied.object["version"] as? Int == 2)
+        // Served before the answer, and recorded as the command line records it.
+        #expect(try await s.request(.GET, "/v1/config", key: "carol").object["version"] as? Int == 2)
+        #expect(try await s.request(.GET, "/v1/visible", key: "app", user: "gina").status == 200)
+        #expect(try s.cli(["history"]).stdout.contains("carol"))
+    }
+}

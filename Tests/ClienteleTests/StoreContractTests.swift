@@ -143,6 +143,49 @@ struct StoreContractTests {
         }
     }
 
+    @Test(
+        "a store opened to read catches up with a writer, then writes a group of its own under the lock; keys are kept",
+        arguments: Kind.allCases)
+    func sharing(_ kind: Kind) throws {
+        let folder = Scratch.path("contract-sharing").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var writer: (any CustomerStore)? =
+            kind == .files ? try JSONFileStore.open(path: folder, writer: "contract writer") : MemoryStore()
+        try writer!.commit([put("P1", "Li"), entry("add", actor: "U1", customers: ["P1"])])
+        let reader = try openedToRead(kind, writer!)
+        #expect(try reader.refresh() == false)
+        #expect(try reader.readKeys() == nil)
+        #expect(throws: StoreError.self) { try reader.saveKeys(Array("{}".utf8)) }
+        if kind == .files {
+            try writer!.commit([put("P2", "Ana")])
+            #expect(try reader.refresh() == true)
+            #expect(reader.count == 2 && reader.highestNumber(prefix: "P") == 2)
+            #expect(try reader.document("P2")?["fields"]?["name"]?.stringValue == "Ana")
+            // The writer holds the lock: the reader waits, then gives up, changing nothing.
+            #expect(throws: StoreError.self) { try reader.beginWriting(as: "contract reader", timeout: 0.05) }
+            #expect(!reader.isWriter)
+        }
+        writer = nil
+        try reader.beginWriting(as: "contract reader", timeout: 1)
+        #expect(reader.isWriter)
+        try reader.commit([put("P3", "Bo")])
+        try reader.commit([put("P1", "Li Wang"), entry("edit", actor: "U1", customers: ["P1"])])
+        try reader.saveKeys(Array(#"{"keys":[]}"#.utf8))
+        try reader.endWriting()
+        #expect(!reader.isWriter)
+        #expect(throws: StoreError.self) { try reader.commit([put("P4", "Cy")]) }
+        #expect(try reader.readKeys() == Array(#"{"keys":[]}"#.utf8))
+        #expect(try names(reader).sorted() == ["Ana", "Bo", "Li Wang"].filter { kind == .files || $0 != "Ana" })
+        if kind == .files {
+            // What the group wrote is there for the next process, durable and whole.
+            let next = try JSONFileStore.open(path: folder, writer: nil)
+            #expect(next.count == 3)
+            #expect(try next.document("P1")?["fields"]?["name"]?.stringValue == "Li Wang")
+            #expect(try next.logEntries().count == 2)
+            #expect(try next.readKeys() == Array(#"{"keys":[]}"#.utf8))
+        }
+    }
+
     @Test("the log answers typed queries by the entries' values, not their text", arguments: Kind.allCases)
     func logQueries(_ kind: Kind) throws {
         try withStore(kind) { store throws in

@@ -46,9 +46,15 @@ package enum Planner {
 
     /// A version's stored files, loaded; its locations read `version N:file:line:column`.
     package static func load(_ version: AppliedVersion) -> LoadedConfig {
-        let texts = Dictionary(version.files.map { ($0.path, $0.text) }, uniquingKeysWith: { a, _ in a })
-        let yaml = version.files.filter { ConfigLoader.isYAML($0.path) }
-        return ConfigLoader(displayPrefix: "version \(version.number):").load(sources: yaml) { texts[$0] }
+        load(files: version.files, displayPrefix: "version \(version.number):")
+    }
+
+    /// Files given as they are (path relative to the config directory, and text), loaded;
+    /// locations read `displayPrefix` + `file:line:column`.
+    package static func load(files: [(path: String, text: String)], displayPrefix: String) -> LoadedConfig {
+        let texts = Dictionary(files.map { ($0.path, $0.text) }, uniquingKeysWith: { a, _ in a })
+        let yaml = files.filter { ConfigLoader.isYAML($0.path) }
+        return ConfigLoader(displayPrefix: displayPrefix).load(sources: yaml) { texts[$0] }
     }
 
     /// FNV-1a over the files in path order: the config a plan was made from.

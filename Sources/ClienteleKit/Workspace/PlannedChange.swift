@@ -24,6 +24,9 @@ package struct PlannedChange {
         case directory
         /// An applied version's files (a rollback).
         case version(Int)
+        /// Files given as they are (path relative to the config directory, and text):
+        /// a config sent to the service.
+        case files([(path: String, text: String)])
     }
 
     /// Opens the store of `directory` (as `writer` when the change will be applied)
@@ -55,6 +58,9 @@ package struct PlannedChange {
             }
             newFiles = record.files
             loaded = Planner.load(record)
+        case .files(let files):
+            newFiles = files
+            loaded = Planner.load(files: files, displayPrefix: "")
         }
         let (compiled, diagnostics, files) = Pipeline.compile(loaded, inheritance: version.inheritance)
         guard let compiled else { throw .config(diagnostics, files) }
