@@ -26,7 +26,7 @@ run() { # title connections script url
   echo "== $1"
   wrk -t1 -c"$2" -d"${seconds}s" --latency -s "$3" "$4" | grep -E "Requests/sec|50%|99%|Non-2xx"
 }
-for round in 1 2; do
+for round in $(seq 1 "${ROUNDS:-2}"); do
   echo "---- round $round"
   run "floor: bare Hummingbird route, one decision, c32" 32 "$floor_lua" http://127.0.0.1:18081/v1/decisions
   CLIENTELE_USER=U0001 run "service: one decision, c32" 32 "$floor_lua" http://127.0.0.1:18080/v1/decisions
@@ -39,7 +39,8 @@ for round in 1 2; do
   done
 done
 # PATCH: round robin over 2,000 stored customers (U0001, an admin, edits any).
-ids=$("$bin/clientele" visible U0001 --config "$config" | head -2000 | paste -sd, -)
+"$bin/clientele" visible U0001 --config "$config" > /tmp/service-bench.ids
+ids=$(head -2000 /tmp/service-bench.ids | paste -sd, -)
 CLIENTELE_USER=U0001 CLIENTELE_IDS=$ids run "service: PATCH one field, c32, durable" 32 "$here/http/patch.lua" \
   http://127.0.0.1:18080
 curl -s http://127.0.0.1:18080/metrics | grep -E "^clientele_(commits|writes)_total"
