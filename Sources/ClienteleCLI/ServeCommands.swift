@@ -152,7 +152,7 @@ struct KeyCommand: ParsableCommand {
 
     struct Revoke: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Revoke a key: the service refuses it (401) from its next refresh, within a second.")
+            abstract: "Revoke a key: the service refuses it (401) from its next refresh (every 250 ms).")
         @OptionGroup var options: ActingOptions
         @Argument(help: "The key's name.") var name: String
 

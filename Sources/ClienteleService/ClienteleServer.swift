@@ -20,6 +20,11 @@ package struct ClienteleServer: Sendable {
         package var maxBody = 4 << 20
         /// How often the store is read for what other processes committed.
         package var refreshInterval: Duration = .milliseconds(250)
+        /// A connection that sends nothing for this long (mid-request or between
+        /// requests) is closed: slow or stalled clients do not hold connections.
+        package var idleTimeout: Duration = .seconds(30)
+        /// How long SIGTERM waits for the requests in flight before it cuts the connections.
+        package var shutdownGrace: Duration = .seconds(4)
 
         package init() {}
     }
@@ -49,12 +54,17 @@ package struct ClienteleServer: Sendable {
     }
 
     /// Serves until SIGTERM or SIGINT: then stops accepting, finishes the requests in
-    /// flight and returns. `announce` hears where it listens once the port is bound.
+    /// flight (for up to `shutdownGrace`, then cuts the connections left) and returns
+    /// once the store's queue is idle. `announce` hears where it listens once the port is bound.
     package func run(announce: @escaping @Sendable (String) -> Void) async throws {
         let router = Router(context: BasicRequestContext.self)
         ServiceRoutes(state: state, options: options).register(on: router)
+        let idle = options.idleTimeout.components
         let app = Application(
             router: router,
+            server: .http1(
+                configuration: .init(
+                    idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: nil),
             services: [StoreRefresher(state: state, interval: options.refreshInterval)],
             onServerRunning: { channel in
@@ -62,7 +72,14 @@ package struct ClienteleServer: Sendable {
                 announce("listening on http://\(address?.ipAddress ?? "?"):\(address?.port ?? 0)")
             },
             logger: logger)
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        var configuration = ServiceGroupConfiguration(
+            services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = options.shutdownGrace
+        let group = ServiceGroup(configuration: configuration)
+        do { try await group.run() } catch is CancellationError {
+            // The grace ran out: the connections left were cut; nothing of the store is half-done.
+        }
+        await state.idle()
     }
 }
 

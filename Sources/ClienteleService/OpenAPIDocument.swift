@@ -17,7 +17,11 @@ enum OpenAPIDocument {
             401 no valid key, 403 refused by the rules (with the reason `can --explain`
             gives), 404 no such customer or one the caller may not view (never told apart),
             409 the customer's state stands against the change, 412 If-Match does not match,
-            413 body larger than the service takes (4 MiB by default).
+            413 body larger than the service takes (4 MiB by default), 405 a route's path with
+            a method it does not take (with `Allow`), 503 the store is busy with another
+            writer or being opened again (with `Retry-After`), 500 the store failed (the
+            detail gives the request id the service's log names; no path of the server's
+            disk is ever in an answer).
           license:
             name: Apache-2.0
         servers:
@@ -111,6 +115,8 @@ enum OpenAPIDocument {
                           applied_by: { type: string }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
           /v1/decisions:
             post:
@@ -165,6 +171,8 @@ enum OpenAPIDocument {
                                 error: { type: string }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "413": { $ref: "#/components/responses/Problem" }
           /v1/visible:
@@ -198,6 +206,8 @@ enum OpenAPIDocument {
                           count: { type: integer, minimum: 0 }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
           /v1/customers:
             get:
@@ -230,6 +240,8 @@ enum OpenAPIDocument {
                           count: { type: integer, minimum: 0 }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
             post:
               tags: [customers]
@@ -252,7 +264,9 @@ enum OpenAPIDocument {
                         fields: { $ref: "#/components/schemas/FieldValues" }
               responses:
                 "201":
-                  description: The stored customer as the caller may see it.
+                  description: >-
+                    The stored customer as the caller may see it (with its ETag); only `{"id"}`
+                    when the rules let its creator add it but not view it.
                   headers:
                     Location: { schema: { type: string } }
                     ETag: { schema: { type: string } }
@@ -261,6 +275,8 @@ enum OpenAPIDocument {
                       schema: { $ref: "#/components/schemas/Customer" }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "409": { $ref: "#/components/responses/Problem" }
                 "413": { $ref: "#/components/responses/Problem" }
@@ -284,6 +300,8 @@ enum OpenAPIDocument {
                       schema: { $ref: "#/components/schemas/Customer" }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "404": { $ref: "#/components/responses/Problem" }
             patch:
@@ -305,7 +323,9 @@ enum OpenAPIDocument {
                         fields: { $ref: "#/components/schemas/FieldValues" }
               responses:
                 "200":
-                  description: The customer after the change.
+                  description: >-
+                    The customer after the change (with its ETag); only `{"id"}` when the change
+                    took it out of the caller's sight.
                   headers:
                     ETag: { schema: { type: string } }
                   content:
@@ -313,6 +333,8 @@ enum OpenAPIDocument {
                       schema: { $ref: "#/components/schemas/Customer" }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "404": { $ref: "#/components/responses/Problem" }
                 "409": { $ref: "#/components/responses/Problem" }
@@ -326,6 +348,8 @@ enum OpenAPIDocument {
                 "204": { description: Deleted. }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "404": { $ref: "#/components/responses/Problem" }
           /v1/customers/{id}/who-can:
@@ -358,6 +382,8 @@ enum OpenAPIDocument {
                                 rule: { type: string }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "404": { $ref: "#/components/responses/Problem" }
           /v1/customers/{id}/follow:
@@ -372,6 +398,8 @@ enum OpenAPIDocument {
                 "200": { $ref: "#/components/responses/Changed" }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "404": { $ref: "#/components/responses/Problem" }
             delete:
@@ -382,6 +410,8 @@ enum OpenAPIDocument {
                 "200": { $ref: "#/components/responses/Changed" }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "404": { $ref: "#/components/responses/Problem" }
           /v1/customers/{id}/shares:
@@ -407,6 +437,8 @@ enum OpenAPIDocument {
                 "200": { $ref: "#/components/responses/Changed" }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "404": { $ref: "#/components/responses/Problem" }
                 "413": { $ref: "#/components/responses/Problem" }
@@ -434,6 +466,8 @@ enum OpenAPIDocument {
                 "200": { $ref: "#/components/responses/Changed" }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "404": { $ref: "#/components/responses/Problem" }
                 "413": { $ref: "#/components/responses/Problem" }
@@ -459,6 +493,8 @@ enum OpenAPIDocument {
                 "200": { $ref: "#/components/responses/Changed" }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "404": { $ref: "#/components/responses/Problem" }
                 "413": { $ref: "#/components/responses/Problem" }
@@ -493,6 +529,8 @@ enum OpenAPIDocument {
                           customer: { type: string }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "404": { $ref: "#/components/responses/Problem" }
                 "413": { $ref: "#/components/responses/Problem" }
@@ -533,6 +571,8 @@ enum OpenAPIDocument {
                                 pool: { type: string }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "404": { $ref: "#/components/responses/Problem" }
                 "409": { $ref: "#/components/responses/Problem" }
@@ -566,6 +606,8 @@ enum OpenAPIDocument {
                           claimed: { type: array, items: { type: string } }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "404": { $ref: "#/components/responses/Problem" }
                 "409": { $ref: "#/components/responses/Problem" }
@@ -600,6 +642,8 @@ enum OpenAPIDocument {
                           assigned: { type: array, items: { type: string } }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "404": { $ref: "#/components/responses/Problem" }
                 "409": { $ref: "#/components/responses/Problem" }
@@ -627,6 +671,8 @@ enum OpenAPIDocument {
                           entries: { type: array, items: { type: object } }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
           /v1/plans:
             post:
@@ -664,6 +710,8 @@ enum OpenAPIDocument {
                         additionalProperties: true
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "413": { $ref: "#/components/responses/Problem" }
           /v1/apply:
@@ -707,6 +755,8 @@ enum OpenAPIDocument {
                           backup: { type: [string, "null"] }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "409": { $ref: "#/components/responses/Problem" }
                 "413": { $ref: "#/components/responses/Problem" }

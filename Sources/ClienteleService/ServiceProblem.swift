@@ -12,11 +12,14 @@ package struct ServiceProblem: Error, Sendable {
     package var errors: [String]
     /// Sent as `WWW-Authenticate` with a 401.
     var challenge = false
+    /// The methods a 405 names in `Allow`.
+    var allow: [String] = []
 
-    package init(_ status: Int, _ detail: String, errors: [String] = []) {
+    package init(_ status: Int, _ detail: String, errors: [String] = [], allow: [String] = []) {
         self.status = status
         self.detail = detail
         self.errors = errors
+        self.allow = allow
     }
 
     static func badRequest(_ detail: String) -> ServiceProblem { ServiceProblem(400, detail) }
@@ -37,6 +40,7 @@ package struct ServiceProblem: Error, Sendable {
         case .conflict(let problems): self.init(409, problems.first ?? "conflict", errors: problems)
         case .invalid(let problems): self.init(400, problems.first ?? "invalid request", errors: problems)
         case .store(let error):
+            // The service answers these itself (ServiceRoutes.problem): details stay in its log.
             self.init(error.message.hasPrefix("the store is busy") ? 503 : 500, error.message)
         case .config(let diagnostics, let files):
             let renderer = DiagnosticRenderer(files: files, colors: false)
@@ -55,8 +59,6 @@ package struct ServiceProblem: Error, Sendable {
         case 409: return "Conflict"
         case 412: return "Precondition Failed"
         case 413: return "Content Too Large"
-        case 415: return "Unsupported Media Type"
-        case 428: return "Precondition Required"
         case 503: return "Service Unavailable"
         default: return "Internal Server Error"
         }

@@ -1,5 +1,6 @@
 import ClienteleCore
 import ClienteleKit
+import Foundation
 import Hummingbird
 
 /// What a handler answers: a status, headers, and a JSON body (or none).
@@ -29,6 +30,9 @@ package struct Caller: Sendable {
     let key: ServiceKey
     /// The acting user, when there is one.
     let user: String?
+    /// The snapshot the request was authenticated on: everything it decides, it
+    /// decides on this one (the version, the users, the customers' access columns).
+    let snapshot: ServiceSnapshot
 
     /// The acting user; a service key that names none is told how to.
     func actingUser() throws(ServiceProblem) -> String {
@@ -119,8 +123,13 @@ struct RequestQuery {
     init(_ request: Request, allowed: Set<String>) throws(ServiceProblem) {
         var parameters: [(String, String)] = []
         var seen = Set<String>()
-        for (key, value) in request.uri.queryParameters {
-            let key = String(key)
+        for pair in (request.uri.query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let key = String(parts[0]).removingPercentEncoding,
+                let value = parts.count > 1 ? String(parts[1]).removingPercentEncoding : ""
+            else {
+                throw .badRequest("the query parameter '\(parts[0])' is not percent-encoded UTF-8")
+            }
             guard allowed.contains(key) else {
                 throw .badRequest(
                     allowed.isEmpty
@@ -129,7 +138,7 @@ struct RequestQuery {
                 )
             }
             guard seen.insert(key).inserted else { throw .badRequest("the query parameter '\(key)' is given twice") }
-            parameters.append((key, String(value)))
+            parameters.append((key, value))
         }
         self.parameters = parameters
     }

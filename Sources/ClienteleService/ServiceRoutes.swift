@@ -36,6 +36,7 @@ struct ServiceRoutes: Sendable {
     static let maxDecisions = 10_000
 
     func register(on router: Router<Context>) {
+        router.add(middleware: Unrouted(registered: registered))
         route(router, .get, "/healthz", auth: false) { _, _, _ in Reply(json: .object([("status", .string("ok"))])) }
         route(router, .get, "/readyz", auth: false) { _, _, _ in
             guard state.isReady else { throw ServiceProblem(503, "the store cannot be read; see the service's log") }
@@ -50,22 +51,21 @@ struct ServiceRoutes: Sendable {
         route(router, .get, "/openapi.yaml", auth: false) { _, _, _ in
             Reply(200, bytes: Array(OpenAPIDocument.text.utf8), contentType: "application/yaml")
         }
-        route(router, .get, "/v1/config") { request, _, _ in
+        route(router, .get, "/v1/config") { request, _, caller in
             _ = try RequestQuery(request, allowed: [])
-            return Reply(json: Self.configJSON(state.snapshot.version))
+            return Reply(json: Self.configJSON(caller!.snapshot.version))
         }
         route(router, .post, "/v1/decisions") { request, _, caller in
             try await decisions(&request, caller!)
         }
         route(router, .get, "/v1/visible") { request, _, caller in try visible(request, caller!) }
         route(router, .get, "/v1/customers/:id/who-can") { request, context, caller in
-            try await whoCan(request, context.parameters.get("id") ?? "", caller!)
+            try await whoCan(request, try Self.pathId(context), caller!)
         }
         route(router, .get, "/v1/customers") { request, _, caller in try await list(request, caller!) }
         route(router, .post, "/v1/customers") { request, _, caller in try await add(&request, caller!) }
         route(router, .get, "/v1/customers/:id") { request, context, caller in
-            _ = try RequestQuery(request, allowed: ["view"])
-            let id = context.parameters.get("id") ?? ""
+            let id = try Self.pathId(context)
             let view = try RequestQuery(request, allowed: ["view"])["view"]
             let actor = try caller!.actingUser()
             let shown = try await state.reading { store, snapshot throws(OperationError) in
@@ -76,11 +76,11 @@ struct ServiceRoutes: Sendable {
             return Self.customerReply(200, shown.1, etag: Self.etag(shown.0))
         }
         route(router, .patch, "/v1/customers/:id") { request, context, caller in
-            try await edit(&request, context.parameters.get("id") ?? "", caller!)
+            try await edit(&request, try Self.pathId(context), caller!)
         }
         route(router, .delete, "/v1/customers/:id") { request, context, caller in
             _ = try RequestQuery(request, allowed: [])
-            let id = context.parameters.get("id") ?? ""
+            let id = try Self.pathId(context)
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
             try await state.writing { operations, _ throws(OperationError) in
@@ -91,7 +91,7 @@ struct ServiceRoutes: Sendable {
         for (method, following) in [(HTTPRequest.Method.put, true), (.delete, false)] {
             route(router, method, "/v1/customers/:id/follow") { request, context, caller in
                 _ = try RequestQuery(request, allowed: [])
-                let id = context.parameters.get("id") ?? ""
+                let id = try Self.pathId(context)
                 let actor = try caller!.actingUser()
                 let time = Timestamp.now()
                 let changed = try await state.writing { operations, _ throws(OperationError) in
@@ -101,7 +101,7 @@ struct ServiceRoutes: Sendable {
             }
         }
         route(router, .post, "/v1/customers/:id/shares") { request, context, caller in
-            let id = context.parameters.get("id") ?? ""
+            let id = try Self.pathId(context)
             let input = try await Self.body(&request, options, allowed: ["users", "departments", "roles"])
             let (users, departments, roles) = (
                 try input.strings("users"), try input.strings("departments"), try input.strings("roles")
@@ -115,7 +115,7 @@ struct ServiceRoutes: Sendable {
             return Reply(json: Self.changedJSON(changed))
         }
         route(router, .post, "/v1/customers/:id/unshare") { request, context, caller in
-            let id = context.parameters.get("id") ?? ""
+            let id = try Self.pathId(context)
             let input = try await Self.body(&request, options, allowed: ["users", "departments", "roles", "all"])
             let (users, departments, roles, all) = (
                 try input.strings("users"), try input.strings("departments"), try input.strings("roles"),
@@ -130,7 +130,7 @@ struct ServiceRoutes: Sendable {
             return Reply(json: Self.changedJSON(changed))
         }
         route(router, .post, "/v1/customers/:id/tags") { request, context, caller in
-            let id = context.parameters.get("id") ?? ""
+            let id = try Self.pathId(context)
             let input = try await Self.body(&request, options, allowed: ["tags", "overwrite"])
             let (tags, overwrite) = (try input.strings("tags"), try input.bool("overwrite"))
             guard !tags.isEmpty || overwrite else { throw ServiceProblem.badRequest("the body needs \"tags\"") }
@@ -142,7 +142,7 @@ struct ServiceRoutes: Sendable {
             return Reply(json: Self.changedJSON(changed))
         }
         route(router, .post, "/v1/customers/:id/followups") { request, context, caller in
-            let id = context.parameters.get("id") ?? ""
+            let id = try Self.pathId(context)
             let input = try await Self.body(&request, options, allowed: ["note", "deal"])
             let (note, deal) = (try input.requiredString("note"), try input.string("deal"))
             let actor = try caller!.actingUser()
@@ -217,7 +217,7 @@ struct ServiceRoutes: Sendable {
             } catch let problem as ServiceProblem {
                 reply = Self.problemReply(problem)
             } catch let error as OperationError {
-                reply = Self.problemReply(ServiceProblem(error))
+                reply = Self.problemReply(problem(error, requestId: requestId))
             } catch let error as HTTPError {
                 reply = Self.problemReply(
                     ServiceProblem(
@@ -256,7 +256,22 @@ struct ServiceRoutes: Sendable {
         var reply = Reply(
             problem.status, bytes: Array(problem.json.jsonText.utf8), contentType: "application/problem+json")
         if problem.challenge { reply.headers.append(("WWW-Authenticate", "Bearer realm=\"clientele\"")) }
+        if problem.status == 503 { reply.headers.append(("Retry-After", "1")) }
+        if !problem.allow.isEmpty { reply.headers.append(("Allow", problem.allow.joined(separator: ", "))) }
         return reply
+    }
+
+    /// The problem of a library error. The store's own failures are logged with the
+    /// request id and answered without their details (paths of the server's disk).
+    func problem(_ error: OperationError, requestId: String) -> ServiceProblem {
+        guard case .store(let failure) = error else { return ServiceProblem(error) }
+        if failure.message.hasPrefix("the store is busy") {
+            return ServiceProblem(503, "the store is busy: another process is writing to it; try again")
+        }
+        if failure == ServiceState.unavailable { return ServiceProblem(503, failure.message) }
+        state.logger.error("request \(requestId): \(failure.message)")
+        return ServiceProblem(
+            500, "the store failed to answer; the service's log has the details (request \(requestId))")
     }
 
     /// The key and the acting user of a request, or 401 (no key, an unknown or revoked one).
@@ -280,16 +295,25 @@ struct ServiceRoutes: Sendable {
                     403,
                     "the key's user '\(own)' is not an active user of config version \(snapshot.version.number)")
             }
-            return Caller(key: key, user: own)
+            return Caller(key: key, user: own, snapshot: snapshot)
         }
-        guard let named else { return Caller(key: key, user: nil) }
+        guard let named else { return Caller(key: key, user: nil, snapshot: snapshot) }
         guard snapshot.config.access.org.user(named) != nil else {
             throw ServiceProblem(400, "Clientele-User: there is no user '\(named)'")
         }
         guard snapshot.activeUser(named) != nil else {
             throw ServiceProblem(403, "Clientele-User: user '\(named)' is not active")
         }
-        return Caller(key: key, user: named)
+        return Caller(key: key, user: named, snapshot: snapshot)
+    }
+
+    /// The `{id}` of the path, percent-decoded.
+    static func pathId(_ context: Context) throws(ServiceProblem) -> String {
+        let raw = context.parameters.get("id") ?? ""
+        guard let id = raw.removingPercentEncoding else {
+            throw .badRequest("the customer id in the path is not percent-encoded UTF-8")
+        }
+        return id
     }
 
     /// The body as one JSON object with only `allowed` members.
@@ -307,6 +331,8 @@ struct ServiceRoutes: Sendable {
         }
         do { return try await request.collectBody(upTo: options.maxBody) } catch is NIOTooManyBytesError {
             throw tooLarge
+        } catch {
+            throw ServiceProblem(400, "the request's body could not be read whole (the connection closed or broke)")
         }
     }
 
@@ -315,7 +341,7 @@ struct ServiceRoutes: Sendable {
     private func decisions(_ request: inout Request, _ caller: Caller) async throws -> Reply {
         _ = try RequestQuery(request, allowed: [])
         let items = try DecisionRequests.parse(try await Self.bytes(&request, options), limit: Self.maxDecisions)
-        let snapshot = state.snapshot
+        let snapshot = caller.snapshot
         let policy = snapshot.config.access
         let org = policy.org
         // A user key asks for its own user, unless that user is an admin; a service key for anyone.
@@ -349,6 +375,14 @@ struct ServiceRoutes: Sendable {
                 continue
             }
             let d = policy.decide(user: user, action: action, customer: customer, in: table, now: now)
+            // To a user asking for itself, a customer it may not view is one that may not
+            // exist: the refusal names no rule (a denial's id would tell it apart).
+            if !d.allowed, !mayAskForAnyone,
+                action == .view || !policy.isAllowed(user: user, action: .view, customer: customer, in: table, now: now)
+            {
+                out += "{\"allowed\":false,\"rule\":null}"
+                continue
+            }
             out += d.allowed ? "{\"allowed\":true,\"rule\":" : "{\"allowed\":false,\"rule\":"
             if let rule = d.ruleId { JSONValue.writeString(rule, to: &out) } else { out += "null" }
             out += "}"
@@ -367,17 +401,17 @@ struct ServiceRoutes: Sendable {
     private func whoCan(_ request: Request, _ id: String, _ caller: Caller) async throws -> Reply {
         let query = try RequestQuery(request, allowed: ["action"])
         let action = try Self.action(query["action"] ?? "view")
-        let snapshot = state.snapshot
+        let snapshot = caller.snapshot
         let policy = snapshot.config.access
         let now = Timestamp.currentSeconds()
         guard let (table, c) = snapshot.customers.locate(id) else {
             throw OperationError.notFound("there is no customer '\(id)'")
         }
         // A user asks only about customers it may view; a service key without a user about any.
-        if let user = caller.user, let u = snapshot.activeUser(user),
-            !policy.isAllowed(user: u, action: .view, customer: c, in: table, now: now)
-        {
-            throw OperationError.notFound("there is no customer '\(id)'")
+        if let user = caller.user {
+            guard let u = snapshot.activeUser(user),
+                policy.isAllowed(user: u, action: .view, customer: c, in: table, now: now)
+            else { throw OperationError.notFound("there is no customer '\(id)'") }
         }
         let ids = policy.org.userIds
         let users = policy.whoCan(action, customer: c, in: table, now: now).map {
@@ -391,7 +425,7 @@ struct ServiceRoutes: Sendable {
         let query = try RequestQuery(request, allowed: ["action", "limit", "after"])
         let action = try Self.action(query["action"] ?? "view")
         let limit = try query.limit(default: 100, max: 10_000)
-        let snapshot = state.snapshot
+        let snapshot = caller.snapshot
         guard let user = snapshot.activeUser(try caller.actingUser()) else {
             throw ServiceProblem(403, "the acting user is not active")
         }
@@ -467,41 +501,46 @@ struct ServiceRoutes: Sendable {
         let (package, team, fields) = (try input.string("package"), try input.string("team"), try input.fields())
         let actor = try caller.actingUser()
         let time = Timestamp.now()
-        let document = try await state.writing { operations, _ throws(OperationError) in
+        let (id, document) = try await state.writing { operations, _ throws(OperationError) in
             let id = try operations.add(
                 as: actor, team: team, table: table, package: package, assignments: fields, time: time)
-            return try operations.show(as: actor, id: id)
+            // Committed: what follows never fails the request (a customer its creator may not view is answered by id).
+            return (id, try? operations.show(as: actor, id: id))
         }
-        let id = document["id"]?.stringValue ?? ""
-        var reply = Self.customerReply(201, document, etag: Self.etag(document))
+        var reply =
+            document.map { Self.customerReply(201, $0, etag: Self.etag($0)) }
+            ?? Reply(201, json: .object([("id", .string(id))]))
         reply.headers.append(("Location", "/v1/customers/" + Self.pathSegment(id)))
         return reply
     }
 
     private func edit(_ request: inout Request, _ id: String, _ caller: Caller) async throws -> Reply {
         let view = try RequestQuery(request, allowed: ["view"])["view"]
-        let ifMatch = request.headers[.ifMatch]
+        let ifMatches = request.headers[values: .ifMatch]
+        let ifMatch = ifMatches.isEmpty ? nil : ifMatches.joined(separator: ",")
         let input = try await Self.body(&request, options, allowed: ["fields"])
         let fields = try input.fields()
         let actor = try caller.actingUser()
         let time = Timestamp.now()
-        let outcome: (document: JSONValue?, current: String) = try await state.writing {
+        let outcome: (edited: Bool, document: JSONValue?, current: String) = try await state.writing {
             operations, snapshot throws(OperationError) in
             if let ifMatch {
                 let etag = Self.etag(try operations.show(as: actor, id: id))
-                if !Self.matches(ifMatch, etag) { return (nil, etag) }
+                if !Self.matches(ifMatch, etag) { return (false, nil, etag) }
             }
             let listing = CustomerListing(config: snapshot.config, store: operations.store)
             try operations.edit(as: actor, id: id, assignments: fields, time: time, view: try listing.view(named: view))
-            return (try operations.show(as: actor, id: id), "")
+            // Committed: what follows never fails the request (an edit may take the customer out of the caller's sight).
+            return (true, try? operations.show(as: actor, id: id), "")
         }
-        guard let document = outcome.document else {
-            var problem = ServiceProblem(
-                412,
-                "\(id) changed since the ETag given in If-Match; read it again (its ETag is now \(outcome.current))")
-            problem.errors = []
-            return Self.problemReply(problem)
+        guard outcome.edited else {
+            return Self.problemReply(
+                ServiceProblem(
+                    412,
+                    "\(id) changed since the ETag given in If-Match; read it again (its ETag is now \(outcome.current))"
+                ))
         }
+        guard let document = outcome.document else { return Reply(json: .object([("id", .string(id))])) }
         return Self.customerReply(200, document, etag: Self.etag(document))
     }
 
@@ -575,7 +614,7 @@ struct ServiceRoutes: Sendable {
         let hashes = applying ? (try input.requiredString("config_hash"), try input.requiredString("data_hash")) : nil
         let allowDataLoss = try input.bool("allow_data_loss")
         let actor = try caller.actingUser()
-        let snapshot = state.snapshot
+        let snapshot = caller.snapshot
         guard let u = snapshot.activeUser(actor) else { throw ServiceProblem(403, "user '\(actor)' is not active") }
         try snapshot.config.refuseUnlessConfigure(u, doing: applying ? "apply a config" : "plan a config")
         let directory = state.directory
@@ -656,5 +695,52 @@ struct ServiceRoutes: Sendable {
             ("version", .number(String(version.number))), ("hash", .string(hash)),
             ("applied_at", .string(version.appliedAt)), ("applied_by", .string(version.appliedBy)),
         ])
+    }
+}
+
+/// Answers a request no route took: 405 with `Allow` when its path is a route's
+/// with another method, else 404; both as problem documents.
+struct Unrouted: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let registered: ServiceRoutes.Registered
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do { return try await next(request, context) } catch let error as HTTPError where error.status == .notFound {
+            let allowed = Self.methods(of: request.uri.path, in: registered.routes.withLock { $0 })
+            let path = request.uri.path
+            let problem =
+                allowed.isEmpty
+                ? ServiceProblem(404, "there is no route \(path); openapi.yaml lists the routes")
+                : ServiceProblem(
+                    405, "\(path) takes \(allowed.joined(separator: ", ")), not \(request.method.rawValue)",
+                    allow: allowed)
+            let reply = ServiceRoutes.problemReply(problem)
+            var headers = HTTPFields()
+            headers[.contentType] = reply.contentType
+            for (name, value) in reply.headers {
+                if let field = HTTPField.Name(name) { headers[field] = value }
+            }
+            return Response(
+                status: HTTPResponse.Status(code: reply.status), headers: headers,
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body)))
+        }
+    }
+
+    /// The methods of the routes whose pattern (`:id` matching one segment) is `path`.
+    static func methods(of path: String, in routes: [String]) -> [String] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        var methods: [String] = []
+        for route in routes {
+            let parts = route.split(separator: " ", maxSplits: 1)
+            let pattern = parts[1].split(separator: "/", omittingEmptySubsequences: false)
+            guard pattern.count == segments.count,
+                zip(pattern, segments).allSatisfy({ $0.hasPrefix(":") ? !$1.isEmpty : $0 == $1 })
+            else { continue }
+            let method = String(parts[0])
+            if !methods.contains(method) { methods.append(method) }
+        }
+        return methods
     }
 }

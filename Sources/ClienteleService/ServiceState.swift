@@ -89,6 +89,13 @@ package enum IdOrder {
 /// go together in the next group: the store's lock is taken once for the group and
 /// its batches are made durable by one fsync, after which every request of the group
 /// is answered. Decisions and lists read the snapshot and never wait on that queue.
+///
+/// When the store fails under the service (a file error, an fsync that failed, a
+/// repair that rewrote the log), the service opens it again and loads a new
+/// snapshot; until that succeeds, requests that need the store are answered 503
+/// and `/readyz` says not ready. A group whose fsync failed is cut off the log and
+/// every request in it is answered with an error: what was acknowledged is durable,
+/// and what was refused is not in the store.
 package final class ServiceState: @unchecked Sendable {
     package let directory: ConfigDirectory
     let logger: Logger
@@ -99,11 +106,27 @@ package final class ServiceState: @unchecked Sendable {
     private let current: Mutex<ServiceSnapshot>
     private let ready = Atomic<Bool>(true)
     private let pending = Mutex<(jobs: [WriteJob], scheduled: Bool)>(([], false))
+    /// Whether a refresh is queued and not yet begun (refreshes do not pile up).
+    private let refreshQueued = Atomic<Bool>(false)
+    /// Set when the store failed under the service; the next refresh opens it again (queue only).
+    private var broken = false
+    /// Whether the keys could be read at the last refresh (queue only); when not, no key is taken.
+    private var keysReadable = true
+    /// Counts the times the store was opened again: a new base made from an older
+    /// store value is not adopted (queue only).
+    private var generation = 0
+
+    /// How long a group waits for another process to let go of the store's lock.
+    static let lockTimeout: Duration = .seconds(10)
 
     /// The snapshot requests read now.
     package var snapshot: ServiceSnapshot { current.withLock { $0 } }
-    /// Whether the store is open and its version loaded (`/readyz`).
+    /// Whether the store is open, its version loaded and its keys readable (`/readyz`).
     package var isReady: Bool { ready.load(ordering: .relaxed) }
+
+    /// What a request that needs the store is told while the store is opened again.
+    static let unavailable = StoreError(
+        "the store is unavailable: it failed under the service, which is opening it again; try again shortly")
 
     /// Opens the directory's store to read and loads the first snapshot.
     package init(directory: ConfigDirectory, logger: Logger, metrics: ServiceMetrics) throws(OperationError) {
@@ -112,18 +135,18 @@ package final class ServiceState: @unchecked Sendable {
         self.metrics = metrics
         let applied = try directory.openApplied(writer: nil)
         store = applied.store
-        let first = try Self.load(applied)
+        let first = try Self.load(applied, keys: try ServiceKeys.load(applied.store))
         current = Mutex(first)
         metrics.appliedVersion(first.version.number)
     }
 
-    private static func load(_ applied: AppliedStore) throws(OperationError) -> ServiceSnapshot {
+    private static func load(_ applied: AppliedStore, keys: ServiceKeys) throws(OperationError) -> ServiceSnapshot {
         let customers: CustomerTable
         do { customers = try applied.store.customerTable(for: applied.config.access) } catch { throw .store(error) }
         let end = applied.store.end
         return ServiceSnapshot(
             config: applied.config, version: applied.version, customers: ServedCustomers(base: customers, at: end),
-            keys: try ServiceKeys.load(applied.store), position: end)
+            keys: keys, position: end)
     }
 
     // MARK: Reads
@@ -134,9 +157,11 @@ package final class ServiceState: @unchecked Sendable {
     ) async throws(OperationError) -> R {
         let result: Result<R, OperationError> = await withCheckedContinuation { continuation in
             queue.async {
+                guard !self.broken else { return continuation.resume(returning: .failure(.store(Self.unavailable))) }
                 let snapshot = self.snapshot
-                continuation.resume(
-                    returning: Result { () throws(OperationError) -> R in try body(self.store, snapshot) })
+                let result = Result { () throws(OperationError) -> R in try body(self.store, snapshot) }
+                continuation.resume(returning: result)
+                if case .failure(.store(let error)) = result, error.file != nil { self.failed(error) }
             }
         }
         return try result.get()
@@ -166,7 +191,7 @@ package final class ServiceState: @unchecked Sendable {
                 defer { state.scheduled = true }
                 return !state.scheduled
             }
-            if schedule { queue.async { self.commitGroup() } }
+            if schedule { queue.async { self.commitGroup(since: .now) } }
         }
         switch result {
         case .success(let value): return value as! R
@@ -174,73 +199,158 @@ package final class ServiceState: @unchecked Sendable {
         }
     }
 
-    /// One group: the lock, every queued write, one fsync, the next snapshot, the answers.
-    private func commitGroup() {
-        let jobs = pending.withLock { state in
-            defer {
-                state.jobs = []
-                state.scheduled = false
-            }
+    /// The writes queued so far, taken off the queue of pending ones.
+    private func takeJobs() -> [WriteJob] {
+        pending.withLock { state in
+            defer { state.jobs = [] }
             return state.jobs
         }
-        guard !jobs.isEmpty else { return }
-        let started = ContinuousClock.now
-        var results: [Result<any Sendable, OperationError>] = []
-        do throws(StoreError) {
-            try store.beginWriting(as: "clientele serve", timeout: 10)
-        } catch {
-            for job in jobs { job.done.resume(returning: .failure(.store(error))) }
-            return
+    }
+
+    /// Lets the next write schedule a group again, unless writes are waiting: then
+    /// they are the next group.
+    private func groupDone() {
+        let more = pending.withLock { state in
+            if state.jobs.isEmpty { state.scheduled = false }
+            return !state.jobs.isEmpty
         }
+        if more { queue.async { self.commitGroup(since: .now) } }
+    }
+
+    /// One group: the lock, every queued write, one fsync, the next snapshot, the answers.
+    /// While another process holds the lock, the queue is let go between tries (reads
+    /// go on); the group fails as busy after `lockTimeout`.
+    private func commitGroup(since waiting: ContinuousClock.Instant) {
+        guard !broken else {
+            for job in takeJobs() { job.done.resume(returning: .failure(.store(Self.unavailable))) }
+            return groupDone()
+        }
+        let started = ContinuousClock.now
+        do throws(StoreError) {
+            try store.beginWriting(as: "clientele serve", timeout: 0)
+        } catch {
+            if error.message.hasPrefix("the store is busy"), ContinuousClock.now - waiting < Self.lockTimeout {
+                queue.asyncAfter(deadline: .now() + .milliseconds(10)) { self.commitGroup(since: waiting) }
+                return
+            }
+            for job in takeJobs() { job.done.resume(returning: .failure(.store(error))) }
+            if error.file != nil { failed(error) }
+            return groupDone()
+        }
+        let jobs = takeJobs()
+        var results: [Result<any Sendable, OperationError>] = []
         // Another process may have committed (or applied a version) before the lock was taken.
         var snapshot = self.snapshot
         do throws(OperationError) { snapshot = try advance(snapshot) } catch {
             try? store.endWriting()
             for job in jobs { job.done.resume(returning: .failure(error)) }
-            return
+            if case .store(let e) = error { failed(e) }
+            return groupDone()
         }
         let operations = CustomerOperations(config: snapshot.config, store: store)
+        var storeFailed: StoreError?
         for job in jobs {
-            results.append(Result { () throws(OperationError) -> any Sendable in try job.body(operations, snapshot) })
+            let result = Result { () throws(OperationError) -> any Sendable in try job.body(operations, snapshot) }
+            if case .failure(.store(let error)) = result, error.file != nil { storeFailed = error }
+            results.append(result)
         }
         let synced = ContinuousClock.now
+        var durable = true
         do throws(StoreError) {
             try store.endWriting()
         } catch {
-            logger.error("the group's batches may not be durable: \(error.message)")
-            results = results.map { _ in .failure(.store(error)) }
+            storeFailed = error
+            durable = false
         }
         let fsynced = ContinuousClock.now - synced
-        do throws(OperationError) { _ = try advance(snapshot) } catch {
-            logger.error("the snapshot after a commit could not be made: \(error.description)")
+        if !durable {
+            // Nothing of this group is acknowledged; what it wrote was cut off the log.
+            logger.error("a group of \(jobs.count) writes could not be made durable: \(storeFailed?.message ?? "")")
+            results = results.map { _ in .failure(.store(Self.unavailable)) }
+        } else {
+            do throws(OperationError) { _ = try advance(snapshot) } catch {
+                // The group is durable; the snapshot is made again from the store, opened again.
+                logger.error("the snapshot after a commit could not be made: \(error.description)")
+                if case .store(let e) = error { storeFailed = e }
+            }
         }
         metrics.groupCommitted(writes: jobs.count, fsync: fsynced, total: ContinuousClock.now - started)
         for (job, result) in zip(jobs, results) { job.done.resume(returning: result) }
+        if let storeFailed { failed(storeFailed) }
+        groupDone()
+    }
+
+    /// The store failed under the service: not ready, and opened again at once (on the queue).
+    private func failed(_ error: StoreError) {
+        logger.error("the store failed under the service (\(error.message)); opening it again")
+        broken = true
+        ready.store(false, ordering: .relaxed)
+        reopen()
+    }
+
+    /// Opens the store again and loads every customer (after a repair, a failed write
+    /// or fsync, a store moved away and back); on failure, stays broken until a
+    /// refresh succeeds.
+    private func reopen() {
+        generation += 1
+        do throws(OperationError) {
+            let applied = try directory.openApplied(writer: nil)
+            store = applied.store
+            let keys = readKeys()
+            let next = try Self.load(applied, keys: keys ?? ServiceKeys())
+            install(next)
+            metrics.appliedVersion(next.version.number)
+            broken = false
+            ready.store(keys != nil, ordering: .relaxed)
+            logger.info(
+                "the store is open again: config version \(next.version.number), \(next.customers.count) customers")
+        } catch {
+            logger.error("cannot open the store again: \(error.description)")
+            broken = true
+            ready.store(false, ordering: .relaxed)
+        }
+    }
+
+    /// The keys the store holds, or nil (logged) when they cannot be read: then no key
+    /// is taken until they can (a damaged keys.json refuses everyone, never keeps old keys).
+    private func readKeys() -> ServiceKeys? {
+        do throws(OperationError) {
+            let keys = try ServiceKeys.load(store)
+            if !keysReadable { logger.info("the keys can be read again") }
+            keysReadable = true
+            return keys
+        } catch {
+            if keysReadable {
+                logger.error("cannot read the keys; no key is taken until they can be: \(error.description)")
+            }
+            keysReadable = false
+            return nil
+        }
     }
 
     // MARK: Catching up
 
     /// Reads what other processes committed (customers, a new version, keys) and
-    /// swaps in the next snapshot. Called every `interval` by `run`.
+    /// swaps in the next snapshot. Called every `interval` by `run`; a refresh asked
+    /// for while one is queued is that one.
     package func refresh() {
+        guard !refreshQueued.exchange(true, ordering: .acquiringAndReleasing) else { return }
         queue.async {
-            do throws(OperationError) {
-                let changed: Bool
-                do throws(StoreError) { changed = try self.store.refresh() } catch {
-                    // The log was cut under this process (a repair): open it again.
-                    self.logger.warning("the store changed under the service (\(error.message)); opening it again")
-                    let applied = try self.directory.openApplied(writer: nil)
-                    self.store = applied.store
-                    self.install(try Self.load(applied))
-                    self.ready.store(true, ordering: .relaxed)
-                    return
-                }
-                var snapshot = self.snapshot
-                if changed { snapshot = try self.advance(snapshot) }
-                let keys = try ServiceKeys.load(self.store)
-                if keys != snapshot.keys { self.install(snapshot.with(keys: keys)) }
-                self.ready.store(true, ordering: .relaxed)
+            self.refreshQueued.store(false, ordering: .releasing)
+            guard !self.broken else { return self.reopen() }
+            do throws(StoreError) {
+                _ = try self.store.refresh()
             } catch {
+                // The log was cut or rewritten under this process (a repair), or a file is gone.
+                return self.failed(error)
+            }
+            do throws(OperationError) {
+                let snapshot = try self.advance(self.snapshot)
+                let keys = self.readKeys() ?? ServiceKeys()
+                if keys != snapshot.keys { self.install(snapshot.with(keys: keys)) }
+                self.ready.store(self.keysReadable, ordering: .relaxed)
+            } catch {
+                if case .store(let e) = error, e.file != nil { return self.failed(e) }
                 self.logger.error("cannot read the store: \(error.description)")
                 self.ready.store(false, ordering: .relaxed)
             }
@@ -250,10 +360,19 @@ package final class ServiceState: @unchecked Sendable {
     /// `refresh`, waited for: what other processes committed is served when it returns.
     package func refreshNow() async {
         refresh()
+        await idle()
+    }
+
+    /// Returns once the work queued on the store's queue so far is done.
+    package func idle() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             queue.async { continuation.resume() }
         }
     }
+
+    /// Waits (blocking) for the work queued on the store's queue so far: a process
+    /// about to exit does not cut a group in the middle.
+    package func quiesce() { queue.sync {} }
 
     /// The snapshot after what the store holds beyond `snapshot`: the rows written
     /// since replaced, or everything again under a new version. Installs it.
@@ -266,7 +385,7 @@ package final class ServiceState: @unchecked Sendable {
             let applied: AppliedStore?
             do { applied = try AppliedStore(store: store) } catch { throw .store(error) }
             guard let applied else { throw .store(StoreError("the store lost its applied version")) }
-            next = try Self.load(applied)
+            next = try Self.load(applied, keys: snapshot.keys)
             logger.info("config version \(version.number) applied; serving it now")
             metrics.appliedVersion(version.number)
         } else {
@@ -298,13 +417,14 @@ package final class ServiceState: @unchecked Sendable {
         guard !merging else { return }
         merging = true
         let started = ContinuousClock.now
+        let generation = self.generation
         DispatchQueue.global().async {
             let merged = customers.merged(at: position)
             self.queue.async {
                 self.merging = false
                 let current = self.snapshot
-                // A version applied meanwhile loaded every customer again.
-                guard current.version.number == version else { return }
+                // A version applied meanwhile, or the store opened again, loaded every customer again.
+                guard current.version.number == version, self.generation == generation, !self.broken else { return }
                 do throws(StoreError) {
                     let written = try self.store.idsWritten(after: position)
                     let rebased = try merged.advanced(written: written) { body throws(StoreError) in

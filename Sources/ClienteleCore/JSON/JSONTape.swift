@@ -171,9 +171,21 @@ public struct JSONTape: Sendable {
                         UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                         i += 1
                     case UInt8(ascii: "u"):
-                        guard i + 4 < count else { throw fail("a \\u escape needs four hex digits") }
-                        for k in 1...4 where !isHex(bytes[i + k]) { throw fail("a \\u escape needs four hex digits") }
-                        i += 5
+                        let unit = try hexEscape()
+                        // UTF-16 surrogates come in pairs: a lone one is no character.
+                        if (0xDC00...0xDFFF).contains(unit) {
+                            throw fail("a \\u escape of a lone low surrogate (\\u\(String(unit, radix: 16)))")
+                        }
+                        if (0xD800...0xDBFF).contains(unit) {
+                            guard i + 1 < count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u")
+                            else {
+                                throw fail("a \\u escape of a high surrogate must be followed by its low surrogate")
+                            }
+                            i += 1
+                            guard (0xDC00...0xDFFF).contains(try hexEscape()) else {
+                                throw fail("a \\u escape of a high surrogate must be followed by its low surrogate")
+                            }
+                        }
                     default:
                         throw fail("unknown escape \\\(Character(Unicode.Scalar(bytes[i])))")
                     }
@@ -189,6 +201,19 @@ public struct JSONTape: Sendable {
             tokens.append(
                 Token(kind: .string, escaped: escaped, start: Int32(start), end: Int32(i), next: index + 1, count: 0))
             i += 1
+        }
+
+        /// The four hex digits after the `u` at `i`; `i` moves past them.
+        mutating func hexEscape() throws(SyntaxError) -> UInt32 {
+            guard i + 4 < count else { throw fail("a \\u escape needs four hex digits") }
+            var unit: UInt32 = 0
+            for k in 1...4 {
+                let b = bytes[i + k]
+                guard isHex(b) else { throw fail("a \\u escape needs four hex digits") }
+                unit = unit << 4 | UInt32(isDigit(b) ? b - 0x30 : (b | 0x20) - 0x57)
+            }
+            i += 5
+            return unit
         }
 
         func isHex(_ b: UInt8) -> Bool {

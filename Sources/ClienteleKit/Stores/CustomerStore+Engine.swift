@@ -87,19 +87,6 @@ extension CustomerStore {
         return current
     }
 
-    /// `base` (the customers as they stood at `position`) with the rows written since
-    /// then replaced by their current documents, as a new table: `base` is left as it
-    /// is for whoever still reads it.
-    package func customerTable(advancing base: CustomerTable, from position: StorePosition) throws(StoreError)
-        -> CustomerTable
-    {
-        let written = try idsWritten(after: position)
-        let touched = Set(written)
-        let current = base.keepingRows { !touched.contains(base.ids[$0]) }
-        try forEachDocument(of: written, writtenAfter: position) { current.addDocument($0) }
-        return current
-    }
-
     /// Every customer, parsed from the documents, without reading or writing the
     /// cache (for a policy that is not applied yet).
     package func customerTableFromDocuments(for policy: AccessPolicy) throws(StoreError) -> CustomerTable {

@@ -231,6 +231,18 @@ package final class DocumentLog {
     /// must be opened again.
     package func catchUp(recover: Bool) throws(StoreError) -> Bool {
         let before = end
+        // A repair rewrites and renames segments: a file read before is then another file.
+        for (segment, fd) in readers {
+            var open = stat()
+            var named = stat()
+            guard fstat(fd, &open) == 0, lstat(path(segment), &named) == 0, open.st_ino == named.st_ino,
+                open.st_dev == named.st_dev
+            else {
+                throw StoreError(
+                    "the log at \(directory) was rewritten since this process read it (segment \(segment)): it was cut by a repair; open the store again"
+                )
+            }
+        }
         let numbers = Self.segmentNumbers(in: directory)
         let current = Int(end.segment)
         var info = stat()
@@ -262,18 +274,38 @@ package final class DocumentLog {
             writer = -1
             syncsLater = false
         }
-        if unsynced, writer >= 0 {
-            unsynced = false
-            guard fsync(writer) == 0 else { throw .system("cannot make durable", path(writerSegment)) }
-        }
+        try syncGroup()
     }
 
     /// When set, `commit` writes a batch without waiting for it to reach the disk, and
     /// `closeWriter` makes every such batch durable at once: a process that answers many
     /// requests commits them in groups, each acknowledged only after the group's fsync.
-    package var syncsLater = false
+    package var syncsLater = false {
+        didSet { if syncsLater { syncedSize = writerSize } }
+    }
     /// Whether batches were written since the last fsync.
     private var unsynced = false
+    /// Where the writer's segment ended at its last fsync (or when `syncsLater` was set).
+    private var syncedSize = 0
+    /// Why the batches of a group could not be made durable. They were cut off the file
+    /// again (none of them was acknowledged), so this value no longer matches the log:
+    /// it commits nothing more, and the store must be opened again.
+    package private(set) var failedSync: StoreError?
+
+    /// Makes the batches written since the last fsync durable; when that fails, cuts
+    /// them off the file (a later fsync could succeed without them having reached the disk).
+    private func syncGroup() throws(StoreError) {
+        if let failedSync { throw failedSync }
+        guard unsynced, writer >= 0 else { return }
+        guard fsync(writer) == 0 else {
+            let error = StoreError.system("cannot make durable", path(writerSegment))
+            ftruncate(writer, off_t(syncedSize))
+            failedSync = error
+            throw error
+        }
+        unsynced = false
+        syncedSize = writerSize
+    }
 
     /// Starts from the stored id index when it fits this log: its segment is there, the
     /// segments before it have the sizes it recorded, and its position ends a committed batch.
@@ -467,10 +499,7 @@ package final class DocumentLog {
     private func openWriter(_ segment: Int32) throws(StoreError) {
         if writer >= 0 {
             // A full segment's batches not yet synced (group commit) reach the disk before it is left.
-            if unsynced {
-                guard fsync(writer) == 0 else { throw .system("cannot make durable", path(writerSegment)) }
-                unsynced = false
-            }
+            try syncGroup()
             close(writer)
         }
         let fd = Glibc.open(path(segment), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
@@ -480,6 +509,7 @@ package final class DocumentLog {
         var info = stat()
         fstat(fd, &info)
         writerSize = Int(info.st_size)
+        syncedSize = writerSize
         syncDirectory()
     }
 
@@ -495,6 +525,7 @@ package final class DocumentLog {
     /// the batch survives a crash. Nothing is applied if it throws.
     package func commit(_ operations: [Operation]) throws(StoreError) {
         guard !operations.isEmpty else { return }
+        if let failedSync { throw failedSync }
         guard writer >= 0 else { throw StoreError("the store was opened for reading only") }
         for op in operations {
             if let id = op.id, !DocumentLog.isValidId(id) {
@@ -565,6 +596,7 @@ package final class DocumentLog {
             throws -> Void
     ) throws {
         guard writer >= 0 else { throw StoreError("the store was opened for reading only") }
+        if let failedSync { throw failedSync }
         if writerSize > Self.segmentLimit { try openWriter(writerSegment + 1) }
         let batch = nextBatch
         let start = writerSize
@@ -710,6 +742,7 @@ package final class DocumentLog {
                 { throw StoreError(error.description) }
             }
             let bytes = mapped[location.segment]!.bytes
+            guard location.offset + Int(location.length) <= bytes.count else { throw cut(location.segment) }
             let line = UnsafeBufferPointer(rebasing: bytes[location.offset..<(location.offset + Int(location.length))])
             // The document follows the fixed head `{"batch":N,"op":"put","id":"X","doc":` and ends before the last `}`.
             var k = 0
@@ -717,6 +750,13 @@ package final class DocumentLog {
             guard k + marker.count < line.count else { continue }
             body(UnsafeBufferPointer(rebasing: line[(k + marker.count)..<(line.count - 1)]))
         }
+    }
+
+    /// A segment shorter than this process read it: cut or rewritten under it (a repair).
+    private func cut(_ segment: Int32) -> StoreError {
+        StoreError(
+            "\(path(segment)) is shorter than this process read it: it was cut by a repair; open the store again",
+            file: path(segment))
     }
 
     /// The ids put or deleted after `position` (a commit boundary), from the heads
@@ -732,6 +772,7 @@ package final class DocumentLog {
             let bytes = file.bytes
             let start = segment == position.segment ? position.offset : 0
             let stop = segment == end.segment ? min(end.offset, bytes.count) : bytes.count
+            guard start <= stop else { throw cut(segment) }
             // Committed lines only: each ends with its newline.
             for line in Lines(bytes, from: start, to: stop) where line.hasNewline {
                 if let header = LineHeader(line.bytes), header.commit == nil, !header.isLog {

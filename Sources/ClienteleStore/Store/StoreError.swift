@@ -44,8 +44,10 @@ package struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
         }
     }
 
+    /// A call to the system about one of the store's files failed (the disk, its
+    /// permissions, the file gone): `file` names it.
     static func system(_ what: String, _ path: String) -> StoreError {
-        StoreError("\(what) \(path): \(String(cString: strerror(errno)))")
+        StoreError("\(what) \(path): \(String(cString: strerror(errno)))", file: path)
     }
 }
 

@@ -1,0 +1,239 @@
+import ClienteleTestSupport
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The service's edges: what a refusal may not tell, answers after a commit, input
+/// that is not what it seems, a store that fails or is rewritten under the service,
+/// and stopping while a client stalls.
+@Suite("Service: edges, failures and hostile input", .serialized)
+struct ServiceEdgeTests {
+    /// bob's customer P000002, made VIP: the VIP desk alone may view or edit it.
+    static func vipCustomer(_ s: ServedStore) throws {
+        let made = try s.cli([
+            "customer", "add", "--as", "bob", "--table", "individual", "name=Very Important", "email=v@example.com",
+            "level=VIP",
+        ])
+        #expect(made.exitCode == 0, "\(made.stderr)")
+    }
+
+    @Test(
+        "a user asking for itself learns nothing of a customer it may not view: the answer of one that does not exist")
+    func decisionsTellNothingHidden() async throws {
+        let s = try ServedStore.start(customers: 1)
+        defer { s.stop() }
+        try Self.vipCustomer(s)
+        try await Task.sleep(for: .milliseconds(400))
+        let unknown = #"{"allowed":false,"rule":null}"#
+        for user in ["erin", "bob"] {
+            for action in ["view", "edit", "export", "delete"] {
+                let body = #"{"requests":[{"user":"\#(user)","action":"\#(action)","customer":"P000002"}]}"#
+                let r = try await s.request(.POST, "/v1/decisions", key: user, body: body)
+                #expect(r.body == #"{"decisions":[\#(unknown)]}"#, "\(user) \(action): \(r.body)")
+            }
+        }
+        // A service key asks for anyone and hears the rule.
+        let asked = #"{"requests":[{"user":"bob","action":"view","customer":"P000002"}]}"#
+        let app = try await s.request(.POST, "/v1/decisions", key: "app", body: asked)
+        #expect(app.body.contains(#""rule":"vip""#), "\(app.body)")
+        // A customer bob may view, and an action refused him, still names the rule's explanation.
+        let own = #"{"requests":[{"user":"bob","action":"delete","customer":"P000001"}]}"#
+        let refused = try await s.request(.POST, "/v1/decisions", key: "bob", body: own)
+        #expect(refused.body.contains(#""allowed":false"#))
+        // who-can about a hidden customer is the 404 of one that does not exist.
+        let hidden = try await s.request(.GET, "/v1/customers/P000002/who-can", key: "erin")
+        let missing = try await s.request(.GET, "/v1/customers/P000099/who-can", key: "erin")
+        #expect(hidden.status == 404)
+        #expect(hidden.detail == missing.detail.replacingOccurrences(of: "P000099", with: "P000002"))
+    }
+
+    @Test("a write is answered as committed even when the caller may not view the result")
+    func committedWritesAreAnswered() async throws {
+        let s = try ServedStore.start(customers: 1)
+        defer { s.stop() }
+        // bob may add a VIP customer but not view it: 201 with its id and Location.
+        let added = try await s.request(
+            .POST, "/v1/customers", key: "bob",
+            body: #"{"table":"individual","fields":{"name":"Hidden","email":"h@example.com","level":"VIP"}}"#)
+        #expect(added.status == 201, "\(added.body)")
+        #expect(added.body == #"{"id":"P000002"}"#)
+        #expect(added.headers.first(name: "location") == "/v1/customers/P000002")
+        #expect(added.headers.first(name: "etag") == nil)
+        #expect(try s.cli(["customer", "show", "P000002", "--as", "vera"]).exitCode == 0)
+        // An edit that takes P000001 out of bob's sight: 200 with its id, and stored.
+        let edited = try await s.request(
+            .PATCH, "/v1/customers/P000001", key: "bob", body: #"{"fields":{"level":"VIP"}}"#)
+        #expect(edited.status == 200, "\(edited.body)")
+        #expect(edited.body == #"{"id":"P000001"}"#)
+        let shown = try s.cli(["customer", "show", "P000001", "--as", "vera", "--format", "json"])
+        #expect(shown.stdout.contains(#""level":"VIP""#), "\(shown.stdout)")
+        #expect(try await s.request(.GET, "/v1/customers/P000001", key: "bob").status == 404)
+    }
+
+    @Test("If-Match takes a list and repeated headers; ids in the path are percent-decoded; bad encodings are 400")
+    func headersPathsAndEncodings() async throws {
+        let s = try ServedStore.start(customers: 1)
+        defer { s.stop() }
+        let shown = try await s.request(.GET, "/v1/customers/%50000001", key: "bob")
+        #expect(shown.status == 200, "\(shown.body)")
+        let etag = shown.headers.first(name: "etag") ?? ""
+        let listed = try await s.request(
+            .PATCH, "/v1/customers/P000001", key: "bob", body: #"{"fields":{"level":"B"}}"#,
+            headers: [("If-Match", "\"0000\", \(etag)")])
+        #expect(listed.status == 200, "\(listed.body)")
+        let etag2 = listed.headers.first(name: "etag") ?? ""
+        let repeated = try await s.request(
+            .PATCH, "/v1/customers/P000001", key: "bob", body: #"{"fields":{"level":"C"}}"#,
+            headers: [("If-Match", "\"0000\""), ("If-Match", etag2)])
+        #expect(repeated.status == 200, "\(repeated.body)")
+
+        let before = try s.storeBytes()
+        // A path that does not decode is no route's.
+        let undecodable = try await s.request(.GET, "/v1/customers/%FF", key: "bob")
+        #expect(undecodable.status == 404)
+        #expect(undecodable.contentType == "application/problem+json")
+        for (method, path, body, why) in [
+            (HTTPMethod.GET, "/v1/customers?search=%FF", nil as String?, "a query value that is not UTF-8"),
+            (.GET, "/v1/customers?search=%E2%82", nil, "a cut UTF-8 sequence"),
+            (.PATCH, "/v1/customers/P000001", #"{"fields":{"name":"\ud800"}}"#, "a lone high surrogate"),
+            (.PATCH, "/v1/customers/P000001", #"{"fields":{"name":"a\udc00b"}}"#, "a lone low surrogate"),
+            (
+                .POST, "/v1/decisions", #"{"requests":[{"user":"bob\ud800","action":"view","customer":"P1"}]}"#,
+                "a surrogate in a decision"
+            ),
+        ] {
+            let r = try await s.request(method, path, key: "bob", body: body)
+            #expect(r.status == 400, "\(why): \(r.status) \(r.body)")
+            #expect(r.contentType == "application/problem+json", "\(why)")
+        }
+        #expect(try s.storeBytes() == before)
+        // A pair is one character.
+        let paired = try await s.request(
+            .PATCH, "/v1/customers/P000001", key: "bob", body: #"{"fields":{"name":"Emoji \ud83d\ude00"}}"#)
+        #expect(paired.status == 200)
+        #expect(paired.body.contains("Emoji \u{1F600}"))
+    }
+
+    @Test("a path with another method is 405 with Allow; a path no route has is a 404 problem document")
+    func methodsAndUnknownRoutes() async throws {
+        let s = try ServedStore.start(customers: 1)
+        defer { s.stop() }
+        let wrong = try await s.request(.PUT, "/v1/customers/P000001", key: "bob", body: "{}")
+        #expect(wrong.status == 405)
+        #expect(wrong.headers.first(name: "allow") == "GET, PATCH, DELETE")
+        #expect(wrong.contentType == "application/problem+json")
+        let decisions = try await s.request(.GET, "/v1/decisions", key: "bob")
+        #expect(decisions.status == 405)
+        #expect(decisions.headers.first(name: "allow") == "POST")
+        for path in ["/v2/customers", "/v1/customers/P000001/nothing", "/"] {
+            let r = try await s.request(.GET, path, key: "bob")
+            #expect(r.status == 404, "\(path)")
+            #expect(r.contentType == "application/problem+json", "\(path)")
+        }
+    }
+
+    @Test("a damaged keys.json takes no key at all (not the old ones) and /readyz says why; a good one is taken again")
+    func damagedKeysFailClosed() async throws {
+        let s = try ServedStore.start(customers: 1, users: ["bob"])
+        defer { s.stop() }
+        let keys = s.dir.appendingPathComponent(".clientele/store/keys.json")
+        let good = try Data(contentsOf: keys)
+        for damage in ["{not json", ""] {
+            try Data(damage.utf8).write(to: keys)
+            let closed = try await s.within(2) {
+                try await s.request(.GET, "/v1/visible", key: "bob").status == 401
+            }
+            #expect(closed != nil, "'\(damage)': the old key is refused")
+            #expect(try await s.request(.GET, "/readyz").status == 503)
+            try good.write(to: keys)
+            let open = try await s.within(2) {
+                try await s.request(.GET, "/v1/visible", key: "bob").status == 200
+            }
+            #expect(open != nil)
+            #expect(try await s.request(.GET, "/readyz").status == 200)
+        }
+    }
+
+    @Test("a store moved away: 503 without a path of the disk, not ready; moved back: served again, nothing lost")
+    func storeGoneAndBack() async throws {
+        let s = try ServedStore.start(customers: 2, users: ["bob"])
+        defer { s.stop() }
+        let store = s.dir.appendingPathComponent(".clientele/store")
+        let aside = s.dir.appendingPathComponent("store-aside")
+        try FileManager.default.moveItem(at: store, to: aside)
+        let write = try await s.request(
+            .PATCH, "/v1/customers/P000001", key: "bob", body: #"{"fields":{"level":"C"}}"#)
+        #expect([500, 503].contains(write.status), "\(write.status) \(write.body)")
+        #expect(!write.body.contains(s.dir.path), "no path of the disk: \(write.body)")
+        #expect(!write.body.contains("/.clientele"), "\(write.body)")
+        let notReady = try await s.within(2) { try await s.request(.GET, "/readyz").status == 503 }
+        #expect(notReady != nil)
+        try FileManager.default.moveItem(at: aside, to: store)
+        let ready = try await s.within(5) { try await s.request(.GET, "/readyz").status == 200 }
+        #expect(ready != nil, "ready again once the store is back")
+        let again = try await s.request(
+            .PATCH, "/v1/customers/P000001", key: "bob", body: #"{"fields":{"level":"C"}}"#)
+        #expect(again.status == 200, "\(again.body)")
+        #expect(try await s.request(.GET, "/v1/visible", key: "bob").object["count"] as? Int == 2)
+        let shown = try s.cli(["customer", "show", "P000001", "--as", "bob", "--format", "json"])
+        #expect(shown.stdout.contains(#""level":"C""#))
+    }
+
+    @Test("a repair that rewrites the log under the service: the service opens it again and serves what it holds")
+    func repairUnderTheService() async throws {
+        let s = try ServedStore.start(customers: 3, users: ["bob"])
+        defer { s.stop() }
+        #expect(try await s.request(.GET, "/v1/visible", key: "bob").object["count"] as? Int == 3)
+        // Damage the line of P000002's creation: repair cuts that batch and rewrites the segment.
+        let data = s.dir.appendingPathComponent(".clientele/store/data")
+        let url = data.appendingPathComponent("000001.jsonl")
+        var text = try String(contentsOf: url, encoding: .utf8)
+        let range = try #require(text.range(of: "Customer 2"))
+        text.replaceSubrange(range, with: "Customer X")
+        try text.write(to: url, atomically: false, encoding: .utf8)
+        let repaired = try s.cli(["store", "repair"])
+        #expect(repaired.exitCode == 0, "\(repaired.stdout)\(repaired.stderr)")
+        #expect(try s.cli(["store", "verify"]).exitCode == 0)
+        // The batch that made P000002 is gone; the others are served as the log holds them.
+        let served = try await s.within(3) {
+            try await s.request(.GET, "/v1/customers?limit=10", key: "bob").object["count"] as? Int == 2
+        }
+        #expect(served != nil, "the service serves what the repaired log holds")
+        #expect(try await s.request(.GET, "/v1/customers/P000002", key: "bob").status == 404)
+        #expect(try await s.request(.GET, "/v1/visible", key: "bob").object["count"] as? Int == 2)
+        let write = try await s.request(
+            .PATCH, "/v1/customers/P000001", key: "bob", body: #"{"fields":{"level":"C"}}"#)
+        #expect(write.status == 200, "\(write.body)")
+        #expect(try s.cli(["store", "verify"]).exitCode == 0)
+    }
+
+    @Test("SIGTERM while a client has sent half a body: the service still exits 0 within 5 s")
+    func stopWithAStalledClient() async throws {
+        let s = try ServedStore.start(customers: 1, users: ["bob"])
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(s.port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        #expect(connected == 0)
+        let head =
+            "POST /v1/decisions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(s.keys["bob"] ?? "")\r\n"
+            + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"requests\":["
+        _ = head.withCString { send(fd, $0, strlen($0), 0) }
+        try await Task.sleep(for: .milliseconds(300))
+        let stopped = s.stop()
+        #expect(stopped.code == 0)
+        #expect(stopped.seconds < 5, "\(stopped.seconds) s")
+    }
+}
