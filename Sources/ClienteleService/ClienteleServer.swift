@@ -59,12 +59,9 @@ package struct ClienteleServer: Sendable {
     package func run(announce: @escaping @Sendable (String) -> Void) async throws {
         let router = Router(context: BasicRequestContext.self)
         ServiceRoutes(state: state, options: options).register(on: router)
-        let idle = options.idleTimeout.components
         let app = Application(
             router: router,
-            server: .http1(
-                configuration: .init(
-                    idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
+            server: .http1(configuration: .init(idleTimeout: TimeAmount(options.idleTimeout))),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: nil),
             services: [StoreRefresher(state: state, interval: options.refreshInterval)],
             onServerRunning: { channel in
@@ -93,5 +90,7 @@ struct StoreRefresher: Service {
             try? await Task.sleep(for: interval)
             state.refresh()
         }
+        // Writes that have not begun are refused from here: none waits for the lock past the exit.
+        state.stop()
     }
 }

@@ -17,7 +17,7 @@ enum DecisionRequests {
             guard bytes.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else {
                 return .failure(.badRequest("the request needs a JSON object as its body"))
             }
-            var tape = JSONTape()
+            var tape = JSONTape(refusesLoneSurrogates: true)
             do throws(JSONTape.SyntaxError) { try tape.parse(bytes) } catch {
                 return .failure(.badRequest("the body is not JSON: \(error.message) (byte \(error.offset + 1))"))
             }

@@ -21,7 +21,10 @@ enum OpenAPIDocument {
             a method it does not take (with `Allow`), 503 the store is busy with another
             writer or being opened again (with `Retry-After`), 500 the store failed (the
             detail gives the request id the service's log names; no path of the server's
-            disk is ever in an answer).
+            disk is ever in an answer). A customer the caller may not view is, for every
+            route and every action, a customer that does not exist: 404 for a read or a
+            write, `{"allowed":false,"rule":null}` for a user asking about itself, absent
+            from `visible` whatever the action.
           license:
             name: Apache-2.0
         servers:
@@ -430,9 +433,9 @@ enum OpenAPIDocument {
                       type: object
                       additionalProperties: false
                       properties:
-                        users: { type: array, items: { type: string } }
-                        departments: { type: array, items: { type: string } }
-                        roles: { type: array, items: { type: string } }
+                        users: { type: array, maxItems: 1000, items: { type: string } }
+                        departments: { type: array, maxItems: 1000, items: { type: string } }
+                        roles: { type: array, maxItems: 1000, items: { type: string } }
               responses:
                 "200": { $ref: "#/components/responses/Changed" }
                 "400": { $ref: "#/components/responses/Problem" }
@@ -459,9 +462,9 @@ enum OpenAPIDocument {
                       additionalProperties: false
                       properties:
                         all: { type: boolean }
-                        users: { type: array, items: { type: string } }
-                        departments: { type: array, items: { type: string } }
-                        roles: { type: array, items: { type: string } }
+                        users: { type: array, maxItems: 1000, items: { type: string } }
+                        departments: { type: array, maxItems: 1000, items: { type: string } }
+                        roles: { type: array, maxItems: 1000, items: { type: string } }
               responses:
                 "200": { $ref: "#/components/responses/Changed" }
                 "400": { $ref: "#/components/responses/Problem" }
@@ -487,7 +490,7 @@ enum OpenAPIDocument {
                       type: object
                       additionalProperties: false
                       properties:
-                        tags: { type: array, items: { type: string } }
+                        tags: { type: array, maxItems: 1000, items: { type: string } }
                         overwrite: { type: boolean }
               responses:
                 "200": { $ref: "#/components/responses/Changed" }
@@ -550,7 +553,7 @@ enum OpenAPIDocument {
                       additionalProperties: false
                       required: [customers]
                       properties:
-                        customers: { type: array, items: { type: string } }
+                        customers: { type: array, maxItems: 1000, items: { type: string } }
                         reason: { type: [string, "null"] }
               responses:
                 "200":
@@ -593,7 +596,7 @@ enum OpenAPIDocument {
                       additionalProperties: false
                       required: [customers]
                       properties:
-                        customers: { type: array, items: { type: string } }
+                        customers: { type: array, maxItems: 1000, items: { type: string } }
               responses:
                 "200":
                   description: The customers claimed.
@@ -628,7 +631,7 @@ enum OpenAPIDocument {
                       additionalProperties: false
                       required: [customers, to]
                       properties:
-                        customers: { type: array, items: { type: string } }
+                        customers: { type: array, maxItems: 1000, items: { type: string } }
                         to: { type: string }
               responses:
                 "200":
@@ -752,7 +755,7 @@ enum OpenAPIDocument {
                           version: { type: integer }
                           records_changed: { type: integer }
                           records_removed: { type: integer }
-                          backup: { type: [string, "null"] }
+                          backup: { type: [string, "null"], description: "the backup of what the apply removed, within the store folder (backups/...)" }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
                 "500": { $ref: "#/components/responses/Problem" }

@@ -101,6 +101,10 @@ package final class ServedCustomers: @unchecked Sendable {
         ids: [String], next: String?, count: Int
     ) {
         var rows = policy.visibleSet(user: user, action: action, in: base, index: baseIndex, now: now)
+        // A customer the user may not view is listed for no action: it is as if it did not exist.
+        if action != .view {
+            rows = rows.intersection(policy.visibleSet(user: user, action: .view, in: base, index: baseIndex, now: now))
+        }
         if deadCount > 0 { rows = rows.subtracting(dead) }
         let cursorKey = after.map(IdOrder.key)
         func isAfterCursor(_ key: UInt64, _ id: @autoclosure () -> String) -> Bool {
@@ -111,6 +115,11 @@ package final class ServedCustomers: @unchecked Sendable {
         var recentRows =
             recent.count == 0
             ? [] : policy.visible(user: user, action: action, in: recent, index: recentIndex, now: now)
+        if action != .view {
+            recentRows = recentRows.filter {
+                policy.isAllowed(user: user, action: .view, customer: $0, in: recent, now: now)
+            }
+        }
         let count = rows.count + recentRows.count
         recentRows = recentRows.filter { isAfterCursor(recentOrder[$0], recent.ids[$0]) }.sorted {
             Self.before(recentOrder[$0], recent.ids[$0], recentOrder[$1], recent.ids[$1])

@@ -84,14 +84,26 @@ package struct ServiceKeys: Sendable, Equatable {
             case .array(let items)? = json["keys"]
         else { throw damaged }
         var keys: [ServiceKey] = []
+        /// A member that is a string or null (or absent): anything else is damage, never read as absent.
+        func optional(_ item: JSONValue, _ key: String) throws(OperationError) -> String? {
+            switch item[key] {
+            case nil, .null?: return nil
+            case .string(let s)?: return s
+            default: throw damaged
+            }
+        }
         for item in items {
             guard let name = item["name"]?.stringValue, let hash = item["sha256"]?.stringValue,
-                let createdAt = item["created_at"]?.stringValue, let createdBy = item["created_by"]?.stringValue
+                let createdAt = item["created_at"]?.stringValue, let createdBy = item["created_by"]?.stringValue,
+                ServiceKeys.bytes(hex: hash)?.count == 32
             else { throw damaged }
+            let (user, revokedAt, revokedBy) = (
+                try optional(item, "user"), try optional(item, "revoked_at"), try optional(item, "revoked_by")
+            )
             keys.append(
                 ServiceKey(
-                    name: name, user: item["user"]?.stringValue, hash: hash, createdAt: createdAt, createdBy: createdBy,
-                    revokedAt: item["revoked_at"]?.stringValue, revokedBy: item["revoked_by"]?.stringValue))
+                    name: name, user: user, hash: hash, createdAt: createdAt, createdBy: createdBy,
+                    revokedAt: revokedAt, revokedBy: revokedBy))
         }
         return ServiceKeys(keys: keys)
     }

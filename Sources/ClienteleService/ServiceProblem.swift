@@ -41,7 +41,7 @@ package struct ServiceProblem: Error, Sendable {
         case .invalid(let problems): self.init(400, problems.first ?? "invalid request", errors: problems)
         case .store(let error):
             // The service answers these itself (ServiceRoutes.problem): details stay in its log.
-            self.init(error.message.hasPrefix("the store is busy") ? 503 : 500, error.message)
+            self.init(error.isBusy ? 503 : 500, error.message)
         case .config(let diagnostics, let files):
             let renderer = DiagnosticRenderer(files: files, colors: false)
             let messages = diagnostics.filter { $0.severity == .error }.map { renderer.render($0) }

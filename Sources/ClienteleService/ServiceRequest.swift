@@ -50,11 +50,13 @@ struct RequestInput {
 
     /// Parses `bytes` as one JSON object with no other members than `allowed`.
     init(body bytes: ByteBuffer, allowed: Set<String>) throws(ServiceProblem) {
-        let text = String(decoding: bytes.readableBytesView, as: UTF8.self)
+        guard let text = String(validating: bytes.readableBytesView, as: UTF8.self) else {
+            throw .badRequest("the body is not UTF-8 text")
+        }
         guard !text.allSatisfy(\.isWhitespace) else { throw .badRequest("the request needs a JSON object as its body") }
         let value: JSONValue
-        do { value = try JSONValue.parse(text) } catch {
-            throw .badRequest("the body is not JSON: \(error)")
+        do { value = try JSONValue.parse(text, refusingLoneSurrogates: true) } catch {
+            throw .badRequest("the body is not JSON: \(error.message) (byte \(error.offset + 1))")
         }
         guard case .object(let members) = value else { throw .badRequest("the body must be a JSON object") }
         var seen = Set<String>()
@@ -82,9 +84,15 @@ struct RequestInput {
         return s
     }
 
+    /// The most items a list in a body may have (`customers`, `tags`, `users`, ...).
+    static let maxItems = 1_000
+
     func strings(_ key: String) throws(ServiceProblem) -> [String] {
         guard let value = self[key], value != .null else { return [] }
         guard case .array(let items) = value else { throw .badRequest("\"\(key)\" must be an array of strings") }
+        guard items.count <= Self.maxItems else {
+            throw .badRequest("\"\(key)\" takes at most \(Self.maxItems) items, not \(items.count)")
+        }
         var out: [String] = []
         for item in items {
             guard case .string(let s) = item else { throw .badRequest("\"\(key)\" must be an array of strings") }
@@ -124,7 +132,9 @@ struct RequestQuery {
         var parameters: [(String, String)] = []
         var seen = Set<String>()
         for pair in (request.uri.query ?? "").split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            // Form encoding: '+' is a space ('%2B' a plus).
+            let parts = pair.replacing("+", with: " ").split(
+                separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard let key = String(parts[0]).removingPercentEncoding,
                 let value = parts.count > 1 ? String(parts[1]).removingPercentEncoding : ""
             else {

@@ -32,6 +32,11 @@ struct ServiceRoutes: Sendable {
     static let requestIdHeader = HTTPField.Name("Clientele-Request-Id")!
     static let requestCounter = Atomic<Int>(0)
 
+    /// A new request id (base 36, counting from 1 since the start).
+    static func nextRequestId() -> String {
+        String(requestCounter.add(1, ordering: .relaxed).newValue, radix: 36)
+    }
+
     /// The most requests one `POST /v1/decisions` may carry.
     static let maxDecisions = 10_000
 
@@ -83,7 +88,8 @@ struct ServiceRoutes: Sendable {
             let id = try Self.pathId(context)
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            try await state.writing { operations, _ throws(OperationError) in
+            try await state.writing { operations, snapshot throws(OperationError) in
+                try Self.requireVisible([id], as: actor, in: snapshot)
                 try operations.delete(as: actor, id: id, time: time)
             }
             return .noContent
@@ -94,8 +100,9 @@ struct ServiceRoutes: Sendable {
                 let id = try Self.pathId(context)
                 let actor = try caller!.actingUser()
                 let time = Timestamp.now()
-                let changed = try await state.writing { operations, _ throws(OperationError) in
-                    try operations.follow(as: actor, ids: [id], following: following, time: time)
+                let changed = try await state.writing { operations, snapshot throws(OperationError) in
+                    try Self.requireVisible([id], as: actor, in: snapshot)
+                    return try operations.follow(as: actor, ids: [id], following: following, time: time)
                 }
                 return Reply(json: Self.changedJSON(changed))
             }
@@ -108,8 +115,9 @@ struct ServiceRoutes: Sendable {
             )
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            let changed = try await state.writing { operations, _ throws(OperationError) in
-                try operations.share(
+            let changed = try await state.writing { operations, snapshot throws(OperationError) in
+                try Self.requireVisible([id], as: actor, in: snapshot)
+                return try operations.share(
                     as: actor, ids: [id], users: users, departments: departments, roles: roles, time: time)
             }
             return Reply(json: Self.changedJSON(changed))
@@ -123,8 +131,9 @@ struct ServiceRoutes: Sendable {
             )
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            let changed = try await state.writing { operations, _ throws(OperationError) in
-                try operations.unshare(
+            let changed = try await state.writing { operations, snapshot throws(OperationError) in
+                try Self.requireVisible([id], as: actor, in: snapshot)
+                return try operations.unshare(
                     as: actor, ids: [id], all: all, users: users, departments: departments, roles: roles, time: time)
             }
             return Reply(json: Self.changedJSON(changed))
@@ -136,8 +145,9 @@ struct ServiceRoutes: Sendable {
             guard !tags.isEmpty || overwrite else { throw ServiceProblem.badRequest("the body needs \"tags\"") }
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            let changed = try await state.writing { operations, _ throws(OperationError) in
-                try operations.tag(as: actor, ids: [id], tags: tags, overwrite: overwrite, time: time)
+            let changed = try await state.writing { operations, snapshot throws(OperationError) in
+                try Self.requireVisible([id], as: actor, in: snapshot)
+                return try operations.tag(as: actor, ids: [id], tags: tags, overwrite: overwrite, time: time)
             }
             return Reply(json: Self.changedJSON(changed))
         }
@@ -147,7 +157,8 @@ struct ServiceRoutes: Sendable {
             let (note, deal) = (try input.requiredString("note"), try input.string("deal"))
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            try await state.writing { operations, _ throws(OperationError) in
+            try await state.writing { operations, snapshot throws(OperationError) in
+                try Self.requireVisible([id], as: actor, in: snapshot)
                 try operations.followup(as: actor, id: id, note: note, deal: deal, time: time)
             }
             return Reply(201, json: .object([("customer", .string(id))]))
@@ -157,8 +168,11 @@ struct ServiceRoutes: Sendable {
             let (ids, reason) = (try input.strings("customers"), try input.string("reason"))
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            let returned = try await state.writing { operations, _ throws(OperationError) in
-                try operations.returnToPool(as: actor, ids: ids, reason: reason, time: time).map { [$0.id, $0.pool] }
+            let returned = try await state.writing { operations, snapshot throws(OperationError) in
+                try Self.requireVisible(ids, as: actor, in: snapshot)
+                return try operations.returnToPool(as: actor, ids: ids, reason: reason, time: time).map {
+                    [$0.id, $0.pool]
+                }
             }
             return Reply(
                 json: .object([
@@ -174,8 +188,9 @@ struct ServiceRoutes: Sendable {
             let ids = try input.strings("customers")
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            let claimed = try await state.writing { operations, _ throws(OperationError) in
-                try operations.claim(as: actor, ids: ids, time: time)
+            let claimed = try await state.writing { operations, snapshot throws(OperationError) in
+                try Self.requireVisible(ids, as: actor, in: snapshot)
+                return try operations.claim(as: actor, ids: ids, time: time)
             }
             return Reply(json: .object([("claimed", .array(claimed.map(JSONValue.string)))]))
         }
@@ -184,8 +199,9 @@ struct ServiceRoutes: Sendable {
             let (ids, owner) = (try input.strings("customers"), try input.requiredString("to"))
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            let assigned = try await state.writing { operations, _ throws(OperationError) in
-                try operations.assign(as: actor, ids: ids, to: owner, time: time)
+            let assigned = try await state.writing { operations, snapshot throws(OperationError) in
+                try Self.requireVisible(ids, as: actor, in: snapshot)
+                return try operations.assign(as: actor, ids: ids, to: owner, time: time)
             }
             return Reply(json: .object([("assigned", .array(assigned.map(JSONValue.string)))]))
         }
@@ -208,7 +224,7 @@ struct ServiceRoutes: Sendable {
         registered.routes.withLock { $0.append(method.rawValue + " " + path) }
         router.on(RouterPath(path), method: method) { request, context -> Response in
             let started = ContinuousClock.now
-            let requestId = String(Self.requestCounter.add(1, ordering: .relaxed).newValue, radix: 36)
+            let requestId = Self.nextRequestId()
             var request = request
             var reply: Reply
             do {
@@ -265,10 +281,12 @@ struct ServiceRoutes: Sendable {
     /// request id and answered without their details (paths of the server's disk).
     func problem(_ error: OperationError, requestId: String) -> ServiceProblem {
         guard case .store(let failure) = error else { return ServiceProblem(error) }
-        if failure.message.hasPrefix("the store is busy") {
+        if failure.isBusy {
             return ServiceProblem(503, "the store is busy: another process is writing to it; try again")
         }
-        if failure == ServiceState.unavailable { return ServiceProblem(503, failure.message) }
+        if failure == ServiceState.unavailable || failure == ServiceState.stopped {
+            return ServiceProblem(503, failure.message)
+        }
         state.logger.error("request \(requestId): \(failure.message)")
         return ServiceProblem(
             500, "the store failed to answer; the service's log has the details (request \(requestId))")
@@ -276,6 +294,8 @@ struct ServiceRoutes: Sendable {
 
     /// The key and the acting user of a request, or 401 (no key, an unknown or revoked one).
     func authenticate(_ request: Request) throws(ServiceProblem) -> Caller {
+        // While the store is opened again, its keys may be out of date: nobody is let in.
+        guard !state.isUnavailable else { throw ServiceProblem(503, ServiceState.unavailable.message) }
         let snapshot = state.snapshot
         guard let header = request.headers[.authorization] else { throw .unauthorized }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
@@ -375,10 +395,11 @@ struct ServiceRoutes: Sendable {
                 continue
             }
             let d = policy.decide(user: user, action: action, customer: customer, in: table, now: now)
-            // To a user asking for itself, a customer it may not view is one that may not
-            // exist: the refusal names no rule (a denial's id would tell it apart).
-            if !d.allowed, !mayAskForAnyone,
-                action == .view || !policy.isAllowed(user: user, action: .view, customer: customer, in: table, now: now)
+            // To a user asking for itself, a customer it may not view is one that does not
+            // exist, whatever the action: not allowed, and no rule (its id would tell).
+            if !mayAskForAnyone,
+                action == .view
+                    ? !d.allowed : !policy.isAllowed(user: user, action: .view, customer: customer, in: table, now: now)
             {
                 out += "{\"allowed\":false,\"rule\":null}"
                 continue
@@ -544,11 +565,27 @@ struct ServiceRoutes: Sendable {
         return Self.customerReply(200, document, etag: Self.etag(document))
     }
 
-    /// Whether an `If-Match` value names the ETag (or is `*`).
+    /// Whether an `If-Match` value names the ETag (or is `*`), compared strongly (RFC 9110):
+    /// a weak tag never matches.
     static func matches(_ header: String, _ etag: String) -> Bool {
         header.split(separator: ",").contains { part in
             let tag = part.trimmingCharacters(in: .whitespaces)
-            return tag == "*" || tag == etag || tag == "W/" + etag
+            return tag == "*" || tag == etag
+        }
+    }
+
+    /// Refuses, as for a customer that does not exist (404), a customer the acting user
+    /// may not view: a write on it would tell that it exists. (Customers that do not
+    /// exist are left to the operations, which say the same.)
+    static func requireVisible(_ ids: [String], as actor: String, in snapshot: ServiceSnapshot) throws(OperationError) {
+        guard let user = snapshot.activeUser(actor) else { return }
+        let policy = snapshot.config.access
+        let now = Timestamp.currentSeconds()
+        for id in ids {
+            guard let (table, customer) = snapshot.customers.locate(id) else { continue }
+            if !policy.isAllowed(user: user, action: .view, customer: customer, in: table, now: now) {
+                throw .notFound("there is no customer '\(id)'")
+            }
         }
     }
 
@@ -646,7 +683,16 @@ struct ServiceRoutes: Sendable {
                     ("applied", .bool(true)), ("version", .number(String(outcome.version))),
                     ("records_changed", .number(String(outcome.recordsChanged))),
                     ("records_removed", .number(String(outcome.recordsRemoved))),
-                    ("backup", outcome.backup.map(JSONValue.string) ?? .null),
+                    // Within the store folder: no path of the server's disk is answered.
+                    (
+                        "backup",
+                        outcome.backup.map {
+                            JSONValue.string(
+                                $0.hasPrefix(directory.storePath + "/")
+                                    ? String($0.dropFirst(directory.storePath.count + 1))
+                                    : ($0 as NSString).lastPathComponent)
+                        } ?? .null
+                    ),
                 ]))
         }
         // The new version is served before the answer: a request that follows sees it.
@@ -719,6 +765,7 @@ struct Unrouted: RouterMiddleware {
             let reply = ServiceRoutes.problemReply(problem)
             var headers = HTTPFields()
             headers[.contentType] = reply.contentType
+            headers[ServiceRoutes.requestIdHeader] = ServiceRoutes.nextRequestId()
             for (name, value) in reply.headers {
                 if let field = HTTPField.Name(name) { headers[field] = value }
             }

@@ -105,11 +105,23 @@ package final class ServiceState: @unchecked Sendable {
     private var store: any CustomerStore
     private let current: Mutex<ServiceSnapshot>
     private let ready = Atomic<Bool>(true)
+    /// `broken`, for the request threads: while set, requests are answered 503 (the
+    /// keys and customers of the last snapshot may be out of date).
+    private let unavailableNow = Atomic<Bool>(false)
+    /// Set once the service stops: writes not yet begun are answered 503.
+    private let stopping = Atomic<Bool>(false)
     private let pending = Mutex<(jobs: [WriteJob], scheduled: Bool)>(([], false))
     /// Whether a refresh is queued and not yet begun (refreshes do not pile up).
     private let refreshQueued = Atomic<Bool>(false)
-    /// Set when the store failed under the service; the next refresh opens it again (queue only).
-    private var broken = false
+    /// Set when the store failed under the service; a refresh opens it again (queue only).
+    private var broken = false {
+        didSet { unavailableNow.store(broken, ordering: .relaxed) }
+    }
+    /// When a refresh may try to open a broken store again, and how long it waits after
+    /// the next failure (doubling up to 5 s): a store that stays broken is not reloaded
+    /// four times a second (queue only).
+    private var reopenAfter = ContinuousClock.now
+    private var reopenDelay: Duration = .milliseconds(250)
     /// Whether the keys could be read at the last refresh (queue only); when not, no key is taken.
     private var keysReadable = true
     /// Counts the times the store was opened again: a new base made from an older
@@ -123,10 +135,19 @@ package final class ServiceState: @unchecked Sendable {
     package var snapshot: ServiceSnapshot { current.withLock { $0 } }
     /// Whether the store is open, its version loaded and its keys readable (`/readyz`).
     package var isReady: Bool { ready.load(ordering: .relaxed) }
+    /// Whether the store failed under the service and is not open again yet.
+    package var isUnavailable: Bool { unavailableNow.load(ordering: .relaxed) }
 
-    /// What a request that needs the store is told while the store is opened again.
+    /// The service stops: writes that have not begun are answered 503 from now on.
+    package func stop() { stopping.store(true, ordering: .relaxed) }
+
+    /// What a request that needs the store is told while the store is opened again (a
+    /// write answered so was not acknowledged: it is not stored, and may be sent again).
     static let unavailable = StoreError(
-        "the store is unavailable: it failed under the service, which is opening it again; try again shortly")
+        "the store is unavailable: it failed under the service, which is opening it again; nothing of this request was stored, try again shortly"
+    )
+    /// What a write is told that had not begun when the service began to stop.
+    static let stopped = StoreError("the service is stopping; nothing of this request was stored, try again")
 
     /// Opens the directory's store to read and loads the first snapshot.
     package init(directory: ConfigDirectory, logger: Logger, metrics: ServiceMetrics) throws(OperationError) {
@@ -221,15 +242,16 @@ package final class ServiceState: @unchecked Sendable {
     /// While another process holds the lock, the queue is let go between tries (reads
     /// go on); the group fails as busy after `lockTimeout`.
     private func commitGroup(since waiting: ContinuousClock.Instant) {
-        guard !broken else {
-            for job in takeJobs() { job.done.resume(returning: .failure(.store(Self.unavailable))) }
+        guard !broken, !stopping.load(ordering: .relaxed) else {
+            let why = broken ? Self.unavailable : Self.stopped
+            for job in takeJobs() { job.done.resume(returning: .failure(.store(why))) }
             return groupDone()
         }
         let started = ContinuousClock.now
         do throws(StoreError) {
             try store.beginWriting(as: "clientele serve", timeout: 0)
         } catch {
-            if error.message.hasPrefix("the store is busy"), ContinuousClock.now - waiting < Self.lockTimeout {
+            if error.isBusy, ContinuousClock.now - waiting < Self.lockTimeout {
                 queue.asyncAfter(deadline: .now() + .milliseconds(10)) { self.commitGroup(since: waiting) }
                 return
             }
@@ -293,6 +315,7 @@ package final class ServiceState: @unchecked Sendable {
     /// refresh succeeds.
     private func reopen() {
         generation += 1
+        reopenAfter = .now + reopenDelay
         do throws(OperationError) {
             let applied = try directory.openApplied(writer: nil)
             store = applied.store
@@ -301,13 +324,15 @@ package final class ServiceState: @unchecked Sendable {
             install(next)
             metrics.appliedVersion(next.version.number)
             broken = false
+            reopenDelay = .milliseconds(250)
             ready.store(keys != nil, ordering: .relaxed)
             logger.info(
                 "the store is open again: config version \(next.version.number), \(next.customers.count) customers")
         } catch {
-            logger.error("cannot open the store again: \(error.description)")
+            logger.error("cannot open the store again (next try in \(reopenDelay)): \(error.description)")
             broken = true
             ready.store(false, ordering: .relaxed)
+            reopenDelay = min(reopenDelay * 2, .seconds(5))
         }
     }
 
@@ -337,7 +362,14 @@ package final class ServiceState: @unchecked Sendable {
         guard !refreshQueued.exchange(true, ordering: .acquiringAndReleasing) else { return }
         queue.async {
             self.refreshQueued.store(false, ordering: .releasing)
-            guard !self.broken else { return self.reopen() }
+            guard !self.broken else {
+                if ContinuousClock.now >= self.reopenAfter { self.reopen() }
+                return
+            }
+            // The keys first, whatever happens to the rest: a revoked key is refused even
+            // when the customers cannot be read.
+            let keys = self.readKeys() ?? ServiceKeys()
+            if keys != self.snapshot.keys { self.install(self.snapshot.with(keys: keys)) }
             do throws(StoreError) {
                 _ = try self.store.refresh()
             } catch {
@@ -345,9 +377,7 @@ package final class ServiceState: @unchecked Sendable {
                 return self.failed(error)
             }
             do throws(OperationError) {
-                let snapshot = try self.advance(self.snapshot)
-                let keys = self.readKeys() ?? ServiceKeys()
-                if keys != snapshot.keys { self.install(snapshot.with(keys: keys)) }
+                try self.advance(self.snapshot)
                 self.ready.store(self.keysReadable, ordering: .relaxed)
             } catch {
                 if case .store(let e) = error, e.file != nil { return self.failed(e) }
@@ -369,10 +399,6 @@ package final class ServiceState: @unchecked Sendable {
             queue.async { continuation.resume() }
         }
     }
-
-    /// Waits (blocking) for the work queued on the store's queue so far: a process
-    /// about to exit does not cut a group in the middle.
-    package func quiesce() { queue.sync {} }
 
     /// The snapshot after what the store holds beyond `snapshot`: the rows written
     /// since replaced, or everything again under a new version. Installs it.

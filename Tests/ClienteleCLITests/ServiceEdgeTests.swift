@@ -31,7 +31,7 @@ struct ServiceEdgeTests {
         try await Task.sleep(for: .milliseconds(400))
         let unknown = #"{"allowed":false,"rule":null}"#
         for user in ["erin", "bob"] {
-            for action in ["view", "edit", "export", "delete"] {
+            for action in ["view", "edit", "export", "delete", "create", "share", "tag", "follow", "return_to_pool"] {
                 let body = #"{"requests":[{"user":"\#(user)","action":"\#(action)","customer":"P000002"}]}"#
                 let r = try await s.request(.POST, "/v1/decisions", key: user, body: body)
                 #expect(r.body == #"{"decisions":[\#(unknown)]}"#, "\(user) \(action): \(r.body)")
@@ -45,6 +45,34 @@ struct ServiceEdgeTests {
         let own = #"{"requests":[{"user":"bob","action":"delete","customer":"P000001"}]}"#
         let refused = try await s.request(.POST, "/v1/decisions", key: "bob", body: own)
         #expect(refused.body.contains(#""allowed":false"#))
+        // visible lists it for no action.
+        for action in ["view", "share", "follow", "tag", "return_to_pool"] {
+            let page = try await s.request(.GET, "/v1/visible?action=\(action)", key: "bob")
+            #expect(page.object["customers"] as? [String] == ["P000001"], "\(action): \(page.body)")
+        }
+        // A write on it is the 404 of one that does not exist, and changes nothing.
+        let before = try s.storeBytes()
+        for (method, path, body) in [
+            (HTTPMethod.PUT, "/v1/customers/{}/follow", nil as String?),
+            (.POST, "/v1/customers/{}/shares", #"{"users":["erin"]}"#),
+            (.POST, "/v1/customers/{}/unshare", #"{"all":true}"#),
+            (.POST, "/v1/customers/{}/tags", #"{"tags":["x"]}"#),
+            (.POST, "/v1/customers/{}/followups", #"{"note":"x"}"#),
+            (.DELETE, "/v1/customers/{}", nil),
+            (.POST, "/v1/pool/return", #"{"customers":["{}"],"reason":"other"}"#),
+        ] {
+            let hidden = try await s.request(
+                method, path.replacingOccurrences(of: "{}", with: "P000002"), key: "bob",
+                body: body?.replacingOccurrences(of: "{}", with: "P000002"))
+            let missing = try await s.request(
+                method, path.replacingOccurrences(of: "{}", with: "P000099"), key: "bob",
+                body: body?.replacingOccurrences(of: "{}", with: "P000099"))
+            #expect(hidden.status == 404, "\(method) \(path): \(hidden.body)")
+            #expect(
+                hidden.body == missing.body.replacingOccurrences(of: "P000099", with: "P000002"),
+                "\(method) \(path): \(hidden.body) / \(missing.body)")
+        }
+        #expect(try s.storeBytes() == before)
         // who-can about a hidden customer is the 404 of one that does not exist.
         let hidden = try await s.request(.GET, "/v1/customers/P000002/who-can", key: "erin")
         let missing = try await s.request(.GET, "/v1/customers/P000099/who-can", key: "erin")
@@ -87,10 +115,17 @@ struct ServiceEdgeTests {
             headers: [("If-Match", "\"0000\", \(etag)")])
         #expect(listed.status == 200, "\(listed.body)")
         let etag2 = listed.headers.first(name: "etag") ?? ""
+        let weak = try await s.request(
+            .PATCH, "/v1/customers/P000001", key: "bob", body: #"{"fields":{"level":"C"}}"#,
+            headers: [("If-Match", "W/" + etag2)])
+        #expect(weak.status == 412, "a weak tag never matches: \(weak.body)")
         let repeated = try await s.request(
             .PATCH, "/v1/customers/P000001", key: "bob", body: #"{"fields":{"level":"C"}}"#,
             headers: [("If-Match", "\"0000\""), ("If-Match", etag2)])
         #expect(repeated.status == 200, "\(repeated.body)")
+        // '+' in a query is a space, as forms send it.
+        let searched = try await s.request(.GET, "/v1/customers?search=Customer+1", key: "bob")
+        #expect(searched.object["count"] as? Int == 1, "\(searched.body)")
 
         let before = try s.storeBytes()
         // A path that does not decode is no route's.
@@ -106,11 +141,21 @@ struct ServiceEdgeTests {
                 .POST, "/v1/decisions", #"{"requests":[{"user":"bob\ud800","action":"view","customer":"P1"}]}"#,
                 "a surrogate in a decision"
             ),
+            (
+                .POST, "/v1/customers/P000001/tags",
+                #"{"tags":["# + Array(repeating: #""t""#, count: 1_001).joined(separator: ",") + "]}",
+                "1,001 tags"
+            ),
         ] {
             let r = try await s.request(method, path, key: "bob", body: body)
             #expect(r.status == 400, "\(why): \(r.status) \(r.body)")
             #expect(r.contentType == "application/problem+json", "\(why)")
         }
+        // Bytes that are not UTF-8.
+        var bad = Array(#"{"fields":{"name":"a"#.utf8)
+        bad += [0xFF] + Array(#""}}"#.utf8)
+        let notUTF8 = try await s.request(.PATCH, "/v1/customers/P000001", key: "bob", bytes: bad)
+        #expect(notUTF8.status == 400, "\(notUTF8.body)")
         #expect(try s.storeBytes() == before)
         // A pair is one character.
         let paired = try await s.request(
@@ -143,7 +188,12 @@ struct ServiceEdgeTests {
         defer { s.stop() }
         let keys = s.dir.appendingPathComponent(".clientele/store/keys.json")
         let good = try Data(contentsOf: keys)
-        for damage in ["{not json", ""] {
+        var revokedBack = try JSONSerialization.jsonObject(with: good) as? [String: Any] ?? [:]
+        var listed = revokedBack["keys"] as? [[String: Any]] ?? []
+        for k in listed.indices { listed[k]["revoked_at"] = 5 }
+        revokedBack["keys"] = listed
+        let wrongType = String(decoding: try JSONSerialization.data(withJSONObject: revokedBack), as: UTF8.self)
+        for damage in ["{not json", "", wrongType] {
             try Data(damage.utf8).write(to: keys)
             let closed = try await s.within(2) {
                 try await s.request(.GET, "/v1/visible", key: "bob").status == 401
@@ -210,6 +260,26 @@ struct ServiceEdgeTests {
             .PATCH, "/v1/customers/P000001", key: "bob", body: #"{"fields":{"level":"C"}}"#)
         #expect(write.status == 200, "\(write.body)")
         #expect(try s.cli(["store", "verify"]).exitCode == 0)
+    }
+
+    @Test(
+        "SIGTERM while a write waits for another process's lock: the write is answered 503, the exit comes within 5 s")
+    func stopWhileWaitingForTheLock() async throws {
+        let s = try ServedStore.start(customers: 1, users: ["bob"])
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = [s.dir.appendingPathComponent(".clientele/store").path, "sleep", "20"]
+        try holder.run()
+        defer { holder.terminate() }
+        try await Task.sleep(for: .milliseconds(200))
+        async let write = s.request(
+            .POST, "/v1/customers", key: "bob", body: #"{"table":"individual","fields":{"name":"Late"}}"#)
+        try await Task.sleep(for: .milliseconds(700))
+        let stopped = s.stop()
+        #expect(stopped.code == 0)
+        #expect(stopped.seconds < 5, "\(stopped.seconds) s")
+        let answer = try? await write
+        #expect(answer?.status == 503 || answer == nil, "\(answer?.body ?? "")")
     }
 
     @Test("SIGTERM while a client has sent half a body: the service still exits 0 within 5 s")

@@ -128,7 +128,7 @@ final class ServedStore: @unchecked Sendable {
     /// A request with `key` (a name of `keys`, or a literal key with `raw`), acting as `user`.
     func request(
         _ method: HTTPMethod, _ path: String, key: String? = nil, raw: String? = nil, user: String? = nil,
-        body: String? = nil, headers: [(String, String)] = []
+        body: String? = nil, bytes: [UInt8]? = nil, headers: [(String, String)] = []
     ) async throws -> Reply {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = method
@@ -139,6 +139,10 @@ final class ServedStore: @unchecked Sendable {
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
+        }
+        if let bytes {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: bytes))
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let bytes = try await response.body.collect(upTo: 64 << 20)

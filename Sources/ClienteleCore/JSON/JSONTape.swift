@@ -34,8 +34,14 @@ public struct JSONTape: Sendable {
     /// How deeply arrays and objects may nest: deeper text is refused, never recursed into.
     public static let maximumDepth = 64
 
+    /// Whether a `\\u` escape of a lone UTF-16 surrogate is refused. Input taken from
+    /// outside (a request's body) refuses it; stored documents, which may hold one
+    /// from before, read it as U+FFFD.
+    public var refusesLoneSurrogates = false
+
     /// An empty tape, reused for every document parsed into it.
-    public init() {
+    public init(refusesLoneSurrogates: Bool = false) {
+        self.refusesLoneSurrogates = refusesLoneSurrogates
         tokens.reserveCapacity(256)
     }
 
@@ -43,6 +49,7 @@ public struct JSONTape: Sendable {
     public mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(SyntaxError) {
         tokens.removeAll(keepingCapacity: true)
         var parser = Parser(bytes: bytes, tokens: tokens)
+        parser.refusesLoneSurrogates = refusesLoneSurrogates
         tokens = []
         defer { tokens = parser.tokens }
         parser.skipSpace()
@@ -60,6 +67,7 @@ public struct JSONTape: Sendable {
         let count: Int
         var tokens: [Token]
         var i = 0
+        var refusesLoneSurrogates = false
 
         init(bytes: UnsafeBufferPointer<UInt8>, tokens: [Token]) {
             self.bytes = bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!
@@ -173,19 +181,7 @@ public struct JSONTape: Sendable {
                     case UInt8(ascii: "u"):
                         let unit = try hexEscape()
                         // UTF-16 surrogates come in pairs: a lone one is no character.
-                        if (0xDC00...0xDFFF).contains(unit) {
-                            throw fail("a \\u escape of a lone low surrogate (\\u\(String(unit, radix: 16)))")
-                        }
-                        if (0xD800...0xDBFF).contains(unit) {
-                            guard i + 1 < count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u")
-                            else {
-                                throw fail("a \\u escape of a high surrogate must be followed by its low surrogate")
-                            }
-                            i += 1
-                            guard (0xDC00...0xDFFF).contains(try hexEscape()) else {
-                                throw fail("a \\u escape of a high surrogate must be followed by its low surrogate")
-                            }
-                        }
+                        if refusesLoneSurrogates { try pairedSurrogate(unit) }
                     default:
                         throw fail("unknown escape \\\(Character(Unicode.Scalar(bytes[i])))")
                     }
@@ -201,6 +197,21 @@ public struct JSONTape: Sendable {
             tokens.append(
                 Token(kind: .string, escaped: escaped, start: Int32(start), end: Int32(i), next: index + 1, count: 0))
             i += 1
+        }
+
+        /// Refuses `unit` when it is a lone surrogate; reads the low half after a high one.
+        mutating func pairedSurrogate(_ unit: UInt32) throws(SyntaxError) {
+            if (0xDC00...0xDFFF).contains(unit) {
+                throw fail("a \\u escape of a lone low surrogate (\\u\(String(unit, radix: 16)))")
+            }
+            guard (0xD800...0xDBFF).contains(unit) else { return }
+            guard i + 1 < count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
+                throw fail("a \\u escape of a high surrogate must be followed by its low surrogate")
+            }
+            i += 1
+            guard (0xDC00...0xDFFF).contains(try hexEscape()) else {
+                throw fail("a \\u escape of a high surrogate must be followed by its low surrogate")
+            }
         }
 
         /// The four hex digits after the `u` at `i`; `i` moves past them.

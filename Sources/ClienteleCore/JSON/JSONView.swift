@@ -131,9 +131,12 @@ public struct JSONView {
 }
 
 extension JSONValue {
-    /// Parses JSON text strictly.
-    public static func parse(_ text: String) throws(JSONTape.SyntaxError) -> JSONValue {
-        var tape = JSONTape()
+    /// Parses JSON text strictly; `refusingLoneSurrogates` for input from outside
+    /// (see `JSONTape.refusesLoneSurrogates`).
+    public static func parse(_ text: String, refusingLoneSurrogates: Bool = false) throws(JSONTape.SyntaxError)
+        -> JSONValue
+    {
+        var tape = JSONTape(refusesLoneSurrogates: refusingLoneSurrogates)
         let bytes = Array(text.utf8)
         return try bytes.withUnsafeBufferPointer { (buffer) throws(JSONTape.SyntaxError) -> JSONValue in
             try tape.parse(buffer)

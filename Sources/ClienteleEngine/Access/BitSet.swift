@@ -48,6 +48,13 @@ package struct BitSet: Sendable, Equatable {
         return result
     }
 
+    /// Members of this set that `other` has too (sets of the same capacity).
+    package func intersection(_ other: BitSet) -> BitSet {
+        var result = self
+        for k in 0..<result.words.count { result.words[k] &= k < other.words.count ? other.words[k] : 0 }
+        return result
+    }
+
     /// Inserts every member of `other` (a set of the same capacity).
     package mutating func formUnion(_ other: BitSet) {
         for k in 0..<min(words.count, other.words.count) { words[k] |= other.words[k] }

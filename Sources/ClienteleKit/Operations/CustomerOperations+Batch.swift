@@ -67,7 +67,8 @@ extension CustomerOperations {
     /// `a`, then what `b` adds, each once (`share --users bob,bob` shares with bob once).
     static func union(_ a: [String], _ b: [String]) -> [String] {
         var result = a
-        for x in b where !result.contains(x) { result.append(x) }
+        var seen = Set(a)
+        for x in b where seen.insert(x).inserted { result.append(x) }
         return result
     }
 

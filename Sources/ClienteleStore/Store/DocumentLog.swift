@@ -68,6 +68,9 @@ package final class DocumentLog {
     /// Where each log entry sits, oldest first.
     private(set) var logLocations: [Location] = []
     private var readers: [Int32: Int32] = [:]
+    /// The device and inode of each segment as it was read: a repair that rewrites one
+    /// makes it another file, which `catchUp` refuses.
+    private var identities: [Int32: FileIdentity] = [:]
     private var writer: Int32 = -1
     private var writerSegment: Int32 = 0
     private var writerSize = 0
@@ -232,15 +235,17 @@ package final class DocumentLog {
     package func catchUp(recover: Bool) throws(StoreError) -> Bool {
         let before = end
         // A repair rewrites and renames segments: a file read before is then another file.
+        var read = identities
         for (segment, fd) in readers {
             var open = stat()
+            if fstat(fd, &open) == 0, read[segment] == nil { read[segment] = FileIdentity(open) }
+        }
+        for (segment, identity) in read {
             var named = stat()
-            guard fstat(fd, &open) == 0, lstat(path(segment), &named) == 0, open.st_ino == named.st_ino,
-                open.st_dev == named.st_dev
-            else {
+            guard lstat(path(segment), &named) == 0, FileIdentity(named) == identity else {
                 throw StoreError(
-                    "the log at \(directory) was rewritten since this process read it (segment \(segment)): it was cut by a repair; open the store again"
-                )
+                    "the log at \(directory) was rewritten since this process read it (segment \(segment)): it was cut by a repair; open the store again",
+                    file: path(segment))
             }
         }
         let numbers = Self.segmentNumbers(in: directory)
@@ -251,8 +256,8 @@ package final class DocumentLog {
             && (end.offset == 0 || Int(info.st_size) >= end.offset)
         guard reaches else {
             throw StoreError(
-                "the log at \(directory) no longer reaches the place this process read it to (segment \(end.segment), byte \(end.offset)): it was cut by a repair; open the store again"
-            )
+                "the log at \(directory) no longer reaches the place this process read it to (segment \(end.segment), byte \(end.offset)): it was cut by a repair; open the store again",
+                file: path(end.segment))
         }
         if numbers.count >= max(current, 1) {
             for k in max(current, 1)...numbers.count {
@@ -298,13 +303,24 @@ package final class DocumentLog {
         if let failedSync { throw failedSync }
         guard unsynced, writer >= 0 else { return }
         guard fsync(writer) == 0 else {
-            let error = StoreError.system("cannot make durable", path(writerSegment))
-            ftruncate(writer, off_t(syncedSize))
+            var error = StoreError.system("cannot make durable", path(writerSegment))
+            if ftruncate(writer, off_t(syncedSize)) != 0 {
+                error.message +=
+                    "; the batches not made durable could not be cut off either: 'clientele store verify' before writing again"
+            }
+            error.file = path(writerSegment)
             failedSync = error
             throw error
         }
         unsynced = false
         syncedSize = writerSize
+    }
+
+    /// Starts the next segment when this one is full. A group (`syncsLater`) starts none
+    /// while it writes: its batches sit in one file, after the last fsync, and are cut
+    /// off together when their fsync fails.
+    package func rollIfFull() throws(StoreError) {
+        if writer >= 0, writerSize > Self.segmentLimit { try openWriter(writerSegment + 1) }
     }
 
     /// Starts from the stored id index when it fits this log: its segment is there, the
@@ -395,8 +411,10 @@ package final class DocumentLog {
     {
         let file: MappedFile
         do { file = try MappedFile(path: path(segment), followLinks: false) } catch {
-            throw StoreError(error.description)
+            throw StoreError(error.description, file: path(segment))
         }
+        var info = stat()
+        if lstat(path(segment), &info) == 0 { identities[segment] = FileIdentity(info) }
         let whole = file.bytes
         let bytes = UnsafeBufferPointer(rebasing: whole[min(start, whole.count)...])
         /// Line numbers count from the start of the file, whatever was skipped.
@@ -510,6 +528,7 @@ package final class DocumentLog {
         fstat(fd, &info)
         writerSize = Int(info.st_size)
         syncedSize = writerSize
+        identities[segment] = FileIdentity(info)
         syncDirectory()
     }
 
@@ -532,7 +551,7 @@ package final class DocumentLog {
                 throw StoreError("'\(id)' is not a valid record id (1 to 64 letters, digits, '-' or '_')")
             }
         }
-        if writerSize > Self.segmentLimit { try openWriter(writerSegment + 1) }
+        if !syncsLater { try rollIfFull() }
         let batch = nextBatch
         var text = ""
         var lines: [(op: Operation, offset: Int, length: Int)] = []
@@ -597,7 +616,7 @@ package final class DocumentLog {
     ) throws {
         guard writer >= 0 else { throw StoreError("the store was opened for reading only") }
         if let failedSync { throw failedSync }
-        if writerSize > Self.segmentLimit { try openWriter(writerSegment + 1) }
+        if !syncsLater { try rollIfFull() }
         let batch = nextBatch
         let start = writerSize
         var buffer: [UInt8] = []
@@ -739,7 +758,7 @@ package final class DocumentLog {
             previous = location
             if mapped[location.segment] == nil {
                 do { mapped[location.segment] = try MappedFile(path: path(location.segment), followLinks: false) } catch
-                { throw StoreError(error.description) }
+                { throw StoreError(error.description, file: path(location.segment)) }
             }
             let bytes = mapped[location.segment]!.bytes
             guard location.offset + Int(location.length) <= bytes.count else { throw cut(location.segment) }
@@ -767,7 +786,7 @@ package final class DocumentLog {
         for segment in position.segment...end.segment {
             let file: MappedFile
             do { file = try MappedFile(path: path(segment), followLinks: false) } catch {
-                throw StoreError(error.description)
+                throw StoreError(error.description, file: path(segment))
             }
             let bytes = file.bytes
             let start = segment == position.segment ? position.offset : 0
@@ -963,5 +982,16 @@ struct LineHeader {
         while idEnd < line.count, line[idEnd] != UInt8(ascii: "\"") { idEnd += 1 }
         guard idEnd < line.count else { return nil }
         id = String(decoding: UnsafeBufferPointer(rebasing: line[idStart..<idEnd]), as: UTF8.self)
+    }
+}
+
+/// Which file a path named when it was read (a file replaced under the same name is another).
+struct FileIdentity: Equatable {
+    var device: UInt64
+    var inode: UInt64
+
+    init(_ info: stat) {
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
     }
 }

@@ -167,7 +167,10 @@ package final class JSONFileStore: CustomerStore {
         guard lock == nil else { return }
         lock = try StoreLock.acquire(in: path, holder: holder, timeout: timeout)
         lockIsBorrowed = true
-        do { _ = try caughtUp(recover: true) } catch {
+        do {
+            _ = try caughtUp(recover: true)
+            try log.rollIfFull()
+        } catch {
             try? endWriting()
             throw error
         }

@@ -46,9 +46,16 @@ package struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
 
     /// A call to the system about one of the store's files failed (the disk, its
     /// permissions, the file gone): `file` names it.
+    /// Running out of file descriptors (EMFILE, ENFILE) is the process's state, not
+    /// the file's: it names no file.
     static func system(_ what: String, _ path: String) -> StoreError {
-        StoreError("\(what) \(path): \(String(cString: strerror(errno)))", file: path)
+        let code = errno
+        return StoreError(
+            "\(what) \(path): \(String(cString: strerror(code)))", file: code == EMFILE || code == ENFILE ? nil : path)
     }
+
+    /// Whether another process holds the store's lock (`StoreLock.acquire` timed out).
+    package var isBusy: Bool { message.hasPrefix("the store is busy") }
 }
 
 #if canImport(Glibc)
