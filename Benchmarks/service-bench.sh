@@ -4,7 +4,7 @@
 # over DATA/clientele (a store made as in the sections above) and the bare
 # Hummingbird route of ../shared/bench/http (`clientele-bench http-floor`), loaded
 # by wrk in the same sitting, alternating. Needs wrk (apt-get install wrk) and the
-# release binaries: swift build -c release --product clientele --product clientele-bench
+# release binaries: swift build -c release --product clientele && swift build -c release --product clientele-bench
 set -euo pipefail
 data=$1
 seconds=${2:-10}
