@@ -114,12 +114,10 @@ package final class ServedCustomers: @unchecked Sendable {
         // The rows written since: few, sorted here.
         var recentRows =
             recent.count == 0
-            ? [] : policy.visible(user: user, action: action, in: recent, index: recentIndex, now: now)
-        if action != .view {
-            recentRows = recentRows.filter {
-                policy.isAllowed(user: user, action: .view, customer: $0, in: recent, now: now)
+            ? []
+            : policy.visible(user: user, action: action, in: recent, index: recentIndex, now: now).filter {
+                action == .view || policy.isAllowed(user: user, action: .view, customer: $0, in: recent, now: now)
             }
-        }
         let count = rows.count + recentRows.count
         recentRows = recentRows.filter { isAfterCursor(recentOrder[$0], recent.ids[$0]) }.sorted {
             Self.before(recentOrder[$0], recent.ids[$0], recentOrder[$1], recent.ids[$1])

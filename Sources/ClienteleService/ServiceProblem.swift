@@ -32,16 +32,17 @@ package struct ServiceProblem: Error, Sendable {
     }
 
     /// The status and messages of a library error: refused 403, no such customer 404,
-    /// a conflict with the customer's state 409, bad input 400, the store 503 or 500.
+    /// a conflict with the customer's state 409, bad input 400, the store 500.
     init(_ error: OperationError) {
         switch error {
         case .refused(let why): self.init(403, why)
         case .notFound(let message): self.init(404, message)
         case .conflict(let problems): self.init(409, problems.first ?? "conflict", errors: problems)
         case .invalid(let problems): self.init(400, problems.first ?? "invalid request", errors: problems)
-        case .store(let error):
-            // The service answers these itself (ServiceRoutes.problem): details stay in its log.
-            self.init(error.isBusy ? 503 : 500, error.message)
+        case .store:
+            // The routes answer the store's failures themselves (`ServiceRoutes.problem`):
+            // their details name paths of the server's disk and stay in its log.
+            self.init(500, "the store failed to answer")
         case .config(let diagnostics, let files):
             let renderer = DiagnosticRenderer(files: files, colors: false)
             let messages = diagnostics.filter { $0.severity == .error }.map { renderer.render($0) }

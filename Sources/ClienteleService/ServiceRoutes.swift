@@ -88,8 +88,7 @@ struct ServiceRoutes: Sendable {
             let id = try Self.pathId(context)
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            try await state.writing { operations, snapshot throws(OperationError) in
-                try Self.requireVisible([id], as: actor, in: snapshot)
+            try await writing(on: [id], as: actor) { operations throws(OperationError) in
                 try operations.delete(as: actor, id: id, time: time)
             }
             return .noContent
@@ -100,9 +99,8 @@ struct ServiceRoutes: Sendable {
                 let id = try Self.pathId(context)
                 let actor = try caller!.actingUser()
                 let time = Timestamp.now()
-                let changed = try await state.writing { operations, snapshot throws(OperationError) in
-                    try Self.requireVisible([id], as: actor, in: snapshot)
-                    return try operations.follow(as: actor, ids: [id], following: following, time: time)
+                let changed = try await writing(on: [id], as: actor) { operations throws(OperationError) in
+                    try operations.follow(as: actor, ids: [id], following: following, time: time)
                 }
                 return Reply(json: Self.changedJSON(changed))
             }
@@ -115,9 +113,8 @@ struct ServiceRoutes: Sendable {
             )
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            let changed = try await state.writing { operations, snapshot throws(OperationError) in
-                try Self.requireVisible([id], as: actor, in: snapshot)
-                return try operations.share(
+            let changed = try await writing(on: [id], as: actor) { operations throws(OperationError) in
+                try operations.share(
                     as: actor, ids: [id], users: users, departments: departments, roles: roles, time: time)
             }
             return Reply(json: Self.changedJSON(changed))
@@ -131,9 +128,8 @@ struct ServiceRoutes: Sendable {
             )
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            let changed = try await state.writing { operations, snapshot throws(OperationError) in
-                try Self.requireVisible([id], as: actor, in: snapshot)
-                return try operations.unshare(
+            let changed = try await writing(on: [id], as: actor) { operations throws(OperationError) in
+                try operations.unshare(
                     as: actor, ids: [id], all: all, users: users, departments: departments, roles: roles, time: time)
             }
             return Reply(json: Self.changedJSON(changed))
@@ -145,9 +141,8 @@ struct ServiceRoutes: Sendable {
             guard !tags.isEmpty || overwrite else { throw ServiceProblem.badRequest("the body needs \"tags\"") }
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            let changed = try await state.writing { operations, snapshot throws(OperationError) in
-                try Self.requireVisible([id], as: actor, in: snapshot)
-                return try operations.tag(as: actor, ids: [id], tags: tags, overwrite: overwrite, time: time)
+            let changed = try await writing(on: [id], as: actor) { operations throws(OperationError) in
+                try operations.tag(as: actor, ids: [id], tags: tags, overwrite: overwrite, time: time)
             }
             return Reply(json: Self.changedJSON(changed))
         }
@@ -157,8 +152,7 @@ struct ServiceRoutes: Sendable {
             let (note, deal) = (try input.requiredString("note"), try input.string("deal"))
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            try await state.writing { operations, snapshot throws(OperationError) in
-                try Self.requireVisible([id], as: actor, in: snapshot)
+            try await writing(on: [id], as: actor) { operations throws(OperationError) in
                 try operations.followup(as: actor, id: id, note: note, deal: deal, time: time)
             }
             return Reply(201, json: .object([("customer", .string(id))]))
@@ -168,9 +162,8 @@ struct ServiceRoutes: Sendable {
             let (ids, reason) = (try input.strings("customers"), try input.string("reason"))
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            let returned = try await state.writing { operations, snapshot throws(OperationError) in
-                try Self.requireVisible(ids, as: actor, in: snapshot)
-                return try operations.returnToPool(as: actor, ids: ids, reason: reason, time: time).map {
+            let returned = try await writing(on: ids, as: actor) { operations throws(OperationError) in
+                try operations.returnToPool(as: actor, ids: ids, reason: reason, time: time).map {
                     [$0.id, $0.pool]
                 }
             }
@@ -188,9 +181,8 @@ struct ServiceRoutes: Sendable {
             let ids = try input.strings("customers")
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            let claimed = try await state.writing { operations, snapshot throws(OperationError) in
-                try Self.requireVisible(ids, as: actor, in: snapshot)
-                return try operations.claim(as: actor, ids: ids, time: time)
+            let claimed = try await writing(on: ids, as: actor) { operations throws(OperationError) in
+                try operations.claim(as: actor, ids: ids, time: time)
             }
             return Reply(json: .object([("claimed", .array(claimed.map(JSONValue.string)))]))
         }
@@ -199,9 +191,8 @@ struct ServiceRoutes: Sendable {
             let (ids, owner) = (try input.strings("customers"), try input.requiredString("to"))
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            let assigned = try await state.writing { operations, snapshot throws(OperationError) in
-                try Self.requireVisible(ids, as: actor, in: snapshot)
-                return try operations.assign(as: actor, ids: ids, to: owner, time: time)
+            let assigned = try await writing(on: ids, as: actor) { operations throws(OperationError) in
+                try operations.assign(as: actor, ids: ids, to: owner, time: time)
             }
             return Reply(json: .object([("assigned", .array(assigned.map(JSONValue.string)))]))
         }
@@ -543,26 +534,30 @@ struct ServiceRoutes: Sendable {
         let fields = try input.fields()
         let actor = try caller.actingUser()
         let time = Timestamp.now()
-        let outcome: (edited: Bool, document: JSONValue?, current: String) = try await state.writing {
-            operations, snapshot throws(OperationError) in
+        enum Outcome {
+            /// If-Match named another ETag than this, the customer's now: nothing was written.
+            case stale(String)
+            /// Committed; the customer as the caller sees it now, unless the edit took it out of sight.
+            case edited(JSONValue?)
+        }
+        let outcome = try await state.writing { operations, snapshot throws(OperationError) -> Outcome in
             if let ifMatch {
                 let etag = Self.etag(try operations.show(as: actor, id: id))
-                if !Self.matches(ifMatch, etag) { return (false, nil, etag) }
+                if !Self.matches(ifMatch, etag) { return .stale(etag) }
             }
             let listing = CustomerListing(config: snapshot.config, store: operations.store)
             try operations.edit(as: actor, id: id, assignments: fields, time: time, view: try listing.view(named: view))
-            // Committed: what follows never fails the request (an edit may take the customer out of the caller's sight).
-            return (true, try? operations.show(as: actor, id: id), "")
+            // Committed: what follows never fails the request.
+            return .edited(try? operations.show(as: actor, id: id))
         }
-        guard outcome.edited else {
+        switch outcome {
+        case .stale(let current):
             return Self.problemReply(
                 ServiceProblem(
-                    412,
-                    "\(id) changed since the ETag given in If-Match; read it again (its ETag is now \(outcome.current))"
-                ))
+                    412, "\(id) changed since the ETag given in If-Match; read it again (its ETag is now \(current))"))
+        case .edited(nil): return Reply(json: .object([("id", .string(id))]))
+        case .edited(let document?): return Self.customerReply(200, document, etag: Self.etag(document))
         }
-        guard let document = outcome.document else { return Reply(json: .object([("id", .string(id))])) }
-        return Self.customerReply(200, document, etag: Self.etag(document))
     }
 
     /// Whether an `If-Match` value names the ETag (or is `*`), compared strongly (RFC 9110):
@@ -574,9 +569,21 @@ struct ServiceRoutes: Sendable {
         }
     }
 
+    /// A write on the customers `ids` in the next group commit, refused as for customers
+    /// that do not exist (404) when the acting user may not view one of them: a write
+    /// on it would tell that it exists.
+    func writing<R: Sendable>(
+        on ids: [String], as actor: String,
+        _ body: @escaping @Sendable (CustomerOperations) throws(OperationError) -> R
+    ) async throws(OperationError) -> R {
+        try await state.writing { operations, snapshot throws(OperationError) in
+            try Self.requireVisible(ids, as: actor, in: snapshot)
+            return try body(operations)
+        }
+    }
+
     /// Refuses, as for a customer that does not exist (404), a customer the acting user
-    /// may not view: a write on it would tell that it exists. (Customers that do not
-    /// exist are left to the operations, which say the same.)
+    /// may not view. (Customers that do not exist are left to the operations, which say the same.)
     static func requireVisible(_ ids: [String], as actor: String, in snapshot: ServiceSnapshot) throws(OperationError) {
         guard let user = snapshot.activeUser(actor) else { return }
         let policy = snapshot.config.access
