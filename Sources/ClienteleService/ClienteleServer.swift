@@ -70,7 +70,9 @@ package struct ClienteleServer: Sendable {
             },
             logger: logger)
         var configuration = ServiceGroupConfiguration(
-            services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            // Shut down in reverse: the writes are stopped before the server stops accepting.
+            services: [.init(service: app), .init(service: WriteStopper(state: state))],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = options.shutdownGrace
         let group = ServiceGroup(configuration: configuration)
         do { try await group.run() } catch is CancellationError {
@@ -90,7 +92,17 @@ struct StoreRefresher: Service {
             try? await Task.sleep(for: interval)
             state.refresh()
         }
-        // Writes that have not begun are refused from here: none waits for the lock past the exit.
+    }
+}
+
+/// At SIGTERM, first of all: writes that have not begun, one waiting for another
+/// process's lock among them, are answered 503 from here, while their connections are
+/// still open to hear it; none waits for the lock past the exit.
+struct WriteStopper: Service {
+    let state: ServiceState
+
+    func run() async throws {
+        try? await gracefulShutdown()
         state.stop()
     }
 }

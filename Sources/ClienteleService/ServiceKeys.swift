@@ -100,6 +100,9 @@ package struct ServiceKeys: Sendable, Equatable {
             let (user, revokedAt, revokedBy) = (
                 try optional(item, "user"), try optional(item, "revoked_at"), try optional(item, "revoked_by")
             )
+            guard Timestamp.parse(createdAt) != nil, revokedAt.map({ Timestamp.parse($0) != nil }) ?? true,
+                Self.isValidName(name)
+            else { throw damaged }
             keys.append(
                 ServiceKey(
                     name: name, user: user, hash: hash, createdAt: createdAt, createdBy: createdBy,

@@ -88,7 +88,7 @@ struct ServiceRoutes: Sendable {
             let id = try Self.pathId(context)
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            try await writing(on: [id], as: actor) { operations throws(OperationError) in
+            try await state.writing { operations, _ throws(OperationError) in
                 try operations.delete(as: actor, id: id, time: time)
             }
             return .noContent
@@ -99,7 +99,7 @@ struct ServiceRoutes: Sendable {
                 let id = try Self.pathId(context)
                 let actor = try caller!.actingUser()
                 let time = Timestamp.now()
-                let changed = try await writing(on: [id], as: actor) { operations throws(OperationError) in
+                let changed = try await state.writing { operations, _ throws(OperationError) in
                     try operations.follow(as: actor, ids: [id], following: following, time: time)
                 }
                 return Reply(json: Self.changedJSON(changed))
@@ -113,7 +113,7 @@ struct ServiceRoutes: Sendable {
             )
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            let changed = try await writing(on: [id], as: actor) { operations throws(OperationError) in
+            let changed = try await state.writing { operations, _ throws(OperationError) in
                 try operations.share(
                     as: actor, ids: [id], users: users, departments: departments, roles: roles, time: time)
             }
@@ -128,7 +128,7 @@ struct ServiceRoutes: Sendable {
             )
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            let changed = try await writing(on: [id], as: actor) { operations throws(OperationError) in
+            let changed = try await state.writing { operations, _ throws(OperationError) in
                 try operations.unshare(
                     as: actor, ids: [id], all: all, users: users, departments: departments, roles: roles, time: time)
             }
@@ -141,7 +141,7 @@ struct ServiceRoutes: Sendable {
             guard !tags.isEmpty || overwrite else { throw ServiceProblem.badRequest("the body needs \"tags\"") }
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            let changed = try await writing(on: [id], as: actor) { operations throws(OperationError) in
+            let changed = try await state.writing { operations, _ throws(OperationError) in
                 try operations.tag(as: actor, ids: [id], tags: tags, overwrite: overwrite, time: time)
             }
             return Reply(json: Self.changedJSON(changed))
@@ -152,7 +152,7 @@ struct ServiceRoutes: Sendable {
             let (note, deal) = (try input.requiredString("note"), try input.string("deal"))
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            try await writing(on: [id], as: actor) { operations throws(OperationError) in
+            try await state.writing { operations, _ throws(OperationError) in
                 try operations.followup(as: actor, id: id, note: note, deal: deal, time: time)
             }
             return Reply(201, json: .object([("customer", .string(id))]))
@@ -162,7 +162,7 @@ struct ServiceRoutes: Sendable {
             let (ids, reason) = (try input.strings("customers"), try input.string("reason"))
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            let returned = try await writing(on: ids, as: actor) { operations throws(OperationError) in
+            let returned = try await state.writing { operations, _ throws(OperationError) in
                 try operations.returnToPool(as: actor, ids: ids, reason: reason, time: time).map {
                     [$0.id, $0.pool]
                 }
@@ -181,7 +181,7 @@ struct ServiceRoutes: Sendable {
             let ids = try input.strings("customers")
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            let claimed = try await writing(on: ids, as: actor) { operations throws(OperationError) in
+            let claimed = try await state.writing { operations, _ throws(OperationError) in
                 try operations.claim(as: actor, ids: ids, time: time)
             }
             return Reply(json: .object([("claimed", .array(claimed.map(JSONValue.string)))]))
@@ -191,7 +191,7 @@ struct ServiceRoutes: Sendable {
             let (ids, owner) = (try input.strings("customers"), try input.requiredString("to"))
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            let assigned = try await writing(on: ids, as: actor) { operations throws(OperationError) in
+            let assigned = try await state.writing { operations, _ throws(OperationError) in
                 try operations.assign(as: actor, ids: ids, to: owner, time: time)
             }
             return Reply(json: .object([("assigned", .array(assigned.map(JSONValue.string)))]))
@@ -566,33 +566,6 @@ struct ServiceRoutes: Sendable {
         header.split(separator: ",").contains { part in
             let tag = part.trimmingCharacters(in: .whitespaces)
             return tag == "*" || tag == etag
-        }
-    }
-
-    /// A write on the customers `ids` in the next group commit, refused as for customers
-    /// that do not exist (404) when the acting user may not view one of them: a write
-    /// on it would tell that it exists.
-    func writing<R: Sendable>(
-        on ids: [String], as actor: String,
-        _ body: @escaping @Sendable (CustomerOperations) throws(OperationError) -> R
-    ) async throws(OperationError) -> R {
-        try await state.writing { operations, snapshot throws(OperationError) in
-            try Self.requireVisible(ids, as: actor, in: snapshot)
-            return try body(operations)
-        }
-    }
-
-    /// Refuses, as for a customer that does not exist (404), a customer the acting user
-    /// may not view. (Customers that do not exist are left to the operations, which say the same.)
-    static func requireVisible(_ ids: [String], as actor: String, in snapshot: ServiceSnapshot) throws(OperationError) {
-        guard let user = snapshot.activeUser(actor) else { return }
-        let policy = snapshot.config.access
-        let now = Timestamp.currentSeconds()
-        for id in ids {
-            guard let (table, customer) = snapshot.customers.locate(id) else { continue }
-            if !policy.isAllowed(user: user, action: .view, customer: customer, in: table, now: now) {
-                throw .notFound("there is no customer '\(id)'")
-            }
         }
     }
 

@@ -269,7 +269,8 @@ package final class ServiceState: @unchecked Sendable {
             if case .store(let e) = error { failed(e) }
             return groupDone()
         }
-        let operations = CustomerOperations(config: snapshot.config, store: store)
+        var operations = CustomerOperations(config: snapshot.config, store: store)
+        operations.unviewableIsMissing = true
         var storeFailed: StoreError?
         for job in jobs {
             let result = Result { () throws(OperationError) -> any Sendable in try job.body(operations, snapshot) }

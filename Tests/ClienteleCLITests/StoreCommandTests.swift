@@ -176,6 +176,21 @@ struct StoreCommandTests {
         #expect(try d.run(["tag", "add", "acme", "vip", "--as", "erin"]).stdout == "tagged acme vip\n")
     }
 
+    @Test("a customer carries at most 100 tags: one more is refused, and nothing is stored")
+    func tagsAreBounded() throws {
+        let d = try demo()
+        #expect(
+            try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li"]).stdout == "P000001\n")
+        let hundred = (1...100).map { "t\($0)" }
+        #expect(try d.run(["tag", "set", "P000001"] + hundred + ["--as", "bob"]).exitCode == 0)
+        let before = try d.run(["customer", "show", "P000001", "--as", "bob", "--format", "json"]).stdout
+        #expect(before.contains("t100"), "\(before)")
+        let more = try d.run(["tag", "add", "P000001", "one-more", "--as", "bob"])
+        #expect(more.exitCode == 1)
+        #expect(more.stderr.contains("a customer has at most 100 tags, got 101"), "\(more.stderr)")
+        #expect(try d.run(["customer", "show", "P000001", "--as", "bob", "--format", "json"]).stdout == before)
+    }
+
     @Test("can, who-can, visible and log read the store")
     func accessCommands() throws {
         let d = try demo()

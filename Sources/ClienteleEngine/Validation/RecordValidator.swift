@@ -364,6 +364,9 @@ package struct RecordValidator: Sendable {
         }
     }
 
+    /// The most tags one customer carries: every tag change logs the list before and after.
+    package static let maxTags = 100
+
     private func checkTags(_ view: JSONView, _ i: Int, _ problems: inout [RecordProblem]) {
         guard view.kind(i) == .array else {
             if view.kind(i) != .null {
@@ -373,6 +376,7 @@ package struct RecordValidator: Sendable {
             return
         }
         var k = i + 1
+        var count = 0
         while k < view.next(i) {
             let t = view.token(k)
             if t.kind != .string || t.end == t.start || t.end - t.start > 200 {
@@ -381,7 +385,13 @@ package struct RecordValidator: Sendable {
                         column: "tags",
                         message: "each tag must be text of 1 to 200 characters, got \(Shown.value(view, k))"))
             }
+            count += 1
             k = view.next(k)
+        }
+        if count > Self.maxTags {
+            problems.append(
+                RecordProblem(
+                    column: "tags", message: "a customer has at most \(Self.maxTags) tags, got \(count)"))
         }
     }
 }

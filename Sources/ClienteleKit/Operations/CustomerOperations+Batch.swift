@@ -23,8 +23,8 @@ extension CustomerOperations {
         var changes: [(String, JSONValue, JSONValue)] = []
         var seen: Set<String> = []
         for id in ids where seen.insert(id).inserted {
-            let document = try existing(id)
-            try refuseUnless(u, action, accessTable(document), what: "\(what) \(id)", customer: id)
+            let document = try existing(id, as: u, for: action)
+            try refuseUnless(u, action, accessTable(document), what: "\(what) \(id)")
             guard case .object(var members) = document else {
                 throw .invalid(["customer '\(id)' is not a valid document"])
             }

@@ -60,6 +60,11 @@ package struct CustomerOperations {
     let configVersion: Int
     /// How values of unique fields are compared (made once, not per document).
     let unique: UniqueKeys
+    /// Whether a customer the acting user may not view is one that does not exist to
+    /// every operation (the service's contract: 404 for whatever it would be asked to do),
+    /// rather than only to a user who may not take the action either (the command line,
+    /// where a rule may let a user act on a customer they may not view).
+    package var unviewableIsMissing = false
 
     package init(config: CompiledConfig, store: any CustomerStore) {
         self.config = config
@@ -86,28 +91,27 @@ package struct CustomerOperations {
         policy.customerTable(of: document)
     }
 
-    /// Refuses unless the rules let `user` take `action`, saying why. On a stored
-    /// customer (`customer`), a refusal never reveals what the user may not see: to
-    /// a user who may not view the customer, it is one that does not exist.
-    func refuseUnless(_ user: Int, _ action: Action, _ table: CustomerTable, what: String, customer id: String? = nil)
-        throws(OperationError)
-    {
+    /// Refuses unless the rules let `user` take `action`, saying why. The reason names
+    /// nothing the user may not see.
+    func refuseUnless(_ user: Int, _ action: Action, _ table: CustomerTable, what: String) throws(OperationError) {
         let e = policy.explain(user: user, action: action, customer: 0, in: table)
         guard e.decision.allowed else {
-            if let id { try hideUnlessVisible(user, action, table, customer: id) }
             throw .refused("\(policy.org.userIds[user]) may not \(what): \(e.reasons.joined(separator: "; "))")
         }
     }
 
-    /// A customer `user` may neither view nor take `action` on is, to them, one that
-    /// does not exist: checked before anything else about it is said.
-    func hideUnlessVisible(_ user: Int, _ action: Action, _ table: CustomerTable, customer id: String)
-        throws(OperationError)
-    {
+    /// The stored customer `id` as `user`, about to take `action`, may know it: one they
+    /// may not view (nor, on the command line, take `action` on) is one that does not
+    /// exist, refused at the very point where an id that does not exist is, so that
+    /// nothing (which id a refusal names, which refusal comes first) tells the two apart.
+    func existing(_ id: String, as user: Int, for action: Action) throws(OperationError) -> JSONValue {
+        let document = try existing(id)
+        let table = accessTable(document)
         guard
             policy.isAllowed(user: user, action: .view, customer: 0, in: table)
-                || policy.isAllowed(user: user, action: action, customer: 0, in: table)
+                || (!unviewableIsMissing && policy.isAllowed(user: user, action: action, customer: 0, in: table))
         else { throw Self.noCustomer(id) }
+        return document
     }
 
     /// What a front end hears about a customer that does not exist, or that the user may not view.
@@ -279,9 +283,9 @@ package struct CustomerOperations {
     /// The customer as `actor` may see it: unreadable fields left out, masked ones masked.
     package func show(as actor: String, id: String) throws(OperationError) -> JSONValue {
         let u = try user(actor)
-        let document = try existing(id)
+        let document = try existing(id, as: u, for: .view)
         let table = accessTable(document)
-        try refuseUnless(u, .view, table, what: "view \(id)", customer: id)
+        try refuseUnless(u, .view, table, what: "view \(id)")
         return masked(document, fieldAccess(user: u, customer: 0, in: table))
     }
 
@@ -302,12 +306,12 @@ package struct CustomerOperations {
                 )
             }
         }
-        let document = try existing(id)
+        let document = try existing(id, as: u, for: .edit)
         guard case .object(var members) = document, let team = document[StoredKey.team.name]?.stringValue,
             let table = document[StoredKey.table.name]?.stringValue.flatMap(TableKind.init(rawValue:))
         else { throw .invalid(["customer '\(id)' is not a valid document"]) }
         let accessTable = accessTable(document)
-        try refuseUnless(u, .edit, accessTable, what: "edit \(id)", customer: id)
+        try refuseUnless(u, .edit, accessTable, what: "edit \(id)")
         let newValues = try values(
             assignments, team: team, table: table, package: document[StoredKey.package.name]?.stringValue)
         // Out of sight is out of reach: an edit would tell whether the value was already so.
@@ -381,8 +385,8 @@ package struct CustomerOperations {
 
     package func delete(as actor: String, id: String, time: String) throws(OperationError) {
         let u = try user(actor)
-        let document = try existing(id)
-        try refuseUnless(u, .delete, accessTable(document), what: "delete \(id)", customer: id)
+        let document = try existing(id, as: u, for: .delete)
+        try refuseUnless(u, .delete, accessTable(document), what: "delete \(id)")
         do {
             try store.commit([
                 .delete(id: id), logEntry("delete", actor: actor, time: time, customers: [id], changes: []),

@@ -66,13 +66,12 @@ extension CustomerOperations {
         var updates: [(id: String, members: [(String, JSONValue)], changes: [(String, JSONValue, JSONValue)])] = []
         var returned: [(id: String, pool: String)] = []
         for id in Self.distinct(ids) {
-            let document = try existing(id)
-            try hideUnlessVisible(u, .returnToPool, accessTable(document), customer: id)
+            let document = try existing(id, as: u, for: .returnToPool)
             if let pool = document[StoredKey.pool.name]?.stringValue {
                 throw .conflict(["\(id) is already in pool '\(pool)'"])
             }
             try refuseUnless(
-                u, .returnToPool, accessTable(document), what: "return \(id) to the pool", customer: id)
+                u, .returnToPool, accessTable(document), what: "return \(id) to the pool")
             guard let team = document[StoredKey.team.name]?.stringValue,
                 let ae = document[StoredKey.accountExecutive.name]?.stringValue
             else {
@@ -120,11 +119,11 @@ extension CustomerOperations {
         var perTeam: [String: Int] = [:]
         var pools: [String: Pool] = [:]
         for id in Self.distinct(ids) {
-            let document = try existing(id)
+            let document = try existing(id, as: u, for: .claim)
             guard let poolId = document[StoredKey.pool.name]?.stringValue, let pool = poolNamed(poolId) else {
                 throw notInPool(id, document, user: u)
             }
-            try refuseUnless(u, .claim, accessTable(document), what: "claim \(id)", customer: id)
+            try refuseUnless(u, .claim, accessTable(document), what: "claim \(id)")
             guard isPoolMember(actor, pool) || isPoolAdmin(actor, pool) else {
                 throw .refused("\(actor) may not claim \(id): only members of pool '\(pool.id)' claim from it")
             }
@@ -198,11 +197,11 @@ extension CustomerOperations {
         _ = try user(owner)
         var updates: [(id: String, members: [(String, JSONValue)], changes: [(String, JSONValue, JSONValue)])] = []
         for id in Self.distinct(ids) {
-            let document = try existing(id)
+            let document = try existing(id, as: u, for: .assign)
             guard let poolId = document[StoredKey.pool.name]?.stringValue, let pool = poolNamed(poolId) else {
                 throw notInPool(id, document, user: u)
             }
-            try refuseUnless(u, .assign, accessTable(document), what: "assign \(id)", customer: id)
+            try refuseUnless(u, .assign, accessTable(document), what: "assign \(id)")
             guard isPoolAdmin(actor, pool) else {
                 throw .refused("\(actor) may not assign \(id): only admins of pool '\(pool.id)' assign its customers")
             }
@@ -227,8 +226,8 @@ extension CustomerOperations {
     {
         let u = try user(actor)
         if let deal, !["won", "lost"].contains(deal) { throw .invalid(["--deal is won or lost, not '\(deal)'"]) }
-        let document = try existing(id)
-        try refuseUnless(u, .edit, accessTable(document), what: "record a follow-up of \(id)", customer: id)
+        let document = try existing(id, as: u, for: .edit)
+        try refuseUnless(u, .edit, accessTable(document), what: "record a follow-up of \(id)")
         guard case .object(var members) = document else { throw .invalid(["customer '\(id)' is not a valid document"]) }
         var changes: [(String, JSONValue, JSONValue)] = []
         var pairs: [(String, JSONValue)] = [(StoredKey.lastFollowupAt.name, .string(time))]
