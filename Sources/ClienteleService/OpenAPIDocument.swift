@@ -346,9 +346,12 @@ enum OpenAPIDocument {
             delete:
               tags: [customers]
               operationId: deleteCustomer
-              summary: Delete a customer (its number is never used again).
+              summary: Delete a customer (its number is never used again); If-Match makes it conditional.
+              parameters:
+                - { name: If-Match, in: header, schema: { type: string } }
               responses:
                 "204": { description: Deleted. }
+                "412": { $ref: "#/components/responses/Problem" }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
                 "500": { $ref: "#/components/responses/Problem" }
@@ -810,7 +813,8 @@ enum OpenAPIDocument {
               enum: [individual, organization, work_order]
             FieldValues:
               type: object
-              description: Field identities to values; null clears. account_executive and customer_service_rep name users.
+              description: Field identities to values (at most 1,000); null clears. account_executive and customer_service_rep name users.
+              maxProperties: 1000
               additionalProperties:
                 type: [string, number, integer, boolean, array, "null"]
                 items: { type: string }

@@ -81,7 +81,7 @@ package struct ServiceKeys: Sendable, Equatable {
     static func parse(_ bytes: [UInt8], location: String) throws(OperationError) -> ServiceKeys {
         let damaged = OperationError.store(StoreError("the service keys of \(location) are not a keys record"))
         guard let text = String(validating: bytes, as: UTF8.self), let json = try? JSONValue.parse(text),
-            case .array(let items)? = json["keys"]
+            case .object(let top) = json, case .array(let items)? = json["keys"], Self.distinctKeys(top)
         else { throw damaged }
         var keys: [ServiceKey] = []
         /// A member that is a string or null (or absent): anything else is damage, never read as absent.
@@ -93,14 +93,16 @@ package struct ServiceKeys: Sendable, Equatable {
             }
         }
         for item in items {
-            guard let name = item["name"]?.stringValue, let hash = item["sha256"]?.stringValue,
+            guard case .object(let members) = item, Self.distinctKeys(members), let name = item["name"]?.stringValue,
+                let hash = item["sha256"]?.stringValue,
                 let createdAt = item["created_at"]?.stringValue, let createdBy = item["created_by"]?.stringValue,
                 ServiceKeys.bytes(hex: hash)?.count == 32
             else { throw damaged }
             let (user, revokedAt, revokedBy) = (
                 try optional(item, "user"), try optional(item, "revoked_at"), try optional(item, "revoked_by")
             )
-            guard Timestamp.parse(createdAt) != nil, revokedAt.map({ Timestamp.parse($0) != nil }) ?? true,
+            guard Timestamp.parseDateTime(createdAt) != nil,
+                revokedAt.map({ Timestamp.parseDateTime($0) != nil }) ?? true,
                 Self.isValidName(name)
             else { throw damaged }
             keys.append(
@@ -109,6 +111,12 @@ package struct ServiceKeys: Sendable, Equatable {
                     revokedAt: revokedAt, revokedBy: revokedBy))
         }
         return ServiceKeys(keys: keys)
+    }
+
+    /// Whether no member is given twice: a repeated one is damage, never read as its first value.
+    static func distinctKeys(_ members: [(String, JSONValue)]) -> Bool {
+        var seen = Set<String>()
+        return members.allSatisfy { seen.insert($0.0).inserted }
     }
 
     /// The record as stored.

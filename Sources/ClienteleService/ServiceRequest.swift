@@ -84,7 +84,8 @@ struct RequestInput {
         return s
     }
 
-    /// The most items a list in a body may have (`customers`, `tags`, `users`, ...).
+    /// The most items a list in a body may have (`customers`, `tags`, `users`, ...),
+    /// and the most fields its `fields` may give.
     static let maxItems = 1_000
 
     func strings(_ key: String) throws(ServiceProblem) -> [String] {
@@ -111,6 +112,9 @@ struct RequestInput {
     func fields(_ key: String = "fields") throws(ServiceProblem) -> [(String, FieldInput)] {
         guard let value = self[key], value != .null else { return [] }
         guard case .object(let members) = value else { throw .badRequest("\"\(key)\" must be an object of fields") }
+        guard members.count <= Self.maxItems else {
+            throw .badRequest("\"\(key)\" takes at most \(Self.maxItems) fields, not \(members.count)")
+        }
         var seen = Set<String>()
         var out: [(String, FieldInput)] = []
         for (name, value) in members {

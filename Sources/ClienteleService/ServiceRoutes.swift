@@ -88,9 +88,15 @@ struct ServiceRoutes: Sendable {
             let id = try Self.pathId(context)
             let actor = try caller!.actingUser()
             let time = Timestamp.now()
-            try await state.writing { operations, _ throws(OperationError) in
+            let ifMatch = Self.ifMatch(request)
+            let stale = try await state.writing { operations, _ throws(OperationError) -> String? in
+                if let ifMatch, let current = try Self.stale(ifMatch, operations.show(as: actor, id: id)) {
+                    return current
+                }
                 try operations.delete(as: actor, id: id, time: time)
+                return nil
             }
+            if let stale { return Self.staleReply(id, stale) }
             return .noContent
         }
         for (method, following) in [(HTTPRequest.Method.put, true), (.delete, false)] {
@@ -528,8 +534,7 @@ struct ServiceRoutes: Sendable {
 
     private func edit(_ request: inout Request, _ id: String, _ caller: Caller) async throws -> Reply {
         let view = try RequestQuery(request, allowed: ["view"])["view"]
-        let ifMatches = request.headers[values: .ifMatch]
-        let ifMatch = ifMatches.isEmpty ? nil : ifMatches.joined(separator: ",")
+        let ifMatch = Self.ifMatch(request)
         let input = try await Self.body(&request, options, allowed: ["fields"])
         let fields = try input.fields()
         let actor = try caller.actingUser()
@@ -541,9 +546,8 @@ struct ServiceRoutes: Sendable {
             case edited(JSONValue?)
         }
         let outcome = try await state.writing { operations, snapshot throws(OperationError) -> Outcome in
-            if let ifMatch {
-                let etag = Self.etag(try operations.show(as: actor, id: id))
-                if !Self.matches(ifMatch, etag) { return .stale(etag) }
+            if let ifMatch, let current = try Self.stale(ifMatch, operations.show(as: actor, id: id)) {
+                return .stale(current)
             }
             let listing = CustomerListing(config: snapshot.config, store: operations.store)
             try operations.edit(as: actor, id: id, assignments: fields, time: time, view: try listing.view(named: view))
@@ -551,13 +555,29 @@ struct ServiceRoutes: Sendable {
             return .edited(try? operations.show(as: actor, id: id))
         }
         switch outcome {
-        case .stale(let current):
-            return Self.problemReply(
-                ServiceProblem(
-                    412, "\(id) changed since the ETag given in If-Match; read it again (its ETag is now \(current))"))
+        case .stale(let current): return Self.staleReply(id, current)
         case .edited(nil): return Reply(json: .object([("id", .string(id))]))
         case .edited(let document?): return Self.customerReply(200, document, etag: Self.etag(document))
         }
+    }
+
+    /// The `If-Match` of a request, its repeated headers joined as one list; nil without one.
+    static func ifMatch(_ request: Request) -> String? {
+        let values = request.headers[values: .ifMatch]
+        return values.isEmpty ? nil : values.joined(separator: ",")
+    }
+
+    /// The customer's ETag when `ifMatch` does not name it (the write must not happen); nil when it does.
+    static func stale(_ ifMatch: String, _ shown: JSONValue) -> String? {
+        let etag = etag(shown)
+        return matches(ifMatch, etag) ? nil : etag
+    }
+
+    /// 412: the customer changed since the ETag the caller gave; nothing was written.
+    static func staleReply(_ id: String, _ current: String) -> Reply {
+        problemReply(
+            ServiceProblem(
+                412, "\(id) changed since the ETag given in If-Match; read it again (its ETag is now \(current))"))
     }
 
     /// Whether an `If-Match` value names the ETag (or is `*`), compared strongly (RFC 9110):

@@ -142,6 +142,28 @@ struct ServiceEdgeTests {
         #expect(cli.exitCode == 0 && cli.stdout == "tagged P000001 x\n", "\(cli.stderr)")
     }
 
+    @Test(
+        "a deleted customer's history is for admins, read as the customer last stood: one it was hidden from reads none of it"
+    )
+    func deletedHistoryStaysHidden() async throws {
+        let s = try ServedStore.start(customers: 1, users: ["carol"])
+        defer { s.stop() }
+        try Self.vipCustomer(s)
+        let deleted = try s.cli(["customer", "delete", "P000002", "--as", "carol"])
+        #expect(deleted.exitCode == 0, "\(deleted.stderr)")
+        try await Task.sleep(for: .milliseconds(600))
+        let log = try await s.request(.GET, "/v1/log", key: "carol")
+        #expect(log.status == 200 && log.body.contains("P000001"), "\(log.body)")
+        #expect(!log.body.contains("P000002") && !log.body.contains("Very Important"), "\(log.body)")
+        #expect(try s.cli(["log", "P000002", "--as", "carol"]).stdout == "")
+        // A deleted customer the admin could view: its history, and the document as it was deleted.
+        #expect(try s.cli(["customer", "delete", "P000001", "--as", "carol"]).exitCode == 0)
+        let seen = try s.cli(["log", "P000001", "--as", "carol", "--format", "json"])
+        #expect(seen.stdout.contains(#""type":"delete""#) && seen.stdout.contains("Customer 1"), "\(seen.stdout)")
+        #expect(
+            try s.cli(["log", "P000001", "--as", "bob"]).stdout == "", "a deleted customer's history is for admins")
+    }
+
     @Test("a write is answered as committed even when the caller may not view the result")
     func committedWritesAreAnswered() async throws {
         let s = try ServedStore.start(customers: 1)
@@ -185,6 +207,16 @@ struct ServiceEdgeTests {
             .PATCH, "/v1/customers/P000001", key: "bob", body: #"{"fields":{"level":"C"}}"#,
             headers: [("If-Match", "\"0000\""), ("If-Match", etag2)])
         #expect(repeated.status == 200, "\(repeated.body)")
+        let many = (0...1_000).map { "\"f\($0)\":1" }.joined(separator: ",")
+        let tooMany = try await s.request(
+            .POST, "/v1/customers", key: "bob", body: #"{"table":"individual","fields":{\#(many)}}"#)
+        #expect(tooMany.status == 400 && tooMany.detail.contains("at most 1000 fields"), "\(tooMany.body.prefix(300))")
+        // A delete is conditional too: a stale tag deletes nothing, the current one deletes.
+        let unchanged = try s.storeBytes()
+        let staleDelete = try await s.request(
+            .DELETE, "/v1/customers/P000001", key: "carol", headers: [("If-Match", etag2)])
+        #expect(staleDelete.status == 412, "\(staleDelete.body)")
+        #expect(try s.storeBytes() == unchanged)
         // '+' in a query is a space, as forms send it.
         let searched = try await s.request(.GET, "/v1/customers?search=Customer+1", key: "bob")
         #expect(searched.object["count"] as? Int == 1, "\(searched.body)")
@@ -224,6 +256,11 @@ struct ServiceEdgeTests {
             .PATCH, "/v1/customers/P000001", key: "bob", body: #"{"fields":{"name":"Emoji \ud83d\ude00"}}"#)
         #expect(paired.status == 200)
         #expect(paired.body.contains("Emoji \u{1F600}"))
+        let current = try await s.request(.GET, "/v1/customers/P000001", key: "carol")
+        let deleted = try await s.request(
+            .DELETE, "/v1/customers/P000001", key: "carol",
+            headers: [("If-Match", current.headers.first(name: "etag") ?? "")])
+        #expect(deleted.status == 204, "\(deleted.body)")
     }
 
     @Test("a path with another method is 405 with Allow; a path no route has is a 404 problem document")
@@ -257,7 +294,12 @@ struct ServiceEdgeTests {
             revokedBack["keys"] = listed
             return String(decoding: try JSONSerialization.data(withJSONObject: revokedBack), as: UTF8.self)
         }
-        for damage in ["{not json", "", try rewritten(5), try rewritten("yesterday")] {
+        let twice = String(decoding: good, as: UTF8.self).replacing(
+            #/"revoked_at": ?null/#, with: #""revoked_at":null,"revoked_at":"2026-12-05T11:50:26Z""#)
+        #expect(twice != String(decoding: good, as: UTF8.self))
+        for damage in [
+            "{not json", "", try rewritten(5), try rewritten("yesterday"), try rewritten("2026-12-05"), twice,
+        ] {
             try Data(damage.utf8).write(to: keys)
             let closed = try await s.within(2) {
                 try await s.request(.GET, "/v1/visible", key: "bob").status == 401

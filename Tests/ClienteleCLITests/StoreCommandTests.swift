@@ -176,6 +176,23 @@ struct StoreCommandTests {
         #expect(try d.run(["tag", "add", "acme", "vip", "--as", "erin"]).stdout == "tagged acme vip\n")
     }
 
+    @Test("a tag given twice, a control character in text and an invisible one in an e-mail are refused where they are")
+    func lookAlikesAndControls() throws {
+        let d = try demo()
+        let file = d.dir.appendingPathComponent("odd.jsonl")
+        try #"{"table":"individual","fields":{"name":"a\u0000b","email":"vip@example.com\u200b"},"tags":["x","x"]}"#
+            .write(to: file, atomically: true, encoding: .utf8)
+        let refused = try d.run(["import", file.path, "--as", "carol", "--dry-run"])
+        #expect(refused.exitCode == 1)
+        #expect(
+            refused.stdout.hasPrefix(
+                """
+                row 1, column tags: the tag text "x" is given twice
+                row 1, column name: 'name' (Name) may not hold the control character U+0000
+                row 1, column email: 'email' (E-mail) expects an e-mail address like name@example.com, got "vip@example.com\u{200B}" (it holds the invisible character U+200B)
+                """), "\(refused.stdout)")
+    }
+
     @Test("a customer carries at most 100 tags: one more is refused, and nothing is stored")
     func tagsAreBounded() throws {
         let d = try demo()

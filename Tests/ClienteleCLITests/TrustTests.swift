@@ -518,18 +518,21 @@ struct TrustTests {
         #expect(run.exitCode == 1 && run.stderr.contains("row 1: the key \"user\" is given twice"), "\(run.stderr)")
     }
 
-    @Test("stored control characters are escaped in text output")
+    @Test("control characters are refused in text values, C0 and C1 alike, naming the field and the character")
     func controlCharacters() throws {
         let d = try demo()
-        #expect(
-            try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li\u{1B}[2J\u{9B}31m"]).exitCode
-                == 0)
-        let listed = try d.run(["customer", "list", "--as", "bob"]).stdout
-        #expect(!listed.contains("\u{1B}") && listed.contains("Li\\u{1B}[2J\\u{9B}31m"), "\(listed.debugDescription)")
-        let log = try d.run(["log", "--as", "bob"]).stdout
-        #expect(!log.contains("\u{1B}") && !log.contains("\u{9B}"), "\(log.debugDescription)")
-        #expect(
-            !(try d.run(["customer", "show", "--format", "json", "--as", "bob", "P000001"]).stdout.contains("\u{9B}")))
+        for (value, named) in [("Li\u{1B}[2J", "U+001B"), ("Li\u{9B}31m", "U+009B"), ("Li\u{7F}", "U+007F")] {
+            let refused = try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=\(value)"])
+            #expect(refused.exitCode == 1, "\(value.debugDescription)")
+            #expect(
+                refused.stderr.contains("'name' (Name) may not hold the control character \(named)")
+                    && !refused.stderr.contains("\u{1B}") && !refused.stderr.contains("\u{9B}"),
+                "\(refused.stderr.debugDescription)")
+        }
+        #expect(try d.run(["customer", "list", "--as", "bob"]).stdout.isEmpty)
+        let tab = try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li\tWang"])
+        #expect(tab.exitCode == 0, "a tab is text: \(tab.stderr)")
+        #expect(try d.run(["customer", "list", "--as", "bob"]).stdout.contains("name=Li\tWang"))
     }
 
     @Test("a config file that links outside the config directory is refused, and nothing of it is shown")

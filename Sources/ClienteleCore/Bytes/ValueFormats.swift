@@ -51,7 +51,33 @@ public enum ValueFormats {
                 return false
             }
         }
-        return isHostName(domain, requireDot: true)
+        return isHostName(domain, requireDot: true) && invisibleCharacter(b) == nil
+    }
+
+    /// The first control character other than tab and line breaks (C0, DEL, or C1
+    /// as UTF-8 writes it), as a code point; nil when there is none.
+    public static func controlCharacter(_ b: UnsafeBufferPointer<UInt8>) -> UInt32? {
+        for k in b.indices {
+            let c = b[k]
+            if (c < 0x20 && c != 0x09 && c != 0x0A && c != 0x0D) || c == 0x7F { return UInt32(c) }
+            if c == 0xC2, k + 1 < b.count, (0x80...0x9F).contains(b[k + 1]) { return UInt32(b[k + 1]) }
+        }
+        return nil
+    }
+
+    /// The first character outside ASCII that shows nothing (a zero-width space, a
+    /// format or control character, a separator, a private or unassigned code point):
+    /// in an address, it makes a look-alike of another.
+    public static func invisibleCharacter(_ b: UnsafeBufferPointer<UInt8>) -> Unicode.Scalar? {
+        guard b.contains(where: { $0 >= 0x80 }) else { return nil }
+        return String(decoding: b, as: UTF8.self).unicodeScalars.first { scalar in
+            switch scalar.properties.generalCategory {
+            case .format, .control, .spaceSeparator, .lineSeparator, .paragraphSeparator, .privateUse, .unassigned,
+                .surrogate:
+                return true
+            default: return false
+            }
+        }
     }
 
     /// Dot-separated labels of letters, digits and hyphens (not at a label's ends).

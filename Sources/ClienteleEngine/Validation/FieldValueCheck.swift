@@ -83,6 +83,9 @@ package final class FieldValueCheck: Sendable {
     private func checkText(_ view: JSONView, _ i: Int) -> String? {
         guard view.kind(i) == .string else { return "\(label) expects text, got \(Shown.value(view, i))" }
         return view.withString(i) { b -> String? in
+            if let c = ValueFormats.controlCharacter(b) {
+                return "\(label) may not hold the control character U+\(String(format: "%04X", c))"
+            }
             if let maxLength, b.count > maxLength {
                 let n = ValueFormats.scalarCount(b)
                 if n > maxLength { return "\(label) is \(n) characters long; at most \(maxLength) are allowed" }
@@ -91,8 +94,11 @@ package final class FieldValueCheck: Sendable {
                 switch format {
                 case .email:
                     if !ValueFormats.isEmail(b) {
+                        let invisible = ValueFormats.invisibleCharacter(b).map {
+                            " (it holds the invisible character U+\(String(format: "%04X", $0.value)))"
+                        }
                         return
-                            "\(label) expects an e-mail address like name@example.com, got \(Shown.text(view.string(i)))"
+                            "\(label) expects an e-mail address like name@example.com, got \(Shown.text(view.string(i)))\(invisible ?? "")"
                     }
                 case .phone:
                     if !ValueFormats.isPhone(b) {

@@ -377,6 +377,7 @@ package struct RecordValidator: Sendable {
         }
         var k = i + 1
         var count = 0
+        var seen: Set<String> = []
         while k < view.next(i) {
             let t = view.token(k)
             if t.kind != .string || t.end == t.start || t.end - t.start > 200 {
@@ -384,6 +385,9 @@ package struct RecordValidator: Sendable {
                     RecordProblem(
                         column: "tags",
                         message: "each tag must be text of 1 to 200 characters, got \(Shown.value(view, k))"))
+            } else if !seen.insert(view.string(k)).inserted {
+                problems.append(
+                    RecordProblem(column: "tags", message: "the tag \(Shown.value(view, k)) is given twice"))
             }
             count += 1
             k = view.next(k)

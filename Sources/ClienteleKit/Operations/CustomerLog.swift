@@ -66,8 +66,18 @@ extension CustomerLog {
         let admin = config.mayConfigure(u)
         let table: CustomerTable
         do { table = try operations.store.customerTable(for: config.access) } catch { throw .store(error) }
-        // Per customer: nil, hidden; .unrestricted for a deleted one an admin reads; else what show would allow.
+        // Per customer: nil, hidden; else what show would allow. A deleted customer's history is
+        // for admins: what show allowed as it last stood, or .unrestricted when its deletion
+        // was logged without the document.
         var known: [String: FieldAccess?] = [:]
+        var deletedDocuments: [String: JSONValue] = [:]
+        for entry in entries where entry["type"]?.stringValue == "delete" {
+            if case .object? = entry["document"], case .array(let ids)? = entry["customers"], ids.count == 1,
+                let id = ids[0].stringValue
+            {
+                deletedDocuments[id] = entry["document"]
+            }
+        }
         // A deleted customer's fields, but the ones the schema hides anywhere.
         var deleted = FieldAccess.unrestricted
         deleted.hidden = config.records.validators.reduce(into: Set<String>()) { $0.formUnion($1.hiddenIdentities) }
@@ -77,6 +87,11 @@ extension CustomerLog {
             if let c = table.index(of: id) {
                 if config.access.decide(user: u, action: .view, customer: c, in: table).allowed {
                     result = operations.fieldAccess(user: u, customer: c, in: table)
+                }
+            } else if admin, let document = deletedDocuments[id] {
+                let last = operations.accessTable(document)
+                if config.access.decide(user: u, action: .view, customer: 0, in: last).allowed {
+                    result = operations.fieldAccess(user: u, customer: 0, in: last)
                 }
             } else if admin {
                 result = deleted
@@ -94,6 +109,13 @@ extension CustomerLog {
             if seen.isEmpty { return nil }
             if let k = members.firstIndex(where: { $0.0 == "customers" }) {
                 members[k].1 = .array(seen.map(JSONValue.string))
+            }
+            if let k = members.firstIndex(where: { $0.0 == "document" }) {
+                if ids.count == 1, let fieldAccess = access(ids[0]) {
+                    members[k].1 = operations.masked(members[k].1, fieldAccess)
+                } else {
+                    members.remove(at: k)
+                }
             }
             if let k = members.firstIndex(where: { $0.0 == "changes" }), case .array(let changes) = members[k].1 {
                 members[k].1 = .array(

@@ -204,15 +204,17 @@ package struct CustomerOperations {
 
     func logEntry(
         _ type: String, actor: String, time: String, customers: [String], changes: [(String, JSONValue, JSONValue)],
-        reason: String? = nil
+        reason: String? = nil, document: JSONValue? = nil
     ) -> StoreOperation {
-        .log(
-            entry: .object([
-                ("time", .string(time)), ("actor", .string(actor)), ("type", .string(type)),
-                ("customers", .array(customers.map(JSONValue.string))),
-                ("changes", .array(changes.map { .object([("field", .string($0.0)), ("from", $0.1), ("to", $0.2)]) })),
-                ("reason", reason.map(JSONValue.string) ?? .null), ("config_version", .number(String(configVersion))),
-            ]))
+        var members: [(String, JSONValue)] = [
+            ("time", .string(time)), ("actor", .string(actor)), ("type", .string(type)),
+            ("customers", .array(customers.map(JSONValue.string))),
+            ("changes", .array(changes.map { .object([("field", .string($0.0)), ("from", $0.1), ("to", $0.2)]) })),
+            ("reason", reason.map(JSONValue.string) ?? .null), ("config_version", .number(String(configVersion))),
+        ]
+        // A deletion keeps the document as it last stood: who may read its history is decided on it.
+        if let document { members.append(("document", document)) }
+        return .log(entry: .object(members))
     }
 
     // MARK: - Operations
@@ -389,7 +391,8 @@ package struct CustomerOperations {
         try refuseUnless(u, .delete, accessTable(document), what: "delete \(id)")
         do {
             try store.commit([
-                .delete(id: id), logEntry("delete", actor: actor, time: time, customers: [id], changes: []),
+                .delete(id: id),
+                logEntry("delete", actor: actor, time: time, customers: [id], changes: [], document: document),
             ])
         } catch { throw .store(error) }
     }
