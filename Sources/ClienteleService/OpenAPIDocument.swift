@@ -493,7 +493,7 @@ enum OpenAPIDocument {
                       type: object
                       additionalProperties: false
                       properties:
-                        tags: { type: array, maxItems: 1000, items: { type: string } }
+                        tags: { type: array, maxItems: 100, items: { type: string } }
                         overwrite: { type: boolean }
               responses:
                 "200": { $ref: "#/components/responses/Changed" }

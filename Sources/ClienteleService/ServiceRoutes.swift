@@ -74,7 +74,7 @@ struct ServiceRoutes: Sendable {
             let view = try RequestQuery(request, allowed: ["view"])["view"]
             let actor = try caller!.actingUser()
             let shown = try await state.reading { store, snapshot throws(OperationError) in
-                let listing = CustomerListing(config: snapshot.config, store: store)
+                let listing = CustomerListing(config: snapshot.config, store: store, now: Timestamp.currentSeconds())
                 let document = try listing.operations.show(as: actor, id: id)
                 return (document, CustomerListing.arranged(document, try listing.view(named: view)))
             }
@@ -491,7 +491,7 @@ struct ServiceRoutes: Sendable {
         let actor = try caller.actingUser()
         let finished = query
         let documents = try await state.reading { store, snapshot throws(OperationError) in
-            try CustomerListing(config: snapshot.config, store: store).run(as: actor, finished)
+            try CustomerListing(config: snapshot.config, store: store, now: finished.now).run(as: actor, finished)
         }
         // The documents come in number order: the page is what follows the cursor.
         let start =
@@ -633,7 +633,8 @@ struct ServiceRoutes: Sendable {
             let all: [JSONValue]
             do throws(StoreError) { all = try store.logEntries() } catch { throw .store(error) }
             let readable = try CustomerLog.readable(
-                all, as: actor, operations: CustomerOperations(config: snapshot.config, store: store))
+                all, as: actor,
+                operations: CustomerOperations(config: snapshot.config, store: store, now: Timestamp.currentSeconds()))
             return CustomerLog.filter(readable, customer: customer, type: type, since: since, until: until)
         }
         return Reply(json: .object([("entries", .array(entries))]))

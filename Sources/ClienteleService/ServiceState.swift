@@ -269,7 +269,7 @@ package final class ServiceState: @unchecked Sendable {
             if case .store(let e) = error { failed(e) }
             return groupDone()
         }
-        var operations = CustomerOperations(config: snapshot.config, store: store)
+        var operations = CustomerOperations(config: snapshot.config, store: store, now: Timestamp.currentSeconds())
         operations.unviewableIsMissing = true
         var storeFailed: StoreError?
         for job in jobs {

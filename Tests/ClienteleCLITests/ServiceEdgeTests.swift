@@ -297,8 +297,12 @@ struct ServiceEdgeTests {
         let twice = String(decoding: good, as: UTF8.self).replacing(
             #/"revoked_at": ?null/#, with: #""revoked_at":null,"revoked_at":"2026-12-05T11:50:26Z""#)
         #expect(twice != String(decoding: good, as: UTF8.self))
+        let noOffset = String(decoding: good, as: UTF8.self).replacing(
+            #/"created_at": ?"([0-9T:-]+)Z"/#, with: { #""created_at":"\#($0.1)""# })
+        #expect(noOffset != String(decoding: good, as: UTF8.self))
         for damage in [
             "{not json", "", try rewritten(5), try rewritten("yesterday"), try rewritten("2026-12-05"), twice,
+            noOffset,
         ] {
             try Data(damage.utf8).write(to: keys)
             let closed = try await s.within(2) {

@@ -187,7 +187,7 @@ struct StoreCommandTests {
         #expect(
             refused.stdout.hasPrefix(
                 """
-                row 1, column tags: the tag text "x" is given twice
+                row 1, column tags: the tag "x" is given twice
                 row 1, column name: 'name' (Name) may not hold the control character U+0000
                 row 1, column email: 'email' (E-mail) expects an e-mail address like name@example.com, got "vip@example.com\u{200B}" (it holds the invisible character U+200B)
                 """), "\(refused.stdout)")

@@ -533,6 +533,16 @@ struct TrustTests {
         let tab = try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li\tWang"])
         #expect(tab.exitCode == 0, "a tab is text: \(tab.stderr)")
         #expect(try d.run(["customer", "list", "--as", "bob"]).stdout.contains("name=Li\tWang"))
+        #expect(
+            try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Li\r\nWang\u{A0}"]).exitCode
+                == 0)
+        // Text output escapes what may still be stored: a tag is free text.
+        #expect(try d.run(["tag", "add", "P000001", "x\u{1B}[2J\u{9B}31m", "--as", "bob"]).exitCode == 0)
+        let listed = try d.run(["customer", "list", "--as", "bob"]).stdout
+        #expect(!listed.contains("\u{1B}") && !listed.contains("\u{9B}"), "\(listed.debugDescription)")
+        let log = try d.run(["log", "--as", "bob"]).stdout
+        #expect(
+            !log.contains("\u{1B}") && !log.contains("\u{9B}") && log.contains("\\u001b"), "\(log.debugDescription)")
     }
 
     @Test("a config file that links outside the config directory is refused, and nothing of it is shown")

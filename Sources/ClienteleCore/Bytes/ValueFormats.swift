@@ -57,10 +57,31 @@ public enum ValueFormats {
     /// The first control character other than tab and line breaks (C0, DEL, or C1
     /// as UTF-8 writes it), as a code point; nil when there is none.
     public static func controlCharacter(_ b: UnsafeBufferPointer<UInt8>) -> UInt32? {
-        for k in b.indices {
+        func control(at k: Int) -> UInt32? {
             let c = b[k]
             if (c < 0x20 && c != 0x09 && c != 0x0A && c != 0x0D) || c == 0x7F { return UInt32(c) }
             if c == 0xC2, k + 1 < b.count, (0x80...0x9F).contains(b[k + 1]) { return UInt32(b[k + 1]) }
+            return nil
+        }
+        var k = 0
+        if let base = UnsafeRawPointer(b.baseAddress) {
+            // Eight bytes at a time: a word with no byte below 0x20, no 0x7F and no 0xC2 holds none.
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            while k + 8 <= b.count {
+                let w = base.loadUnaligned(fromByteOffset: k, as: UInt64.self)
+                let below = (w &- (ones &* 0x20)) & ~w & highs
+                let del = ((w ^ (ones &* 0x7F)) &- ones) & ~(w ^ (ones &* 0x7F)) & highs
+                let c2 = ((w ^ (ones &* 0xC2)) &- ones) & ~(w ^ (ones &* 0xC2)) & highs
+                if below | del | c2 != 0 {
+                    for j in k..<(k + 8) { if let c = control(at: j) { return c } }
+                }
+                k += 8
+            }
+        }
+        while k < b.count {
+            if let c = control(at: k) { return c }
+            k += 1
         }
         return nil
     }
@@ -71,9 +92,10 @@ public enum ValueFormats {
     public static func invisibleCharacter(_ b: UnsafeBufferPointer<UInt8>) -> Unicode.Scalar? {
         guard b.contains(where: { $0 >= 0x80 }) else { return nil }
         return String(decoding: b, as: UTF8.self).unicodeScalars.first { scalar in
+            guard !scalar.isASCII else { return false }
+            if scalar.properties.isDefaultIgnorableCodePoint { return true }
             switch scalar.properties.generalCategory {
-            case .format, .control, .spaceSeparator, .lineSeparator, .paragraphSeparator, .privateUse, .unassigned,
-                .surrogate:
+            case .format, .control, .spaceSeparator, .lineSeparator, .paragraphSeparator, .privateUse, .unassigned:
                 return true
             default: return false
             }

@@ -9,8 +9,8 @@ import ClienteleStore
 package struct CustomerListing {
     package let operations: CustomerOperations
 
-    package init(config: CompiledConfig, store: any CustomerStore) {
-        operations = CustomerOperations(config: config, store: store)
+    package init(config: CompiledConfig, store: any CustomerStore, now: Double = Timestamp.processStart) {
+        operations = CustomerOperations(config: config, store: store, now: now)
     }
 
     package struct Query: Sendable {

@@ -85,12 +85,16 @@ extension CustomerLog {
             if let cached = known[id] { return cached }
             var result: FieldAccess?
             if let c = table.index(of: id) {
-                if config.access.decide(user: u, action: .view, customer: c, in: table).allowed {
+                if config.access.decide(user: u, action: .view, customer: c, in: table, now: operations.now).allowed {
                     result = operations.fieldAccess(user: u, customer: c, in: table)
                 }
             } else if admin, let document = deletedDocuments[id] {
                 let last = operations.accessTable(document)
-                if config.access.decide(user: u, action: .view, customer: 0, in: last).allowed {
+                if last.team[0] < 0 {
+                    result = deleted  // its team is gone from the config: read as before documents were kept
+                } else if config.access.decide(user: u, action: .view, customer: 0, in: last, now: operations.now)
+                    .allowed
+                {
                     result = operations.fieldAccess(user: u, customer: 0, in: last)
                 }
             } else if admin {

@@ -23,8 +23,8 @@ extension CustomerOperations {
         var changes: [(String, JSONValue, JSONValue)] = []
         var seen: Set<String> = []
         for id in ids where seen.insert(id).inserted {
-            let document = try existing(id, as: u, for: action)
-            try refuseUnless(u, action, accessTable(document), what: "\(what) \(id)")
+            let (document, table) = try existing(id, as: u, for: action)
+            try refuseUnless(u, action, table, what: "\(what) \(id)")
             guard case .object(var members) = document else {
                 throw .invalid(["customer '\(id)' is not a valid document"])
             }
@@ -175,8 +175,8 @@ extension CustomerOperations {
         func seenStored(_ id: String) -> Bool {
             guard let u, store.contains(id), let document = try? store.document(id) else { return false }
             let table = accessTable(document)
-            return policy.isAllowed(user: u, action: .view, customer: 0, in: table)
-                || policy.isAllowed(user: u, action: .tag, customer: 0, in: table)
+            return policy.isAllowed(user: u, action: .view, customer: 0, in: table, now: now)
+                || policy.isAllowed(user: u, action: .tag, customer: 0, in: table, now: now)
         }
         let ids = Array(arguments.prefix { looksLikeId($0) || seenStored($0) })
         return (ids, Array(arguments.dropFirst(ids.count)))

@@ -65,10 +65,14 @@ package struct CustomerOperations {
     /// rather than only to a user who may not take the action either (the command line,
     /// where a rule may let a user act on a customer they may not view).
     package var unviewableIsMissing = false
+    /// The time the rules are decided at (`now`, `days_since`): the command's, or the
+    /// current time of each write in a process that stays up.
+    package var now: Double
 
-    package init(config: CompiledConfig, store: any CustomerStore) {
+    package init(config: CompiledConfig, store: any CustomerStore, now: Double = Timestamp.processStart) {
         self.config = config
         self.store = store
+        self.now = now
         configVersion = store.version?.number ?? 0
         unique = UniqueKeys(records: config.records)
     }
@@ -94,7 +98,7 @@ package struct CustomerOperations {
     /// Refuses unless the rules let `user` take `action`, saying why. The reason names
     /// nothing the user may not see.
     func refuseUnless(_ user: Int, _ action: Action, _ table: CustomerTable, what: String) throws(OperationError) {
-        let e = policy.explain(user: user, action: action, customer: 0, in: table)
+        let e = policy.explain(user: user, action: action, customer: 0, in: table, now: now)
         guard e.decision.allowed else {
             throw .refused("\(policy.org.userIds[user]) may not \(what): \(e.reasons.joined(separator: "; "))")
         }
@@ -104,14 +108,18 @@ package struct CustomerOperations {
     /// may not view (nor, on the command line, take `action` on) is one that does not
     /// exist, refused at the very point where an id that does not exist is, so that
     /// nothing (which id a refusal names, which refusal comes first) tells the two apart.
-    func existing(_ id: String, as user: Int, for action: Action) throws(OperationError) -> JSONValue {
+    /// Returns the document with the customer as the access engine sees it.
+    func existing(_ id: String, as user: Int, for action: Action) throws(OperationError) -> (
+        document: JSONValue, table: CustomerTable
+    ) {
         let document = try existing(id)
         let table = accessTable(document)
         guard
-            policy.isAllowed(user: user, action: .view, customer: 0, in: table)
-                || (!unviewableIsMissing && policy.isAllowed(user: user, action: action, customer: 0, in: table))
+            policy.isAllowed(user: user, action: .view, customer: 0, in: table, now: now)
+                || (!unviewableIsMissing
+                    && policy.isAllowed(user: user, action: action, customer: 0, in: table, now: now))
         else { throw Self.noCustomer(id) }
-        return document
+        return (document, table)
     }
 
     /// What a front end hears about a customer that does not exist, or that the user may not view.
@@ -193,7 +201,7 @@ package struct CustomerOperations {
     }
 
     func checkWritable(_ user: Int, _ fields: [String], _ table: CustomerTable) throws(OperationError) {
-        let access = policy.fieldAccess(user: user, customer: 0, in: table)
+        let access = policy.fieldAccess(user: user, customer: 0, in: table, now: now)
         let readOnly = fields.filter { !access.canWrite($0) }
         if !readOnly.isEmpty {
             throw .refused(
@@ -285,9 +293,7 @@ package struct CustomerOperations {
     /// The customer as `actor` may see it: unreadable fields left out, masked ones masked.
     package func show(as actor: String, id: String) throws(OperationError) -> JSONValue {
         let u = try user(actor)
-        let document = try existing(id, as: u, for: .view)
-        let table = accessTable(document)
-        try refuseUnless(u, .view, table, what: "view \(id)")
+        let (document, table) = try existing(id, as: u, for: .view)
         return masked(document, fieldAccess(user: u, customer: 0, in: table))
     }
 
@@ -308,11 +314,10 @@ package struct CustomerOperations {
                 )
             }
         }
-        let document = try existing(id, as: u, for: .edit)
+        let (document, accessTable) = try existing(id, as: u, for: .edit)
         guard case .object(var members) = document, let team = document[StoredKey.team.name]?.stringValue,
             let table = document[StoredKey.table.name]?.stringValue.flatMap(TableKind.init(rawValue:))
         else { throw .invalid(["customer '\(id)' is not a valid document"]) }
-        let accessTable = accessTable(document)
         try refuseUnless(u, .edit, accessTable, what: "edit \(id)")
         let newValues = try values(
             assignments, team: team, table: table, package: document[StoredKey.package.name]?.stringValue)
@@ -387,8 +392,8 @@ package struct CustomerOperations {
 
     package func delete(as actor: String, id: String, time: String) throws(OperationError) {
         let u = try user(actor)
-        let document = try existing(id, as: u, for: .delete)
-        try refuseUnless(u, .delete, accessTable(document), what: "delete \(id)")
+        let (document, table) = try existing(id, as: u, for: .delete)
+        try refuseUnless(u, .delete, table, what: "delete \(id)")
         do {
             try store.commit([
                 .delete(id: id),

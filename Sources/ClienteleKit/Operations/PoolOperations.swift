@@ -66,12 +66,12 @@ extension CustomerOperations {
         var updates: [(id: String, members: [(String, JSONValue)], changes: [(String, JSONValue, JSONValue)])] = []
         var returned: [(id: String, pool: String)] = []
         for id in Self.distinct(ids) {
-            let document = try existing(id, as: u, for: .returnToPool)
+            let (document, table) = try existing(id, as: u, for: .returnToPool)
             if let pool = document[StoredKey.pool.name]?.stringValue {
                 throw .conflict(["\(id) is already in pool '\(pool)'"])
             }
             try refuseUnless(
-                u, .returnToPool, accessTable(document), what: "return \(id) to the pool")
+                u, .returnToPool, table, what: "return \(id) to the pool")
             guard let team = document[StoredKey.team.name]?.stringValue,
                 let ae = document[StoredKey.accountExecutive.name]?.stringValue
             else {
@@ -119,11 +119,11 @@ extension CustomerOperations {
         var perTeam: [String: Int] = [:]
         var pools: [String: Pool] = [:]
         for id in Self.distinct(ids) {
-            let document = try existing(id, as: u, for: .claim)
+            let (document, table) = try existing(id, as: u, for: .claim)
             guard let poolId = document[StoredKey.pool.name]?.stringValue, let pool = poolNamed(poolId) else {
-                throw notInPool(id, document, user: u)
+                throw notInPool(id, table, user: u)
             }
-            try refuseUnless(u, .claim, accessTable(document), what: "claim \(id)")
+            try refuseUnless(u, .claim, table, what: "claim \(id)")
             guard isPoolMember(actor, pool) || isPoolAdmin(actor, pool) else {
                 throw .refused("\(actor) may not claim \(id): only members of pool '\(pool.id)' claim from it")
             }
@@ -197,11 +197,11 @@ extension CustomerOperations {
         _ = try user(owner)
         var updates: [(id: String, members: [(String, JSONValue)], changes: [(String, JSONValue, JSONValue)])] = []
         for id in Self.distinct(ids) {
-            let document = try existing(id, as: u, for: .assign)
+            let (document, table) = try existing(id, as: u, for: .assign)
             guard let poolId = document[StoredKey.pool.name]?.stringValue, let pool = poolNamed(poolId) else {
-                throw notInPool(id, document, user: u)
+                throw notInPool(id, table, user: u)
             }
-            try refuseUnless(u, .assign, accessTable(document), what: "assign \(id)")
+            try refuseUnless(u, .assign, table, what: "assign \(id)")
             guard isPoolAdmin(actor, pool) else {
                 throw .refused("\(actor) may not assign \(id): only admins of pool '\(pool.id)' assign its customers")
             }
@@ -226,8 +226,8 @@ extension CustomerOperations {
     {
         let u = try user(actor)
         if let deal, !["won", "lost"].contains(deal) { throw .invalid(["--deal is won or lost, not '\(deal)'"]) }
-        let document = try existing(id, as: u, for: .edit)
-        try refuseUnless(u, .edit, accessTable(document), what: "record a follow-up of \(id)")
+        let (document, table) = try existing(id, as: u, for: .edit)
+        try refuseUnless(u, .edit, table, what: "record a follow-up of \(id)")
         guard case .object(var members) = document else { throw .invalid(["customer '\(id)' is not a valid document"]) }
         var changes: [(String, JSONValue, JSONValue)] = []
         var pairs: [(String, JSONValue)] = [(StoredKey.lastFollowupAt.name, .string(time))]
@@ -238,13 +238,14 @@ extension CustomerOperations {
 
     /// The field access of `user` on row `c`, with a pool's `hide_in_pool` fields
     /// masked for everyone but its admins while the customer sits in it.
-    func fieldAccess(user u: Int, customer c: Int, in table: CustomerTable, now: Double = Timestamp.processStart)
-        -> FieldAccess
-    {
-        var access = policy.fieldAccess(user: u, customer: c, in: table, now: now)
+    func fieldAccess(user u: Int, customer c: Int, in table: CustomerTable, now: Double? = nil) -> FieldAccess {
+        var access = policy.fieldAccess(user: u, customer: c, in: table, now: now ?? self.now)
         let package = table.package[c] >= 0 ? table.org.packageIds[Int(table.package[c])] : nil
-        access.hidden = hiddenFields(
-            team: table.org.teamIds[Int(table.team[c])], table: table.tableKind(c), package: package)
+        // A customer of a team the config no longer has (a deletion logged earlier): every field hidden anywhere.
+        access.hidden =
+            table.team[c] >= 0
+            ? hiddenFields(team: table.org.teamIds[Int(table.team[c])], table: table.tableKind(c), package: package)
+            : config.records.validators.reduce(into: Set<String>()) { $0.formUnion($1.hiddenIdentities) }
         guard table.pool[c] >= 0, let pool = poolNamed(table.org.poolIds[Int(table.pool[c])]), !pool.hideInPool.isEmpty,
             !isPoolAdmin(policy.org.userIds[u], pool)
         else { return access }
@@ -339,8 +340,8 @@ extension Double {
 extension CustomerOperations {
     /// Why a customer outside every pool cannot be claimed or assigned: to a user who
     /// may not view it, the same words as for an id that does not exist.
-    func notInPool(_ id: String, _ document: JSONValue, user u: Int) -> OperationError {
-        policy.isAllowed(user: u, action: .view, customer: 0, in: accessTable(document))
+    func notInPool(_ id: String, _ table: CustomerTable, user u: Int) -> OperationError {
+        policy.isAllowed(user: u, action: .view, customer: 0, in: table, now: now)
             ? .conflict(["\(id) is in no pool"]) : Self.noCustomer(id)
     }
 }
