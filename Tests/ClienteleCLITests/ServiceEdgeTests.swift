@@ -15,8 +15,8 @@ import Testing
 @Suite("Service: edges, failures and hostile input", .serialized)
 struct ServiceEdgeTests {
     /// bob's customer P000002, made VIP: the VIP desk alone may view or edit it.
-    static func vipCustomer(_ s: ServedStore) throws {
-        let made = try s.cli([
+    static func vipCustomer(_ s: ServedStore) async throws {
+        let made = try await s.cli([
             "customer", "add", "--as", "bob", "--table", "individual", "name=Very Important", "email=v@example.com",
             "level=VIP",
         ])
@@ -26,9 +26,9 @@ struct ServiceEdgeTests {
     @Test(
         "a user asking for itself learns nothing of a customer it may not view: the answer of one that does not exist")
     func decisionsTellNothingHidden() async throws {
-        let s = try ServedStore.start(customers: 1)
+        let s = try await ServedStore.start(customers: 1)
         defer { s.stop() }
-        try Self.vipCustomer(s)
+        try await Self.vipCustomer(s)
         try await Task.sleep(for: .milliseconds(400))
         let unknown = #"{"allowed":false,"rule":null}"#
         for user in ["erin", "bob"] {
@@ -85,9 +85,9 @@ struct ServiceEdgeTests {
         "in a list or beside a bad body, a customer the caller may not view is refused where one that does not exist is, in the same words"
     )
     func hiddenIsMissingInEveryOrder() async throws {
-        let s = try ServedStore.start(customers: 1)
+        let s = try await ServedStore.start(customers: 1)
         defer { s.stop() }
-        try Self.vipCustomer(s)
+        try await Self.vipCustomer(s)
         try await Task.sleep(for: .milliseconds(400))
         let before = try s.storeBytes()
         let manyTags = (0...RecordValidator.maxTags).map { "\"t\($0)\"" }.joined(separator: ",")
@@ -124,7 +124,7 @@ struct ServiceEdgeTests {
         "a rule that lets a user act on a customer they may not view: the command line acts, the service answers 404 as for one that does not exist"
     )
     func actionWithoutViewIsMissingToTheService() async throws {
-        let s = try ServedStore.start(customers: 1, users: ["erin"]) { dir in
+        let s = try await ServedStore.start(customers: 1, users: ["erin"]) { dir in
             let access = dir.appendingPathComponent("access.yaml")
             let text = try String(contentsOf: access, encoding: .utf8)
             try text.replacingOccurrences(
@@ -138,7 +138,7 @@ struct ServiceEdgeTests {
         #expect(hidden.status == 404, "\(hidden.body)")
         #expect(hidden.body == missing.body.replacingOccurrences(of: "P000099", with: "P000001"))
         #expect(try s.storeBytes() == before)
-        let cli = try s.cli(["tag", "add", "P000001", "x", "--as", "erin"])
+        let cli = try await s.cli(["tag", "add", "P000001", "x", "--as", "erin"])
         #expect(cli.exitCode == 0 && cli.stdout == "tagged P000001 x\n", "\(cli.stderr)")
     }
 
@@ -146,27 +146,28 @@ struct ServiceEdgeTests {
         "a deleted customer's history is for admins, read as the customer last stood: one it was hidden from reads none of it"
     )
     func deletedHistoryStaysHidden() async throws {
-        let s = try ServedStore.start(customers: 1, users: ["carol"])
+        let s = try await ServedStore.start(customers: 1, users: ["carol"])
         defer { s.stop() }
-        try Self.vipCustomer(s)
-        let deleted = try s.cli(["customer", "delete", "P000002", "--as", "carol"])
+        try await Self.vipCustomer(s)
+        let deleted = try await s.cli(["customer", "delete", "P000002", "--as", "carol"])
         #expect(deleted.exitCode == 0, "\(deleted.stderr)")
         try await Task.sleep(for: .milliseconds(600))
         let log = try await s.request(.GET, "/v1/log", key: "carol")
         #expect(log.status == 200 && log.body.contains("P000001"), "\(log.body)")
         #expect(!log.body.contains("P000002") && !log.body.contains("Very Important"), "\(log.body)")
-        #expect(try s.cli(["log", "P000002", "--as", "carol"]).stdout == "")
+        #expect(try await s.cli(["log", "P000002", "--as", "carol"]).stdout == "")
         // A deleted customer the admin could view: its history, and the document as it was deleted.
-        #expect(try s.cli(["customer", "delete", "P000001", "--as", "carol"]).exitCode == 0)
-        let seen = try s.cli(["log", "P000001", "--as", "carol", "--format", "json"])
+        #expect(try await s.cli(["customer", "delete", "P000001", "--as", "carol"]).exitCode == 0)
+        let seen = try await s.cli(["log", "P000001", "--as", "carol", "--format", "json"])
         #expect(seen.stdout.contains(#""type":"delete""#) && seen.stdout.contains("Customer 1"), "\(seen.stdout)")
         #expect(
-            try s.cli(["log", "P000001", "--as", "bob"]).stdout == "", "a deleted customer's history is for admins")
+            try await s.cli(["log", "P000001", "--as", "bob"]).stdout == "",
+            "a deleted customer's history is for admins")
     }
 
     @Test("a write is answered as committed even when the caller may not view the result")
     func committedWritesAreAnswered() async throws {
-        let s = try ServedStore.start(customers: 1)
+        let s = try await ServedStore.start(customers: 1)
         defer { s.stop() }
         // bob may add a VIP customer but not view it: 201 with its id and Location.
         let added = try await s.request(
@@ -176,20 +177,20 @@ struct ServiceEdgeTests {
         #expect(added.body == #"{"id":"P000002"}"#)
         #expect(added.headers.first(name: "location") == "/v1/customers/P000002")
         #expect(added.headers.first(name: "etag") == nil)
-        #expect(try s.cli(["customer", "show", "P000002", "--as", "vera"]).exitCode == 0)
+        #expect(try await s.cli(["customer", "show", "P000002", "--as", "vera"]).exitCode == 0)
         // An edit that takes P000001 out of bob's sight: 200 with its id, and stored.
         let edited = try await s.request(
             .PATCH, "/v1/customers/P000001", key: "bob", body: #"{"fields":{"level":"VIP"}}"#)
         #expect(edited.status == 200, "\(edited.body)")
         #expect(edited.body == #"{"id":"P000001"}"#)
-        let shown = try s.cli(["customer", "show", "P000001", "--as", "vera", "--format", "json"])
+        let shown = try await s.cli(["customer", "show", "P000001", "--as", "vera", "--format", "json"])
         #expect(shown.stdout.contains(#""level":"VIP""#), "\(shown.stdout)")
         #expect(try await s.request(.GET, "/v1/customers/P000001", key: "bob").status == 404)
     }
 
     @Test("If-Match takes a list and repeated headers; ids in the path are percent-decoded; bad encodings are 400")
     func headersPathsAndEncodings() async throws {
-        let s = try ServedStore.start(customers: 1)
+        let s = try await ServedStore.start(customers: 1)
         defer { s.stop() }
         let shown = try await s.request(.GET, "/v1/customers/%50000001", key: "bob")
         #expect(shown.status == 200, "\(shown.body)")
@@ -265,7 +266,7 @@ struct ServiceEdgeTests {
 
     @Test("a path with another method is 405 with Allow; a path no route has is a 404 problem document")
     func methodsAndUnknownRoutes() async throws {
-        let s = try ServedStore.start(customers: 1)
+        let s = try await ServedStore.start(customers: 1)
         defer { s.stop() }
         let wrong = try await s.request(.PUT, "/v1/customers/P000001", key: "bob", body: "{}")
         #expect(wrong.status == 405)
@@ -283,7 +284,7 @@ struct ServiceEdgeTests {
 
     @Test("a damaged keys.json takes no key at all (not the old ones) and /readyz says why; a good one is taken again")
     func damagedKeysFailClosed() async throws {
-        let s = try ServedStore.start(customers: 1, users: ["bob"])
+        let s = try await ServedStore.start(customers: 1, users: ["bob"])
         defer { s.stop() }
         let keys = s.dir.appendingPathComponent(".clientele/store/keys.json")
         let good = try Data(contentsOf: keys)
@@ -321,7 +322,7 @@ struct ServiceEdgeTests {
 
     @Test("a store moved away: 503 without a path of the disk, not ready; moved back: served again, nothing lost")
     func storeGoneAndBack() async throws {
-        let s = try ServedStore.start(customers: 2, users: ["bob"])
+        let s = try await ServedStore.start(customers: 2, users: ["bob"])
         defer { s.stop() }
         let store = s.dir.appendingPathComponent(".clientele/store")
         let aside = s.dir.appendingPathComponent("store-aside")
@@ -340,13 +341,13 @@ struct ServiceEdgeTests {
             .PATCH, "/v1/customers/P000001", key: "bob", body: #"{"fields":{"level":"C"}}"#)
         #expect(again.status == 200, "\(again.body)")
         #expect(try await s.request(.GET, "/v1/visible", key: "bob").object["count"] as? Int == 2)
-        let shown = try s.cli(["customer", "show", "P000001", "--as", "bob", "--format", "json"])
+        let shown = try await s.cli(["customer", "show", "P000001", "--as", "bob", "--format", "json"])
         #expect(shown.stdout.contains(#""level":"C""#))
     }
 
     @Test("a repair that rewrites the log under the service: the service opens it again and serves what it holds")
     func repairUnderTheService() async throws {
-        let s = try ServedStore.start(customers: 3, users: ["bob"])
+        let s = try await ServedStore.start(customers: 3, users: ["bob"])
         defer { s.stop() }
         #expect(try await s.request(.GET, "/v1/visible", key: "bob").object["count"] as? Int == 3)
         // Damage the line of P000002's creation: repair cuts that batch and rewrites the segment.
@@ -356,9 +357,9 @@ struct ServiceEdgeTests {
         let range = try #require(text.range(of: "Customer 2"))
         text.replaceSubrange(range, with: "Customer X")
         try text.write(to: url, atomically: false, encoding: .utf8)
-        let repaired = try s.cli(["store", "repair"])
+        let repaired = try await s.cli(["store", "repair"])
         #expect(repaired.exitCode == 0, "\(repaired.stdout)\(repaired.stderr)")
-        #expect(try s.cli(["store", "verify"]).exitCode == 0)
+        #expect(try await s.cli(["store", "verify"]).exitCode == 0)
         // The batch that made P000002 is gone; the others are served as the log holds them.
         let served = try await s.within(3) {
             try await s.request(.GET, "/v1/customers?limit=10", key: "bob").object["count"] as? Int == 2
@@ -369,13 +370,13 @@ struct ServiceEdgeTests {
         let write = try await s.request(
             .PATCH, "/v1/customers/P000001", key: "bob", body: #"{"fields":{"level":"C"}}"#)
         #expect(write.status == 200, "\(write.body)")
-        #expect(try s.cli(["store", "verify"]).exitCode == 0)
+        #expect(try await s.cli(["store", "verify"]).exitCode == 0)
     }
 
     @Test(
         "SIGTERM while a write waits for another process's lock: the write is answered 503, the exit comes within 5 s")
     func stopWhileWaitingForTheLock() async throws {
-        let s = try ServedStore.start(customers: 1, users: ["bob"])
+        let s = try await ServedStore.start(customers: 1, users: ["bob"])
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
         holder.arguments = [s.dir.appendingPathComponent(".clientele/store").path, "sleep", "20"]
@@ -395,7 +396,7 @@ struct ServiceEdgeTests {
 
     @Test("SIGTERM while a client has sent half a body: the service still exits 0 within 5 s")
     func stopWithAStalledClient() async throws {
-        let s = try ServedStore.start(customers: 1, users: ["bob"])
+        let s = try await ServedStore.start(customers: 1, users: ["bob"])
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

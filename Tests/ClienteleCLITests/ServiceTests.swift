@@ -11,7 +11,7 @@ import Testing
 struct ServiceTests {
     @Test("the operations routes answer without a key; every other route needs one (401, with a problem document)")
     func authentication() async throws {
-        let s = try ServedStore.start(customers: 1)
+        let s = try await ServedStore.start(customers: 1)
         defer { s.stop() }
         for path in ["/healthz", "/readyz", "/metrics", "/openapi.yaml"] {
             #expect(try await s.request(.GET, path).status == 200, "\(path)")
@@ -45,7 +45,7 @@ struct ServiceTests {
         #expect(other.status == 403)
 
         // A revoked key is refused from the service's next refresh.
-        #expect(try s.cli(["key", "revoke", "erin", "--as", "carol"]).exitCode == 0)
+        #expect(try await s.cli(["key", "revoke", "erin", "--as", "carol"]).exitCode == 0)
         let refused = try await s.within(1) {
             try await s.request(.GET, "/v1/visible", key: "erin").status == 401
         }
@@ -57,7 +57,7 @@ struct ServiceTests {
 
     @Test("POST /v1/decisions answers in request order as can --batch does; a user key asks only for itself")
     func decisions() async throws {
-        let s = try ServedStore.start(customers: 2)
+        let s = try await ServedStore.start(customers: 2)
         defer { s.stop() }
         let body = #"""
             {"requests":[{"user":"bob","action":"edit","customer":"P000001"},
@@ -85,7 +85,7 @@ struct ServiceTests {
         {"user":"alice","action":"delete","customer":"P000002"}
 
         """.write(to: lines, atomically: true, encoding: .utf8)
-        let batch = try s.cli(["can", "--batch", lines.path])
+        let batch = try await s.cli(["can", "--batch", lines.path])
         let cli = batch.stdout.split(separator: "\n").map {
             (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] ?? [:]
         }
@@ -127,7 +127,7 @@ struct ServiceTests {
 
     @Test("customers: add, show with an ETag, edit with If-Match, delete; 403, 404, 409 and 412 change nothing")
     func customers() async throws {
-        let s = try ServedStore.start(customers: 1)
+        let s = try await ServedStore.start(customers: 1)
         defer { s.stop() }
         let added = try await s.request(
             .POST, "/v1/customers", key: "bob",
@@ -197,7 +197,7 @@ struct ServiceTests {
 
     @Test("lists: visible and customers page in number order with a cursor; who-can names users and rules")
     func lists() async throws {
-        let s = try ServedStore.start(customers: 12)
+        let s = try await ServedStore.start(customers: 12)
         defer { s.stop() }
         var seen: [String] = []
         var after: String?
@@ -228,7 +228,7 @@ struct ServiceTests {
 
     @Test("pools: return, claim and assign over HTTP; a claim of a customer in no pool is a conflict")
     func pools() async throws {
-        let s = try ServedStore.start(customers: 2)
+        let s = try await ServedStore.start(customers: 2)
         defer { s.stop() }
         let returned = try await s.request(
             .POST, "/v1/pool/return", key: "bob", body: #"{"customers":["P000001"],"reason":"no-budget"}"#)
@@ -264,12 +264,13 @@ struct ServiceTests {
 
     @Test("writes of the command line and a new applied version are served within 1 s, without a restart")
     func pickUp() async throws {
-        let s = try ServedStore.start(customers: 1)
+        let s = try await ServedStore.start(customers: 1)
         defer { s.stop() }
         let version = try await s.request(.GET, "/v1/config", key: "bob")
         #expect(version.object["version"] as? Int == 1)
         #expect(
-            try s.cli(["customer", "add", "--as", "bob", "--table", "individual", "name=From the CLI"]).exitCode == 0)
+            try await s.cli(["customer", "add", "--as", "bob", "--table", "individual", "name=From the CLI"]).exitCode
+                == 0)
         let seen = try await s.within(1) {
             try await s.request(.GET, "/v1/visible", key: "bob").object["count"] as? Int == 2
         }
@@ -282,7 +283,7 @@ struct ServiceTests {
             (text
             + "  - id: gina\n    name: Gina New\n    teams: [sales]\n    department: east\n    roles: [sales-rep]\n")
             .write(to: org, atomically: true, encoding: .utf8)
-        let applied = try s.cli(["apply", "--as", "carol", "--yes"])
+        let applied = try await s.cli(["apply", "--as", "carol", "--yes"])
         #expect(applied.exitCode == 0, "\(applied.stderr)")
         let switched = try await s.within(1) {
             try await s.request(.GET, "/v1/config", key: "bob").object["version"] as? Int == 2
@@ -321,7 +322,7 @@ struct ServiceContractTests {
 
     @Test("every route is in openapi.yaml and every operation there is a route; the binary serves the same file")
     func routesMatchTheDocument() async throws {
-        let s = try ServedStore.start(customers: 0, users: [])
+        let s = try await ServedStore.start(customers: 0, users: [])
         defer { s.stop() }
         let server = try ClienteleServer(
             directory: ConfigDirectory(url: s.dir), options: ClienteleServer.Options(),
@@ -345,7 +346,7 @@ struct ServiceDurabilityTests {
 
     @Test("kill -9 during a storm of concurrent writes: every write answered 2xx is stored, and the store opens")
     func killDuringWrites() async throws {
-        let s = try ServedStore.start(customers: 4, users: ["bob"])
+        let s = try await ServedStore.start(customers: 4, users: ["bob"])
         defer { s.stop() }
         let acknowledged = Acknowledged()
         let deadline = Date().addingTimeInterval(Self.stormSeconds)
@@ -365,8 +366,9 @@ struct ServiceDurabilityTests {
                             reply =
                                 writer % 4 == 0
                                 ? try await s.request(
-                                    .PATCH, "/v1/customers/P00000\(writer / 4 + 1)", key: "bob", body: body)
-                                : try await s.request(.POST, "/v1/customers", key: "bob", body: body)
+                                    .PATCH, "/v1/customers/P00000\(writer / 4 + 1)", key: "bob", body: body,
+                                    timeout: 5)
+                                : try await s.request(.POST, "/v1/customers", key: "bob", body: body, timeout: 5)
                         } catch {
                             return  // the server is gone
                         }
@@ -389,9 +391,9 @@ struct ServiceDurabilityTests {
         #expect(
             added.count > 10,
             "the storm wrote something before the kill: \((try? String(contentsOf: s.stderr, encoding: .utf8)) ?? "")")
-        let verified = try s.cli(["store", "verify"])
+        let verified = try await s.cli(["store", "verify"])
         #expect(verified.exitCode == 0, "\(verified.stdout)\(verified.stderr)")
-        let exported = try s.cli(["export", "--as", "carol"])
+        let exported = try await s.cli(["export", "--as", "carol"])
         #expect(exported.exitCode == 0, "\(exported.stderr)")
         var stored: [String: [String: Any]] = [:]
         for line in exported.stdout.split(separator: "\n") {
@@ -411,7 +413,8 @@ struct ServiceDurabilityTests {
                 number(description) >= number(name), "\(id): \(name) was acknowledged, the store has \(description)")
         }
         // The store takes writes again.
-        #expect(try s.cli(["customer", "add", "--as", "bob", "--table", "individual", "name=After"]).exitCode == 0)
+        #expect(
+            try await s.cli(["customer", "add", "--as", "bob", "--table", "individual", "name=After"]).exitCode == 0)
     }
 
     actor Acknowledged {
@@ -447,7 +450,7 @@ struct ServiceWorkloadTests {
         ])
         #expect([0, 1].contains(imported.exitCode), "\(imported.stderr)")
         let key = try CLI.run(["key", "create", "--config", config.path, "--as", "U0001", "--service"])
-        let s = try ServedStore.launch(config)
+        let s = try await ServedStore.launch(config)
         defer { s.stop() }
         let stored = Set(
             try CLI.run(["visible", "U0001", "--config", config.path]).stdout.split(separator: "\n").map(String.init))
@@ -505,7 +508,7 @@ struct ServiceConfigTests {
 
     @Test("a pipeline plans on a pull request and applies on merge: the same plan, or nothing when the data moved")
     func planThenApply() async throws {
-        let s = try ServedStore.start(customers: 2, users: ["carol", "bob"])
+        let s = try await ServedStore.start(customers: 2, users: ["carol", "bob"])
         defer { s.stop() }
         var files = try Self.files(s.dir)
         files["org.yaml"]! +=
@@ -518,7 +521,7 @@ struct ServiceConfigTests {
         let before = try s.storeBytes()
         let plan = try await s.request(.POST, "/v1/plans", key: "carol", body: try Self.body(["files": files]))
         #expect(plan.status == 200, "\(plan.body)")
-        let cli = try s.cli(["plan", "--format", "json"])  // the directory itself is unchanged: no change
+        let cli = try await s.cli(["plan", "--format", "json"])  // the directory itself is unchanged: no change
         #expect(cli.exitCode == 0)
         let configHash = try #require(plan.object["config_hash"] as? String)
         let dataHash = try #require(plan.object["data_hash"] as? String)
@@ -538,7 +541,8 @@ struct ServiceConfigTests {
         #expect(escape.status == 400)
 
         // The data moves (the command line adds a customer): the saved hashes no longer apply.
-        #expect(try s.cli(["customer", "add", "--as", "bob", "--table", "individual", "name=Moved"]).exitCode == 0)
+        #expect(
+            try await s.cli(["customer", "add", "--as", "bob", "--table", "individual", "name=Moved"]).exitCode == 0)
         let stale = try await s.request(
             .POST, "/v1/apply", key: "carol",
             body: try Self.body(["files": files, "config_hash": configHash, "data_hash": dataHash]))
@@ -558,6 +562,6 @@ struct ServiceConfigTests {
         // Served before the answer, and recorded as the command line records it.
         #expect(try await s.request(.GET, "/v1/config", key: "carol").object["version"] as? Int == 2)
         #expect(try await s.request(.GET, "/v1/visible", key: "app", user: "gina").status == 200)
-        #expect(try s.cli(["history"]).stdout.contains("carol"))
+        #expect(try await s.cli(["history"]).stdout.contains("carol"))
     }
 }
