@@ -72,6 +72,7 @@ struct CustomerCommand: ParsableCommand {
         abstract: "Add, show, edit and delete customers, as a named user checked against the rules.",
         subcommands: [
             Add.self, Show.self, Edit.self, Delete.self, List.self, Follow.self, Unfollow.self, Followup.self,
+            Transfer.self,
         ])
 
     struct Add: ParsableCommand {

@@ -654,6 +654,53 @@ enum OpenAPIDocument {
                 "404": { $ref: "#/components/responses/Problem" }
                 "409": { $ref: "#/components/responses/Problem" }
                 "413": { $ref: "#/components/responses/Problem" }
+          /v1/transfers:
+            post:
+              tags: [customers]
+              operationId: transfer
+              summary: Give customers to another account executive (`customer transfer`), checked by `assign`, all or nothing.
+              description: >-
+                Name the `customers`, or select them with `where` (an expression as in rules) among the
+                customers the caller may view and assign. With `dry_run` nothing changes and the answer says
+                what would. A customer sitting in a pool is refused (409): `pool/assign` gives it an owner.
+              parameters:
+                - $ref: "#/components/parameters/ClienteleUser"
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      additionalProperties: false
+                      required: [to]
+                      properties:
+                        customers: { type: array, maxItems: 1000, items: { type: string } }
+                        where: { type: string }
+                        to: { type: string }
+                        service_rep: { type: string }
+                        dry_run: { type: boolean }
+              responses:
+                "200":
+                  description: What changed (or, with `dry_run`, would change), and each user's gains and losses.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [transferred, unchanged, account_executives, service_reps, dry_run]
+                        properties:
+                          transferred: { type: array, items: { type: string } }
+                          unchanged: { type: array, items: { type: string } }
+                          account_executives: { $ref: "#/components/schemas/Movements" }
+                          service_reps: { $ref: "#/components/schemas/Movements" }
+                          dry_run: { type: boolean }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
+                "404": { $ref: "#/components/responses/Problem" }
+                "409": { $ref: "#/components/responses/Problem" }
+                "413": { $ref: "#/components/responses/Problem" }
           /v1/log:
             get:
               tags: [customers]
@@ -800,6 +847,16 @@ enum OpenAPIDocument {
                     properties:
                       changed: { type: array, items: { type: string } }
           schemas:
+            Movements:
+              description: How many customers each user gains and loses, by user id.
+              type: array
+              items:
+                type: object
+                required: [user, gains, loses]
+                properties:
+                  user: { type: string }
+                  gains: { type: integer }
+                  loses: { type: integer }
             Action:
               type: string
               enum: [create, view, edit, delete, share, unshare, tag, follow, return_to_pool, claim, assign, import, export, configure, sweep]

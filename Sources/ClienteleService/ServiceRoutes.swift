@@ -202,6 +202,7 @@ struct ServiceRoutes: Sendable {
             }
             return Reply(json: .object([("assigned", .array(assigned.map(JSONValue.string)))]))
         }
+        route(router, .post, "/v1/transfers") { request, _, caller in try await transfer(&request, caller!) }
         route(router, .get, "/v1/log") { request, _, caller in try await log(request, caller!) }
         route(router, .post, "/v1/plans") { request, _, caller in
             try await configChange(&request, caller!, applying: false)
@@ -505,6 +506,40 @@ struct ServiceRoutes: Sendable {
             json: .object([
                 ("customers", .array(page)), ("next", next ?? .null), ("count", .number(String(documents.count))),
             ]))
+    }
+
+    /// `customer transfer`: the customers named, or those `where` selects among the ones
+    /// the caller may assign, all or nothing.
+    private func transfer(_ request: inout Request, _ caller: Caller) async throws -> Reply {
+        _ = try RequestQuery(request, allowed: [])
+        let input = try await Self.body(
+            &request, options, allowed: ["customers", "where", "to", "service_rep", "dry_run"])
+        let (ids, selection) = (try input.strings("customers"), try input.string("where"))
+        guard ids.isEmpty != (selection == nil) else {
+            throw ServiceProblem.badRequest(
+                "name the \"customers\" to transfer or select them with \"where\"; not both")
+        }
+        let (owner, rep, dryRun) = (
+            try input.requiredString("to"), try input.string("service_rep"), try input.bool("dry_run")
+        )
+        let actor = try caller.actingUser()
+        let time = Timestamp.now()
+        let outcome = try await state.writing { operations, _ throws(OperationError) in
+            var chosen = ids
+            if let selection {
+                var query = CustomerListing.Query()
+                query.action = .assign
+                query.whereExpression = selection
+                query.now = operations.now
+                chosen = try CustomerListing(operations: operations).ids(as: actor, query)
+                if chosen.isEmpty { return TransferOutcome() }
+            }
+            return try operations.transfer(
+                as: actor, ids: chosen, to: owner, serviceRep: rep, dryRun: dryRun, time: time)
+        }
+        guard case .object(var members) = outcome.json else { return Reply(json: outcome.json) }
+        members.append(("dry_run", JSONValue.bool(dryRun)))
+        return Reply(json: .object(members))
     }
 
     private func add(_ request: inout Request, _ caller: Caller) async throws -> Reply {

@@ -100,6 +100,8 @@ struct ServiceEdgeTests {
             (.POST, "/v1/pool/return", #"{"customers":["{}","P000001"],"reason":"no such reason"}"#),
             (.POST, "/v1/pool/assign", #"{"customers":["{}"],"to":"nobody"}"#),
             (.POST, "/v1/pool/assign", #"{"customers":["P000001","{}"],"to":"erin"}"#),
+            (.POST, "/v1/transfers", #"{"customers":["{}","P000001"],"to":"dora"}"#),
+            (.POST, "/v1/transfers", #"{"customers":["P000098","{}"],"to":"nobody"}"#),
             (.POST, "/v1/customers/{}/followups", #"{"note":"x","deal":"maybe"}"#),
             (.POST, "/v1/customers/{}/shares", #"{}"#),
             (.POST, "/v1/customers/{}/shares", #"{"users":["nobody"]}"#),

@@ -262,6 +262,35 @@ struct ServiceTests {
         #expect(followup.status == 201, "\(followup.body)")
     }
 
+    @Test(
+        "transfers: a dry run changes nothing, named customers or a where selection change hands, a non-admin is refused"
+    )
+    func transfers() async throws {
+        let s = try await ServedStore.start(customers: 2)
+        defer { s.stop() }
+        let before = try s.storeBytes()
+        let refused = try await s.request(
+            .POST, "/v1/transfers", key: "bob", body: #"{"customers":["P000001"],"to":"dora"}"#)
+        #expect(refused.status == 403, "\(refused.body)")
+        let dry = try await s.request(
+            .POST, "/v1/transfers", key: "carol", body: #"{"customers":["P000001"],"to":"dora","dry_run":true}"#)
+        #expect(dry.status == 200, "\(dry.body)")
+        #expect(dry.object["transferred"] as? [String] == ["P000001"])
+        #expect(dry.object["dry_run"] as? Bool == true)
+        #expect(try s.storeBytes() == before)
+        let both = try await s.request(
+            .POST, "/v1/transfers", key: "carol", body: #"{"customers":["P000001"],"where":"true","to":"dora"}"#)
+        #expect(both.status == 400)
+        let done = try await s.request(.POST, "/v1/transfers", key: "carol", body: #"{"where":"true","to":"dora"}"#)
+        #expect(done.status == 200, "\(done.body)")
+        #expect(done.object["transferred"] as? [String] == ["P000001", "P000002"])
+        let moves = done.object["account_executives"] as? [[String: Any]] ?? []
+        #expect(moves.first { $0["user"] as? String == "dora" }?["gains"] as? Int == 2, "\(moves)")
+        #expect(
+            try await s.request(.GET, "/v1/customers/P000002", key: "dora").object["account_executive"] as? String
+                == "dora")
+    }
+
     @Test("writes of the command line and a new applied version are served within 1 s, without a restart")
     func pickUp() async throws {
         let s = try await ServedStore.start(customers: 1)

@@ -13,6 +13,11 @@ package struct CustomerListing {
         operations = CustomerOperations(config: config, store: store, now: now)
     }
 
+    /// The listing the operations' own (with their idea of a customer one may not view).
+    package init(operations: CustomerOperations) {
+        self.operations = operations
+    }
+
     package struct Query: Sendable {
         package var action: Action = .view
         package var whereExpression: String?
@@ -49,6 +54,34 @@ package struct CustomerListing {
     /// The documents, by number. Customers sitting in a pool are listed only with
     /// `pool` (seed 003: a customer returned to the high seas leaves its owner's list).
     package func run(as actor: String, _ query: Query) throws(OperationError) -> [JSONValue] {
+        let selection = try select(as: actor, query)
+        let needle = query.search?.lowercased()
+        var result: [JSONValue] = []
+        for (c, access) in selection.rows {
+            let document: JSONValue?
+            do { document = try operations.store.document(selection.table.ids[c]) } catch { throw .store(error) }
+            guard let document else { continue }
+            if query.pool == nil, document["pool"].map({ !$0.isNull }) == true { continue }
+            let shown = operations.masked(document, access)
+            // --search reads the values as the user sees them.
+            if let needle, !Self.matches(shown, needle) { continue }
+            result.append(Self.arranged(shown, selection.view))
+        }
+        return result.sorted { Self.numberOrder($0["id"]?.stringValue ?? "", $1["id"]?.stringValue ?? "") }
+    }
+
+    /// The ids of the customers a query selects (`--search`, which reads the documents,
+    /// aside), by number.
+    package func ids(as actor: String, _ query: Query) throws(OperationError) -> [String] {
+        let selection = try select(as: actor, query)
+        return selection.rows.map { selection.table.ids[$0.row] }.sorted(by: Self.numberOrder)
+    }
+
+    /// The rows of the access table a query selects, each with the user's field access,
+    /// read from the access columns alone.
+    func select(as actor: String, _ query: Query) throws(OperationError) -> (
+        table: CustomerTable, view: View?, rows: [(row: Int, access: FieldAccess)]
+    ) {
         let config = operations.config
         let policy = config.access
         let u = try operations.user(actor)
@@ -78,8 +111,7 @@ package struct CustomerListing {
         }
         let viewPackage = view?.package.flatMap { policy.org.package($0).map(Int32.init) }
         let viewTeam = view.flatMap { policy.org.team($0.team).map(Int32.init) }
-        let needle = query.search?.lowercased()
-        var result: [JSONValue] = []
+        var rows: [(row: Int, access: FieldAccess)] = []
         for c in policy.visible(user: u, action: query.action, in: table, index: CustomerIndex(table), now: query.now) {
             if let packageIndex, table.package[c] != packageIndex { continue }
             if let poolIndex, table.pool[c] != poolIndex { continue }
@@ -90,6 +122,12 @@ package struct CustomerListing {
                 if view.package == nil, table.team[c] != viewTeam || table.tableKind(c) != view.table { continue }
             }
             if let tag = query.tag, !table.tags.items(c).contains(tag) { continue }
+            // Where a customer one may not view does not exist, an action on it is not listed either.
+            if query.action != .view, operations.unviewableIsMissing,
+                !policy.isAllowed(user: u, action: .view, customer: c, in: table, now: query.now)
+            {
+                continue
+            }
             if query.followed, !table.followers.contains(c, Int32(u)) { continue }
             let access = operations.fieldAccess(user: u, customer: c, in: table, now: query.now)
             if let filter {
@@ -103,16 +141,9 @@ package struct CustomerListing {
                 }
                 if !filter.condition(AccessContext(user: u, customer: c, customers: table, now: query.now)) { continue }
             }
-            let document: JSONValue?
-            do { document = try operations.store.document(table.ids[c]) } catch { throw .store(error) }
-            guard let document else { continue }
-            if poolIndex == nil, document["pool"].map({ !$0.isNull }) == true { continue }
-            let shown = operations.masked(document, access)
-            // --search reads the values as the user sees them.
-            if let needle, !Self.matches(shown, needle) { continue }
-            result.append(Self.arranged(shown, view))
+            rows.append((c, access))
         }
-        return result.sorted { Self.numberOrder($0["id"]?.stringValue ?? "", $1["id"]?.stringValue ?? "") }
+        return (table, view, rows)
     }
 
     /// Customer numbers in order: by prefix, then by the number after it (P9 before P10).

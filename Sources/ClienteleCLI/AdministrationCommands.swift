@@ -1,0 +1,135 @@
+import ArgumentParser
+import ClienteleCore
+import ClienteleKit
+import ClienteleModel
+import Foundation
+
+/// A question answered `yes` on a terminal before a change to many customers; with no
+/// terminal to ask on, `--yes` answers it. Anything else stops the command (exit 1).
+enum Confirmation {
+    /// The command as it was given, for a person to run again with `--yes`.
+    static var rerun: String {
+        (["clientele"] + CommandLine.arguments.dropFirst().map(Shell.quoted)).joined(separator: " ")
+    }
+
+    static func ask(_ question: String, yes: Bool) throws {
+        guard !yes else { return }
+        guard Terminal.isTerminal(0) else {
+            Terminal.error(
+                "this asks for a confirmation, and there is no terminal to ask on; check what it does with --dry-run and run '\(rerun) --yes'"
+            )
+            throw ExitCode(1)
+        }
+        Terminal.out("\(question) Type 'yes' to go on: ")
+        guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
+            Terminal.out("Nothing was changed.\n")
+            throw ExitCode(1)
+        }
+    }
+}
+
+extension CustomerCommand {
+    struct Transfer: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Give customers to another account executive (and service representative), checked by 'assign', all or nothing.",
+            discussion: """
+                Name the customers, or select them with --where (and --table, --package, --tag): a selection \
+                is counted and confirmed on a terminal (--yes without one). --dry-run says how many customers \
+                each user gains and loses, and changes nothing.
+                """)
+        @OptionGroup var options: ActingOptions
+        @Argument(help: "Customer ids.") var ids: [String] = []
+        @Option(help: "The new account executive.") var to: String
+        @Option(help: "The new customer service representative.") var serviceRep: String?
+        @Option(name: .customLong("where"), help: "Select the customers by an expression (as in rules).")
+        var whereExpression: String?
+        @Option(help: "With --where: only customers of this table.") var table: TableKind?
+        @Option(help: "With --where: only customers of this package.") var package: String?
+        @Option(help: "With --where: only customers with this tag.") var tag: String?
+        @Flag(help: "Say what would change, and change nothing.") var dryRun = false
+        @Flag(help: "Transfer a selection without asking.") var yes = false
+        @Option(help: "text or json") var format: OutputFormat = .text
+
+        var selects: Bool { whereExpression != nil || table != nil || package != nil || tag != nil }
+
+        func validate() throws {
+            if ids.isEmpty && !selects {
+                throw ValidationError("name the customers to transfer, or select them with --where")
+            }
+            if !ids.isEmpty && selects {
+                throw ValidationError(
+                    "name the customers or select them with --where, --table, --package or --tag; not both")
+            }
+        }
+
+        func run() throws {
+            let (config, store) = try options.open(writer: dryRun ? nil : "clientele customer transfer")
+            let listing = CustomerListing(config: config, store: store, now: options.store.seconds)
+            var chosen = ids
+            if selects {
+                var query = CustomerListing.Query()
+                query.action = .assign
+                query.now = options.store.seconds
+                query.whereExpression = whereExpression
+                query.table = table
+                query.package = package
+                query.tag = tag
+                chosen = try listing.ids(as: options.actor, query)
+                guard !chosen.isEmpty else {
+                    Done.say("no customer \(options.actor) may transfer matches; nothing changed")
+                    return
+                }
+            }
+            let operations = listing.operations
+            // The whole transfer is checked before anyone confirms it.
+            var outcome = try operations.transfer(
+                as: options.actor, ids: chosen, to: to, serviceRep: serviceRep, dryRun: true, time: options.time)
+            if selects && !dryRun && !outcome.transferred.isEmpty {
+                try Confirmation.ask(
+                    "Transfer \(Done.count(outcome.transferred.count, "customer")) to \(to)?", yes: yes)
+            }
+            if !dryRun && !outcome.transferred.isEmpty {
+                outcome = try operations.transfer(
+                    as: options.actor, ids: chosen, to: to, serviceRep: serviceRep, time: options.time)
+            }
+            switch format {
+            case .json:
+                var json = outcome.json
+                if case .object(var members) = json {
+                    members.append(("dry_run", .bool(dryRun)))
+                    json = .object(members)
+                }
+                Terminal.out(json.jsonText + "\n")
+            case .text:
+                Terminal.out(
+                    Self.summary(outcome, to: to, dryRun: dryRun).map { PrintableText.escaped($0) + "\n" }.joined())
+            }
+        }
+
+        /// The lines a person reads: what changed, then each user's gains and losses.
+        static func summary(_ outcome: TransferOutcome, to: String, dryRun: Bool) -> [String] {
+            let n = outcome.transferred.count
+            var text =
+                n == 0
+                ? "nothing to transfer: \(Done.list(outcome.unchanged)) already \(outcome.unchanged.count == 1 ? "is" : "are") as asked"
+                : "\(dryRun ? "would transfer" : "transferred") \(Done.list(outcome.transferred)) to \(to)"
+            if n > 0 && !outcome.unchanged.isEmpty { text += " (\(outcome.unchanged.count) already as asked)" }
+            if dryRun { text += "; nothing was changed (dry run)" }
+            var lines = [text]
+            for (title, list) in [
+                ("account executives", outcome.accountExecutives), ("service representatives", outcome.serviceReps),
+            ] where !list.isEmpty {
+                lines.append("\(title):")
+                let width = list.map(\.user.count).max() ?? 0
+                for m in list.sorted(by: { $0.user < $1.user }) {
+                    let moves = [m.gains > 0 ? "gains \(m.gains)" : nil, m.loses > 0 ? "loses \(m.loses)" : nil]
+                    lines.append(
+                        "  \(m.user.padding(toLength: width, withPad: " ", startingAt: 0))  \(moves.compactMap { $0 }.joined(separator: ", "))"
+                    )
+                }
+            }
+            return lines
+        }
+    }
+}
