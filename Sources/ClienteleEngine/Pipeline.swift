@@ -34,10 +34,17 @@ package enum Pipeline {
         let (model, diagnostics) = ModelBuilder.build(loaded)
         guard let model else { return (nil, diagnostics, loaded.files) }
         let (access, accessDiagnostics) = AccessPolicyBuilder.build(model, files: loaded.files)
-        let compileDiagnostics = DefaultValueCheck.diagnostics(model.schema) + accessDiagnostics
+        var compileDiagnostics = DefaultValueCheck.diagnostics(model.schema) + accessDiagnostics
+        var validationRules: ValidationRuleSet?
+        if let access {
+            let built = ValidationRuleSet.build(model, policy: access, files: loaded.files)
+            validationRules = built.rules
+            compileDiagnostics += built.diagnostics
+        }
         let all = (diagnostics + compileDiagnostics).sortedByLocation()
         guard let access, !all.hasErrors else { return (nil, all, loaded.files) }
-        let records = RecordValidator(model: model, inheritance: inheritance)
+        var records = RecordValidator(model: model, inheritance: inheritance)
+        records.validationRules = validationRules
         return (CompiledConfig(loaded: loaded, model: model, records: records, access: access), all, loaded.files)
     }
 }

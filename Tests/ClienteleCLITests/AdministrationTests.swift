@@ -151,4 +151,44 @@ struct AdministrationTests {
         #expect(none.exitCode == 0)
         #expect(none.stdout.contains("no customer carol may transfer matches"))
     }
+
+    // MARK: - Validation rules
+
+    @Test(
+        "validation rules: add, edit and import refuse a record that breaks one, naming its field; the store is unchanged"
+    )
+    func validationRulesEnforced() throws {
+        let d = try demo()
+        let before = try d.snapshot()
+        let refusal = "column budget: A signed contract needs a budget (validation rule 'signed-needs-budget')"
+        let added = try d.run([
+            "customer", "add", "--as", "carol", "--table", "organization", "name=Acme", "contractSigned=true",
+        ])
+        #expect(added.exitCode == 1)
+        #expect(added.stderr == "error: \(refusal)\n", "\(added.stderr)")
+        #expect(try d.snapshot() == before)
+        let kept = try d.run([
+            "customer", "add", "--as", "carol", "--table", "organization", "name=Acme", "contractSigned=true",
+            "budget=10",
+        ])
+        #expect(kept.exitCode == 0, "\(kept.stderr)")
+        let stored = try d.snapshot()
+        let edited = try d.run(["customer", "edit", "--as", "carol", "O000001", "budget="])
+        #expect(edited.exitCode == 1)
+        #expect(edited.stderr.contains(refusal), "\(edited.stderr)")
+        #expect(try d.snapshot() == stored)
+        #expect(
+            try d.run(["customer", "edit", "--as", "carol", "O000001", "budget=", "contractSigned=false"]).exitCode == 0
+        )
+        let csv = d.dir.appendingPathComponent("signed.csv")
+        try "Name,Contract signed,Budget\nOne,true,5\nTwo,true,\n".write(to: csv, atomically: true, encoding: .utf8)
+        let afterEdit = try d.snapshot()
+        let imported = try d.run(["import", csv.path, "--as", "carol", "--table", "organization"])
+        #expect(imported.exitCode == 1)
+        #expect(
+            imported.stdout.contains(
+                "row 3, column Budget: A signed contract needs a budget (validation rule 'signed-needs-budget')"),
+            "\(imported.stdout)")
+        #expect(try d.snapshot() == afterEdit)
+    }
 }

@@ -291,6 +291,19 @@ struct ServiceTests {
                 == "dora")
     }
 
+    @Test("a validation rule refuses a write over HTTP as on the command line: 400 naming the field, nothing stored")
+    func validationRule() async throws {
+        let s = try await ServedStore.start(customers: 1)
+        defer { s.stop() }
+        let before = try s.storeBytes()
+        let refused = try await s.request(
+            .POST, "/v1/customers", key: "carol",
+            body: #"{"table":"organization","fields":{"name":"Acme","contractSigned":true}}"#)
+        #expect(refused.status == 400, "\(refused.body)")
+        #expect(refused.detail.contains("column budget: A signed contract needs a budget"), "\(refused.body)")
+        #expect(try s.storeBytes() == before)
+    }
+
     @Test("writes of the command line and a new applied version are served within 1 s, without a restart")
     func pickUp() async throws {
         let s = try await ServedStore.start(customers: 1)

@@ -68,6 +68,17 @@ final class ExpressionCompiler {
 
     /// Where group predicates may appear (not inside a group's own `where`).
     var allowGroupPredicates = true
+    /// What the expression is about when no user is asking (a validation rule reads the
+    /// customer alone); nil where a user decides. Names it in the refusal of `user`.
+    var customerOnly: String?
+
+    /// Refuses what depends on the user asking, where no user asks.
+    private func needsUser(_ what: String, _ at: Int) throws(ExpressionError) {
+        guard let customerOnly else { return }
+        throw ExpressionError(
+            "\(customerOnly) reads the customer alone, and \(what) depends on the user asking; write it over customer.FIELD",
+            at: at)
+    }
 
     /// Compiles a boolean expression; nil (with diagnostics) when it does not check.
     func compileCondition(
@@ -151,6 +162,7 @@ final class ExpressionCompiler {
         let org = self.org
         switch path[0] {
         case "user":
+            try needsUser("'user'", at)
             guard path.count == 2 else {
                 throw ExpressionError(
                     path.count == 1
@@ -354,6 +366,7 @@ final class ExpressionCompiler {
 
     private func predicate(_ name: String, _ at: Int) throws(ExpressionError) -> Compiled {
         let env = environment
+        if name != "in_pool" { try needsUser("'\(name)'", at) }
         switch name {
         case "account_executive": return boolNode({ $0.customers.accountExecutive[$0.customer] == Int32($0.user) }, at)
         case "customer_service_rep": return boolNode({ $0.customers.serviceRep[$0.customer] == Int32($0.user) }, at)
@@ -388,6 +401,7 @@ final class ExpressionCompiler {
             }
             return plain.map(\.value)
         }
+        if name == "manages" || name == "in_department" { try needsUser("\(name)(...)", at) }
         switch name {
         case "manages":
             let args = try positional(1, "manages(customer.account_executive) or manages(u, depth: 2)")

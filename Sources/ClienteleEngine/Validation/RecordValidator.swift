@@ -62,11 +62,15 @@ package struct RecordValidator: Sendable {
 
     let model: Model
     let inheritance: PackageInheritance
+    /// The config's `validation_rules`, checked on a record whose fields are valid.
+    package var validationRules: ValidationRuleSet?
 
     /// An independent copy for another thread: sharing the compiled checks would make
     /// every thread retain the same objects, and their reference counts bounce between cores.
     package func copyForAnotherThread() -> RecordValidator {
-        RecordValidator(model: model, inheritance: inheritance)
+        var copy = RecordValidator(model: model, inheritance: inheritance)
+        copy.validationRules = validationRules
+        return copy
     }
 
     package init(model: Model, inheritance: PackageInheritance = .everything) {
@@ -306,7 +310,17 @@ package struct RecordValidator: Sendable {
                 return outcome
             }
         }
+        let before = problems.count
         validators[validatorIndex].validate(view, fieldsObject: fieldsObject, scratch: &scratch, problems: &problems)
+        // Rules over several fields read values that are valid one by one.
+        if let validationRules, !validationRules.isEmpty, problems.count == before {
+            let package = packageIndex.map { packageList[$0].id }
+            for rule in validationRules.broken(
+                view, root: root, team: team, table: table, package: package, now: Timestamp.currentSeconds())
+            {
+                problems.append(ValidationRuleSet.problem(rule))
+            }
+        }
         return outcome
     }
 

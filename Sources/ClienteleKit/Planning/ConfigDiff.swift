@@ -108,6 +108,12 @@ package struct ConfigDiff: Sendable {
                 ("when", r.when?.text ?? ""),
             ]
         }
+        compare("validation rule", old.validationRules, new.validationRules, id: \.id, location: \.location) { r in
+            [
+                ("team", r.team ?? ""), ("table", r.table.rawValue), ("package", r.package ?? ""),
+                ("when", r.when.text), ("message", r.message), ("fields", Self.list(r.fields)),
+            ]
+        }
         compare("pool", old.pools, new.pools, id: \.id, location: \.location) { p in
             [
                 ("name", p.name ?? ""), ("team", p.team), ("admins", Self.describe(p.admins)),

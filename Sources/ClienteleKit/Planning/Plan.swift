@@ -130,9 +130,13 @@ package enum Planner {
             newTable: newTable, now: now)
         let accessImpact = accessChanged ? Beside { calculator.compute(diff: diff) } : nil
 
-        let data: DataImpact
+        var data: DataImpact
         do {
             data = try DataImpactScanner(migrations: migrations).scan(store, locations: locations)
+            let changedRules = ValidationImpact.changedRules(diff)
+            if !changedRules.isEmpty, let rules = new.records.validationRules?.only(changedRules) {
+                data.entries += try ValidationImpact.scan(store, rules: rules, migrations: migrations, now: now)
+            }
         } catch {
             // No work left running after the plan is refused.
             _ = accessImpact?.value()

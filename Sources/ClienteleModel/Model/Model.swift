@@ -16,7 +16,28 @@ package struct Model: Sendable {
     package var rules: [Rule]
     package var fieldRules: [FieldRule]
     package var pools: [Pool]
+    package var validationRules: [ValidationRule]
     package var tests: [RuleTest]
+}
+
+/// A rule over several fields (`validation_rules:`): a record of `table` (of `team`, of
+/// `package`, when given) is refused with `message` when `when` holds.
+package struct ValidationRule: Sendable {
+    package var id: String
+    package var team: String?
+    package var table: TableKind
+    package var package: String?
+    package var when: ExpressionSource
+    package var message: String
+    /// The fields the refusal is about (an import names the first one's column).
+    package var fields: [String]
+    package var location: SourceLocation
+
+    /// Whether the rule covers a record of this team, table and package.
+    package func covers(team: String, table: TableKind, package: String?) -> Bool {
+        table == self.table && (self.team == nil || self.team == team)
+            && (self.package == nil || self.package == package)
+    }
 }
 
 /// The actions of spec section 7.

@@ -217,4 +217,51 @@ extension ModelBuilder {
                 mask: masks, when: r.when, location: r.location)
         }
     }
+
+    func resolveValidationRules(_ org: Organization, _ schema: CustomerSchema) -> [ValidationRule] {
+        checkDuplicates(d.validationRules.map { ($0.id.value, $0.id.location) }, kind: "validation rule")
+        return d.validationRules.compactMap { r in
+            let subject = "validation rule '\(r.id.value)'"
+            var team: String?
+            if let t = r.team, resolve(t, in: org.teams.map(\.id), kind: "team", from: subject) { team = t.value }
+            guard let table = self.table(r.table, from: subject, customersOnly: false) else { return nil }
+            var package: String?
+            if let p = r.package {
+                guard let found = schema.package(p.value) else {
+                    diagnostics.error(
+                        "\(subject) names package '\(p.value)', which does not exist\(Suggestion.didYouMean(p.value, in: schema.packages.map(\.id)))",
+                        at: p.location)
+                    return nil
+                }
+                guard found.table == table, team == nil || found.team == team else {
+                    diagnostics.error(
+                        "\(subject) names package '\(p.value)' of the \(found.table.rawValue) table of team '\(found.team)', not of the table it covers",
+                        at: p.location)
+                    return nil
+                }
+                package = p.value
+            }
+            // The fields it may name: those of every table or package it covers.
+            var identities: Set<String> = []
+            for t in org.teams.map(\.id) where team == nil || team == t {
+                if package == nil {
+                    identities.formUnion(schema.fields(team: t, table: table, package: nil).flatMap(\.identities))
+                }
+                for p in schema.packages where p.team == t && p.table == table && (package == nil || p.id == package) {
+                    identities.formUnion(schema.fields(team: t, table: table, package: p.id).flatMap(\.identities))
+                }
+            }
+            let fields = r.fields.filter { f in
+                if identities.contains(f.value) { return true }
+                diagnostics.error(
+                    "'fields' of \(subject) names field '\(f.value)', which no record it covers has\(Suggestion.didYouMean(f.value, in: identities))",
+                    at: f.location)
+                return false
+            }.map(\.value)
+            guard let when = r.when, let message = r.message else { return nil }
+            return ValidationRule(
+                id: r.id.value, team: team, table: table, package: package, when: when, message: message.value,
+                fields: fields, location: r.location)
+        }
+    }
 }

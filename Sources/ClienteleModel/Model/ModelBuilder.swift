@@ -40,6 +40,7 @@ package struct ModelBuilder {
             rules: resolveRules(),
             fieldRules: resolveFieldRules(organization, schema),
             pools: resolvePools(organization, schema),
+            validationRules: resolveValidationRules(organization, schema),
             tests: resolveTests(organization, schema))
     }
 

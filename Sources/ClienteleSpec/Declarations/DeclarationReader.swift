@@ -55,6 +55,7 @@ final class DeclarationReader {
         readList(m, "rules", readRule) { self.declarations.rules.append($0) }
         readList(m, "field_rules", readFieldRule) { self.declarations.fieldRules.append($0) }
         readList(m, "pools", readPool) { self.declarations.pools.append($0) }
+        readList(m, "validation_rules", readValidationRule) { self.declarations.validationRules.append($0) }
         readList(m, "tests", readTest) { self.declarations.tests.append($0) }
         // Unknown top-level keys are suggested among sections (and project keys in clientele.yaml).
         m.finish()

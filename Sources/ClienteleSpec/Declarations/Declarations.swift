@@ -18,6 +18,7 @@ package struct Declarations: Sendable {
     package var rules: [RuleDecl] = []
     package var fieldRules: [FieldRuleDecl] = []
     package var pools: [PoolDecl] = []
+    package var validationRules: [ValidationRuleDecl] = []
     package var tests: [TestDecl] = []
 
     package init() {}
@@ -25,7 +26,7 @@ package struct Declarations: Sendable {
     /// The top-level keys a file may hold, in the order the reference documents them.
     package static let sections = [
         "teams", "departments", "roles", "users", "tables", "packages", "field_types", "fields",
-        "views", "permission_groups", "rules", "field_rules", "pools", "tests",
+        "views", "permission_groups", "rules", "field_rules", "pools", "validation_rules", "tests",
     ]
     /// Keys that only `clientele.yaml` may hold.
     package static let projectKeys = ["version", "name", "store", "extends"]

@@ -1225,6 +1225,24 @@ enum EmbeddedLibraries {
             ]
            }
           },
+          "validation_rules": {
+           "type": "array",
+           "description": "Rules over several fields: a record of the table (or package) is refused with the message when 'when' holds.",
+           "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["id", "table", "when", "message"],
+            "properties": {
+             "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"},
+             "team": {"type": "string"},
+             "table": {"enum": ["individual", "organization", "work_order"]},
+             "package": {"type": "string"},
+             "when": {"type": "string", "description": "An expression over the customer's fields, as in rules; true refuses the record."},
+             "message": {"type": "string"},
+             "fields": {"type": "array", "items": {"type": "string"}}
+            }
+           }
+          },
           "tests": {
            "type": "array",
            "items": {
@@ -2154,6 +2172,18 @@ enum EmbeddedLibraries {
                               shared: { users: [bob], departments: [], roles: [] } }
                         expect:
                           - { user: bob, customer: s1, can: [view], cannot: [edit, delete] }
+                    """#
+                ),
+                (
+                    "validation.yaml",
+                    #"""
+                    # Rules over several fields: a record is refused, with the message, when `when` holds.
+                    validation_rules:
+                      - id: signed-needs-budget
+                        table: organization
+                        when: 'customer.contractSigned == true and not has(customer.budget)'
+                        message: A signed contract needs a budget
+                        fields: [budget]
                     """#
                 ),
                 (
