@@ -1,5 +1,6 @@
 import ArgumentParser
 import ClienteleCore
+import ClienteleEngine
 import ClienteleKit
 import ClienteleModel
 import Foundation
@@ -131,5 +132,93 @@ extension CustomerCommand {
             }
             return lines
         }
+    }
+}
+
+enum DescribeFormat: String, ExpressibleByArgument, CaseIterable { case text, json, csv }
+
+struct DescribeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "describe",
+        abstract: "The field definitions of the applied version, with who may read and write each field.",
+        discussion: """
+            Each field of a table (and the packages that get it) or of a package: identity, display name, type, \
+            options, required, unique, hidden, and the active users the field rules let read it (unmasked or \
+            masked) and write it. Before the first apply it describes the config directory.
+            """)
+    @OptionGroup var options: StoreOptions
+    @Option(help: "Only this table.") var table: TableKind?
+    @Option(help: "Only this package (every field its records have).") var package: String?
+    @Option(help: "Only this team.") var team: String?
+    @Option(help: "text, json or csv") var format: DescribeFormat = .text
+
+    func run() throws {
+        let directory = try options.config.directory()
+        let config: CompiledConfig
+        let inheritance: PackageInheritance
+        if directory.storeExists {
+            let applied = try StoreOptions.openApplied(directory, writer: nil)
+            (config, inheritance) = (applied.config, applied.store.version?.inheritance ?? .everything)
+        } else {
+            (config, inheritance) = (try options.config.compile(), .everything)
+        }
+        let fields = try FieldCatalog.describe(
+            config, inheritance: inheritance, team: team, table: table, package: package)
+        switch format {
+        case .json: Terminal.out(JSONValue.array(fields.map(\.json)).jsonText + "\n")
+        case .csv: Terminal.out(Self.csv(fields))
+        case .text: Terminal.out(Self.text(fields).map { PrintableText.escaped($0) + "\n" }.joined())
+        }
+    }
+
+    static func users(_ list: [String]?, separator: String = ", ") -> String {
+        guard let list else { return "everyone" }
+        return list.isEmpty ? "nobody" : list.joined(separator: separator)
+    }
+
+    static func text(_ fields: [DescribedField]) -> [String] {
+        var lines: [String] = []
+        var place = ""
+        for f in fields {
+            let here =
+                f.package.map { "package '\($0)' (the \(f.table.rawValue) table of team '\(f.team)')" }
+                ?? "the \(f.table.rawValue) table of team '\(f.team)'"
+            if here != place {
+                if !lines.isEmpty { lines.append("") }
+                lines.append(here)
+                place = here
+            }
+            var traits = [f.type]
+            if f.required { traits.append("required") }
+            if f.unique { traits.append("unique") }
+            if f.hidden { traits.append("hidden") }
+            if !f.options.isEmpty { traits.append("options: \(f.options.joined(separator: ", "))") }
+            lines.append("  \(f.identity) (\(f.display)): \(traits.joined(separator: "; "))")
+            if f.package == nil {
+                lines.append("    packages: \(f.packages.isEmpty ? "none" : f.packages.joined(separator: ", "))")
+            }
+            var access = "    read: \(users(f.readers))"
+            if !f.masked.isEmpty { access += "; masked: \(f.masked.joined(separator: ", "))" }
+            lines.append(access + "; write: \(users(f.writers))")
+        }
+        return lines
+    }
+
+    static func csv(_ fields: [DescribedField]) -> String {
+        let header = [
+            "Team", "Table", "Package", "Identity", "Display", "Type", "Required", "Unique", "Hidden", "Options",
+            "Packages", "Read", "Masked", "Write",
+        ]
+        var out = header.joined(separator: ",") + "\r\n"
+        for f in fields {
+            let cells = [
+                f.team, f.table.rawValue, f.package ?? "", f.identity, f.display, f.type, f.required ? "true" : "false",
+                f.unique ? "true" : "false", f.hidden ? "true" : "false", f.options.joined(separator: ";"),
+                f.packages.joined(separator: ";"), users(f.readers, separator: ";"), f.masked.joined(separator: ";"),
+                users(f.writers, separator: ";"),
+            ]
+            out += cells.map { CSVCell.escaped($0, raw: false) }.joined(separator: ",") + "\r\n"
+        }
+        return out
     }
 }

@@ -191,4 +191,47 @@ struct AdministrationTests {
             "\(imported.stdout)")
         #expect(try d.snapshot() == afterEdit)
     }
+
+    // MARK: - Describe
+
+    @Test("describe: each field of the applied version with its type, options, packages and who reads and writes it")
+    func describe() throws {
+        let d = try demo()
+        let text = try d.run(["describe", "--table", "organization"])
+        #expect(text.exitCode == 0, "\(text.stderr)")
+        #expect(text.stdout.hasPrefix("the organization table of team 'sales'\n  name (Name): input; required\n"))
+        // The field rule budget-for-managers lets sales reps read a few organization fields only; finance sees e-mail masked.
+        #expect(
+            text.stdout.contains(
+                "  budget (Budget): decimal\n    packages: trade-show\n    read: carol, alice, frank, vera, fin; write: carol, alice, frank, vera, fin\n"
+            ), "\(text.stdout)")
+        #expect(text.stdout.contains("  level (Organization level): select; options: A, B, C, VIP\n"))
+        #expect(text.stdout.contains("read: carol, alice, frank, vera; masked: fin;"))
+        let csv = try d.run(["describe", "--package", "spring-2026", "--format", "csv"])
+        #expect(csv.exitCode == 0)
+        let lines = csv.stdout.components(separatedBy: "\r\n")
+        #expect(
+            lines.first
+                == "Team,Table,Package,Identity,Display,Type,Required,Unique,Hidden,Options,Packages,Read,Masked,Write")
+        #expect(
+            lines.contains(
+                "sales,individual,spring-2026,level,Level,select,false,false,false,A;B;C;VIP,spring-2026,everyone,,everyone"
+            ))
+        let json = try d.run(["describe", "--format", "json", "--table", "individual"])
+        let fields = (try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]) ?? []
+        let email = fields.first { $0["identity"] as? String == "email" && $0["package"] is NSNull }
+        #expect(email?["unique"] as? Bool == true)
+        #expect(email?["packages"] as? [String] == ["spring-2026"])
+        #expect(email?["masked"] as? [String] == ["fin"])
+        for (arguments, message) in [
+            (["--package", "nope"], "there is no package 'nope'"),
+            (["--package", "spring-2026", "--table", "organization"], "belongs to the individual table"),
+            (["--team", "salse"], "there is no team 'salse'; did you mean 'sales'?"),
+        ] {
+            let run = try d.run(["describe"] + arguments)
+            #expect(run.exitCode == 1, "\(arguments)")
+            #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+        }
+        #expect(try d.run(["describe", "--format", "yaml"]).exitCode == 64)
+    }
 }
