@@ -13,17 +13,20 @@ enum Confirmation {
         (["clientele"] + CommandLine.arguments.dropFirst().map(Shell.quoted)).joined(separator: " ")
     }
 
-    static func ask(_ question: String, yes: Bool) throws {
+    /// Asks on a terminal; without one, says how to go on. `check` says how to see first
+    /// what the command would do.
+    static func ask(_ question: String, yes: Bool, check: String = "check what it does with --dry-run") throws {
         guard !yes else { return }
         guard Terminal.isTerminal(0) else {
             Terminal.error(
-                "this asks for a confirmation, and there is no terminal to ask on; check what it does with --dry-run and run '\(rerun) --yes'"
+                "this asks for a confirmation, and there is no terminal to ask on; \(check) and run '\(rerun) --yes'"
             )
             throw ExitCode(1)
         }
-        Terminal.out("\(question) Type 'yes' to go on: ")
+        // On stderr: stdout may be a file of the command's output.
+        Terminal.err("\(question) Type 'yes' to go on: ")
         guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
-            Terminal.out("Nothing was changed.\n")
+            Terminal.err("Nothing was changed.\n")
             throw ExitCode(1)
         }
     }
@@ -78,7 +81,11 @@ extension CustomerCommand {
                 query.tag = tag
                 chosen = try listing.ids(as: options.actor, query)
                 guard !chosen.isEmpty else {
-                    Done.say("no customer \(options.actor) may transfer matches; nothing changed")
+                    if format == .json {
+                        Terminal.out(Self.json(TransferOutcome(), dryRun: dryRun).jsonText + "\n")
+                    } else {
+                        Done.say("no customer \(options.actor) may transfer matches; nothing changed")
+                    }
                     return
                 }
             }
@@ -95,17 +102,16 @@ extension CustomerCommand {
                     as: options.actor, ids: chosen, to: to, serviceRep: serviceRep, time: options.time)
             }
             switch format {
-            case .json:
-                var json = outcome.json
-                if case .object(var members) = json {
-                    members.append(("dry_run", .bool(dryRun)))
-                    json = .object(members)
-                }
-                Terminal.out(json.jsonText + "\n")
+            case .json: Terminal.out(Self.json(outcome, dryRun: dryRun).jsonText + "\n")
             case .text:
                 Terminal.out(
                     Self.summary(outcome, to: to, dryRun: dryRun).map { PrintableText.escaped($0) + "\n" }.joined())
             }
+        }
+
+        static func json(_ outcome: TransferOutcome, dryRun: Bool) -> JSONValue {
+            guard case .object(let members) = outcome.json else { return outcome.json }
+            return .object(members + [("dry_run", .bool(dryRun))])
         }
 
         /// The lines a person reads: what changed, then each user's gains and losses.
@@ -220,5 +226,84 @@ struct DescribeCommand: ParsableCommand {
             out += cells.map { CSVCell.escaped($0, raw: false) }.joined(separator: ",") + "\r\n"
         }
         return out
+    }
+}
+
+extension CustomerCommand {
+    struct Restore: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Put deleted customers back from the bin, exactly as they last stood (all or none).")
+        @OptionGroup var options: ActingOptions
+        @Argument(help: "Customer ids.") var ids: [String]
+
+        func run() throws {
+            let (config, store) = try options.open(writer: "clientele customer restore")
+            let restored = try CustomerOperations(config: config, store: store, now: options.store.seconds).restore(
+                as: options.actor, ids: ids, time: options.time)
+            Done.say("restored \(Done.list(restored))")
+        }
+    }
+}
+
+struct BinCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bin",
+        abstract: "The deleted customers that may still be restored (bin: {days: N} in clientele.yaml; 30 by default).",
+        subcommands: [List.self, Purge.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The customers in the bin the user may restore, by number.")
+        @OptionGroup var options: ActingOptions
+        @Option(help: "text or json") var format: OutputFormat = .text
+
+        func run() throws {
+            let (config, store) = try options.open(writer: nil)
+            let binned = try CustomerOperations(config: config, store: store, now: options.store.seconds).bin(
+                as: options.actor)
+            switch format {
+            case .json: Terminal.out(JSONValue.array(binned.map(\.json)).jsonText + "\n")
+            case .text:
+                if binned.isEmpty { Terminal.out("the bin holds no customer \(options.actor) may restore\n") }
+                for b in binned {
+                    let name = b.document["fields"]?["name"]?.stringValue.map { "  name=\($0)" } ?? ""
+                    Done.say("\(b.id)  deleted \(b.deletedAt) by \(b.deletedBy), until \(b.expiresAt)\(name)")
+                }
+            }
+        }
+    }
+
+    struct Purge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "End the restore of the customers in the bin (deleted at least --older-than days ago): admins only; the log keeps their history."
+        )
+        @OptionGroup var options: ActingOptions
+        @Option(help: "Only the customers deleted at least this many days ago.") var olderThan: Int?
+        @Flag(help: "List what would be purged, and purge nothing.") var dryRun = false
+        @Flag(help: "Purge without asking.") var yes = false
+
+        func validate() throws {
+            if let olderThan, olderThan < 0 { throw ValidationError("--older-than takes a number of days, 0 or more") }
+        }
+
+        func run() throws {
+            let (config, store) = try options.open(writer: dryRun ? nil : "clientele bin purge")
+            let operations = CustomerOperations(config: config, store: store, now: options.store.seconds)
+            let chosen = try operations.purgeBin(
+                as: options.actor, olderThanDays: olderThan, dryRun: true, time: options.time)
+            guard !chosen.isEmpty else {
+                Done.say("nothing to purge")
+                return
+            }
+            if dryRun {
+                Done.say("would purge \(Done.list(chosen)); nothing was changed (dry run)")
+                return
+            }
+            try Confirmation.ask("Purge \(Done.count(chosen.count, "customer")) from the bin for good?", yes: yes)
+            let purged = try operations.purgeBin(
+                as: options.actor, olderThanDays: olderThan, dryRun: false, time: options.time)
+            Done.say("purged \(Done.list(purged)) from the bin")
+        }
     }
 }

@@ -26,10 +26,19 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "text or json") var format: OutputFormat = .text
     @Flag(
         help:
+            "Update the stored customers rows match (by id, or by --match): only the columns given change, each checked and logged as an edit; other rows are added."
+    ) var update = false
+    @Option(help: "With --update: match rows to stored customers by this unique field when they give no stored id.")
+    var match: String?
+    @Flag(
+        help:
             "Write CSV rejects exactly as read, without the ' that keeps spreadsheets from running a cell as a formula."
     ) var rawCSV = false
 
-    func validate() throws { try Clock.check(now) }
+    func validate() throws {
+        try Clock.check(now)
+        if match != nil && !update { throw ValidationError("--match matches rows to stored customers: give --update") }
+    }
 
     func run() throws {
         if !dryRun && actor == nil {
@@ -82,6 +91,10 @@ struct ImportCommand: ParsableCommand {
             return
         }
         guard let opened else { return }
+        if update {
+            try upsert(opened, mapped: mapped, fileFormat: fileFormat, defaults: defaults)
+            return
+        }
         if dryRun && actor == nil {
             Terminal.note("the rules were not checked: give --as USER to check that the user may import each row")
         }
@@ -129,6 +142,42 @@ struct ImportCommand: ParsableCommand {
         Terminal.err(
             "imported \(outcome.stored.count) \(outcome.stored.count == 1 ? "customer" : "customers")\(rejects != nil && !outcome.report.rejected.isEmpty ? "; the \(outcome.report.rejected.count) refused rows are in \(rejects!)" : "")\n"
         )
+    }
+
+    /// `--update`: rows matched to stored customers change them; the others are added.
+    private func upsert(
+        _ opened: AppliedStore, mapped: MappedFile, fileFormat: ImportFormat, defaults: RecordValidator.Defaults
+    ) throws {
+        guard let actor else {
+            Terminal.error("--update checks each row's change against the rules: give --as USER")
+            throw ExitCode(1)
+        }
+        let outcome: CustomerUpsert.Outcome
+        do {
+            outcome = try CustomerUpsert(config: opened.config, store: opened.store).run(
+                mapped.bytes, format: fileFormat, defaults: defaults, actor: actor, match: match,
+                time: now ?? Timestamp.now(), source: (file as NSString).lastPathComponent,
+                keepRejected: rejects != nil, dryRun: dryRun)
+        } catch let error as ImportFileError {
+            Terminal.error("\(file): \(error.description)")
+            throw ExitCode(1)
+        }
+        switch format {
+        case .json: Terminal.out(outcome.json.jsonText + "\n")
+        case .text: Terminal.out(outcome.text)
+        }
+        if dryRun {
+            if !outcome.rejected.isEmpty { throw ExitCode(1) }
+            return
+        }
+        if let rejects, !outcome.rejected.isEmpty {
+            let bytes = try RejectsFile.contents(outcome.rejected, of: mapped.bytes, format: fileFormat, raw: rawCSV)
+            try OutputPath.write(bytes, to: rejects)
+        }
+        if rejects == nil, !outcome.rejected.isEmpty {
+            Terminal.err("nothing was imported: fix the rows above, or give --rejects FILE to import the others\n")
+            throw ExitCode(outcome.refusedByRules == outcome.rejected.count ? 3 : 1)
+        }
     }
 
     private func print(_ report: ImportReport) {

@@ -72,8 +72,34 @@ struct CustomerCommand: ParsableCommand {
         abstract: "Add, show, edit and delete customers, as a named user checked against the rules.",
         subcommands: [
             Add.self, Show.self, Edit.self, Delete.self, List.self, Follow.self, Unfollow.self, Followup.self,
-            Transfer.self,
+            Transfer.self, Restore.self, Lists.self,
         ])
+
+    struct Lists: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The saved lists (lists: in the config) the user may open with 'customer list --list'.")
+        @OptionGroup var options: ActingOptions
+        @Option(help: "text or json") var format: OutputFormat = .text
+
+        func run() throws {
+            let (config, store) = try options.open(writer: nil)
+            let lists = try CustomerListing(config: config, store: store).savedLists(for: options.actor)
+            switch format {
+            case .json: Terminal.out(JSONValue.array(lists.map(CustomerListing.json)).jsonText + "\n")
+            case .text:
+                if lists.isEmpty { Terminal.out("no list is shown to \(options.actor)\n") }
+                let width = lists.map(\.id.count).max() ?? 0
+                for l in lists {
+                    let over =
+                        l.package.map { "package \($0)" } ?? "\(l.table.rawValue)\(l.team.map { " of \($0)" } ?? "")"
+                    Terminal.out(
+                        PrintableText.escaped(
+                            l.id.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                                + (l.name.map { "\($0) " } ?? "") + "(\(over))") + "\n")
+                }
+            }
+        }
+    }
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate and store a new customer; prints its id.")
@@ -122,34 +148,98 @@ struct CustomerCommand: ParsableCommand {
 
     struct Edit: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Change fields (FIELD=VALUE; FIELD= clears); logged with each change.")
+            abstract: "Change fields (FIELD=VALUE; FIELD= clears); logged with each change.",
+            discussion: """
+                One customer, several (ID... FIELD=VALUE...), or those --where selects (with --table, --package, \
+                --tag): several are one batch, all or none, each customer checked by the rules and validated; a \
+                selection is counted and confirmed on a terminal (--yes without one).
+                """)
         @OptionGroup var options: ActingOptions
-        @Argument(help: "The customer's id.") var id: String
-        @Argument(help: "FIELD=VALUE pairs.") var values: [String] = []
+        @Argument(help: "The customers' ids, then FIELD=VALUE pairs.") var arguments: [String] = []
         @Option(help: "A campaign view: only its agent fields may change.") var view: String?
+        @Option(name: .customLong("where"), help: "Select the customers by an expression (as in rules).")
+        var whereExpression: String?
+        @Option(help: "With --where: only customers of this table.") var table: TableKind?
+        @Option(help: "With --where: only customers of this package.") var package: String?
+        @Option(help: "With --where: only customers with this tag.") var tag: String?
+        @Flag(help: "Edit a selection without asking.") var yes = false
+
+        var selects: Bool { whereExpression != nil || table != nil || package != nil || tag != nil }
+
+        /// The leading arguments that are not FIELD=VALUE are ids.
+        var split: (ids: [String], values: [String]) {
+            let ids = Array(arguments.prefix { !$0.contains("=") })
+            return (ids, Array(arguments.dropFirst(ids.count)))
+        }
+
+        func validate() throws {
+            let (ids, values) = split
+            if values.isEmpty, ids.count > 1 { throw ValidationError("'\(ids[1])' is not FIELD=VALUE") }
+            if ids.isEmpty && !selects {
+                throw ValidationError("name the customers to edit, or select them with --where")
+            }
+            if !ids.isEmpty && selects {
+                throw ValidationError(
+                    "name the customers or select them with --where, --table, --package or --tag; not both")
+            }
+            if view != nil && (ids.count != 1 || selects) { throw ValidationError("--view edits one customer") }
+        }
 
         func run() throws {
+            let (ids, values) = split
             let pairs = try assignments(values)
             let (config, store) = try options.open(writer: "clientele customer edit")
-            let listing = CustomerListing(config: config, store: store)
-            let changed = try listing.operations.edit(
-                as: options.actor, id: id, assignments: pairs, time: options.time, view: try listing.view(named: view))
+            let listing = CustomerListing(config: config, store: store, now: options.store.seconds)
+            if ids.count == 1 {
+                let id = ids[0]
+                let changed = try listing.operations.edit(
+                    as: options.actor, id: id, assignments: pairs, time: options.time,
+                    view: try listing.view(named: view))
+                Done.say(
+                    changed.isEmpty
+                        ? "\(id): nothing changed (the values were already so)"
+                        : "\(id): \(Done.count(changed.count, "field")) changed")
+                return
+            }
+            var chosen = ids
+            if selects {
+                var query = CustomerListing.Query()
+                query.action = .edit
+                query.now = options.store.seconds
+                query.whereExpression = whereExpression
+                query.table = table
+                query.package = package
+                query.tag = tag
+                chosen = try listing.ids(as: options.actor, query)
+                guard !chosen.isEmpty else {
+                    Done.say("no customer \(options.actor) may edit matches; nothing changed")
+                    return
+                }
+                try Confirmation.ask(
+                    "Edit \(Done.count(chosen.count, "customer"))?", yes: yes,
+                    check: "'clientele customer list' with the same selection shows the customers")
+            }
+            let changed = try listing.operations.editMany(
+                as: options.actor, ids: chosen, assignments: pairs, time: options.time)
             Done.say(
                 changed.isEmpty
-                    ? "\(id): nothing changed (the values were already so)"
-                    : "\(id): \(Done.count(changed.count, "field")) changed")
+                    ? "nothing changed: the values were already so"
+                    : "edited \(Done.list(changed.map(\.id))): \(Done.count(changed.reduce(0) { $0 + $1.fields.count }, "field")) changed"
+            )
         }
     }
 
     struct Delete: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a customer (logged).")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a customer: it goes to the bin, where 'customer restore' takes it back (logged).")
         @OptionGroup var options: ActingOptions
         @Argument(help: "The customer's id.") var id: String
 
         func run() throws {
             let (config, store) = try options.open(writer: "clientele customer delete")
             try CustomerOperations(config: config, store: store).delete(as: options.actor, id: id, time: options.time)
-            Done.say("deleted \(id)")
+            Done.say(
+                "deleted \(id); it stays in the bin \(config.model.binDays) days ('clientele customer restore \(id)')")
         }
     }
 }
@@ -305,6 +395,7 @@ extension CustomerCommand {
                 "Only customers sitting in this pool (for its members and admins); without it, pool customers are not listed."
         ) var pool: String?
         @Option(help: "A view: its customers, its field order, without its hidden fields.") var view: String?
+        @Option(help: "A saved list (lists: in the config): its filter, columns and order.") var list: String?
         @Option(help: "text or json") var format: OutputFormat = .text
 
         func run() throws {
@@ -319,7 +410,10 @@ extension CustomerCommand {
             query.pool = pool
             query.table = table
             query.view = view
-            let documents = try CustomerListing(config: config, store: store).run(as: options.actor, query)
+            let listing = CustomerListing(config: config, store: store)
+            query.list = try listing.savedList(named: list, for: options.actor)
+            let documents = try listing.run(as: options.actor, query)
+            let columns = query.list?.columns ?? []
             switch format {
             case .json: Terminal.out(JSONValue.array(documents).jsonText + "\n")
             case .text:
@@ -338,8 +432,18 @@ extension CustomerCommand {
                         } else {
                             followed = false
                         }
-                        let shown = fields.prefix(4).map { "\($0.0)=\($0.1.stringValue ?? $0.1.jsonText)" }.joined(
-                            separator: "  ")
+                        let shown: String
+                        if columns.isEmpty {
+                            shown = fields.prefix(4).map { "\($0.0)=\($0.1.stringValue ?? $0.1.jsonText)" }.joined(
+                                separator: "  ")
+                        } else {
+                            // A list's columns, each as the user sees it (those they may not read are left out).
+                            shown = columns.filter { $0 != "id" }.compactMap { name in
+                                CustomerListing.column(name, of: d).flatMap { $0.isNull ? nil : $0 }.map {
+                                    "\(name)=\($0.stringValue ?? $0.jsonText)"
+                                }
+                            }.joined(separator: "  ")
+                        }
                         return PrintableText.escaped(
                             (followed ? "☆ " : "  ") + (d["id"]?.stringValue ?? "") + "  " + shown) + "\n"
                     }.joined())

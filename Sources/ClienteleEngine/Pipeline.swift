@@ -39,7 +39,7 @@ package enum Pipeline {
         if let access {
             let built = ValidationRuleSet.build(model, policy: access, files: loaded.files)
             validationRules = built.rules
-            compileDiagnostics += built.diagnostics
+            compileDiagnostics += built.diagnostics + access.checkLists(model, files: loaded.files)
         }
         let all = (diagnostics + compileDiagnostics).sortedByLocation()
         guard let access, !all.hasErrors else { return (nil, all, loaded.files) }

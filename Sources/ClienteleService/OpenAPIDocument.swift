@@ -227,6 +227,7 @@ enum OpenAPIDocument {
                 - { name: table, in: query, schema: { $ref: "#/components/schemas/Table" } }
                 - { name: package, in: query, schema: { type: string } }
                 - { name: view, in: query, schema: { type: string } }
+                - { name: list, in: query, schema: { type: string }, description: "A saved list shown to the caller: its filter, columns and order (the cursor then follows that order)." }
                 - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 1000, default: 100 } }
                 - { name: after, in: query, schema: { type: string } }
               responses:
@@ -540,6 +541,97 @@ enum OpenAPIDocument {
                 "403": { $ref: "#/components/responses/Problem" }
                 "404": { $ref: "#/components/responses/Problem" }
                 "413": { $ref: "#/components/responses/Problem" }
+          /v1/customers/{id}/restore:
+            post:
+              tags: [customers]
+              operationId: restoreCustomer
+              summary: Put a deleted customer back from the bin, exactly as it last stood (`customer restore`).
+              parameters:
+                - $ref: "#/components/parameters/CustomerId"
+                - $ref: "#/components/parameters/ClienteleUser"
+              responses:
+                "200":
+                  description: The customer restored.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [restored]
+                        properties:
+                          restored: { type: array, items: { type: string } }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
+                "404": { $ref: "#/components/responses/Problem" }
+                "409": { $ref: "#/components/responses/Problem" }
+                "413": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
+          /v1/bin:
+            get:
+              tags: [customers]
+              operationId: bin
+              summary: The deleted customers the caller may restore (`bin list`).
+              parameters:
+                - $ref: "#/components/parameters/ClienteleUser"
+              responses:
+                "200":
+                  description: The customers in the bin, by number, masked for the caller.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [customers]
+                        properties:
+                          customers:
+                            type: array
+                            items:
+                              type: object
+                              required: [id, deleted_at, deleted_by, expires_at, document]
+                              properties:
+                                id: { type: string }
+                                deleted_at: { type: string }
+                                deleted_by: { type: string }
+                                expires_at: { type: string }
+                                document: { type: object }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
+          /v1/bin/purge:
+            post:
+              tags: [customers]
+              operationId: purgeBin
+              summary: End the restore of the customers in the bin (`bin purge`); admins only.
+              parameters:
+                - $ref: "#/components/parameters/ClienteleUser"
+              requestBody:
+                required: false
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      additionalProperties: false
+                      properties:
+                        older_than_days: { type: integer, minimum: 0 }
+                        dry_run: { type: boolean }
+              responses:
+                "200":
+                  description: The customers purged (or, with `dry_run`, that would be).
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [purged, dry_run]
+                        properties:
+                          purged: { type: array, items: { type: string } }
+                          dry_run: { type: boolean }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
+                "413": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
           /v1/pool/return:
             post:
               tags: [pools]
@@ -693,6 +785,88 @@ enum OpenAPIDocument {
                           account_executives: { $ref: "#/components/schemas/Movements" }
                           service_reps: { $ref: "#/components/schemas/Movements" }
                           dry_run: { type: boolean }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
+                "404": { $ref: "#/components/responses/Problem" }
+                "409": { $ref: "#/components/responses/Problem" }
+                "413": { $ref: "#/components/responses/Problem" }
+          /v1/lists:
+            get:
+              tags: [customers]
+              operationId: savedLists
+              summary: The saved lists (`lists:` in the config) shown to the caller (`customer lists`).
+              parameters:
+                - $ref: "#/components/parameters/ClienteleUser"
+              responses:
+                "200":
+                  description: The lists, in the config's order.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [lists]
+                        properties:
+                          lists:
+                            type: array
+                            items:
+                              type: object
+                              required: [id, name, team, table, package, where, columns, sort]
+                              properties:
+                                id: { type: string }
+                                name: { type: [string, "null"] }
+                                team: { type: [string, "null"] }
+                                table: { type: string }
+                                package: { type: [string, "null"] }
+                                where: { type: [string, "null"] }
+                                columns: { type: array, items: { type: string } }
+                                sort: { type: array, items: { type: string } }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
+          /v1/edits:
+            post:
+              tags: [customers]
+              operationId: editMany
+              summary: Change fields on several customers (`customer edit ID... FIELD=VALUE`, `--where`), one batch, all or nothing.
+              description: >-
+                Name the `customers`, or select them with `where` (an expression as in rules) among the
+                customers the caller may view and edit. Each customer is checked by the rules and validated
+                with the new values; one refusal refuses the whole batch. A `null` value clears a field.
+              parameters:
+                - $ref: "#/components/parameters/ClienteleUser"
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      additionalProperties: false
+                      required: [fields]
+                      properties:
+                        customers: { type: array, maxItems: 1000, items: { type: string } }
+                        where: { type: string }
+                        fields: { $ref: "#/components/schemas/FieldValues" }
+              responses:
+                "200":
+                  description: The customers that changed, each with the fields that changed.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [edited]
+                        properties:
+                          edited:
+                            type: array
+                            items:
+                              type: object
+                              required: [id, fields]
+                              properties:
+                                id: { type: string }
+                                fields: { type: array, items: { type: string } }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
                 "500": { $ref: "#/components/responses/Problem" }
@@ -859,7 +1033,7 @@ enum OpenAPIDocument {
                   loses: { type: integer }
             Action:
               type: string
-              enum: [create, view, edit, delete, share, unshare, tag, follow, return_to_pool, claim, assign, import, export, configure, sweep]
+              enum: [create, view, edit, delete, share, unshare, tag, follow, return_to_pool, claim, assign, import, export, configure, sweep, restore]
             ConfigFiles:
               type: object
               description: Each config file's path (relative to the config directory) and text; clientele.yaml among them.

@@ -163,6 +163,45 @@ struct ServiceRoutes: Sendable {
             }
             return Reply(201, json: .object([("customer", .string(id))]))
         }
+        route(router, .post, "/v1/customers/:id/restore") { request, context, caller in
+            _ = try RequestQuery(request, allowed: [])
+            let id = try Self.pathId(context)
+            let actor = try caller!.actingUser()
+            let time = Timestamp.now()
+            let restored = try await state.writing { operations, _ throws(OperationError) in
+                try operations.restore(as: actor, ids: [id], time: time)
+            }
+            return Reply(json: .object([("restored", .array(restored.map(JSONValue.string)))]))
+        }
+        route(router, .get, "/v1/bin") { request, _, caller in
+            _ = try RequestQuery(request, allowed: [])
+            let actor = try caller!.actingUser()
+            let binned = try await state.reading { store, snapshot throws(OperationError) in
+                var operations = CustomerOperations(
+                    config: snapshot.config, store: store, now: Timestamp.currentSeconds())
+                operations.unviewableIsMissing = true
+                return try operations.bin(as: actor).map(\.json)
+            }
+            return Reply(json: .object([("customers", .array(binned))]))
+        }
+        route(router, .post, "/v1/bin/purge") { request, _, caller in
+            let input = try await Self.body(&request, options, allowed: ["older_than_days", "dry_run"])
+            var days: Int?
+            if let value = input["older_than_days"], value != .null {
+                guard case .number(let text) = value, let n = Int(text), n >= 0 else {
+                    throw ServiceProblem.badRequest("\"older_than_days\" must be a whole number of days, 0 or more")
+                }
+                days = n
+            }
+            let (dryRun, olderThan) = (try input.bool("dry_run"), days)
+            let actor = try caller!.actingUser()
+            let time = Timestamp.now()
+            let purged = try await state.writing { operations, _ throws(OperationError) in
+                try operations.purgeBin(as: actor, olderThanDays: olderThan, dryRun: dryRun, time: time)
+            }
+            return Reply(
+                json: .object([("purged", .array(purged.map(JSONValue.string))), ("dry_run", .bool(dryRun))]))
+        }
         route(router, .post, "/v1/pool/return") { request, _, caller in
             let input = try await Self.body(&request, options, allowed: ["customers", "reason"])
             let (ids, reason) = (try input.strings("customers"), try input.string("reason"))
@@ -203,6 +242,8 @@ struct ServiceRoutes: Sendable {
             return Reply(json: .object([("assigned", .array(assigned.map(JSONValue.string)))]))
         }
         route(router, .post, "/v1/transfers") { request, _, caller in try await transfer(&request, caller!) }
+        route(router, .post, "/v1/edits") { request, _, caller in try await editMany(&request, caller!) }
+        route(router, .get, "/v1/lists") { request, _, caller in try await savedLists(request, caller!) }
         route(router, .get, "/v1/log") { request, _, caller in try await log(request, caller!) }
         route(router, .post, "/v1/plans") { request, _, caller in
             try await configChange(&request, caller!, applying: false)
@@ -470,7 +511,9 @@ struct ServiceRoutes: Sendable {
     private func list(_ request: Request, _ caller: Caller) async throws -> Reply {
         let q = try RequestQuery(
             request,
-            allowed: ["where", "search", "tag", "followed", "pool", "table", "package", "view", "limit", "after"])
+            allowed: [
+                "where", "search", "tag", "followed", "pool", "table", "package", "view", "list", "limit", "after",
+            ])
         var query = CustomerListing.Query()
         query.whereExpression = q["where"]
         query.search = q["search"]?.lowercased()
@@ -491,15 +534,26 @@ struct ServiceRoutes: Sendable {
         let after = q["after"]
         let actor = try caller.actingUser()
         let finished = query
+        let listName = q["list"]
         let documents = try await state.reading { store, snapshot throws(OperationError) in
-            try CustomerListing(config: snapshot.config, store: store, now: finished.now).run(as: actor, finished)
+            let listing = CustomerListing(config: snapshot.config, store: store, now: finished.now)
+            var query = finished
+            query.list = try listing.savedList(named: listName, for: actor)
+            return try listing.run(as: actor, query)
         }
-        // The documents come in number order: the page is what follows the cursor.
-        let start =
-            after.map { cursor in
+        // The documents come in number order (or a list's): the page is what follows the cursor.
+        var start = 0
+        if let cursor = after, listName != nil {
+            guard let k = documents.firstIndex(where: { $0["id"]?.stringValue == cursor }) else {
+                throw ServiceProblem.badRequest(
+                    "the customer 'after' names is no longer in the list; start again without 'after'")
+            }
+            start = k + 1
+        } else if let cursor = after {
+            start =
                 documents.firstIndex { CustomerListing.numberOrder(cursor, $0["id"]?.stringValue ?? "") }
-                    ?? documents.count
-            } ?? 0
+                ?? documents.count
+        }
         let page = Array(documents[start..<min(documents.count, start + limit)])
         let next = start + limit < documents.count ? page.last?["id"] : nil
         return Reply(
@@ -517,7 +571,9 @@ struct ServiceRoutes: Sendable {
         let (ids, selection) = (try input.strings("customers"), try input.string("where"))
         guard ids.isEmpty != (selection == nil) else {
             throw ServiceProblem.badRequest(
-                "name the \"customers\" to transfer or select them with \"where\"; not both")
+                ids.isEmpty
+                    ? "name the \"customers\" to transfer, or select them with \"where\""
+                    : "name the \"customers\" to transfer or select them with \"where\"; not both")
         }
         let (owner, rep, dryRun) = (
             try input.requiredString("to"), try input.string("service_rep"), try input.bool("dry_run")
@@ -540,6 +596,56 @@ struct ServiceRoutes: Sendable {
         guard case .object(var members) = outcome.json else { return Reply(json: outcome.json) }
         members.append(("dry_run", JSONValue.bool(dryRun)))
         return Reply(json: .object(members))
+    }
+
+    /// `customer lists`: the saved lists shown to the caller.
+    private func savedLists(_ request: Request, _ caller: Caller) async throws -> Reply {
+        _ = try RequestQuery(request, allowed: [])
+        let actor = try caller.actingUser()
+        let lists = try await state.reading { store, snapshot throws(OperationError) in
+            try CustomerListing(config: snapshot.config, store: store).savedLists(for: actor)
+        }
+        return Reply(json: .object([("lists", .array(lists.map(CustomerListing.json)))]))
+    }
+
+    /// `customer edit ID... FIELD=VALUE` and `customer edit --where`: one batch, all or nothing.
+    private func editMany(_ request: inout Request, _ caller: Caller) async throws -> Reply {
+        _ = try RequestQuery(request, allowed: [])
+        let input = try await Self.body(&request, options, allowed: ["customers", "where", "fields"])
+        let (ids, selection) = (try input.strings("customers"), try input.string("where"))
+        guard ids.isEmpty != (selection == nil) else {
+            throw ServiceProblem.badRequest(
+                ids.isEmpty
+                    ? "name the \"customers\" to edit, or select them with \"where\""
+                    : "name the \"customers\" to edit or select them with \"where\"; not both")
+        }
+        let fields = try input.fields()
+        guard !fields.isEmpty else { throw ServiceProblem.badRequest("\"fields\" names no field to change") }
+        let actor = try caller.actingUser()
+        let time = Timestamp.now()
+        let edited = try await state.writing {
+            operations, _ throws(OperationError) -> [(id: String, fields: [String])] in
+            var chosen = ids
+            if let selection {
+                var query = CustomerListing.Query()
+                query.action = .edit
+                query.whereExpression = selection
+                query.now = operations.now
+                chosen = try CustomerListing(operations: operations).ids(as: actor, query)
+                if chosen.isEmpty { return [] }
+            }
+            return try operations.editMany(as: actor, ids: chosen, assignments: fields, time: time)
+        }
+        return Reply(
+            json: .object([
+                (
+                    "edited",
+                    .array(
+                        edited.map {
+                            .object([("id", .string($0.id)), ("fields", .array($0.fields.map(JSONValue.string)))])
+                        })
+                )
+            ]))
     }
 
     private func add(_ request: inout Request, _ caller: Caller) async throws -> Reply {

@@ -9,9 +9,17 @@ import Testing
 struct AdministrationTests {
     typealias Demo = StoreCommandTests.Demo
 
-    /// The sales example, applied, with customers added by `owners` (one each, in order).
-    func demo(owners: [String] = []) throws -> Demo {
-        let d = try StoreCommandTests().demo()
+    /// The sales example (with the `extra` YAML file written beside it), applied, with
+    /// customers added by `owners` (one each, in order).
+    func demo(owners: [String] = [], extra: String? = nil) throws -> Demo {
+        let dir = try CLI.temporaryDirectory()
+        #expect(try CLI.run(["init", dir.path, "--example", "sales"]).exitCode == 0)
+        if let extra {
+            try extra.write(to: dir.appendingPathComponent("extra.yaml"), atomically: true, encoding: .utf8)
+        }
+        let d = Demo(dir: dir)
+        let applied = try d.run(["apply", "--as", "carol"])
+        #expect(applied.exitCode == 0, "\(applied.stderr)")
         for (n, owner) in owners.enumerated() {
             let level = n % 2 == 0 ? "B" : "C"
             let run = try d.run([
@@ -160,36 +168,69 @@ struct AdministrationTests {
     func validationRulesEnforced() throws {
         let d = try demo()
         let before = try d.snapshot()
-        let refusal = "column budget: A signed contract needs a budget (validation rule 'signed-needs-budget')"
+        let refusal = "column seats: A VIP organization needs its seat count (validation rule 'vip-needs-seats')"
         let added = try d.run([
-            "customer", "add", "--as", "carol", "--table", "organization", "name=Acme", "contractSigned=true",
+            "customer", "add", "--as", "carol", "--table", "organization", "name=Acme", "level=VIP",
         ])
         #expect(added.exitCode == 1)
         #expect(added.stderr == "error: \(refusal)\n", "\(added.stderr)")
         #expect(try d.snapshot() == before)
         let kept = try d.run([
-            "customer", "add", "--as", "carol", "--table", "organization", "name=Acme", "contractSigned=true",
-            "budget=10",
+            "customer", "add", "--as", "carol", "--table", "organization", "name=Acme", "level=VIP", "seats=10",
         ])
         #expect(kept.exitCode == 0, "\(kept.stderr)")
         let stored = try d.snapshot()
-        let edited = try d.run(["customer", "edit", "--as", "carol", "O000001", "budget="])
+        // Only the VIP desk sees VIP customers (the sales example's rules).
+        let edited = try d.run(["customer", "edit", "--as", "vera", "O000001", "seats="])
         #expect(edited.exitCode == 1)
         #expect(edited.stderr.contains(refusal), "\(edited.stderr)")
         #expect(try d.snapshot() == stored)
         #expect(
-            try d.run(["customer", "edit", "--as", "carol", "O000001", "budget=", "contractSigned=false"]).exitCode == 0
+            try d.run(["customer", "edit", "--as", "vera", "O000001", "seats=", "level=A"]).exitCode == 0
         )
         let csv = d.dir.appendingPathComponent("signed.csv")
-        try "Name,Contract signed,Budget\nOne,true,5\nTwo,true,\n".write(to: csv, atomically: true, encoding: .utf8)
+        try "Name,Organization level,Seats\nOne,VIP,5\nTwo,VIP,\n".write(to: csv, atomically: true, encoding: .utf8)
         let afterEdit = try d.snapshot()
         let imported = try d.run(["import", csv.path, "--as", "carol", "--table", "organization"])
         #expect(imported.exitCode == 1)
         #expect(
             imported.stdout.contains(
-                "row 3, column Budget: A signed contract needs a budget (validation rule 'signed-needs-budget')"),
+                "row 3, column Seats: A VIP organization needs its seat count (validation rule 'vip-needs-seats')"),
             "\(imported.stdout)")
         #expect(try d.snapshot() == afterEdit)
+    }
+
+    @Test(
+        "validation rules read an import row with its defaults filled in, as add stores it; an edit that clears reads none"
+    )
+    func validationRulesAndDefaults() throws {
+        let d = try demo(
+            extra: """
+                fields:
+                  - { identity: stage, display: Stage, team: sales, table: individual, type: select, options: [open, won], default: won }
+                  - { identity: amount, display: Amount, team: sales, table: individual, type: decimal }
+                validation_rules:
+                  - id: won-needs-amount
+                    table: individual
+                    when: 'customer.stage == "won" and not has(customer.amount)'
+                    message: Amount is required when the stage is won
+                    fields: [amount]
+                """)
+        let before = try d.snapshot()
+        let csv = d.dir.appendingPathComponent("people.csv")
+        try "Name,Amount\nAnn,10\nBen,\n".write(to: csv, atomically: true, encoding: .utf8)
+        let imported = try d.run(["import", csv.path, "--as", "carol", "--table", "individual"])
+        #expect(imported.exitCode == 1)
+        #expect(
+            imported.stdout.contains("row 3, column Amount: Amount is required when the stage is won"),
+            "\(imported.stdout)")
+        let added = try d.run(["customer", "add", "--as", "carol", "--table", "individual", "name=Cai"])
+        #expect(added.exitCode == 1)
+        #expect(added.stderr.contains("column amount: Amount is required when the stage is won"), "\(added.stderr)")
+        #expect(try d.snapshot() == before)
+        let open = try d.run(["customer", "add", "--as", "carol", "--table", "individual", "name=Cai", "stage=open"])
+        #expect(open.exitCode == 0, "\(open.stderr)")
+        #expect(try d.run(["customer", "edit", "--as", "carol", "P000001", "stage="]).exitCode == 0)
     }
 
     // MARK: - Describe
@@ -207,6 +248,11 @@ struct AdministrationTests {
             ), "\(text.stdout)")
         #expect(text.stdout.contains("  level (Organization level): select; options: A, B, C, VIP\n"))
         #expect(text.stdout.contains("read: carol, alice, frank, vera; masked: fin;"))
+        // A package's own field is listed under the package.
+        #expect(
+            text.stdout.contains(
+                "package 'trade-show' (the organization table of team 'sales')\n  leadSource (Lead source): select; options: booth, talk, partner\n"
+            ), "\(text.stdout)")
         let csv = try d.run(["describe", "--package", "spring-2026", "--format", "csv"])
         #expect(csv.exitCode == 0)
         let lines = csv.stdout.components(separatedBy: "\r\n")
@@ -227,11 +273,310 @@ struct AdministrationTests {
             (["--package", "nope"], "there is no package 'nope'"),
             (["--package", "spring-2026", "--table", "organization"], "belongs to the individual table"),
             (["--team", "salse"], "there is no team 'salse'; did you mean 'sales'?"),
+            (["--team", "sales", "--package", "nope"], "there is no package 'nope'"),
         ] {
             let run = try d.run(["describe"] + arguments)
             #expect(run.exitCode == 1, "\(arguments)")
             #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
         }
         #expect(try d.run(["describe", "--format", "yaml"]).exitCode == 64)
+    }
+
+    // MARK: - Recycle bin
+
+    @Test("the bin: a deleted customer is listed, restored exactly, deleted again and purged; numbers stay retired")
+    func binRoundTrip() throws {
+        let d = try demo(owners: ["bob", "bob"])
+        let original = try d.run(["customer", "show", "P000001", "--as", "carol", "--format", "json"]).stdout
+        let deleted = try d.run(["customer", "delete", "P000001", "--as", "carol"])
+        #expect(
+            deleted.stdout == "deleted P000001; it stays in the bin 30 days ('clientele customer restore P000001')\n")
+        let listed = try d.run(["bin", "list", "--as", "carol"])
+        #expect(
+            listed.stdout
+                == "P000001  deleted 2026-11-23T10:00:00Z by carol, until 2026-12-23T10:00:00Z  name=C0\n")
+        // Only whom the rules allow restore see it: bob owned it, but only admins restore.
+        #expect(try d.run(["bin", "list", "--as", "bob"]).stdout == "the bin holds no customer bob may restore\n")
+        // A new customer takes a new number.
+        let added = try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=New"])
+        #expect(added.stdout == "P000003\n")
+        let restored = try d.run(["customer", "restore", "P000001", "--as", "carol"])
+        #expect(restored.exitCode == 0, "\(restored.stderr)")
+        #expect(restored.stdout == "restored P000001\n")
+        #expect(try d.run(["customer", "show", "P000001", "--as", "carol", "--format", "json"]).stdout == original)
+        #expect(try d.run(["bin", "list", "--as", "carol"]).stdout == "the bin holds no customer carol may restore\n")
+        #expect(try CLI.run(["store", "verify", "--config", d.config]).exitCode == 0)
+        // Deleted again, then purged: no longer restorable; the log keeps the history.
+        #expect(try d.run(["customer", "delete", "P000001", "--as", "carol"]).exitCode == 0)
+        #expect(try d.run(["bin", "purge", "--as", "carol", "--dry-run"]).stdout.contains("would purge P000001"))
+        #expect(
+            try d.run(["bin", "purge", "--as", "carol", "--older-than", "1", "--yes"]).stdout == "nothing to purge\n")
+        let purged = try d.run(["bin", "purge", "--as", "carol", "--yes"])
+        #expect(purged.stdout == "purged P000001 from the bin\n", "\(purged.stderr)")
+        let gone = try d.run(["customer", "restore", "P000001", "--as", "carol"])
+        #expect(gone.exitCode == 1)
+        #expect(gone.stderr == "error: there is no customer 'P000001' in the bin\n")
+        let log = try d.run(["log", "P000001", "--as", "carol", "--format", "json"])
+        let types =
+            ((try JSONSerialization.jsonObject(with: Data(log.stdout.utf8)) as? [[String: Any]]) ?? []).compactMap {
+                $0["type"] as? String
+            }
+        #expect(types == ["create", "delete", "restore", "delete", "purge"])
+    }
+
+    @Test("the bin: refusals and bad input leave the store as it was; a customer one may not see is not in the bin")
+    func binRefusals() throws {
+        let d = try demo(owners: ["bob", "bob"])
+        #expect(try d.run(["customer", "delete", "P000001", "--as", "carol"]).exitCode == 0)
+        let before = try d.snapshot()
+        let bob = try d.run(["customer", "restore", "P000001", "--as", "bob"])
+        #expect(bob.exitCode == 3, "bob could see it as it last stood, but only admins restore")
+        #expect(bob.stderr.contains("bob may not restore P000001"), "\(bob.stderr)")
+        let erin = try d.run(["customer", "restore", "P000001", "--as", "erin"])
+        let missing = try d.run(["customer", "restore", "P000099", "--as", "erin"])
+        #expect(erin.exitCode == 1)
+        #expect(erin.stderr == missing.stderr.replacingOccurrences(of: "P000099", with: "P000001"))
+        let stored = try d.run(["customer", "restore", "P000002", "--as", "carol"])
+        #expect(stored.exitCode == 1)
+        #expect(stored.stderr.contains("P000002 is not in the bin: it is a stored customer"))
+        let hiddenStored = try d.run(["customer", "restore", "P000002", "--as", "erin"])
+        #expect(hiddenStored.stderr == "error: there is no customer 'P000002'\n")
+        let purge = try d.run(["bin", "purge", "--as", "bob", "--yes"])
+        #expect(purge.exitCode == 3)
+        #expect(try d.run(["bin", "purge", "--as", "carol"]).exitCode == 1, "no terminal to confirm on")
+        #expect(try d.run(["bin", "purge", "--as", "carol", "--older-than", "-1"]).exitCode == 64)
+        #expect(try d.snapshot() == before)
+        // Past the retention, it has left the bin.
+        let late = try CLI.run(["bin", "list", "--as", "carol", "--config", d.config, "--now", "2026-12-24T10:00:00Z"])
+        #expect(late.stdout == "the bin holds no customer carol may restore\n")
+    }
+
+    // MARK: - Mass edit
+
+    @Test("edit several: one batch, one edit log entry per customer; --where is counted and confirmed")
+    func massEdit() throws {
+        let d = try demo(owners: ["bob", "bob", "erin"])
+        let run = try d.run(["customer", "edit", "P000001", "P000002", "level=A", "--as", "bob"])
+        #expect(run.exitCode == 0, "\(run.stderr)")
+        #expect(run.stdout == "edited P000001, P000002: 2 fields changed\n")
+        for id in ["P000001", "P000002"] {
+            let log = try d.run(["log", id, "--as", "carol", "--format", "json"])
+            let entries = (try JSONSerialization.jsonObject(with: Data(log.stdout.utf8)) as? [[String: Any]]) ?? []
+            let edits = entries.filter { $0["type"] as? String == "edit" }
+            #expect(edits.count == 1)
+            #expect(edits.first?["customers"] as? [String] == [id])
+        }
+        let again = try d.run(["customer", "edit", "P000001", "P000002", "level=A", "--as", "bob"])
+        #expect(again.stdout == "nothing changed: the values were already so\n")
+        // A selection: without a terminal it asks for --yes and changes nothing.
+        let before = try d.snapshot()
+        let selection = ["customer", "edit", "--where", #"customer.level == "A""#, "level=C", "--as", "carol"]
+        let unasked = try d.run(selection)
+        #expect(unasked.exitCode == 1)
+        #expect(unasked.stderr.contains("'clientele customer list' with the same selection"), "\(unasked.stderr)")
+        #expect(try d.snapshot() == before)
+        let done = try d.run(selection + ["--yes"])
+        #expect(done.exitCode == 0, "\(done.stderr)")
+        #expect(done.stdout == "edited P000001, P000002: 2 fields changed\n")
+        let none = try d.run(selection + ["--yes"])
+        #expect(none.stdout == "no customer carol may edit matches; nothing changed\n")
+    }
+
+    @Test("edit several: a refusal or a bad value on any customer leaves every customer as it was")
+    func massEditRefusedAndBadInput() throws {
+        let d = try demo(owners: ["bob", "bob", "dora"])
+        #expect(try d.run(["share", "P000001", "--users", "dora", "--as", "bob"]).exitCode == 0)
+        let before = try d.snapshot()
+        // dora sees P000001 through the share, but only its owner edits it.
+        let refused = try d.run(["customer", "edit", "P000003", "P000001", "level=A", "--as", "dora"])
+        #expect(refused.exitCode == 3, "\(refused.stderr)")
+        #expect(refused.stderr.contains("dora may not edit P000001"), "\(refused.stderr)")
+        // A customer dora may not see is one that does not exist.
+        let hidden = try d.run(["customer", "edit", "P000003", "P000002", "level=A", "--as", "dora"])
+        #expect(hidden.exitCode == 1)
+        #expect(hidden.stderr == "error: there is no customer 'P000002'\n")
+        for (arguments, code, message) in [
+            (["P000001", "P000002", "levle=A"], Int32(1), "has no field 'levle'; did you mean 'level'?"),
+            (["P000001", "P000002", "level=Q"], 1, "expects one of A, B, C, VIP"),
+            (["P000001", "P000002", "name="], 1, "name"),
+            (["P000001", "P000002"], 64, "'P000002' is not FIELD=VALUE"),
+            (["level=A"], 64, "name the customers to edit, or select them with --where"),
+            (["P000001", "--where", "true", "level=A"], 64, "not both"),
+            (["P000001", "P000002", "--view", "x", "level=A"], 64, "--view edits one customer"),
+            (["--where", "customer.level ==", "level=A", "--yes"], 1, "--where"),
+        ] {
+            let run = try d.run(["customer", "edit", "--as", "bob"] + arguments)
+            #expect(run.exitCode == code, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+        }
+        #expect(try d.snapshot() == before)
+    }
+
+    // MARK: - Saved lists
+
+    static let lists = """
+        lists:
+          - id: by-level
+            name: By level
+            table: individual
+            where: 'customer.level != "VIP"'
+            columns: [level, name, account_executive]
+            sort: [-level, name]
+          - id: managers-only
+            table: individual
+            visible_to: { roles: [sales-manager] }
+          - id: org-emails
+            table: organization
+            where: 'has(customer.email)'
+        """
+
+    @Test("saved lists: opened by whom they are shown to, filtered, sorted and narrowed to their columns")
+    func savedLists() throws {
+        let d = try demo(owners: ["bob", "bob", "bob"], extra: Self.lists)
+        #expect(try d.run(["customer", "edit", "P000002", "name=Aaron", "--as", "bob"]).exitCode == 0)
+        let listed = try d.run(["customer", "lists", "--as", "bob"])
+        #expect(listed.exitCode == 0, "\(listed.stderr)")
+        #expect(
+            listed.stdout.split(separator: "\n").contains {
+                $0.hasPrefix("by-level ") && $0.hasSuffix("  By level (individual)")
+            }, "\(listed.stdout)")
+        #expect(!listed.stdout.contains("managers-only"), "shown only to sales managers")
+        #expect(try d.run(["customer", "lists", "--as", "alice"]).stdout.contains("managers-only"))
+        let opened = try d.run(["customer", "list", "--list", "by-level", "--as", "bob"])
+        #expect(opened.exitCode == 0, "\(opened.stderr)")
+        #expect(
+            opened.stdout == """
+                  P000002  level=C  name=Aaron  account_executive=bob
+                  P000001  level=B  name=C0  account_executive=bob
+                  P000003  level=B  name=C2  account_executive=bob
+
+                """)
+        let json = try d.run(["customer", "list", "--list", "by-level", "--as", "bob", "--format", "json"])
+        let documents = (try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]) ?? []
+        #expect(documents.compactMap { ($0["fields"] as? [String: Any])?.keys.sorted() }.first == ["level", "name"])
+        // --where and the other filters narrow a list further.
+        let narrowed = try d.run([
+            "customer", "list", "--list", "by-level", "--as", "bob", "--where", #"customer.level == "B""#,
+        ])
+        #expect(narrowed.stdout.components(separatedBy: "\n").filter { !$0.isEmpty }.count == 2)
+        // A list one is not shown is one that does not exist.
+        let hidden = try d.run(["customer", "list", "--list", "managers-only", "--as", "bob"])
+        let missing = try d.run(["customer", "list", "--list", "managers-onyl", "--as", "bob"])
+        #expect(hidden.exitCode == 1)
+        #expect(hidden.stderr == "error: there is no list 'managers-only'\n")
+        #expect(!missing.stderr.contains("did you mean"), "\(missing.stderr)")
+        #expect(try d.run(["customer", "list", "--list", "managers-only", "--as", "alice"]).exitCode == 0)
+    }
+
+    @Test("saved lists: a filter over a field the user may not read is refused; bad input is named")
+    func savedListRefusals() throws {
+        let d = try demo(owners: [], extra: Self.lists)
+        let org = try d.run([
+            "customer", "add", "--as", "carol", "--table", "organization", "name=Org", "email=o@example.com",
+            "account_executive=bob",
+        ])
+        #expect(org.exitCode == 0, "\(org.stderr)")
+        // The field rules let sales reps read an organization's name, level, place and seats only.
+        let refused = try d.run(["customer", "list", "--list", "org-emails", "--as", "bob"])
+        #expect(refused.exitCode == 3, "\(refused.stderr)")
+        #expect(refused.stderr.contains("list 'org-emails' reads 'email', which bob may not read"), "\(refused.stderr)")
+        #expect(try d.run(["customer", "list", "--list", "org-emails", "--as", "carol"]).stdout.contains("Org"))
+        let bad = try d.run(["customer", "list", "--list", "by-level", "--as", "bob", "--where", "customer.level =="])
+        #expect(bad.exitCode == 1)
+        #expect(bad.stderr.contains("--where, at character"), "\(bad.stderr)")
+        #expect(try d.run(["customer", "lists", "--as", "nobody"]).exitCode == 1)
+    }
+
+    // MARK: - Upsert import
+
+    func write(_ text: String, _ name: String, in d: Demo) throws -> String {
+        let url = d.dir.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    @Test(
+        "import --update: rows matched by a unique field change only their columns, logged as edits; others are added")
+    func upsert() throws {
+        let d = try demo()
+        for n in 1...3 {
+            let added = try d.run([
+                "customer", "add", "--as", "carol", "--table", "individual", "name=C\(n)", "email=c\(n)@example.com",
+                "level=B",
+            ])
+            #expect(added.exitCode == 0, "\(added.stderr)")
+        }
+        let file = try write(
+            "email,level,name\nc1@example.com,A,\nC2@Example.COM,C,\nnew@example.com,A,Newbie\nc3@example.com,B,\n",
+            "update.csv", in: d)
+        let arguments = ["import", file, "--table", "individual", "--update", "--match", "email", "--as", "carol"]
+        let before = try d.snapshot()
+        let dry = try d.run(arguments + ["--dry-run"])
+        #expect(dry.exitCode == 0, "\(dry.stderr)")
+        #expect(dry.stdout == "4 rows: 1 would be inserted, 2 would be updated, 1 unchanged, 0 refused\n")
+        #expect(try d.snapshot() == before)
+        let run = try d.run(arguments)
+        #expect(run.exitCode == 0, "\(run.stderr)")
+        #expect(run.stdout == "4 rows: 1 inserted, 2 updated, 1 unchanged, 0 refused\n")
+        let shown = try json(d.run(["customer", "show", "P000002", "--as", "carol", "--format", "json"]))
+        #expect((shown["fields"] as? [String: Any])?["level"] as? String == "C")
+        #expect((shown["fields"] as? [String: Any])?["name"] as? String == "C2", "an empty cell changes nothing")
+        let log = try d.run(["log", "P000002", "--as", "carol", "--format", "json"])
+        let entries = (try JSONSerialization.jsonObject(with: Data(log.stdout.utf8)) as? [[String: Any]]) ?? []
+        #expect(entries.last?["type"] as? String == "edit")
+        #expect(entries.last?["reason"] as? String == "update.csv")
+        #expect(
+            try json(d.run(["customer", "show", "P000004", "--as", "carol", "--format", "json"]))["id"] as? String
+                == "P000004")
+        // By id, from JSON Lines: null clears a field.
+        let lines = try write(
+            #"{"id":"P000001","fields":{"level":null}}"# + "\n" + #"{"id":"P000003","fields":{"level":"C"}}"# + "\n",
+            "update.jsonl", in: d)
+        let byId = try d.run(["import", lines, "--update", "--as", "carol", "--format", "json"])
+        #expect(byId.exitCode == 0, "\(byId.stderr)")
+        let outcome = try json(byId)
+        #expect(outcome["updated"] as? Int == 2)
+        #expect(outcome["stored"] as? Bool == true)
+        let cleared = try json(d.run(["customer", "show", "P000001", "--as", "carol", "--format", "json"]))
+        #expect((cleared["fields"] as? [String: Any])?["level"] == nil)
+    }
+
+    @Test("import --update: a refused or bad row leaves the store as it was, naming its row and column")
+    func upsertRefusals() throws {
+        let d = try demo(owners: ["bob", "bob", "erin"])
+        let before = try d.snapshot()
+        // bob may edit his own customers; P000003 is erin's, which bob may not see.
+        let file = try write("id,level\nP000001,A\nP000003,A\n", "rows.csv", in: d)
+        let hidden = try d.run(["import", file, "--table", "individual", "--update", "--as", "bob"])
+        #expect(hidden.exitCode == 1, "\(hidden.stderr)")
+        #expect(hidden.stdout.contains("row 3: there is no customer 'P000003'"), "\(hidden.stdout)")
+        #expect(hidden.stderr.contains("nothing was imported"))
+        // dora sees P000001 through a share, but may not edit it.
+        #expect(try d.run(["share", "P000001", "--users", "dora", "--as", "bob"]).exitCode == 0)
+        let shared = try d.snapshot()
+        let refused = try d.run(["import", file, "--table", "individual", "--update", "--as", "dora"])
+        #expect(refused.exitCode == 3 || refused.exitCode == 1, "\(refused.stderr)")
+        #expect(refused.stdout.contains("row 2: dora may not edit P000001"), "\(refused.stdout)")
+        #expect(try d.snapshot() == shared)
+        for (text, options, code, message) in [
+            ("id,level\nP000001,Q\n", [String](), Int32(1), "row 2, column level: 'level' (Level) expects one of"),
+            ("id,levle\nP000001,A\n", [], 1, "levle"),
+            ("name,level\nX,A\n", ["--match", "name"], 1, "'name' is not a unique field"),
+            ("email,level\nx@example.com,A\n", ["--match", "email"], 3, "row 2: bob may not import"),
+            (
+                "email,level,name\nnew@example.com,A,N\nNEW@example.com,B,M\n", ["--match", "email"], 1,
+                "row 3, column email: the value is already given on row 2"
+            ),
+        ] {
+            let path = try write(text, "bad.csv", in: d)
+            var arguments = ["import", path, "--table", "individual", "--update", "--as", "bob"] + options
+            if message.contains("already given") { arguments[arguments.count - 3] = "carol" }
+            let run = try d.run(arguments)
+            #expect(run.exitCode == code, "\(text): \(run.stdout) \(run.stderr)")
+            #expect((run.stdout + run.stderr).contains(message), "\(text): \(run.stdout) \(run.stderr)")
+        }
+        #expect(try d.snapshot() == shared)
+        #expect(try d.run(["import", file, "--table", "individual", "--match", "email", "--as", "bob"]).exitCode == 64)
+        _ = before
     }
 }

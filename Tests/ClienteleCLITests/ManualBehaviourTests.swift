@@ -304,6 +304,9 @@ struct ManualBehaviourTests {
             "  - identity: seats\n    display: Seats\n    team: sales\n    table: individual")
         try replace(d.dir.appendingPathComponent("access.yaml"), ", seats]", "]")
         try replace(d.dir.appendingPathComponent("views.yaml"), "budget, seats, country", "budget, country")
+        // The example's validation rule reads the organizations' seats, and a saved list shows them.
+        try FileManager.default.removeItem(at: d.dir.appendingPathComponent("validation.yaml"))
+        try replace(d.dir.appendingPathComponent("lists.yaml"), "[name, level, seats, account_executive]", "[name]")
         let plan = try d.run(["plan"])
         #expect(plan.exitCode == 1)
         #expect(
@@ -390,6 +393,12 @@ struct ManualBehaviourTests {
         try replace(
             d.dir.appendingPathComponent("views.yaml"), "background_fields: [name, phone1, level]",
             "background_fields: [name, phone1, grade]")
+        for (old, new) in [
+            ("columns: [name, phone1, level, modified_at]", "columns: [name, phone1, grade, modified_at]"),
+            ("columns: [name, level, created_at]", "columns: [name, grade, created_at]"),
+        ] {
+            try replace(d.dir.appendingPathComponent("lists.yaml"), old, new)
+        }
         let plan = try d.run(["plan"]).stdout
         // The VIP deny rule reads customer.level, which individuals no longer have: bob would see his VIP customer.
         #expect(plan.contains("bob    view +1 -0 +\(vip)"), "\(plan)")

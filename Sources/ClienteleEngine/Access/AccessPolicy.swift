@@ -98,14 +98,44 @@ package final class AccessPolicy: Sendable {
     }
 
     package func filter(_ text: String, model: Model) throws(ExpressionError) -> Filter {
+        do { return try filters([text], model: model)[0] } catch { throw error.error }
+    }
+
+    /// A filter that could not be compiled: the `index`th of those given.
+    package struct FilterError: Error {
+        package let index: Int
+        package let error: ExpressionError
+    }
+
+    /// Several filters read from one customer table (their fields share its slots).
+    package func filters(_ texts: [String], model: Model) throws(FilterError) -> [Filter] {
         let compiler = ExpressionCompiler(environment: environment, model: model, fieldOrder: fieldIdentities)
-        let syntax = try ExpressionParser.parse(text)
-        let compiled = try compiler.compile(syntax)
-        guard compiled.type == .bool else {
-            throw ExpressionError("--where must be true or false, but it is \(compiled.type)", at: syntax.offset)
+        var compiled: [(Condition, Set<String>)] = []
+        for (index, text) in texts.enumerated() {
+            do throws(ExpressionError) {
+                compiler.resetFieldsRead()
+                let syntax = try ExpressionParser.parse(text)
+                let expression = try compiler.compile(syntax)
+                guard expression.type == .bool else {
+                    throw ExpressionError(
+                        "--where must be true or false, but it is \(expression.type)", at: syntax.offset)
+                }
+                compiled.append((expression.condition, compiler.fieldsRead))
+            } catch { throw FilterError(index: index, error: error) }
         }
-        return Filter(
-            condition: compiled.condition, fieldIdentities: compiler.fieldOrder, fieldsRead: compiler.fieldsRead)
+        return compiled.map { Filter(condition: $0.0, fieldIdentities: compiler.fieldOrder, fieldsRead: $0.1) }
+    }
+
+    /// Type-checks the `where` of each saved list, reported at its place.
+    package func checkLists(_ model: Model, files: SourceFiles) -> [Diagnostic] {
+        let diagnostics = DiagnosticCollector()
+        let compiler = ExpressionCompiler(environment: environment, model: model, fieldOrder: fieldIdentities)
+        for list in model.lists {
+            guard let filter = list.filter else { continue }
+            _ = compiler.compileCondition(
+                filter, what: "'where' of list '\(list.id)'", files: files, diagnostics: diagnostics)
+        }
+        return diagnostics.diagnostics
     }
 
     /// The outcome of one decision.

@@ -72,6 +72,21 @@ final class ExpressionCompiler {
     /// customer alone); nil where a user decides. Names it in the refusal of `user`.
     var customerOnly: String?
 
+    /// What a record given to be validated holds besides its fields (an import row, an
+    /// edit): the rest (owners, pools, followers, times) the store and the operations keep.
+    static let recordKeys: Set<String> = ["id", "team", "table", "package", "tags"]
+
+    /// Refuses, where the record alone is read, what the store keeps rather than the record.
+    private func needsStoreKept(_ what: String, _ at: Int) throws(ExpressionError) {
+        guard let customerOnly else { return }
+        throw ExpressionError(
+            "\(customerOnly) reads the record as it is written (its fields, id, team, table, package and tags), and \(what) is kept by the store and the operations",
+            at: at)
+    }
+
+    /// Starts counting the fields read afresh (for one expression among several).
+    func resetFieldsRead() { fieldsRead = [] }
+
     /// Refuses what depends on the user asking, where no user asks.
     private func needsUser(_ what: String, _ at: Int) throws(ExpressionError) {
         guard let customerOnly else { return }
@@ -246,6 +261,9 @@ final class ExpressionCompiler {
         if path.count > 1 && name != "shared" {
             throw ExpressionError("customer.\(name) has no attribute '\(path[1])'", at: at)
         }
+        if Self.customerSystem.contains(name), !Self.recordKeys.contains(name) {
+            try needsStoreKept("customer.\(name)", at)
+        }
         switch name {
         case "id": return Compiled(type: .text(.free), value: { .text($0.customers.ids[$0.customer]) }, offset: at)
         case "team": return entity({ $0.team[$1] }, .team)
@@ -366,7 +384,7 @@ final class ExpressionCompiler {
 
     private func predicate(_ name: String, _ at: Int) throws(ExpressionError) -> Compiled {
         let env = environment
-        if name != "in_pool" { try needsUser("'\(name)'", at) }
+        if name == "in_pool" { try needsStoreKept("'in_pool'", at) } else { try needsUser("'\(name)'", at) }
         switch name {
         case "account_executive": return boolNode({ $0.customers.accountExecutive[$0.customer] == Int32($0.user) }, at)
         case "customer_service_rep": return boolNode({ $0.customers.serviceRep[$0.customer] == Int32($0.user) }, at)

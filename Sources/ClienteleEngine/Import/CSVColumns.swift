@@ -25,9 +25,9 @@ package struct CSVColumns {
     let targets: [Target]
     let header: [String]
     /// identity or system key -> the header text, for messages.
-    let columnName: [String: String]
+    package let columnName: [String: String]
 
-    init(header: [String], validator: CustomerValidator, line: Int) throws(ImportFileError) {
+    package init(header: [String], validator: CustomerValidator, line: Int) throws(ImportFileError) {
         self.header = header
         var byName: [String: [Target]] = [:]
         func add(_ name: String, _ target: Target) {
@@ -91,7 +91,7 @@ package struct CSVColumns {
 
     /// A CSV row as a record; cells that parse as the field's JSON type become
     /// that type, others stay text so the validator can say what was expected.
-    func record(_ cells: [String], defaults: RecordValidator.Defaults) -> JSONValue {
+    package func record(_ cells: [String], defaults: RecordValidator.Defaults) -> JSONValue {
         var top: [(String, JSONValue)] = []
         if let team = defaults.team { top.append(("team", .string(team))) }
         if let table = defaults.table { top.append(("table", .string(table.rawValue))) }

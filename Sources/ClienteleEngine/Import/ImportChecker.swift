@@ -248,7 +248,8 @@ package struct ImportChecker: Sendable {
             }
             problems.removeAll(keepingCapacity: true)
             tape.withView(bytes: line) { view in
-                let outcome = records.validate(view, defaults: defaults, scratch: &scratch, problems: &problems)
+                let outcome = records.validate(
+                    view, defaults: defaults, importing: true, scratch: &scratch, problems: &problems)
                 var id: String?
                 if let token = outcome.idToken {
                     id = view.string(token)
@@ -390,7 +391,8 @@ package struct ImportChecker: Sendable {
             text.withUnsafeBufferPointer { buffer in
                 guard (try? tape.parse(buffer)) != nil else { return }
                 tape.withView(bytes: buffer) { view in
-                    let outcome = records.validate(view, defaults: rowDefaults, scratch: &scratch, problems: &problems)
+                    let outcome = records.validate(
+                        view, defaults: rowDefaults, importing: true, scratch: &scratch, problems: &problems)
                     claims.removeAll(keepingCapacity: true)
                     if let token = outcome.idToken {
                         id = view.string(token)

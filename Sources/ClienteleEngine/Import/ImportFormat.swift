@@ -34,6 +34,11 @@ package struct ImportReport: Sendable {
     package var rows = 0
     package var rejected: [RejectedRow] = []
     package var valid: Int { rows - rejected.count }
+
+    package init(rows: Int = 0, rejected: [RejectedRow] = []) {
+        self.rows = rows
+        self.rejected = rejected
+    }
 }
 
 /// A problem with the file as a whole (unreadable, a bad CSV header): nothing is imported.

@@ -34,7 +34,7 @@ package struct RecordValidator: Sendable {
 
     package let validators: [CustomerValidator]
     let teams: ByteKeyTable
-    let teamIds: [String]
+    package let teamIds: [String]
     let packages: ByteKeyTable
     let packageList: [Package]
     /// `TableKind.slot(team:table:)` -> validator; package index -> validator.
@@ -124,10 +124,12 @@ package struct RecordValidator: Sendable {
     }
 
     /// Validates the record at `root`; problems are appended, and nothing is allocated
-    /// for a valid record.
+    /// for a valid record (unless validation rules cover it). `importing`: the record is
+    /// an import row, whose fields left out take their defaults when it is stored, so
+    /// the validation rules read them so.
     @discardableResult
     package func validate(
-        _ view: JSONView, root: Int = 0, defaults: Defaults = .none,
+        _ view: JSONView, root: Int = 0, defaults: Defaults = .none, importing: Bool = false,
         scratch: inout [Int32], problems: inout [RecordProblem]
     ) -> Outcome {
         guard view.kind(root) == .object else {
@@ -137,12 +139,14 @@ package struct RecordValidator: Sendable {
         }
         return withUnsafeTemporaryAllocation(of: Int.self, capacity: Key.allCases.count) { found in
             found.initialize(repeating: -1)
-            return validate(view, root: root, defaults: defaults, found: found, scratch: &scratch, problems: &problems)
+            return validate(
+                view, root: root, defaults: defaults, importing: importing, found: found, scratch: &scratch,
+                problems: &problems)
         }
     }
 
     private func validate(
-        _ view: JSONView, root: Int, defaults: Defaults, found: UnsafeMutableBufferPointer<Int>,
+        _ view: JSONView, root: Int, defaults: Defaults, importing: Bool, found: UnsafeMutableBufferPointer<Int>,
         scratch: inout [Int32], problems: inout [RecordProblem]
     ) -> Outcome {
         var outcome = Outcome()
@@ -316,7 +320,8 @@ package struct RecordValidator: Sendable {
         if let validationRules, !validationRules.isEmpty, problems.count == before {
             let package = packageIndex.map { packageList[$0].id }
             for rule in validationRules.broken(
-                view, root: root, team: team, table: table, package: package, now: Timestamp.currentSeconds())
+                view, root: root, team: team, table: table, package: package,
+                fields: importing ? validators[validatorIndex].fields : [], now: Timestamp.currentSeconds())
             {
                 problems.append(ValidationRuleSet.problem(rule))
             }

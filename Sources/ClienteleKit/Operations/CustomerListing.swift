@@ -29,6 +29,8 @@ package struct CustomerListing {
         package var pool: String?
         package var table: TableKind?
         package var view: String?
+        /// A saved list (`lists:`): its filter, table, package, columns and order.
+        package var list: SavedList?
         /// What `now` is in `where` (seconds since 1970; default the clock).
         package var now = Timestamp.currentSeconds()
 
@@ -37,7 +39,7 @@ package struct CustomerListing {
         /// Whether anything but the pool narrows the list.
         package var isFiltered: Bool {
             whereExpression != nil || search != nil || tag != nil || followed || package != nil || table != nil
-                || view != nil
+                || view != nil || list != nil
         }
     }
 
@@ -51,7 +53,37 @@ package struct CustomerListing {
         return v
     }
 
-    /// The documents, by number. Customers sitting in a pool are listed only with
+    /// The saved lists shown to the user, as the config declares them.
+    package func savedLists(for actor: String) throws(OperationError) -> [SavedList] {
+        _ = try operations.user(actor)
+        let model = operations.config.model
+        return model.lists.filter { $0.isVisible(to: actor, in: model.organization) }
+    }
+
+    /// A saved list as `customer lists --format json` and `GET /v1/lists` show it.
+    package static func json(_ list: SavedList) -> JSONValue {
+        .object([
+            ("id", .string(list.id)), ("name", list.name.map(JSONValue.string) ?? .null),
+            ("team", list.team.map(JSONValue.string) ?? .null), ("table", .string(list.table.rawValue)),
+            ("package", list.package.map(JSONValue.string) ?? .null),
+            ("where", list.filter.map { .string($0.text) } ?? .null),
+            ("columns", .array(list.columns.map(JSONValue.string))),
+            ("sort", .array(list.sort.map { .string(($0.descending ? "-" : "") + $0.key) })),
+        ])
+    }
+
+    /// The saved list of that name, among those shown to the user: one they may not open
+    /// is one that does not exist.
+    package func savedList(named name: String?, for actor: String) throws(OperationError) -> SavedList? {
+        guard let name else { return nil }
+        let shown = try savedLists(for: actor)
+        guard let list = shown.first(where: { $0.id == name }) else {
+            throw .invalid(["there is no list '\(name)'\(Suggestion.didYouMean(name, in: shown.map(\.id)))"])
+        }
+        return list
+    }
+
+    /// The documents, by number (or in a saved list's order). Customers sitting in a pool are listed only with
     /// `pool` (seed 003: a customer returned to the high seas leaves its owner's list).
     package func run(as actor: String, _ query: Query) throws(OperationError) -> [JSONValue] {
         let selection = try select(as: actor, query)
@@ -67,36 +99,104 @@ package struct CustomerListing {
             if let needle, !Self.matches(shown, needle) { continue }
             result.append(Self.arranged(shown, selection.view))
         }
-        return result.sorted { Self.numberOrder($0["id"]?.stringValue ?? "", $1["id"]?.stringValue ?? "") }
+        result.sort { Self.numberOrder($0["id"]?.stringValue ?? "", $1["id"]?.stringValue ?? "") }
+        guard let list = query.list else { return result }
+        if !list.sort.isEmpty {
+            // Sorted by the values as the user sees them: a hidden field sorts as missing.
+            let keyed = result.map { document in (document, list.sort.map { Self.column($0.key, of: document) }) }
+            result = Self.stableSorted(keyed, by: list.sort.map(\.descending)).map(\.0)
+        }
+        return list.columns.isEmpty ? result : result.map { Self.narrowed($0, to: list.columns) }
+    }
+
+    /// A column of a document: a field, or what the store keeps.
+    package static func column(_ name: String, of document: JSONValue) -> JSONValue? {
+        SavedList.systemColumns.contains(name) ? document[name] : document["fields"]?[name]
+    }
+
+    /// Documents in the order of their keys (nulls last either way), equal keys kept in order.
+    static func stableSorted(_ keyed: [(JSONValue, [JSONValue?])], by descending: [Bool]) -> [(JSONValue, [JSONValue?])]
+    {
+        let indexed = keyed.enumerated().map { ($0.offset, $0.element) }
+        return indexed.sorted { a, b in
+            for (k, down) in descending.enumerated() {
+                let x = a.1.1[k].flatMap { $0.isNull ? nil : $0 }
+                let y = b.1.1[k].flatMap { $0.isNull ? nil : $0 }
+                switch (x, y) {
+                case (nil, nil): continue
+                case (nil, _): return false
+                case (_, nil): return true
+                case (let x?, let y?):
+                    if let order = Self.compare(x, y), order != 0 { return down ? order > 0 : order < 0 }
+                }
+            }
+            return a.0 < b.0
+        }.map(\.1)
+    }
+
+    /// -1, 0 or 1: numbers by value, text by its characters, true after false; nil when
+    /// the two are not of one kind.
+    static func compare(_ x: JSONValue, _ y: JSONValue) -> Int? {
+        switch (x, y) {
+        case (.number(let a), .number(let b)): return a < b ? -1 : a == b ? 0 : 1
+        case (.string(let a), .string(let b)): return a < b ? -1 : a == b ? 0 : 1
+        case (.bool(let a), .bool(let b)): return a == b ? 0 : a ? 1 : -1
+        default:
+            let (a, b) = (x.jsonText, y.jsonText)
+            return a < b ? -1 : a == b ? 0 : 1
+        }
+    }
+
+    /// The document with only the list's field columns, in the list's order.
+    static func narrowed(_ document: JSONValue, to columns: [String]) -> JSONValue {
+        guard case .object(var members) = document, let k = members.firstIndex(where: { $0.0 == "fields" }),
+            case .object(let fields) = members[k].1
+        else { return document }
+        members[k].1 = .object(columns.compactMap { name in fields.first { $0.0 == name } })
+        return .object(members)
     }
 
     /// The ids of the customers a query selects (`--search`, which reads the documents,
     /// aside), by number.
     package func ids(as actor: String, _ query: Query) throws(OperationError) -> [String] {
-        let selection = try select(as: actor, query)
+        let selection = try select(as: actor, query, withFieldAccess: false)
         return selection.rows.map { selection.table.ids[$0.row] }.sorted(by: Self.numberOrder)
     }
 
-    /// The rows of the access table a query selects, each with the user's field access,
-    /// read from the access columns alone.
-    func select(as actor: String, _ query: Query) throws(OperationError) -> (
+    /// The rows of the access table a query selects, each with the user's field access
+    /// (unrestricted without `withFieldAccess`, when nothing is shown), read from the
+    /// access columns alone.
+    func select(as actor: String, _ query: Query, withFieldAccess: Bool = true) throws(OperationError) -> (
         table: CustomerTable, view: View?, rows: [(row: Int, access: FieldAccess)]
     ) {
         let config = operations.config
         let policy = config.access
         let u = try operations.user(actor)
         let view = try view(named: query.view)
-        var filter: AccessPolicy.Filter?
-        if let text = query.whereExpression {
-            do { filter = try policy.filter(text, model: config.model) } catch {
-                throw .invalid(["--where, at character \(error.offset + 1): \(error.message)"])
-            }
+        // The list's filter (checked when the config was), then --where; they share the table's slots.
+        let sources = [
+            query.list.flatMap { list in list.filter.map { ("list '\(list.id)'", $0.text) } },
+            query.whereExpression.map { ("--where", $0) },
+        ].compactMap { $0 }
+        var filters: [(label: String, filter: AccessPolicy.Filter)] = []
+        do {
+            filters = zip(sources.map(\.0), try policy.filters(sources.map(\.1), model: config.model)).map { ($0, $1) }
+        } catch {
+            throw .invalid(["\(sources[error.index].0), at character \(error.error.offset + 1): \(error.error.message)"]
+            )
         }
         let table: CustomerTable
-        do { table = try operations.store.customerTable(for: policy, fieldIdentities: filter?.fieldIdentities) } catch {
+        do {
+            table = try operations.store.customerTable(
+                for: policy, fieldIdentities: filters.last?.filter.fieldIdentities)
+        } catch {
             throw .store(error)
         }
-        let packageIndex = query.package.map { policy.org.package($0).map(Int32.init) ?? -2 }
+        let packageIndex = (query.package ?? query.list?.package).map { policy.org.package($0).map(Int32.init) ?? -2 }
+        if let list = query.list, let package = query.package, let listed = list.package, package != listed {
+            throw .invalid(["list '\(list.id)' lists package '\(listed)', not '\(package)'"])
+        }
+        let listTeam = query.list?.team.flatMap { policy.org.team($0).map(Int32.init) }
         var poolIndex: Int32?
         if let id = query.pool {
             guard let pool = operations.poolNamed(id), let p = policy.org.pool(id) else {
@@ -117,6 +217,10 @@ package struct CustomerListing {
             if let poolIndex, table.pool[c] != poolIndex { continue }
             if poolIndex == nil, table.pool[c] >= 0 { continue }
             if let t = query.table, table.tableKind(c) != t { continue }
+            if let list = query.list {
+                if table.tableKind(c) != list.table { continue }
+                if let listTeam, table.team[c] != listTeam { continue }
+            }
             if let view {
                 if let viewPackage, table.package[c] != viewPackage { continue }
                 if view.package == nil, table.team[c] != viewTeam || table.tableKind(c) != view.table { continue }
@@ -129,18 +233,25 @@ package struct CustomerListing {
                 continue
             }
             if query.followed, !table.followers.contains(c, Int32(u)) { continue }
-            let access = operations.fieldAccess(user: u, customer: c, in: table, now: query.now)
-            if let filter {
+            let access =
+                withFieldAccess || !filters.isEmpty
+                ? operations.fieldAccess(user: u, customer: c, in: table, now: query.now) : .unrestricted
+            var kept = true
+            for (label, filter) in filters {
                 // A filter never reads what the user may not: that would find hidden values by bisection.
                 if let hidden = filter.fieldsRead.sorted().first(where: {
                     !access.canRead($0) || access.masks[$0] != nil
                 }) {
                     throw .refused(
-                        "--where reads '\(hidden)', which \(actor) may not read on every customer listed; filter on fields they can read"
+                        "\(label) reads '\(hidden)', which \(actor) may not read on every customer listed; filter on fields they can read"
                     )
                 }
-                if !filter.condition(AccessContext(user: u, customer: c, customers: table, now: query.now)) { continue }
+                if !filter.condition(AccessContext(user: u, customer: c, customers: table, now: query.now)) {
+                    kept = false
+                    break
+                }
             }
+            guard kept else { continue }
             rows.append((c, access))
         }
         return (table, view, rows)

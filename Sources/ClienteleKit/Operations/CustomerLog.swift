@@ -12,7 +12,8 @@ package enum CustomerLog {
     /// Every type of entry the store writes.
     package static let types = [
         "create", "edit", "delete", "import", "share", "batch-share", "unshare", "batch-unshare", "tag",
-        "follow", "unfollow", "return", "claim", "assign", "transfer", "followup", "apply", "repair",
+        "follow", "unfollow", "return", "claim", "assign", "transfer", "followup", "apply", "repair", "restore",
+        "purge",
     ]
 
     package static func filter(_ entries: [JSONValue], customer: String?, type: String?, since: String?, until: String?)

@@ -212,7 +212,7 @@ package struct CustomerOperations {
 
     func logEntry(
         _ type: String, actor: String, time: String, customers: [String], changes: [(String, JSONValue, JSONValue)],
-        reason: String? = nil, document: JSONValue? = nil
+        reason: String? = nil, document: JSONValue? = nil, extra: [(String, JSONValue)] = []
     ) -> StoreOperation {
         var members: [(String, JSONValue)] = [
             ("time", .string(time)), ("actor", .string(actor)), ("type", .string(type)),
@@ -222,7 +222,7 @@ package struct CustomerOperations {
         ]
         // A deletion keeps the document as it last stood: who may read its history is decided on it.
         if let document { members.append(("document", document)) }
-        return .log(entry: .object(members))
+        return .log(entry: .object(members + extra))
     }
 
     // MARK: - Operations
@@ -232,6 +232,24 @@ package struct CustomerOperations {
         as actor: String, team: String?, table: TableKind, package: String?, assignments: [(String, FieldInput)],
         time: String
     ) throws(OperationError) -> String {
+        let id = store.nextId(config.model.schema.numbering(for: table))
+        let (document, changes) = try added(
+            as: actor, id: id, team: team, table: table, package: package, assignments: assignments, time: time)
+        do {
+            try store.commit([
+                .put(id: id, document: document),
+                logEntry("create", actor: actor, time: time, customers: [id], changes: changes),
+            ])
+        } catch { throw .store(error) }
+        return id
+    }
+
+    /// The customer `add` would store as `id`, checked (by `action`: `create`, or `import`
+    /// for a row of a file) and validated, with its changes; nothing is stored.
+    func added(
+        as actor: String, id: String, team: String?, table: TableKind, package: String?,
+        assignments: [(String, FieldInput)], time: String, action: Action = .create
+    ) throws(OperationError) -> (JSONValue, [(String, JSONValue, JSONValue)]) {
         let u = try user(actor)
         let org = config.model.organization
         var teamId = team ?? package.flatMap { config.model.schema.package($0)?.team }
@@ -252,7 +270,6 @@ package struct CustomerOperations {
             else { continue }
             fieldValues.append((field.identity, value))
         }
-        let id = store.nextId(config.model.schema.numbering(for: table))
         let document: JSONValue = .object([
             ("id", .string(id)), (StoredKey.team.name, .string(teamId)),
             (StoredKey.table.name, .string(table.rawValue)),
@@ -267,20 +284,14 @@ package struct CustomerOperations {
         ])
         // The rules first: a refused user learns nothing of the values other customers hold.
         let table = accessTable(document)
-        try refuseUnless(u, .create, table, what: "create customers in team '\(teamId)'")
+        try refuseUnless(
+            u, action, table,
+            what: action == .create ? "create customers in team '\(teamId)'" : "\(action.rawValue) this customer")
         if owner != actor { try refuseUnless(u, .assign, table, what: "name another account executive") }
         if let rep, rep != actor { try refuseUnless(u, .assign, table, what: "name another service representative") }
         try checkWritable(u, given, table)
         try validate(document)
-        do {
-            try store.commit([
-                .put(id: id, document: document),
-                logEntry(
-                    "create", actor: actor, time: time, customers: [id],
-                    changes: fieldValues.map { ($0.0, .null, $0.1) }),
-            ])
-        } catch { throw .store(error) }
-        return id
+        return (document, fieldValues.map { ($0.0, .null, $0.1) })
     }
 
     func existing(_ id: String) throws(OperationError) -> JSONValue {
@@ -305,6 +316,43 @@ package struct CustomerOperations {
     )
         throws(OperationError) -> [String]
     {
+        guard let (updated, changes) = try edited(as: actor, id: id, assignments: assignments, time: time, view: view)
+        else { return [] }
+        do {
+            try store.commit([
+                .put(id: id, document: updated),
+                logEntry("edit", actor: actor, time: time, customers: [id], changes: changes),
+            ])
+        } catch { throw .store(error) }
+        return changes.map(\.0)
+    }
+
+    /// Edits several customers in one batch, all or none: each checked and validated as
+    /// `edit` checks one, each logged as an edit of its own. Returns, per customer
+    /// changed, the fields it changed.
+    package func editMany(
+        as actor: String, ids: [String], assignments: [(String, FieldInput)], time: String
+    ) throws(OperationError) -> [(id: String, fields: [String])] {
+        guard !ids.isEmpty else { throw .invalid(["name at least one customer to edit"]) }
+        var operations: [StoreOperation] = []
+        var changed: [(id: String, fields: [String])] = []
+        for id in Self.distinct(ids) {
+            guard let (updated, changes) = try edited(as: actor, id: id, assignments: assignments, time: time)
+            else { continue }
+            operations.append(.put(id: id, document: updated))
+            operations.append(logEntry("edit", actor: actor, time: time, customers: [id], changes: changes))
+            changed.append((id, changes.map(\.0)))
+        }
+        guard !operations.isEmpty else { return [] }
+        do { try store.commit(operations) } catch { throw .store(error) }
+        return changed
+    }
+
+    /// The customer as an edit leaves it, checked, validated and with its changes; nil
+    /// when nothing changes.
+    func edited(
+        as actor: String, id: String, assignments: [(String, FieldInput)], time: String, view: View? = nil
+    ) throws(OperationError) -> (JSONValue, [(String, JSONValue, JSONValue)])? {
         let u = try user(actor)
         if let view, view.module == .campaign {
             let others = assignments.map(\.0).filter { !view.agentFields.contains($0) }
@@ -372,7 +420,7 @@ package struct CustomerOperations {
             fields.removeAll { $0.0 == name }
             if !value.isNull { fields.append((name, value)) }
         }
-        guard !changes.isEmpty else { return [] }
+        guard !changes.isEmpty else { return nil }
         members[k].1 = .object(fields)
         for key in ["modified_at", "modified_by"] {
             if let i = members.firstIndex(where: { $0.0 == key }) {
@@ -381,13 +429,7 @@ package struct CustomerOperations {
         }
         let updated = JSONValue.object(members)
         try validate(updated)
-        do {
-            try store.commit([
-                .put(id: id, document: updated),
-                logEntry("edit", actor: actor, time: time, customers: [id], changes: changes),
-            ])
-        } catch { throw .store(error) }
-        return changes.map(\.0)
+        return (updated, changes)
     }
 
     package func delete(as actor: String, id: String, time: String) throws(OperationError) {

@@ -66,6 +66,9 @@ package enum FieldCatalog {
                     "package '\(package)' belongs to the \(p.table.rawValue) table, not to \(table.rawValue)"
                 ])
             }
+            if let team, p.team != team {
+                throw .invalid(["package '\(package)' belongs to team '\(p.team)', not to '\(team)'"])
+            }
             chosen = p
         }
         var result: [DescribedField] = []
@@ -82,14 +85,21 @@ package enum FieldCatalog {
                         packages: { _ in [chosen.id] })
                     continue
                 }
+                // A package's own definition (a customization naming it) is listed under the package;
+                // the main table's fields list the packages that have them as the main table does.
+                func own(_ field: Field) -> Bool {
+                    if case .packages = field.origin { return true } else { return false }
+                }
                 let main = schema.fields(team: t, table: kind, package: nil, inheritance: inheritance)
                 result += rows(config, team: t, table: kind, package: nil, fields: main) { identity in
-                    packages.filter { p in packageFields[p.id]?.contains { $0.identity == identity } == true }.map(\.id)
+                    packages.filter { p in
+                        packageFields[p.id]?.contains { $0.identity == identity && !own($0) } == true
+                    }.map(\.id)
                 }
-                let mainIdentities = Set(main.map(\.identity))
                 for p in packages {
-                    let own = (packageFields[p.id] ?? []).filter { !mainIdentities.contains($0.identity) }
-                    result += rows(config, team: t, table: kind, package: p.id, fields: own) { _ in [p.id] }
+                    result += rows(
+                        config, team: t, table: kind, package: p.id, fields: (packageFields[p.id] ?? []).filter(own)
+                    ) { _ in [p.id] }
                 }
             }
         }

@@ -114,6 +114,14 @@ package struct ConfigDiff: Sendable {
                 ("when", r.when.text), ("message", r.message), ("fields", Self.list(r.fields)),
             ]
         }
+        compare("list", old.lists, new.lists, id: \.id, location: \.location) { l in
+            [
+                ("name", l.name ?? ""), ("team", l.team ?? ""), ("table", l.table.rawValue),
+                ("package", l.package ?? ""), ("where", l.filter?.text ?? ""), ("columns", Self.list(l.columns)),
+                ("sort", Self.list(l.sort.map { ($0.descending ? "-" : "") + $0.key })),
+                ("visible_to", l.visibleTo.map(Self.describe) ?? "everyone"),
+            ]
+        }
         compare("pool", old.pools, new.pools, id: \.id, location: \.location) { p in
             [
                 ("name", p.name ?? ""), ("team", p.team), ("admins", Self.describe(p.admins)),

@@ -9,6 +9,8 @@ package struct Model: Sendable {
     /// The store path as written (relative to the config directory).
     package var storePath: String
     package var extends: [String]
+    /// How many days a deleted customer stays in the bin, where it may be restored.
+    package var binDays: Int
     package var organization: Organization
     package var schema: CustomerSchema
     package var views: [View]
@@ -17,7 +19,40 @@ package struct Model: Sendable {
     package var fieldRules: [FieldRule]
     package var pools: [Pool]
     package var validationRules: [ValidationRule]
+    package var lists: [SavedList]
     package var tests: [RuleTest]
+}
+
+/// A named filter with its columns and order (`lists:`), opened by `customer list --list`
+/// by whom `visibleTo` selects (everyone without it).
+package struct SavedList: Sendable {
+    package struct SortKey: Sendable, Equatable {
+        package var key: String
+        package var descending: Bool
+    }
+
+    package var id: String
+    package var name: String?
+    package var team: String?
+    package var table: TableKind
+    package var package: String?
+    package var filter: ExpressionSource?
+    /// Field identities and `systemColumns`, in the order shown; empty: the fields as stored.
+    package var columns: [String]
+    package var sort: [SortKey]
+    package var visibleTo: Selector?
+    package var location: SourceLocation
+
+    /// What a list may show and sort by besides the fields: what the store keeps of each customer.
+    package static let systemColumns = [
+        "id", "team", "table", "package", "account_executive", "customer_service_rep", "tags", "created_at",
+        "created_by", "modified_at", "modified_by", "previous_account_executive", "claimed_at", "returned_at",
+        "last_followup_at", "last_deal_at",
+    ]
+
+    package func isVisible(to user: String, in org: Organization) -> Bool {
+        visibleTo.map { org.matches($0, user: user) } ?? true
+    }
 }
 
 /// A rule over several fields (`validation_rules:`): a record of `table` (of `team`, of
@@ -50,6 +85,8 @@ package enum Action: String, Sendable, CaseIterable, Hashable, Codable {
     case configure
     /// The automatic return of a pool (decided on the pool, not on one customer).
     case sweep
+    /// Taking a deleted customer back out of the bin (decided on it as it last stood).
+    case restore
 
     package static var names: [String] { allCases.map(\.rawValue) }
 
@@ -71,6 +108,7 @@ package enum Action: String, Sendable, CaseIterable, Hashable, Codable {
         case .export: 12
         case .configure: 13
         case .sweep: 14
+        case .restore: 15
         }
     }
 }

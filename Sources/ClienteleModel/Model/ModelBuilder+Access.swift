@@ -265,3 +265,71 @@ extension ModelBuilder {
         }
     }
 }
+
+extension ModelBuilder {
+    func resolveLists(_ org: Organization, _ schema: CustomerSchema) -> [SavedList] {
+        checkDuplicates(d.lists.map { ($0.id.value, $0.id.location) }, kind: "list")
+        return d.lists.compactMap { l in
+            let subject = "list '\(l.id.value)'"
+            var team: String?
+            if let t = l.team, resolve(t, in: org.teams.map(\.id), kind: "team", from: subject) { team = t.value }
+            guard let table = self.table(l.table, from: subject) else { return nil }
+            var package: String?
+            if let p = l.package {
+                guard resolve(p, in: schema.packages.map(\.id), kind: "package", from: subject),
+                    let found = schema.package(p.value)
+                else { return nil }
+                guard found.table == table, team == nil || found.team == team else {
+                    diagnostics.error(
+                        "\(subject) names package '\(p.value)' of the \(found.table.rawValue) table of team '\(found.team)', not of the table it lists",
+                        at: p.location)
+                    return nil
+                }
+                package = p.value
+                team = found.team
+            }
+            // What it may show: the fields of the records it lists, and what the store keeps.
+            var identities: Set<String> = Set(SavedList.systemColumns)
+            for t in org.teams.map(\.id) where team == nil || team == t {
+                if package == nil {
+                    identities.formUnion(schema.fields(team: t, table: table, package: nil).flatMap(\.identities))
+                }
+                for p in schema.packages where p.team == t && p.table == table && (package == nil || p.id == package) {
+                    identities.formUnion(schema.fields(team: t, table: table, package: p.id).flatMap(\.identities))
+                }
+            }
+            func known(_ name: Located<String>, _ key: String) -> Bool {
+                if identities.contains(name.value) { return true }
+                diagnostics.error(
+                    "'\(key)' of \(subject) names '\(name.value)', which is neither a field of the customers it lists nor one the store keeps\(Suggestion.didYouMean(name.value, in: identities))",
+                    at: name.location)
+                return false
+            }
+            checkDuplicates(l.columns.map { ($0.value, $0.location) }, kind: "column", listedIn: "\(subject)")
+            let columns = l.columns.filter { known($0, "columns") }.map(\.value)
+            let sortNames = l.sort.map { key in
+                Located(key.value.hasPrefix("-") ? String(key.value.dropFirst()) : key.value, at: key.location)
+            }
+            checkDuplicates(sortNames.map { ($0.value, $0.location) }, kind: "sort key", listedIn: "\(subject)")
+            let sort = zip(l.sort, sortNames).filter { known($1, "sort") }.map {
+                SavedList.SortKey(key: $1.value, descending: $0.value.hasPrefix("-"))
+            }
+            var visibleTo: Selector?
+            if let s = l.visibleTo {
+                let what = "'visible_to' of \(subject)"
+                if s.users.isEmpty && s.departments.isEmpty && s.roles.isEmpty {
+                    diagnostics.error(
+                        "\(what) selects nobody: give it 'users', 'departments' or 'roles'", at: s.location)
+                }
+                visibleTo = Selector(
+                    users: resolveAll(s.users, in: org.users.map(\.id), kind: "user", from: what),
+                    departments: resolveAll(
+                        s.departments, in: org.departments.map(\.id), kind: "department", from: what),
+                    roles: resolveAll(s.roles, in: org.roles.map(\.id), kind: "role", from: what))
+            }
+            return SavedList(
+                id: l.id.value, name: l.name?.value, team: team, table: table, package: package, filter: l.filter,
+                columns: columns, sort: sort, visibleTo: visibleTo, location: l.location)
+        }
+    }
+}

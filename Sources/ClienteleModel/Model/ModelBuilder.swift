@@ -34,6 +34,7 @@ package struct ModelBuilder {
         let schema = resolveSchema(organization)
         return Model(
             name: project.name, version: project.version, storePath: project.store, extends: project.extends,
+            binDays: resolveBinDays(),
             organization: organization, schema: schema,
             views: resolveViews(organization, schema),
             permissionGroups: resolvePermissionGroups(organization, schema),
@@ -41,7 +42,20 @@ package struct ModelBuilder {
             fieldRules: resolveFieldRules(organization, schema),
             pools: resolvePools(organization, schema),
             validationRules: resolveValidationRules(organization, schema),
+            lists: resolveLists(organization, schema),
             tests: resolveTests(organization, schema))
+    }
+
+    /// The bin keeps deleted customers 30 days unless `bin: {days: N}` says otherwise.
+    static let defaultBinDays = 30
+
+    private func resolveBinDays() -> Int {
+        guard let days = d.project?.binDays else { return Self.defaultBinDays }
+        guard (1...36_500).contains(days.value) else {
+            diagnostics.error("'days' of 'bin' must be from 1 to 36500, not \(days.value)", at: days.location)
+            return Self.defaultBinDays
+        }
+        return days.value
     }
 
     private func resolveProject() -> (name: String?, version: Int, store: String, extends: [String]) {

@@ -31,9 +31,14 @@ final class DeclarationReader {
             if let node = m.value("extends") {
                 extends = NodeValue.strings(node, what: "'extends'", diagnostics) ?? []
             }
+            var binDays: Located<Int>?
+            if let bin = m.mapping("bin", subject: "'bin'") {
+                binDays = bin.integer("days", required: true)
+                bin.finish()
+            }
             declarations.project = ProjectDecl(
                 version: m.integer("version"), name: m.string("name"),
-                store: m.string("store"), extends: extends, location: m.location)
+                store: m.string("store"), extends: extends, binDays: binDays, location: m.location)
         } else {
             for key in Declarations.projectKeys {
                 if let location = m.keyLocation(key) {
@@ -56,6 +61,7 @@ final class DeclarationReader {
         readList(m, "field_rules", readFieldRule) { self.declarations.fieldRules.append($0) }
         readList(m, "pools", readPool) { self.declarations.pools.append($0) }
         readList(m, "validation_rules", readValidationRule) { self.declarations.validationRules.append($0) }
+        readList(m, "lists", readSavedList) { self.declarations.lists.append($0) }
         readList(m, "tests", readTest) { self.declarations.tests.append($0) }
         // Unknown top-level keys are suggested among sections (and project keys in clientele.yaml).
         m.finish()

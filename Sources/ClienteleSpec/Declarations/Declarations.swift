@@ -19,6 +19,7 @@ package struct Declarations: Sendable {
     package var fieldRules: [FieldRuleDecl] = []
     package var pools: [PoolDecl] = []
     package var validationRules: [ValidationRuleDecl] = []
+    package var lists: [SavedListDecl] = []
     package var tests: [TestDecl] = []
 
     package init() {}
@@ -26,10 +27,10 @@ package struct Declarations: Sendable {
     /// The top-level keys a file may hold, in the order the reference documents them.
     package static let sections = [
         "teams", "departments", "roles", "users", "tables", "packages", "field_types", "fields",
-        "views", "permission_groups", "rules", "field_rules", "pools", "validation_rules", "tests",
+        "views", "permission_groups", "rules", "field_rules", "pools", "validation_rules", "lists", "tests",
     ]
     /// Keys that only `clientele.yaml` may hold.
-    package static let projectKeys = ["version", "name", "store", "extends"]
+    package static let projectKeys = ["version", "name", "store", "extends", "bin"]
 }
 
 /// `clientele.yaml`'s own keys.
@@ -38,6 +39,8 @@ package struct ProjectDecl: Sendable {
     package var name: Located<String>?
     package var store: Located<String>?
     package var extends: [Located<String>]
+    /// `bin: {days: N}`: how long a deleted customer may be restored.
+    package var binDays: Located<Int>?
     package var location: SourceLocation
 }
 

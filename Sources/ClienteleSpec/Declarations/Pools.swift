@@ -1,6 +1,7 @@
 import ClienteleCore
 
-/// `users`, `departments`, `roles`: who a pool's admins, members or receivers are.
+/// `users`, `departments`, `roles`: who a pool's admins, members or receivers are, or
+/// whom a list is shown to.
 package struct SelectorDecl: Sendable {
     package var users: [Located<String>]
     package var departments: [Located<String>]
@@ -60,7 +61,7 @@ extension DeclarationReader {
         return pool
     }
 
-    private func readSelector(_ m: MappingReader, _ key: String) -> SelectorDecl? {
+    func readSelector(_ m: MappingReader, _ key: String) -> SelectorDecl? {
         guard let s = m.mapping(key, subject: "'\(key)' of \(m.subject)") else { return nil }
         defer { s.finish() }
         return SelectorDecl(

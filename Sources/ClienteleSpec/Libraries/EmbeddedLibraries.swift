@@ -67,7 +67,7 @@ enum EmbeddedLibraries {
         rules:
           - id: default.admin
             description: admins may do everything
-            allow: [create, view, edit, delete, share, unshare, tag, follow, return_to_pool, claim, assign, import, export, configure, sweep]
+            allow: [create, view, edit, delete, share, unshare, tag, follow, return_to_pool, claim, assign, import, export, configure, sweep, restore]
             when: '"admin" in user.roles'
 
           - id: default.create
@@ -129,6 +129,15 @@ enum EmbeddedLibraries {
           },
           "store": {
            "type": "string"
+          },
+          "bin": {
+           "type": "object",
+           "description": "How long a deleted customer stays in the bin, where it may be restored.",
+           "additionalProperties": false,
+           "required": ["days"],
+           "properties": {
+            "days": {"type": "integer", "minimum": 1, "maximum": 36500}
+           }
           },
           "extends": {
            "type": "array",
@@ -799,7 +808,8 @@ enum EmbeddedLibraries {
                 "import",
                 "export",
                 "configure",
-                "sweep"
+                "sweep",
+                "restore"
                ]
               }
              }
@@ -843,7 +853,8 @@ enum EmbeddedLibraries {
                   "import",
                   "export",
                   "configure",
-                  "sweep"
+                  "sweep",
+                  "restore"
                  ]
                 }
                },
@@ -870,7 +881,8 @@ enum EmbeddedLibraries {
                 "import",
                 "export",
                 "configure",
-                "sweep"
+                "sweep",
+                "restore"
                ]
               }
              },
@@ -1243,6 +1255,34 @@ enum EmbeddedLibraries {
             }
            }
           },
+          "lists": {
+           "type": "array",
+           "description": "Saved lists: named filters with their columns and order, opened by 'customer list --list ID' by whom 'visible_to' selects (everyone without it).",
+           "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["id", "table"],
+            "properties": {
+             "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"},
+             "name": {"type": "string"},
+             "team": {"type": "string"},
+             "table": {"enum": ["individual", "organization", "work_order"]},
+             "package": {"type": "string"},
+             "where": {"type": "string", "description": "An expression over the customer (and the user), as in rules and 'customer list --where'."},
+             "columns": {"type": "array", "items": {"type": "string"}, "description": "Fields, and what the store keeps (id, account_executive, created_at, modified_at, tags, ...), in the order shown."},
+             "sort": {"type": "array", "items": {"type": "string"}, "description": "Columns to sort by; '-' first sorts descending."},
+             "visible_to": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+               "users": {"type": "array", "items": {"type": "string"}},
+               "departments": {"type": "array", "items": {"type": "string"}},
+               "roles": {"type": "array", "items": {"type": "string"}}
+              }
+             }
+            }
+           }
+          },
           "tests": {
            "type": "array",
            "items": {
@@ -1293,7 +1333,8 @@ enum EmbeddedLibraries {
                    "import",
                    "export",
                    "configure",
-                   "sweep"
+                   "sweep",
+                   "restore"
                   ]
                  }
                 },
@@ -1315,7 +1356,8 @@ enum EmbeddedLibraries {
                    "import",
                    "export",
                    "configure",
-                   "sweep"
+                   "sweep",
+                   "restore"
                   ]
                  }
                 }
@@ -1914,6 +1956,33 @@ enum EmbeddedLibraries {
                     """#
                 ),
                 (
+                    "lists.yaml",
+                    #"""
+                    # Saved lists: 'clientele customer lists --as bob' shows them, and
+                    # 'clientele customer list --list hot-leads --as bob' opens one, among the
+                    # customers bob may see, with the fields bob may read.
+                    lists:
+                      - id: hot-leads
+                        name: Hot leads
+                        table: individual
+                        where: 'customer.level == "A"'
+                        columns: [name, phone1, level, modified_at]
+                        sort: [-modified_at]
+                      - id: my-customers
+                        name: My customers, latest first
+                        table: individual
+                        where: customer.account_executive == user.id
+                        columns: [name, level, created_at]
+                        sort: [-created_at]
+                      - id: east-organizations
+                        name: East organizations by name
+                        table: organization
+                        columns: [name, level, seats, account_executive]
+                        sort: [name]
+                        visible_to: { departments: [east] }
+                    """#
+                ),
+                (
                     "org.yaml",
                     #"""
                     teams:
@@ -2179,11 +2248,11 @@ enum EmbeddedLibraries {
                     #"""
                     # Rules over several fields: a record is refused, with the message, when `when` holds.
                     validation_rules:
-                      - id: signed-needs-budget
+                      - id: vip-needs-seats
                         table: organization
-                        when: 'customer.contractSigned == true and not has(customer.budget)'
-                        message: A signed contract needs a budget
-                        fields: [budget]
+                        when: 'customer.level == "VIP" and not has(customer.seats)'
+                        message: A VIP organization needs its seat count
+                        fields: [seats]
                     """#
                 ),
                 (

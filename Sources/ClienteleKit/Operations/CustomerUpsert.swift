@@ -1,0 +1,324 @@
+import ClienteleCore
+import ClienteleEngine
+import ClienteleModel
+import ClienteleSpec
+import ClienteleStore
+
+/// `import FILE --update`: each row matched to a stored customer (by its id, or by the
+/// value of a unique field) changes the fields it gives, checked and logged as an edit;
+/// a row that matches none is added, checked by `import`. One batch, all or nothing
+/// (or, with a rejects file, all the accepted rows).
+package struct CustomerUpsert {
+    package let operations: CustomerOperations
+
+    package init(config: CompiledConfig, store: any CustomerStore, now: Double = Timestamp.processStart) {
+        operations = CustomerOperations(config: config, store: store, now: now)
+    }
+
+    package struct Outcome: Sendable {
+        package var rows = 0
+        package var inserted: [String] = []
+        package var updated: [String] = []
+        package var unchanged: [String] = []
+        package var rejected: [RejectedRow] = []
+        /// Rows the access rules refused (also in `rejected`).
+        package var refusedByRules = 0
+        /// Whether the batch was stored (not a dry run, nor refused for a row).
+        package var stored = false
+
+        package var report: ImportReport { ImportReport(rows: rows, rejected: rejected) }
+
+        /// `{"rows","inserted","updated","unchanged","refused":[...]}` (each count; the
+        /// refused rows as a dry run of `import` shows them).
+        package var json: JSONValue {
+            .object([
+                ("rows", .number(String(rows))), ("inserted", .number(String(inserted.count))),
+                ("updated", .number(String(updated.count))), ("unchanged", .number(String(unchanged.count))),
+                ("refused", ImportReportRenderer.json(report)["refused"] ?? .array([])),
+                ("stored", .bool(stored)),
+            ])
+        }
+
+        /// The refused rows, one line per problem, then the counts (of what would have
+        /// been done, when nothing was stored).
+        package var text: String {
+            var lines = ImportReportRenderer.text(report).split(separator: "\n", omittingEmptySubsequences: false)
+            lines.removeLast(2)
+            let verb = stored || inserted.count + updated.count == 0 ? "" : "would be "
+            return lines.map { $0 + "\n" }.joined()
+                + "\(rows) \(rows == 1 ? "row" : "rows"): \(inserted.count) \(verb)inserted, \(updated.count) \(verb)updated, \(unchanged.count) unchanged, \(rejected.count) refused\n"
+        }
+    }
+
+    /// One row of the file: its record (as `import` reads it) and, for a CSV file, the
+    /// header's name of each field.
+    struct Row {
+        var line: Int
+        var record: JSONValue
+    }
+
+    /// `match`: the identity of a unique field rows are matched by when they give no
+    /// stored id. `dryRun`: every check, nothing stored.
+    package func run(
+        _ bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat, defaults: RecordValidator.Defaults, actor: String,
+        match: String?, time: String, source: String, keepRejected: Bool, dryRun: Bool
+    ) throws -> Outcome {
+        let (rows, columnNames) = try Self.rows(
+            bytes, format: format, records: operations.config.records, defaults: defaults)
+        let matcher = try match.map { field throws(ImportFileError) in try Matcher(field, operations, defaults) }
+        var outcome = Outcome()
+        outcome.rows = rows.count
+        var operationsToCommit: [StoreOperation] = []
+        var inserted: [String] = []
+        var insertedIds: Set<String> = []
+        var numbers: [String: Int] = [:]
+        // Unique values claimed by the batch's own rows: two rows may not take one value.
+        var claimed: [String: (line: Int, id: String)] = [:]
+        for row in rows {
+            func reject(_ id: String?, _ error: OperationError) {
+                if case .refused = error { outcome.refusedByRules += 1 }
+                outcome.rejected.append(
+                    RejectedRow(line: row.line, id: id, problems: Self.problems(error, columnNames: columnNames)))
+            }
+            let given = row.record["id"]?.stringValue
+            var target: String?
+            do throws(OperationError) {
+                if let given, operations.store.contains(given) {
+                    target = given
+                } else if let matcher {
+                    target = try matcher.id(of: row.record)
+                }
+            } catch {
+                reject(given, error)
+                continue
+            }
+            let assignments = Self.assignments(row.record, adding: target == nil)
+            if let id = target {
+                do throws(OperationError) {
+                    guard
+                        let (document, changes) = try operations.edited(
+                            as: actor, id: id, assignments: assignments, time: time)
+                    else {
+                        outcome.unchanged.append(id)
+                        continue
+                    }
+                    try claim(document, id: id, line: row.line, &claimed)
+                    operationsToCommit.append(.put(id: id, document: document))
+                    operationsToCommit.append(
+                        operations.logEntry(
+                            "edit", actor: actor, time: time, customers: [id], changes: changes, reason: source))
+                    outcome.updated.append(id)
+                } catch { reject(id, error) }
+                continue
+            }
+            do throws(OperationError) {
+                if row.record["tags"] != nil || row.record["shared"] != nil {
+                    throw OperationError.invalid([
+                        "--update sets fields and owners; 'tag' and 'share' give tags and shares"
+                    ])
+                }
+                let place = Self.place(row.record, defaults)
+                guard let table = place.table else {
+                    throw OperationError.invalid(["the row does not say which table it fills; give --table"])
+                }
+                let id: String
+                if let given { id = given } else { id = try nextNumber(table, &numbers) }
+                if given != nil, operations.store.isTaken(id) {
+                    throw OperationError.conflict(["column id: id '\(id)' is taken in the store"])
+                }
+                if given != nil, insertedIds.contains(id) {
+                    throw OperationError.conflict(["column id: id '\(id)' is already used by an earlier row"])
+                }
+                let (document, _) = try operations.added(
+                    as: actor, id: id, team: place.team, table: table, package: place.package,
+                    assignments: assignments, time: time, action: .import)
+                try claim(document, id: id, line: row.line, &claimed)
+                operationsToCommit.append(.put(id: id, document: document))
+                inserted.append(id)
+                insertedIds.insert(id)
+            } catch { reject(given, error) }
+        }
+        outcome.inserted = inserted
+        if !inserted.isEmpty {
+            operationsToCommit.append(
+                operations.logEntry(
+                    "import", actor: actor, time: time, customers: inserted, changes: [], reason: source))
+        }
+        guard !dryRun, keepRejected || outcome.rejected.isEmpty, !operationsToCommit.isEmpty else { return outcome }
+        do { try operations.store.commit(operationsToCommit) } catch { throw OperationError.store(error) }
+        outcome.stored = true
+        return outcome
+    }
+
+    /// The next free number of the table's numbering, after those this batch took.
+    private func nextNumber(_ table: TableKind, _ numbers: inout [String: Int]) throws(OperationError) -> String {
+        let numbering = operations.config.model.schema.numbering(for: table)
+        var n = (numbers[numbering.prefix] ?? operations.store.highestNumber(prefix: numbering.prefix)) + 1
+        while operations.store.contains(numbering.format(n)) { n += 1 }
+        numbers[numbering.prefix] = n
+        return numbering.format(n)
+    }
+
+    /// Claims the unique values of a document of the batch; a value an earlier row took is refused.
+    private func claim(
+        _ document: JSONValue, id: String, line: Int, _ claimed: inout [String: (line: Int, id: String)]
+    ) throws(OperationError) {
+        guard !operations.unique.isEmpty else { return }
+        let bytes = Array(document.jsonText.utf8)
+        guard let (_, keys) = bytes.withUnsafeBufferPointer({ operations.unique.keys(ofDocument: $0) }) else { return }
+        for key in keys {
+            if let earlier = claimed[key], earlier.id != id {
+                let field = key.split(separator: "\u{0}").dropFirst().first.map(String.init) ?? "a unique field"
+                throw .conflict(["column \(field): the value is already given on row \(earlier.line)"])
+            }
+        }
+        for key in keys { claimed[key] = (line, id) }
+    }
+
+    /// FIELD=VALUE pairs of a row: its fields (a JSON null clears one; a CSV row gives
+    /// only its non-empty cells) and the owners it names.
+    static func assignments(_ record: JSONValue, adding: Bool) -> [(String, FieldInput)] {
+        var result: [(String, FieldInput)] = []
+        // A new customer without an owner named is the importer's.
+        for key in ["account_executive", "customer_service_rep"] {
+            if let value = record[key], !(adding && value.isNull) { result.append((key, .value(value))) }
+        }
+        if case .object(let fields)? = record["fields"] {
+            result += fields.map { ($0.0, FieldInput.value($0.1)) }
+        }
+        return result
+    }
+
+    static func place(_ record: JSONValue, _ defaults: RecordValidator.Defaults) -> (
+        team: String?, table: TableKind?, package: String?
+    ) {
+        (
+            record["team"]?.stringValue ?? defaults.team,
+            record["table"]?.stringValue.flatMap(TableKind.init(rawValue:)) ?? defaults.table,
+            record["package"]?.stringValue ?? defaults.package
+        )
+    }
+
+    /// An operation's refusal as the problems of a row, each at its column (the header's
+    /// name in a CSV file).
+    static func problems(_ error: OperationError, columnNames: [String: String]) -> [RecordProblem] {
+        let messages: [String]
+        switch error {
+        case .invalid(let list), .conflict(let list): messages = list
+        default: messages = [error.description]
+        }
+        return messages.map { message in
+            guard message.hasPrefix("column "), let colon = message.range(of: ": ") else {
+                return RecordProblem(column: "", message: message)
+            }
+            let column = String(message[message.index(message.startIndex, offsetBy: 7)..<colon.lowerBound])
+            return RecordProblem(column: columnNames[column] ?? column, message: String(message[colon.upperBound...]))
+        }
+    }
+
+    /// The rows of the file as records, and the header's name of each column of a CSV file.
+    static func rows(
+        _ bytes: UnsafeBufferPointer<UInt8>, format: ImportFormat, records: RecordValidator,
+        defaults: RecordValidator.Defaults
+    ) throws(ImportFileError) -> (rows: [Row], columnNames: [String: String]) {
+        var rows: [Row] = []
+        switch format {
+        case .jsonLines:
+            var line = 1
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+                if !text.trimmingWhitespace().isEmpty {
+                    let record: JSONValue
+                    do { record = try JSONValue.parse(text, refusingLoneSurrogates: true) } catch {
+                        throw ImportFileError(error.message, line: line, column: error.offset + 1)
+                    }
+                    guard case .object = record else {
+                        throw ImportFileError("a line must be a JSON object, as 'export' writes", line: line)
+                    }
+                    rows.append(Row(line: line, record: record))
+                }
+                line += 1
+                start = end + 1
+            }
+            return (rows, [:])
+        case .csv:
+            var reader = CSVReader(bytes)
+            func next() throws(ImportFileError) -> CSVReader.Record? {
+                do { return try reader.next() } catch {
+                    throw ImportFileError(error.message, line: error.line, column: error.column)
+                }
+            }
+            guard let header = try next() else { return ([], [:]) }
+            let team = defaults.team ?? (records.teamIds.count == 1 ? records.teamIds.first : nil)
+            guard let table = defaults.table, let team,
+                let index = records.validatorIndex(team: team, table: table, package: defaults.package)
+            else {
+                throw ImportFileError("a CSV file needs --table (and --team when the config has several teams)")
+            }
+            let columns = try CSVColumns(header: header.cells, validator: records.validators[index], line: header.line)
+            let rowDefaults = RecordValidator.Defaults(team: team, table: table, package: defaults.package)
+            while let record = try next() {
+                if record.cells.count > header.cells.count {
+                    throw ImportFileError(
+                        "the row has \(record.cells.count) cells, the header \(header.cells.count)", line: record.line)
+                }
+                rows.append(Row(line: record.line, record: columns.record(record.cells, defaults: rowDefaults)))
+            }
+            return (rows, columns.columnName)
+        }
+    }
+}
+
+extension CustomerUpsert {
+    /// Finds the stored customer that holds a row's value of a unique field.
+    struct Matcher {
+        let field: String
+        let operations: CustomerOperations
+        let defaults: RecordValidator.Defaults
+        let held: UniqueValues?
+
+        init(_ field: String, _ operations: CustomerOperations, _ defaults: RecordValidator.Defaults)
+            throws(ImportFileError)
+        {
+            let records = operations.config.records
+            let covering = records.validators.filter { v in
+                (defaults.table == nil || v.table == defaults.table)
+                    && (defaults.team == nil || v.team == defaults.team)
+                    && (defaults.package == nil || v.package == defaults.package)
+            }
+            guard covering.contains(where: { $0.fields.contains { $0.identity == field && $0.unique } }) else {
+                throw ImportFileError(
+                    "--match \(field): '\(field)' is not a unique field of the customers imported; rows are matched by the values of a field with 'unique: true'"
+                )
+            }
+            self.field = field
+            self.operations = operations
+            self.defaults = defaults
+            do {
+                held = try operations.store.uniqueValues(
+                    layout: operations.unique.layout, keys: operations.unique.keys(ofDocument:))
+            } catch {
+                throw ImportFileError("the store's unique values could not be read: \(error.message)")
+            }
+        }
+
+        /// The stored customer holding the row's value, nil when none does (or the row gives none).
+        func id(of record: JSONValue) throws(OperationError) -> String? {
+            guard let value = record["fields"]?[field], !value.isNull, let held else { return nil }
+            let place = CustomerUpsert.place(record, defaults)
+            var probe: [(String, JSONValue)] = [("id", .string("")), ("team", .string(place.team ?? ""))]
+            probe.append(("table", .string(place.table?.rawValue ?? "")))
+            probe.append(("package", place.package.map(JSONValue.string) ?? .null))
+            probe.append(("fields", .object([(field, value)])))
+            let bytes = Array(JSONValue.object(probe).jsonText.utf8)
+            guard let (_, keys) = bytes.withUnsafeBufferPointer({ operations.unique.keys(ofDocument: $0) }),
+                let key = keys.first
+            else { return nil }
+            let ids = held.ids(holding: key)
+            return ids.count == 1 ? ids[0] : nil
+        }
+    }
+}
