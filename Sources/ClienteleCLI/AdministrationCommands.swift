@@ -243,6 +243,50 @@ extension CustomerCommand {
             Done.say("restored \(Done.list(restored))")
         }
     }
+
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Merge customers into one: KEEP takes the fields it lacks, the tags, shares and followers.",
+            discussion: """
+                KEEP keeps its values; for each field it lacks it takes the first value the others give, in \
+                the order named, or the one --take FIELD=ID names. The others go to the bin ('customer \
+                restore' takes them back) and one 'merge' entry on every customer involved records it. One \
+                batch: checked as an edit of KEEP and a deletion of each other, the merged customer validated.
+                """)
+        @OptionGroup var options: ActingOptions
+        @Argument(help: "The customer kept, then those merged into it.") var ids: [String]
+        @Option(help: "FIELD=ID: take this field's value from that customer (repeatable).") var take: [String] = []
+        @Option(help: "text or json") var format: OutputFormat = .text
+
+        func validate() throws {
+            if ids.count < 2 { throw ValidationError("name the customer kept, then at least one to merge into it") }
+            for pair in take where !pair.contains("=") || pair.hasPrefix("=") || pair.hasSuffix("=") {
+                throw ValidationError("--take \(pair): expected FIELD=ID")
+            }
+        }
+
+        func run() throws {
+            let pairs = take.map { pair in
+                let (field, id) = pair.split(separator: "=", maxSplits: 1).map(String.init).pair
+                return (field: field, from: id)
+            }
+            let (config, store) = try options.open(writer: "clientele customer merge")
+            let outcome = try CustomerOperations(config: config, store: store, now: options.store.seconds).merge(
+                as: options.actor, keep: ids[0], others: Array(ids.dropFirst()), take: pairs, time: options.time)
+            switch format {
+            case .json: Terminal.out(outcome.json.jsonText + "\n")
+            case .text:
+                Done.say(
+                    "merged \(Done.list(outcome.merged)) into \(outcome.kept)\(outcome.fields.isEmpty ? "" : ": \(outcome.fields.joined(separator: ", ")) changed"); the merged customers are in the bin"
+                )
+            }
+        }
+    }
+}
+
+extension Array where Element == String {
+    /// The first two elements (the second empty when there is none).
+    fileprivate var pair: (String, String) { (first ?? "", count > 1 ? self[1] : "") }
 }
 
 struct BinCommand: ParsableCommand {

@@ -72,8 +72,44 @@ struct CustomerCommand: ParsableCommand {
         abstract: "Add, show, edit and delete customers, as a named user checked against the rules.",
         subcommands: [
             Add.self, Show.self, Edit.self, Delete.self, List.self, Follow.self, Unfollow.self, Followup.self,
-            Transfer.self, Restore.self, Lists.self,
+            Transfer.self, Restore.self, Merge.self, Lists.self, Duplicates.self,
         ])
+
+    struct Duplicates: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Groups of customers the matching rules (duplicates: in the config) find alike.",
+            discussion: """
+                Among the customers the user may view, and only where they may read every matched field \
+                unmasked. One line per group: the rule, the values the customers share, their ids.
+                """)
+        @OptionGroup var options: ActingOptions
+        @Option(help: "Only this matching rule.") var rule: String?
+        @Option(help: "text or json") var format: OutputFormat = .text
+
+        func run() throws {
+            let (config, store) = try options.open(writer: nil)
+            let operations = CustomerOperations(config: config, store: store, now: options.store.seconds)
+            let rules = try operations.duplicateRules(named: rule)
+            if rules.isEmpty {
+                Terminal.note("the config has no matching rules: 'duplicates:' declares them")
+            }
+            let groups = try operations.duplicates(as: options.actor, rules: rules)
+            switch format {
+            case .json: Terminal.out(JSONValue.array(groups.map(\.json)).jsonText + "\n")
+            case .text:
+                for group in groups {
+                    let values = group.values.map { "\"\($0)\"" }.joined(separator: " / ")
+                    Terminal.out(
+                        PrintableText.escaped("\(group.rule)  \(values)  \(group.ids.joined(separator: ", "))") + "\n")
+                }
+                let customers = groups.reduce(0) { $0 + $1.ids.count }
+                Terminal.out(
+                    groups.isEmpty
+                        ? "no duplicates among the customers \(options.actor) may see\n"
+                        : "\(Done.count(groups.count, "group")) of duplicates, \(Done.count(customers, "customer"))\n")
+            }
+        }
+    }
 
     struct Lists: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -175,6 +211,9 @@ struct CustomerCommand: ParsableCommand {
         func validate() throws {
             let (ids, values) = split
             if values.isEmpty, ids.count > 1 { throw ValidationError("'\(ids[1])' is not FIELD=VALUE") }
+            if values.isEmpty, selects || ids.count == 1 {
+                throw ValidationError("give the fields to change: FIELD=VALUE")
+            }
             if ids.isEmpty && !selects {
                 throw ValidationError("name the customers to edit, or select them with --where")
             }

@@ -827,6 +827,79 @@ enum OpenAPIDocument {
                 "401": { $ref: "#/components/responses/Problem" }
                 "500": { $ref: "#/components/responses/Problem" }
                 "503": { $ref: "#/components/responses/Problem" }
+          /v1/duplicates:
+            get:
+              tags: [customers]
+              operationId: duplicates
+              summary: The groups of customers the matching rules find alike, among those the caller may see (`customer duplicates`).
+              parameters:
+                - $ref: "#/components/parameters/ClienteleUser"
+                - { name: rule, in: query, schema: { type: string }, description: "Only this matching rule." }
+              responses:
+                "200":
+                  description: The groups, rule by rule.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [groups]
+                        properties:
+                          groups:
+                            type: array
+                            items:
+                              type: object
+                              required: [rule, values, customers]
+                              properties:
+                                rule: { type: string }
+                                values: { type: array, items: { type: string } }
+                                customers: { type: array, items: { type: string } }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
+          /v1/merges:
+            post:
+              tags: [customers]
+              operationId: merge
+              summary: Merge customers into one (`customer merge`), one batch; the others go to the bin.
+              description: >-
+                `keep` keeps its values and takes, for each field it lacks, the first value the `others`
+                give, or the value of the customer `take` names for that field; tags, shares and
+                followers are joined. Checked as an edit of `keep` and a deletion of each other.
+              parameters:
+                - $ref: "#/components/parameters/ClienteleUser"
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      additionalProperties: false
+                      required: [keep, others]
+                      properties:
+                        keep: { type: string }
+                        others: { type: array, minItems: 1, maxItems: 1000, items: { type: string } }
+                        take: { type: object, additionalProperties: { type: string } }
+              responses:
+                "200":
+                  description: The customer kept, those merged into it, and the fields that changed.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [kept, merged, fields]
+                        properties:
+                          kept: { type: string }
+                          merged: { type: array, items: { type: string } }
+                          fields: { type: array, items: { type: string } }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "500": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
+                "404": { $ref: "#/components/responses/Problem" }
+                "409": { $ref: "#/components/responses/Problem" }
+                "413": { $ref: "#/components/responses/Problem" }
           /v1/edits:
             post:
               tags: [customers]

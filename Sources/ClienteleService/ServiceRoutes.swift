@@ -244,6 +244,8 @@ struct ServiceRoutes: Sendable {
         route(router, .post, "/v1/transfers") { request, _, caller in try await transfer(&request, caller!) }
         route(router, .post, "/v1/edits") { request, _, caller in try await editMany(&request, caller!) }
         route(router, .get, "/v1/lists") { request, _, caller in try await savedLists(request, caller!) }
+        route(router, .get, "/v1/duplicates") { request, _, caller in try await duplicates(request, caller!) }
+        route(router, .post, "/v1/merges") { request, _, caller in try await merge(&request, caller!) }
         route(router, .get, "/v1/log") { request, _, caller in try await log(request, caller!) }
         route(router, .post, "/v1/plans") { request, _, caller in
             try await configChange(&request, caller!, applying: false)
@@ -596,6 +598,44 @@ struct ServiceRoutes: Sendable {
         guard case .object(var members) = outcome.json else { return Reply(json: outcome.json) }
         members.append(("dry_run", JSONValue.bool(dryRun)))
         return Reply(json: .object(members))
+    }
+
+    /// `customer duplicates`: the groups the matching rules find among what the caller may see.
+    private func duplicates(_ request: Request, _ caller: Caller) async throws -> Reply {
+        let rule = try RequestQuery(request, allowed: ["rule"])["rule"]
+        let actor = try caller.actingUser()
+        let groups = try await state.reading { store, snapshot throws(OperationError) in
+            let operations = CustomerOperations(config: snapshot.config, store: store)
+            return try operations.duplicates(as: actor, rules: operations.duplicateRules(named: rule))
+        }
+        return Reply(json: .object([("groups", .array(groups.map(\.json)))]))
+    }
+
+    /// `customer merge KEEP OTHER... --take FIELD=ID`.
+    private func merge(_ request: inout Request, _ caller: Caller) async throws -> Reply {
+        _ = try RequestQuery(request, allowed: [])
+        let input = try await Self.body(&request, options, allowed: ["keep", "others", "take"])
+        let keep = try input.requiredString("keep")
+        let others = try input.strings("others")
+        var take: [(field: String, from: String)] = []
+        if let value = input["take"], value != .null {
+            guard case .object(let members) = value else {
+                throw ServiceProblem.badRequest("\"take\" must be an object of field names to customer ids")
+            }
+            for (field, from) in members {
+                guard case .string(let id) = from else {
+                    throw ServiceProblem.badRequest("\"take\": the value of \"\(field)\" must be a customer id")
+                }
+                take.append((field, id))
+            }
+        }
+        let actor = try caller.actingUser()
+        let time = Timestamp.now()
+        let taken = take
+        let outcome = try await state.writing { operations, _ throws(OperationError) in
+            try operations.merge(as: actor, keep: keep, others: others, take: taken, time: time)
+        }
+        return Reply(json: outcome.json)
     }
 
     /// `customer lists`: the saved lists shown to the caller.

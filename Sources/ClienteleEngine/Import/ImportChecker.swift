@@ -89,7 +89,7 @@ package struct ImportChecker: Sendable {
         var line: Int
         /// The id of the row that makes the claim, for the report.
         var id: String?
-        var column: String
+        package var column: String
         /// Nil for a record id; for a unique value, the validator and the field's index in it.
         var unique: (validator: Int, field: Int)? = nil
 

@@ -94,10 +94,14 @@ extension CustomerOperations {
         guard !ids.isEmpty else { throw .invalid(["name at least one customer to restore"]) }
         let bin = Dictionary(uniqueKeysWithValues: try binContents().map { ($0.id, $0) })
         var operations: [StoreOperation] = []
+        var claimed = UniqueClaims()
         for id in Self.distinct(ids) {
             if store.contains(id) {
-                // A stored customer is not in the bin; one the user may not view is not anywhere.
-                _ = try existing(id, as: u, for: .restore)
+                // A stored customer is not in the bin; one the user may not view is, to them, in no bin either.
+                do { _ = try existing(id, as: u, for: .restore) } catch {
+                    if case .notFound = error { throw Self.notInBin(id) }
+                    throw error
+                }
                 throw .conflict(["\(id) is not in the bin: it is a stored customer"])
             }
             guard let b = bin[id] else { throw Self.notInBin(id) }
@@ -117,6 +121,7 @@ extension CustomerOperations {
                 default: throw error
                 }
             }
+            try claimed.claim(b.document, id: id, unique: unique, what: id)
             operations.append(.put(id: id, document: b.document))
             operations.append(
                 logEntry(

@@ -138,7 +138,9 @@ package struct CustomerListing {
     /// the two are not of one kind.
     static func compare(_ x: JSONValue, _ y: JSONValue) -> Int? {
         switch (x, y) {
-        case (.number(let a), .number(let b)): return a < b ? -1 : a == b ? 0 : 1
+        case (.number(let a), .number(let b)):
+            let (x, y) = (Double(a) ?? 0, Double(b) ?? 0)
+            return x < y ? -1 : x == y ? 0 : 1
         case (.string(let a), .string(let b)): return a < b ? -1 : a == b ? 0 : 1
         case (.bool(let a), .bool(let b)): return a == b ? 0 : a ? 1 : -1
         default:

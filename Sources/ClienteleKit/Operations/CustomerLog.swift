@@ -13,7 +13,7 @@ package enum CustomerLog {
     package static let types = [
         "create", "edit", "delete", "import", "share", "batch-share", "unshare", "batch-unshare", "tag",
         "follow", "unfollow", "return", "claim", "assign", "transfer", "followup", "apply", "repair", "restore",
-        "purge",
+        "purge", "merge",
     ]
 
     package static func filter(_ entries: [JSONValue], customer: String?, type: String?, since: String?, until: String?)

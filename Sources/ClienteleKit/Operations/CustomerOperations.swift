@@ -98,6 +98,8 @@ package struct CustomerOperations {
     /// Refuses unless the rules let `user` take `action`, saying why. The reason names
     /// nothing the user may not see.
     func refuseUnless(_ user: Int, _ action: Action, _ table: CustomerTable, what: String) throws(OperationError) {
+        // The reasons are worked out for a refusal alone: a mass operation checks many customers.
+        if policy.isAllowed(user: user, action: action, customer: 0, in: table, now: now) { return }
         let e = policy.explain(user: user, action: action, customer: 0, in: table, now: now)
         guard e.decision.allowed else {
             throw .refused("\(policy.org.userIds[user]) may not \(what): \(e.reasons.joined(separator: "; "))")
@@ -122,11 +124,18 @@ package struct CustomerOperations {
         return (document, table)
     }
 
+    /// Whether the user may view the stored customer `id` (or, where an action reaches
+    /// what one may not view, take some action on it): what an answer may name.
+    func mayView(_ user: Int, _ id: String) -> Bool {
+        (try? existing(id, as: user, for: .edit)) != nil
+    }
+
     /// What a front end hears about a customer that does not exist, or that the user may not view.
     static func noCustomer(_ id: String) -> OperationError { .notFound("there is no customer '\(id)'") }
 
-    /// Validates a document in the import shape; every problem, with its column.
-    func validate(_ document: JSONValue) throws(OperationError) {
+    /// Validates a document in the import shape; every problem, with its column. Unique
+    /// values held by `leaving` (customers the same batch deletes) are free.
+    func validate(_ document: JSONValue, leaving: Set<String> = []) throws(OperationError) {
         var importShape = document
         if case .object(let members) = document {
             importShape = .object(members.filter { !Self.storeKept.contains($0.0) })
@@ -140,12 +149,12 @@ package struct CustomerOperations {
             tape.withView(bytes: b) { _ = config.records.validate($0, scratch: &scratch, problems: &problems) }
         }
         if !problems.isEmpty { throw .invalid(problems.map(\.description)) }
-        try checkUnique(document)
+        try checkUnique(document, leaving: leaving)
     }
 
     /// Unique fields (normalised) among the other records of the same table or package,
     /// from the store's unique values (no document is parsed but those written lately).
-    func checkUnique(_ document: JSONValue) throws(OperationError) {
+    func checkUnique(_ document: JSONValue, leaving: Set<String> = []) throws(OperationError) {
         guard !unique.isEmpty else { return }
         let bytes = Array(document.jsonText.utf8)
         guard let (id, claims) = bytes.withUnsafeBufferPointer({ unique.read($0) }), !claims.isEmpty else { return }
@@ -153,7 +162,7 @@ package struct CustomerOperations {
         do { held = try store.uniqueValues(layout: unique.layout, keys: unique.keys(ofDocument:)) } catch {
             throw .store(error)
         }
-        let problems = claims.filter { held.ids(holding: $0.key).contains { $0 != id } }
+        let problems = claims.filter { held.ids(holding: $0.key).contains { $0 != id && !leaving.contains($0) } }
             .compactMap { $0.heldProblem(config.records)?.description }
         if !problems.isEmpty { throw .conflict(problems) }
     }
@@ -336,9 +345,22 @@ package struct CustomerOperations {
         guard !ids.isEmpty else { throw .invalid(["name at least one customer to edit"]) }
         var operations: [StoreOperation] = []
         var changed: [(id: String, fields: [String])] = []
+        var claimed = UniqueClaims()
+        let several = ids.count > 1
         for id in Self.distinct(ids) {
-            guard let (updated, changes) = try edited(as: actor, id: id, assignments: assignments, time: time)
-            else { continue }
+            let result: (JSONValue, [(String, JSONValue, JSONValue)])?
+            do {
+                result = try edited(as: actor, id: id, assignments: assignments, time: time)
+                if let (updated, _) = result { try claimed.claim(updated, id: id, unique: unique, what: id) }
+            } catch {
+                // Among many customers, say which one.
+                switch error {
+                case .invalid(let problems) where several: throw .invalid(problems.map { "\(id): \($0)" })
+                case .conflict(let problems) where several: throw .conflict(problems.map { "\(id): \($0)" })
+                default: throw error
+                }
+            }
+            guard let (updated, changes) = result else { continue }
             operations.append(.put(id: id, document: updated))
             operations.append(logEntry("edit", actor: actor, time: time, customers: [id], changes: changes))
             changed.append((id, changes.map(\.0)))

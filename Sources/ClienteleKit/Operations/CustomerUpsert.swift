@@ -72,8 +72,10 @@ package struct CustomerUpsert {
         var inserted: [String] = []
         var insertedIds: Set<String> = []
         var numbers: [String: Int] = [:]
-        // Unique values claimed by the batch's own rows: two rows may not take one value.
-        var claimed: [String: (line: Int, id: String)] = [:]
+        // Two rows may not take one unique value, nor change one customer.
+        var claimed = UniqueClaims()
+        var changedBy: [String: Int] = [:]
+        let u = try operations.user(actor)
         for row in rows {
             func reject(_ id: String?, _ error: OperationError) {
                 if case .refused = error { outcome.refusedByRules += 1 }
@@ -82,19 +84,44 @@ package struct CustomerUpsert {
             }
             let given = row.record["id"]?.stringValue
             var target: String?
+            // What the row may be told of the customer it names or matches: one the user may
+            // not view is, as in a plain import, an id taken or a value in use, nothing more.
+            var hidden: OperationError?
             do throws(OperationError) {
                 if let given, operations.store.contains(given) {
                     target = given
-                } else if let matcher {
-                    target = try matcher.id(of: row.record)
+                    if !operations.mayView(u, given) {
+                        hidden = .conflict(["column id: id '\(given)' is taken in the store"])
+                    }
+                } else if let matcher, let found = try matcher.id(of: row.record) {
+                    if operations.mayView(u, found) {
+                        if let given {
+                            throw OperationError.invalid([
+                                "column id: '\(given)' is no stored customer, but the row's \(matcher.field) matches \(found)"
+                            ])
+                        }
+                        target = found
+                    } else {
+                        target = found
+                        hidden = .conflict(["column \(matcher.field): the value is already in use"])
+                    }
                 }
             } catch {
                 reject(given, error)
                 continue
             }
+            if let hidden {
+                reject(given.flatMap { operations.store.contains($0) ? $0 : nil } ?? given, hidden)
+                continue
+            }
             let assignments = Self.assignments(row.record, adding: target == nil)
             if let id = target {
                 do throws(OperationError) {
+                    if let earlier = changedBy[id] {
+                        throw .invalid(["the row changes \(id), which row \(earlier) changes: one row per customer"])
+                    }
+                    try Self.refuseTagsAndShares(row.record, stored: try operations.existing(id))
+                    changedBy[id] = row.line
                     guard
                         let (document, changes) = try operations.edited(
                             as: actor, id: id, assignments: assignments, time: time)
@@ -102,7 +129,7 @@ package struct CustomerUpsert {
                         outcome.unchanged.append(id)
                         continue
                     }
-                    try claim(document, id: id, line: row.line, &claimed)
+                    try claimed.claim(document, id: id, unique: operations.unique, what: "row \(row.line)")
                     operationsToCommit.append(.put(id: id, document: document))
                     operationsToCommit.append(
                         operations.logEntry(
@@ -112,17 +139,13 @@ package struct CustomerUpsert {
                 continue
             }
             do throws(OperationError) {
-                if row.record["tags"] != nil || row.record["shared"] != nil {
-                    throw OperationError.invalid([
-                        "--update sets fields and owners; 'tag' and 'share' give tags and shares"
-                    ])
-                }
+                try Self.refuseTagsAndShares(row.record, stored: nil)
                 let place = Self.place(row.record, defaults)
                 guard let table = place.table else {
                     throw OperationError.invalid(["the row does not say which table it fills; give --table"])
                 }
                 let id: String
-                if let given { id = given } else { id = try nextNumber(table, &numbers) }
+                if let given { id = given } else { id = try nextNumber(table, &numbers, taken: insertedIds) }
                 if given != nil, operations.store.isTaken(id) {
                     throw OperationError.conflict(["column id: id '\(id)' is taken in the store"])
                 }
@@ -132,7 +155,7 @@ package struct CustomerUpsert {
                 let (document, _) = try operations.added(
                     as: actor, id: id, team: place.team, table: table, package: place.package,
                     assignments: assignments, time: time, action: .import)
-                try claim(document, id: id, line: row.line, &claimed)
+                try claimed.claim(document, id: id, unique: operations.unique, what: "row \(row.line)")
                 operationsToCommit.append(.put(id: id, document: document))
                 inserted.append(id)
                 insertedIds.insert(id)
@@ -151,28 +174,38 @@ package struct CustomerUpsert {
     }
 
     /// The next free number of the table's numbering, after those this batch took.
-    private func nextNumber(_ table: TableKind, _ numbers: inout [String: Int]) throws(OperationError) -> String {
+    private func nextNumber(_ table: TableKind, _ numbers: inout [String: Int], taken: Set<String>)
+        throws(OperationError) -> String
+    {
         let numbering = operations.config.model.schema.numbering(for: table)
         var n = (numbers[numbering.prefix] ?? operations.store.highestNumber(prefix: numbering.prefix)) + 1
-        while operations.store.contains(numbering.format(n)) { n += 1 }
+        while operations.store.isTaken(numbering.format(n)) || taken.contains(numbering.format(n)) { n += 1 }
         numbers[numbering.prefix] = n
         return numbering.format(n)
     }
 
-    /// Claims the unique values of a document of the batch; a value an earlier row took is refused.
-    private func claim(
-        _ document: JSONValue, id: String, line: Int, _ claimed: inout [String: (line: Int, id: String)]
-    ) throws(OperationError) {
-        guard !operations.unique.isEmpty else { return }
-        let bytes = Array(document.jsonText.utf8)
-        guard let (_, keys) = bytes.withUnsafeBufferPointer({ operations.unique.keys(ofDocument: $0) }) else { return }
-        for key in keys {
-            if let earlier = claimed[key], earlier.id != id {
-                let field = key.split(separator: "\u{0}").dropFirst().first.map(String.init) ?? "a unique field"
-                throw .conflict(["column \(field): the value is already given on row \(earlier.line)"])
+    /// Tags and shares are changed by `tag` and `share`: a row may give them only as the
+    /// customer has them (as an exported line does), and a new customer none.
+    static func refuseTagsAndShares(_ record: JSONValue, stored: JSONValue?) throws(OperationError) {
+        func empty(_ value: JSONValue?) -> Bool {
+            switch value {
+            case nil, .null?: return true
+            case .array(let items)?: return items.isEmpty
+            case .object(let members)?: return members.allSatisfy { empty($0.1) }
+            default: return false
             }
         }
-        for key in keys { claimed[key] = (line, id) }
+        for key in ["tags", "shared"] {
+            guard let value = record[key] else { continue }
+            if let stored {
+                if value == stored[key] ?? .null || (empty(value) && empty(stored[key])) { continue }
+            } else if empty(value) {
+                continue
+            }
+            throw .invalid([
+                "column \(key): --update changes fields and owners; '\(key == "tags" ? "tag set" : "share")' changes \(key == "tags" ? "tags" : "shares")"
+            ])
+        }
     }
 
     /// FIELD=VALUE pairs of a row: its fields (a JSON null clears one; a CSV row gives

@@ -71,3 +71,23 @@ package struct UniqueKeys: Sendable {
         }
     }
 }
+
+/// The unique values the documents of one batch take: the store checks each document
+/// against what it holds, this against the batch's other documents.
+struct UniqueClaims {
+    private var claimed: [String: (id: String, what: String)] = [:]
+
+    /// Takes the unique values of `document`; one another document of the batch took is
+    /// refused, naming `what` took it (a customer, a row).
+    mutating func claim(_ document: JSONValue, id: String, unique: UniqueKeys, what: String) throws(OperationError) {
+        guard !unique.isEmpty else { return }
+        let bytes = Array(document.jsonText.utf8)
+        guard let (_, claims) = bytes.withUnsafeBufferPointer({ unique.read($0) }) else { return }
+        for claim in claims {
+            if let earlier = claimed[claim.key], earlier.id != id {
+                throw .conflict(["column \(claim.column): the value is already given to \(earlier.what) in this batch"])
+            }
+        }
+        for claim in claims { claimed[claim.key] = (id, what) }
+    }
+}

@@ -40,6 +40,12 @@ package struct ConfigDiff: Sendable {
     package init(old: Model, new: Model) {
         let o = old.organization
         let n = new.organization
+        if old.binDays != new.binDays {
+            changes.append(
+                ConfigChange(
+                    kind: .changed, entity: "bin", id: "days", details: ["days: \(old.binDays) -> \(new.binDays)"],
+                    location: nil))
+        }
         compare("team", o.teams, n.teams, id: \.id, location: \.location) { [("name", $0.name ?? "")] }
         compare("department", o.departments, n.departments, id: \.id, location: \.location) {
             [("name", $0.name ?? ""), ("parent", $0.parent ?? "")]
@@ -120,6 +126,13 @@ package struct ConfigDiff: Sendable {
                 ("package", l.package ?? ""), ("where", l.filter?.text ?? ""), ("columns", Self.list(l.columns)),
                 ("sort", Self.list(l.sort.map { ($0.descending ? "-" : "") + $0.key })),
                 ("visible_to", l.visibleTo.map(Self.describe) ?? "everyone"),
+            ]
+        }
+        compare("duplicate rule", old.duplicates, new.duplicates, id: \.id, location: \.location) { r in
+            [
+                ("team", r.team ?? ""), ("table", r.table.rawValue), ("package", r.package ?? ""),
+                ("match", Self.list(r.match)), ("normalize", r.normalize?.rawValue ?? ""),
+                ("fuzzy", r.fuzzy.map { String($0) } ?? ""),
             ]
         }
         compare("pool", old.pools, new.pools, id: \.id, location: \.location) { p in

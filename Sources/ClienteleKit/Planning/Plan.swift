@@ -44,6 +44,32 @@ package enum Planner {
         return (config, diagnostics)
     }
 
+    /// What each new or changed matching rule finds among the stored customers (as
+    /// they are stored, before any migration of this change).
+    static func duplicateNotes(diff: ConfigDiff, new: CompiledConfig, store: any CustomerStore) throws(StoreError)
+        -> [String]
+    {
+        let changed = Set(diff.changes.filter { $0.entity == "duplicate rule" && $0.kind != .removed }.map(\.id))
+        let rules = new.model.duplicates.filter { changed.contains($0.id) }
+        guard !rules.isEmpty else { return [] }
+        let groups: [DuplicateGroup]
+        do { groups = try CustomerOperations(config: new, store: store).duplicateGroups(rules: rules, user: nil) } catch
+        {
+            if case .store(let error) = error { throw error }
+            return []
+        }
+        return rules.map { rule in
+            let found = groups.filter { $0.rule == rule.id }
+            guard !found.isEmpty else {
+                return "duplicate rule '\(rule.id)' finds no duplicates among the stored customers."
+            }
+            let customers = found.reduce(0) { $0 + $1.ids.count }
+            let sample = found.prefix(3).map { $0.ids.joined(separator: ", ") }.joined(separator: "; ")
+            return
+                "duplicate rule '\(rule.id)' finds \(found.count) group\(found.count == 1 ? "" : "s") of duplicates among the stored customers (\(customers) customers; first: \(sample)): 'clientele customer duplicates --rule \(rule.id)' lists them, 'clientele customer merge' merges them."
+        }
+    }
+
     /// A version's stored files, loaded; its locations read `version N:file:line:column`.
     package static func load(_ version: AppliedVersion) -> LoadedConfig {
         load(files: version.files, displayPrefix: "version \(version.number):")
@@ -81,7 +107,8 @@ package enum Planner {
         let oldInheritance = store.version?.inheritance ?? .everything
         let inheritance = newInheritance(diff: diff, old: old, new: model, oldInheritance: oldInheritance)
         var errors = changeRuleErrors(diff: diff, old: old, new: model)
-        let notes = inheritanceNotes(diff: diff, old: old, new: model)
+        var notes = inheritanceNotes(diff: diff, old: old, new: model)
+        notes += try duplicateNotes(diff: diff, new: new, store: store)
 
         // Every record type of the applied config: team x customer table, and each package.
         // Records of a team or package the new config no longer has are removed (data loss).

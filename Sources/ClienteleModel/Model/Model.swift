@@ -20,7 +20,28 @@ package struct Model: Sendable {
     package var pools: [Pool]
     package var validationRules: [ValidationRule]
     package var lists: [SavedList]
+    package var duplicates: [DuplicateRule]
     package var tests: [RuleTest]
+}
+
+/// A matching rule (`duplicates:`): customers of `table` (of `team`, of `package`, when
+/// given) whose `match` fields all hold the same values, normalised by `normalize`
+/// (each field's own `normalize:` without it), are duplicates; with `fuzzy`, values
+/// as similar as that (0 to 1) are.
+package struct DuplicateRule: Sendable {
+    package var id: String
+    package var team: String?
+    package var table: TableKind
+    package var package: String?
+    package var match: [String]
+    package var normalize: Normalization?
+    package var fuzzy: Double?
+    package var location: SourceLocation
+
+    package func covers(team: String, table: TableKind, package: String?) -> Bool {
+        table == self.table && (self.team == nil || self.team == team)
+            && (self.package == nil || self.package == package)
+    }
 }
 
 /// A named filter with its columns and order (`lists:`), opened by `customer list --list`

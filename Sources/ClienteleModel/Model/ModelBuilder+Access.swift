@@ -333,3 +333,69 @@ extension ModelBuilder {
         }
     }
 }
+
+extension ModelBuilder {
+    func resolveDuplicates(_ org: Organization, _ schema: CustomerSchema) -> [DuplicateRule] {
+        checkDuplicates(d.duplicates.map { ($0.id.value, $0.id.location) }, kind: "duplicate rule")
+        return d.duplicates.compactMap { r in
+            let subject = "duplicate rule '\(r.id.value)'"
+            var team: String?
+            if let t = r.team, resolve(t, in: org.teams.map(\.id), kind: "team", from: subject) { team = t.value }
+            guard let table = self.table(r.table, from: subject) else { return nil }
+            var package: String?
+            if let p = r.package {
+                guard resolve(p, in: schema.packages.map(\.id), kind: "package", from: subject),
+                    let found = schema.package(p.value)
+                else { return nil }
+                guard found.table == table, team == nil || found.team == team else {
+                    diagnostics.error(
+                        "\(subject) names package '\(p.value)' of the \(found.table.rawValue) table of team '\(found.team)', not of the table it matches",
+                        at: p.location)
+                    return nil
+                }
+                package = p.value
+                team = found.team
+            }
+            var identities: Set<String> = []
+            for t in org.teams.map(\.id) where team == nil || team == t {
+                if package == nil {
+                    identities.formUnion(schema.fields(team: t, table: table, package: nil).flatMap(\.identities))
+                }
+                for p in schema.packages where p.team == t && p.table == table && (package == nil || p.id == package) {
+                    identities.formUnion(schema.fields(team: t, table: table, package: p.id).flatMap(\.identities))
+                }
+            }
+            guard let given = r.match else { return nil }
+            if given.isEmpty {
+                diagnostics.error("\(subject) matches no field: give 'match' one or more fields", at: r.location)
+            }
+            checkDuplicates(given.map { ($0.value, $0.location) }, kind: "field", listedIn: "'match' of \(subject)")
+            let match = given.filter { f in
+                if identities.contains(f.value) { return true }
+                diagnostics.error(
+                    "'match' of \(subject) names field '\(f.value)', which the customers it covers do not have\(Suggestion.didYouMean(f.value, in: identities))",
+                    at: f.location)
+                return false
+            }.map(\.value)
+            var normalize: Normalization?
+            if let n = r.normalize {
+                let names = Normalization.allCases.map(\.rawValue)
+                normalize = Normalization(rawValue: n.value)
+                if normalize == nil {
+                    diagnostics.error(
+                        "'normalize' of \(subject) is '\(n.value)'\(Suggestion.hint(n.value, in: names, listing: "normalizations"))",
+                        at: n.location)
+                }
+            }
+            if let f = r.fuzzy, !(f.value.value > 0 && f.value.value <= 1) {
+                diagnostics.error(
+                    "'fuzzy' of \(subject) is a similarity from 0 (exclusive) to 1, not \(f.value.text)", at: f.location
+                )
+            }
+            guard !match.isEmpty else { return nil }
+            return DuplicateRule(
+                id: r.id.value, team: team, table: table, package: package, match: match, normalize: normalize,
+                fuzzy: r.fuzzy.map(\.value.value), location: r.location)
+        }
+    }
+}

@@ -43,6 +43,7 @@ package struct ModelBuilder {
             pools: resolvePools(organization, schema),
             validationRules: resolveValidationRules(organization, schema),
             lists: resolveLists(organization, schema),
+            duplicates: resolveDuplicates(organization, schema),
             tests: resolveTests(organization, schema))
     }
 

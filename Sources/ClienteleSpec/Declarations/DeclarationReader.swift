@@ -62,6 +62,7 @@ final class DeclarationReader {
         readList(m, "pools", readPool) { self.declarations.pools.append($0) }
         readList(m, "validation_rules", readValidationRule) { self.declarations.validationRules.append($0) }
         readList(m, "lists", readSavedList) { self.declarations.lists.append($0) }
+        readList(m, "duplicates", readDuplicateRule) { self.declarations.duplicates.append($0) }
         readList(m, "tests", readTest) { self.declarations.tests.append($0) }
         // Unknown top-level keys are suggested among sections (and project keys in clientele.yaml).
         m.finish()

@@ -20,6 +20,7 @@ package struct Declarations: Sendable {
     package var pools: [PoolDecl] = []
     package var validationRules: [ValidationRuleDecl] = []
     package var lists: [SavedListDecl] = []
+    package var duplicates: [DuplicateRuleDecl] = []
     package var tests: [TestDecl] = []
 
     package init() {}
@@ -27,7 +28,8 @@ package struct Declarations: Sendable {
     /// The top-level keys a file may hold, in the order the reference documents them.
     package static let sections = [
         "teams", "departments", "roles", "users", "tables", "packages", "field_types", "fields",
-        "views", "permission_groups", "rules", "field_rules", "pools", "validation_rules", "lists", "tests",
+        "views", "permission_groups", "rules", "field_rules", "pools", "validation_rules", "lists", "duplicates",
+        "tests",
     ]
     /// Keys that only `clientele.yaml` may hold.
     package static let projectKeys = ["version", "name", "store", "extends", "bin"]

@@ -1283,6 +1283,24 @@ enum EmbeddedLibraries {
             }
            }
           },
+          "duplicates": {
+           "type": "array",
+           "description": "Matching rules: customers of the table (or package) whose 'match' fields hold the same values, normalised (or, with 'fuzzy', values as alike as that), are listed by 'customer duplicates'.",
+           "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["id", "table", "match"],
+            "properties": {
+             "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"},
+             "team": {"type": "string"},
+             "table": {"enum": ["individual", "organization", "work_order"]},
+             "package": {"type": "string"},
+             "match": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+             "normalize": {"enum": ["trim", "lowercase", "digits", "url"]},
+             "fuzzy": {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
+            }
+           }
+          },
           "tests": {
            "type": "array",
            "items": {
@@ -1953,6 +1971,22 @@ enum EmbeddedLibraries {
                     name: sales
                     store: .clientele/store
                     extends: [standard-fields, default-rules]
+                    """#
+                ),
+                (
+                    "duplicates.yaml",
+                    #"""
+                    # Matching rules: 'clientele customer duplicates --as carol' lists the groups of
+                    # customers they find alike, among those the user may see.
+                    duplicates:
+                      - id: same-phone
+                        table: individual
+                        match: [phone1]
+                        normalize: digits
+                      - id: similar-names
+                        table: organization
+                        match: [name]
+                        fuzzy: 0.9
                     """#
                 ),
                 (

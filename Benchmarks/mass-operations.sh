@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Usage: Benchmarks/mass-operations.sh BINARY DATA WORK
+# The weekly data administration at 1M: on a fresh store of DATA's 1M customers
+# (../shared/bench, as in docs/performance.md), an upsert import of 100,000 changed
+# rows (`import --update`), then a mass transfer of the customers it changed
+# (`customer transfer --where`), each under /usr/bin/time -v (time and memory).
+# The bench config gives its admins neither 'configure' nor 'assign': a file adds both.
+set -euo pipefail
+bin=$1 data=$2 work=$3
+rm -rf "$work" && mkdir -p "$work"
+cp "$data"/clientele/{access,clientele,org,schema}.yaml "$work"/
+sed -i "s|^store: .*|store: $work/.store|" "$work/clientele.yaml"
+cat > "$work/configure.yaml" <<'YAML'
+rules:
+  - id: admin-configures
+    allow: [configure, sweep, assign]
+    when: '"admin" in user.roles'
+YAML
+"$bin" apply --config "$work" --as U0001 --yes > /dev/null
+"$bin" import "$data/clientele-customers.jsonl" --config "$work" --as U0001 --rejects "$work/rejects.jsonl" 2> /dev/null | tail -1
+# The first command after an import writes the id index and the unique values.
+"$bin" visible U0002 --count --config "$work" > /dev/null
+# 100,000 rows, each changing the billing city of one of the first 100,000 ids of the
+# file (those the import refused are added by the upsert, and refused: they give no name).
+head -n 100000 "$data/clientele-customers.jsonl" | sed -E 's/^\{"id":"([^"]+)".*/{"id":"\1","fields":{"billingCity":"Upserted"}}/' > "$work/update.jsonl"
+measure() { /usr/bin/time -f "%e s elapsed, %U s user, %S s system, %M KB max resident" "$@"; }
+echo "== import --update (100,000 rows)"
+measure "$bin" import "$work/update.jsonl" --update --config "$work" --as U0001 --rejects "$work/update-rejects.jsonl" --format json > "$work/update.out"
+head -c 120 "$work/update.out"; echo
+echo "== customer transfer --where (the customers the upsert changed)"
+measure "$bin" customer transfer --where 'customer.billingCity == "Upserted"' --to U0002 --config "$work" --as U0001 --yes > "$work/transfer.out"
+head -n 3 "$work/transfer.out"
+echo "== customer edit --where (the same customers)"
+measure "$bin" customer edit --where 'customer.billingCity == "Upserted"' billingCity=Edited --config "$work" --as U0001 --yes
+echo "== customer duplicates (same phone over 1M)"
+cat >> "$work/configure.yaml" <<'YAML'
+duplicates:
+  - id: same-phone
+    table: individual
+    match: [phone1]
+    normalize: digits
+YAML
+"$bin" apply --config "$work" --as U0001 --yes > /dev/null
+measure "$bin" customer duplicates --rule same-phone --config "$work" --as U0001 > "$work/duplicates.out"
+tail -n 1 "$work/duplicates.out"
