@@ -84,48 +84,40 @@ package struct CustomerUpsert {
             }
             let given = row.record["id"]?.stringValue
             var target: String?
-            // What the row may be told of the customer it names or matches: one the user may
-            // not view is, as in a plain import, an id taken or a value in use, nothing more.
-            var hidden: OperationError?
+            // What the row is told of a customer the user may not view (which `edit` finds
+            // missing): as in a plain import, an id taken or a value in use, nothing more.
+            var hidden: (id: String?, message: String) = (nil, "")
             do throws(OperationError) {
                 if let given, operations.store.contains(given) {
                     target = given
-                    if !operations.mayView(u, given) {
-                        hidden = .conflict(["column id: id '\(given)' is taken in the store"])
-                    }
+                    hidden = (given, "column id: id '\(given)' is taken in the store")
                 } else if let matcher, let found = try matcher.id(of: row.record) {
-                    if operations.mayView(u, found) {
-                        if let given {
-                            throw OperationError.invalid([
-                                "column id: '\(given)' is no stored customer, but the row's \(matcher.field) matches \(found)"
-                            ])
-                        }
-                        target = found
-                    } else {
-                        target = found
-                        hidden = .conflict(["column \(matcher.field): the value is already in use"])
+                    target = found
+                    hidden = (nil, "column \(matcher.field): the value is already in use")
+                    if let given {
+                        throw OperationError.invalid([
+                            operations.mayView(u, found)
+                                ? "column id: '\(given)' is no stored customer, but the row's \(matcher.field) matches \(found)"
+                                : "column \(matcher.field): the value is already in use"
+                        ])
                     }
                 }
             } catch {
                 reject(given, error)
                 continue
             }
-            if let hidden {
-                reject(given.flatMap { operations.store.contains($0) ? $0 : nil } ?? given, hidden)
-                continue
-            }
             let assignments = Self.assignments(row.record, adding: target == nil)
             if let id = target {
                 do throws(OperationError) {
+                    let edit = try operations.edited(as: actor, id: id, assignments: assignments, time: time)
                     if let earlier = changedBy[id] {
                         throw .invalid(["the row changes \(id), which row \(earlier) changes: one row per customer"])
                     }
-                    try Self.refuseTagsAndShares(row.record, stored: try operations.existing(id))
                     changedBy[id] = row.line
-                    guard
-                        let (document, changes) = try operations.edited(
-                            as: actor, id: id, assignments: assignments, time: time)
-                    else {
+                    if row.record["tags"] != nil || row.record["shared"] != nil {
+                        try Self.refuseTagsAndShares(row.record, stored: try operations.existing(id))
+                    }
+                    guard let (document, changes) = edit else {
                         outcome.unchanged.append(id)
                         continue
                     }
@@ -135,7 +127,13 @@ package struct CustomerUpsert {
                         operations.logEntry(
                             "edit", actor: actor, time: time, customers: [id], changes: changes, reason: source))
                     outcome.updated.append(id)
-                } catch { reject(id, error) }
+                } catch {
+                    if case .notFound = error {
+                        reject(hidden.id, .conflict([hidden.message]))
+                    } else {
+                        reject(id, error)
+                    }
+                }
                 continue
             }
             do throws(OperationError) {
