@@ -243,14 +243,7 @@ extension ModelBuilder {
             }
             // The fields it may name: those of every table or package it covers.
             var identities: Set<String> = []
-            for t in org.teams.map(\.id) where team == nil || team == t {
-                if package == nil {
-                    identities.formUnion(schema.fields(team: t, table: table, package: nil).flatMap(\.identities))
-                }
-                for p in schema.packages where p.team == t && p.table == table && (package == nil || p.id == package) {
-                    identities.formUnion(schema.fields(team: t, table: table, package: p.id).flatMap(\.identities))
-                }
-            }
+            identities.formUnion(coveredIdentities(org, schema, team: team, table: table, package: package))
             let fields = r.fields.filter { f in
                 if identities.contains(f.value) { return true }
                 diagnostics.error(
@@ -290,14 +283,7 @@ extension ModelBuilder {
             }
             // What it may show: the fields of the records it lists, and what the store keeps.
             var identities: Set<String> = Set(SavedList.systemColumns)
-            for t in org.teams.map(\.id) where team == nil || team == t {
-                if package == nil {
-                    identities.formUnion(schema.fields(team: t, table: table, package: nil).flatMap(\.identities))
-                }
-                for p in schema.packages where p.team == t && p.table == table && (package == nil || p.id == package) {
-                    identities.formUnion(schema.fields(team: t, table: table, package: p.id).flatMap(\.identities))
-                }
-            }
+            identities.formUnion(coveredIdentities(org, schema, team: team, table: table, package: package))
             func known(_ name: Located<String>, _ key: String) -> Bool {
                 if identities.contains(name.value) { return true }
                 diagnostics.error(
@@ -357,14 +343,7 @@ extension ModelBuilder {
                 team = found.team
             }
             var identities: Set<String> = []
-            for t in org.teams.map(\.id) where team == nil || team == t {
-                if package == nil {
-                    identities.formUnion(schema.fields(team: t, table: table, package: nil).flatMap(\.identities))
-                }
-                for p in schema.packages where p.team == t && p.table == table && (package == nil || p.id == package) {
-                    identities.formUnion(schema.fields(team: t, table: table, package: p.id).flatMap(\.identities))
-                }
-            }
+            identities.formUnion(coveredIdentities(org, schema, team: team, table: table, package: package))
             guard let given = r.match else { return nil }
             if given.isEmpty {
                 diagnostics.error("\(subject) matches no field: give 'match' one or more fields", at: r.location)
@@ -397,5 +376,24 @@ extension ModelBuilder {
                 id: r.id.value, team: team, table: table, package: package, match: match, normalize: normalize,
                 fuzzy: r.fuzzy.map(\.value.value), location: r.location)
         }
+    }
+}
+
+extension ModelBuilder {
+    /// The field identities of every record a rule over `table` (of `team`, of `package`,
+    /// when given) covers: the table's own fields and each of its packages'.
+    func coveredIdentities(
+        _ org: Organization, _ schema: CustomerSchema, team: String?, table: TableKind, package: String?
+    ) -> Set<String> {
+        var identities: Set<String> = []
+        for t in org.teams.map(\.id) where team == nil || team == t {
+            if package == nil {
+                identities.formUnion(schema.fields(team: t, table: table, package: nil).flatMap(\.identities))
+            }
+            for p in schema.packages where p.team == t && p.table == table && (package == nil || p.id == package) {
+                identities.formUnion(schema.fields(team: t, table: table, package: p.id).flatMap(\.identities))
+            }
+        }
+        return identities
     }
 }
