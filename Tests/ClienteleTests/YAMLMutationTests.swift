@@ -84,14 +84,18 @@ struct YAMLMutationTests {
                     diagnosed += 1
                     _ = DiagnosticRenderer(files: files).render(diagnostics)
                 }
-                misplaced += diagnostics.compactMap { Self.outside($0, files) }.prefix(1)
+                misplaced += diagnostics.compactMap { Self.outside($0, files) }.prefix(1).map {
+                    "\($0) in input \(k): \(text.debugDescription)"
+                }
             } else {
                 let (node, diagnostics) = YAMLParser.parse(text, displayPath: "m.yaml")
                 if node != nil { parsed += 1 }
                 if !diagnostics.isEmpty { diagnosed += 1 }
                 var files = SourceFiles()
                 files.add(SourceFile(displayPath: "m.yaml", text: text))
-                misplaced += diagnostics.compactMap { Self.outside($0, files) }.prefix(1)
+                misplaced += diagnostics.compactMap { Self.outside($0, files) }.prefix(1).map {
+                    "\($0) in input \(k): \(text.debugDescription)"
+                }
             }
             if misplaced.count >= 5 { break }
         }
