@@ -114,7 +114,7 @@ struct ImportCommand: ParsableCommand {
             throw ExitCode(1)
         }
         progress.finish()
-        print(outcome.report)
+        print(outcome.report, duplicates: outcome.duplicates)
         if dryRun {
             if !outcome.report.rejected.isEmpty { throw ExitCode(1) }
             return
@@ -164,7 +164,9 @@ struct ImportCommand: ParsableCommand {
         }
         switch format {
         case .json: Terminal.out(outcome.json.jsonText + "\n")
-        case .text: Terminal.out(outcome.text)
+        case .text:
+            for d in outcome.duplicates { Terminal.warning("row \(d.line) (\(d.id)) \(d.match.message)") }
+            Terminal.out(outcome.text)
         }
         if dryRun {
             if !outcome.rejected.isEmpty { throw ExitCode(1) }
@@ -180,10 +182,29 @@ struct ImportCommand: ParsableCommand {
         }
     }
 
-    private func print(_ report: ImportReport) {
+    /// The report; with the rows a matching rule that warns finds alike (on stderr, or
+    /// under `duplicates` in JSON).
+    private func print(_ report: ImportReport, duplicates: [(line: Int, id: String, match: DuplicateMatch)] = []) {
         switch format {
-        case .json: Terminal.out(ImportReportRenderer.json(report).jsonText + "\n")
-        case .text: Terminal.out(ImportReportRenderer.text(report))
+        case .json:
+            var json = ImportReportRenderer.json(report)
+            if case .object(let members) = json {
+                json = .object(
+                    members + [
+                        (
+                            "duplicates",
+                            .array(
+                                duplicates.map { d in
+                                    .object(
+                                        [("row", .number(String(d.line))), ("id", .string(d.id))] + d.match.members)
+                                })
+                        )
+                    ])
+            }
+            Terminal.out(json.jsonText + "\n")
+        case .text:
+            for d in duplicates { Terminal.warning("row \(d.line) (\(d.id)) \(d.match.message)") }
+            Terminal.out(ImportReportRenderer.text(report))
         }
     }
 }

@@ -154,11 +154,17 @@ struct CustomerCommand: ParsableCommand {
             }
             let pairs = try assignments(values)
             let (config, store) = try options.open(writer: "clientele customer add")
-            let id = try CustomerOperations(config: config, store: store)
+            let added = try CustomerOperations(config: config, store: store)
                 .add(
                     as: options.actor, team: team, table: kind, package: package, assignments: pairs, time: options.time
                 )
-            Terminal.out(format == .json ? JSONValue.object([("id", .string(id))]).jsonText + "\n" : id + "\n")
+            for match in added.duplicates { Terminal.warning("\(added.id) \(match.message)") }
+            Terminal.out(
+                format == .json
+                    ? JSONValue.object([
+                        ("id", .string(added.id)), ("duplicates", .array(added.duplicates.map(\.json))),
+                    ]).jsonText + "\n"
+                    : added.id + "\n")
         }
     }
 

@@ -46,6 +46,12 @@ enum Terminal {
         err("\(label) \(PrintableText.escaped(message))\n")
     }
 
+    /// Something the user should know of what was done (stored all the same).
+    static func warning(_ message: String) {
+        let label = colors(2) ? "\u{1B}[1;33mwarning:\u{1B}[0m" : "warning:"
+        err("\(label) \(PrintableText.escaped(message))\n")
+    }
+
     static func printDiagnostics(_ diagnostics: [Diagnostic], files: SourceFiles) {
         err(DiagnosticRenderer(files: files, colors: colors(2)).render(diagnostics))
     }

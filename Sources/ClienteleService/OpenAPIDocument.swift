@@ -270,10 +270,18 @@ enum OpenAPIDocument {
                 "201":
                   description: >-
                     The stored customer as the caller may see it (with its ETag); only `{"id"}`
-                    when the rules let its creator add it but not view it.
+                    when the rules let its creator add it but not view it. A matching rule
+                    (`duplicates:`) with `on_add: refuse` that finds it alike stored customers
+                    answers 409 instead; one that warns names them in `Clientele-Duplicates`.
                   headers:
                     Location: { schema: { type: string } }
                     ETag: { schema: { type: string } }
+                    Clientele-Duplicates:
+                      description: >-
+                        The stored customers (ids, comma-separated) a matching rule that warns
+                        finds the new one alike, among those the caller may view with the matched
+                        fields readable; absent when there are none.
+                      schema: { type: string }
                   content:
                     application/json:
                       schema: { $ref: "#/components/schemas/Customer" }

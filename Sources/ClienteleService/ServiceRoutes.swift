@@ -700,16 +700,20 @@ struct ServiceRoutes: Sendable {
         let (package, team, fields) = (try input.string("package"), try input.string("team"), try input.fields())
         let actor = try caller.actingUser()
         let time = Timestamp.now()
-        let (id, document) = try await state.writing { operations, _ throws(OperationError) in
-            let id = try operations.add(
+        let (added, document) = try await state.writing { operations, _ throws(OperationError) in
+            let added = try operations.add(
                 as: actor, team: team, table: table, package: package, assignments: fields, time: time)
             // Committed: what follows never fails the request (a customer its creator may not view is answered by id).
-            return (id, try? operations.show(as: actor, id: id))
+            return (added, try? operations.show(as: actor, id: added.id))
         }
+        let id = added.id
         var reply =
             document.map { Self.customerReply(201, $0, etag: Self.etag($0)) }
             ?? Reply(201, json: .object([("id", .string(id))]))
         reply.headers.append(("Location", "/v1/customers/" + Self.pathSegment(id)))
+        // The stored customers a warning matching rule finds alike (the body is the customer, as GET gives it).
+        let alike = Set(added.duplicates.flatMap(\.customers)).sorted(by: CustomerListing.numberOrder)
+        if !alike.isEmpty { reply.headers.append(("Clientele-Duplicates", alike.joined(separator: ", "))) }
         return reply
     }
 

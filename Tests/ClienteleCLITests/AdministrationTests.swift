@@ -684,6 +684,157 @@ struct AdministrationTests {
         #expect(unknown.stderr == "error: there is no duplicate rule 'same-phon'; did you mean 'same-phone'?\n")
     }
 
+    @Test(
+        "add and import: a new customer alike stored ones is warned of, naming those the user may see; a refusing rule refuses it"
+    )
+    func duplicatesOnAdd() throws {
+        let d = try demo(
+            extra: """
+                duplicates:
+                  - { id: same-name, table: individual, match: [name], normalize: lowercase, on_add: refuse }
+                """)
+        let first = try d.run([
+            "customer", "add", "--as", "bob", "--table", "individual", "name=Li", "phone1=555-123-4567",
+        ])
+        #expect(first.exitCode == 0 && first.stderr.isEmpty, "\(first.stderr)")
+        // The same phone, written otherwise: stored, with a warning naming bob's customer.
+        let warned = try d.run([
+            "customer", "add", "--as", "bob", "--table", "individual", "name=Wang", "phone1=(555) 1234567",
+            "--format", "json",
+        ])
+        #expect(warned.exitCode == 0, "\(warned.stderr)")
+        #expect(warned.stderr == "warning: P000002 may duplicate P000001 (duplicate rule 'same-phone')\n")
+        let duplicates = try json(warned)["duplicates"] as? [[String: Any]]
+        #expect(duplicates?.first?["customers"] as? [String] == ["P000001"], "\(warned.stdout)")
+        // erin may not see bob's customers: she is told nothing of them.
+        let erin = try d.run([
+            "customer", "add", "--as", "erin", "--table", "individual", "name=Zhao", "phone1=5551234567",
+        ])
+        #expect(erin.exitCode == 0 && erin.stderr.isEmpty, "\(erin.stderr)")
+        // A refusing rule refuses whoever adds it; only a customer the user may see is named.
+        let before = try d.snapshot()
+        let hidden = try d.run(["customer", "add", "--as", "erin", "--table", "individual", "name=LI"])
+        #expect(hidden.exitCode == 1)
+        #expect(
+            hidden.stderr
+                == "error: column name: matches a stored customer by duplicate rule 'same-name', which refuses new customers that do\n"
+        )
+        let named = try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name= li "])
+        #expect(named.exitCode == 1)
+        #expect(named.stderr.contains("column name: matches P000001 by duplicate rule 'same-name'"), "\(named.stderr)")
+        #expect(try d.snapshot() == before)
+        // An import: a row like a stored customer is warned of, a row like an earlier row of a
+        // refusing rule is refused; its dry run says the same.
+        let file = try write("name,phone1\nQian,555.123.4567\nSun,\nSUN,\n", "new.csv", in: d)
+        let arguments = ["import", file, "--table", "individual", "--as", "carol", "--format", "json"]
+        let dry = try d.run(arguments + ["--dry-run"])
+        #expect(dry.exitCode == 1, "\(dry.stderr)")
+        let refused = try d.run(arguments)
+        #expect(refused.exitCode == 1)
+        #expect(try d.snapshot() == before)
+        for run in [dry, refused] {
+            let report = try json(run)
+            let rows = (report["refused"] as? [[String: Any]])?.map { $0["row"] as? Int }
+            #expect(rows == [4], "\(run.stdout)")
+            let problem = ((report["refused"] as? [[String: Any]])?.first?["problems"] as? [[String: Any]])?.first
+            #expect(problem?["column"] as? String == "name")
+            #expect(
+                problem?["message"] as? String
+                    == "matches row 3 by duplicate rule 'same-name', which refuses new customers that do")
+            let warnings = report["duplicates"] as? [[String: Any]]
+            #expect(warnings?.map { $0["row"] as? Int } == [2], "\(run.stdout)")
+            #expect(warnings?.first?["customers"] as? [String] == ["P000001", "P000002", "P000003"])
+        }
+        let rejects = d.dir.appendingPathComponent("rejects.csv").path
+        let stored = try d.run(["import", file, "--table", "individual", "--as", "carol", "--rejects", rejects])
+        #expect(stored.exitCode == 0, "\(stored.stderr)")
+        #expect(stored.stderr.contains("warning: row 2 (P000004) may duplicate P000001, P000002 and P000003"))
+        #expect(try String(contentsOfFile: rejects, encoding: .utf8) == "name,phone1\r\nSUN,\r\n")
+        // import --update adds the rows it matches to no customer, checked the same way.
+        let upsert = try write("name\nsun\nZhou\n", "upsert.csv", in: d)
+        let updated = try d.run(["import", upsert, "--table", "individual", "--update", "--as", "carol"])
+        #expect(updated.exitCode == 1)
+        #expect(updated.stdout.contains("row 2, column name: matches P000005 by duplicate rule 'same-name'"))
+    }
+
+    @Test(
+        "a customer the user may not view is never selected by transfer --where, merged, listed in the bin nor restored by them"
+    )
+    func hiddenCustomersStayHidden() throws {
+        // carol is an admin, but the vip rule keeps VIP customers from her eyes.
+        let d = try demo()
+        let secret = try d.run([
+            "customer", "add", "--as", "vera", "--table", "individual", "name=VIP Secret", "level=VIP",
+            "phone1=13999999999",
+        ])
+        #expect(secret.exitCode == 0, "\(secret.stderr)")
+        #expect(try d.run(["customer", "add", "--as", "bob", "--table", "individual", "name=Target"]).exitCode == 0)
+        #expect(try d.run(["customer", "show", "P000001", "--as", "carol"]).exitCode == 1)
+        let before = try d.snapshot()
+        let selected = try d.run([
+            "customer", "transfer", "--where", "customer.phone1 == \"13999999999\"", "--to", "bob", "--as", "carol",
+            "--dry-run",
+        ])
+        #expect(selected.exitCode == 0)
+        #expect(selected.stdout == "no customer carol may transfer matches; nothing changed\n", "\(selected.stdout)")
+        let merged = try d.run(["customer", "merge", "P000002", "P000001", "--as", "carol"])
+        #expect(merged.exitCode == 1)
+        #expect(merged.stderr == "error: there is no customer 'P000001'\n")
+        #expect(try d.snapshot() == before)
+        // Deleted by someone who may, the customer is in no bin carol may list or restore from.
+        #expect(try d.run(["customer", "delete", "P000001", "--as", "carol"]).exitCode == 0)
+        #expect(try d.run(["bin", "list", "--as", "carol"]).stdout == "the bin holds no customer carol may restore\n")
+        let restore = try d.run(["customer", "restore", "P000001", "--as", "carol"])
+        #expect(restore.exitCode == 1)
+        #expect(restore.stderr == "error: there is no customer 'P000001' in the bin\n")
+    }
+
+    @Test("import --update reads a JSON line as strictly as import does, and never moves a customer")
+    func upsertStrictLines() throws {
+        let d = try demo(owners: ["bob"])
+        let before = try d.snapshot()
+        for (line, message) in [
+            (#"{"id":"P000001","fields":{"name":"x"},"id":"P000002"}"#, "row 1: key 'id' is given twice"),
+            (#"{"id":"P000001","fields":{"name":"x","name":"y"}}"#, "row 1: field 'name' is given twice"),
+            (#"{"id":"P000001","bogus":1}"#, "row 1: unknown key 'bogus'"),
+        ] {
+            let path = try write(line + "\n", "rows.jsonl", in: d)
+            let run = try d.run(["import", path, "--update", "--as", "carol"])
+            #expect(run.exitCode == 1, "\(line)")
+            #expect(run.stderr.contains(message), "\(run.stderr)")
+        }
+        var invalid = Data(#"{"id":"P000001","fields":{"name":""#.utf8)
+        invalid.append(contentsOf: [0xFF, 0xFE])
+        invalid.append(contentsOf: Data("\"}}\n".utf8))
+        let bytes = d.dir.appendingPathComponent("bytes.jsonl")
+        try invalid.write(to: bytes)
+        let utf8 = try d.run(["import", bytes.path, "--update", "--as", "carol"])
+        #expect(utf8.exitCode == 1)
+        #expect(utf8.stderr.contains("row 1, column 35: invalid UTF-8 (byte 0xff)"), "\(utf8.stderr)")
+        let moved = try write(#"{"id":"P000001","table":"organization"}"# + "\n", "moved.jsonl", in: d)
+        let run = try d.run(["import", moved, "--update", "--as", "carol"])
+        #expect(run.exitCode == 1)
+        #expect(
+            run.stdout.contains(
+                #"row 1, column table: the row gives "organization", but P000001 has "individual": an upsert does not move a customer"#
+            ), "\(run.stdout)")
+        #expect(try d.snapshot() == before)
+    }
+
+    @Test("on_add: a bad value is named where it is")
+    func duplicateRuleOnAddValue() throws {
+        let dir = try CLI.temporaryDirectory()
+        #expect(try CLI.run(["init", dir.path, "--example", "sales"]).exitCode == 0)
+        try "duplicates:\n  - { id: same-name, table: individual, match: [name], on_add: refuze }\n".write(
+            to: dir.appendingPathComponent("extra.yaml"), atomically: true, encoding: .utf8)
+        let run = try CLI.run(["validate", "--config", dir.path])
+        #expect(run.exitCode == 1)
+        #expect(
+            run.stderr.contains(
+                "extra.yaml:2:64: error: 'on_add' of duplicate rule 'same-name' is 'refuze'; did you mean 'refuse'?"),
+            "\(run.stderr)")
+    }
+
     // MARK: - Merge
 
     @Test("customer merge: the kept customer takes the fields it lacks, tags and followers; the others go to the bin")
@@ -718,10 +869,16 @@ struct AdministrationTests {
                 $0["type"] as? String
             }
         #expect(types.suffix(2) == ["delete", "merge"], "\(types)")
+        // The kept customer's log shows what the merge changed on it.
+        let keptLog = try d.run(["log", "P000001", "--as", "carol", "--type", "merge", "--format", "json"])
+        let entry = ((try JSONSerialization.jsonObject(with: Data(keptLog.stdout.utf8)) as? [[String: Any]]) ?? []).last
+        let changed = (entry?["changes"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+        #expect(changed.contains("email") && changed.contains("level"), "\(keptLog.stdout)")
         // A merged customer comes back from the bin, unless the kept one took a unique value of it.
         #expect(try d.run(["customer", "restore", "P000003", "--as", "carol"]).exitCode == 0)
         let taken = try d.run(["customer", "restore", "P000002", "--as", "carol"])
         #expect(taken.exitCode == 1)
+        #expect(taken.stderr.contains("P000002 cannot be restored: "), "\(taken.stderr)")
         #expect(taken.stderr.contains("\"ann@example.com\" is already in use"), "\(taken.stderr)")
     }
 

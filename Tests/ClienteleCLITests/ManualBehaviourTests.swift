@@ -551,7 +551,7 @@ struct ManualBehaviourTests {
             "customer", "add", "--as", "bob", "--table", "individual", "name=Mei", "email=mei@example.com", "level=B",
             "--format", "json",
         ])
-        #expect(added.stdout == #"{"id":"P000002"}"# + "\n")
+        #expect(added.stdout == #"{"id":"P000002","duplicates":[]}"# + "\n")
     }
 
     @Test("13. a write that succeeds says what it did in one line")

@@ -384,6 +384,29 @@ struct ServiceTests {
         #expect(try await s.request(.POST, "/v1/customers/P000001/restore", key: "carol").status == 404)
     }
 
+    @Test("duplicates over HTTP: a new customer alike a stored one is named in Clientele-Duplicates; groups; a merge")
+    func duplicatesAndMerge() async throws {
+        let s = try await ServedStore.start(customers: 0)
+        defer { s.stop() }
+        let body = #"{"table":"individual","fields":{"name":"Li","phone1":"555-123-4567"}}"#
+        let first = try await s.request(.POST, "/v1/customers", key: "bob", body: body)
+        #expect(first.status == 201 && first.headers.first(name: "Clientele-Duplicates") == nil, "\(first.body)")
+        let second = try await s.request(.POST, "/v1/customers", key: "bob", body: body)
+        #expect(second.status == 201, "\(second.body)")
+        #expect(second.headers.first(name: "Clientele-Duplicates") == "P000001")
+        // erin may not see bob's customers: nothing is named to her.
+        let erin = try await s.request(.POST, "/v1/customers", key: "erin", body: body)
+        #expect(erin.status == 201 && erin.headers.first(name: "Clientele-Duplicates") == nil)
+        let groups = try await s.request(.GET, "/v1/duplicates?rule=same-phone", key: "bob")
+        #expect(groups.status == 200, "\(groups.body)")
+        let customers = (groups.object["groups"] as? [[String: Any]])?.map { $0["customers"] as? [String] ?? [] }
+        #expect(customers == [["P000001", "P000002"]], "\(groups.body)")
+        let merged = try await s.request(
+            .POST, "/v1/merges", key: "carol", body: #"{"keep":"P000001","others":["P000002"]}"#)
+        #expect(merged.status == 200, "\(merged.body)")
+        #expect(try await s.request(.GET, "/v1/customers/P000002", key: "carol").status == 404)
+    }
+
     @Test("a validation rule refuses a write over HTTP as on the command line: 400 naming the field, nothing stored")
     func validationRule() async throws {
         let s = try await ServedStore.start(customers: 1)

@@ -71,7 +71,8 @@ struct KitInProcessTests {
         let operations = CustomerOperations(config: applied.config, store: applied.store)
         let id = try operations.add(
             as: "sam", team: "sales", table: .individual, package: nil,
-            assignments: [("name", .text("Li Wang")), ("level", .text("B"))], time: Self.time)
+            assignments: [("name", .text("Li Wang")), ("level", .text("B"))], time: Self.time
+        ).id
         #expect(id == "P000001")
         #expect(try operations.show(as: "sam", id: id)["fields"]?["level"]?.stringValue == "B")
         // Kim is not the account executive: the default rules let her neither edit nor view.
@@ -91,7 +92,8 @@ struct KitInProcessTests {
         #expect(
             try operations.add(
                 as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", .text("Bo"))],
-                time: Self.time) == "P000002")
+                time: Self.time
+            ).id == "P000002")
         let types = try applied.store.logEntries().compactMap { $0["type"]?.stringValue }
         #expect(types == ["apply", "create", "edit", "delete", "create"])
     }
@@ -167,7 +169,8 @@ struct KitInProcessTests {
         let operations = CustomerOperations(config: applied.config, store: applied.store)
         let id = try operations.add(
             as: "sam", team: "sales", table: .individual, package: nil,
-            assignments: [("name", .text("Acme")), ("industry", .text("software"))], time: Self.time)
+            assignments: [("name", .text("Acme")), ("industry", .text("software"))], time: Self.time
+        ).id
         let next = files("[{ value: retail, was: [software] }]")
         let (plan, _) = try Planner.plan(
             store: applied.store, applied: applied.config, new: Self.compile(next), files: next, now: 0)
@@ -192,10 +195,12 @@ struct KitInProcessTests {
         let operations = CustomerOperations(config: applied.config, store: applied.store)
         let kept = try operations.add(
             as: "sam", team: "sales", table: .organization, package: nil, assignments: [("name", .text("Beta"))],
-            time: Self.time)
+            time: Self.time
+        ).id
         let removed = try operations.add(
             as: "sam", team: "sales", table: .organization, package: "fair", assignments: [("name", .text("Acme"))],
-            time: Self.time)
+            time: Self.time
+        ).id
         let after = [("clientele.yaml", base + "\n")]
         let (plan, _) = try Planner.plan(
             store: applied.store, applied: applied.config, new: Self.compile(after), files: after, now: 0)
@@ -214,7 +219,8 @@ struct KitInProcessTests {
         let operations = CustomerOperations(config: applied.config, store: applied.store)
         let id = try operations.add(
             as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", .text("Li"))],
-            time: Self.time)
+            time: Self.time
+        ).id
         guard case .object(var members) = try #require(try applied.store.document(id)) else {
             Issue.record("a customer is an object")
             return
@@ -254,7 +260,8 @@ struct KitInProcessTests {
         let operations = CustomerOperations(config: applied.config, store: applied.store)
         let id = try operations.add(
             as: "sam", team: "expo", table: .individual, package: nil, assignments: [("name", .text("Li"))],
-            time: Self.time)
+            time: Self.time
+        ).id
         _ = try operations.returnToPool(as: "sam", ids: [id], reason: nil, time: Self.time)
         #expect(try applied.store.document(id)?["pool"]?.stringValue == "expo-sea")
         // The team goes with its pool: its customers go too, and nobody needs to own them first.
@@ -277,7 +284,8 @@ struct KitInProcessTests {
         let operations = CustomerOperations(config: applied.config, store: applied.store)
         _ = try operations.add(
             as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", .text("Li"))],
-            time: Self.time)
+            time: Self.time
+        ).id
         let listing = CustomerListing(config: applied.config, store: applied.store)
         var query = CustomerListing.Query()
         query.whereExpression = "customer.created_at < now"
@@ -292,7 +300,8 @@ struct KitInProcessTests {
         let id = try CustomerOperations(config: applied.config, store: applied.store)
             .add(
                 as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", .text("Li"))],
-                time: Self.time)
+                time: Self.time
+            ).id
         let decisions = try Decisions(stored: applied)
         let text =
             "{\"user\":\"sam\",\"action\":\"view\",\"customer\":\"\(id)\"}\r\n{\"user\":\"kim\",\"action\":\"view\",\"customer\":\"\(id)\"}\r\n"
@@ -307,7 +316,8 @@ struct KitInProcessTests {
         let operations = CustomerOperations(config: applied.config, store: applied.store)
         let id = try operations.add(
             as: "sam", team: "sales", table: .individual, package: nil, assignments: [("name", .text("Li"))],
-            time: Self.time)
+            time: Self.time
+        ).id
         for (user, message) in [("ada", "\(id) is in no pool"), ("kim", "there is no customer '\(id)'")] {
             do {
                 try operations.claim(as: user, ids: [id], time: Self.time)

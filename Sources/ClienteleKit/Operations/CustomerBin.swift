@@ -73,11 +73,14 @@ extension CustomerOperations {
     /// nor view as it last stood (the two are never told apart).
     static func notInBin(_ id: String) -> OperationError { .notFound("there is no customer '\(id)' in the bin") }
 
-    /// The customers in the bin that `actor` may restore.
+    /// The customers in the bin that `actor` may restore: those they may view and restore
+    /// as they last stood.
     package func bin(as actor: String) throws(OperationError) -> [BinnedCustomer] {
         let u = try user(actor)
         return try binContents().filter {
-            policy.isAllowed(user: u, action: .restore, customer: 0, in: accessTable($0.document), now: now)
+            let table = accessTable($0.document)
+            return policy.isAllowed(user: u, action: .view, customer: 0, in: table, now: now)
+                && policy.isAllowed(user: u, action: .restore, customer: 0, in: table, now: now)
         }.map { b in
             var shown = b
             shown.document = masked(b.document, fieldAccess(user: u, customer: 0, in: accessTable(b.document)))
@@ -98,18 +101,18 @@ extension CustomerOperations {
         for id in Self.distinct(ids) {
             if store.contains(id) {
                 // A stored customer is not in the bin; one the user may not view is, to them, in no bin either.
-                do { _ = try existing(id, as: u, for: .restore) } catch {
+                do { _ = try existing(id, as: u, for: .view) } catch {
                     if case .notFound = error { throw Self.notInBin(id) }
                     throw error
                 }
                 throw .conflict(["\(id) is not in the bin: it is a stored customer"])
             }
             guard let b = bin[id] else { throw Self.notInBin(id) }
+            // A restore puts back what the user would see: one they may not view is in no bin for them.
             let table = accessTable(b.document)
-            guard
-                policy.isAllowed(user: u, action: .view, customer: 0, in: table, now: now)
-                    || policy.isAllowed(user: u, action: .restore, customer: 0, in: table, now: now)
-            else { throw Self.notInBin(id) }
+            guard policy.isAllowed(user: u, action: .view, customer: 0, in: table, now: now) else {
+                throw Self.notInBin(id)
+            }
             try refuseUnless(u, .restore, table, what: "restore \(id)")
             do { try validate(b.document) } catch {
                 switch error {
@@ -118,6 +121,8 @@ extension CustomerOperations {
                         problems.map {
                             "\(id) cannot be restored as it stood under the applied config: \($0)"
                         })
+                case .conflict(let problems):
+                    throw .conflict(problems.map { "\(id) cannot be restored: \($0)" })
                 default: throw error
                 }
             }

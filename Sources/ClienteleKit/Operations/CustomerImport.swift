@@ -30,6 +30,9 @@ package struct CustomerImport {
         /// Rows the access rules refused (also in `report.rejected`).
         package var refusedByRules: Int
         package var stored: [String]
+        /// Rows a matching rule that warns finds alike stored customers or earlier rows,
+        /// by line (rows a refusing rule matches are in `report.rejected`).
+        package var duplicates: [(line: Int, id: String, match: DuplicateMatch)] = []
     }
 
     /// `keepRejected`: store the accepted rows even when others are refused (the
@@ -58,6 +61,9 @@ package struct CustomerImport {
         let builder = ImportDocumentBuilder(records: config.records, actor: actor ?? "", time: time)
         var refusedByRules = 0
         var stored: [String] = []
+        var duplicates: [(line: Int, id: String, match: DuplicateMatch)] = []
+        // New customers are compared with the stored ones and the rows before them.
+        let matching = try DuplicateCheck(operations: operations, user: u)
         var refused = false
         var built = 0
 
@@ -70,19 +76,27 @@ package struct CustomerImport {
                 rows, assigned: assigned, input: input, builder: builder, policy: config.access, user: u,
                 actor: actor ?? ""
             ) { chunk in
+                var chunk = chunk
+                if let matching { Self.checkDuplicates(&chunk, matching, into: &duplicates) }
                 for refusal in chunk.refusals {
                     refusedByRules += 1
                     rejected[refusal.line] = RejectedRow(
                         line: refusal.line, id: refusal.id,
                         problems: [RecordProblem(column: "", message: refusal.message)])
                 }
-                refused = refused || !chunk.refusals.isEmpty
+                for conflict in chunk.conflicts {
+                    rejected[conflict.line] = RejectedRow(
+                        line: conflict.line, id: conflict.id, problems: [conflict.problem])
+                }
+                refused = refused || !chunk.refusals.isEmpty || !chunk.conflicts.isEmpty
                 guard storing, keepRejected || !refused else { return }
                 try chunk.documents.withUnsafeBufferPointer { documents in
-                    for (id, range) in chunk.stored { try put(id, UnsafeBufferPointer(rebasing: documents[range])) }
+                    for (id, _, range) in chunk.stored {
+                        try put(id, UnsafeBufferPointer(rebasing: documents[range]))
+                    }
                 }
                 stored += chunk.stored.map(\.id)
-                built += chunk.stored.count + chunk.refusals.count
+                built += chunk.stored.count + chunk.refusals.count + chunk.conflicts.count
                 progress?(bytes.count / 2 + bytes.count / 2 * built / max(rows.count, 1))
             }
         }
@@ -90,7 +104,7 @@ package struct CustomerImport {
             let input = format == .csv ? converted : bytes
             // With a refused row and no rejects file nothing is stored; the rules still run, for the report.
             guard !dryRun, keepRejected || rejected.isEmpty else {
-                if u != nil { try buildAll(input, storing: false) { _, _ in } }
+                if u != nil || matching != nil { try buildAll(input, storing: false) { _, _ in } }
                 return
             }
             do {
@@ -110,7 +124,9 @@ package struct CustomerImport {
             }
         }
         file.report.rejected = rejected.values.sorted { $0.line < $1.line }
-        return Outcome(report: file.report, refusedByRules: refusedByRules, stored: stored)
+        return Outcome(
+            report: file.report, refusedByRules: refusedByRules, stored: stored,
+            duplicates: duplicates.sorted { $0.line < $1.line })
     }
 
     private struct CancelledBatch: Error {}
@@ -166,8 +182,32 @@ package struct CustomerImport {
     /// the rows the rules refused.
     struct ChunkOutput {
         var documents: [UInt8] = []
-        var stored: [(id: String, range: Range<Int>)] = []
+        var stored: [(id: String, line: Int, range: Range<Int>)] = []
         var refusals: [(line: Int, id: String, message: String)] = []
+        /// Rows a matching rule refuses (like a unique value in use: not the access rules).
+        var conflicts: [(line: Int, id: String, problem: RecordProblem)] = []
+    }
+
+    /// Compares the chunk's new customers with the stored ones and the rows before them:
+    /// a refusing rule's match becomes a refusal of the row, a warning's is noted.
+    static func checkDuplicates(
+        _ chunk: inout ChunkOutput, _ matching: DuplicateCheck,
+        into duplicates: inout [(line: Int, id: String, match: DuplicateMatch)]
+    ) {
+        var kept: [(id: String, line: Int, range: Range<Int>)] = []
+        chunk.documents.withUnsafeBufferPointer { documents in
+            for entry in chunk.stored {
+                let found = matching.matches(UnsafeBufferPointer(rebasing: documents[entry.range]), row: entry.line)
+                if let refusal = found.first(where: \.refuses) {
+                    chunk.conflicts.append(
+                        (entry.line, entry.id, RecordProblem(column: refusal.field, message: refusal.message)))
+                    continue
+                }
+                duplicates += found.map { (entry.line, entry.id, $0) }
+                kept.append(entry)
+            }
+        }
+        chunk.stored = kept
     }
 
     /// Builds the documents of `rows` and checks the `import` action on each, in
@@ -266,7 +306,7 @@ package struct CustomerImport {
                 output.refusals.append((row.line, id, "\(actor) may not import this customer: \(reasons)"))
                 continue
             }
-            output.stored.append((id, start..<output.documents.count))
+            output.stored.append((id, row.line, start..<output.documents.count))
         }
         return output
     }

@@ -228,8 +228,9 @@ package struct CustomerListing {
                 if view.package == nil, table.team[c] != viewTeam || table.tableKind(c) != view.table { continue }
             }
             if let tag = query.tag, !table.tags.items(c).contains(tag) { continue }
-            // Where a customer one may not view does not exist, an action on it is not listed either.
-            if query.action != .view, operations.unviewableIsMissing,
+            // A selection (a filter, a tag, a table) reads the customer: one the user may not view
+            // is never selected, whatever else they may do to it (they name it by its id).
+            if query.action != .view,
                 !policy.isAllowed(user: u, action: .view, customer: c, in: table, now: query.now)
             {
                 continue

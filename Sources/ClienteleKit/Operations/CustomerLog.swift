@@ -123,10 +123,10 @@ extension CustomerLog {
                 }
             }
             if let k = members.firstIndex(where: { $0.0 == "changes" }), case .array(let changes) = members[k].1 {
+                // A merge's changes are the kept customer's, the first it names.
+                let single = ids.count == 1 || entry["type"]?.stringValue == "merge" ? ids[0] : nil
                 members[k].1 = .array(
-                    changes.compactMap { change in
-                        shown(change, ids: ids, single: ids.count == 1 ? ids[0] : nil, access: access)
-                    })
+                    changes.compactMap { change in shown(change, ids: ids, single: single, access: access) })
             }
             return .object(members)
         }

@@ -32,13 +32,16 @@ extension CustomerOperations {
         let others = Self.distinct(others)
         guard !others.isEmpty else { throw .invalid(["name at least one customer to merge into \(keep)"]) }
         if others.contains(keep) { throw .invalid(["\(keep) is the customer kept: it cannot be merged into itself"]) }
-        let (kept, keptTable) = try existing(keep, as: u, for: .edit)
+        // Every customer involved must be one the user may view: a merge moves its values.
+        let (kept, keptTable) = try existing(keep, as: u, for: .view)
         try refuseUnless(u, .edit, keptTable, what: "edit \(keep)")
         var documents: [(id: String, document: JSONValue)] = []
+        var readable: [String: FieldAccess] = [:]
         for id in others {
-            let (document, table) = try existing(id, as: u, for: .delete)
+            let (document, table) = try existing(id, as: u, for: .view)
             try refuseUnless(u, .delete, table, what: "delete \(id)")
             documents.append((id, document))
+            readable[id] = fieldAccess(user: u, customer: 0, in: table)
         }
         for (id, document) in [(keep, kept)] + documents {
             if case .string(let pool)? = document[StoredKey.pool.name] {
@@ -76,6 +79,9 @@ extension CustomerOperations {
             if let earlier = chosen[field], earlier != from {
                 throw .invalid(["--take names field '\(field)' twice (\(earlier) and \(from))"])
             }
+            if let access = readable[from], !access.canRead(field) || access.masks[field] != nil {
+                throw .refused("\(actor) may not take '\(field)' from \(from): the field rules do not let them read it")
+            }
             chosen[field] = from
         }
         func fields(_ document: JSONValue) -> [(String, JSONValue)] {
@@ -92,7 +98,12 @@ extension CustomerOperations {
             if let from = chosen[field] {
                 value = fields(from == keep ? kept : byId[from] ?? .null).first { $0.0 == field }?.1 ?? .null
             } else if current.isNull {
-                value = documents.lazy.compactMap { fields($0.document).first { $0.0 == field }?.1 }.first ?? .null
+                // Only a value the user may read moves: the kept customer's readers may not be the others'.
+                value =
+                    documents.lazy.filter {
+                        readable[$0.id]?.canRead(field) == true && readable[$0.id]?.masks[field] == nil
+                    }
+                    .compactMap { fields($0.document).first { $0.0 == field }?.1 }.first ?? .null
             }
             guard value != current else { continue }
             changes.append((field, current, value))

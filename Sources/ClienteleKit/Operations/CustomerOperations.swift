@@ -74,7 +74,7 @@ package struct CustomerOperations {
         self.store = store
         self.now = now
         configVersion = store.version?.number ?? 0
-        unique = UniqueKeys(records: config.records)
+        unique = UniqueKeys(records: config.records, duplicates: config.model.duplicates)
     }
 
     var policy: AccessPolicy { config.access }
@@ -157,7 +157,7 @@ package struct CustomerOperations {
     func checkUnique(_ document: JSONValue, leaving: Set<String> = []) throws(OperationError) {
         guard !unique.isEmpty else { return }
         let bytes = Array(document.jsonText.utf8)
-        guard let (id, claims) = bytes.withUnsafeBufferPointer({ unique.read($0) }), !claims.isEmpty else { return }
+        guard let (id, claims, _) = bytes.withUnsafeBufferPointer({ unique.read($0) }), !claims.isEmpty else { return }
         let held: UniqueValues
         do { held = try store.uniqueValues(layout: unique.layout, keys: unique.keys(ofDocument:)) } catch {
             throw .store(error)
@@ -236,21 +236,37 @@ package struct CustomerOperations {
 
     // MARK: - Operations
 
-    /// Adds a customer owned by `actor` (or by the `account_executive` given, which needs `assign`).
+    /// A stored new customer's id, and the stored customers it may duplicate (the
+    /// matching rules that warn).
+    package struct Added: Sendable {
+        package var id: String
+        package var duplicates: [DuplicateMatch]
+    }
+
+    /// Adds a customer owned by `actor` (or by the `account_executive` given, which needs
+    /// `assign`). A matching rule that refuses new customers like stored ones refuses it.
     package func add(
         as actor: String, team: String?, table: TableKind, package: String?, assignments: [(String, FieldInput)],
         time: String
-    ) throws(OperationError) -> String {
+    ) throws(OperationError) -> Added {
         let id = store.nextId(config.model.schema.numbering(for: table))
         let (document, changes) = try added(
             as: actor, id: id, team: team, table: table, package: package, assignments: assignments, time: time)
+        var duplicates: [DuplicateMatch] = []
+        if let check = try DuplicateCheck(operations: self, user: try user(actor)) {
+            duplicates = Array(document.jsonText.utf8).withUnsafeBufferPointer { check.matches($0) }
+            let refusals = duplicates.filter(\.refuses)
+            if !refusals.isEmpty {
+                throw .conflict(refusals.map { RecordProblem(column: $0.field, message: $0.message).description })
+            }
+        }
         do {
             try store.commit([
                 .put(id: id, document: document),
                 logEntry("create", actor: actor, time: time, customers: [id], changes: changes),
             ])
         } catch { throw .store(error) }
-        return id
+        return Added(id: id, duplicates: duplicates)
     }
 
     /// The customer `add` would store as `id`, checked (by `action`: `create`, or `import`

@@ -25,6 +25,9 @@ package struct CustomerUpsert {
         package var refusedByRules = 0
         /// Whether the batch was stored (not a dry run, nor refused for a row).
         package var stored = false
+        /// Inserted rows a matching rule that warns finds alike stored customers or
+        /// earlier rows, by line.
+        package var duplicates: [(line: Int, id: String, match: DuplicateMatch)] = []
 
         package var report: ImportReport { ImportReport(rows: rows, rejected: rejected) }
 
@@ -36,6 +39,13 @@ package struct CustomerUpsert {
                 ("updated", .number(String(updated.count))), ("unchanged", .number(String(unchanged.count))),
                 ("refused", ImportReportRenderer.json(report)["refused"] ?? .array([])),
                 ("stored", .bool(stored)),
+                (
+                    "duplicates",
+                    .array(
+                        duplicates.map { d in
+                            .object([("row", .number(String(d.line))), ("id", .string(d.id))] + d.match.members)
+                        })
+                ),
             ])
         }
 
@@ -76,6 +86,8 @@ package struct CustomerUpsert {
         var claimed = UniqueClaims()
         var changedBy: [String: Int] = [:]
         let u = try operations.user(actor)
+        // A new customer is compared with the stored ones and the rows inserted before it.
+        let matching = try DuplicateCheck(operations: operations, user: u)
         for row in rows {
             func reject(_ id: String?, _ error: OperationError) {
                 if case .refused = error { outcome.refusedByRules += 1 }
@@ -114,8 +126,10 @@ package struct CustomerUpsert {
                         throw .invalid(["the row changes \(id), which row \(earlier) changes: one row per customer"])
                     }
                     changedBy[id] = row.line
+                    let stored = try operations.existing(id)
+                    try Self.refuseMoves(row.record, stored: stored, id: id)
                     if row.record["tags"] != nil || row.record["shared"] != nil {
-                        try Self.refuseTagsAndShares(row.record, stored: try operations.existing(id))
+                        try Self.refuseTagsAndShares(row.record, stored: stored)
                     }
                     guard let (document, changes) = edit else {
                         outcome.unchanged.append(id)
@@ -154,6 +168,17 @@ package struct CustomerUpsert {
                     as: actor, id: id, team: place.team, table: table, package: place.package,
                     assignments: assignments, time: time, action: .import)
                 try claimed.claim(document, id: id, unique: operations.unique, what: "row \(row.line)")
+                if let matching {
+                    let found = Array(document.jsonText.utf8).withUnsafeBufferPointer {
+                        matching.matches($0, row: row.line)
+                    }
+                    if let refusal = found.first(where: \.refuses) {
+                        throw OperationError.conflict([
+                            RecordProblem(column: refusal.field, message: refusal.message).description
+                        ])
+                    }
+                    outcome.duplicates += found.map { (row.line, id, $0) }
+                }
                 operationsToCommit.append(.put(id: id, document: document))
                 inserted.append(id)
                 insertedIds.insert(id)
@@ -220,6 +245,37 @@ package struct CustomerUpsert {
         return result
     }
 
+    /// The keys a line may give: those of an exported customer.
+    static let rowKeys = StoredKey.allCases.map(\.name)
+
+    /// Refuses a key no customer has, and a key or field given twice.
+    static func checkKeys(_ members: [(String, JSONValue)], line: Int) throws(ImportFileError) {
+        var seen: Set<String> = []
+        for (key, value) in members {
+            guard rowKeys.contains(key) else {
+                throw ImportFileError("unknown key '\(key)'\(Suggestion.didYouMean(key, in: rowKeys))", line: line)
+            }
+            guard seen.insert(key).inserted else { throw ImportFileError("key '\(key)' is given twice", line: line) }
+            if key == StoredKey.fields.name, case .object(let fields) = value {
+                var named: Set<String> = []
+                for (field, _) in fields where !named.insert(field).inserted {
+                    throw ImportFileError("field '\(field)' is given twice", line: line)
+                }
+            }
+        }
+    }
+
+    /// Where a row says a stored customer is must be where it is: an upsert changes
+    /// fields and owners, never a customer's team, table, package or pool.
+    static func refuseMoves(_ record: JSONValue, stored: JSONValue, id: String) throws(OperationError) {
+        for key in [StoredKey.team, .table, .package, .pool].map(\.name) {
+            guard let given = record[key], given != stored[key] ?? .null else { continue }
+            throw .invalid([
+                "column \(key): the row gives \(given.jsonText), but \(id) has \((stored[key] ?? .null).jsonText): an upsert does not move a customer"
+            ])
+        }
+    }
+
     static func place(_ record: JSONValue, _ defaults: RecordValidator.Defaults) -> (
         team: String?, table: TableKind?, package: String?
     ) {
@@ -260,15 +316,22 @@ package struct CustomerUpsert {
             while start < bytes.count {
                 var end = start
                 while end < bytes.count, bytes[end] != 0x0A { end += 1 }
-                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                let text = String(decoding: slice, as: UTF8.self)
                 if !text.trimmingWhitespace().isEmpty {
+                    // Read as strictly as a plain import reads a line: UTF-8, each key once, known keys.
+                    var tape = JSONTape()
+                    do { try tape.parse(slice) } catch {
+                        throw ImportFileError(error.message, line: line, column: error.offset + 1)
+                    }
                     let record: JSONValue
                     do { record = try JSONValue.parse(text, refusingLoneSurrogates: true) } catch {
                         throw ImportFileError(error.message, line: line, column: error.offset + 1)
                     }
-                    guard case .object = record else {
+                    guard case .object(let members) = record else {
                         throw ImportFileError("a line must be a JSON object, as 'export' writes", line: line)
                     }
+                    try Self.checkKeys(members, line: line)
                     rows.append(Row(line: line, record: record))
                 }
                 line += 1

@@ -6,36 +6,67 @@ import ClienteleStore
 
 /// The keys under which a customer's values of `unique` fields are compared: one per
 /// unique field with a value, scoped to the field's table or package, normalised as
-/// `normalize:` says (the same keys `import` compares the rows of a file with).
+/// `normalize:` says (the same keys `import` compares the rows of a file with). Beside
+/// them, the keys the matching rules (`duplicates:`) file a customer under, so that a
+/// new customer finds the stored ones it matches without a pass over every document.
 package struct UniqueKeys: Sendable {
     package let records: RecordValidator
-    /// The unique fields, each with its place and normalisation: what the stored keys were made for.
+    /// The matching rules.
+    package let duplicates: [DuplicateRule]
+    /// The unique fields and the matching rules, each with its place and normalisation:
+    /// what the stored keys were made for.
     package let layout: String
+    /// By validator: the matching rules that cover its customers, with the normalisation
+    /// of each matched field.
+    let covering: [[(rule: Int, normalizations: [Normalization])]]
 
-    package init(records: RecordValidator) {
+    package init(records: RecordValidator, duplicates: [DuplicateRule] = []) {
         self.records = records
+        self.duplicates = duplicates
         var lines: [String] = []
+        var covering: [[(rule: Int, normalizations: [Normalization])]] = []
+        var isEmpty = true
         for validator in records.validators {
             for field in validator.fields where field.unique {
                 lines.append("\(validator.place)\u{0}\(field.identity)\u{0}\(String(describing: field.spec.normalize))")
             }
+            if validator.fields.contains(where: \.unique) { isEmpty = false }
+            var rules: [(rule: Int, normalizations: [Normalization])] = []
+            for (r, rule) in duplicates.enumerated()
+            where rule.covers(team: validator.team, table: validator.table, package: validator.package) {
+                let normalizations = rule.match.map { identity in
+                    rule.normalize ?? validator.fields.first { $0.identities.contains(identity) }?.spec.normalize
+                        ?? (rule.fuzzy == nil ? .trim : .lowercase)
+                }
+                rules.append((r, normalizations))
+                lines.append(
+                    "duplicate\u{0}\(rule.id)\u{0}\(validator.place)\u{0}\(rule.match.joined(separator: ","))\u{0}\(normalizations.map(\.rawValue).joined(separator: ","))\u{0}\(rule.fuzzy == nil ? "equal" : "alike")"
+                )
+            }
+            covering.append(rules)
         }
         layout = lines.joined(separator: "\n")
+        self.covering = covering
+        self.isEmpty = isEmpty
     }
 
     /// Whether the config has no unique field at all (then there is nothing to check).
-    package var isEmpty: Bool { layout.isEmpty }
+    package let isEmpty: Bool
 
     /// A stored document's id and keys; nil when it cannot be read.
     package func keys(ofDocument bytes: UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])? {
-        read(bytes).map { ($0.id, $0.claims.map(\.key)) }
+        read(bytes).map { ($0.id, $0.claims.map(\.key) + $0.matches.map { $0.key(duplicates[$0.rule]) }) }
     }
 
-    /// A document's id, and a claim (key and field) per unique value.
-    func read(_ bytes: UnsafeBufferPointer<UInt8>) -> (id: String, claims: [ImportChecker.Claim])? {
+    /// A document's id, a claim (key and field) per unique value, and what each matching
+    /// rule that covers it matches it by.
+    func read(_ bytes: UnsafeBufferPointer<UInt8>) -> (
+        id: String, claims: [ImportChecker.Claim], matches: [DuplicateKey]
+    )? {
         var tape = JSONTape()
         guard (try? tape.parse(bytes)) != nil else { return nil }
-        return tape.withView(bytes: bytes) { view -> (id: String, claims: [ImportChecker.Claim])? in
+        return tape.withView(bytes: bytes) {
+            view -> (id: String, claims: [ImportChecker.Claim], matches: [DuplicateKey])? in
             guard view.kind(0) == .object else { return nil }
             var id: String?
             var team: String?
@@ -67,8 +98,54 @@ package struct UniqueKeys: Sendable {
             var claims: [ImportChecker.Claim] = []
             ImportChecker.uniqueClaims(
                 view, fields: fields, validator: validator, records: records, line: 0, id: id, into: &claims)
-            return (id, claims)
+            return (id, claims, matchKeys(view, fields: fields, rules: covering[validator]))
         }
+    }
+
+    /// The values each rule of `rules` matches the customer by (normalised), where it has them all.
+    private func matchKeys(_ view: JSONView, fields: Int, rules: [(rule: Int, normalizations: [Normalization])])
+        -> [DuplicateKey]
+    {
+        guard !rules.isEmpty else { return [] }
+        var texts: [String: String] = [:]
+        var f = fields + 1
+        while f < view.next(fields) {
+            let name = view.string(f)
+            if rules.contains(where: { duplicates[$0.rule].match.contains(name) }) {
+                texts[name] = CustomerOperations.text(view.value(f + 1))
+            }
+            f = view.next(f + 1)
+        }
+        var keys: [DuplicateKey] = []
+        for (r, normalizations) in rules {
+            var values: [String] = []
+            for (identity, how) in zip(duplicates[r].match, normalizations) {
+                guard let text = texts[identity] else { break }
+                let value = Normalizer.normalize(text, how)
+                guard !value.isEmpty else { break }
+                values.append(value)
+            }
+            if values.count == normalizations.count { keys.append(DuplicateKey(rule: r, values: values)) }
+        }
+        return keys
+    }
+}
+
+/// What a matching rule matches one customer by: its normalised values.
+struct DuplicateKey: Sendable {
+    /// The rule's place in `UniqueKeys.duplicates`.
+    let rule: Int
+    let values: [String]
+
+    /// The values as one text, compared by edit distance for a fuzzy rule.
+    var text: [Unicode.Scalar] { Array(values.joined(separator: " ").unicodeScalars) }
+
+    /// The key in the store's index: the values themselves for an exact rule; for a
+    /// fuzzy one, the first three characters (the block among which alike values are looked for).
+    func key(_ rule: DuplicateRule) -> String {
+        rule.fuzzy == nil
+            ? "=\u{0}\(rule.id)\u{0}\(values.joined(separator: "\u{1}"))"
+            : "~\u{0}\(rule.id)\u{0}\(String(String.UnicodeScalarView(text.prefix(3))))"
     }
 }
 
@@ -82,7 +159,7 @@ struct UniqueClaims {
     mutating func claim(_ document: JSONValue, id: String, unique: UniqueKeys, what: String) throws(OperationError) {
         guard !unique.isEmpty else { return }
         let bytes = Array(document.jsonText.utf8)
-        guard let (_, claims) = bytes.withUnsafeBufferPointer({ unique.read($0) }) else { return }
+        guard let (_, claims, _) = bytes.withUnsafeBufferPointer({ unique.read($0) }) else { return }
         for claim in claims {
             if let earlier = claimed[claim.key], earlier.id != id {
                 throw .conflict(["column \(claim.column): the value is already given to \(earlier.what) in this batch"])

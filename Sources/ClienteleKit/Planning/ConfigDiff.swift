@@ -132,7 +132,7 @@ package struct ConfigDiff: Sendable {
             [
                 ("team", r.team ?? ""), ("table", r.table.rawValue), ("package", r.package ?? ""),
                 ("match", Self.list(r.match)), ("normalize", r.normalize?.rawValue ?? ""),
-                ("fuzzy", r.fuzzy.map { String($0) } ?? ""),
+                ("fuzzy", r.fuzzy.map { String($0) } ?? ""), ("on_add", r.onAdd.rawValue),
             ]
         }
         compare("pool", old.pools, new.pools, id: \.id, location: \.location) { p in

@@ -26,7 +26,7 @@ package enum StoreVerification {
                     problems.append(StoreCheck.Problem(file: error.file ?? path, line: 1, message: error.message))
                 }
             }
-            let unique = UniqueKeys(records: applied.config.records)
+            let unique = UniqueKeys(records: applied.config.records, duplicates: applied.config.model.duplicates)
             if !unique.isEmpty {
                 let kept = try store.uniqueValues(layout: unique.layout, keys: unique.keys(ofDocument:))
                 let held = try UniqueValues.fromDocuments(store: store, keys: unique.keys(ofDocument:)).all()

@@ -29,6 +29,11 @@ package struct Model: Sendable {
 /// (each field's own `normalize:` without it), are duplicates; with `fuzzy`, values
 /// as similar as that (0 to 1) are.
 package struct DuplicateRule: Sendable {
+    /// What a new customer that matches stored ones gets: a warning naming them, or a refusal.
+    package enum DuplicateAction: String, Sendable, CaseIterable {
+        case warn, refuse
+    }
+
     package var id: String
     package var team: String?
     package var table: TableKind
@@ -36,6 +41,8 @@ package struct DuplicateRule: Sendable {
     package var match: [String]
     package var normalize: Normalization?
     package var fuzzy: Double?
+    /// What `add` and `import` do with a new customer the rule matches.
+    package var onAdd: DuplicateAction = .warn
     package var location: SourceLocation
 
     package func covers(team: String, table: TableKind, package: String?) -> Bool {

@@ -371,10 +371,20 @@ extension ModelBuilder {
                     "'fuzzy' of \(subject) is a similarity from 0 (exclusive) to 1, not \(f.value.text)", at: f.location
                 )
             }
+            var onAdd = DuplicateRule.DuplicateAction.warn
+            if let a = r.onAdd {
+                if let action = DuplicateRule.DuplicateAction(rawValue: a.value) {
+                    onAdd = action
+                } else {
+                    diagnostics.error(
+                        "'on_add' of \(subject) is '\(a.value)'\(Suggestion.hint(a.value, in: DuplicateRule.DuplicateAction.allCases.map(\.rawValue), listing: "choices"))",
+                        at: a.location)
+                }
+            }
             guard !match.isEmpty else { return nil }
             return DuplicateRule(
                 id: r.id.value, team: team, table: table, package: package, match: match, normalize: normalize,
-                fuzzy: r.fuzzy.map(\.value.value), location: r.location)
+                fuzzy: r.fuzzy.map(\.value.value), onAdd: onAdd, location: r.location)
         }
     }
 }

@@ -95,7 +95,8 @@ final class DeclarationReader {
     func identify(_ m: MappingReader) -> Located<String>? {
         let kind = m.subject.hasPrefix("a ") ? String(m.subject.dropFirst(2)) : m.subject
         guard let id = m.string("id", required: true) else {
-            m.finish()
+            // The rest is not read: only a misspelled 'id' is worth a word.
+            m.finish(misspelledOnly: true)
             return nil
         }
         m.subject = "\(kind) '\(id.value)'"

@@ -11,6 +11,8 @@ package struct DuplicateRuleDecl: Sendable {
     package var match: [Located<String>]?
     package var normalize: Located<String>?
     package var fuzzy: Located<NumberLiteral>?
+    /// `warn` or `refuse`: what `add` and `import` do with a new customer the rule matches.
+    package var onAdd: Located<String>?
     package var location: SourceLocation
 }
 
@@ -22,6 +24,6 @@ extension DeclarationReader {
         return DuplicateRuleDecl(
             id: id, team: m.string("team"), table: m.string("table", required: true), package: m.string("package"),
             match: m.strings("match", required: true), normalize: m.string("normalize"),
-            fuzzy: m.number("fuzzy"), location: m.location)
+            fuzzy: m.number("fuzzy"), onAdd: m.string("on_add"), location: m.location)
     }
 }

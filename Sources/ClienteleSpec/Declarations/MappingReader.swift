@@ -91,11 +91,15 @@ final class MappingReader {
     }
 
     /// Reports every key that no reader asked for.
-    func finish() {
+    /// Reports each key nothing read, once. With `misspelledOnly`, only those close to
+    /// a key that was read (the rest of a mapping abandoned for a missing `id`, say).
+    func finish(misspelledOnly: Bool = false) {
         for entry in entries where !used.contains(entry.key.value) {
             let key = entry.key.value
-            diagnostics.error(
-                "unknown key '\(key)' in \(subject)\(Suggestion.didYouMean(key, in: known))", at: entry.key.location)
+            let suggestion = Suggestion.didYouMean(key, in: known)
+            used.insert(key)
+            if misspelledOnly && suggestion.isEmpty { continue }
+            diagnostics.error("unknown key '\(key)' in \(subject)\(suggestion)", at: entry.key.location)
         }
     }
 }

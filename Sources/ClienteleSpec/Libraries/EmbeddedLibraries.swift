@@ -1285,7 +1285,7 @@ enum EmbeddedLibraries {
           },
           "duplicates": {
            "type": "array",
-           "description": "Matching rules: customers of the table (or package) whose 'match' fields hold the same values, normalised (or, with 'fuzzy', values as alike as that), are listed by 'customer duplicates'.",
+           "description": "Matching rules: customers of the table (or package) whose 'match' fields hold the same values, normalised (or, with 'fuzzy', values as alike as that), are listed by 'customer duplicates'; 'add' and 'import' warn of (or refuse) a new customer that matches.",
            "items": {
             "type": "object",
             "additionalProperties": false,
@@ -1297,7 +1297,8 @@ enum EmbeddedLibraries {
              "package": {"type": "string"},
              "match": {"type": "array", "minItems": 1, "items": {"type": "string"}},
              "normalize": {"enum": ["trim", "lowercase", "digits", "url"]},
-             "fuzzy": {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
+             "fuzzy": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+             "on_add": {"enum": ["warn", "refuse"], "description": "What 'add' and 'import' do with a new customer the rule matches: warn (the default) or refuse."}
             }
            }
           },
@@ -1977,7 +1978,9 @@ enum EmbeddedLibraries {
                     "duplicates.yaml",
                     #"""
                     # Matching rules: 'clientele customer duplicates --as carol' lists the groups of
-                    # customers they find alike, among those the user may see.
+                    # customers they find alike, among those the user may see. 'customer add' and
+                    # 'import' warn of a new customer a rule finds alike stored ones ('on_add: refuse'
+                    # refuses it instead).
                     duplicates:
                       - id: same-phone
                         table: individual
