@@ -3,7 +3,9 @@
 # The weekly data administration at 1M: on a fresh store of DATA's 1M customers
 # (../shared/bench, as in docs/performance.md), an upsert import of 100,000 changed
 # rows (`import --update`), then a mass transfer of the customers it changed
-# (`customer transfer --where`), each under /usr/bin/time -v (time and memory).
+# (`customer transfer --where`), a mass edit, `customer duplicates`, and new customers
+# checked by matching rules (`customer add`, `import`), each under /usr/bin/time
+# (time and memory).
 # The bench config gives its admins neither 'configure' nor 'assign': a file adds both.
 set -euo pipefail
 bin=$1 data=$2 work=$3
@@ -43,3 +45,25 @@ YAML
 "$bin" apply --config "$work" --as U0001 --yes > /dev/null
 measure "$bin" customer duplicates --rule same-phone --config "$work" --as U0001 > "$work/duplicates.out"
 tail -n 1 "$work/duplicates.out"
+# A new customer against the matching rules: the first command after the apply makes
+# the value index again with the rules' keys; the next finds the index made.
+phone=$(head -n 1 "$data/clientele-customers.jsonl" | sed -E 's/.*"phone1":"([^"]*)".*/\1/')
+echo "== customer add with a matching phone (the index made again with the rule's keys)"
+measure "$bin" customer add --table individual --team T1 name=Again "phone1=$phone" --config "$work" --as U0001
+echo "== customer add with a matching phone (the index made)"
+measure "$bin" customer add --table individual --team T1 name=Again2 "phone1=$phone" --config "$work" --as U0001
+cat >> "$work/configure.yaml" <<'YAML'
+  - id: similar-organizations
+    table: organization
+    match: [name]
+    fuzzy: 0.9
+YAML
+"$bin" apply --config "$work" --as U0001 --yes > /dev/null
+echo "== customer add of an organization alike stored ones (a fuzzy rule; the index made again)"
+measure "$bin" customer add --table organization --team T1 "name=Summit Robotics Inc #3" --config "$work" --as U0001
+echo "== customer add of an organization alike stored ones (a fuzzy rule; crowded blocks)"
+measure "$bin" customer add --table organization --team T1 "name=Summit Energy Inc #4" --config "$work" --as U0001
+echo "== import of 10,000 new customers, each with a stored phone (the rules warn)"
+head -n 10000 "$data/clientele-customers.jsonl" | sed -E 's/^\{"id":"[^"]+",/{/; s/"email":"[^"]*"/"email":null/' > "$work/again.jsonl"
+measure "$bin" import "$work/again.jsonl" --config "$work" --as U0001 --rejects "$work/again-rejects.jsonl" --format json > "$work/again.out"
+head -c 200 "$work/again.out"; echo

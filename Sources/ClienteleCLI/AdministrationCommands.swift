@@ -46,40 +46,21 @@ extension CustomerCommand {
         @Argument(help: "Customer ids.") var ids: [String] = []
         @Option(help: "The new account executive.") var to: String
         @Option(help: "The new customer service representative.") var serviceRep: String?
-        @Option(name: .customLong("where"), help: "Select the customers by an expression (as in rules).")
-        var whereExpression: String?
-        @Option(help: "With --where: only customers of this table.") var table: TableKind?
-        @Option(help: "With --where: only customers of this package.") var package: String?
-        @Option(help: "With --where: only customers with this tag.") var tag: String?
+        @OptionGroup var selection: SelectionOptions
         @Flag(help: "Say what would change, and change nothing.") var dryRun = false
         @Flag(help: "Transfer a selection without asking.") var yes = false
         @Option(help: "text or json") var format: OutputFormat = .text
 
-        var selects: Bool { whereExpression != nil || table != nil || package != nil || tag != nil }
-
         func validate() throws {
-            if ids.isEmpty && !selects {
-                throw ValidationError("name the customers to transfer, or select them with --where")
-            }
-            if !ids.isEmpty && selects {
-                throw ValidationError(
-                    "name the customers or select them with --where, --table, --package or --tag; not both")
-            }
+            try selection.validate(ids: ids, verb: "transfer")
         }
 
         func run() throws {
             let (config, store) = try options.open(writer: dryRun ? nil : "clientele customer transfer")
             let listing = CustomerListing(config: config, store: store, now: options.store.seconds)
             var chosen = ids
-            if selects {
-                var query = CustomerListing.Query()
-                query.action = .assign
-                query.now = options.store.seconds
-                query.whereExpression = whereExpression
-                query.table = table
-                query.package = package
-                query.tag = tag
-                chosen = try listing.ids(as: options.actor, query)
+            if selection.selects {
+                chosen = try listing.ids(as: options.actor, selection.query(.assign, now: options.store.seconds))
                 guard !chosen.isEmpty else {
                     if format == .json {
                         Terminal.out(Self.json(TransferOutcome(), dryRun: dryRun).jsonText + "\n")
@@ -93,7 +74,7 @@ extension CustomerCommand {
             // The whole transfer is checked before anyone confirms it.
             var outcome = try operations.transfer(
                 as: options.actor, ids: chosen, to: to, serviceRep: serviceRep, dryRun: true, time: options.time)
-            if selects && !dryRun && !outcome.transferred.isEmpty {
+            if selection.selects && !dryRun && !outcome.transferred.isEmpty {
                 try Confirmation.ask(
                     "Transfer \(Done.count(outcome.transferred.count, "customer")) to \(to)?", yes: yes)
             }

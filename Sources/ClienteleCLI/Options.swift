@@ -89,3 +89,39 @@ enum Shell {
         quoted(path.hasPrefix("-") ? "./" + path : path)
     }
 }
+
+/// How `customer edit` and `customer transfer` select customers instead of naming them:
+/// an expression, narrowed by table, package and tag. Only customers the user may view
+/// (and act on) are selected.
+struct SelectionOptions: ParsableArguments {
+    @Option(name: .customLong("where"), help: "Select the customers by an expression (as in rules).")
+    var whereExpression: String?
+    @Option(help: "With --where: only customers of this table.") var table: TableKind?
+    @Option(help: "With --where: only customers of this package.") var package: String?
+    @Option(help: "With --where: only customers with this tag.") var tag: String?
+
+    var selects: Bool { whereExpression != nil || table != nil || package != nil || tag != nil }
+
+    /// Customers are named, or selected; not both, nor neither.
+    func validate(ids: [String], verb: String) throws {
+        if ids.isEmpty && !selects {
+            throw ValidationError("name the customers to \(verb), or select them with --where")
+        }
+        if !ids.isEmpty && selects {
+            throw ValidationError(
+                "name the customers or select them with --where, --table, --package or --tag; not both")
+        }
+    }
+
+    /// The listing query of the customers selected for `action`.
+    func query(_ action: Action, now: Double) -> CustomerListing.Query {
+        var query = CustomerListing.Query()
+        query.action = action
+        query.now = now
+        query.whereExpression = whereExpression
+        query.table = table
+        query.package = package
+        query.tag = tag
+        return query
+    }
+}

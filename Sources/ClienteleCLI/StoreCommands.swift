@@ -199,14 +199,8 @@ struct CustomerCommand: ParsableCommand {
         @OptionGroup var options: ActingOptions
         @Argument(help: "The customers' ids, then FIELD=VALUE pairs.") var arguments: [String] = []
         @Option(help: "A campaign view: only its agent fields may change.") var view: String?
-        @Option(name: .customLong("where"), help: "Select the customers by an expression (as in rules).")
-        var whereExpression: String?
-        @Option(help: "With --where: only customers of this table.") var table: TableKind?
-        @Option(help: "With --where: only customers of this package.") var package: String?
-        @Option(help: "With --where: only customers with this tag.") var tag: String?
+        @OptionGroup var selection: SelectionOptions
         @Flag(help: "Edit a selection without asking.") var yes = false
-
-        var selects: Bool { whereExpression != nil || table != nil || package != nil || tag != nil }
 
         /// The leading arguments that are not FIELD=VALUE are ids.
         var split: (ids: [String], values: [String]) {
@@ -217,17 +211,13 @@ struct CustomerCommand: ParsableCommand {
         func validate() throws {
             let (ids, values) = split
             if values.isEmpty, ids.count > 1 { throw ValidationError("'\(ids[1])' is not FIELD=VALUE") }
-            if values.isEmpty, selects || ids.count == 1 {
+            if values.isEmpty, selection.selects || ids.count == 1 {
                 throw ValidationError("give the fields to change: FIELD=VALUE")
             }
-            if ids.isEmpty && !selects {
-                throw ValidationError("name the customers to edit, or select them with --where")
+            try selection.validate(ids: ids, verb: "edit")
+            if view != nil && (ids.count != 1 || selection.selects) {
+                throw ValidationError("--view edits one customer")
             }
-            if !ids.isEmpty && selects {
-                throw ValidationError(
-                    "name the customers or select them with --where, --table, --package or --tag; not both")
-            }
-            if view != nil && (ids.count != 1 || selects) { throw ValidationError("--view edits one customer") }
         }
 
         func run() throws {
@@ -247,15 +237,8 @@ struct CustomerCommand: ParsableCommand {
                 return
             }
             var chosen = ids
-            if selects {
-                var query = CustomerListing.Query()
-                query.action = .edit
-                query.now = options.store.seconds
-                query.whereExpression = whereExpression
-                query.table = table
-                query.package = package
-                query.tag = tag
-                chosen = try listing.ids(as: options.actor, query)
+            if selection.selects {
+                chosen = try listing.ids(as: options.actor, selection.query(.edit, now: options.store.seconds))
                 guard !chosen.isEmpty else {
                     Done.say("no customer \(options.actor) may edit matches; nothing changed")
                     return

@@ -794,14 +794,14 @@ struct AdministrationTests {
         let d = try demo(owners: ["bob"])
         let before = try d.snapshot()
         for (line, message) in [
-            (#"{"id":"P000001","fields":{"name":"x"},"id":"P000002"}"#, "row 1: key 'id' is given twice"),
-            (#"{"id":"P000001","fields":{"name":"x","name":"y"}}"#, "row 1: field 'name' is given twice"),
-            (#"{"id":"P000001","bogus":1}"#, "row 1: unknown key 'bogus'"),
+            (#"{"id":"P000001","fields":{"name":"x"},"id":"P000002"}"#, "row 1, column id: key 'id' is given twice"),
+            (#"{"id":"P000001","fields":{"name":"x","name":"y"}}"#, "row 1, column name: field 'name' is given twice"),
+            (#"{"id":"P000001","bogus":1}"#, "row 1, column bogus: unknown key 'bogus'"),
         ] {
             let path = try write(line + "\n", "rows.jsonl", in: d)
             let run = try d.run(["import", path, "--update", "--as", "carol"])
             #expect(run.exitCode == 1, "\(line)")
-            #expect(run.stderr.contains(message), "\(run.stderr)")
+            #expect(run.stdout.contains(message), "\(run.stdout)")
         }
         var invalid = Data(#"{"id":"P000001","fields":{"name":""#.utf8)
         invalid.append(contentsOf: [0xFF, 0xFE])
@@ -810,7 +810,7 @@ struct AdministrationTests {
         try invalid.write(to: bytes)
         let utf8 = try d.run(["import", bytes.path, "--update", "--as", "carol"])
         #expect(utf8.exitCode == 1)
-        #expect(utf8.stderr.contains("row 1, column 35: invalid UTF-8 (byte 0xff)"), "\(utf8.stderr)")
+        #expect(utf8.stdout.contains("row 1, column 35: invalid UTF-8 (byte 0xff)"), "\(utf8.stdout)")
         let moved = try write(#"{"id":"P000001","table":"organization"}"# + "\n", "moved.jsonl", in: d)
         let run = try d.run(["import", moved, "--update", "--as", "carol"])
         #expect(run.exitCode == 1)
@@ -819,6 +819,46 @@ struct AdministrationTests {
                 #"row 1, column table: the row gives "organization", but P000001 has "individual": an upsert does not move a customer"#
             ), "\(run.stdout)")
         #expect(try d.snapshot() == before)
+    }
+
+    @Test(
+        "a fuzzy rule warns of a name alike a stored one and an earlier row; a refused row is no earlier row; verify passes"
+    )
+    func fuzzyDuplicatesOnAdd() throws {
+        let d = try demo(
+            extra: """
+                duplicates:
+                  - { id: same-contact, table: organization, match: [contactName], on_add: refuse }
+                """)
+        let first = try d.run(["customer", "add", "--as", "carol", "--table", "organization", "name=Acme Tools Co."])
+        #expect(first.exitCode == 0 && first.stderr.isEmpty, "\(first.stderr)")
+        // One letter in ten may differ; é written as two characters is é.
+        let alike = try d.run([
+            "customer", "add", "--as", "carol", "--table", "organization", "name=ACME Tools Co",
+        ])
+        #expect(alike.stderr == "warning: O000002 may duplicate O000001 (duplicate rule 'similar-names')\n")
+        let cafe = try d.run(["customer", "add", "--as", "carol", "--table", "organization", "name=Café Roma"])
+        #expect(cafe.stderr.isEmpty)
+        let decomposed = try d.run([
+            "customer", "add", "--as", "carol", "--table", "organization", "name=Cafe\u{301} Roma",
+        ])
+        #expect(decomposed.stderr == "warning: O000004 may duplicate O000003 (duplicate rule 'similar-names')\n")
+        // Row 2 is refused (its contact is taken); row 3, alike row 2 only, is not warned of.
+        #expect(
+            try d.run(["customer", "edit", "O000001", "contactName=Li", "--as", "carol"]).exitCode == 0)
+        let file = try write(
+            "name,contactName\nZenith Labs,Li\nZenith Lab,Wu\nZenith Labs Ltd,Wu\n", "orgs.csv", in: d)
+        let rejects = d.dir.appendingPathComponent("rejects.csv").path
+        let run = try d.run([
+            "import", file, "--table", "organization", "--as", "carol", "--rejects", rejects, "--format", "json",
+        ])
+        #expect(run.exitCode == 0, "\(run.stderr)")
+        let report = try json(run)
+        #expect((report["refused"] as? [[String: Any]])?.compactMap { $0["row"] as? Int } == [2, 4], "\(run.stdout)")
+        #expect((report["duplicates"] as? [[String: Any]])?.isEmpty == true, "\(run.stdout)")
+        // Duplicates are allowed where a rule warns: the store is whole.
+        let verify = try CLI.run(["store", "verify", "--config", d.config])
+        #expect(verify.exitCode == 0, "\(verify.stdout) \(verify.stderr)")
     }
 
     @Test("on_add: a bad value is named where it is")

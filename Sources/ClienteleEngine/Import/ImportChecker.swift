@@ -34,7 +34,9 @@ package struct ImportChecker: Sendable {
         switch format {
         case .jsonLines:
             return checkJSONLines(bytes, progress: progress, keepRows: false).report
-        case .csv: return try checkCSV(bytes, progress: progress, rows: nil)
+        case .csv:
+            var names: [String: String] = [:]
+            return try checkCSV(bytes, progress: progress, columnNames: &names, rows: nil)
         }
     }
 
@@ -56,6 +58,8 @@ package struct ImportChecker: Sendable {
         package var report: ImportReport
         package var rows: [CheckedRow]
         package var converted: [UInt8] = []
+        /// A CSV file's header name of each field (by identity), for the problems found later.
+        package var columnNames: [String: String] = [:]
     }
 
     /// Checks like `check`, and keeps where every accepted row is, for storing them.
@@ -71,12 +75,14 @@ package struct ImportChecker: Sendable {
         case .csv:
             var converted: [UInt8] = []
             var rows: [CheckedRow] = []
-            let report = try checkCSV(bytes, progress: progress) { line, record, validator, id in
+            var names: [String: String] = [:]
+            let report = try checkCSV(bytes, progress: progress, columnNames: &names) {
+                line, record, validator, id in
                 rows.append(
                     CheckedRow(line: line, offset: converted.count, length: record.count, validator: validator, id: id))
                 converted.append(contentsOf: record)
             }
-            file = CheckedFile(report: report, rows: rows, converted: converted)
+            file = CheckedFile(report: report, rows: rows, converted: converted, columnNames: names)
         }
         let rejected = Set(file.report.rejected.map(\.line))
         if !rejected.isEmpty { file.rows.removeAll { rejected.contains($0.line) } }
@@ -325,9 +331,10 @@ package struct ImportChecker: Sendable {
     /// A CSV row that passed its checks: its line, its JSON, its validator and its id.
     typealias CSVRowSink = (_ line: Int, _ record: UnsafeBufferPointer<UInt8>, _ validator: Int, _ id: String?) -> Void
 
-    private func checkCSV(_ bytes: UnsafeBufferPointer<UInt8>, progress: ((Int) -> Void)?, rows: CSVRowSink?)
-        throws(ImportFileError) -> ImportReport
-    {
+    private func checkCSV(
+        _ bytes: UnsafeBufferPointer<UInt8>, progress: ((Int) -> Void)?, columnNames: inout [String: String],
+        rows: CSVRowSink?
+    ) throws(ImportFileError) -> ImportReport {
         var reader = CSVReader(bytes)
         var headerRecord: CSVReader.Record?
         do { headerRecord = try reader.next() } catch {
@@ -356,6 +363,7 @@ package struct ImportChecker: Sendable {
         }
         let validator = records.validators[index]
         let columns = try CSVColumns(header: headerRecord.cells, validator: validator, line: headerRecord.line)
+        columnNames = columns.columnName
         let rowDefaults = RecordValidator.Defaults(team: team, table: table, package: defaults.package)
 
         var report = ImportReport()

@@ -69,10 +69,12 @@ extension CustomerOperations {
                 guard let texts = values[table.ids[c]] else { continue }
                 var key: [String] = []
                 for (field, position) in zip(rule.match, positions) {
-                    guard let text = texts[position] else { break }
-                    key.append(Normalizer.normalize(text, normalization(of: field, rule: rule, table: table, c)))
+                    guard let text = texts[position],
+                        let value = DuplicateKey.value(text, normalization(of: field, rule: rule, table: table, c))
+                    else { break }
+                    key.append(value)
                 }
-                guard key.count == positions.count, !key.contains(where: \.isEmpty) else { continue }
+                guard key.count == positions.count else { continue }
                 if let u {
                     let access = fieldAccess(user: u, customer: c, in: table)
                     guard rule.match.allSatisfy({ access.canRead($0) && access.masks[$0] == nil }) else { continue }
@@ -196,23 +198,40 @@ extension CustomerOperations {
         return groups.values.filter { $0.count > 1 }
     }
 
-    /// Whether two texts are at least `threshold` alike by edit distance.
+    /// How many characters of each text fuzzy matching compares: a long text is
+    /// compared on its beginning, which keeps one comparison bounded.
+    static let comparedLength = 1_000
+
+    /// Whether two texts are at least `threshold` alike by edit distance (of their first
+    /// `comparedLength` characters). Only the band of cells within the distance allowed of
+    /// the diagonal is computed.
     static func similarity(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar], atLeast threshold: Double) -> Bool {
+        let a = a.prefix(comparedLength)
+        let b = b.prefix(comparedLength)
         let longer = max(a.count, b.count)
         guard longer > 0 else { return true }
         let allowed = Int((1 - threshold) * Double(longer) + 1e-9)
         guard abs(a.count - b.count) <= allowed else { return false }
         guard !a.isEmpty, !b.isEmpty else { return true }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
+        let (a0, b0) = (a.startIndex, b.startIndex)
+        let far = allowed + 1
+        var previous = (0...b.count).map { min($0, far) }
+        var current = [Int](repeating: far, count: b.count + 1)
         for i in 1...a.count {
-            current[0] = i
-            var best = current[0]
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-                best = min(best, current[j])
+            let low = max(1, i - allowed)
+            let high = min(b.count, i + allowed)
+            current[0] = min(i, far)
+            if low > 1 { current[low - 1] = far }
+            var best = far
+            if low <= high {
+                for j in low...high {
+                    let substitution = previous[j - 1] + (a[a0 + i - 1] == b[b0 + j - 1] ? 0 : 1)
+                    current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution, far)
+                    best = min(best, current[j])
+                }
             }
-            if best > allowed { return false }
+            if high < b.count { current[high + 1] = far }
+            if best > allowed && current[0] > allowed { return false }
             swap(&previous, &current)
         }
         return previous[b.count] <= allowed

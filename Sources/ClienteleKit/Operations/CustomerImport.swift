@@ -77,7 +77,7 @@ package struct CustomerImport {
                 actor: actor ?? ""
             ) { chunk in
                 var chunk = chunk
-                if let matching { Self.checkDuplicates(&chunk, matching, into: &duplicates) }
+                if let matching { try Self.checkDuplicates(&chunk, matching, into: &duplicates) }
                 for refusal in chunk.refusals {
                     refusedByRules += 1
                     rejected[refusal.line] = RejectedRow(
@@ -85,8 +85,9 @@ package struct CustomerImport {
                         problems: [RecordProblem(column: "", message: refusal.message)])
                 }
                 for conflict in chunk.conflicts {
-                    rejected[conflict.line] = RejectedRow(
-                        line: conflict.line, id: conflict.id, problems: [conflict.problem])
+                    var problem = conflict.problem
+                    problem.column = file.columnNames[problem.column] ?? problem.column
+                    rejected[conflict.line] = RejectedRow(line: conflict.line, id: conflict.id, problems: [problem])
                 }
                 refused = refused || !chunk.refusals.isEmpty || !chunk.conflicts.isEmpty
                 guard storing, keepRejected || !refused else { return }
@@ -190,20 +191,22 @@ package struct CustomerImport {
 
     /// Compares the chunk's new customers with the stored ones and the rows before them:
     /// a refusing rule's match becomes a refusal of the row, a warning's is noted.
+    /// Only the rows kept are compared with the rows after them.
     static func checkDuplicates(
         _ chunk: inout ChunkOutput, _ matching: DuplicateCheck,
         into duplicates: inout [(line: Int, id: String, match: DuplicateMatch)]
-    ) {
+    ) throws(OperationError) {
         var kept: [(id: String, line: Int, range: Range<Int>)] = []
-        chunk.documents.withUnsafeBufferPointer { documents in
+        try chunk.documents.withUnsafeBufferPointer { (documents) throws(OperationError) in
             for entry in chunk.stored {
-                let found = matching.matches(UnsafeBufferPointer(rebasing: documents[entry.range]), row: entry.line)
-                if let refusal = found.first(where: \.refuses) {
+                let checked = try matching.check(UnsafeBufferPointer(rebasing: documents[entry.range]))
+                if let refusal = checked.matches.first(where: \.refuses) {
                     chunk.conflicts.append(
                         (entry.line, entry.id, RecordProblem(column: refusal.field, message: refusal.message)))
                     continue
                 }
-                duplicates += found.map { (entry.line, entry.id, $0) }
+                matching.remember(checked, row: entry.line)
+                duplicates += checked.matches.map { (entry.line, entry.id, $0) }
                 kept.append(entry)
             }
         }

@@ -254,7 +254,8 @@ package struct CustomerOperations {
             as: actor, id: id, team: team, table: table, package: package, assignments: assignments, time: time)
         var duplicates: [DuplicateMatch] = []
         if let check = try DuplicateCheck(operations: self, user: try user(actor)) {
-            duplicates = Array(document.jsonText.utf8).withUnsafeBufferPointer { check.matches($0) }
+            let bytes = Array(document.jsonText.utf8)
+            duplicates = try bytes.withUnsafeBufferPointer { (b) throws(OperationError) in try check.check(b) }.matches
             let refusals = duplicates.filter(\.refuses)
             if !refusals.isEmpty {
                 throw .conflict(refusals.map { RecordProblem(column: $0.field, message: $0.message).description })

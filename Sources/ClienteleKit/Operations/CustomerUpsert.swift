@@ -65,6 +65,8 @@ package struct CustomerUpsert {
     struct Row {
         var line: Int
         var record: JSONValue
+        /// What makes a line unreadable (as `import` refuses it): the row is refused.
+        var problem: RecordProblem?
     }
 
     /// `match`: the identity of a unique field rows are matched by when they give no
@@ -93,6 +95,10 @@ package struct CustomerUpsert {
                 if case .refused = error { outcome.refusedByRules += 1 }
                 outcome.rejected.append(
                     RejectedRow(line: row.line, id: id, problems: Self.problems(error, columnNames: columnNames)))
+            }
+            if let problem = row.problem {
+                outcome.rejected.append(RejectedRow(line: row.line, id: nil, problems: [problem]))
+                continue
             }
             let given = row.record["id"]?.stringValue
             var target: String?
@@ -127,7 +133,8 @@ package struct CustomerUpsert {
                     }
                     changedBy[id] = row.line
                     let stored = try operations.existing(id)
-                    try Self.refuseMoves(row.record, stored: stored, id: id)
+                    // A CSV row's place is --team and --table: only a JSON line says where it is.
+                    if format == .jsonLines { try Self.refuseMoves(row.record, stored: stored, id: id) }
                     if row.record["tags"] != nil || row.record["shared"] != nil {
                         try Self.refuseTagsAndShares(row.record, stored: stored)
                     }
@@ -136,6 +143,10 @@ package struct CustomerUpsert {
                         continue
                     }
                     try claimed.claim(document, id: id, unique: operations.unique, what: "row \(row.line)")
+                    // A row added after it is compared with its new values too.
+                    if let matching {
+                        Array(document.jsonText.utf8).withUnsafeBufferPointer { matching.remember($0, row: row.line) }
+                    }
                     operationsToCommit.append(.put(id: id, document: document))
                     operationsToCommit.append(
                         operations.logEntry(
@@ -167,17 +178,21 @@ package struct CustomerUpsert {
                 let (document, _) = try operations.added(
                     as: actor, id: id, team: place.team, table: table, package: place.package,
                     assignments: assignments, time: time, action: .import)
-                try claimed.claim(document, id: id, unique: operations.unique, what: "row \(row.line)")
+                // Matched before its unique values are claimed: a refused row takes nothing from the rows after it.
+                var checked = DuplicateCheck.Checked()
                 if let matching {
-                    let found = Array(document.jsonText.utf8).withUnsafeBufferPointer {
-                        matching.matches($0, row: row.line)
-                    }
-                    if let refusal = found.first(where: \.refuses) {
+                    let bytes = Array(document.jsonText.utf8)
+                    checked = try bytes.withUnsafeBufferPointer { (b) throws(OperationError) in try matching.check(b) }
+                    if let refusal = checked.matches.first(where: \.refuses) {
                         throw OperationError.conflict([
                             RecordProblem(column: refusal.field, message: refusal.message).description
                         ])
                     }
-                    outcome.duplicates += found.map { (row.line, id, $0) }
+                }
+                try claimed.claim(document, id: id, unique: operations.unique, what: "row \(row.line)")
+                if let matching {
+                    matching.remember(checked, row: row.line)
+                    outcome.duplicates += checked.matches.map { (row.line, id, $0) }
                 }
                 operationsToCommit.append(.put(id: id, document: document))
                 inserted.append(id)
@@ -248,21 +263,25 @@ package struct CustomerUpsert {
     /// The keys a line may give: those of an exported customer.
     static let rowKeys = StoredKey.allCases.map(\.name)
 
-    /// Refuses a key no customer has, and a key or field given twice.
-    static func checkKeys(_ members: [(String, JSONValue)], line: Int) throws(ImportFileError) {
+    /// A key no customer has, or a key or field given twice; nil when there is none.
+    static func keyProblem(_ members: [(String, JSONValue)]) -> RecordProblem? {
         var seen: Set<String> = []
         for (key, value) in members {
             guard rowKeys.contains(key) else {
-                throw ImportFileError("unknown key '\(key)'\(Suggestion.didYouMean(key, in: rowKeys))", line: line)
+                return RecordProblem(
+                    column: key, message: "unknown key '\(key)'\(Suggestion.didYouMean(key, in: rowKeys))")
             }
-            guard seen.insert(key).inserted else { throw ImportFileError("key '\(key)' is given twice", line: line) }
+            guard seen.insert(key).inserted else {
+                return RecordProblem(column: key, message: "key '\(key)' is given twice")
+            }
             if key == StoredKey.fields.name, case .object(let fields) = value {
                 var named: Set<String> = []
                 for (field, _) in fields where !named.insert(field).inserted {
-                    throw ImportFileError("field '\(field)' is given twice", line: line)
+                    return RecordProblem(column: field, message: "field '\(field)' is given twice")
                 }
             }
         }
+        return nil
     }
 
     /// Where a row says a stored customer is must be where it is: an upsert changes
@@ -321,18 +340,21 @@ package struct CustomerUpsert {
                 if !text.trimmingWhitespace().isEmpty {
                     // Read as strictly as a plain import reads a line: UTF-8, each key once, known keys.
                     var tape = JSONTape()
-                    do { try tape.parse(slice) } catch {
-                        throw ImportFileError(error.message, line: line, column: error.offset + 1)
+                    var record = JSONValue.null
+                    var problem: RecordProblem?
+                    do throws(JSONTape.SyntaxError) {
+                        try tape.parse(slice)
+                        record = try JSONValue.parse(text, refusingLoneSurrogates: true)
+                        if case .object(let members) = record {
+                            problem = Self.keyProblem(members)
+                        } else {
+                            problem = RecordProblem(
+                                column: "", message: "a line must be a JSON object, as 'export' writes")
+                        }
+                    } catch {
+                        problem = RecordProblem(column: String(error.offset + 1), message: error.message)
                     }
-                    let record: JSONValue
-                    do { record = try JSONValue.parse(text, refusingLoneSurrogates: true) } catch {
-                        throw ImportFileError(error.message, line: line, column: error.offset + 1)
-                    }
-                    guard case .object(let members) = record else {
-                        throw ImportFileError("a line must be a JSON object, as 'export' writes", line: line)
-                    }
-                    try Self.checkKeys(members, line: line)
-                    rows.append(Row(line: line, record: record))
+                    rows.append(Row(line: line, record: record, problem: problem))
                 }
                 line += 1
                 start = end + 1
@@ -408,8 +430,9 @@ extension CustomerUpsert {
             probe.append(("package", place.package.map(JSONValue.string) ?? .null))
             probe.append(("fields", .object([(field, value)])))
             let bytes = Array(JSONValue.object(probe).jsonText.utf8)
-            guard let (_, keys) = bytes.withUnsafeBufferPointer({ operations.unique.keys(ofDocument: $0) }),
-                let key = keys.first
+            // The unique value's key alone: a matching rule's keys are no identity.
+            guard let (_, claims, _) = bytes.withUnsafeBufferPointer({ operations.unique.read($0) }),
+                let key = claims.first?.key
             else { return nil }
             let ids = held.ids(holding: key)
             return ids.count == 1 ? ids[0] : nil

@@ -3,6 +3,7 @@ import ClienteleEngine
 import ClienteleModel
 import ClienteleSpec
 import ClienteleStore
+import Foundation
 
 /// The keys under which a customer's values of `unique` fields are compared: one per
 /// unique field with a value, scoped to the field's table or package, normalised as
@@ -55,7 +56,7 @@ package struct UniqueKeys: Sendable {
 
     /// A stored document's id and keys; nil when it cannot be read.
     package func keys(ofDocument bytes: UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])? {
-        read(bytes).map { ($0.id, $0.claims.map(\.key) + $0.matches.map { $0.key(duplicates[$0.rule]) }) }
+        read(bytes).map { ($0.id, $0.claims.map(\.key) + $0.matches.flatMap { $0.keys(duplicates[$0.rule]) }) }
     }
 
     /// A document's id, a claim (key and field) per unique value, and what each matching
@@ -120,9 +121,7 @@ package struct UniqueKeys: Sendable {
         for (r, normalizations) in rules {
             var values: [String] = []
             for (identity, how) in zip(duplicates[r].match, normalizations) {
-                guard let text = texts[identity] else { break }
-                let value = Normalizer.normalize(text, how)
-                guard !value.isEmpty else { break }
+                guard let text = texts[identity], let value = DuplicateKey.value(text, how) else { break }
                 values.append(value)
             }
             if values.count == normalizations.count { keys.append(DuplicateKey(rule: r, values: values)) }
@@ -140,12 +139,44 @@ struct DuplicateKey: Sendable {
     /// The values as one text, compared by edit distance for a fuzzy rule.
     var text: [Unicode.Scalar] { Array(values.joined(separator: " ").unicodeScalars) }
 
-    /// The key in the store's index: the values themselves for an exact rule; for a
-    /// fuzzy one, the first three characters (the block among which alike values are looked for).
-    func key(_ rule: DuplicateRule) -> String {
-        rule.fuzzy == nil
-            ? "=\u{0}\(rule.id)\u{0}\(values.joined(separator: "\u{1}"))"
-            : "~\u{0}\(rule.id)\u{0}\(String(String.UnicodeScalarView(text.prefix(3))))"
+    /// A value as a matching rule compares it: normalised, in composed form (é written
+    /// as one character or two is one value), without invisible format characters
+    /// (zero-width spaces, direction marks); nil when nothing is left to compare (no
+    /// digit at all, for `digits`).
+    static func value(_ text: String, _ how: Normalization) -> String? {
+        var value = Normalizer.normalize(text, how)
+        if !value.utf8.allSatisfy({ $0 < 0x80 }) {
+            var scalars = String.UnicodeScalarView()
+            scalars.append(
+                contentsOf: value.precomposedStringWithCanonicalMapping.unicodeScalars.filter {
+                    $0.properties.generalCategory != .format
+                })
+            value = String(scalars)
+        }
+        guard !value.isEmpty, how != .digits || value.contains(where: \.isNumber) else { return nil }
+        return value
+    }
+
+    /// Whether an index key is a matching rule's (not a unique value's).
+    static func isMatchKey(_ key: String) -> Bool { key.hasPrefix("=") || key.hasPrefix("~") }
+
+    /// The lengths of the blocks a fuzzy rule files a customer under: its first 3
+    /// characters, and its first 8 (a narrower block, for when the first is crowded).
+    static let blockLengths = [3, 8]
+
+    /// The keys in the store's index: the values themselves for an exact rule; for a
+    /// fuzzy one, a key per block length.
+    func keys(_ rule: DuplicateRule) -> [String] {
+        rule.fuzzy == nil ? [exactKey(rule)] : Self.blockLengths.map { block(rule, length: $0) }
+    }
+
+    func exactKey(_ rule: DuplicateRule) -> String {
+        "=\u{0}\(rule.id)\u{0}\(values.joined(separator: "\u{1}"))"
+    }
+
+    /// The block of the customers whose text begins with the same `length` characters.
+    func block(_ rule: DuplicateRule, length: Int) -> String {
+        "~\(length)\u{0}\(rule.id)\u{0}\(String(String.UnicodeScalarView(text.prefix(length))))"
     }
 }
 

@@ -27,7 +27,7 @@ package enum StoreVerification {
                 }
             }
             let unique = UniqueKeys(records: applied.config.records, duplicates: applied.config.model.duplicates)
-            if !unique.isEmpty {
+            if !unique.isEmpty || !unique.duplicates.isEmpty {
                 let kept = try store.uniqueValues(layout: unique.layout, keys: unique.keys(ofDocument:))
                 let held = try UniqueValues.fromDocuments(store: store, keys: unique.keys(ofDocument:)).all()
                 if kept.all() != held {
@@ -35,12 +35,15 @@ package enum StoreVerification {
                         StoreCheck.Problem(
                             file: path + "/index/unique.bin", line: 1,
                             message:
-                                "the unique values do not match the documents; delete index/ (a cache) and the next command rebuilds it"
+                                "the unique values and matching keys do not match the documents; delete index/ (a cache) and the next command rebuilds it"
                         ))
                 }
                 // The documents themselves: a value of a unique field held twice (written before uniqueness was
                 // enforced everywhere).
-                let repeated = held.filter { $0.value.count > 1 }.sorted { $0.key < $1.key }
+                // A matching rule's keys are shared on purpose: they are no unique values.
+                let repeated = held.filter { $0.value.count > 1 && !DuplicateKey.isMatchKey($0.key) }.sorted {
+                    $0.key < $1.key
+                }
                 if let (key, ids) = repeated.first {
                     let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
                     problems.append(
