@@ -861,6 +861,30 @@ struct AdministrationTests {
         #expect(verify.exitCode == 0, "\(verify.stdout) \(verify.stderr)")
     }
 
+    @Test("import refuses a value the field rules make read-only for the user, as add does; the store is unchanged")
+    func importObeysFieldRules() throws {
+        let d = try demo(
+            extra: """
+                rules:
+                  - id: reps-import
+                    allow: [import]
+                    when: '"sales-rep" in user.roles'
+                """)
+        let before = try d.snapshot()
+        let file = try write("name,budget\nAcme,100\n", "orgs.csv", in: d)
+        let refused = try d.run(["import", file, "--table", "organization", "--as", "bob"])
+        #expect(refused.exitCode == 3, "\(refused.stderr)")
+        #expect(
+            refused.stdout.contains(
+                "row 2: bob may not write 'budget': the field rules make it read-only for them"),
+            "\(refused.stdout)")
+        let added = try d.run(["customer", "add", "--as", "bob", "--table", "organization", "name=Acme", "budget=100"])
+        #expect(added.exitCode == 3)
+        #expect(try d.snapshot() == before)
+        let allowed = try write("name,budget\nAcme,\n", "names.csv", in: d)
+        #expect(try d.run(["import", allowed, "--table", "organization", "--as", "bob"]).exitCode == 0)
+    }
+
     @Test("on_add: a bad value is named where it is")
     func duplicateRuleOnAddValue() throws {
         let dir = try CLI.temporaryDirectory()

@@ -96,6 +96,9 @@ extension AccessPolicy {
     /// The fields `user` may read and write on `customer`, and the masks: the union
     /// of what the applicable field rules list (a rule without `read` or `write`
     /// does not restrict that); the first rule that masks a field decides how.
+    /// Whether any field rule may narrow what a user reads or writes.
+    package var hasFieldRules: Bool { !fieldRules.isEmpty }
+
     package func fieldAccess(
         user: Int, customer: Int, in customers: CustomerTable, now: Double = Timestamp.processStart
     ) -> FieldAccess {

@@ -270,6 +270,25 @@ package struct CustomerImport {
         }
     }
 
+    /// The fields a row gives a value (not null) to.
+    static func givenFields(_ view: JSONView) -> [String] {
+        guard view.kind(0) == .object else { return [] }
+        var j = 1
+        while j < view.next(0) {
+            if view.stringEquals(j, "fields"), view.kind(j + 1) == .object {
+                var names: [String] = []
+                var f = j + 2
+                while f < view.next(j + 1) {
+                    if view.kind(f + 1) != .null { names.append(view.string(f)) }
+                    f = view.next(f + 1)
+                }
+                return names
+            }
+            j = view.next(j + 1)
+        }
+        return []
+    }
+
     static func buildChunk(
         _ rows: [ImportChecker.CheckedRow], _ range: Range<Int>, assigned: Set<Int>, input: UnsafeBufferPointer<UInt8>,
         builder: ImportDocumentBuilder, policy: AccessPolicy, user: Int?, actor: String
@@ -308,6 +327,20 @@ package struct CustomerImport {
                     separator: "; ")
                 output.refusals.append((row.line, id, "\(actor) may not import this customer: \(reasons)"))
                 continue
+            }
+            // As `add`: a value the field rules make read-only for the user is not theirs to write.
+            if let user, policy.hasFieldRules {
+                let access = policy.fieldAccess(user: user, customer: c, in: table)
+                let readOnly = tape.withView(bytes: record) { Self.givenFields($0) }.filter { !access.canWrite($0) }
+                if !readOnly.isEmpty {
+                    output.documents.removeSubrange(start...)
+                    output.refusals.append(
+                        (
+                            row.line, id,
+                            "\(actor) may not write \(readOnly.map { "'\($0)'" }.joined(separator: ", ")): the field rules make \(readOnly.count == 1 ? "it" : "them") read-only for them"
+                        ))
+                    continue
+                }
             }
             output.stored.append((id, row.line, start..<output.documents.count))
         }

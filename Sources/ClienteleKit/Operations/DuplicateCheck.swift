@@ -67,6 +67,8 @@ final class DuplicateCheck {
     private let held: UniqueValues?
     /// Fuzzy blocks read so far: the stored customers' texts, sorted.
     private var blocks: [String: [(text: [Unicode.Scalar], id: String)]] = [:]
+    /// The blocks of 3 characters found crowded: the block of 8 is read instead.
+    private var crowded: Set<String> = []
     /// Whether the user may be told of a stored customer, by rule and id.
     private var shownCache: [String: Bool] = [:]
     /// Earlier new customers: by exact key, the first rows and how many; by fuzzy block
@@ -213,13 +215,16 @@ final class DuplicateCheck {
     private func block(_ key: DuplicateKey, _ rule: DuplicateRule) throws(OperationError) -> [(
         text: [Unicode.Scalar], id: String
     )] {
-        var name = key.block(rule, length: 3)
+        let wide = key.block(rule, length: 3)
+        var name = crowded.contains(wide) ? key.block(rule, length: 8) : wide
+        if let found = blocks[name] { return found }
         var ids = held?.ids(holding: name) ?? []
-        if ids.count > Self.blockLimit {
+        if name == wide, ids.count > Self.blockLimit {
+            crowded.insert(wide)
             name = key.block(rule, length: 8)
+            if let found = blocks[name] { return found }
             ids = held?.ids(holding: name) ?? []
         }
-        if let found = blocks[name] { return found }
         var found: [(text: [Unicode.Scalar], id: String)] = []
         for id in ids.sorted(by: CustomerListing.numberOrder).prefix(Self.blockLimit) {
             let document: JSONValue?

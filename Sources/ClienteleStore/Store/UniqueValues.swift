@@ -44,8 +44,7 @@ package final class UniqueValues: @unchecked Sendable {
         var key = key
         key.withUTF8 { k in
             base?.forEachValue(of: UnsafeRawBufferPointer(k)) { value in
-                let id = String(decoding: value, as: UTF8.self)
-                if !stale.contains(id) { found.append(id) }
+                Self.forEachId(in: value) { id in if !stale.contains(id) { found.append(id) } }
             }
         }
         return found
@@ -55,13 +54,25 @@ package final class UniqueValues: @unchecked Sendable {
     package func all() -> [String: [String]] {
         var result = recent
         base?.forEach { key, value in
-            let id = String(decoding: value, as: UTF8.self)
-            if !stale.contains(id) { result[String(decoding: key, as: UTF8.self), default: []].append(id) }
+            Self.forEachId(in: value) { id in
+                if !stale.contains(id) { result[String(decoding: key, as: UTF8.self), default: []].append(id) }
+            }
         }
         return result.mapValues { $0.sorted() }
     }
 
-    static let fileKey = "unique 1\n"
+    /// The ids of one entry: every customer holding its key, separated by a zero byte
+    /// (one entry per key: a key many customers share, as a matching rule's, is no long
+    /// run of equal keys for the table to probe through).
+    private static func forEachId(in value: UnsafeRawBufferPointer, _ body: (String) -> Void) {
+        var start = 0
+        for i in 0...value.count where i == value.count || value[i] == 0 {
+            body(String(decoding: UnsafeRawBufferPointer(rebasing: value[start..<i]), as: UTF8.self))
+            start = i + 1
+        }
+    }
+
+    static let fileKey = "unique 2\n"
 
     /// `keys` gives a document's id and its keys (nil for a document it cannot read).
     static func load(
@@ -99,10 +110,21 @@ package final class UniqueValues: @unchecked Sendable {
             guard let (id, list) = keys(bytes) else { return }
             for key in list { parts[w].pairs.append((key, id)) }
         }
-        var builder = StoredHashTableBuilder()
+        // One entry per key, its ids joined by a zero byte (ids never hold one).
+        var grouped: [String: [UInt8]] = [:]
+        grouped.reserveCapacity(parts.reduce(0) { $0 + $1.pairs.count })
         for part in parts {
-            for (key, id) in part.pairs { builder.add(key: Array(key.utf8), value: Array(id.utf8)) }
+            for (key, id) in part.pairs {
+                if let i = grouped.index(forKey: key) {
+                    grouped.values[i].append(0)
+                    grouped.values[i].append(contentsOf: id.utf8)
+                } else {
+                    grouped[key] = Array(id.utf8)
+                }
+            }
         }
+        var builder = StoredHashTableBuilder()
+        for (key, ids) in grouped { builder.add(key: Array(key.utf8), value: ids) }
         guard let bytes = builder.bytes() else {
             throw StoreError(
                 "the values of unique fields pass 4 GiB, more than index/unique.bin holds; uniqueness cannot be checked"
