@@ -324,8 +324,8 @@ final class ExpressionCompiler {
             throw ExpressionError(
                 "customers have no field '\(identity)'\(Suggestion.didYouMean(identity, in: candidates))", at: at)
         }
-        let type = try fieldType(identity, first)
-        for other in specs.dropFirst() where try fieldType(identity, other).kindName != type.kindName {
+        let type = try fieldType(identity, first, at)
+        for other in specs.dropFirst() where try fieldType(identity, other, at).kindName != type.kindName {
             throw ExpressionError(
                 "field '\(identity)' has different types in different tables; compare it in a rule per table", at: at)
         }
@@ -366,8 +366,8 @@ final class ExpressionCompiler {
             }, offset: at)
     }
 
-    private func fieldType(_ identity: String, _ f: (spec: FieldSpec, relateLevel: Bool)) throws(ExpressionError)
-        -> ExpressionType
+    private func fieldType(_ identity: String, _ f: (spec: FieldSpec, relateLevel: Bool), _ at: Int)
+        throws(ExpressionError) -> ExpressionType
     {
         switch f.spec.base {
         case .input, .text, .relate: return .text(.free)
@@ -377,6 +377,7 @@ final class ExpressionCompiler {
         case .boolean: return .bool
         case .date, .datetime: return .datetime
         case .upload: return .list(.text(.free))
+        case .area: throw ExpressionError("field '\(identity)' is an area, which rules cannot read yet", at: at)
         }
     }
 

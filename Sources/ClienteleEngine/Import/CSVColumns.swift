@@ -143,6 +143,10 @@ package struct CSVColumns {
             return list(trimmed)
         case .input, .text:
             return .string(cell)
+        case .area:
+            // An area is JSON text in a cell; anything else stays text, which the validator refuses.
+            if let value = try? JSONValue.parse(trimmed), case .object = value { return value }
+            return .string(trimmed)
         default:
             return .string(trimmed)
         }

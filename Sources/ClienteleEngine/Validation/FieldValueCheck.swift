@@ -76,6 +76,7 @@ package final class FieldValueCheck: Sendable {
             }
             return nil
         case .upload: return checkUpload(view, i)
+        case .area: return AreaCheck.problem(view, i).map { "\(label) \($0)" }
         case .relate: return nil  // checked per path by the record validator
         }
     }

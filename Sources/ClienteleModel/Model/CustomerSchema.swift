@@ -12,6 +12,8 @@ package enum TableKind: String, Sendable, CaseIterable, Hashable, Codable {
 /// The base types of spec section 4.
 package enum BaseType: String, Sendable, CaseIterable, Hashable {
     case input, text, select, multiselect, integer, decimal, boolean, date, datetime, upload, relate
+    /// A place on the map: a GeoJSON Polygon, or a circle around a point.
+    case area
 }
 
 package enum TextFormat: String, Sendable, CaseIterable { case email, phone, url }

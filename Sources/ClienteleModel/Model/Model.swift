@@ -21,7 +21,11 @@ package struct Model: Sendable {
     package var validationRules: [ValidationRule]
     package var lists: [SavedList]
     package var duplicates: [DuplicateRule]
+    /// The kinds of records related to customers (`related:`).
+    package var related: [RelatedKind]
     package var tests: [RuleTest]
+
+    package func relatedKind(_ id: String) -> RelatedKind? { related.first { $0.id == id } }
 }
 
 /// A matching rule (`duplicates:`): customers of `table` (of `team`, of `package`, when

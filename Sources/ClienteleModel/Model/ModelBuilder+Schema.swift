@@ -161,29 +161,9 @@ extension ModelBuilder {
 
     private func customization(_ f: FieldDecl, org: Organization, schema: CustomerSchema) -> Field? {
         let subject = f.subject
-        var ok = true
-        for identity in f.identities {
-            if Self.reservedIdentities.contains(identity.value) {
-                diagnostics.error(
-                    "'\(identity.value)' is reserved for a system key and cannot be a field identity",
-                    at: identity.location)
-                ok = false
-            } else if !Identifier.isValidIdentity(identity.value) {
-                diagnostics.error(
-                    "'\(identity.value)' is not a valid field identity: use letters A-Z and a-z only",
-                    at: identity.location)
-                ok = false
-            } else if loaded.standardFields.contains(where: { $0.identity.value == identity.value }) {
-                diagnostics.error(
-                    "'\(identity.value)' is a standard field; adjust it under 'tables: <table>: standard:' instead of adding it again",
-                    at: identity.location)
-                ok = false
-            }
-        }
-        checkDuplicates(f.identities.map { ($0.value, $0.location) }, kind: "identity")
+        let ok = checkIdentities(f)
         guard let team = f.team, resolve(team, in: org.teams.map(\.id), kind: "team", from: subject),
-            let table = table(f.table, from: subject), let typeName = f.type,
-            var spec = fieldSpec(named: typeName, schema: schema, subject: subject)
+            let table = table(f.table, from: subject)
         else { return nil }
 
         var origin = FieldOrigin.mainTable
@@ -209,6 +189,48 @@ extension ModelBuilder {
             checkDuplicates(
                 packages.map { ($0.value, $0.location) }, kind: "package", listedIn: "'packages' of \(subject)")
             origin = .packages(names)
+        }
+        return typedField(f, team: team.value, table: table, origin: origin, schema: schema, identitiesValid: ok)
+    }
+
+    /// Whether a field's identities may be used: valid, not a system key nor (where
+    /// `standardFieldsApply`: a customer's) a standard field, each once.
+    func checkIdentities(_ f: FieldDecl, standardFieldsApply: Bool = true) -> Bool {
+        var ok = true
+        for identity in f.identities {
+            if Self.reservedIdentities.contains(identity.value) {
+                diagnostics.error(
+                    "'\(identity.value)' is reserved for a system key and cannot be a field identity",
+                    at: identity.location)
+                ok = false
+            } else if !Identifier.isValidIdentity(identity.value) {
+                diagnostics.error(
+                    "'\(identity.value)' is not a valid field identity: use letters A-Z and a-z only",
+                    at: identity.location)
+                ok = false
+            } else if standardFieldsApply,
+                loaded.standardFields.contains(where: { $0.identity.value == identity.value })
+            {
+                diagnostics.error(
+                    "'\(identity.value)' is a standard field; adjust it under 'tables: <table>: standard:' instead of adding it again",
+                    at: identity.location)
+                ok = false
+            }
+        }
+        checkDuplicates(f.identities.map { ($0.value, $0.location) }, kind: "identity")
+        return ok
+    }
+
+    /// The field a declaration makes once its place is known: its type resolved and
+    /// refined, its identities matched to its levels and display names.
+    func typedField(
+        _ f: FieldDecl, team: String, table: TableKind, origin: FieldOrigin, schema: CustomerSchema,
+        identitiesValid: Bool
+    ) -> Field? {
+        let subject = f.subject
+        var ok = identitiesValid
+        guard let typeName = f.type, var spec = fieldSpec(named: typeName, schema: schema, subject: subject) else {
+            return nil
         }
         apply(f.attributes, to: &spec, subject: subject)
         finish(&spec, subject: subject, at: f.location)
@@ -242,7 +264,7 @@ extension ModelBuilder {
         guard ok else { return nil }
         let defaultNode = f.attributes.defaultValue
         return Field(
-            identities: f.identities.map(\.value), displays: displays, team: team.value, table: table, origin: origin,
+            identities: f.identities.map(\.value), displays: displays, team: team, table: table, origin: origin,
             spec: spec, required: f.attributes.required?.value ?? false, unique: f.attributes.unique?.value ?? false,
             hidden: false, defaultValue: defaultNode.flatMap { defaultValue($0, spec: spec, subject: subject) },
             defaultLocation: defaultNode?.location, was: f.was?.value, location: f.location)

@@ -44,6 +44,7 @@ package struct ModelBuilder {
             validationRules: resolveValidationRules(organization, schema),
             lists: resolveLists(organization, schema),
             duplicates: resolveDuplicates(organization, schema),
+            related: resolveRelated(organization, schema),
             tests: resolveTests(organization, schema))
     }
 

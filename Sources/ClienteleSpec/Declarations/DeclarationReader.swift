@@ -54,7 +54,7 @@ final class DeclarationReader {
         readMap(m, "tables", readTable) { self.declarations.tables.append($0) }
         readList(m, "packages", readPackage) { self.declarations.packages.append($0) }
         readMap(m, "field_types", readFieldType) { self.declarations.fieldTypes.append($0) }
-        readList(m, "fields", readField) { self.declarations.fields.append($0) }
+        readList(m, "fields", { self.readField($0) }, { self.declarations.fields.append($0) })
         readList(m, "views", readView) { self.declarations.views.append($0) }
         readList(m, "permission_groups", readPermissionGroup) { self.declarations.permissionGroups.append($0) }
         readList(m, "rules", readRule) { self.declarations.rules.append($0) }
@@ -63,6 +63,7 @@ final class DeclarationReader {
         readList(m, "validation_rules", readValidationRule) { self.declarations.validationRules.append($0) }
         readList(m, "lists", readSavedList) { self.declarations.lists.append($0) }
         readList(m, "duplicates", readDuplicateRule) { self.declarations.duplicates.append($0) }
+        readList(m, "related", readRelatedKind) { self.declarations.related.append($0) }
         readList(m, "tests", readTest) { self.declarations.tests.append($0) }
         // Unknown top-level keys are suggested among sections (and project keys in clientele.yaml).
         m.finish()

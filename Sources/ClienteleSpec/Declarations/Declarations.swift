@@ -21,6 +21,7 @@ package struct Declarations: Sendable {
     package var validationRules: [ValidationRuleDecl] = []
     package var lists: [SavedListDecl] = []
     package var duplicates: [DuplicateRuleDecl] = []
+    package var related: [RelatedKindDecl] = []
     package var tests: [TestDecl] = []
 
     package init() {}
@@ -29,7 +30,7 @@ package struct Declarations: Sendable {
     package static let sections = [
         "teams", "departments", "roles", "users", "tables", "packages", "field_types", "fields",
         "views", "permission_groups", "rules", "field_rules", "pools", "validation_rules", "lists", "duplicates",
-        "tests",
+        "related", "tests",
     ]
     /// Keys that only `clientele.yaml` may hold.
     package static let projectKeys = ["version", "name", "store", "extends", "bin"]

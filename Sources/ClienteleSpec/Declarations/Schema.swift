@@ -107,10 +107,12 @@ package struct FieldDecl: Sendable {
     package var attributes: FieldAttributes
     package var was: Located<String>?
     package var location: SourceLocation
+    /// What declares the field when `fields:` does not: "related kind 'contacts'".
+    package var owner: String?
 
-    /// "field 'level'" or "field 'country/province/city'".
+    /// "field 'level'", "field 'country/province/city'" or "field 'role' of related kind 'contacts'".
     package var subject: String {
-        "field '\(identities.map(\.value).joined(separator: "/"))'"
+        "field '\(identities.map(\.value).joined(separator: "/"))'" + (owner.map { " of \($0)" } ?? "")
     }
 }
 
@@ -165,7 +167,9 @@ extension DeclarationReader {
         return FieldTypeDecl(name: name, base: base, attributes: attributes, location: m.location)
     }
 
-    func readField(_ node: Node) -> FieldDecl? {
+    /// A field of `fields:`, or of a related kind (`kind`, "related kind 'contacts'"),
+    /// whose fields take the kind's team and name no table or packages.
+    func readField(_ node: Node, of kind: String? = nil) -> FieldDecl? {
         guard let m = MappingReader(node, subject: "a field", diagnostics: diagnostics) else { return nil }
         defer { m.finish() }
         guard let identityNode = m.value("identity") else {
@@ -179,14 +183,16 @@ extension DeclarationReader {
         }
         var decl = FieldDecl(
             identities: identities, displays: [], team: nil, table: nil, packages: nil, type: nil,
-            attributes: FieldAttributes(), was: nil, location: m.location)
+            attributes: FieldAttributes(), was: nil, location: m.location, owner: kind)
         m.subject = decl.subject
         decl.displays = m.strings("display") ?? []
-        decl.team = m.string("team", required: true)
-        decl.table = m.string("table", required: true)
-        decl.packages = m.strings("packages")
+        if kind == nil {
+            decl.team = m.string("team", required: true)
+            decl.table = m.string("table", required: true)
+            decl.packages = m.strings("packages")
+            decl.was = m.string("was")
+        }
         decl.type = m.string("type", required: true)
-        decl.was = m.string("was")
         decl.attributes = readAttributes(m, fieldKeys: true)
         return decl
     }

@@ -339,7 +339,8 @@ enum EmbeddedLibraries {
                "date",
                "datetime",
                "upload",
-               "relate"
+               "relate",
+               "area"
               ]
              },
              "max_length": {
@@ -1299,6 +1300,38 @@ enum EmbeddedLibraries {
              "normalize": {"enum": ["trim", "lowercase", "digits", "url"]},
              "fuzzy": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
              "on_add": {"enum": ["warn", "refuse"], "description": "What 'add' and 'import' do with a new customer the rule matches: warn (the default) or refuse."}
+            }
+           }
+          },
+          "related": {
+           "type": "array",
+           "description": "Kinds of records that belong to customers (contacts, orders, sites, assets, ...): each record belongs to one customer of a 'parent' table; its fields are written as under 'fields', without team, table, packages, was and unique.",
+           "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["id", "team", "parent"],
+            "properties": {
+             "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$", "not": {"enum": ["individual", "organization", "work_order"]}},
+             "name": {"type": "string"},
+             "team": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]*$"},
+             "parent": {
+              "oneOf": [
+               {"enum": ["individual", "organization"]},
+               {"type": "array", "minItems": 1, "items": {"enum": ["individual", "organization"]}}
+              ]
+             },
+             "number": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": ["prefix"],
+              "properties": {
+               "prefix": {"type": "string", "pattern": "^[A-Za-z0-9]+$"},
+               "digits": {"type": "integer", "minimum": 1, "maximum": 12}
+              }
+             },
+             "access": {"enum": ["inherit"], "description": "inherit: a record may be viewed, edited and deleted by whoever may view, edit and delete its customer."},
+             "within": {"type": "string", "description": "Another related kind that a record of this one belongs to, of the same customer."},
+             "fields": {"type": "array", "items": {"$ref": "#/properties/fields/items"}}
             }
            }
           },
