@@ -424,11 +424,25 @@ extension CustomerCommand {
         ) var pool: String?
         @Option(help: "A view: its customers, its field order, without its hidden fields.") var view: String?
         @Option(help: "A saved list (lists: in the config): its filter, columns and order.") var list: String?
+        // Taken whatever it begins with: a point south or west begins with '-'.
+        @Option(
+            parsing: .unconditional,
+            help: ArgumentHelp(
+                "Only customers within --radius of this point (their billing latitude and longitude), nearest first.",
+                valueName: "lat,lng")) var near: String?
+        @Option(help: "With --near: the distance in km (default 5).") var radius: Double?
         @Option(help: "text or json") var format: OutputFormat = .text
 
+        func validate() throws {
+            if radius != nil && near == nil { throw ValidationError("--radius goes with --near") }
+        }
+
         func run() throws {
+            // The point is checked before the store is opened: a mistake costs nothing.
+            let point = try near.map { try CustomerListing.Near($0, radius: radius) }
             let (config, store) = try options.open(writer: nil)
             var query = CustomerListing.Query()
+            query.near = point
             query.now = options.store.seconds
             query.whereExpression = whereExpression
             query.search = search

@@ -228,6 +228,8 @@ enum OpenAPIDocument {
                 - { name: package, in: query, schema: { type: string } }
                 - { name: view, in: query, schema: { type: string } }
                 - { name: list, in: query, schema: { type: string }, description: "A saved list shown to the caller: its filter, columns and order (the cursor then follows that order)." }
+                - { name: near, in: query, schema: { type: string, example: "30.2741,120.1551" }, description: "Only the customers whose location (billingLat, billingLng) lies within 'radius' km of this latitude,longitude, nearest first (the cursor then follows that order)." }
+                - { name: radius, in: query, schema: { type: number, exclusiveMinimum: 0, maximum: 2000, default: 5 }, description: "With 'near': the distance in km." }
                 - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 1000, default: 100 } }
                 - { name: after, in: query, schema: { type: string } }
               responses:

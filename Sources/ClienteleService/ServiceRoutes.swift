@@ -514,9 +514,22 @@ struct ServiceRoutes: Sendable {
         let q = try RequestQuery(
             request,
             allowed: [
-                "where", "search", "tag", "followed", "pool", "table", "package", "view", "list", "limit", "after",
+                "where", "search", "tag", "followed", "pool", "table", "package", "view", "list", "near", "radius",
+                "limit", "after",
             ])
         var query = CustomerListing.Query()
+        if let point = q["near"] {
+            var radius: Double?
+            if let text = q["radius"] {
+                guard let value = Double(text) else {
+                    throw ServiceProblem.badRequest("radius is in km, not '\(text)'")
+                }
+                radius = value
+            }
+            query.near = try CustomerListing.Near(point, radius: radius)
+        } else if q["radius"] != nil {
+            throw ServiceProblem.badRequest("radius goes with near")
+        }
         query.whereExpression = q["where"]
         query.search = q["search"]?.lowercased()
         query.tag = q["tag"]
@@ -543,9 +556,9 @@ struct ServiceRoutes: Sendable {
             query.list = try listing.savedList(named: listName, for: actor)
             return try listing.run(as: actor, query)
         }
-        // The documents come in number order (or a list's): the page is what follows the cursor.
+        // The documents come in number order (or a list's, or nearest first): the page is what follows the cursor.
         var start = 0
-        if let cursor = after, listName != nil {
+        if let cursor = after, listName != nil || finished.near != nil {
             guard let k = documents.firstIndex(where: { $0["id"]?.stringValue == cursor }) else {
                 throw ServiceProblem.badRequest(
                     "the customer 'after' names is no longer in the list; start again without 'after'")

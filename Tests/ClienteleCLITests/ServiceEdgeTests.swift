@@ -190,6 +190,37 @@ struct ServiceEdgeTests {
         #expect(try await s.request(.GET, "/v1/customers/P000001", key: "bob").status == 404)
     }
 
+    @Test("near and radius list the customers within the distance, nearest first, paged by a cursor in that order")
+    func nearAPoint() async throws {
+        let s = try await ServedStore.start(customers: 0)
+        defer { s.stop() }
+        for (k, (lat, lng)) in [("30.2741", "120.1551"), ("30.2500", "120.1400"), ("30.2700", "120.1600")].enumerated()
+        {
+            let added = try await s.request(
+                .POST, "/v1/customers", key: "bob",
+                body:
+                    #"{"table":"individual","fields":{"name":"C\#(k)","level":"A","billingLat":\#(lat),"billingLng":\#(lng)}}"#
+            )
+            #expect(added.status == 201, "\(added.body)")
+        }
+        let near = try await s.request(.GET, "/v1/customers?near=30.2741,120.1551&radius=5&limit=2", key: "bob")
+        #expect(near.status == 200, "\(near.body)")
+        let ids = (near.object["customers"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+        #expect(ids == ["P000001", "P000003"] && near.object["next"] as? String == "P000003", "\(near.body)")
+        let rest = try await s.request(
+            .GET, "/v1/customers?near=30.2741,120.1551&radius=5&limit=2&after=P000003", key: "bob")
+        #expect((rest.object["customers"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["P000002"])
+        let small = try await s.request(.GET, "/v1/customers?near=30.2741,120.1551&radius=1", key: "bob")
+        #expect(small.object["count"] as? Int == 2, "\(small.body)")
+        for (query, why) in [
+            ("near=95,120", "the latitude 95 is outside -90 to 90"), ("near=30,120&radius=abc", "radius is in km"),
+            ("radius=5", "radius goes with near"), ("near=30,120&radius=0", "above 0 and at most 2000"),
+        ] {
+            let bad = try await s.request(.GET, "/v1/customers?\(query)", key: "bob")
+            #expect(bad.status == 400 && bad.detail.contains(why), "\(query): \(bad.status) \(bad.body)")
+        }
+    }
+
     @Test("If-Match takes a list and repeated headers; ids in the path are percent-decoded; bad encodings are 400")
     func headersPathsAndEncodings() async throws {
         let s = try await ServedStore.start(customers: 1)

@@ -31,6 +31,8 @@ package struct CustomerListing {
         package var view: String?
         /// A saved list (`lists:`): its filter, table, package, columns and order.
         package var list: SavedList?
+        /// Only the customers within a distance of a point, nearest first.
+        package var near: Near?
         /// What `now` is in `where` (seconds since 1970; default the clock).
         package var now = Timestamp.currentSeconds()
 
@@ -39,7 +41,39 @@ package struct CustomerListing {
         /// Whether anything but the pool narrows the list.
         package var isFiltered: Bool {
             whereExpression != nil || search != nil || tag != nil || followed || package != nil || table != nil
-                || view != nil || list != nil
+                || view != nil || list != nil || near != nil
+        }
+    }
+
+    /// `--near LAT,LNG --radius KM`: the customers whose location (`billingLat`,
+    /// `billingLng`) lies within `radius` km of a point.
+    package struct Near: Sendable, Equatable {
+        package var lat: Double
+        package var lng: Double
+        package var radius: Double
+
+        /// The radius `--near` takes when none is given (km).
+        package static let defaultRadius = 5.0
+
+        /// Reads "LAT,LNG" and a radius in km, or says what is wrong with them.
+        package init(_ point: String, radius: Double?) throws(OperationError) {
+            let parts = point.split(separator: ",", omittingEmptySubsequences: false).map {
+                Double($0.trimmingCharacters(in: .whitespaces))
+            }
+            guard parts.count == 2, let lat = parts[0], let lng = parts[1], lat.isFinite, lng.isFinite else {
+                throw .invalid(["--near expects a latitude and a longitude, like 30.28,120.15; got '\(point)'"])
+            }
+            guard (-90...90).contains(lat) else {
+                throw .invalid(["--near: the latitude \(point.split(separator: ",")[0]) is outside -90 to 90"])
+            }
+            guard (-180...180).contains(lng) else {
+                throw .invalid(["--near: the longitude \(point.split(separator: ",")[1]) is outside -180 to 180"])
+            }
+            let radius = radius ?? Self.defaultRadius
+            guard radius.isFinite, radius > 0, radius <= GeoGrid.maxRadius else {
+                throw .invalid(["--radius is in km, above 0 and at most \(Int(GeoGrid.maxRadius)); got \(radius)"])
+            }
+            (self.lat, self.lng, self.radius) = (lat, lng, radius)
         }
     }
 
@@ -99,7 +133,16 @@ package struct CustomerListing {
             if let needle, !Self.matches(shown, needle) { continue }
             result.append(Self.arranged(shown, selection.view))
         }
-        result.sort { Self.numberOrder($0["id"]?.stringValue ?? "", $1["id"]?.stringValue ?? "") }
+        if let distances = selection.distances {
+            // Nearest first; as far, by number.
+            result.sort { a, b in
+                let (x, y) = (a["id"]?.stringValue ?? "", b["id"]?.stringValue ?? "")
+                let (dx, dy) = (distances[x] ?? 0, distances[y] ?? 0)
+                return dx != dy ? dx < dy : Self.numberOrder(x, y)
+            }
+        } else {
+            result.sort { Self.numberOrder($0["id"]?.stringValue ?? "", $1["id"]?.stringValue ?? "") }
+        }
         guard let list = query.list else { return result }
         if !list.sort.isEmpty {
             // Sorted by the values as the user sees them: a hidden field sorts as missing.
@@ -169,7 +212,7 @@ package struct CustomerListing {
     /// (unrestricted without `withFieldAccess`, when nothing is shown), read from the
     /// access columns alone.
     func select(as actor: String, _ query: Query, withFieldAccess: Bool = true) throws(OperationError) -> (
-        table: CustomerTable, view: View?, rows: [(row: Int, access: FieldAccess)]
+        table: CustomerTable, view: View?, rows: [(row: Int, access: FieldAccess)], distances: [String: Double]?
     ) {
         let config = operations.config
         let policy = config.access
@@ -213,8 +256,24 @@ package struct CustomerListing {
         }
         let viewPackage = view?.package.flatMap { policy.org.package($0).map(Int32.init) }
         let viewTeam = view.flatMap { policy.org.team($0.team).map(Int32.init) }
+        // --near reads the customers of the grid cells around the point, not every customer.
+        var distances: [String: Double]?
+        var candidates: [Int]?
+        if let near = query.near {
+            let found = try within(near, table)
+            distances = found
+            candidates = found.keys.compactMap { table.index(of: $0) }.sorted()
+        }
+        let (latField, lngField) = UniqueKeys.locationFields
         var rows: [(row: Int, access: FieldAccess)] = []
-        for c in policy.visible(user: u, action: query.action, in: table, index: CustomerIndex(table), now: query.now) {
+        for c in candidates
+            ?? policy.visible(user: u, action: query.action, in: table, index: CustomerIndex(table), now: query.now)
+        {
+            if candidates != nil,
+                !policy.isAllowed(user: u, action: query.action, customer: c, in: table, now: query.now)
+            {
+                continue
+            }
             if let packageIndex, table.package[c] != packageIndex { continue }
             if let poolIndex, table.pool[c] != poolIndex { continue }
             if poolIndex == nil, table.pool[c] >= 0 { continue }
@@ -237,8 +296,14 @@ package struct CustomerListing {
             }
             if query.followed, !table.followers.contains(c, Int32(u)) { continue }
             let access =
-                withFieldAccess || !filters.isEmpty
+                withFieldAccess || !filters.isEmpty || candidates != nil
                 ? operations.fieldAccess(user: u, customer: c, in: table, now: query.now) : .unrestricted
+            // A location the user may not read (or sees masked) places nobody on their map.
+            if candidates != nil,
+                !([latField, lngField].allSatisfy { access.canRead($0) && access.masks[$0] == nil })
+            {
+                continue
+            }
             var kept = true
             for (label, filter) in filters {
                 // A filter never reads what the user may not: that would find hidden values by bisection.
@@ -257,7 +322,38 @@ package struct CustomerListing {
             guard kept else { continue }
             rows.append((c, access))
         }
-        return (table, view, rows)
+        return (table, view, rows, distances)
+    }
+
+    /// The customers whose location lies within `near.radius` km of the point, with
+    /// their distances (km): those of the grid cells in reach, measured one by one.
+    func within(_ near: Near, _ table: CustomerTable) throws(OperationError) -> [String: Double] {
+        let unique = operations.unique
+        guard unique.locating.contains(true) else {
+            let (lat, lng) = UniqueKeys.locationFields
+            throw .invalid([
+                "--near reads a customer's '\(lat)' and '\(lng)' (decimals), which no table of this config has; they are standard fields (extends: [standard-fields])"
+            ])
+        }
+        let held: UniqueValues
+        do { held = try operations.store.uniqueValues(layout: unique.layout, keys: unique.keys(ofDocument:)) } catch {
+            throw .store(error)
+        }
+        var found: [String: Double] = [:]
+        for key in GeoGrid.cells(around: near.lat, near.lng, radius: near.radius) {
+            for id in held.ids(holding: key) where found[id] == nil {
+                let document: JSONValue?
+                do { document = try operations.store.document(id) } catch { throw .store(error) }
+                guard let fields = document?["fields"],
+                    case .number(let latText)? = fields[UniqueKeys.locationFields.0],
+                    case .number(let lngText)? = fields[UniqueKeys.locationFields.1],
+                    let lat = Double(latText), let lng = Double(lngText)
+                else { continue }
+                let distance = GeoGrid.distance(near.lat, near.lng, lat, lng)
+                if distance <= near.radius { found[id] = distance }
+            }
+        }
+        return found
     }
 
     /// Customer numbers in order: by prefix, then by the number after it (P9 before P10).

@@ -9,8 +9,13 @@ import Foundation
 /// unique field with a value, scoped to the field's table or package, normalised as
 /// `normalize:` says (the same keys `import` compares the rows of a file with). Beside
 /// them, the keys the matching rules (`duplicates:`) file a customer under, so that a
-/// new customer finds the stored ones it matches without a pass over every document.
+/// new customer finds the stored ones it matches without a pass over every document,
+/// and the cells of the location grid a customer lies in (`GeoGrid`), so that
+/// `customer list --near` reads the customers of a few cells.
 package struct UniqueKeys: Sendable {
+    /// The fields that place a customer on the map: latitude, then longitude.
+    package static let locationFields = ("billingLat", "billingLng")
+
     package let records: RecordValidator
     /// The matching rules.
     package let duplicates: [DuplicateRule]
@@ -20,14 +25,24 @@ package struct UniqueKeys: Sendable {
     /// By validator: the matching rules that cover its customers, with the normalisation
     /// of each matched field.
     let covering: [[(rule: Int, normalizations: [Normalization])]]
+    /// By validator: whether its customers have the location fields.
+    let locating: [Bool]
 
     package init(records: RecordValidator, duplicates: [DuplicateRule] = []) {
         self.records = records
         self.duplicates = duplicates
         var lines: [String] = []
         var covering: [[(rule: Int, normalizations: [Normalization])]] = []
+        var locating: [Bool] = []
         var isEmpty = true
         for validator in records.validators {
+            let located = Self.hasLocation(validator.fields)
+            locating.append(located)
+            if located {
+                lines.append(
+                    "location\u{0}\(validator.place)\u{0}\(Self.locationFields.0),\(Self.locationFields.1)\u{0}\(GeoGrid.levels.map(String.init).joined(separator: ","))"
+                )
+            }
             for field in validator.fields where field.unique {
                 lines.append("\(validator.place)\u{0}\(field.identity)\u{0}\(String(describing: field.spec.normalize))")
             }
@@ -48,15 +63,26 @@ package struct UniqueKeys: Sendable {
         }
         layout = lines.joined(separator: "\n")
         self.covering = covering
+        self.locating = locating
         self.isEmpty = isEmpty
     }
 
     /// Whether the config has no unique field at all (then there is nothing to check).
     package let isEmpty: Bool
 
+    /// Whether records with these fields have a place on the map.
+    static func hasLocation(_ fields: [Field]) -> Bool {
+        let decimal = { (identity: String) in
+            fields.contains { $0.identity == identity && [.decimal, .integer].contains($0.spec.base) }
+        }
+        return decimal(locationFields.0) && decimal(locationFields.1)
+    }
+
     /// A stored document's id and keys; nil when it cannot be read.
     package func keys(ofDocument bytes: UnsafeBufferPointer<UInt8>) -> (id: String, keys: [String])? {
-        read(bytes).map { ($0.id, $0.claims.map(\.key) + $0.matches.flatMap { $0.keys(duplicates[$0.rule]) }) }
+        scan(bytes).map {
+            ($0.id, $0.claims.map(\.key) + $0.matches.flatMap { $0.keys(duplicates[$0.rule]) } + $0.cells)
+        }
     }
 
     /// A document's id, a claim (key and field) per unique value, and what each matching
@@ -64,10 +90,17 @@ package struct UniqueKeys: Sendable {
     func read(_ bytes: UnsafeBufferPointer<UInt8>) -> (
         id: String, claims: [ImportChecker.Claim], matches: [DuplicateKey]
     )? {
+        scan(bytes).map { ($0.id, $0.claims, $0.matches) }
+    }
+
+    /// What `read` reads, and the cells of the location grid the customer lies in.
+    private func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> (
+        id: String, claims: [ImportChecker.Claim], matches: [DuplicateKey], cells: [String]
+    )? {
         var tape = JSONTape()
         guard (try? tape.parse(bytes)) != nil else { return nil }
         return tape.withView(bytes: bytes) {
-            view -> (id: String, claims: [ImportChecker.Claim], matches: [DuplicateKey])? in
+            view -> (id: String, claims: [ImportChecker.Claim], matches: [DuplicateKey], cells: [String])? in
             guard view.kind(0) == .object else { return nil }
             var id: String?
             var team: String?
@@ -99,8 +132,33 @@ package struct UniqueKeys: Sendable {
             var claims: [ImportChecker.Claim] = []
             ImportChecker.uniqueClaims(
                 view, fields: fields, validator: validator, records: records, line: 0, id: id, into: &claims)
-            return (id, claims, matchKeys(view, fields: fields, rules: covering[validator]))
+            let cells =
+                locating[validator]
+                ? Self.location(view, fields: fields).map { GeoGrid.keys(lat: $0.lat, lng: $0.lng) } ?? [] : []
+            return (id, claims, matchKeys(view, fields: fields, rules: covering[validator]), cells)
         }
+    }
+
+    static let latitudeBytes = Array(locationFields.0.utf8)
+    static let longitudeBytes = Array(locationFields.1.utf8)
+
+    /// The customer's latitude and longitude, when it has both (as numbers).
+    package static func location(_ view: JSONView, fields: Int) -> (lat: Double, lng: Double)? {
+        var lat: Double?
+        var lng: Double?
+        var f = fields + 1
+        while f < view.next(fields) {
+            if view.kind(f + 1) == .number {
+                if view.withString(f, { $0.elementsEqual(latitudeBytes) }) {
+                    lat = ValueFormats.double(view.raw(f + 1))
+                } else if view.withString(f, { $0.elementsEqual(longitudeBytes) }) {
+                    lng = ValueFormats.double(view.raw(f + 1))
+                }
+            }
+            f = view.next(f + 1)
+        }
+        guard let lat, let lng, lat.isFinite, lng.isFinite else { return nil }
+        return (lat, lng)
     }
 
     /// The values each rule of `rules` matches the customer by (normalised), where it has them all.
@@ -157,8 +215,10 @@ struct DuplicateKey: Sendable {
         return value
     }
 
-    /// Whether an index key is a matching rule's (not a unique value's).
-    static func isMatchKey(_ key: String) -> Bool { key.hasPrefix("=") || key.hasPrefix("~") }
+    /// Whether an index key is a matching rule's or a location cell's (not a unique value's).
+    static func isMatchKey(_ key: String) -> Bool {
+        key.hasPrefix("=") || key.hasPrefix("~") || GeoGrid.isCellKey(key)
+    }
 
     /// The lengths of the blocks a fuzzy rule files a customer under: its first 3
     /// characters, and its first 8 (a narrower block, for when the first is crowded).
