@@ -37,7 +37,7 @@ struct ClienteleCommand: ParsableCommand {
             PlanCommand.self, ApplyCommand.self, HistoryCommand.self, RollbackCommand.self, PoolCommand.self,
             CustomerCommand.self, CanCommand.self, WhoCanCommand.self, VisibleCommand.self, LogCommand.self,
             ShareCommand.self, UnshareCommand.self, TagCommand.self, ExportCommand.self, StoreCommand.self,
-            ServeCommand.self, KeyCommand.self, DescribeCommand.self, BinCommand.self,
+            ServeCommand.self, KeyCommand.self, DescribeCommand.self, BinCommand.self, RecordCommand.self,
         ]
     )
 }

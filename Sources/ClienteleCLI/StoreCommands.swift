@@ -183,7 +183,17 @@ struct CustomerCommand: ParsableCommand {
                 try listing.operations.show(as: options.actor, id: id), try listing.view(named: view))
             switch format {
             case .json: Terminal.out(document.jsonText + "\n")
-            case .text: Terminal.out(CustomerCard.text(document, config: config))
+            case .text:
+                Terminal.out(CustomerCard.text(document, config: config))
+                // The customer's related records, counted by kind.
+                let counts = try RelatedRecords(operations: listing.operations).counts(of: id)
+                if !counts.isEmpty {
+                    Terminal.out(
+                        PrintableText.escaped(
+                            "  Related records         "
+                                + counts.map { "\($0.count) \($0.kind)" }.joined(separator: ", "))
+                            + "\n")
+                }
             }
         }
     }
@@ -262,12 +272,15 @@ struct CustomerCommand: ParsableCommand {
             abstract: "Delete a customer: it goes to the bin, where 'customer restore' takes it back (logged).")
         @OptionGroup var options: ActingOptions
         @Argument(help: "The customer's id.") var id: String
+        @Flag(help: "Delete its related records with it (each logged; all kept in a backup first).") var cascade = false
 
         func run() throws {
             let (config, store) = try options.open(writer: "clientele customer delete")
-            try CustomerOperations(config: config, store: store).delete(as: options.actor, id: id, time: options.time)
+            let backup = try CustomerOperations(config: config, store: store).delete(
+                as: options.actor, id: id, time: options.time, cascade: cascade)
             Done.say(
-                "deleted \(id); it stays in the bin \(config.model.binDays) days ('clientele customer restore \(id)')")
+                "deleted \(id)\(backup.map { " and its related records (kept in \($0))" } ?? ""); it stays in the bin \(config.model.binDays) days ('clientele customer restore \(id)')"
+            )
         }
     }
 }
@@ -430,7 +443,7 @@ extension CustomerCommand {
             help: ArgumentHelp(
                 "Only customers within --radius of this point (their billing latitude and longitude), nearest first.",
                 valueName: "lat,lng")) var near: String?
-        @Option(help: "With --near: the distance in km (default 5).") var radius: Double?
+        @Option(parsing: .unconditional, help: "With --near: the distance in km (default 5).") var radius: Double?
         @Option(help: "text or json") var format: OutputFormat = .text
 
         func validate() throws {

@@ -526,7 +526,7 @@ struct ServiceRoutes: Sendable {
                 }
                 radius = value
             }
-            query.near = try CustomerListing.Near(point, radius: radius)
+            query.near = try CustomerListing.Near(point, radius: radius, names: ("near", "radius"))
         } else if q["radius"] != nil {
             throw ServiceProblem.badRequest("radius goes with near")
         }

@@ -106,7 +106,9 @@ struct NearCommandTests {
         arguments: [
             (["--near", "95,120"], 1, "the latitude 95 is outside -90 to 90"),
             (["--near", "30,181"], 1, "the longitude 181 is outside -180 to 180"),
-            (["--near", "Hangzhou"], 1, "--near expects a latitude and a longitude, like 30.28,120.15"),
+            (["--near", "Hangzhou"], 1, "--near expects a latitude and a longitude in degrees, like 30.28,120.15"),
+            (["--near", "0x1E,0x78"], 1, "--near expects a latitude and a longitude in degrees"),
+            (["--near", "30,120", "--radius", "-1"], 1, "--radius is in km, above 0 and at most 2000"),
             (["--near", "30,120", "--radius", "0"], 1, "--radius is in km, above 0 and at most 2000"),
             (["--near", "30,120", "--radius", "5000"], 1, "--radius is in km, above 0 and at most 2000"),
             (["--radius", "5"], 64, "--radius goes with --near"),

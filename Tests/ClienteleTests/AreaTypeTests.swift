@@ -30,6 +30,10 @@ struct AreaTypeTests {
                 Self.square("[0, 0], [1, 0], [1, 0], [1, 1], [0, 0]"),
                 // A concave ring (an L) is fine; only crossings are not.
                 Self.square("[0,0], [2,0], [2,1], [1,1], [1,2], [0,2], [0,0]"),
+                // A bounding box (RFC 7946) is taken as it is.
+                #"{"type": "Polygon", "bbox": [0, 0, 1, 1], "coordinates": [[[0,0],[1,0],[1,1],[0,0]]]}"#,
+                // Near the antimeridian, on its side.
+                Self.square("[179, 0], [180, 0], [180, 1], [179, 0]"),
             ],
             invalid: [])
     }
@@ -73,6 +77,17 @@ struct AreaTypeTests {
             (#"{"center": [1, 100], "radius_m": 5}"#, "has its center at latitude 100"),
             (#"{"center": [1, 2], "radius_m": 5, "type": "Polygon"}"#, "mixes a circle"),
             (#"{"centre": [1, 2], "radius_m": 5}"#, "has the unknown key \"centre\""),
+            (#"{"type": "Polygon", "coordinates": []}"#, "got an empty list"),
+            (#"{"center": [0, 0, 0, 0], "radius_m": 5}"#, "expects its center to be [lng, lat], got a list of 4"),
+            (#"{"center": [1, 2], "radius_m": 1e400}"#, "expects 'radius_m' above 0 and at most 20037508"),
+            (
+                #"{"type": "Polygon", "coordinates": [[[0,0],[10,0],[10,10],[0,10],[0,0]], [[20,20],[20,24],[24,24],[20,20]]]}"#,
+                "has hole 1 beginning outside the outer ring"
+            ),
+            (
+                square("[-180, 0], [180, 0], [180, 1], [-180, 0]"),
+                "an edge from position 1 to 2 spanning more than 180° of longitude"
+            ),
         ])
     func invalid(_ value: String, _ message: String) throws {
         let problem = try #require(FieldTypeTests.check(Self.area, value), "\(value) should be refused")
@@ -93,6 +108,49 @@ struct AreaTypeTests {
         #expect(FieldTypeTests.check(Self.area, Self.square(ring(9_999))) == nil)
         let tooMany = try #require(FieldTypeTests.check(Self.area, Self.square(ring(10_000))))
         #expect(tooMany.contains("more than 10000 positions"))
+    }
+
+    @Test("a comb of long teeth is checked within a bounded number of edge pairs, or refused as too intricate")
+    func intricate() throws {
+        // `teeth` long horizontal teeth: every long edge lies side by side with every other.
+        func comb(_ teeth: Int) -> String {
+            var points: [String] = []
+            for t in 0..<teeth {
+                let y = Double(t) * 0.01
+                points += ["[0, \(y)]", "[100, \(y)]", "[100, \(y + 0.004)]", "[0.001, \(y + 0.004)]"]
+            }
+            points += ["[-0.01, \(Double(teeth) * 0.01)]", "[-0.01, 0]", "[0, 0]"]
+            return Self.square(points.joined(separator: ","))
+        }
+        #expect(FieldTypeTests.check(Self.area, comb(200)) == nil, "a small comb is an area")
+        let big = try #require(FieldTypeTests.check(Self.area, comb(2_400)))
+        #expect(big.contains("whose edges lie side by side too often to check"), "\(big)")
+    }
+
+    @Test("an area field is never unique, nor matched by a duplicate rule")
+    func notCompared() {
+        let files: [(path: String, text: String)] = [
+            (
+                "clientele.yaml",
+                """
+                version: 1
+                teams: [{ id: sales }]
+                roles: [{ id: admin }]
+                departments: [{ id: hq }]
+                users: [{ id: ada, teams: [sales], department: hq, roles: [admin] }]
+                fields:
+                  - { identity: territory, team: sales, table: individual, type: area, unique: true }
+                  - { identity: zone, team: sales, table: individual, type: area }
+                duplicates:
+                  - { id: same-zone, table: individual, match: [zone] }
+                """
+            )
+        ]
+        let errors = SeededStores.compile(files).errors
+        #expect(errors.contains { $0.contains("field 'territory' is an area, which cannot be unique") }, "\(errors)")
+        #expect(
+            errors.contains { $0.contains("names field 'zone', an area, which matching rules do not compare") },
+            "\(errors)")
     }
 
     @Test("a CSV cell of an area field is read as JSON; other text is refused as text")

@@ -1,5 +1,6 @@
 import ClienteleTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 @testable import ClienteleCore
@@ -88,6 +89,86 @@ struct StoreContractTests {
             // In the order written: a replaced document comes after the ones written before it.
             #expect(try names(store) == ["Bo", "Li Wang"])
         }
+    }
+
+    func record(_ name: String, of customer: String) -> JSONValue {
+        .object([("customer", .string(customer)), ("fields", .object([("name", .string(name))]))])
+    }
+
+    func records(_ store: any CustomerStore, kind: String? = nil) throws -> [String] {
+        var found: [String] = []
+        try store.forEachRecord(kind: kind) { kind, id, bytes in
+            let value = try? JSONValue.parse(String(decoding: bytes, as: UTF8.self))
+            found.append("\(kind) \(id) \(value?["fields"]?["name"]?.stringValue ?? "?")")
+        }
+        return found
+    }
+
+    @Test("related records are kept apart from the customers and read back by kind", arguments: Kind.allCases)
+    func relatedRecords(_ kind: Kind) throws {
+        try withStore(kind) { store throws in
+            try store.commit([
+                put("P1", "Li"), .putRecord(kind: "contacts", id: "CT1", document: record("Ann", of: "P1")),
+                .putRecord(kind: "orders", id: "OR7", document: record("First order", of: "P1")),
+                entry("record_add", actor: "U1", customers: ["P1"]),
+            ])
+            #expect(store.count == 1 && store.recordCount == 2)
+            #expect(store.ids == ["P1"] && !store.contains("CT1"))
+            #expect(try names(store) == ["Li"], "no walk over customers meets a record")
+            #expect(try store.document("CT1") == nil)
+            #expect(try store.record(kind: "contacts", id: "CT1")?["fields"]?["name"]?.stringValue == "Ann")
+            #expect(try store.record(kind: "orders", id: "CT1") == nil)
+            #expect(try records(store) == ["contacts CT1 Ann", "orders OR7 First order"])
+            #expect(try records(store, kind: "orders") == ["orders OR7 First order"])
+            #expect(store.highestNumber(prefix: "CT") == 1 && store.highestNumber(prefix: "OR") == 7)
+            let end = store.end
+            try store.commit([
+                .putRecord(kind: "contacts", id: "CT1", document: record("Ann Lee", of: "P1")),
+                .deleteRecord(kind: "orders", id: "OR7"),
+            ])
+            #expect(store.recordCount == 1 && store.count == 1)
+            #expect(store.isTaken(RecordKey.key(kind: "orders", id: "OR7")), "a deleted record's id stays taken")
+            #expect(try store.idsWritten(after: end).isEmpty, "the customers' caches see no record written")
+            #expect(try records(store) == ["contacts CT1 Ann Lee"])
+            // A kind or an id the store cannot keep is refused, and the batch with it.
+            for bad in [
+                StoreOperation.putRecord(kind: "con/tacts", id: "CT2", document: record("X", of: "P1")),
+                .putRecord(kind: "contacts", id: "../x", document: record("X", of: "P1")),
+                .putRecord(kind: "", id: "CT2", document: record("X", of: "P1")),
+                .put(id: "a:b:c", document: record("X", of: "P1")),
+            ] {
+                #expect(throws: StoreError.self) { try store.commit([put("P2", "Ana"), bad]) }
+            }
+            #expect(store.count == 1 && store.recordCount == 1 && !store.isTaken("P2"))
+            let shares = Mutex<Int>(0)
+            try store.forEachDocumentConcurrently(workers: 2) { _, _ in shares.withLock { $0 += 1 } }
+            #expect(shares.withLock { $0 } == 1)
+        }
+    }
+
+    @Test("a file store opened again, from its log and then from its id index, keeps records apart")
+    func relatedRecordsReopened() throws {
+        let folder = Scratch.path("contract-records").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        do {
+            let store = try JSONFileStore.open(path: folder, writer: "contract test")
+            try store.commit([
+                put("P1", "Li"), put("P2", "Ana"),
+                .putRecord(kind: "contacts", id: "CT1", document: record("Ann", of: "P1")),
+                .putRecord(kind: "contacts", id: "CT2", document: record("Bo", of: "P2")),
+            ])
+            try store.commit([.deleteRecord(kind: "contacts", id: "CT2"), .delete(id: "P2")])
+        }
+        for _ in 1...3 {
+            let store = try JSONFileStore.open(path: folder, writer: "contract test")
+            #expect(store.count == 1 && store.recordCount == 1)
+            #expect(store.ids == ["P1"])
+            #expect(try names(store) == ["Li"])
+            #expect(try records(store) == ["contacts CT1 Ann"])
+            #expect(store.highestNumber(prefix: "CT") == 2)
+            #expect(store.isTaken(RecordKey.key(kind: "contacts", id: "CT2")))
+        }
+        #expect(FileManager.default.fileExists(atPath: folder + "/index/ids.bin"))
     }
 
     @Test("a batch with an invalid id changes nothing", arguments: Kind.allCases)

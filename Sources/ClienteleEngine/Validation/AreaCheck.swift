@@ -4,13 +4,18 @@ import ClienteleCore
 /// then holes, each ring a closed list of `[longitude, latitude]` positions), or a
 /// circle (`{"center": [longitude, latitude], "radius_m": metres}`).
 ///
-/// A ring must be closed, hold at least three distinct points, and never cross or
-/// touch itself. Rings are checked on the plane of longitude and latitude, as GeoJSON
-/// validators do; holes are not checked against the outer ring. An area holds at
-/// most `maxPoints` positions, so checking one takes bounded time.
+/// A ring must be closed, hold at least three distinct points, never cross or touch
+/// itself, and no edge may span more than 180° of longitude (a ring across the
+/// antimeridian is split, as RFC 7946 says); a hole begins inside the outer ring.
+/// Rings are checked on the plane of longitude and latitude, as GeoJSON validators
+/// do. An area holds at most `maxPoints` positions, and a ring whose edges lie side by
+/// side more than `maxPairs` times is refused as too intricate, so checking one takes
+/// bounded time.
 package enum AreaCheck {
     /// The most positions an area may hold, all rings together.
     package static let maxPoints = 10_000
+    /// The most pairs of edges side by side in longitude a ring may have (each compared).
+    package static let maxPairs = 4_000_000
     /// The largest circle: half the equator, in metres.
     package static let maxRadius = 20_037_508.0
 
@@ -24,7 +29,8 @@ package enum AreaCheck {
         var j = i + 1
         while j < view.next(i) {
             let key = view.string(j)
-            guard ["type", "coordinates", "center", "radius_m"].contains(key) else {
+            // A GeoJSON bounding box says nothing the ring does not: it is taken and not read.
+            guard ["type", "coordinates", "center", "radius_m", "bbox"].contains(key) else {
                 return "has the unknown key \(Shown.text(key)); it expects \(shape)"
             }
             if members[key] != nil { return "gives '\(key)' twice" }
@@ -51,10 +57,10 @@ package enum AreaCheck {
         guard let center else { return "is a circle without 'center' ([lng, lat])" }
         guard let radius else { return "is a circle without 'radius_m' (its radius in metres)" }
         if case .failure(let problem) = position(view, center, what: "its center") { return problem.message }
-        guard view.kind(radius) == .number, let r = ValueFormats.double(view.raw(radius)), r.isFinite else {
+        guard view.kind(radius) == .number, let r = ValueFormats.double(view.raw(radius)) else {
             return "expects 'radius_m' to be a number of metres, got \(Shown.value(view, radius))"
         }
-        guard r > 0, r <= maxRadius else {
+        guard r.isFinite, r > 0, r <= maxRadius else {
             return
                 "expects 'radius_m' above 0 and at most \(Int(maxRadius)) (half the equator), got \(view.string(radius))"
         }
@@ -63,9 +69,10 @@ package enum AreaCheck {
 
     private static func polygonProblem(_ view: JSONView, _ c: Int) -> String? {
         guard view.kind(c) == .array, view.token(c).count > 0 else {
-            return
-                "expects 'coordinates' to be a list of rings (the outer ring, then holes), got \(Shown.value(view, c))"
+            let got = view.kind(c) == .array ? "an empty list" : Shown.value(view, c)
+            return "expects 'coordinates' to be a list of rings (the outer ring, then holes), got \(got)"
         }
+        var outer: [Point] = []
         var total = 0
         var r = c + 1
         var ringNumber = 0
@@ -88,8 +95,25 @@ package enum AreaCheck {
                 p = view.next(p)
             }
             if let message = ringProblem(points, ring) { return message }
+            if ringNumber == 1 {
+                outer = points
+            } else if !inside(points[0], outer) {
+                return "has \(ring) beginning outside the outer ring: a hole lies inside it"
+            }
         }
         return nil
+    }
+
+    /// Whether `p` lies inside the closed ring (on its edge counts as inside), by the
+    /// crossings of a ray to the east.
+    static func inside(_ p: Point, _ ring: [Point]) -> Bool {
+        var crossings = false
+        for k in 0..<(ring.count - 1) {
+            let (a, b) = (ring[k], ring[k + 1])
+            if cross(a, b, p) == 0, within(a, b, p) { return true }
+            if (a.y > p.y) != (b.y > p.y), p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x { crossings.toggle() }
+        }
+        return crossings
     }
 
     struct Point: Equatable {
@@ -102,9 +126,10 @@ package enum AreaCheck {
     }
 
     private static func position(_ view: JSONView, _ i: Int, what: String) -> Result<Point, Problem> {
-        let count = view.kind(i) == .array ? view.token(i).count : 0
+        let count = view.kind(i) == .array ? Int(view.token(i).count) : 0
         guard count == 2 || count == 3 else {
-            return .failure(Problem(message: "expects \(what) to be [lng, lat], got \(Shown.value(view, i))"))
+            let got = view.kind(i) == .array ? "a list of \(count)" : Shown.value(view, i)
+            return .failure(Problem(message: "expects \(what) to be [lng, lat], got \(got)"))
         }
         var numbers: [Double] = []
         var k = i + 1
@@ -145,7 +170,15 @@ package enum AreaCheck {
         guard Set(vertices.dropLast().map { "\($0.point.x) \($0.point.y)" }).count >= 3 else {
             return "has \(ring) of fewer than 3 distinct points, which encloses nothing"
         }
-        if let (a, b) = crossingEdges(vertices.map(\.point)) {
+        for k in 0..<(vertices.count - 1) where abs(vertices[k + 1].point.x - vertices[k].point.x) > 180 {
+            return
+                "has \(ring) with an edge from position \(vertices[k].number) to \(vertices[k + 1].number) spanning more than 180° of longitude: split a ring that crosses the antimeridian in two (RFC 7946)"
+        }
+        guard let crossing = crossingEdges(vertices.map(\.point)) else {
+            return
+                "has \(ring) whose edges lie side by side too often to check (more than \(maxPairs) pairs): simplify it"
+        }
+        if let (a, b) = crossing {
             func edge(_ e: Int) -> String { "\(vertices[e].number) to \(vertices[e + 1].number)" }
             return
                 "has \(ring) crossing itself: the edge from position \(edge(a)) meets the edge from position \(edge(b))"
@@ -154,23 +187,28 @@ package enum AreaCheck {
     }
 
     /// The first two edges of a closed ring (the last vertex repeats the first) that meet
-    /// anywhere but at the vertex joining neighbours; nil when there are none. Edges are
-    /// swept in order of their left end, so only those overlapping in longitude are compared.
-    static func crossingEdges(_ v: [Point]) -> (Int, Int)? {
+    /// anywhere but at the vertex joining neighbours: `.some(nil)` when there are none, nil
+    /// when more than `maxPairs` pairs would have to be compared. Edges are swept in order
+    /// of their left end, so only those overlapping in longitude are compared.
+    static func crossingEdges(_ v: [Point]) -> (Int, Int)?? {
         let n = v.count - 1
-        let order = (0..<n).sorted { min(v[$0].x, v[$0 + 1].x) < min(v[$1].x, v[$1 + 1].x) }
+        let left = (0..<n).map { min(v[$0].x, v[$0 + 1].x) }
+        let order = (0..<n).sorted { left[$0] < left[$1] }
         var found: (Int, Int)?
+        var pairs = 0
         for (k, a) in order.enumerated() {
             let right = max(v[a].x, v[a + 1].x)
             for b in order[(k + 1)...] {
-                if min(v[b].x, v[b + 1].x) > right { break }
+                if left[b] > right { break }
+                pairs += 1
+                if pairs > maxPairs { return nil }
                 if meet(v, a, b, edges: n) {
                     let pair = (min(a, b), max(a, b))
                     if found.map({ pair < $0 }) ?? true { found = pair }
                 }
             }
         }
-        return found
+        return .some(found)
     }
 
     /// Whether edges `a` and `b` (of `edges`) meet where they should not.

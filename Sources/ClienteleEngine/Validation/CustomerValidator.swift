@@ -28,12 +28,39 @@ package final class CustomerValidator: Sendable {
     let fieldSlots: [[Int]]
     /// Main-table fields this package did not inherit, for a clearer message.
     let notInherited: [String: Field]
+    /// The related kind whose records it validates (nil for customers).
+    package let kind: String?
 
-    init(team: String, table: TableKind, package: String?, schema: CustomerSchema, inheritance: PackageInheritance) {
+    convenience init(
+        team: String, table: TableKind, package: String?, schema: CustomerSchema, inheritance: PackageInheritance
+    ) {
+        let fields = schema.fields(team: team, table: table, package: package, inheritance: inheritance)
+        var missing: [String: Field] = [:]
+        if package != nil {
+            let present = Set(fields.flatMap(\.identities))
+            for field in schema.customizations
+            where field.team == team && field.table == table && field.origin == .mainTable {
+                for identity in field.identities where !present.contains(identity) { missing[identity] = field }
+            }
+        }
+        self.init(team: team, table: table, package: package, kind: nil, fields: fields, notInherited: missing)
+    }
+
+    /// Validates the fields of a related kind's records.
+    package convenience init(kind: RelatedKind) {
+        self.init(
+            team: kind.team, table: kind.parents.first ?? .individual, package: nil, kind: kind.id,
+            fields: kind.fields, notInherited: [:])
+    }
+
+    private init(
+        team: String, table: TableKind, package: String?, kind: String?, fields: [Field], notInherited: [String: Field]
+    ) {
         self.team = team
         self.table = table
         self.package = package
-        let fields = schema.fields(team: team, table: table, package: package, inheritance: inheritance)
+        self.kind = kind
+        self.notInherited = notInherited
         self.fields = fields
         hiddenIdentities = Set(fields.filter(\.hidden).flatMap(\.identities))
         let checks = fields.map(FieldValueCheck.init)
@@ -62,22 +89,30 @@ package final class CustomerValidator: Sendable {
         // A required field with a default is filled in when a record leaves it out.
         requiredChecks = fields.indices.filter { fields[$0].required && fields[$0].defaultValue == nil }
         relateChecks = fields.indices.filter { fields[$0].spec.base == .relate }
-        var missing: [String: Field] = [:]
-        if package != nil {
-            let present = Set(slotIdentity)
-            for field in schema.customizations
-            where field.team == team && field.table == table && field.origin == .mainTable {
-                for identity in field.identities where !present.contains(identity) { missing[identity] = field }
-            }
-        }
-        notInherited = missing
     }
 
     package var slotCount: Int { slotCheck.count }
 
-    /// "package 'spring'" or "the individual table of team 'sales'".
+    /// The problems of a record's `fields` (a JSON object), each with its column.
+    package func problems(inFields fields: JSONValue) -> [RecordProblem] {
+        guard case .object = fields else {
+            return [RecordProblem(column: "fields", message: "fields must be an object of field values")]
+        }
+        let bytes = Array(fields.jsonText.utf8)
+        var problems: [RecordProblem] = []
+        bytes.withUnsafeBufferPointer { b in
+            var tape = JSONTape()
+            guard (try? tape.parse(b)) != nil else { return }
+            var scratch: [Int32] = []
+            tape.withView(bytes: b) { validate($0, fieldsObject: 0, scratch: &scratch, problems: &problems) }
+        }
+        return problems
+    }
+
+    /// "package 'spring'", "the individual table of team 'sales'" or "related kind 'contacts'".
     package var place: String {
-        package.map { "package '\($0)'" } ?? "the \(table.rawValue) table of team '\(team)'"
+        if let kind { return "related kind '\(kind)'" }
+        return package.map { "package '\($0)'" } ?? "the \(table.rawValue) table of team '\(team)'"
     }
 
     /// Validates the `fields` object at `object` (or no fields at all when nil).

@@ -62,6 +62,8 @@ package struct RecordValidator: Sendable {
 
     let model: Model
     let inheritance: PackageInheritance
+    /// The validators of the related kinds' records, by kind.
+    package let kinds: [String: CustomerValidator]
     /// The config's `validation_rules`, checked on a record whose fields are valid.
     package var validationRules: ValidationRuleSet?
 
@@ -76,6 +78,8 @@ package struct RecordValidator: Sendable {
     package init(model: Model, inheritance: PackageInheritance = .everything) {
         self.model = model
         self.inheritance = inheritance
+        kinds = Dictionary(
+            model.related.map { ($0.id, CustomerValidator(kind: $0)) }, uniquingKeysWith: { first, _ in first })
         let org = model.organization
         let schema = model.schema
         teamIds = org.teams.map(\.id)

@@ -55,23 +55,36 @@ package struct CustomerListing {
         /// The radius `--near` takes when none is given (km).
         package static let defaultRadius = 5.0
 
-        /// Reads "LAT,LNG" and a radius in km, or says what is wrong with them.
-        package init(_ point: String, radius: Double?) throws(OperationError) {
+        /// Reads "LAT,LNG" (decimal numbers) and a radius in km, or says what is wrong with
+        /// them, naming them as `names` does (the options, or a request's parameters).
+        package init(_ point: String, radius: Double?, names: (point: String, radius: String) = ("--near", "--radius"))
+            throws(OperationError)
+        {
             let parts = point.split(separator: ",", omittingEmptySubsequences: false).map {
-                Double($0.trimmingCharacters(in: .whitespaces))
+                $0.trimmingCharacters(in: .whitespaces)
             }
-            guard parts.count == 2, let lat = parts[0], let lng = parts[1], lat.isFinite, lng.isFinite else {
-                throw .invalid(["--near expects a latitude and a longitude, like 30.28,120.15; got '\(point)'"])
+            let decimal = { (text: String) -> Double? in
+                guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isNumber || "+-.".contains($0)) }) else {
+                    return nil
+                }
+                return Double(text)
+            }
+            guard parts.count == 2, let lat = decimal(parts[0]), let lng = decimal(parts[1]) else {
+                throw .invalid([
+                    "\(names.point) expects a latitude and a longitude in degrees, like 30.28,120.15; got '\(point)'"
+                ])
             }
             guard (-90...90).contains(lat) else {
-                throw .invalid(["--near: the latitude \(point.split(separator: ",")[0]) is outside -90 to 90"])
+                throw .invalid(["\(names.point): the latitude \(parts[0]) is outside -90 to 90"])
             }
             guard (-180...180).contains(lng) else {
-                throw .invalid(["--near: the longitude \(point.split(separator: ",")[1]) is outside -180 to 180"])
+                throw .invalid(["\(names.point): the longitude \(parts[1]) is outside -180 to 180"])
             }
             let radius = radius ?? Self.defaultRadius
             guard radius.isFinite, radius > 0, radius <= GeoGrid.maxRadius else {
-                throw .invalid(["--radius is in km, above 0 and at most \(Int(GeoGrid.maxRadius)); got \(radius)"])
+                throw .invalid([
+                    "\(names.radius) is in km, above 0 and at most \(Int(GeoGrid.maxRadius)); got \(radius)"
+                ])
             }
             (self.lat, self.lng, self.radius) = (lat, lng, radius)
         }
@@ -257,12 +270,13 @@ package struct CustomerListing {
         let viewPackage = view?.package.flatMap { policy.org.package($0).map(Int32.init) }
         let viewTeam = view.flatMap { policy.org.team($0.team).map(Int32.init) }
         // --near reads the customers of the grid cells around the point, not every customer.
+        // Only the customers the user may see are read, to measure their distance: the
+        // time taken never tells how many others are near.
         var distances: [String: Double]?
         var candidates: [Int]?
         if let near = query.near {
-            let found = try within(near, table)
-            distances = found
-            candidates = found.keys.compactMap { table.index(of: $0) }.sorted()
+            distances = [:]
+            candidates = try cellCustomers(near).compactMap { table.index(of: $0) }.sorted()
         }
         let (latField, lngField) = UniqueKeys.locationFields
         var rows: [(row: Int, access: FieldAccess)] = []
@@ -320,14 +334,19 @@ package struct CustomerListing {
                 }
             }
             guard kept else { continue }
+            if let near = query.near {
+                guard let distance = try distance(of: table.ids[c], from: near), distance <= near.radius else {
+                    continue
+                }
+                distances?[table.ids[c]] = distance
+            }
             rows.append((c, access))
         }
         return (table, view, rows, distances)
     }
 
-    /// The customers whose location lies within `near.radius` km of the point, with
-    /// their distances (km): those of the grid cells in reach, measured one by one.
-    func within(_ near: Near, _ table: CustomerTable) throws(OperationError) -> [String: Double] {
+    /// The customers of the grid cells within reach of the point (some farther than the radius).
+    func cellCustomers(_ near: Near) throws(OperationError) -> Set<String> {
         let unique = operations.unique
         guard unique.locating.contains(true) else {
             let (lat, lng) = UniqueKeys.locationFields
@@ -339,21 +358,22 @@ package struct CustomerListing {
         do { held = try operations.store.uniqueValues(layout: unique.layout, keys: unique.keys(ofDocument:)) } catch {
             throw .store(error)
         }
-        var found: [String: Double] = [:]
+        var found: Set<String> = []
         for key in GeoGrid.cells(around: near.lat, near.lng, radius: near.radius) {
-            for id in held.ids(holding: key) where found[id] == nil {
-                let document: JSONValue?
-                do { document = try operations.store.document(id) } catch { throw .store(error) }
-                guard let fields = document?["fields"],
-                    case .number(let latText)? = fields[UniqueKeys.locationFields.0],
-                    case .number(let lngText)? = fields[UniqueKeys.locationFields.1],
-                    let lat = Double(latText), let lng = Double(lngText)
-                else { continue }
-                let distance = GeoGrid.distance(near.lat, near.lng, lat, lng)
-                if distance <= near.radius { found[id] = distance }
-            }
+            found.formUnion(held.ids(holding: key))
         }
         return found
+    }
+
+    /// How far (km) the customer's stored location is from the point; nil without one.
+    func distance(of id: String, from near: Near) throws(OperationError) -> Double? {
+        let document: JSONValue?
+        do { document = try operations.store.document(id) } catch { throw .store(error) }
+        guard let fields = document?["fields"], case .number(let latText)? = fields[UniqueKeys.locationFields.0],
+            case .number(let lngText)? = fields[UniqueKeys.locationFields.1], let lat = Double(latText),
+            let lng = Double(lngText)
+        else { return nil }
+        return GeoGrid.distance(near.lat, near.lng, lat, lng)
     }
 
     /// Customer numbers in order: by prefix, then by the number after it (P9 before P10).

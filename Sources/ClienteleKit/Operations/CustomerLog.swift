@@ -13,7 +13,7 @@ package enum CustomerLog {
     package static let types = [
         "create", "edit", "delete", "import", "share", "batch-share", "unshare", "batch-unshare", "tag",
         "follow", "unfollow", "return", "claim", "assign", "transfer", "followup", "apply", "repair", "restore",
-        "purge", "merge",
+        "purge", "merge", "record_add", "record_edit", "record_delete",
     ]
 
     package static func filter(_ entries: [JSONValue], customer: String?, type: String?, since: String?, until: String?)
@@ -40,6 +40,10 @@ package enum CustomerLog {
         var parts = [e["time"]?.stringValue ?? "", e["actor"]?.stringValue ?? "", e["type"]?.stringValue ?? ""]
         if case .array(let ids)? = e["customers"], !ids.isEmpty {
             parts.append(ids.compactMap(\.stringValue).joined(separator: ","))
+        }
+        // A related record's change names the record after its customer.
+        if let kind = e["record"]?["kind"]?.stringValue, let id = e["record"]?["id"]?.stringValue {
+            parts.append("\(kind) \(id)")
         }
         if case .array(let changes)? = e["changes"], !changes.isEmpty {
             parts.append(

@@ -173,13 +173,21 @@ package struct CustomerOperations {
     {
         let fields = config.model.schema.fields(
             team: team, table: table, package: package, inheritance: store.version?.inheritance ?? .everything)
+        return try values(
+            assignments.filter { !Self.systemAssignments.contains($0.0) }, fields: fields,
+            place: package.map { "package '\($0)'" } ?? "the \(table.rawValue) table of team '\(team)'")
+    }
+
+    /// FIELD=VALUE pairs as typed values of `fields` (those of `place`: "related kind 'contacts'").
+    func values(_ assignments: [(String, FieldInput)], fields: [Field], place: String) throws(OperationError)
+        -> [(String, JSONValue)]
+    {
         var result: [(String, JSONValue)] = []
         var problems: [String] = []
         for (name, input) in assignments {
-            if Self.systemAssignments.contains(name) { continue }
             guard let field = fields.first(where: { $0.identities.contains(name) }) else {
                 problems.append(
-                    "column \(name): \(package.map { "package '\($0)'" } ?? "the \(table.rawValue) table of team '\(team)'") has no field '\(name)'\(Suggestion.didYouMean(name, in: fields.flatMap(\.identities)))"
+                    "column \(name): \(place) has no field '\(name)'\(Suggestion.didYouMean(name, in: fields.flatMap(\.identities)))"
                 )
                 continue
             }
@@ -471,15 +479,48 @@ package struct CustomerOperations {
         return (updated, changes)
     }
 
-    package func delete(as actor: String, id: String, time: String) throws(OperationError) {
+    /// Deletes a customer (to the bin: the log keeps its document). A customer with
+    /// related records is refused, unless `cascade`: then its records are deleted in the
+    /// same batch, each logged with its document and all kept in a backup first.
+    /// Returns where the backup is, when there was one.
+    @discardableResult
+    package func delete(as actor: String, id: String, time: String, cascade: Bool = false) throws(OperationError)
+        -> String?
+    {
         let u = try user(actor)
         let (document, table) = try existing(id, as: u, for: .delete)
         try refuseUnless(u, .delete, table, what: "delete \(id)")
+        let related = RelatedRecords(operations: self)
+        let records = store.recordCount > 0 ? try related.records(of: id) : []
+        var operations: [StoreOperation] = []
+        var backup: String?
+        if !records.isEmpty {
+            guard cascade else {
+                throw .conflict([
+                    "\(id) has \(RelatedRecords.counted(records)): delete them first, or give --cascade to delete them with it (kept in a backup)"
+                ])
+            }
+            let lines = records.map { $0.document.jsonText + "\n" }.joined()
+            let stamp = time.filter { $0.isNumber }
+            do { backup = try store.saveBackup("delete-\(id)-\(stamp).jsonl", text: lines) } catch {
+                throw .store(error)
+            }
+            for record in records {
+                guard let kind = config.model.relatedKind(record.kind) else { continue }
+                operations.append(.deleteRecord(kind: record.kind, id: record.id))
+                operations.append(
+                    related.logEntry(
+                        "record_delete", actor: actor, time: time, customer: id, kind: kind, id: record.id,
+                        changes: [], document: record.document))
+            }
+        }
         do {
-            try store.commit([
-                .delete(id: id),
-                logEntry("delete", actor: actor, time: time, customers: [id], changes: [], document: document),
-            ])
+            try store.commit(
+                operations + [
+                    .delete(id: id),
+                    logEntry("delete", actor: actor, time: time, customers: [id], changes: [], document: document),
+                ])
         } catch { throw .store(error) }
+        return backup
     }
 }

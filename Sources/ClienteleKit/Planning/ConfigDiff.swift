@@ -135,6 +135,21 @@ package struct ConfigDiff: Sendable {
                 ("fuzzy", r.fuzzy.map { String($0) } ?? ""), ("on_add", r.onAdd.rawValue),
             ]
         }
+        compare("related kind", old.related, new.related, id: \.id, location: \.location) { k in
+            [
+                ("name", k.name ?? ""), ("team", k.team), ("parent", Self.list(k.parents.map(\.rawValue))),
+                ("number", "\(k.numbering.prefix) \(k.numbering.digits)"), ("access", k.access.rawValue),
+                ("within", k.within ?? ""), ("fields", Self.list(k.fields.map(\.identity))),
+            ]
+                // Each field as a table's field is compared: every key of its definition.
+                + k.fields.map { field in
+                    (
+                        "field \(field.identity)",
+                        Self.describe(field).filter { !$0.1.isEmpty && $0.0 != "packages" }.map { "\($0.0): \($0.1)" }
+                            .joined(separator: "; ")
+                    )
+                }
+        }
         compare("pool", old.pools, new.pools, id: \.id, location: \.location) { p in
             [
                 ("name", p.name ?? ""), ("team", p.team), ("admins", Self.describe(p.admins)),

@@ -27,7 +27,7 @@ package enum StoreVerification {
                 }
             }
             let unique = UniqueKeys(records: applied.config.records, duplicates: applied.config.model.duplicates)
-            if !unique.isEmpty || !unique.duplicates.isEmpty {
+            if !unique.isEmpty || !unique.duplicates.isEmpty || unique.locating.contains(true) {
                 let kept = try store.uniqueValues(layout: unique.layout, keys: unique.keys(ofDocument:))
                 let held = try UniqueValues.fromDocuments(store: store, keys: unique.keys(ofDocument:)).all()
                 if kept.all() != held {

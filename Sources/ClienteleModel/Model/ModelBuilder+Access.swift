@@ -349,7 +349,14 @@ extension ModelBuilder {
                 diagnostics.error("\(subject) matches no field: give 'match' one or more fields", at: r.location)
             }
             checkDuplicates(given.map { ($0.value, $0.location) }, kind: "field", listedIn: "'match' of \(subject)")
+            let areas = Set(schema.customizations.filter { $0.spec.base == .area }.flatMap(\.identities))
             let match = given.filter { f in
+                if identities.contains(f.value), areas.contains(f.value) {
+                    diagnostics.error(
+                        "'match' of \(subject) names field '\(f.value)', an area, which matching rules do not compare",
+                        at: f.location)
+                    return false
+                }
                 if identities.contains(f.value) { return true }
                 diagnostics.error(
                     "'match' of \(subject) names field '\(f.value)', which the customers it covers do not have\(Suggestion.didYouMean(f.value, in: identities))",

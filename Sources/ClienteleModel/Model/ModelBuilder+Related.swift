@@ -75,7 +75,14 @@ extension ModelBuilder {
         var numbering = Numbering(
             prefix: String(k.id.value.filter { $0.isASCII && $0.isLetter }.prefix(2)).uppercased(),
             digits: RelatedKind.defaultDigits)
-        guard let n = k.number else { return numbering }
+        guard let n = k.number else {
+            if numbering.prefix.isEmpty {
+                diagnostics.error(
+                    "\(subject) has no letter in its id to number its records by: give it 'number: {prefix: ...}'",
+                    at: k.id.location)
+            }
+            return numbering
+        }
         if let p = n.prefix {
             if p.value.isEmpty || !p.value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
                 diagnostics.error(
@@ -138,6 +145,8 @@ extension ModelBuilder {
         for (k, decl) in kinds {
             let location = decl.number?.prefix?.location ?? decl.id.location
             let prefix = k.numbering.prefix
+            // An empty prefix is refused where it is read.
+            if prefix.isEmpty { continue }
             if let clash = taken.first(where: { Self.numbersMayMeet($0.prefix, prefix) }) {
                 let how = decl.number?.prefix == nil ? " (its default, from its id)" : ""
                 diagnostics.error(

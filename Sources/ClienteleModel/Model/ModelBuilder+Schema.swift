@@ -261,6 +261,10 @@ extension ModelBuilder {
                     "\(subject) is renamed from itself; remove 'was' or name the old identity", at: was.location)
             }
         }
+        if spec.base == .area, let unique = f.attributes.unique, unique.value {
+            diagnostics.error("\(subject) is an area, which cannot be unique", at: unique.location)
+            ok = false
+        }
         guard ok else { return nil }
         let defaultNode = f.attributes.defaultValue
         return Field(

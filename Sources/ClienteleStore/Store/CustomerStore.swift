@@ -38,6 +38,20 @@ package protocol CustomerStore: AnyObject {
     func forEachDocumentConcurrently(workers: Int, _ body: @Sendable (Int, UnsafeBufferPointer<UInt8>) -> Void)
         throws(StoreError)
 
+    // MARK: Records related to customers
+
+    /// How many related records (contacts, orders, ...) the store holds, of every kind.
+    /// They are kept apart from the customers: no walk over customers meets them.
+    var recordCount: Int { get }
+    /// A related record's current document; nil when there is none. (`StoreOperation.putRecord`
+    /// and `deleteRecord` write them; `isTaken(RecordKey.key(kind:id:))` says whether a
+    /// record has, or had, an id.)
+    func record(kind: String, id: String) throws(StoreError) -> JSONValue?
+    /// Every stored record of `kind` (of every kind when nil): its kind, id and document
+    /// bytes, in the order written.
+    func forEachRecord(kind: String?, _ body: (_ kind: String, _ id: String, UnsafeBufferPointer<UInt8>) -> Void)
+        throws(StoreError)
+
     // MARK: Batches
 
     /// Whether the store was opened to write (holding what keeps other writers out).

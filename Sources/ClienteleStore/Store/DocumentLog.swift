@@ -61,8 +61,12 @@ package final class DocumentLog {
     private var unretired: Set<String> = []
     /// Whether a batch read so far carried a checksum (then every later one must).
     private var checksummed = false
-    /// How many documents are stored now.
-    package private(set) var count = 0
+    /// How many documents are stored now, customers' and related records'.
+    private var liveCount = 0
+    /// How many of them are related records (`RecordKey`).
+    package private(set) var recordCount = 0
+    /// How many customers are stored now.
+    package var count: Int { liveCount - recordCount }
     /// Put and delete lines read or written after `stored`'s position (all of them, without it).
     private var linesSinceStored = 0
     /// Where each log entry sits, oldest first.
@@ -92,8 +96,8 @@ package final class DocumentLog {
         if writer >= 0 { close(writer) }
     }
 
-    /// Every stored id, in no particular order.
-    package var ids: [String] { currentLocations().map(\.id) }
+    /// Every stored customer's id, in no particular order.
+    package var ids: [String] { currentLocations(.customers).map(\.id) }
     package func contains(_ id: String) -> Bool { location(of: id) != nil }
 
     /// Where the current document with this id stands.
@@ -121,7 +125,7 @@ package final class DocumentLog {
     /// places, the same retired ids and log entries.
     func sameIds(as other: DocumentLog) -> Bool {
         func sorted(_ log: DocumentLog) -> [(String, Location)] {
-            log.currentLocations().sorted { $0.id < $1.id }.map { ($0.id, $0.location) }
+            log.currentLocations(.all).sorted { $0.id < $1.id }.map { ($0.id, $0.location) }
         }
         func retired(_ log: DocumentLog) -> Set<String> {
             var ids = log.retiredSince
@@ -131,38 +135,57 @@ package final class DocumentLog {
             }
             return ids
         }
-        return count == other.count && end == other.end && logLocations == other.logLocations
+        return liveCount == other.liveCount && end == other.end && logLocations == other.logLocations
             && sorted(self).elementsEqual(sorted(other), by: { $0.0 == $1.0 && $0.1 == $1.1 })
             && retired(self) == retired(other)
     }
 
-    /// Every current document's id and location.
-    private func currentLocations() -> [(id: String, location: Location)] {
+    /// Which current documents a walk visits: the customers, the related records
+    /// (`RecordKey`), or both.
+    enum Documents {
+        case customers, records, all
+
+        @inline(__always) func takes(isRecord: Bool) -> Bool {
+            switch self {
+            case .customers: return !isRecord
+            case .records: return isRecord
+            case .all: return true
+            }
+        }
+    }
+
+    /// Every current document's id and location, of `which`.
+    private func currentLocations(_ which: Documents) -> [(id: String, location: Location)] {
         var result: [(id: String, location: Location)] = []
-        result.reserveCapacity(count)
-        forEachCurrent(ids: true) { id, location in result.append((id!, location)) }
+        result.reserveCapacity(which == .records ? recordCount : liveCount)
+        forEachCurrent(which, ids: true) { id, location in result.append((id!, location)) }
         return result
     }
 
-    /// Where every current document is, in log order.
-    private func currentLocationsInLogOrder() -> [Location] {
+    /// Where every current document of `which` is, in log order.
+    private func currentLocationsInLogOrder(_ which: Documents) -> [Location] {
         var result: [Location] = []
-        result.reserveCapacity(count)
-        forEachCurrent(ids: false) { _, location in result.append(location) }
+        result.reserveCapacity(which == .records ? recordCount : liveCount)
+        forEachCurrent(which, ids: false) { _, location in result.append(location) }
         result.sort { $0.logOrder < $1.logOrder }
         return result
     }
 
-    /// Calls `body` with every current document's location, and its id when `ids`
-    /// (no id is made when none was written or deleted since the stored index).
-    private func forEachCurrent(ids: Bool, _ body: (String?, Location) -> Void) {
+    /// Calls `body` with every current document's location, of `which`, and its id when
+    /// `ids` (no id is made when none was written or deleted since the stored index).
+    private func forEachCurrent(_ which: Documents, ids: Bool, _ body: (String?, Location) -> Void) {
         let filtered = !index.isEmpty || !removedFromStored.isEmpty
+        // Without a record stored, no key needs looking at.
+        let sorting = which != .all && recordCount > 0
         stored?.live.forEach { key, value in
+            if sorting, !which.takes(isRecord: RecordKey.isRecord(key)) { return }
             let id = ids || filtered ? String(decoding: key, as: UTF8.self) : nil
             if filtered, let id, index[id] != nil || removedFromStored.contains(id) { return }
             body(id, StoredIds.location(value))
         }
-        for (id, location) in index { body(id, location) }
+        for (id, location) in index where !sorting || which.takes(isRecord: RecordKey.isRecord(id)) {
+            body(id, location)
+        }
     }
 
     /// Records a put of `id` at `location`.
@@ -171,7 +194,8 @@ package final class DocumentLog {
         if index.updateValue(location, forKey: id) == nil,
             stored == nil || removedFromStored.contains(id) || stored?.location(id) == nil
         {
-            count += 1
+            liveCount += 1
+            if RecordKey.isRecord(id) { recordCount += 1 }
         }
         if !retiredSince.isEmpty { retiredSince.remove(id) }
         if let stored, stored.isRetired(id) { unretired.insert(id) }
@@ -180,7 +204,10 @@ package final class DocumentLog {
     /// Records a delete of `id`.
     private func noteDelete(_ id: String) {
         linesSinceStored += 1
-        if contains(id) { count -= 1 }
+        if contains(id) {
+            liveCount -= 1
+            if RecordKey.isRecord(id) { recordCount -= 1 }
+        }
         index[id] = nil
         if let stored, stored.location(id) != nil { removedFromStored.insert(id) }
         retiredSince.insert(id)
@@ -340,7 +367,9 @@ package final class DocumentLog {
             return false
         }
         self.stored = stored
-        count = stored.live.count
+        liveCount = stored.live.count
+        recordCount = 0
+        stored.live.forEach { key, _ in if RecordKey.isRecord(key) { recordCount += 1 } }
         nextBatch = stored.nextBatch
         checksummed = stored.checksummed
         logLocations = stored.logLocations
@@ -349,7 +378,7 @@ package final class DocumentLog {
 
     /// Whether the id index kept beside the log is missing or far enough behind to write again.
     package var idIndexIsBehind: Bool {
-        stored == nil ? end.offset > 0 || end.segment > 1 : linesSinceStored > 1_000 + count / 16
+        stored == nil ? end.offset > 0 || end.segment > 1 : linesSinceStored > 1_000 + liveCount / 16
     }
 
     /// Writes the id index as it stands at the end of the log (`numbers`: the highest
@@ -368,7 +397,7 @@ package final class DocumentLog {
         guard !sizes.contains(-1) else { return false }
         guard let mark = mark(of: end) else { return false }
         return StoredIds.save(
-            path: path, position: end, mark: mark, live: currentLocations().map { ($0.id, $0.location) },
+            path: path, position: end, mark: mark, live: currentLocations(.all).map { ($0.id, $0.location) },
             retired: retired,
             logLocations: logLocations, nextBatch: nextBatch, checksummed: checksummed, segmentSizes: sizes,
             numbers: numbers)
@@ -708,9 +737,24 @@ package final class DocumentLog {
         return try line(at: location)["doc"]
     }
 
-    /// Calls `body` with the bytes of every current document, in log order.
+    /// Calls `body` with the bytes of every current customer document, in log order.
     package func forEachDocument(_ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {
-        try forEachDocument(inLogOrder: currentLocationsInLogOrder(), body)
+        try forEachDocument(inLogOrder: currentLocationsInLogOrder(.customers), body)
+    }
+
+    /// Calls `body` with the key (`RecordKey`) and bytes of every current related
+    /// record of `kind` (of every kind when nil), in log order.
+    package func forEachRecord(kind: String?, _ body: (String, UnsafeBufferPointer<UInt8>) -> Void)
+        throws(StoreError)
+    {
+        guard recordCount > 0 else { return }
+        let prefix = kind.map { $0 + ":" }
+        var keyed: [(id: String, location: Location)] = []
+        forEachCurrent(.records, ids: true) { id, location in
+            if prefix == nil || id!.hasPrefix(prefix!) { keyed.append((id!, location)) }
+        }
+        keyed.sort { $0.location.logOrder < $1.location.logOrder }
+        try forEachDocument(inLogOrder: keyed.map(\.location)) { n, bytes in body(keyed[n].id, bytes) }
     }
 
     /// Calls `body` with the bytes of the current documents among `ids` (from
@@ -728,7 +772,7 @@ package final class DocumentLog {
     package func forEachDocumentConcurrently(workers: Int, _ body: @Sendable (Int, UnsafeBufferPointer<UInt8>) -> Void)
         throws(StoreError)
     {
-        let locations = currentLocationsInLogOrder()
+        let locations = currentLocationsInLogOrder(.customers)
         let workers = max(1, min(workers, locations.count))
         let shares = (0..<workers).map { w in
             Array(locations[(locations.count * w / workers)..<(locations.count * (w + 1) / workers)])
@@ -749,10 +793,17 @@ package final class DocumentLog {
     private func forEachDocument(inLogOrder locations: [Location], _ body: (UnsafeBufferPointer<UInt8>) -> Void)
         throws(StoreError)
     {
+        try forEachDocument(inLogOrder: locations) { _, bytes in body(bytes) }
+    }
+
+    /// The same, telling `body` which of `locations` each document is at.
+    private func forEachDocument(
+        inLogOrder locations: [Location], _ body: (Int, UnsafeBufferPointer<UInt8>) -> Void
+    ) throws(StoreError) {
         var mapped: [Int32: MappedFile] = [:]
         let marker = Array(",\"doc\":".utf8)
         var previous: Location?
-        for location in locations {
+        for (n, location) in locations.enumerated() {
             // An id written twice since `position` is listed twice, at its one current place.
             if let p = previous, p.segment == location.segment, p.offset == location.offset { continue }
             previous = location
@@ -767,7 +818,7 @@ package final class DocumentLog {
             var k = 0
             while k + marker.count <= line.count, !marker.indices.allSatisfy({ line[k + $0] == marker[$0] }) { k += 1 }
             guard k + marker.count < line.count else { continue }
-            body(UnsafeBufferPointer(rebasing: line[(k + marker.count)..<(line.count - 1)]))
+            body(n, UnsafeBufferPointer(rebasing: line[(k + marker.count)..<(line.count - 1)]))
         }
     }
 
@@ -778,7 +829,7 @@ package final class DocumentLog {
             file: path(segment))
     }
 
-    /// The ids put or deleted after `position` (a commit boundary), from the heads
+    /// The customer ids put or deleted after `position` (a commit boundary), from the heads
     /// of the lines written since: as many as were written, not as many as are stored.
     package func idsWritten(after position: Position) throws(StoreError) -> [String] {
         var ids: [String] = []
@@ -794,7 +845,9 @@ package final class DocumentLog {
             guard start <= stop else { throw cut(segment) }
             // Committed lines only: each ends with its newline.
             for line in Lines(bytes, from: start, to: stop) where line.hasNewline {
-                if let header = LineHeader(line.bytes), header.commit == nil, !header.isLog {
+                if let header = LineHeader(line.bytes), header.commit == nil, !header.isLog,
+                    !RecordKey.isRecord(header.id)
+                {
                     ids.append(header.id)
                 }
             }
@@ -897,10 +950,11 @@ package final class DocumentLog {
         return line
     }
 
-    /// Record ids are the only names the store derives from input; they never become file names.
+    /// Record ids (and related records' keys) are the only names the store derives from
+    /// input; they never become file names.
     package static func isValidId(_ id: String) -> Bool {
         var s = id
-        return s.withUTF8 { ValueFormats.isRecordId($0) }
+        return s.withUTF8 { ValueFormats.isRecordId($0) } || RecordKey.isValid(id)
     }
 }
 

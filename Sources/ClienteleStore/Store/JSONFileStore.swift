@@ -255,8 +255,9 @@ package final class JSONFileStore: CustomerStore {
     }
 
     /// Keeps `numbers` up to date with an id in use: letters, then a number (P000042).
-    private func noteNumber(_ id: String) {
-        var id = id
+    /// A related record is numbered by its id, without its kind.
+    private func noteNumber(_ key: String) {
+        var id = RecordKey.split(key)?.id ?? key
         let parsed: (prefix: String, number: Int)? = id.withUTF8 { b in
             var k = 0
             while k < b.count, !ValueFormats.isDigit(b[k]) { k += 1 }
@@ -300,6 +301,20 @@ package final class JSONFileStore: CustomerStore {
 
     /// How many customers the store holds.
     package var count: Int { log.count }
+
+    package var recordCount: Int { log.recordCount }
+
+    package func record(kind: String, id: String) throws(StoreError) -> JSONValue? {
+        try log.document(RecordKey.key(kind: kind, id: id))
+    }
+
+    package func forEachRecord(
+        kind: String?, _ body: (_ kind: String, _ id: String, UnsafeBufferPointer<UInt8>) -> Void
+    ) throws(StoreError) {
+        try log.forEachRecord(kind: kind) { key, bytes in
+            if let (k, id) = RecordKey.split(key) { body(k, id, bytes) }
+        }
+    }
 
     /// Calls `body` with every stored customer document's bytes, in log order.
     package func forEachDocument(_ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(StoreError) {

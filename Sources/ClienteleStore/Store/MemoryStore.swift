@@ -53,6 +53,7 @@ package final class MemoryStore: CustomerStore {
         reader.caches = caches
         reader.backups = backups
         reader.batches = batches
+        reader.recordCount = recordCount
         reader.version = version
         reader.keys = keys
         return reader
@@ -65,7 +66,8 @@ package final class MemoryStore: CustomerStore {
 
     // MARK: Documents
 
-    package var count: Int { documents.count }
+    package var count: Int { documents.count - recordCount }
+    package private(set) var recordCount = 0
     package var ids: [String] { orderedIds() }
     package func contains(_ id: String) -> Bool { documents[id] != nil }
     package func isTaken(_ id: String) -> Bool { documents[id] != nil || retired.contains(id) }
@@ -79,6 +81,19 @@ package final class MemoryStore: CustomerStore {
         for id in orderedIds() { documents[id]!.bytes.withUnsafeBufferPointer(body) }
     }
 
+    package func record(kind: String, id: String) throws(StoreError) -> JSONValue? {
+        try document(RecordKey.key(kind: kind, id: id))
+    }
+
+    package func forEachRecord(
+        kind: String?, _ body: (_ kind: String, _ id: String, UnsafeBufferPointer<UInt8>) -> Void
+    ) throws(StoreError) {
+        for key in orderedIds(records: true) {
+            guard let (k, id) = RecordKey.split(key), kind == nil || kind == k else { continue }
+            documents[key]!.bytes.withUnsafeBufferPointer { body(k, id, $0) }
+        }
+    }
+
     package func forEachDocumentConcurrently(workers: Int, _ body: @Sendable (Int, UnsafeBufferPointer<UInt8>) -> Void)
         throws(StoreError)
     {
@@ -90,9 +105,11 @@ package final class MemoryStore: CustomerStore {
         }
     }
 
-    /// Ids in the order their current documents were written, as a log would hold them.
-    private func orderedIds() -> [String] {
-        documents.sorted { ($0.value.written, $0.key) < ($1.value.written, $1.key) }.map(\.key)
+    /// Customer ids (or related records' keys) in the order their current documents were
+    /// written, as a log would hold them.
+    private func orderedIds(records: Bool = false) -> [String] {
+        documents.filter { RecordKey.isRecord($0.key) == records }
+            .sorted { ($0.value.written, $0.key) < ($1.value.written, $1.key) }.map(\.key)
     }
 
     // MARK: Batches
@@ -136,6 +153,7 @@ package final class MemoryStore: CustomerStore {
     }
 
     private func put(_ id: String, _ bytes: [UInt8]) {
+        if documents[id] == nil, RecordKey.isRecord(id) { recordCount += 1 }
         documents[id] = Stored(bytes: bytes, written: writes.count)
         writes.append((batches, id))
         noteNumber(id)
@@ -143,7 +161,7 @@ package final class MemoryStore: CustomerStore {
 
     private func delete(_ id: String) {
         // As in the file store: the id is retired even when nothing was stored under it.
-        documents.removeValue(forKey: id)
+        if documents.removeValue(forKey: id) != nil, RecordKey.isRecord(id) { recordCount -= 1 }
         retired.insert(id)
         writes.append((batches, id))
         noteNumber(id)
@@ -187,7 +205,9 @@ package final class MemoryStore: CustomerStore {
     package func highestNumber(prefix: String) -> Int { numbers[prefix] ?? 0 }
 
     /// Keeps `numbers` up to date with an id in use: letters, then a number (P000042).
-    private func noteNumber(_ id: String) {
+    private func noteNumber(_ key: String) {
+        // A related record is numbered by its id, without its kind.
+        let id = RecordKey.split(key)?.id ?? key
         let digits = id.utf8.reversed().prefix { ValueFormats.isDigit($0) }.count
         guard digits > 0, digits <= 18, id.utf8.dropLast(digits).allSatisfy({ !ValueFormats.isDigit($0) }),
             let number = Int(String(id.suffix(digits)))
@@ -204,7 +224,7 @@ package final class MemoryStore: CustomerStore {
         guard position.offset <= writes.count else {
             throw StoreError("\(location) has no position \(position.offset)")
         }
-        return writes[position.offset...].map(\.id)
+        return writes[position.offset...].map(\.id).filter { !RecordKey.isRecord($0) }
     }
 
     package func forEachDocument(
@@ -267,7 +287,7 @@ package final class MemoryStore: CustomerStore {
 
     private static func isValidId(_ id: String) -> Bool {
         var id = id
-        return id.withUTF8 { ValueFormats.isRecordId($0) }
+        return id.withUTF8 { ValueFormats.isRecordId($0) } || RecordKey.isValid(id)
     }
 
     private static func invalidId(_ id: String) -> StoreError {
