@@ -175,6 +175,56 @@ struct RecordCommandTests {
         }
     }
 
+    @Test("a record is never a customer: no customer command, import or the service reaches it by its key")
+    func keptApart() throws {
+        let d = try demo()
+        let id = try add(
+            d, ["--kind", "contacts", "--customer", "P000001", "fullName=Ann Lee", "email=Ann@Example.com"])
+        let before = try d.snapshot()
+        for arguments in [
+            ["customer", "show", "contacts:\(id)", "--as", "carol"],
+            ["customer", "transfer", "contacts:\(id)", "--to", "erin", "--as", "carol"],
+            ["customer", "delete", "contacts:\(id)", "--as", "carol"],
+            ["customer", "edit", "contacts:\(id)", "level=B", "--as", "carol"],
+        ] {
+            let run = try d.run(arguments)
+            #expect(run.exitCode == 1, "\(arguments)")
+            #expect(run.stderr.contains("there is no customer 'contacts:\(id)'"), "\(arguments): \(run.stderr)")
+        }
+        let rows = d.dir.appendingPathComponent("rows.jsonl")
+        try #"{"id":"CT0000009","table":"individual","account_executive":"bob","fields":{"name":"X","level":"A"}}"#
+            .write(to: rows, atomically: true, encoding: .utf8)
+        let imported = try d.run(["import", rows.path, "--as", "carol"])
+        #expect(imported.exitCode == 1)
+        #expect(imported.stdout.contains("id 'CT0000009' is numbered as a record of related kind 'contacts'"))
+        #expect(try d.snapshot() == before)
+        #expect(try d.run(["customer", "list", "--as", "carol", "--format", "json"]).stdout.contains("CT0") == false)
+        // The log shows a record's fields whole, as record show does (they are not the customer's).
+        let log = try d.run(["log", "P000001", "--as", "bob"]).stdout
+        #expect(
+            log.contains("contacts CT0000001  fullName: null -> \"Ann Lee\"; email: null -> \"Ann@Example.com\""),
+            "\(log)")
+    }
+
+    @Test("a user who may delete a customer they may not view neither reaches its records nor learns what they are")
+    func unviewedCustomer() throws {
+        let d = try demo()
+        // vera's VIP customer: carol (admin) may delete it but not view it (examples/sales/access.yaml).
+        let vip = try d.run(["customer", "add", "--as", "vera", "--table", "individual", "name=V", "level=VIP"])
+        #expect(vip.exitCode == 0, "\(vip.stderr)")
+        let customer = vip.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let id = try add(d, ["--kind", "contacts", "--customer", customer, "fullName=Kept"], as: "vera")
+        let before = try d.snapshot()
+        for verb in [["show", id], ["delete", id], ["edit", id, "fullName=X"]] {
+            let run = try d.run(["record"] + verb + ["--as", "carol"])
+            #expect(run.exitCode == 1 && run.stderr.contains("there is no record '\(id)'"), "\(verb): \(run.stderr)")
+        }
+        let refused = try d.run(["customer", "delete", customer, "--as", "carol"])
+        #expect(refused.exitCode == 1)
+        #expect(refused.stderr.contains("\(customer) has related records: delete them first"), "\(refused.stderr)")
+        #expect(try d.snapshot() == before)
+    }
+
     @Test("customer delete refuses while records exist; --cascade deletes them, logged and kept in a backup")
     func cascade() throws {
         let d = try demo()

@@ -116,6 +116,9 @@ struct StoreContractTests {
             #expect(store.ids == ["P1"] && !store.contains("CT1"))
             #expect(try names(store) == ["Li"], "no walk over customers meets a record")
             #expect(try store.document("CT1") == nil)
+            // A record's key names no customer, to any customer call.
+            #expect(try store.document("contacts:CT1") == nil)
+            #expect(!store.contains("contacts:CT1") && !store.isTaken("contacts:CT1"))
             #expect(try store.record(kind: "contacts", id: "CT1")?["fields"]?["name"]?.stringValue == "Ann")
             #expect(try store.record(kind: "orders", id: "CT1") == nil)
             #expect(try records(store) == ["contacts CT1 Ann", "orders OR7 First order"])
@@ -127,7 +130,7 @@ struct StoreContractTests {
                 .deleteRecord(kind: "orders", id: "OR7"),
             ])
             #expect(store.recordCount == 1 && store.count == 1)
-            #expect(store.isTaken(RecordKey.key(kind: "orders", id: "OR7")), "a deleted record's id stays taken")
+            #expect(store.isRecordTaken(kind: "orders", id: "OR7"), "a deleted record's id stays taken")
             #expect(try store.idsWritten(after: end).isEmpty, "the customers' caches see no record written")
             #expect(try records(store) == ["contacts CT1 Ann Lee"])
             // A kind or an id the store cannot keep is refused, and the batch with it.
@@ -166,7 +169,7 @@ struct StoreContractTests {
             #expect(try names(store) == ["Li"])
             #expect(try records(store) == ["contacts CT1 Ann"])
             #expect(store.highestNumber(prefix: "CT") == 2)
-            #expect(store.isTaken(RecordKey.key(kind: "contacts", id: "CT2")))
+            #expect(store.isRecordTaken(kind: "contacts", id: "CT2"))
         }
         #expect(FileManager.default.fileExists(atPath: folder + "/index/ids.bin"))
     }

@@ -165,6 +165,16 @@ package struct CustomerImport {
                         problems: [RecordProblem(column: "id", message: "id '\(id)' is taken in the store")])
                     continue
                 }
+                if let kind = RelatedRecords.kind(ofId: id, in: config.model) {
+                    rejected[row.line] = RejectedRow(
+                        line: row.line, id: id,
+                        problems: [
+                            RecordProblem(
+                                column: "id",
+                                message: "id '\(id)' is numbered as a record of \(kind.subject), not a customer")
+                        ])
+                    continue
+                }
             } else {
                 let numbering = config.model.schema.numbering(for: config.records.validators[row.validator].table)
                 var n = (highest[numbering.prefix] ?? store.highestNumber(prefix: numbering.prefix)) + 1

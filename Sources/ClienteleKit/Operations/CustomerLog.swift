@@ -119,6 +119,9 @@ extension CustomerLog {
             if let k = members.firstIndex(where: { $0.0 == "customers" }) {
                 members[k].1 = .array(seen.map(JSONValue.string))
             }
+            // A related record's fields are its kind's, not the customer's: whoever may view
+            // the customer reads them whole, as `record show` shows them.
+            if entry["record"] != nil { return .object(members) }
             if let k = members.firstIndex(where: { $0.0 == "document" }) {
                 if ids.count == 1, let fieldAccess = access(ids[0]) {
                     members[k].1 = operations.masked(members[k].1, fieldAccess)

@@ -146,13 +146,12 @@ extension CustomerOperations {
         let related = RelatedRecords(operations: self)
         for (id, _) in documents where store.recordCount > 0 {
             for record in try related.records(of: id) {
-                guard let kind = config.model.relatedKind(record.kind), case .object(var members) = record.document
-                else { continue }
+                guard case .object(var members) = record.document else { continue }
                 if let k = members.firstIndex(where: { $0.0 == "customer" }) { members[k].1 = .string(keep) }
                 operations.append(.putRecord(kind: record.kind, id: record.id, document: .object(members)))
                 operations.append(
                     related.logEntry(
-                        "record_edit", actor: actor, time: time, customer: keep, kind: kind, id: record.id,
+                        "record_edit", actor: actor, time: time, customer: keep, kind: record.kind, id: record.id,
                         changes: [("customer", .string(id), .string(keep))]))
             }
         }

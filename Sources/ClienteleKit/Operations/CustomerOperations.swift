@@ -496,21 +496,28 @@ package struct CustomerOperations {
         var backup: String?
         if !records.isEmpty {
             guard cascade else {
+                // Only a user who may view the customer learns what its records are.
+                let what =
+                    policy.isAllowed(user: u, action: .view, customer: 0, in: table, now: now)
+                    ? RelatedRecords.counted(records) : "related records"
                 throw .conflict([
-                    "\(id) has \(RelatedRecords.counted(records)): delete them first, or give --cascade to delete them with it (kept in a backup)"
+                    "\(id) has \(what): delete them first, or give --cascade to delete them with it (kept in a backup)"
                 ])
             }
             let lines = records.map { $0.document.jsonText + "\n" }.joined()
+            // Named by the time and the batch about to be written: never the name of another backup.
             let stamp = time.filter { $0.isNumber }
-            do { backup = try store.saveBackup("delete-\(id)-\(stamp).jsonl", text: lines) } catch {
+            do {
+                backup = try store.saveBackup("delete-\(id)-\(stamp)-\(store.end.batch + 1).jsonl", text: lines)
+            } catch {
                 throw .store(error)
             }
+            // Records of a kind the config no longer has go too: none may outlive its customer.
             for record in records {
-                guard let kind = config.model.relatedKind(record.kind) else { continue }
                 operations.append(.deleteRecord(kind: record.kind, id: record.id))
                 operations.append(
                     related.logEntry(
-                        "record_delete", actor: actor, time: time, customer: id, kind: kind, id: record.id,
+                        "record_delete", actor: actor, time: time, customer: id, kind: record.kind, id: record.id,
                         changes: [], document: record.document))
             }
         }

@@ -172,6 +172,11 @@ package struct CustomerUpsert {
                 if given != nil, operations.store.isTaken(id) {
                     throw OperationError.conflict(["column id: id '\(id)' is taken in the store"])
                 }
+                if given != nil, let kind = RelatedRecords.kind(ofId: id, in: operations.config.model) {
+                    throw OperationError.invalid([
+                        "column id: id '\(id)' is numbered as a record of \(kind.subject), not a customer"
+                    ])
+                }
                 if given != nil, insertedIds.contains(id) {
                     throw OperationError.conflict(["column id: id '\(id)' is already used by an earlier row"])
                 }

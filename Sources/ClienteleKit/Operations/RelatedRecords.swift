@@ -43,7 +43,10 @@ package struct RelatedRecords {
     }
 
     /// The kind whose numbering gives `id` (numberings never meet, so there is one at most).
-    func kind(ofId id: String) -> RelatedKind? {
+    func kind(ofId id: String) -> RelatedKind? { Self.kind(ofId: id, in: model) }
+
+    /// The kind of `model` whose numbering gives `id`.
+    package static func kind(ofId id: String, in model: Model) -> RelatedKind? {
         model.related.first { kind in
             id.hasPrefix(kind.numbering.prefix)
                 && id.dropFirst(kind.numbering.prefix.count).allSatisfy { $0.isASCII && $0.isNumber }
@@ -63,16 +66,17 @@ package struct RelatedRecords {
         return (kind, document)
     }
 
-    /// The stored record `id` and its customer, as `user`, about to take `action` on it,
-    /// may know them: a record whose customer they may not view does not exist for them,
-    /// refused where a record that does not exist is.
-    func existing(_ id: String, as user: Int, for action: Action) throws(OperationError) -> (
+    /// The stored record `id` and its customer, as `user` may know them: a record whose
+    /// customer they may not view does not exist for them, whatever else they may do to
+    /// the customer, refused where a record that does not exist is. (The caller then
+    /// checks the action.)
+    func existing(_ id: String, as user: Int) throws(OperationError) -> (
         kind: RelatedKind, document: JSONValue, customer: CustomerTable
     ) {
         let (kind, document) = try stored(id)
         guard let customer = document["customer"]?.stringValue else { throw Self.noRecord(id) }
         let table: CustomerTable
-        do { table = try operations.existing(customer, as: user, for: action).table } catch {
+        do { table = try operations.existing(customer, as: user, for: .view).table } catch {
             if case .notFound = error { throw Self.noRecord(id) }
             throw error
         }
@@ -94,7 +98,8 @@ package struct RelatedRecords {
     ) throws(OperationError) -> String {
         let u = try operations.user(actor)
         let kind = try kind(named: name)
-        let (parent, table) = try operations.existing(customer, as: u, for: .edit)
+        // A customer the user may not view has no records for them to add to.
+        let (parent, table) = try operations.existing(customer, as: u, for: .view)
         try refuseUnless(u, .edit, table, what: "add \(kind.id) to \(customer)")
         let parentTable = parent[StoredKey.table.name]?.stringValue.flatMap(TableKind.init(rawValue:))
         guard let parentTable, kind.accepts(parent: parentTable) else {
@@ -125,7 +130,7 @@ package struct RelatedRecords {
             try store.commit([
                 .putRecord(kind: kind.id, id: id, document: document),
                 logEntry(
-                    "record_add", actor: actor, time: time, customer: customer, kind: kind, id: id,
+                    "record_add", actor: actor, time: time, customer: customer, kind: kind.id, id: id,
                     changes: values.filter { !$0.1.isNull }.map { ($0.0, .null, $0.1) }),
             ])
         } catch { throw .store(error) }
@@ -155,7 +160,7 @@ package struct RelatedRecords {
     /// The next number of `kind`: after the highest in use, deleted records' included.
     func nextId(_ kind: RelatedKind) -> String {
         var n = store.highestNumber(prefix: kind.numbering.prefix) + 1
-        while store.isTaken(RecordKey.key(kind: kind.id, id: kind.numbering.format(n))) { n += 1 }
+        while store.isRecordTaken(kind: kind.id, id: kind.numbering.format(n)) { n += 1 }
         return kind.numbering.format(n)
     }
 
@@ -169,18 +174,18 @@ package struct RelatedRecords {
     }
 
     func logEntry(
-        _ type: String, actor: String, time: String, customer: String, kind: RelatedKind, id: String,
+        _ type: String, actor: String, time: String, customer: String, kind: String, id: String,
         changes: [(String, JSONValue, JSONValue)], document: JSONValue? = nil
     ) -> StoreOperation {
         operations.logEntry(
             type, actor: actor, time: time, customers: [customer], changes: changes, document: document,
-            extra: [("record", .object([("kind", .string(kind.id)), ("id", .string(id))]))])
+            extra: [("record", .object([("kind", .string(kind)), ("id", .string(id))]))])
     }
 
     /// The record as `actor` may see it: any record of a customer they may view.
     package func show(as actor: String, id: String) throws(OperationError) -> JSONValue {
         let u = try operations.user(actor)
-        return try existing(id, as: u, for: .view).document
+        return try existing(id, as: u).document
     }
 
     /// Changes fields of a record (FIELD=VALUE; an empty value clears): it needs `edit`
@@ -190,7 +195,7 @@ package struct RelatedRecords {
         throws(OperationError) -> [String]
     {
         let u = try operations.user(actor)
-        let (kind, document, table) = try existing(id, as: u, for: .edit)
+        let (kind, document, table) = try existing(id, as: u)
         guard let customer = document["customer"]?.stringValue else { throw Self.noRecord(id) }
         try refuseUnless(u, .edit, table, what: "edit \(id) of \(customer)")
         let newValues = try operations.values(assignments, fields: kind.fields, place: kind.subject)
@@ -216,7 +221,8 @@ package struct RelatedRecords {
             try store.commit([
                 .putRecord(kind: kind.id, id: id, document: updated),
                 logEntry(
-                    "record_edit", actor: actor, time: time, customer: customer, kind: kind, id: id, changes: changes),
+                    "record_edit", actor: actor, time: time, customer: customer, kind: kind.id, id: id, changes: changes
+                ),
             ])
         } catch { throw .store(error) }
         return changes.map(\.0)
@@ -226,7 +232,7 @@ package struct RelatedRecords {
     /// A record that others are within (a site with assets) is refused while they exist.
     package func delete(as actor: String, id: String, time: String) throws(OperationError) {
         let u = try operations.user(actor)
-        let (kind, document, table) = try existing(id, as: u, for: .delete)
+        let (kind, document, table) = try existing(id, as: u)
         guard let customer = document["customer"]?.stringValue else { throw Self.noRecord(id) }
         try refuseUnless(u, .delete, table, what: "delete \(id) of \(customer)")
         let inner = try records(of: customer).filter { $0.document["within"]?.stringValue == id }
@@ -239,7 +245,7 @@ package struct RelatedRecords {
             try store.commit([
                 .deleteRecord(kind: kind.id, id: id),
                 logEntry(
-                    "record_delete", actor: actor, time: time, customer: customer, kind: kind, id: id, changes: [],
+                    "record_delete", actor: actor, time: time, customer: customer, kind: kind.id, id: id, changes: [],
                     document: document),
             ])
         } catch { throw .store(error) }

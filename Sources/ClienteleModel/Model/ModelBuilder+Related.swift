@@ -8,6 +8,9 @@ extension ModelBuilder {
         var kinds: [(kind: RelatedKind, decl: RelatedKindDecl)] = []
         for k in d.related {
             let subject = "related kind '\(k.id.value)'"
+            if k.id.value.utf8.count > 64 {
+                diagnostics.error("\(subject) has an id longer than 64 characters", at: k.id.location)
+            }
             if let table = TableKind(rawValue: k.id.value) {
                 diagnostics.error(
                     "\(subject) has the name of the \(table.rawValue) table; give it another id", at: k.id.location)

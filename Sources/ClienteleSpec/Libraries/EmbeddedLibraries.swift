@@ -2167,6 +2167,93 @@ enum EmbeddedLibraries {
                     """#
                 ),
                 (
+                    "related.yaml",
+                    #"""
+                    # What the company keeps about its customers besides the customer itself (seed 002):
+                    # contacts, orders, sites and projects, purchases, payments, assets at the customer's
+                    # sites, and contracts. Each record belongs to one customer; who may view, edit or
+                    # delete the customer may do the same to its records (access: inherit).
+                    related:
+                      - id: contacts
+                        name: Contacts
+                        team: sales
+                        parent: [individual, organization]
+                        number: { prefix: CT, digits: 7 }
+                        fields:
+                          - { identity: fullName, display: Full name, type: input, required: true }
+                          - { identity: role, display: Role, type: select, options: [buyer, decision maker, finance, technical] }
+                          - { identity: email, display: E-mail, type: input, format: email, normalize: lowercase }
+                          - { identity: phone, display: Phone, type: input, format: phone }
+                      - id: orders
+                        name: Orders
+                        team: sales
+                        parent: [individual, organization]
+                        number: { prefix: SO, digits: 7 }
+                        fields:
+                          - { identity: orderType, display: Order type, type: select, options: [sales, job] }
+                          - { identity: ordered, display: Ordered on, type: date, required: true }
+                          - { identity: amount, display: Amount, type: decimal, min: 0, scale: 2 }
+                          - { identity: status, display: Status, type: select, options: [open, won, lost, done], default: open }
+                      - id: sites
+                        name: Sites
+                        team: sales
+                        parent: [organization]
+                        number: { prefix: SI, digits: 6 }
+                        fields:
+                          - { identity: label, display: Site, type: input, required: true }
+                          - { identity: street, display: Street, type: input }
+                          - { identity: city, display: City, type: input }
+                          - { identity: zone, display: Service zone, type: area }
+                      - id: projects
+                        name: Projects
+                        team: sales
+                        parent: [organization]
+                        number: { prefix: PJ, digits: 6 }
+                        fields:
+                          - { identity: title, display: Title, type: input, required: true }
+                          - { identity: starts, display: Starts, type: date }
+                          - { identity: ends, display: Ends, type: date }
+                      - id: purchases
+                        name: Purchase history
+                        team: sales
+                        parent: [individual, organization]
+                        number: { prefix: PU, digits: 8 }
+                        fields:
+                          - { identity: product, display: Product, type: input, required: true }
+                          - { identity: bought, display: Bought on, type: date, required: true }
+                          - { identity: quantity, display: Quantity, type: integer, min: 1, default: 1 }
+                      - id: payments
+                        name: Payments
+                        team: sales
+                        parent: [individual, organization]
+                        number: { prefix: PA, digits: 8 }
+                        fields:
+                          - { identity: paid, display: Paid on, type: date, required: true }
+                          - { identity: amount, display: Amount, type: decimal, min: 0, scale: 2, required: true }
+                          - { identity: method, display: Method, type: select, options: [transfer, card, cash, cheque] }
+                      - id: assets
+                        name: Assets
+                        team: sales
+                        parent: [organization]
+                        within: sites
+                        number: { prefix: AS, digits: 7 }
+                        fields:
+                          - { identity: serial, display: Serial number, type: input, required: true }
+                          - { identity: model, display: Model, type: input }
+                          - { identity: installed, display: Installed on, type: date }
+                      - id: contracts
+                        name: Contracts
+                        team: sales
+                        parent: [individual, organization]
+                        number: { prefix: CN, digits: 6 }
+                        fields:
+                          - { identity: title, display: Title, type: input, required: true }
+                          - { identity: signed, display: Signed on, type: date }
+                          - { identity: expires, display: Expires on, type: date }
+                          - { identity: value, display: Value, type: decimal, min: 0, scale: 2 }
+                    """#
+                ),
+                (
                     "schema.yaml",
                     #"""
                     tables:

@@ -44,9 +44,11 @@ package protocol CustomerStore: AnyObject {
     /// They are kept apart from the customers: no walk over customers meets them.
     var recordCount: Int { get }
     /// A related record's current document; nil when there is none. (`StoreOperation.putRecord`
-    /// and `deleteRecord` write them; `isTaken(RecordKey.key(kind:id:))` says whether a
-    /// record has, or had, an id.)
+    /// and `deleteRecord` write them. The customer calls, `document`, `contains` and
+    /// `isTaken`, never answer for a record's key.)
     func record(kind: String, id: String) throws(StoreError) -> JSONValue?
+    /// Whether a record of `kind` has, or had, this id (a deleted record's id is never used again).
+    func isRecordTaken(kind: String, id: String) -> Bool
     /// Every stored record of `kind` (of every kind when nil): its kind, id and document
     /// bytes, in the order written.
     func forEachRecord(kind: String?, _ body: (_ kind: String, _ id: String, UnsafeBufferPointer<UInt8>) -> Void)

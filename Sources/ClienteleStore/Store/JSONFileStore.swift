@@ -276,8 +276,9 @@ package final class JSONFileStore: CustomerStore {
     /// The highest number in use after `prefix` (0 when none is).
     package func highestNumber(prefix: String) -> Int { numbers[prefix] ?? 0 }
 
+    /// A customer's document: a related record's key (`KIND:ID`) names no customer.
     package func document(_ id: String) throws(StoreError) -> JSONValue? {
-        try log.document(id)
+        RecordKey.isRecord(id) ? nil : try log.document(id)
     }
 
     /// The entries of the customer log, oldest first: all of them, or those of one
@@ -293,8 +294,13 @@ package final class JSONFileStore: CustomerStore {
 
     package var ids: [String] { log.ids }
     /// Whether a customer has, or had, this id (a deleted customer's id is never used again).
-    package func isTaken(_ id: String) -> Bool { log.contains(id) || log.isRetired(id) }
-    package func contains(_ id: String) -> Bool { log.contains(id) }
+    package func isTaken(_ id: String) -> Bool { !RecordKey.isRecord(id) && (log.contains(id) || log.isRetired(id)) }
+    package func contains(_ id: String) -> Bool { !RecordKey.isRecord(id) && log.contains(id) }
+
+    package func isRecordTaken(kind: String, id: String) -> Bool {
+        let key = RecordKey.key(kind: kind, id: id)
+        return log.contains(key) || log.isRetired(key)
+    }
 
     /// The position just after the last committed batch.
     package var end: StorePosition { log.end }
@@ -305,7 +311,7 @@ package final class JSONFileStore: CustomerStore {
     package var recordCount: Int { log.recordCount }
 
     package func record(kind: String, id: String) throws(StoreError) -> JSONValue? {
-        try log.document(RecordKey.key(kind: kind, id: id))
+        RecordKey.isValid(RecordKey.key(kind: kind, id: id)) ? try log.document(RecordKey.key(kind: kind, id: id)) : nil
     }
 
     package func forEachRecord(

@@ -69,11 +69,19 @@ package final class MemoryStore: CustomerStore {
     package var count: Int { documents.count - recordCount }
     package private(set) var recordCount = 0
     package var ids: [String] { orderedIds() }
-    package func contains(_ id: String) -> Bool { documents[id] != nil }
-    package func isTaken(_ id: String) -> Bool { documents[id] != nil || retired.contains(id) }
+    package func contains(_ id: String) -> Bool { !RecordKey.isRecord(id) && documents[id] != nil }
+    package func isTaken(_ id: String) -> Bool {
+        !RecordKey.isRecord(id) && (documents[id] != nil || retired.contains(id))
+    }
 
+    package func isRecordTaken(kind: String, id: String) -> Bool {
+        let key = RecordKey.key(kind: kind, id: id)
+        return documents[key] != nil || retired.contains(key)
+    }
+
+    /// A customer's document: a related record's key (`KIND:ID`) names no customer.
     package func document(_ id: String) throws(StoreError) -> JSONValue? {
-        guard let stored = documents[id] else { return nil }
+        guard !RecordKey.isRecord(id), let stored = documents[id] else { return nil }
         return try Self.parse(stored.bytes)
     }
 
@@ -82,7 +90,8 @@ package final class MemoryStore: CustomerStore {
     }
 
     package func record(kind: String, id: String) throws(StoreError) -> JSONValue? {
-        try document(RecordKey.key(kind: kind, id: id))
+        guard let stored = documents[RecordKey.key(kind: kind, id: id)] else { return nil }
+        return try Self.parse(stored.bytes)
     }
 
     package func forEachRecord(
