@@ -10,7 +10,15 @@ struct RecordCommandTests {
     typealias Demo = StoreCommandTests.Demo
 
     static let kinds = """
+        teams:
+          - id: service
         related:
+          - id: visits
+            team: service
+            parent: [individual]
+            number: { prefix: VI }
+            fields:
+              - { identity: note, type: text }
           - id: contacts
             name: Contacts
             team: sales
@@ -133,6 +141,10 @@ struct RecordCommandTests {
             ),
             (["--kind", "sites", "--customer", "O000001", "--within", "SI0000001", "label=X"], "leave out --within"),
             (["--kind", "contacts", "--customer", "P000404", "fullName=X"], "there is no customer 'P000404'"),
+            (
+                ["--kind", "visits", "--customer", "P000001", "note=X"],
+                "related kind 'visits' belongs to customers of team 'service'; P000001 is of team 'sales'"
+            ),
         ])
     func badInput(_ arguments: [String], _ message: String) throws {
         let d = try demo()
@@ -192,7 +204,8 @@ struct RecordCommandTests {
             #expect(run.stderr.contains("there is no customer 'contacts:\(id)'"), "\(arguments): \(run.stderr)")
         }
         let rows = d.dir.appendingPathComponent("rows.jsonl")
-        try #"{"id":"CT0000009","table":"individual","account_executive":"bob","fields":{"name":"X","level":"A"}}"#
+        try
+            #"{"id":"CT0000009","team":"sales","table":"individual","account_executive":"bob","fields":{"name":"X","level":"A"}}"#
             .write(to: rows, atomically: true, encoding: .utf8)
         let imported = try d.run(["import", rows.path, "--as", "carol"])
         #expect(imported.exitCode == 1)
@@ -252,6 +265,27 @@ struct RecordCommandTests {
         }
         let log = try d.run(["log", "O000001", "--as", "carol", "--type", "record_delete"]).stdout
         #expect(log.split(separator: "\n").count == 3, "\(log)")
+    }
+
+    @Test("store verify names the records that no longer hold together: a kind the applied config dropped")
+    func verified() throws {
+        let d = try demo()
+        let site = try add(d, ["--kind", "sites", "--customer", "O000001", "label=HQ"])
+        _ = try add(d, ["--kind", "assets", "--customer", "O000001", "--within", site, "serial=A1"])
+        // store verify takes no --now.
+        #expect(try CLI.run(["store", "verify", "--config", d.config]).exitCode == 0)
+        let file = d.dir.appendingPathComponent("related.yaml")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        let kept = text.components(separatedBy: "  - id: assets")[0]
+        try kept.write(to: file, atomically: true, encoding: .utf8)
+        #expect(try d.run(["apply", "--as", "carol", "--yes"]).exitCode == 0)
+        let verify = try CLI.run(["store", "verify", "--config", d.config])
+        #expect(verify.exitCode == 1)
+        #expect(
+            verify.stdout.contains(
+                "1 related record does not hold together: assets AS0000001: the applied config has no related kind 'assets'"
+            ),
+            "\(verify.stdout)\(verify.stderr)")
     }
 
     @Test("a customer merged into another takes its records along")

@@ -101,6 +101,12 @@ package struct RelatedRecords {
         // A customer the user may not view has no records for them to add to.
         let (parent, table) = try operations.existing(customer, as: u, for: .view)
         try refuseUnless(u, .edit, table, what: "add \(kind.id) to \(customer)")
+        let parentTeam = parent[StoredKey.team.name]?.stringValue
+        guard parentTeam == kind.team else {
+            throw .invalid([
+                "\(kind.subject) belongs to customers of team '\(kind.team)'; \(customer) is of team '\(parentTeam ?? "?")'"
+            ])
+        }
         let parentTable = parent[StoredKey.table.name]?.stringValue.flatMap(TableKind.init(rawValue:))
         guard let parentTable, kind.accepts(parent: parentTable) else {
             throw .invalid([

@@ -54,6 +54,7 @@ package enum StoreVerification {
                         ))
                 }
             }
+            problems += try relatedRecordProblems(store, applied.config, path: path)
             let kept = try store.customerTable(for: applied.config.access)
             let parsed = try store.customerTableFromDocuments(for: applied.config.access)
             if kept.snapshot() != parsed.snapshot() {
@@ -69,6 +70,58 @@ package enum StoreVerification {
             // The file the error is in, or the store.
             return [StoreCheck.Problem(file: error.file ?? path, line: 1, message: error.message)]
         }
+    }
+
+    /// The related records that do not hold together under the applied version: of a kind
+    /// it does not declare, whose document names another kind or id, whose customer is
+    /// gone (or of a table the kind does not take), whose outer record is gone, or whose
+    /// fields the kind refuses. At most `shown` are named, then counted.
+    static func relatedRecordProblems(_ store: JSONFileStore, _ config: CompiledConfig, path: String, shown: Int = 10)
+        throws(StoreError) -> [StoreCheck.Problem]
+    {
+        var found: [String] = []
+        var count = 0
+        var stored: [(kind: String, id: String, document: JSONValue?)] = []
+        try store.forEachRecord(kind: nil) { kind, id, bytes in
+            stored.append((kind, id, try? JSONValue.parse(String(decoding: bytes, as: UTF8.self))))
+        }
+        for (kind, id, document) in stored {
+            var why: String?
+            if let model = config.model.relatedKind(kind) {
+                let customer = document?["customer"]?.stringValue
+                let table = customer.flatMap { try? store.document($0) }?[StoredKey.table.name]?.stringValue
+                    .flatMap(TableKind.init(rawValue:))
+                if document?["kind"]?.stringValue != kind || document?["id"]?.stringValue != id {
+                    why = "its document names another kind or id"
+                } else if customer == nil || table == nil {
+                    why = "its customer \(customer.map { "'\($0)' " } ?? "")is not stored"
+                } else if let table, !model.accepts(parent: table) {
+                    why = "its customer \(customer!) is of the \(table.rawValue) table, which the kind does not take"
+                } else if let outer = model.within,
+                    (try? store.record(kind: outer, id: document?["within"]?.stringValue ?? "")) == nil
+                {
+                    why = "the record of '\(outer)' it is within is not stored"
+                } else if let validator = config.records.kinds[kind],
+                    let problem = validator.problems(inFields: document?["fields"] ?? .object([])).first
+                {
+                    why = "its fields are refused: \(problem.description)"
+                }
+            } else {
+                why = "the applied config has no related kind '\(kind)'"
+            }
+            guard let why else { continue }
+            count += 1
+            if found.count < shown { found.append("\(kind) \(id): \(why)") }
+        }
+        guard count > 0 else { return [] }
+        let more = count > found.count ? "; and \(count - found.count) more" : ""
+        return [
+            StoreCheck.Problem(
+                file: path + "/data", line: 1,
+                message:
+                    "\(count) related record\(count == 1 ? " does" : "s do") not hold together: \(found.joined(separator: "; "))\(more) (the config or the data changed under \(count == 1 ? "it" : "them"); 'store repair' does not change records)"
+            )
+        ]
     }
 
     /// `clientele store repair`: cuts what the log cannot keep (saved to `backups/`
