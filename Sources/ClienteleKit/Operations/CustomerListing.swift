@@ -137,8 +137,11 @@ package struct CustomerListing {
         let needle = query.search?.lowercased()
         var result: [JSONValue] = []
         for (c, access) in selection.rows {
-            let document: JSONValue?
-            do { document = try operations.store.document(selection.table.ids[c]) } catch { throw .store(error) }
+            let id = selection.table.ids[c]
+            var document = selection.documents[id]
+            if document == nil {
+                do { document = try operations.store.document(id) } catch { throw .store(error) }
+            }
             guard let document else { continue }
             if query.pool == nil, document["pool"].map({ !$0.isNull }) == true { continue }
             let shown = operations.masked(document, access)
@@ -225,7 +228,8 @@ package struct CustomerListing {
     /// (unrestricted without `withFieldAccess`, when nothing is shown), read from the
     /// access columns alone.
     func select(as actor: String, _ query: Query, withFieldAccess: Bool = true) throws(OperationError) -> (
-        table: CustomerTable, view: View?, rows: [(row: Int, access: FieldAccess)], distances: [String: Double]?
+        table: CustomerTable, view: View?, rows: [(row: Int, access: FieldAccess)], distances: [String: Double]?,
+        documents: [String: JSONValue]
     ) {
         let config = operations.config
         let policy = config.access
@@ -273,6 +277,8 @@ package struct CustomerListing {
         // Only the customers the user may see are read, to measure their distance: the
         // time taken never tells how many others are near.
         var distances: [String: Double]?
+        // The documents read to measure a distance, which `run` shows without reading them again.
+        var read: [String: JSONValue] = [:]
         var candidates: [Int]?
         if let near = query.near {
             distances = [:]
@@ -335,14 +341,17 @@ package struct CustomerListing {
             }
             guard kept else { continue }
             if let near = query.near {
-                guard let distance = try distance(of: table.ids[c], from: near), distance <= near.radius else {
-                    continue
-                }
-                distances?[table.ids[c]] = distance
+                let id = table.ids[c]
+                let document: JSONValue?
+                do { document = try operations.store.document(id) } catch { throw .store(error) }
+                guard let document, let distance = Self.distance(of: document, from: near), distance <= near.radius
+                else { continue }
+                distances?[id] = distance
+                read[id] = document
             }
             rows.append((c, access))
         }
-        return (table, view, rows, distances)
+        return (table, view, rows, distances, read)
     }
 
     /// The customers of the grid cells within reach of the point (some farther than the radius).
@@ -365,11 +374,9 @@ package struct CustomerListing {
         return found
     }
 
-    /// How far (km) the customer's stored location is from the point; nil without one.
-    func distance(of id: String, from near: Near) throws(OperationError) -> Double? {
-        let document: JSONValue?
-        do { document = try operations.store.document(id) } catch { throw .store(error) }
-        guard let fields = document?["fields"], case .number(let latText)? = fields[UniqueKeys.locationFields.0],
+    /// How far (km) a customer's location is from the point; nil without one.
+    static func distance(of document: JSONValue, from near: Near) -> Double? {
+        guard let fields = document["fields"], case .number(let latText)? = fields[UniqueKeys.locationFields.0],
             case .number(let lngText)? = fields[UniqueKeys.locationFields.1], let lat = Double(latText),
             let lng = Double(lngText)
         else { return nil }

@@ -210,6 +210,22 @@ package struct CustomerOperations {
         return result
     }
 
+    /// Sets `values` in a document's `fields` (null clears), returning each change made
+    /// (field, from, to); a value already so is no change.
+    static func set(_ values: [(String, JSONValue)], in fields: inout [(String, JSONValue)]) -> [(
+        String, JSONValue, JSONValue
+    )] {
+        var changes: [(String, JSONValue, JSONValue)] = []
+        for (name, value) in values {
+            let old = fields.first { $0.0 == name }?.1 ?? .null
+            if old == value { continue }
+            changes.append((name, old, value))
+            fields.removeAll { $0.0 == name }
+            if !value.isNull { fields.append((name, value)) }
+        }
+        return changes
+    }
+
     /// The user a system assignment names (`account_executive=USER`); "" clears it.
     static func userAssignment(_ key: String, _ assignments: [(String, FieldInput)]) throws(OperationError) -> String? {
         guard let input = assignments.last(where: { $0.0 == key })?.1 else { return nil }
@@ -460,13 +476,7 @@ package struct CustomerOperations {
             changes.append((key, old, value))
             if let i { members[i].1 = value } else { members.append((key, value)) }
         }
-        for (name, value) in newValues {
-            let old = fields.first { $0.0 == name }?.1 ?? .null
-            if old == value { continue }
-            changes.append((name, old, value))
-            fields.removeAll { $0.0 == name }
-            if !value.isNull { fields.append((name, value)) }
-        }
+        changes += Self.set(newValues, in: &fields)
         guard !changes.isEmpty else { return nil }
         members[k].1 = .object(fields)
         for key in ["modified_at", "modified_by"] {

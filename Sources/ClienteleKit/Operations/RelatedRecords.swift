@@ -208,14 +208,7 @@ package struct RelatedRecords {
         guard case .object(var members) = document, let k = members.firstIndex(where: { $0.0 == "fields" }),
             case .object(var fields) = members[k].1
         else { throw .invalid(["record '\(id)' is not a valid document"]) }
-        var changes: [(String, JSONValue, JSONValue)] = []
-        for (name, value) in newValues {
-            let old = fields.first { $0.0 == name }?.1 ?? .null
-            if old == value { continue }
-            changes.append((name, old, value))
-            fields.removeAll { $0.0 == name }
-            if !value.isNull { fields.append((name, value)) }
-        }
+        let changes = CustomerOperations.set(newValues, in: &fields)
         guard !changes.isEmpty else { return [] }
         members[k].1 = .object(fields)
         for (key, value) in [("modified_at", time), ("modified_by", actor)] {
@@ -280,7 +273,7 @@ package struct RelatedRecords {
         do {
             try store.forEachRecord(kind: kind) { kind, id, bytes in
                 // Only the documents that name the customer are parsed.
-                guard Self.contains(bytes, needle),
+                guard ByteSearch.contains(bytes, needle),
                     let document = try? JSONValue.parse(String(decoding: bytes, as: UTF8.self)),
                     document["customer"]?.stringValue == customer
                 else { return }
@@ -317,15 +310,5 @@ package struct RelatedRecords {
             n == 0
                 ? "\(entry.1) \(entry.1 == 1 ? "record" : "records") of '\(entry.0)'" : "\(entry.1) of '\(entry.0)'"
         }.joined(separator: ", ")
-    }
-
-    static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
-        guard needle.count <= haystack.count else { return false }
-        var k = 0
-        while k + needle.count <= haystack.count {
-            if haystack[k] == needle[0], needle.indices.allSatisfy({ haystack[k + $0] == needle[$0] }) { return true }
-            k += 1
-        }
-        return false
     }
 }

@@ -85,12 +85,20 @@ package enum StoreVerification {
         try store.forEachRecord(kind: nil) { kind, id, bytes in
             stored.append((kind, id, try? JSONValue.parse(String(decoding: bytes, as: UTF8.self))))
         }
+        // Each customer's table, read once however many records it has (nil: not stored).
+        var tables: [String: TableKind?] = [:]
+        func table(of customer: String) -> TableKind? {
+            if let known = tables[customer] { return known }
+            let found = (try? store.document(customer))?[StoredKey.table.name]?.stringValue.flatMap(
+                TableKind.init(rawValue:))
+            tables[customer] = .some(found)
+            return found
+        }
         for (kind, id, document) in stored {
             var why: String?
             if let model = config.model.relatedKind(kind) {
                 let customer = document?["customer"]?.stringValue
-                let table = customer.flatMap { try? store.document($0) }?[StoredKey.table.name]?.stringValue
-                    .flatMap(TableKind.init(rawValue:))
+                let table = customer.flatMap(table(of:))
                 if document?["kind"]?.stringValue != kind || document?["id"]?.stringValue != id {
                     why = "its document names another kind or id"
                 } else if customer == nil || table == nil {

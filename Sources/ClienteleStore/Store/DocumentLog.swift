@@ -900,7 +900,7 @@ package final class DocumentLog {
             var buffer = [UInt8](repeating: 0, count: length)
             let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, length, off_t(location.offset)) }
             guard n == length else { throw .system("cannot read", path(location.segment)) }
-            if Self.contains(buffer, pattern) { return try line(at: location)["entry"] }
+            if ByteSearch.contains(buffer, pattern) { return try line(at: location)["entry"] }
         }
         return nil
     }
@@ -916,25 +916,11 @@ package final class DocumentLog {
                     pread(fd, $0.baseAddress!, Int(location.length), off_t(location.offset))
                 }
                 guard n == Int(location.length) else { throw .system("cannot read", path(location.segment)) }
-                if !Self.contains(buffer, pattern) { continue }
+                if !ByteSearch.contains(buffer, pattern) { continue }
             }
             if let entry = try line(at: location)["entry"] { entries.append(entry) }
         }
         return entries
-    }
-
-    static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
-        guard let first = needle.first, needle.count <= haystack.count else { return needle.isEmpty }
-        var k = 0
-        while k + needle.count <= haystack.count {
-            if haystack[k] == first, haystack[k..<(k + needle.count)].elementsEqual(needle) { return true }
-            k += 1
-        }
-        return false
-    }
-
-    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        haystack.withUnsafeBufferPointer { contains($0, needle) }
     }
 
     private func line(at location: Location) throws(StoreError) -> JSONValue {

@@ -275,7 +275,7 @@ struct SegmentScan {
 
     /// Whether a line holds a commit line's keys: one changed byte leaves at least one of them.
     static func mentionsCommit(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-        DocumentLog.contains(line, commitKey) || DocumentLog.contains(line, checksumKey)
+        ByteSearch.contains(line, commitKey) || ByteSearch.contains(line, checksumKey)
     }
 
     static let commitKey = Array("\"commit\":".utf8)

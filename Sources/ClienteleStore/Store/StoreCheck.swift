@@ -187,7 +187,7 @@ package struct StoreCheck: Sendable {
     /// Whether the commit line that ends at `end` carries a checksum.
     static func hasChecksum(_ bytes: UnsafeBufferPointer<UInt8>, endingAt end: Int) -> Bool {
         let tail = UnsafeBufferPointer(rebasing: bytes[max(0, end - 22)..<end])
-        return DocumentLog.contains(tail, SegmentScan.checksumKey)
+        return ByteSearch.contains(tail, SegmentScan.checksumKey)
     }
 
     /// The 1-based line of the byte at `offset` (only for problems, so counting is fine).
