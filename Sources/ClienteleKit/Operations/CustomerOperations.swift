@@ -130,6 +130,15 @@ package struct CustomerOperations {
         (try? existing(id, as: user, for: .edit)) != nil
     }
 
+    /// Whether the user may view the stored customer `id` and read its `field` unmasked.
+    func readsUnmasked(_ user: Int, _ field: String, of id: String) -> Bool {
+        guard let document = try? existing(id), case let table = accessTable(document),
+            policy.isAllowed(user: user, action: .view, customer: 0, in: table, now: now)
+        else { return false }
+        let access = fieldAccess(user: user, customer: 0, in: table)
+        return access.canRead(field) && access.masks[field] == nil
+    }
+
     /// What a front end hears about a customer that does not exist, or that the user may not view.
     static func noCustomer(_ id: String) -> OperationError { .notFound("there is no customer '\(id)'") }
 

@@ -82,6 +82,9 @@ extension CustomerOperations {
         for id in Self.distinct(ids) {
             let (document, table) = try existing(id, as: u, for: .assign)
             try refuseUnless(u, .assign, table, what: "transfer \(id)")
+            // Of a customer the user may not view (transferred by its id), the outcome tells no
+            // owner: it is counted as transferred, a gain of the new owner, a loss of nobody.
+            let visible = policy.isAllowed(user: u, action: .view, customer: 0, in: table, now: now)
             guard case .object(var members) = document else {
                 throw .invalid(["customer '\(id)' is not a valid document"])
             }
@@ -104,17 +107,21 @@ extension CustomerOperations {
                     changes.append(c)
                 }
                 if let c = Self.set(&members, StoredKey.claimedAt.name, .string(time)) { changes.append(c) }
-                outcome.move(\.accountExecutives, from: oldOwner, to: owner)
+                if visible { outcome.move(\.accountExecutives, from: oldOwner, to: owner) }
             }
             if let serviceRep {
                 let oldRep = document[StoredKey.customerServiceRep.name]?.stringValue
                 if let change = Self.set(&members, StoredKey.customerServiceRep.name, .string(serviceRep)) {
                     changes.append(change)
-                    outcome.move(\.serviceReps, from: oldRep, to: serviceRep)
+                    if visible { outcome.move(\.serviceReps, from: oldRep, to: serviceRep) }
                 }
             }
+            if !visible {
+                outcome.move(\.accountExecutives, from: nil, to: owner)
+                if let serviceRep { outcome.move(\.serviceReps, from: nil, to: serviceRep) }
+            }
             guard !changes.isEmpty else {
-                outcome.unchanged.append(id)
+                if visible { outcome.unchanged.append(id) } else { outcome.transferred.append(id) }
                 continue
             }
             _ = Self.set(&members, StoredKey.modifiedAt.name, .string(time))

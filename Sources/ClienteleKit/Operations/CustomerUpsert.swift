@@ -110,6 +110,11 @@ package struct CustomerUpsert {
                     target = given
                     hidden = (given, "column id: id '\(given)' is taken in the store")
                 } else if let matcher, let found = try matcher.id(of: row.record) {
+                    // A value the user may not read unmasked on that customer matches nothing they may know
+                    // of: it is a value in use, as in a plain import, and never names the customer.
+                    guard operations.readsUnmasked(u, matcher.field, of: found) else {
+                        throw OperationError.conflict(["column \(matcher.field): the value is already in use"])
+                    }
                     target = found
                     hidden = (nil, "column \(matcher.field): the value is already in use")
                     if let given {
